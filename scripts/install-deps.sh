@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages attnviz needs to build, test and run.
+# Only packages that are missing are installed; as root directly, otherwise through sudo.
+set -euo pipefail
+
+packages=(
+  cmake make g++ pkg-config
+  python3-glad            # glad 2 generator: the GL/EGL loader is generated at configure time
+  libsdl2-dev             # window, input, GL context for the app
+  libglm-dev              # vector maths in the render layer
+  libimgui-dev libstb-dev libfreetype-dev   # Dear ImGui 1.86 with SDL2/OpenGL3/FreeType backends
+  libgtest-dev            # unit tests
+  nlohmann-json3-dev      # JSON for decks, settings and exports
+  libpng-dev              # PNG screenshots and figures
+  libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
+  xvfb xauth xdotool      # end-to-end tests of the real window
+  fonts-dejavu-core       # UI font
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo_cmd=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo_cmd=(sudo)
+else
+  echo "attnviz: missing Debian packages; install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "attnviz: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,11 @@
+// Placeholder until this subcommand is built; says so instead of pretending.
+#include <cstdio>
+
+#include "app/commands.h"
+
+namespace attnviz::app {
+int runInfo(int, char**) {
+  std::fprintf(stderr, "attnviz: 'info' is not built yet in this version\n");
+  return 1;
+}
+}  // namespace attnviz::app

@@ -1,0 +1,11 @@
+// Entry points of attnviz's subcommands. Each returns the process exit code:
+// 0 success, 1 runtime failure, 2 bad usage or bad input.
+#pragma once
+
+namespace attnviz::app {
+int runDump(int argc, char** argv);     // attnviz dump ...    (cmd_dump.cpp)
+int runInfo(int argc, char** argv);     // attnviz info        (cmd_info.cpp)
+int runBench(int argc, char** argv);    // attnviz bench ...   (cmd_bench.cpp)
+int runRender(int argc, char** argv);   // attnviz render ...  (cmd_render.cpp)
+int runWindow(int argc, char** argv);   // attnviz [options]   (cmd_window.cpp)
+}  // namespace attnviz::app

@@ -1,0 +1,44 @@
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "app/commands.h"
+
+namespace {
+
+void printUsage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: attnviz [options]              open the window (see attnviz --help-window)\n"
+               "       attnviz dump [options]         print attention weights and stats (JSON/CSV)\n"
+               "       attnviz render [options]       draw a figure headlessly (PNG/SVG)\n"
+               "       attnviz bench [options]        benchmark the CPU and GPU engines\n"
+               "       attnviz info                   GL device, limits and available engines\n"
+               "       attnviz --version | --help\n"
+               "Each subcommand takes --help.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace attnviz::app;
+  if (argc >= 2) {
+    const std::string first = argv[1];
+    if (first == "--help" || first == "-h" || first == "help") {
+      printUsage(stdout);
+      return 0;
+    }
+    if (first == "--version" || first == "-V") {
+      std::printf("attnviz %s\n", ATTNVIZ_VERSION);
+      return 0;
+    }
+    if (first == "dump") return runDump(argc - 1, argv + 1);
+    if (first == "info") return runInfo(argc - 1, argv + 1);
+    if (first == "bench") return runBench(argc - 1, argv + 1);
+    if (first == "render") return runRender(argc - 1, argv + 1);
+    if (first[0] != '-') {
+      std::fprintf(stderr, "attnviz: unknown command '%s' (try 'attnviz --help')\n", first.c_str());
+      return 2;
+    }
+  }
+  return runWindow(argc, argv);
+}
