@@ -1,0 +1,103 @@
+#include "core/deck.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace attnviz {
+namespace {
+
+using nlohmann::json;
+
+// Applies the fields of `in` to `step`; returns the first problem, or "" when all were fine.
+std::string applyStep(const json& in, DeckStep& step) {
+  if (!in.is_object()) return "is not an object";
+  static const char* known[] = {"caption", "text", "target", "mode", "head", "temperature", "causal", "select"};
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    bool ok = false;
+    for (const char* k : known) ok |= it.key() == k;
+    if (!ok) return "unknown field '" + it.key() + "'";
+  }
+  auto text = [&](const char* key, std::string& out) -> std::string {
+    if (!in.contains(key)) return "";
+    if (!in[key].is_string()) return std::string("'") + key + "' must be a string";
+    out = in[key].get<std::string>();
+    return "";
+  };
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"caption", &step.caption}, {"text", &step.text},
+                            {"target", &step.target}})
+    if (std::string why = text(key, *field); !why.empty()) return why;
+  if (in.contains("mode")) {
+    if (!in["mode"].is_string() || (in["mode"] != "self" && in["mode"] != "cross")) return "'mode' must be \"self\" or \"cross\"";
+    step.cross = in["mode"] == "cross";
+  }
+  if (in.contains("head")) {
+    const json& h = in["head"];
+    if (h.is_number_integer()) step.head = std::to_string(h.get<long>());
+    else if (h.is_string()) step.head = h.get<std::string>();
+    else return "'head' must be a number or a name";
+  }
+  if (in.contains("temperature")) {
+    const json& t = in["temperature"];
+    if (!t.is_number() || !(t.get<double>() > 0.0) || t.get<double>() > 1e6) return "'temperature' must be a number > 0";
+    step.temperature = t.get<float>();
+  }
+  if (in.contains("causal")) {
+    if (!in["causal"].is_boolean()) return "'causal' must be true or false";
+    step.causal = in["causal"].get<bool>();
+  }
+  if (in.contains("select")) {
+    const json& s = in["select"];
+    if (!s.is_number_integer() || s.get<long>() < 0 || s.get<long>() > 1000000) return "'select' must be a token index >= 0";
+    step.select = int(s.get<long>());
+  }
+  if (step.text.find_first_not_of(" \t\r\n") == std::string::npos) return "'text' is empty";
+  if (step.cross && step.target.find_first_not_of(" \t\r\n") == std::string::npos) return "cross mode needs a 'target'";
+  return "";
+}
+
+}  // namespace
+
+Deck parseDeck(const std::string& json_text) {
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error(std::string("not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("steps") || !doc["steps"].is_array())
+    throw std::runtime_error("a deck needs a \"steps\" array");
+  Deck deck;
+  if (doc.contains("title") && doc["title"].is_string()) deck.title = doc["title"].get<std::string>();
+  DeckStep current;
+  int index = 0;
+  for (const json& s : doc["steps"]) {
+    ++index;
+    DeckStep next = current;
+    next.caption.clear();  // captions belong to one step
+    if (std::string why = applyStep(s, next); !why.empty()) {
+      deck.problems.push_back("step " + std::to_string(index) + ": " + why);
+      continue;
+    }
+    next.source_index = index - 1;
+    current = next;
+    deck.steps.push_back(next);
+  }
+  if (deck.steps.empty() && deck.problems.empty()) deck.problems.push_back("the deck has no steps");
+  return deck;
+}
+
+Deck loadDeck(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open file");
+  std::ostringstream s;
+  s << in.rdbuf();
+  try {
+    return parseDeck(s.str());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+}  // namespace attnviz

@@ -1,0 +1,41 @@
+// Lecture decks: an ordered list of steps, each setting part of the view and showing a caption.
+// Needs no GL context.
+//
+// File format (JSON, see assets/decks/):
+//   {"title": "...", "steps": [ {"caption": "...", "text": "...", "target": "...", "mode": "self"|"cross",
+//                               "head": "Positional"|1|"mean"|"all", "temperature": 1.0,
+//                               "causal": false, "select": 3}, ... ]}
+// A step inherits every field it leaves out from the step before (the first from the defaults).
+// A step with a bad field is reported ("step 4: 'temperature' must be a number > 0") and skipped;
+// the rest of the deck still plays.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnviz {
+
+struct DeckStep {
+  std::string caption;
+  std::string text = "The bank by the river was steep.";
+  std::string target;
+  bool cross = false;
+  std::string head = "all";  // as for --head: 1-based index, name, "mean" or "all"
+  float temperature = 1.0f;
+  bool causal = false;
+  int select = 0;            // selected query row (0-based)
+  int source_index = 0;      // index of the step in the file, for messages
+};
+
+struct Deck {
+  std::string title;
+  std::vector<DeckStep> steps;
+  std::vector<std::string> problems;  // one line each, "step N: ..." (N is 1-based)
+};
+
+// Throws std::runtime_error (one line) when the text is not JSON or has no "steps" array; bad
+// steps only add to problems.
+Deck parseDeck(const std::string& json_text);
+Deck loadDeck(const std::string& path);
+
+}  // namespace attnviz

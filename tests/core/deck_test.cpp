@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "core/deck.h"
+#include "core/embedded.h"
+
+using namespace attnviz;
+
+TEST(Deck, StepsInheritFromThePreviousStep) {
+  const Deck d = parseDeck(R"({"title":"t","steps":[
+    {"caption":"a","text":"one two three","head":"Semantic","temperature":0.5},
+    {"caption":"b","causal":true,"select":2},
+    {"mode":"cross","target":"un deux trois","head":2}]})");
+  EXPECT_TRUE(d.problems.empty());
+  ASSERT_EQ(d.steps.size(), 3u);
+  EXPECT_EQ(d.title, "t");
+  EXPECT_EQ(d.steps[1].text, "one two three");
+  EXPECT_EQ(d.steps[1].temperature, 0.5f);
+  EXPECT_TRUE(d.steps[1].causal);
+  EXPECT_EQ(d.steps[1].head, "Semantic");
+  EXPECT_EQ(d.steps[2].caption, "");  // captions are not inherited
+  EXPECT_TRUE(d.steps[2].cross);
+  EXPECT_EQ(d.steps[2].head, "2");
+  EXPECT_EQ(d.steps[2].select, 2);
+}
+
+TEST(Deck, BadStepsAreReportedWithIndexAndFieldAndSkipped) {
+  const Deck d = parseDeck(R"({"steps":[
+    {"caption":"ok"},
+    {"temperature":-1},
+    {"mode":"sideways"},
+    {"select":"three"},
+    {"colour":"red"},
+    {"mode":"cross"},
+    {"caption":"still plays"}]})");
+  ASSERT_EQ(d.steps.size(), 2u);
+  EXPECT_EQ(d.steps[1].caption, "still plays");
+  ASSERT_EQ(d.problems.size(), 5u);
+  EXPECT_EQ(d.problems[0], "step 2: 'temperature' must be a number > 0");
+  EXPECT_NE(d.problems[1].find("step 3: 'mode'"), std::string::npos);
+  EXPECT_NE(d.problems[2].find("step 4: 'select'"), std::string::npos);
+  EXPECT_NE(d.problems[3].find("step 5: unknown field 'colour'"), std::string::npos);
+  EXPECT_NE(d.problems[4].find("step 6: cross mode needs a 'target'"), std::string::npos);
+}
+
+TEST(Deck, NotJsonOrNoStepsThrows) {
+  EXPECT_THROW(parseDeck("{"), std::runtime_error);
+  EXPECT_THROW(parseDeck("{\"title\":\"x\"}"), std::runtime_error);
+  EXPECT_THROW(loadDeck("/nonexistent/deck.json"), std::runtime_error);
+}
+
+TEST(Deck, ShippedIntroDeckIsValid) {
+  const Deck d = loadDeck(std::string(ATTNVIZ_ASSET_DIR) + "/decks/intro.json");
+  EXPECT_TRUE(d.problems.empty()) << d.problems.front();
+  EXPECT_GE(d.steps.size(), 10u);
+  bool has_cross = false, has_causal = false;
+  for (const auto& s : d.steps) {
+    has_cross |= s.cross;
+    has_causal |= s.causal;
+    EXPECT_FALSE(s.caption.empty()) << "step " << s.source_index + 1;
+  }
+  EXPECT_TRUE(has_cross);
+  EXPECT_TRUE(has_causal);
+}
