@@ -1,0 +1,44 @@
+#include "core/maths_steps.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace attnviz {
+
+QueryMaths explainQuery(const AttentionProblem& p, int head, int query) {
+  if (head < 0 || head >= p.heads || query < 0 || query >= p.nq) throw std::out_of_range("no such head or query");
+  QueryMaths m;
+  m.head = head;
+  m.query = query;
+  m.query_vector.assign(&p.q[p.qIndex(head, query, 0)], &p.q[p.qIndex(head, query, 0)] + p.d);
+  m.sqrt_d = p.scale_by_sqrt_d ? std::sqrt(double(p.d)) : 1.0;
+  m.temperature = p.effectiveTemperature();
+  const double minus_inf = -std::numeric_limits<double>::infinity();
+  double row_max = minus_inf;
+  for (int j = 0; j < p.nk; ++j) {
+    const float* k = &p.k[p.kIndex(head, j, 0)];
+    m.key_vectors.emplace_back(k, k + p.d);
+    double dot = 0;
+    for (int c = 0; c < p.d; ++c) dot += double(m.query_vector[c]) * k[c];
+    m.raw_scores.push_back(dot);
+    m.visible.push_back(p.visible(query, j));
+    m.scaled_scores.push_back(m.visible.back() ? dot * p.scoreScale() : minus_inf);
+    row_max = std::max(row_max, m.scaled_scores.back());
+  }
+  m.weights.assign(std::size_t(p.nk), 0.0);
+  if (row_max > minus_inf) {
+    double sum = 0;
+    for (int j = 0; j < p.nk; ++j)
+      if (m.visible[j]) sum += (m.weights[j] = std::exp(m.scaled_scores[j] - row_max));
+    for (double& w : m.weights) w /= sum;
+  }
+  if (p.dv > 0) {
+    m.output.assign(std::size_t(p.dv), 0.0);
+    for (int j = 0; j < p.nk; ++j)
+      for (int c = 0; c < p.dv; ++c) m.output[c] += m.weights[j] * p.v[(std::size_t(head) * p.nk + j) * p.dv + c];
+  }
+  return m;
+}
+
+}  // namespace attnviz

@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/maths_steps.h"
+#include "core/simulated_model.h"
+
+using namespace attnviz;
+
+TEST(MathsSteps, AgreesWithTheReferenceEngine) {
+  SimulatedInput in;
+  in.text = "The bank by the river was steep.";
+  in.temperature = 0.7f;
+  in.causal = true;
+  const AttentionProblem p = buildSimulatedProblem(in);
+  const AttentionResult r = computeReference(p);
+  const QueryMaths m = explainQuery(p, 2, 4);
+  EXPECT_EQ(m.sqrt_d, 8.0);
+  EXPECT_NEAR(m.temperature, 0.7, 1e-7);
+  for (int j = 0; j < p.nk; ++j) {
+    EXPECT_NEAR(m.weights[j], r.at(2, 4, j), 1e-6);
+    EXPECT_EQ(m.visible[j], j <= 4);
+    if (j <= 4) {
+      EXPECT_NEAR(m.scaled_scores[j], m.raw_scores[j] / 8.0 / double(0.7f), 1e-9 * (1 + std::fabs(m.raw_scores[j])));
+    }
+  }
+  const auto values = attendValues(p, r, 2, 4);
+  ASSERT_EQ(m.output.size(), values.size());
+  for (std::size_t c = 0; c < values.size(); ++c) EXPECT_NEAR(m.output[c], values[c], 1e-5);
+}
+
+TEST(MathsSteps, WithoutScalingTheSoftmaxSaturates) {
+  SimulatedInput in;
+  in.text = "The bank by the river was steep.";
+  AttentionProblem p = buildSimulatedProblem(in);
+  const double scaled_max = *std::max_element(explainQuery(p, 3, 2).weights.begin(), explainQuery(p, 3, 2).weights.end());
+  p.scale_by_sqrt_d = false;
+  const QueryMaths m = explainQuery(p, 3, 2);
+  EXPECT_EQ(m.sqrt_d, 1.0);
+  EXPECT_GT(*std::max_element(m.weights.begin(), m.weights.end()), scaled_max);
+  EXPECT_THROW(explainQuery(p, 4, 0), std::out_of_range);
+}
