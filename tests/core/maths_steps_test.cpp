@@ -33,7 +33,8 @@ TEST(MathsSteps, WithoutScalingTheSoftmaxSaturates) {
   SimulatedInput in;
   in.text = "The bank by the river was steep.";
   AttentionProblem p = buildSimulatedProblem(in);
-  const double scaled_max = *std::max_element(explainQuery(p, 3, 2).weights.begin(), explainQuery(p, 3, 2).weights.end());
+  const QueryMaths scaled = explainQuery(p, 3, 2);
+  const double scaled_max = *std::max_element(scaled.weights.begin(), scaled.weights.end());
   p.scale_by_sqrt_d = false;
   const QueryMaths m = explainQuery(p, 3, 2);
   EXPECT_EQ(m.sqrt_d, 1.0);
