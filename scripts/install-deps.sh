@@ -11,6 +11,7 @@ packages=(
   libimgui-dev libstb-dev libfreetype-dev   # Dear ImGui 1.86 with SDL2/OpenGL3/FreeType backends
   libgtest-dev            # unit tests
   nlohmann-json3-dev      # JSON for decks, settings and exports
+  libtinyxml2-dev         # tests parse exported SVG as XML
   libpng-dev              # PNG screenshots and figures
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
   xvfb xauth xdotool      # end-to-end tests of the real window
