@@ -1,10 +1,92 @@
+// attnviz dump: runs one attention problem on an engine and prints weights + stats as JSON or CSV.
 #include <cstdio>
+#include <fstream>
 
+#include "app/cli_input.h"
 #include "app/commands.h"
+#include "core/export.h"
+#include "core/head_selection.h"
+#include "core/npy.h"
+#include "gpu/engine_select.h"
 
 namespace attnviz::app {
-int runDump(int, char**) {
-  std::fprintf(stderr, "attnviz: 'dump' is not built yet\n");
-  return 1;
+namespace {
+
+const char* kDumpUsage =
+    "usage: attnviz dump --text TEXT [--target TEXT] [--mode self|cross] [options]\n"
+    "       attnviz dump --q Q.npy --k K.npy [--v V.npy] [--tokens FILE] [--key-tokens FILE] [options]\n"
+    "       attnviz dump --weights P.npy [--tokens FILE] [--key-tokens FILE] [--head ...] [--format ...]\n"
+    "\n"
+    "Prints attention weights and statistics (entropy in bits) computed by an engine.\n";
+const char* kDumpOptions =
+    "  --head H             1-based index, head name, 'mean' or 'all' (default all: every head + mean)\n"
+    "  --format json|csv    default json; csv holds one matrix (default head for csv: mean)\n"
+    "  --out FILE           write to FILE instead of standard output\n";
+
+bool writeText(const std::string& text, const std::string& path) {
+  if (path.empty()) return std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
+  std::ofstream file(path, std::ios::binary);
+  file << text;
+  return bool(file);
 }
+
+}  // namespace
+
+int runDump(int argc, char** argv) {
+  std::set<std::string> options = attentionInputOptions();
+  options.insert({"head", "format", "out"});
+  CliArgs args("dump", options, {"causal", "help"});
+  try {
+    args.parse(argc, argv);
+    if (args.has("help")) {
+      std::printf("%s%s%s", kDumpUsage, attentionInputHelp(), kDumpOptions);
+      return 0;
+    }
+    const std::string format = args.getOr("format", "json");
+    if (format != "json" && format != "csv") throw UsageError("--format must be 'json' or 'csv', got '" + format + "'");
+    const AttentionInput in = loadAttentionInput(args);
+
+    HeadSelection sel;
+    try {
+      sel = parseHeadSelection(args.getOr("head", format == "csv" ? "mean" : "all"), in.head_names);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (format == "csv" && sel.kind == HeadSelection::All) throw UsageError("CSV holds one matrix: choose --head N, a head name or mean");
+
+    DumpDocument doc;
+    doc.mode = in.mode;
+    doc.engine = in.engine;
+    doc.engine_fallback_reason = in.engine_fallback_reason;
+    doc.temperature = in.temperature;
+    doc.causal = in.causal;
+    doc.d_k = in.problem.d;
+    doc.query_tokens = in.query_tokens;
+    doc.key_tokens = in.key_tokens;
+    if (sel.kind == HeadSelection::All)
+      for (int h = 0; h < in.result.heads; ++h) doc.heads.push_back(exportHead(in.result, h, in.head_names[h], in.visible_keys));
+    if (sel.kind == HeadSelection::Single) doc.heads.push_back(exportHead(in.result, sel.index, in.head_names[sel.index], in.visible_keys));
+    if (sel.kind != HeadSelection::Single) {
+      doc.has_mean = true;
+      doc.mean = exportHead(meanOverHeads(in.result), 0, "mean", in.visible_keys);
+    }
+    const std::string text =
+        format == "json" ? toJson(doc) : toCsv(doc.has_mean ? doc.mean : doc.heads.front(), doc.query_tokens, doc.key_tokens);
+    const std::string out = args.getOr("out", "");
+    if (!writeText(text, out)) {
+      std::fprintf(stderr, "attnviz dump: cannot write '%s'\n", out.empty() ? "standard output" : out.c_str());
+      return 1;
+    }
+    return 0;
+  } catch (const UsageError& e) {
+    return reportUsageError("dump", e.what());
+  } catch (const NpyError& e) {
+    std::fprintf(stderr, "attnviz dump: %s\n", e.what());
+    return 2;
+  } catch (const gpu::EngineUnavailable& e) {
+    std::fprintf(stderr, "attnviz dump: engine '%s' cannot run: %s\n", args.getOr("engine", "auto").c_str(), e.what());
+    return 2;
+  }
+}
+
 }  // namespace attnviz::app

@@ -1,0 +1,132 @@
+#include "app/cli_input.h"
+
+#include "core/npy.h"
+#include "core/simulated_model.h"
+#include "gpu/engine_select.h"
+
+namespace attnviz::app {
+namespace {
+
+std::vector<std::string> loadLabels(const CliArgs& args, const char* option, int expected, const char* what) {
+  auto path = args.get(option);
+  if (!path) return {};
+  std::vector<std::string> labels = readLabels(*path);
+  if (int(labels.size()) != expected)
+    throw NpyError(*path + ": has " + std::to_string(labels.size()) + " labels but there are " + std::to_string(expected) + " " +
+                   what + " tokens");
+  return labels;
+}
+
+std::vector<std::string> numbered(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
+}  // namespace
+
+const std::set<std::string>& attentionInputOptions() {
+  static const std::set<std::string> options = {"text", "target",  "mode",    "temperature", "engine",
+                                                "q",    "k",       "v",       "weights",     "tokens", "key-tokens"};
+  return options;
+}
+
+const char* attentionInputHelp() {
+  return "  --text TEXT          sentence (self mode) or source sentence (cross mode)\n"
+         "  --target TEXT        target sentence, cross mode only (rows = target, columns = source)\n"
+         "  --mode self|cross    default: cross when --target is given, else self\n"
+         "  --causal             causal mask: query i sees keys 0..i\n"
+         "  --temperature T      softmax temperature, T > 0 (default 1; values below 0.001 act as 0.001)\n"
+         "  --engine E           auto | cpu-ref | cpu-fast | gpu-compute | gpu-fragment (default auto)\n"
+         "  --q/--k/--v FILE     your own Q, K (and V) as .npy, float32/float64, shape [h,n,d] or [n,d]\n"
+         "  --weights FILE       precomputed probabilities as .npy, shape [h,nq,nk] or [nq,nk]\n"
+         "  --tokens FILE        labels of the query tokens, one per line (also of the keys unless --key-tokens)\n"
+         "  --key-tokens FILE    labels of the key tokens, one per line\n";
+}
+
+std::vector<std::uint8_t> AttentionInput::masked() const {
+  std::vector<std::uint8_t> out;
+  if (problem.nq != result.nq || problem.nk != result.nk) return out;
+  out.reserve(std::size_t(result.nq) * result.nk);
+  for (int i = 0; i < result.nq; ++i)
+    for (int j = 0; j < result.nk; ++j) out.push_back(problem.visible(i, j) ? 0 : 1);
+  return out;
+}
+
+AttentionInput loadAttentionInput(const CliArgs& args) {
+  if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+  const bool from_text = args.has("text");
+  const bool from_qk = args.has("q") || args.has("k");
+  const bool from_weights = args.has("weights");
+  if (int(from_text) + int(from_qk) + int(from_weights) != 1)
+    throw UsageError("give exactly one input: --text, --q with --k, or --weights");
+  if (from_qk && !(args.has("q") && args.has("k"))) throw UsageError("--q and --k go together");
+  if (args.has("v") && !from_qk) throw UsageError("--v needs --q and --k");
+  AttentionInput in;
+  in.mode = args.getOr("mode", args.has("target") ? "cross" : "self");
+  if (in.mode != "self" && in.mode != "cross") throw UsageError("--mode must be 'self' or 'cross', got '" + in.mode + "'");
+  if (args.has("target") && in.mode != "cross") throw UsageError("--target needs --mode cross");
+  if (in.mode == "cross" && from_text && !args.has("target")) throw UsageError("cross mode needs --target");
+  if (!from_text && args.has("target")) throw UsageError("--target only applies to --text input");
+  in.temperature = args.getDouble("temperature").value_or(1.0);
+  if (!(in.temperature > 0.0)) throw UsageError("--temperature must be greater than 0");
+  in.causal = args.has("causal");
+  if (from_weights && (args.has("temperature") || args.has("causal") || args.has("engine")))
+    throw UsageError("--temperature, --causal and --engine do not apply to --weights (already probabilities)");
+  if (from_text && (args.has("tokens") || args.has("key-tokens"))) throw UsageError("--tokens applies to .npy input");
+
+  if (from_weights) {
+    const std::string path = *args.get("weights");
+    in.result = resultFromWeights(readNpy(path), path);
+    for (int h = 0; h < in.result.heads; ++h) in.head_names.push_back("head " + std::to_string(h + 1));
+    in.engine = "none (weights file)";
+  } else {
+    if (from_text) {
+      SimulatedInput sim;
+      sim.text = *args.get("text");
+      sim.target = args.getOr("target", "");
+      sim.mode = in.mode == "cross" ? AttentionMode::Cross : AttentionMode::Self;
+      sim.causal = in.causal;
+      sim.temperature = float(in.temperature);
+      try {
+        in.problem = buildSimulatedProblem(sim);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
+    } else {
+      const std::string qp = *args.get("q"), kp = *args.get("k");
+      NpyArray q = readNpy(qp), k = readNpy(kp), v;
+      if (args.has("v")) v = readNpy(*args.get("v"));
+      in.problem = problemFromArrays(q, qp, k, kp, args.has("v") ? &v : nullptr, args.getOr("v", ""));
+      in.problem.mask = in.causal ? MaskKind::Causal : MaskKind::None;
+      in.problem.temperature = float(in.temperature);
+    }
+    gpu::EngineRun run;
+    try {
+      run = gpu::runAttention(in.problem, args.getOr("engine", "auto"));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    in.result = std::move(run.result);
+    in.engine = run.engine;
+    in.engine_fallback_reason = run.fallback_reason;
+    in.head_names = in.problem.head_names;
+    in.query_tokens = in.problem.query_labels;
+    in.key_tokens = in.problem.key_labels;
+    for (int i = 0; i < in.problem.nq; ++i) {
+      int visible = 0;
+      for (int j = 0; j < in.problem.nk; ++j) visible += in.problem.visible(i, j) ? 1 : 0;
+      in.visible_keys.push_back(visible);
+    }
+  }
+  if (in.query_tokens.empty()) in.query_tokens = numbered(in.result.nq);
+  if (in.key_tokens.empty()) in.key_tokens = numbered(in.result.nk);
+  if (auto labels = loadLabels(args, "tokens", in.result.nq, "query"); !labels.empty()) {
+    in.query_tokens = labels;
+    if (!args.has("key-tokens") && in.result.nq == in.result.nk) in.key_tokens = labels;
+  }
+  if (auto labels = loadLabels(args, "key-tokens", in.result.nk, "key"); !labels.empty()) in.key_tokens = labels;
+  return in;
+}
+
+}  // namespace attnviz::app
