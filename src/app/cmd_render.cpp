@@ -1,11 +1,113 @@
-// Placeholder until this subcommand is built; says so instead of pretending.
+// attnviz render: draws a figure of one attention matrix headlessly, as SVG (vector, from the core)
+// or PNG (rendered offscreen through GL by the same renderers as the app).
 #include <cstdio>
+#include <fstream>
 
+#include "app/cli_input.h"
 #include "app/commands.h"
+#include "app/figure_png.h"
+#include "core/head_selection.h"
+#include "core/npy.h"
+#include "core/svg_figure.h"
+#include "gpu/engine_select.h"
 
 namespace attnviz::app {
-int runRender(int, char**) {
-  std::fprintf(stderr, "attnviz: 'render' is not built yet in this version\n");
-  return 1;
+namespace {
+
+const char* kRenderUsage =
+    "usage: attnviz render --text TEXT [--target TEXT] [options] --out FILE.png|FILE.svg\n"
+    "       attnviz render --q Q.npy --k K.npy [options] --out FILE.png|FILE.svg\n"
+    "       attnviz render --weights P.npy [options] --out FILE.png|FILE.svg\n"
+    "\n"
+    "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
+const char* kRenderOptions =
+    "  --head H             1-based index, head name or 'mean' (default: mean)\n"
+    "  --select I           selected query row for the arcs (0-based, default 0)\n"
+    "  --view V             heatmap | arcs | both (default both)\n"
+    "  --width W --height H figure size in pixels (default 1600 x 900; 64..16384)\n"
+    "  --theme light|dark   default light (for projectors and paper)\n"
+    "  --colormap NAME      cividis (default), viridis, magma, greyscale\n"
+    "  --title TEXT         heading drawn above the figure\n"
+    "  --out FILE           .svg or .png\n";
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
+
+}  // namespace
+
+int runRender(int argc, char** argv) {
+  std::set<std::string> options = attentionInputOptions();
+  options.insert({"head", "select", "view", "width", "height", "theme", "colormap", "title", "out"});
+  CliArgs args("render", options, {"causal", "help"});
+  try {
+    args.parse(argc, argv);
+    if (args.has("help")) {
+      std::printf("%s%s%s", kRenderUsage, attentionInputHelp(), kRenderOptions);
+      return 0;
+    }
+    const std::string out = args.getOr("out", "");
+    if (out.empty()) throw UsageError("--out FILE.png or FILE.svg is required");
+    const bool svg = endsWith(out, ".svg"), png = endsWith(out, ".png");
+    if (!svg && !png) throw UsageError("--out must end in .png or .svg, got '" + out + "'");
+    FigureSpec spec;
+    if (!parseFigureView(args.getOr("view", "both"), &spec.view)) throw UsageError("--view must be heatmap, arcs or both");
+    if (!parseColormap(args.getOr("colormap", colormapName(kDefaultColormap)), &spec.colormap))
+      throw UsageError("unknown colormap '" + args.getOr("colormap", "") + "' (cividis, viridis, magma, greyscale)");
+    const std::string theme = args.getOr("theme", "light");
+    if (theme != "light" && theme != "dark") throw UsageError("--theme must be light or dark");
+    spec.dark = theme == "dark";
+    spec.width = int(args.getInt("width").value_or(1600));
+    spec.height = int(args.getInt("height").value_or(900));
+    if (spec.width < 64 || spec.width > 16384 || spec.height < 64 || spec.height > 16384)
+      throw UsageError("--width and --height must be between 64 and 16384");
+    spec.title = args.getOr("title", "");
+
+    const AttentionInput in = loadAttentionInput(args);
+    HeadSelection sel;
+    try {
+      sel = parseHeadSelection(args.getOr("head", "mean"), in.head_names);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (sel.kind == HeadSelection::All) throw UsageError("a figure shows one matrix: choose --head N, a head name or mean");
+    const AttentionResult shown = sel.kind == HeadSelection::Mean ? meanOverHeads(in.result) : selectHead(in.result, sel.index);
+    spec.nq = shown.nq;
+    spec.nk = shown.nk;
+    spec.weights = shown.p;
+    spec.query_labels = in.query_tokens;
+    spec.key_labels = in.key_tokens;
+    spec.masked = in.masked();
+    spec.cross = in.mode == "cross";
+    const long select = args.getInt("select").value_or(0);
+    if (select < 0 || select >= spec.nq)
+      throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");
+    spec.selected_query = int(select);
+
+    if (svg) {
+      std::ofstream file(out, std::ios::binary);
+      file << renderSvg(spec);
+      if (!file) {
+        std::fprintf(stderr, "attnviz render: cannot write '%s'\n", out.c_str());
+        return 1;
+      }
+      return 0;
+    }
+    std::string error;
+    if (!renderFigurePng(spec, out, &error)) {
+      std::fprintf(stderr, "attnviz render: %s\n", error.c_str());
+      return 1;
+    }
+    return 0;
+  } catch (const UsageError& e) {
+    return reportUsageError("render", e.what());
+  } catch (const NpyError& e) {
+    std::fprintf(stderr, "attnviz render: %s\n", e.what());
+    return 2;
+  } catch (const gpu::EngineUnavailable& e) {
+    std::fprintf(stderr, "attnviz render: engine '%s' cannot run: %s\n", args.getOr("engine", "auto").c_str(), e.what());
+    return 2;
+  }
+}
+
 }  // namespace attnviz::app
