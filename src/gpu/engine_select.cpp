@@ -32,14 +32,14 @@ bool tryGpu(const AttentionProblem& problem, const std::string& name, EngineRun*
       if (!GpuAttentionEngine::supported(why)) return false;
       GpuAttentionEngine engine;
       if (!engine.compute(problem, why)) return false;
+      run->compute_ms = engine.lastGpuMs();  // first: it waits for the passes, before the readback
       run->result = engine.readBack();
-      run->compute_ms = engine.lastGpuMs();
     } else {
       if (!FragmentAttentionEngine::supported(why)) return false;
       FragmentAttentionEngine engine;
       if (!engine.compute(problem, why)) return false;
+      run->compute_ms = engine.lastGpuMs();  // first: it waits for the passes, before the readback
       run->result = engine.readBack();
-      run->compute_ms = engine.lastGpuMs();
     }
     if (run->compute_ms < 0) run->compute_ms = msSince(start);
     run->engine = name;

@@ -6,6 +6,7 @@
 
 #include "gpu/gl_context.h"
 #include "gpu/gl_objects.h"
+#include "gpu/gpu_timer.h"
 #include "gpu/shader_loader.h"
 
 namespace attnviz::gpu {
@@ -40,13 +41,11 @@ void setInt(GLuint p, const char* name, int v) { glUniform1i(glGetUniformLocatio
 
 struct FragmentAttentionEngine::Impl {
   Options options;
-  Program scores, reduce, merge, normalize;
+  Program scores, reduce, merge, normalize, row_stats, column_sums;
   VertexArray vao;
   Framebuffer fbo;
   Texture dummy_mask;
-  Query timer;
-  bool timer_pending = false;
-  double last_ms = -1;
+  GpuTimer timer;
 
   bool has_result = false;
   bool use_texture = false;
@@ -54,6 +53,7 @@ struct FragmentAttentionEngine::Impl {
   Texture output;               // texture array when use_texture
   std::vector<float> host_p;    // when !use_texture
   std::vector<std::uint8_t> fully_masked;
+  std::vector<int> visible_keys;  // [nq], from the mask (the same for every head)
   std::string layout;
 
   bool ensurePrograms(std::string* error) {
@@ -75,12 +75,14 @@ struct FragmentAttentionEngine::Impl {
       setInt(p, "uRow", kUnitRow);
       setInt(p, "uB", kUnitRow);
       setInt(p, "uA", kUnitA);
+      setInt(p, "uP", kUnitIn);
       glUseProgram(0);
       return true;
     };
     return build(scores, "fragment_scores.frag", {}) &&
            build(reduce, "fragment_reduce.frag", {{"FACTOR", std::to_string(kFactor)}}) &&
-           build(merge, "fragment_merge.frag", {}) && build(normalize, "fragment_normalize.frag", {});
+           build(merge, "fragment_merge.frag", {}) && build(normalize, "fragment_normalize.frag", {}) &&
+           build(row_stats, "fragment_row_stats.frag", {}) && build(column_sums, "fragment_column_sums.frag", {});
   }
 
   // Attaches a 2D texture (layer < 0) or a layer of the output array, checks completeness.
@@ -132,8 +134,7 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
   m.has_result = false;
   m.output.reset();
   m.host_p.clear();
-  m.timer_pending = false;
-  m.last_ms = -1;
+  m.timer.reset();
   if (std::string why = problem.validate(); !why.empty()) {
     *error = "invalid problem: " + why;
     return false;
@@ -157,12 +158,15 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
   // A row has no visible key only under a custom mask (causal always shows key 0): decided by the
   // mask alone, so the flags need no readback.
   m.fully_masked.assign(std::size_t(problem.heads) * problem.nq, 0);
-  if (problem.mask == MaskKind::Custom)
-    for (int i = 0; i < problem.nq; ++i) {
-      const auto* row = problem.custom_mask.data() + std::size_t(i) * problem.nk;
-      if (std::none_of(row, row + problem.nk, [](std::uint8_t b) { return b != 0; }))
-        for (int h = 0; h < problem.heads; ++h) m.fully_masked[std::size_t(h) * problem.nq + i] = 1;
-    }
+  m.visible_keys.assign(std::size_t(problem.nq), problem.nk);
+  for (int i = 0; i < problem.nq; ++i) {
+    if (problem.mask == MaskKind::Causal) m.visible_keys[std::size_t(i)] = std::min(i + 1, problem.nk);
+    if (problem.mask != MaskKind::Custom) continue;
+    const auto* row = problem.custom_mask.data() + std::size_t(i) * problem.nk;
+    m.visible_keys[std::size_t(i)] = int(std::count_if(row, row + problem.nk, [](std::uint8_t b) { return b != 0; }));
+    if (m.visible_keys[std::size_t(i)] == 0)
+      for (int h = 0; h < problem.heads; ++h) m.fully_masked[std::size_t(h) * problem.nq + i] = 1;
+  }
 
   GLint saved_viewport[4] = {0, 0, 0, 0};
   GLint saved_fbo = 0;
@@ -175,7 +179,6 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     m.dummy_mask = makeTexture(GL_R8UI, GL_RED_INTEGER, GL_UNSIGNED_BYTE, 1, 1, &one);
   }
-  if (!m.timer) m.timer = Query::create();
 
   if (m.use_texture) {
     m.output = Texture::create();
@@ -224,7 +227,7 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
     glUniform1f(glGetUniformLocation(p, "uScaleLog2"), scale_log2);
   }
 
-  glBeginQuery(GL_TIME_ELAPSED, m.timer.id());
+  m.timer.begin();
   bool ok = true;
   int tiles_drawn = 0;
   const int col_tiles = (problem.nk + max_side - 1) / max_side;
@@ -340,8 +343,7 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
       }
     }
   }
-  glEndQuery(GL_TIME_ELAPSED);
-  m.timer_pending = true;
+  m.timer.end();
   for (int u = 0; u <= kUnitA; ++u) bindUnit(u, 0);
   glActiveTexture(GL_TEXTURE0);
   glBindVertexArray(0);
@@ -389,15 +391,85 @@ AttentionResult FragmentAttentionEngine::readBack() {
   return r;
 }
 
-double FragmentAttentionEngine::lastGpuMs() {
+GpuRowStats FragmentAttentionEngine::reduce(int head) {
   Impl& m = *impl_;
-  if (m.timer_pending && m.timer) {
-    GLuint64 ns = 0;
-    glGetQueryObjectui64v(m.timer.id(), GL_QUERY_RESULT, &ns);
-    m.last_ms = double(ns) / 1e6;
-    m.timer_pending = false;
+  GpuRowStats s;
+  s.head = head;
+  if (!m.has_result) {
+    s.error = "no result to reduce";
+    return s;
   }
-  return m.last_ms;
+  if (!m.use_texture) {
+    s.error = "gpu-fragment result is in host tiles (no texture): use computeStats on readBack()";
+    return s;
+  }
+  if (head < 0 || head >= m.heads) {
+    s.error = "head " + std::to_string(head) + " out of range";
+    return s;
+  }
+  s.nq = m.nq;
+  s.nk = m.nk;
+  GLint saved_viewport[4] = {0, 0, 0, 0};
+  GLint saved_fbo = 0;
+  glGetIntegerv(GL_VIEWPORT, saved_viewport);
+  glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &saved_fbo);
+  Texture rows_tex = makeTexture(GL_RGBA32F, GL_RGBA, GL_FLOAT, 1, m.nq);
+  Texture cols_tex = makeTexture(GL_R32F, GL_RED, GL_FLOAT, m.nk, 1);
+  glDisable(GL_BLEND);
+  glDisable(GL_DEPTH_TEST);
+  glDisable(GL_SCISSOR_TEST);
+  glBindVertexArray(m.vao.id());
+  glActiveTexture(GLenum(GL_TEXTURE0 + kUnitIn));
+  glBindTexture(GL_TEXTURE_2D_ARRAY, m.output.id());
+  std::vector<float> rows(std::size_t(m.nq) * 4), cols(std::size_t(m.nk));
+  std::string error;
+  glPixelStorei(GL_PACK_ALIGNMENT, 4);
+  glPixelStorei(GL_PACK_ROW_LENGTH, 0);
+  if (m.target(rows_tex.id(), -1, &error)) {
+    glUseProgram(m.row_stats.id());
+    setInt(m.row_stats.id(), "uLayer", head);
+    setInt(m.row_stats.id(), "uNk", m.nk);
+    m.drawPass(m.row_stats.id(), 0, 0, 1, m.nq);
+    glReadPixels(0, 0, 1, m.nq, GL_RGBA, GL_FLOAT, rows.data());
+  }
+  if (error.empty() && m.target(cols_tex.id(), -1, &error)) {
+    glUseProgram(m.column_sums.id());
+    setInt(m.column_sums.id(), "uLayer", head);
+    setInt(m.column_sums.id(), "uNq", m.nq);
+    m.drawPass(m.column_sums.id(), 0, 0, m.nk, 1);
+    glReadPixels(0, 0, m.nk, 1, GL_RED, GL_FLOAT, cols.data());
+  }
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  glActiveTexture(GL_TEXTURE0);
+  glBindVertexArray(0);
+  glUseProgram(0);
+  glBindFramebuffer(GL_FRAMEBUFFER, GLuint(saved_fbo));
+  glViewport(saved_viewport[0], saved_viewport[1], saved_viewport[2], saved_viewport[3]);
+  if (std::string gl = takeGlErrors(); error.empty() && !gl.empty()) error = "gpu-fragment reduction failed: " + gl;
+  if (!error.empty()) {
+    s.error = error;
+    return s;
+  }
+  s.row_entropy_bits.resize(std::size_t(m.nq));
+  s.row_max_weight.resize(std::size_t(m.nq));
+  s.row_max_col.resize(std::size_t(m.nq));
+  s.visible_keys = m.visible_keys;
+  for (std::size_t i = 0; i < std::size_t(m.nq); ++i) {
+    s.row_entropy_bits[i] = rows[i * 4 + 0];
+    s.row_max_weight[i] = rows[i * 4 + 1];
+    s.row_max_col[i] = int(rows[i * 4 + 2]);
+    if (i == 0 || s.row_max_weight[i] > s.max_weight) {  // strict: first row wins ties
+      s.max_weight = s.row_max_weight[i];
+      s.max_row = int(i);
+      s.max_col = s.row_max_col[i];
+    }
+  }
+  s.column_sums.assign(cols.begin(), cols.end());
+  return s;
+}
+
+double FragmentAttentionEngine::lastGpuMs() {
+  return impl_->timer.ms();
 }
 
 }  // namespace attnviz::gpu

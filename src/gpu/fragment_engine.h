@@ -21,6 +21,7 @@
 #include <glad/gl.h>
 
 #include "core/attention.h"
+#include "gpu/row_stats.h"
 
 namespace attnviz::gpu {
 
@@ -51,7 +52,12 @@ class FragmentAttentionEngine {
   // P and the fully-masked flags on the host (blocks until the GPU is done).
   AttentionResult readBack();
 
-  // GPU time of the last compute() in ms (GL_TIME_ELAPSED; waits); -1 if unknown.
+  // Stats of one head reduced on the GPU (fragment_row_stats.frag, fragment_column_sums.frag);
+  // only [nq] and [nk] vectors are read back. Needs hasTexture(): with host tiles the result is
+  // already on the host, so error says to use computeStats on readBack() instead.
+  GpuRowStats reduce(int head);
+
+  // Time of the last compute() in ms, as GpuAttentionEngine::lastGpuMs (gpu_timer.h).
   double lastGpuMs();
 
   std::string layoutDescription() const;

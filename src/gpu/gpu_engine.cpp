@@ -2,17 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
+#include <cstdio>
 #include <stdexcept>
 
 #include "gpu/gl_context.h"
 #include "gpu/gl_objects.h"
+#include "gpu/gpu_timer.h"
 #include "gpu/shader_loader.h"
 
 namespace attnviz::gpu {
 
 namespace {
 
-constexpr int kTile = 16;          // attention_scores.comp workgroup side: 256 invocations, 2x1 KiB shared
+// attention_scores.comp: 16x16 invocations, each 4x4 outputs: 64x64 blocks of S, 2 x 64 x 17 floats
+// (8.5 KiB) of shared memory, within GL 4.3's guaranteed 32 KiB and 1024 invocations.
+constexpr int kTile = 16;
+constexpr int kOutputsPerInvocation = 4;
+constexpr int kBlock = kTile * kOutputsPerInvocation;
 constexpr int kColumnGroup = 64;   // attention_column_sums.comp invocations per workgroup
 
 struct Tile {
@@ -29,7 +36,8 @@ int ceilDiv(long long a, long long b) { return int((a + b - 1) / b); }
 
 std::string mib(long long bytes) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1024.0 * 1024.0));
+  if (bytes < 1024 * 1024) std::snprintf(buf, sizeof buf, "%lld bytes", bytes);
+  else std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1024.0 * 1024.0));
   return buf;
 }
 
@@ -53,9 +61,7 @@ struct GpuAttentionEngine::Impl {
   std::vector<Tile> tiles;
   std::vector<StorageTile> tile_view;
   Buffer q_buf, k_buf, mask_buf, row_info, row_stats_buf, column_sums_buf;
-  Query timer;
-  bool timer_pending = false;
-  double last_ms = -1;
+  GpuTimer timer;
   std::string layout;
 
   void drop() {
@@ -63,8 +69,7 @@ struct GpuAttentionEngine::Impl {
     texture.reset();
     tiles.clear();
     tile_view.clear();
-    timer_pending = false;
-    last_ms = -1;
+    timer.reset();
     layout.clear();
   }
 
@@ -90,7 +95,8 @@ struct GpuAttentionEngine::Impl {
       out = std::move(b.program);
       return true;
     };
-    return build(scores[v], "attention_scores.comp", {{"TILE", std::to_string(kTile)}}) &&
+    return build(scores[v], "attention_scores.comp",
+                 {{"TILE", std::to_string(kTile)}, {"WPT", std::to_string(kOutputsPerInvocation)}}) &&
            build(softmax[v], "attention_softmax.comp", {{"WG", std::to_string(softmax_wg)}}) &&
            build(row_stats[v], "attention_row_stats.comp", {{"WG", std::to_string(softmax_wg)}}) &&
            build(column_sums[v], "attention_column_sums.comp", {{"WG", std::to_string(kColumnGroup)}});
@@ -192,11 +198,11 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     heads_per_tile = 1;
     rows_per_tile = int(std::min<long long>(problem.nq, max_block / std::max(q_row, p_row)));
   }
-  // Dispatch limits: softmax runs (rows, heads, 1) groups, scores (nk/TILE, rows/TILE, heads).
+  // Dispatch limits: softmax runs (rows, heads, 1) groups, scores (nk/BLOCK, rows/BLOCK, heads).
   rows_per_tile = std::min(rows_per_tile, m.info.max_compute_work_group_count[0]);
   heads_per_tile = std::min({heads_per_tile, m.info.max_compute_work_group_count[1],
                              m.info.max_compute_work_group_count[2]});
-  if (rows_per_tile < 1 || heads_per_tile < 1 || ceilDiv(problem.nk, kTile) > m.info.max_compute_work_group_count[0]) {
+  if (rows_per_tile < 1 || heads_per_tile < 1 || ceilDiv(problem.nk, kBlock) > m.info.max_compute_work_group_count[0]) {
     *error = "problem exceeds the device's storage block or work group count limits";
     return false;
   }
@@ -251,7 +257,17 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
   glBindBuffer(GL_SHADER_STORAGE_BUFFER, m.mask_buf.id());
   glBufferData(GL_SHADER_STORAGE_BUFFER, GLsizeiptr(bits.size() * 4), bits.data(), GL_STATIC_DRAW);
   glBindBuffer(GL_SHADER_STORAGE_BUFFER, 0);
-  if (std::string gl = takeGlErrors(); !gl.empty()) {
+  if (std::string gl = takeGlErrors(); !gl.empty() && m.use_texture && gl.find("GL_OUT_OF_MEMORY") != std::string::npos) {
+    // Some drivers cap one texture's bytes below what the side and layer limits allow (llvmpipe):
+    // fall back to storage-buffer tiles, which are allocated per tile.
+    m.drop();
+    const bool saved = m.options.force_storage_output;
+    m.options.force_storage_output = true;
+    const bool ok = compute(problem, error);
+    m.options.force_storage_output = saved;
+    if (ok) m.layout += " (the texture array did not fit: " + gl + ")";
+    return ok;
+  } else if (!gl.empty()) {
     *error = "allocating GPU storage for P (" + mib((long long)problem.heads * problem.nq * problem.nk * f) +
              ") failed: " + gl;
     m.drop();
@@ -259,8 +275,7 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
   }
 
   // ---- passes ------------------------------------------------------------------------------------
-  if (!m.timer) m.timer = Query::create();
-  glBeginQuery(GL_TIME_ELAPSED, m.timer.id());
+  m.timer.begin();
   const float scale_log2 = float(problem.scoreScale() * 1.4426950408889634);  // exp(x) = exp2(x * log2 e)
   const int v = m.use_texture ? 1 : 0;
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 3, m.mask_buf.id());
@@ -282,7 +297,7 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     const GLuint sp = m.scores[v].id();
     m.setTileUniforms(sp, t);
     setFloat(sp, "uScaleLog2", scale_log2);
-    glDispatchCompute(GLuint(ceilDiv(problem.nk, kTile)), GLuint(ceilDiv(t.rows, kTile)), GLuint(t.heads));
+    glDispatchCompute(GLuint(ceilDiv(problem.nk, kBlock)), GLuint(ceilDiv(t.rows, kBlock)), GLuint(t.heads));
     glMemoryBarrier(GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT);
 
     const GLuint mp = m.softmax[v].id();
@@ -290,11 +305,10 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     glDispatchCompute(GLuint(t.rows), GLuint(t.heads), 1);
     glMemoryBarrier(GL_SHADER_IMAGE_ACCESS_BARRIER_BIT | GL_SHADER_STORAGE_BARRIER_BIT);
   }
-  glEndQuery(GL_TIME_ELAPSED);
+  m.timer.end();
   // Later readers: texture sampling (heatmap), glGetTexImage / glGetBufferSubData (readBack).
   glMemoryBarrier(GL_TEXTURE_FETCH_BARRIER_BIT | GL_TEXTURE_UPDATE_BARRIER_BIT | GL_BUFFER_UPDATE_BARRIER_BIT);
   glUseProgram(0);
-  m.timer_pending = true;
   if (std::string gl = takeGlErrors(); !gl.empty()) {
     *error = "gpu-compute passes failed: " + gl;
     m.drop();
@@ -443,46 +457,7 @@ GpuRowStats GpuAttentionEngine::reduce(int head) {
 }
 
 double GpuAttentionEngine::lastGpuMs() {
-  Impl& m = *impl_;
-  if (m.timer_pending && m.timer) {
-    GLuint64 ns = 0;
-    glGetQueryObjectui64v(m.timer.id(), GL_QUERY_RESULT, &ns);
-    m.last_ms = double(ns) / 1e6;
-    m.timer_pending = false;
-  }
-  return m.last_ms;
-}
-
-MatrixStats GpuRowStats::toMatrixStats() const {
-  MatrixStats out;
-  out.nq = nq;
-  out.nk = nk;
-  out.row_entropy_bits.assign(std::size_t(nq), 0.0);
-  out.row_max_entropy_bits.assign(std::size_t(nq), 0.0);
-  double entropy_sum = 0.0, normalized_sum = 0.0;
-  int counted = 0;
-  for (int i = 0; i < nq; ++i) {
-    const int visible = visible_keys.empty() ? nk : visible_keys[std::size_t(i)];
-    out.row_max_entropy_bits[std::size_t(i)] = visible > 1 ? std::log2(double(visible)) : 0.0;
-    if (visible == 0) continue;
-    out.row_entropy_bits[std::size_t(i)] = row_entropy_bits[std::size_t(i)];
-    entropy_sum += out.row_entropy_bits[std::size_t(i)];
-    if (out.row_max_entropy_bits[std::size_t(i)] > 0.0)
-      normalized_sum += out.row_entropy_bits[std::size_t(i)] / out.row_max_entropy_bits[std::size_t(i)];
-    ++counted;
-  }
-  if (counted > 0) {
-    out.avg_entropy_bits = entropy_sum / counted;
-    out.avg_normalized_entropy = normalized_sum / counted;
-  }
-  out.max_weight = max_weight;
-  out.max_row = max_row;
-  out.max_col = max_col;
-  out.column_sums = column_sums;
-  out.most_attended_index = 0;
-  for (int j = 1; j < nk; ++j)
-    if (column_sums[std::size_t(j)] > column_sums[std::size_t(out.most_attended_index)]) out.most_attended_index = j;
-  return out;
+  return impl_->timer.ms();
 }
 
 }  // namespace attnviz::gpu

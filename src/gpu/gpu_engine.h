@@ -32,27 +32,9 @@
 
 #include "core/attention.h"
 #include "core/stats.h"
+#include "gpu/row_stats.h"
 
 namespace attnviz::gpu {
-
-// Stats of one head reduced on the GPU; only these vectors ([nq] and [nk]) are read back.
-struct GpuRowStats {
-  int head = 0;
-  int nq = 0;
-  int nk = 0;
-  std::vector<float> row_entropy_bits;  // [nq], bits; 0 for a fully masked row
-  std::vector<float> row_max_weight;    // [nq]
-  std::vector<int> row_max_col;         // [nq], first column holding the row maximum
-  std::vector<int> visible_keys;        // [nq], 0 = fully masked row
-  std::vector<double> column_sums;      // [nk]
-  float max_weight = 0.0f;              // over the head, first cell in row-major order on ties
-  int max_row = 0;
-  int max_col = 0;
-  std::string error;                    // non-empty when the reduction could not run
-
-  // The same numbers in core's MatrixStats form (averages and argmax done on these small vectors).
-  MatrixStats toMatrixStats() const;
-};
 
 class GpuAttentionEngine {
  public:
@@ -98,7 +80,9 @@ class GpuAttentionEngine {
   // Stats of one head reduced on the GPU (needs a result; 0 <= head < heads()).
   GpuRowStats reduce(int head);
 
-  // GPU time of the last compute() in ms (GL_TIME_ELAPSED query; waits for it); -1 if unknown.
+  // Time of the last compute() in ms: GL_TIME_ELAPSED, or the wall time until the GPU finished where
+  // the driver's timer is implausible (gpu_timer.h). Waits for the GPU; call it right after compute().
+  // -1 before any compute().
   double lastGpuMs();
 
   // Description of the last layout chosen, e.g. "texture array 1000x1000x4, 1 tile".

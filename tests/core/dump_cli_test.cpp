@@ -208,3 +208,19 @@ TEST(DumpCli, MalformedNpyNamesTheFileAndExitsTwo) {
   attnviz::writeNpy(dir + "/p3.npy", {3, 2}, p);
   expectUsageError("dump --weights " + dir + "/p3.npy --tokens " + dir + "/two.txt", "2 labels but there are 3");
 }
+
+TEST(DumpCli, UserLexiconExtendsTheSemanticHead) {
+  const std::string dir = tempDir() + "/lexicon";
+  ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+  const std::string cmd = "dump --engine cpu-ref --head Semantic --text 'The quark met a lepton near the gluon.'";
+  // Without the extension, "quark" has no related word: its row stays broad.
+  CliRun before = run(cmd);
+  ASSERT_EQ(before.code, 0) << before.err;
+  auto j = nlohmann::json::parse(before.out);
+  EXPECT_LT(double(j["heads"][0]["weights"][1][4]), 0.5);
+  std::ofstream(dir + "/related.txt") << "# user groups\nparticles: quark lepton\n";
+  const std::string out = tempDir() + "/lex.json";
+  ASSERT_EQ(std::system(("ATTNVIZ_LEXICON_DIR=" + dir + " " + ATTNVIZ_BINARY + " " + cmd + " --out " + out).c_str()), 0);
+  j = nlohmann::json::parse(slurp(out));
+  EXPECT_GT(double(j["heads"][0]["weights"][1][4]), 0.5);  // quark -> lepton
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <ostream>
 #include <sstream>
 #include <string>
 
@@ -32,6 +33,9 @@ struct Case {
     return s.str();
   }
 };
+
+// gtest prints the case by name in failure messages of TEST_P.
+inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name(); }
 
 // Q, K uniform in [-2, 2) from mt19937 (its output sequence is fixed by the standard, unlike the
 // distributions). Custom masks: each cell visible with probability 1/2, and query row 1 (row 0 when
