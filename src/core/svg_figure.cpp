@@ -154,6 +154,7 @@ void drawArcs(std::ostringstream& o, const FigureSpec& s, const Theme& t, Box bo
       << "\" stroke-opacity=\"" << fmt(0.25 + 0.75 * w / row_max) << "\" stroke-width=\"" << fmt(1.0 + 9.0 * w) << "\" stroke-linecap=\"round\"/>\n";
   }
   for (const auto& k : top) {
+    if (k.weight < 0.005f) continue;  // "0%" labels say nothing
     o << "<text class=\"arc-label\" x=\"" << fmt(key_x(k.index)) << "\" y=\"" << fmt(keys_y + font * 2.4) << "\" text-anchor=\"middle\" fill=\""
       << t.accent << "\" font-weight=\"bold\">" << int(std::lround(k.weight * 100)) << "%</text>\n";
   }
