@@ -1,5 +1,7 @@
 #include "app/cli_input.h"
 
+#include <algorithm>
+
 #include "core/npy.h"
 #include "core/simulated_model.h"
 #include "gpu/engine_select.h"
@@ -70,6 +72,9 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
   if (!from_text && args.has("target")) throw UsageError("--target only applies to --text input");
   in.temperature = args.getDouble("temperature").value_or(1.0);
   if (!(in.temperature > 0.0)) throw UsageError("--temperature must be greater than 0");
+  if (in.temperature > 1e6) throw UsageError("--temperature must be at most 1e6 (the rows are uniform long before)");
+  // Clamped here, in double: a tiny T must not round to 0 on its way to float.
+  in.temperature = std::max(in.temperature, double(kMinTemperature));
   in.causal = args.has("causal");
   if (from_weights && (args.has("temperature") || args.has("causal") || args.has("engine")))
     throw UsageError("--temperature, --causal and --engine do not apply to --weights (already probabilities)");

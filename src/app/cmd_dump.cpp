@@ -86,6 +86,9 @@ int runDump(int argc, char** argv) {
   } catch (const gpu::EngineUnavailable& e) {
     std::fprintf(stderr, "attnviz dump: engine '%s' cannot run: %s\n", args.getOr("engine", "auto").c_str(), e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "attnviz dump: out of memory for this problem; try fewer heads or tokens\n");
+    return 1;
   }
 }
 

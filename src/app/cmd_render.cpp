@@ -9,6 +9,7 @@
 #include "core/head_selection.h"
 #include "core/npy.h"
 #include "core/svg_figure.h"
+#include "core/tokenizer.h"
 #include "gpu/engine_select.h"
 
 namespace attnviz::app {
@@ -57,11 +58,12 @@ int runRender(int argc, char** argv) {
     const std::string theme = args.getOr("theme", "light");
     if (theme != "light" && theme != "dark") throw UsageError("--theme must be light or dark");
     spec.dark = theme == "dark";
-    spec.width = int(args.getInt("width").value_or(1600));
-    spec.height = int(args.getInt("height").value_or(900));
-    if (spec.width < 64 || spec.width > 16384 || spec.height < 64 || spec.height > 16384)
+    const long width = args.getInt("width").value_or(1600), height = args.getInt("height").value_or(900);
+    if (width < 64 || width > 16384 || height < 64 || height > 16384)
       throw UsageError("--width and --height must be between 64 and 16384");
-    spec.title = args.getOr("title", "");
+    spec.width = int(width);
+    spec.height = int(height);
+    spec.title = sanitizeUtf8(args.getOr("title", ""));
 
     const AttentionInput in = loadAttentionInput(args);
     HeadSelection sel;
@@ -107,6 +109,9 @@ int runRender(int argc, char** argv) {
   } catch (const gpu::EngineUnavailable& e) {
     std::fprintf(stderr, "attnviz render: engine '%s' cannot run: %s\n", args.getOr("engine", "auto").c_str(), e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "attnviz render: out of memory for this problem; try fewer heads or tokens\n");
+    return 1;
   }
 }
 

@@ -1,6 +1,7 @@
 #include "core/attention.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -21,12 +22,30 @@ std::string AttentionProblem::validate() const {
   if (dv < 0) return "value width must not be negative";
   if (q.size() != std::size_t(heads) * nq * d) return "Q holds " + std::to_string(q.size()) + " floats, expected heads*nq*d";
   if (k.size() != std::size_t(heads) * nk * d) return "K holds " + std::to_string(k.size()) + " floats, expected heads*nk*d";
+  if (double(heads) * nq * nk > double(kMaxResultWeights))
+    return "the result would hold " + std::to_string(double(heads) * nq * nk / 1e9).substr(0, 5) +
+           " billion weights (heads x nq x nk); the limit is " + std::to_string(kMaxResultWeights) + " (8 GiB)";
   if (dv > 0 && v.size() != std::size_t(heads) * nk * dv) return "V holds " + std::to_string(v.size()) + " floats, expected heads*nk*dv";
   if (mask == MaskKind::Custom && custom_mask.size() != std::size_t(nq) * nk) return "custom mask must hold nq*nk entries";
   if (!(temperature > 0.0f) || !std::isfinite(temperature)) return "temperature must be a positive finite number";
   if (!query_labels.empty() && query_labels.size() != std::size_t(nq)) return "query label count differs from nq";
   if (!key_labels.empty() && key_labels.size() != std::size_t(nk)) return "key label count differs from nk";
   return {};
+}
+
+double AttentionProblem::scoreMagnitudeBound() const {
+  double max_q = 0, max_k = 0;
+  for (float x : q) max_q = std::max(max_q, double(std::fabs(x)));
+  for (float x : k) max_k = std::max(max_k, double(std::fabs(x)));
+  return max_q * max_k * d * scoreScale();
+}
+
+std::string AttentionProblem::checkFloatRange() const {
+  const double bound = scoreMagnitudeBound();
+  if (bound <= kFloatScoreLimit) return {};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", bound);
+  return std::string("scaled scores may reach ") + buf + ", beyond float range (limit 1e30); cpu-ref computes them in double";
 }
 
 AttentionResult computeReference(const AttentionProblem& problem) {

@@ -29,6 +29,14 @@ enum class MaskKind {
 // float precision, and smaller values only risk overflow in engines that do not accumulate in double.
 inline constexpr float kMinTemperature = 1e-3f;
 
+// The largest result any engine is asked to hold: 2^31 weights (8 GiB of float32), e.g. 8 heads of
+// 16384 x 16384. validate() refuses larger problems rather than letting an allocation fail.
+inline constexpr long long kMaxResultWeights = 1LL << 31;
+
+// Engines that compute scores in float (cpu-fast, the GPU engines) refuse problems whose scaled
+// scores could pass this magnitude; float overflows near 3.4e38 and exp() long before.
+inline constexpr double kFloatScoreLimit = 1e30;
+
 struct AttentionProblem {
   int heads = 0;
   int nq = 0;   // query rows
@@ -62,6 +70,10 @@ struct AttentionProblem {
   double scoreScale() const;
   // Empty string when the shapes and sizes agree; otherwise what is wrong, in words.
   std::string validate() const;
+  // Upper bound of |q·k| · scoreScale() over all pairs: max|q| · max|k| · d · scoreScale().
+  double scoreMagnitudeBound() const;
+  // Empty when scores fit float arithmetic (bound <= kFloatScoreLimit); otherwise why not.
+  std::string checkFloatRange() const;
 };
 
 struct AttentionResult {

@@ -1,12 +1,16 @@
 #include "core/export.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
+
+#include "core/tokenizer.h"
 
 namespace attnviz {
 namespace {
 
 std::string number(double x) {
+  if (!std::isfinite(x)) return "null";  // never produced by the engines; keeps the JSON valid regardless
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.9g", x);
   return buf;
@@ -54,7 +58,8 @@ void writeMatrix(std::ostringstream& out, const ExportedMatrix& m, const std::ve
 
 }  // namespace
 
-std::string jsonEscape(const std::string& s) {
+std::string jsonEscape(const std::string& raw) {
+  const std::string s = sanitizeUtf8(raw);
   std::string out;
   for (unsigned char c : s) {
     switch (c) {

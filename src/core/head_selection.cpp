@@ -12,7 +12,8 @@ HeadSelection parseHeadSelection(const std::string& text, const std::vector<std:
   if (lower == "mean") return {HeadSelection::Mean, 0};
   const int count = int(head_names.size());
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    const long n = text.size() > 6 ? -1 : std::stol(text);
+    const std::string digits = text.substr(std::min(text.find_first_not_of('0'), text.size()));
+    const long n = digits.empty() ? 0 : digits.size() > 6 ? -1 : std::stol(digits);
     if (n < 1 || n > count)
       throw std::invalid_argument("head " + text + " is out of range (1.." + std::to_string(count) + ")");
     return {HeadSelection::Single, int(n - 1)};

@@ -1,5 +1,7 @@
 #include "core/npy.h"
 
+#include "core/tokenizer.h"
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -174,7 +176,7 @@ std::vector<std::string> readLabels(const std::string& path) {
   std::vector<std::string> labels;
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels.push_back(line);
+    labels.push_back(sanitizeUtf8(line));
   }
   return labels;
 }

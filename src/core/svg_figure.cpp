@@ -11,7 +11,8 @@
 namespace attnviz {
 namespace {
 
-std::string xmlEscape(const std::string& s) {
+std::string xmlEscape(const std::string& raw) {
+  const std::string s = sanitizeUtf8(raw);
   std::string out;
   for (char c : s) {
     switch (c) {

@@ -96,6 +96,13 @@ std::u32string decodeUtf8(std::string_view utf8) {
   return out;
 }
 
+std::string sanitizeUtf8(std::string_view utf8) {
+  std::string out;
+  out.reserve(utf8.size());
+  for (char32_t c : decodeUtf8(utf8)) out += encodeUtf8(c);
+  return out;
+}
+
 std::vector<Token> tokenize(std::string_view utf8) {
   struct Unit {
     char32_t cp;

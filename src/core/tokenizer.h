@@ -26,6 +26,8 @@ std::string lowerCase(std::string_view utf8);
 
 // Decodes UTF-8 to code points, replacing each invalid byte with U+FFFD.
 std::u32string decodeUtf8(std::string_view utf8);
+// Valid UTF-8: each invalid byte replaced by U+FFFD (labels and titles from files and flags).
+std::string sanitizeUtf8(std::string_view utf8);
 std::string encodeUtf8(char32_t cp);
 
 }  // namespace attnviz

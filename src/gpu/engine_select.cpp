@@ -1,6 +1,7 @@
 #include "gpu/engine_select.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/cpu_fast.h"
 #include "gpu/fragment_engine.h"
@@ -16,6 +17,8 @@ double msSince(std::chrono::steady_clock::time_point start) {
 }
 
 EngineRun runCpu(const AttentionProblem& problem, const std::string& name) {
+  if (name == "cpu-fast")
+    if (std::string why = problem.checkFloatRange(); !why.empty()) throw EngineUnavailable("cpu-fast: " + why);
   EngineRun run;
   run.engine = name;
   const auto start = std::chrono::steady_clock::now();
@@ -42,6 +45,11 @@ bool tryGpu(const AttentionProblem& problem, const std::string& name, EngineRun*
       run->result = engine.readBack();
     }
     if (run->compute_ms < 0) run->compute_ms = msSince(start);
+    for (float w : run->result.p)
+      if (!std::isfinite(w)) {
+        *why = name + ": the result holds a non-finite weight (float overflow); cpu-ref computes in double";
+        return false;
+      }
     run->engine = name;
     return true;
   } catch (const std::bad_alloc&) {

@@ -139,6 +139,10 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
     *error = "invalid problem: " + why;
     return false;
   }
+  if (std::string why = problem.checkFloatRange(); !why.empty()) {
+    *error = why;
+    return false;
+  }
   if (!supported(error)) return false;
   takeGlErrors();
   if (!m.ensurePrograms(error)) return false;

@@ -153,6 +153,10 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     *error = "invalid problem: " + why;
     return false;
   }
+  if (std::string why = problem.checkFloatRange(); !why.empty()) {
+    *error = why;
+    return false;
+  }
   if (!supported(error)) return false;
   if (!m.have_info) {
     m.info = queryGlInfo();
@@ -199,10 +203,16 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     rows_per_tile = int(std::min<long long>(problem.nq, max_block / std::max(q_row, p_row)));
   }
   // Dispatch limits: softmax runs (rows, heads, 1) groups, scores (nk/BLOCK, rows/BLOCK, heads).
-  rows_per_tile = std::min(rows_per_tile, m.info.max_compute_work_group_count[0]);
-  heads_per_tile = std::min({heads_per_tile, m.info.max_compute_work_group_count[1],
-                             m.info.max_compute_work_group_count[2]});
-  if (rows_per_tile < 1 || heads_per_tile < 1 || ceilDiv(problem.nk, kBlock) > m.info.max_compute_work_group_count[0]) {
+  int group_limit[3] = {m.info.max_compute_work_group_count[0], m.info.max_compute_work_group_count[1],
+                        m.info.max_compute_work_group_count[2]};
+  if (m.options.max_work_group_count > 0)
+    for (int& g : group_limit) g = std::min(g, m.options.max_work_group_count);
+  rows_per_tile = std::min(rows_per_tile, group_limit[0]);
+  heads_per_tile = std::min({heads_per_tile, group_limit[1], group_limit[2]});
+  // Q is uploaded as one contiguous block per tile, which spans several heads only when the tile
+  // holds every row of each of them.
+  if (rows_per_tile < problem.nq) heads_per_tile = 1;
+  if (rows_per_tile < 1 || heads_per_tile < 1 || ceilDiv(problem.nk, kBlock) > group_limit[0]) {
     *error = "problem exceeds the device's storage block or work group count limits";
     return false;
   }

@@ -42,6 +42,7 @@ class GpuAttentionEngine {
     // Test hooks: pretend the device limits are lower (0 = use the queried limit) to exercise tiling.
     long long max_storage_block_bytes = 0;
     int max_texture_size = 0;
+    int max_work_group_count = 0;  // per dispatch dimension
     // Never make the texture array; P stays in storageTiles().
     bool force_storage_output = false;
   };

@@ -131,6 +131,28 @@ TEST(CpuReference, InvalidProblemThrows) {
   EXPECT_THROW(computeReference(p), std::invalid_argument);
 }
 
+TEST(CpuReference, ResultsBeyondTheSizeLimitAreRefusedNotAllocated) {
+  AttentionProblem p;
+  p.heads = 1; p.nq = 65536; p.nk = 65536; p.d = 1;  // 2^32 weights
+  p.q.assign(65536, 1.0f);
+  p.k.assign(65536, 1.0f);
+  EXPECT_NE(p.validate().find("limit"), std::string::npos) << p.validate();
+  EXPECT_THROW(computeReference(p), std::invalid_argument);
+  p.nq = 32768;  // 2^31 weights: at the limit, accepted by validate (not computed here)
+  p.q.assign(32768, 1.0f);
+  EXPECT_TRUE(p.validate().empty()) << p.validate();
+}
+
+TEST(CpuReference, FloatRangeCheck) {
+  AttentionProblem p = randomProblem(1, 2, 2, 4, 9);
+  EXPECT_TRUE(p.checkFloatRange().empty());
+  p.q[0] = 1e20f;
+  p.k[0] = 1e20f;
+  EXPECT_FALSE(p.checkFloatRange().empty());
+  const AttentionResult r = computeReference(p);  // double accumulation copes
+  expectRowsAreDistributions(r);
+}
+
 TEST(CpuReference, MeanOverHeadsAndSelectHead) {
   AttentionProblem p = randomProblem(3, 4, 5, 4, 8);
   const AttentionResult r = computeReference(p);

@@ -224,3 +224,68 @@ TEST(DumpCli, UserLexiconExtendsTheSemanticHead) {
   j = nlohmann::json::parse(slurp(out));
   EXPECT_GT(double(j["heads"][0]["weights"][1][4]), 0.5);  // quark -> lepton
 }
+
+namespace {
+
+// Largest absolute difference between the weights of two dump JSON documents.
+double maxWeightDifference(const nlohmann::json& a, const nlohmann::json& b) {
+  double worst = 0;
+  for (std::size_t h = 0; h < a["heads"].size(); ++h)
+    for (std::size_t i = 0; i < a["heads"][h]["weights"].size(); ++i)
+      for (std::size_t j = 0; j < a["heads"][h]["weights"][i].size(); ++j)
+        worst = std::max(worst, std::fabs(double(a["heads"][h]["weights"][i][j]) - double(b["heads"][h]["weights"][i][j])));
+  return worst;
+}
+
+}  // namespace
+
+TEST(DumpCli, GpuEnginesPrintTheSameMatricesAsCpuRef) {
+  // Where no GL context exists (a machine without Mesa), explicit GPU engines exit 2: skip then,
+  // unless CI demands GL.
+  const std::string dir = tempDir();
+  const float q[] = {0.3f, -1.2f, 2.0f, 0.5f, 1.5f, 0.1f, -0.7f, 0.9f, 0.2f, 1.1f, -0.4f, 0.6f};
+  attnviz::writeNpy(dir + "/gq.npy", {2, 3, 2}, q);
+  for (const std::string& input : {std::string("--text ") + kBank + " --causal --temperature 0.7", "--q " + dir + "/gq.npy --k " + dir + "/gq.npy"}) {
+    const CliRun ref = run("dump --engine cpu-ref " + input);
+    ASSERT_EQ(ref.code, 0) << ref.err;
+    for (const char* engine : {"gpu-compute", "gpu-fragment", "cpu-fast"}) {
+      const CliRun got = run(std::string("dump --engine ") + engine + " " + input);
+      if (got.code == 2 && got.err.find("cannot run") != std::string::npos) {
+        const char* require = std::getenv("ATTNVIZ_REQUIRE_GL");
+        ASSERT_FALSE(require && std::string(require) == "1") << got.err;
+        GTEST_SKIP() << got.err;
+      }
+      ASSERT_EQ(got.code, 0) << engine << ": " << got.err;
+      const auto a = nlohmann::json::parse(ref.out), b = nlohmann::json::parse(got.out);
+      EXPECT_EQ(b["engine"], engine);
+      // 1e-5: the engines' float error on these small rows is below 2e-6 (tests/gpu tolerances).
+      EXPECT_LT(maxWeightDifference(a, b), 1e-5) << engine << " " << input;
+    }
+  }
+}
+
+TEST(DumpCli, TinyTemperatureIsClampedNotRejected) {
+  const CliRun r = run(std::string("dump --engine cpu-ref --head 1 --temperature 1e-50 --text ") + kBank);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(double(j["temperature"]), 0.001, 1e-9);
+  expectUsageError(std::string("dump --temperature 1e39 --text ") + kBank, "at most");
+}
+
+TEST(DumpCli, InvalidUtf8LabelsComeOutAsValidJson) {
+  const std::string dir = tempDir();
+  const float p[] = {0.5f, 0.5f, 1.0f, 0.0f};
+  attnviz::writeNpy(dir + "/pl.npy", {2, 2}, p);
+  std::ofstream(dir + "/bad_labels.txt") << "a\xff\xfe" "b\nok\n";
+  const CliRun r = run("dump --weights " + dir + "/pl.npy --tokens " + dir + "/bad_labels.txt");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);  // throws on invalid UTF-8
+  EXPECT_EQ(j["query_tokens"][0], "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+}
+
+TEST(DumpCli, HeadNumbersWithLeadingZeros) {
+  const CliRun r = run(std::string("dump --engine cpu-ref --head 0002 --text ") + kBank);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["heads"][0]["name"], "Syntactic");
+  expectUsageError(std::string("dump --head 0 --text ") + kBank, "out of range");
+}

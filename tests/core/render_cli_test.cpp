@@ -58,6 +58,7 @@ TEST(RenderCli, BadArgumentsExitTwoWithOneLine) {
   EXPECT_EQ(runQuiet("render --text 'a b' --out /tmp/x.svg --colormap jet", &err), 2);
   EXPECT_NE(err.find("unknown colormap"), std::string::npos) << err;
   EXPECT_EQ(runQuiet("render --text 'a b' --out /tmp/x.svg --width 10", &err), 2);
+  EXPECT_EQ(runQuiet("render --text 'a b' --out /tmp/x.svg --width 4294967360", &err), 2);  // would wrap to 64 as int
   EXPECT_EQ(runQuiet("render --text 'a b'", &err), 2);
   EXPECT_NE(err.find("--out"), std::string::npos) << err;
 }

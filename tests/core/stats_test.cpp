@@ -29,8 +29,11 @@ TEST(Stats, MatrixStats) {
 }
 
 TEST(Stats, MostAttendedTieGoesToLowestIndex) {
-  const float p[] = {0.5f, 0.5f, 0.5f, 0.5f};
-  EXPECT_EQ(computeStats(p, 2, 2).most_attended_index, 0);
+  // Columns 1 and 2 tie above column 0: the answer is 1, not 0 and not 2.
+  const float p[] = {0.1f, 0.45f, 0.45f, 0.1f, 0.45f, 0.45f};
+  EXPECT_EQ(computeStats(p, 2, 3).most_attended_index, 1);
+  const float q[] = {0.2f, 0.2f, 0.6f};
+  EXPECT_EQ(computeStats(q, 1, 3).most_attended_index, 2);
 }
 
 TEST(Stats, FullyMaskedRowsAreLeftOutOfTheAverage) {

@@ -168,6 +168,24 @@ TEST(EngineTiling, ComputeSplitsStorageByHeadAndRows) {
   }
 }
 
+TEST(EngineTiling, ComputeSplitsRowsAtTheWorkGroupCountWithSeveralHeads) {
+  // A dispatch limit below nq forces row tiles; every head of such a tile must read its own rows.
+  ATTNVIZ_REQUIRE_GL_VERSION(4, 3);
+  const Case c{100, 40, 8, 3, MaskKind::Causal, 1.0f, 24};
+  const AttentionProblem p = testing::makeProblem(c);
+  const AttentionResult ref = computeReference(p);
+  for (bool storage_output : {true, false}) {
+    GpuAttentionEngine::Options opt;
+    opt.force_storage_output = storage_output;
+    opt.max_work_group_count = 32;
+    GpuAttentionEngine engine(opt);
+    std::string error;
+    const std::string where = std::string("gpu-compute work groups <= 32, ") + (storage_output ? "storage " : "texture ") + c.name();
+    ASSERT_TRUE(engine.compute(p, &error)) << where << ": " << error;
+    expectMatchesReference(p, engine.readBack(), ref, where);
+  }
+}
+
 TEST(EngineTiling, ComputeRefusesWhatCannotFitInsteadOfTruncating) {
   ATTNVIZ_REQUIRE_GL_VERSION(4, 3);
   const AttentionProblem p = testing::makeProblem({4, 600, 64, 1, MaskKind::None, 1.0f, 22});
