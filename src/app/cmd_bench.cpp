@@ -29,6 +29,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "core/svg_plot.h"
 #include "core/attention.h"
 #include "core/bench_metrics.h"
 #include "core/cpu_features.h"
@@ -61,6 +62,7 @@ void printHelp() {
       "  --warmup N      untimed runs before timing (default 1; cpu-ref above n = 1024: none)\n"
       "  --ref-max N     largest n cpu-ref runs at (default 2048); above it cpu-fast is the check\n"
       "  --json FILE     write the results as JSON     --csv FILE  write them as CSV\n"
+      "  --plot FILE.svg time vs n per engine on log-log axes, with the CPU roofline dashed\n"
       "FLOP count: heads * visible (query,key) pairs * (2*dim + 5): 2*dim for q.k, 5 for the softmax.\n"
       "Progress goes to stderr, the table to stdout.\n");
 }
@@ -214,14 +216,14 @@ nlohmann::ordered_json opt(const std::optional<T>& v) {
 }  // namespace
 
 int runBench(int argc, char** argv) {
-  CliArgs args("bench", {"sizes", "heads", "dim", "engines", "reps", "warmup", "ref-max", "seed", "json", "csv"},
+  CliArgs args("bench", {"sizes", "heads", "dim", "engines", "reps", "warmup", "ref-max", "seed", "json", "csv", "plot"},
                {"causal", "help"});
   std::vector<long> sizes;
   std::vector<std::string> engines;
   int heads = 0, dim = 0, reps = 0, warmup = 0, ref_max = 0;
   unsigned seed = 1;
   bool causal = false;
-  std::string json_path, csv_path;
+  std::string json_path, csv_path, plot_path;
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -239,6 +241,7 @@ int runBench(int argc, char** argv) {
     causal = args.has("causal");
     json_path = args.getOr("json", "");
     csv_path = args.getOr("csv", "");
+    plot_path = args.getOr("plot", "");
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
     const double memory = pages > 0 && page > 0 ? double(pages) * double(page) : 0.0;
     for (long n : sizes) {
@@ -497,6 +500,28 @@ int runBench(int argc, char** argv) {
           << '\n';
     if (!out) {
       std::fprintf(stderr, "attnviz bench: cannot write '%s'\n", csv_path.c_str());
+      return 1;
+    }
+  }
+  if (!plot_path.empty()) {
+    std::vector<PlotSeries> series;
+    for (const std::string& engine : engines) {
+      PlotSeries s{engine, {}, false};
+      for (const Row& r : rows)
+        if (r.engine == engine) s.points.push_back({double(r.n), r.t.median_ms});
+      if (!s.points.empty()) series.push_back(std::move(s));
+    }
+    PlotSeries roof{"CPU roofline", {}, true};
+    for (const Row& r : rows)
+      if (r.roofline_ms && (roof.points.empty() || roof.points.back().first != double(r.n)))
+        roof.points.push_back({double(r.n), *r.roofline_ms});
+    if (!roof.points.empty()) series.push_back(std::move(roof));
+    const std::string title = "Attention time vs sequence length (heads " + std::to_string(heads) + ", d " + std::to_string(dim) +
+                              (causal ? ", causal" : "") + ")";
+    std::ofstream out(plot_path);
+    out << renderLogLogPlotSvg(series, title, "sequence length n (nq = nk)", "median time (ms)");
+    if (!out) {
+      std::fprintf(stderr, "attnviz bench: cannot write '%s'\n", plot_path.c_str());
       return 1;
     }
   }

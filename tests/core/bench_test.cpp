@@ -107,8 +107,8 @@ TEST(Roofline, MeasuresPositiveRoofs) {
 }
 
 TEST(BenchCli, SmallRunWritesJsonAndCsvWithTheSchema) {
-  const std::string json = tempDir() + "/bench.json", csv = tempDir() + "/bench.csv";
-  const CliRun r = run("bench --sizes 16,32 --reps 2 --engines cpu-ref,cpu-fast --json " + json + " --csv " + csv);
+  const std::string json = tempDir() + "/bench.json", csv = tempDir() + "/bench.csv", plot = tempDir() + "/bench.svg";
+  const CliRun r = run("bench --sizes 16,32 --reps 2 --engines cpu-ref,cpu-fast --json " + json + " --csv " + csv + " --plot " + plot);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("cpu-fast"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("[4/4]"), std::string::npos) << "progress on stderr: " << r.err;
@@ -143,6 +143,11 @@ TEST(BenchCli, SmallRunWritesJsonAndCsvWithTheSchema) {
   const std::string table = slurp(csv);
   EXPECT_EQ(lines(table), 5) << table;
   EXPECT_EQ(table.rfind("engine,n,heads,dim,causal,median_ms", 0), 0u) << table;
+
+  const std::string svg = slurp(plot);  // one series per engine plus the dashed roofline
+  EXPECT_NE(svg.find("data-name=\"cpu-ref\""), std::string::npos);
+  EXPECT_NE(svg.find("data-name=\"cpu-fast\""), std::string::npos);
+  EXPECT_NE(svg.find("data-name=\"CPU roofline\""), std::string::npos);
 }
 
 TEST(BenchCli, AboveRefMaxCpuFastIsTheCheck) {

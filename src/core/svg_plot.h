@@ -1,0 +1,20 @@
+// A log-log line chart as SVG (time vs sequence length per engine, for `attnviz bench --plot`).
+// Needs no GL context.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace attnviz {
+
+struct PlotSeries {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // (x, y), both > 0; others are skipped
+  bool dashed = false;                             // e.g. a roofline
+};
+
+std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std::string& title, const std::string& x_label,
+                                const std::string& y_label, int width = 900, int height = 560);
+
+}  // namespace attnviz
