@@ -14,8 +14,9 @@ packages=(
   libtinyxml2-dev         # tests parse exported SVG as XML
   libpng-dev              # PNG screenshots and figures
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
-  xvfb xauth xdotool      # end-to-end tests of the real window
+  xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
   fonts-dejavu-core       # UI font
+  fonts-droid-fallback    # CJK glyphs behind DejaVu
 )
 
 missing=()

@@ -1,11 +1,142 @@
-// Placeholder until this subcommand is built; says so instead of pretending.
+// attnviz [options]: the windowed app (src/ui/app_window.cpp), with flags for tests and docs.
+#include <cmath>
 #include <cstdio>
 
+#include "app/cli_args.h"
 #include "app/commands.h"
+#include "core/colormap.h"
+
+#if ATTNVIZ_HAVE_UI
+#include "ui/app_window.h"
+#endif
 
 namespace attnviz::app {
-int runWindow(int, char**) {
-  std::fprintf(stderr, "attnviz: 'window' is not built yet in this version\n");
-  return 1;
+namespace {
+
+const char* kWindowHelp =
+    "usage: attnviz [options]\n"
+    "\n"
+    "Opens the attention visualizer window on a sentence (default: \"The bank by the river was steep.\").\n"
+    "\n"
+    "  --text TEXT            sentence (self mode) or source sentence (cross mode)\n"
+    "  --target TEXT          target sentence (cross mode)\n"
+    "  --mode self|cross      attention mode (default self; --target alone implies cross)\n"
+    "  --head H               1-based head index, head name, mean or all (default mean)\n"
+    "  --temperature T        softmax temperature, 0.05..10 (default 1)\n"
+    "  --causal               causal mask (a query sees only keys up to itself)\n"
+    "  --select I             selected query row, 0-based (default 0)\n"
+    "  --engine E             auto | gpu-compute | gpu-fragment | cpu-fast | cpu-ref (default auto)\n"
+    "  --colormap NAME        cividis (default, colour-blind safe), viridis, magma, greyscale\n"
+    "  --open PATH            show a .npy of probabilities, or a folder with q.npy + k.npy (+ tokens.txt)\n"
+    "  --tab top|patterns|explain   which info tab is open first\n"
+    "  --width W --height H   window size in pixels (default 1280 x 800, or the last size)\n"
+    "  --ui-scale S           UI scale (default: from the display DPI; env ATTNVIZ_UI_SCALE)\n"
+    "  --screenshot FILE.png  render --frames N frames (default 8), save the window as PNG, exit 0\n"
+    "  --frames N             frames before the screenshot\n"
+    "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
+    "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
+    "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
+    "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
+    "  --help                 this text\n"
+    "\n"
+    "In the window: click a row label or cell to select a query; arrow keys move it; mouse wheel zooms\n"
+    "the heatmap, drag pans, double-click fits; drop .npy files onto the window to view your own data;\n"
+    "Ctrl+Q quits. Settings are kept in $XDG_CONFIG_HOME/attnviz (or ~/.config/attnviz).\n";
+
+int usage(const std::string& message) {
+  std::fprintf(stderr, "attnviz: %s (try 'attnviz --help-window')\n", message.c_str());
+  return 2;
 }
+
+}  // namespace
+
+int runWindow(int argc, char** argv) {
+  CliArgs args("window",
+               {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "width", "height",
+                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab"},
+               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom"});
+#if ATTNVIZ_HAVE_UI
+  ui::WindowOptions o;
+  try {
+    args.parse(argc, argv);
+    if (args.has("help") || args.has("help-window")) {
+      std::printf("%s", kWindowHelp);
+      return 0;
+    }
+    if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+    if (auto v = args.get("text")) o.text = *v;
+    if (auto v = args.get("target")) {
+      o.target = *v;
+      o.mode = "cross";
+    }
+    if (auto v = args.get("mode")) {
+      if (*v != "self" && *v != "cross") throw UsageError("--mode must be self or cross, got '" + *v + "'");
+      o.mode = *v;
+    }
+    if (o.mode && *o.mode == "cross" && o.text && !o.target) throw UsageError("--mode cross needs --target");
+    if (auto v = args.get("head")) o.head = *v;
+    if (auto t = args.getDouble("temperature")) {
+      if (!(*t >= 0.05 && *t <= 10.0)) throw UsageError("--temperature must be between 0.05 and 10");
+      o.temperature = float(*t);
+    }
+    if (auto s = args.getInt("select")) {
+      if (*s < 0) throw UsageError("--select must be >= 0");
+      o.select = int(*s);
+    }
+    if (auto e = args.get("engine")) {
+      if (*e != "auto" && *e != "gpu-compute" && *e != "gpu-fragment" && *e != "cpu-fast" && *e != "cpu-ref")
+        throw UsageError("unknown engine '" + *e + "' (auto, gpu-compute, gpu-fragment, cpu-fast, cpu-ref)");
+      o.engine = *e;
+    }
+    if (auto c = args.get("colormap")) {
+      Colormap cm;
+      if (!parseColormap(*c, &cm)) throw UsageError("unknown colormap '" + *c + "' (cividis, viridis, magma, greyscale)");
+      o.colormap = *c;
+    }
+    if (auto w = args.getInt("width")) {
+      if (*w < 480 || *w > 8192) throw UsageError("--width must be between 480 and 8192");
+      o.width = int(*w);
+    }
+    if (auto h = args.getInt("height")) {
+      if (*h < 360 || *h > 8192) throw UsageError("--height must be between 360 and 8192");
+      o.height = int(*h);
+    }
+    if (auto s = args.getDouble("ui-scale")) {
+      if (!(*s >= 0.5 && *s <= 4.0)) throw UsageError("--ui-scale must be between 0.5 and 4");
+      o.ui_scale = float(*s);
+    }
+    if (auto f = args.get("screenshot")) {
+      if (f->size() < 5 || f->compare(f->size() - 4, 4, ".png") != 0) throw UsageError("--screenshot needs a .png path");
+      o.screenshot = *f;
+    }
+    if (auto n = args.getInt("frames")) {
+      if (*n < 1 || *n > 100000) throw UsageError("--frames must be between 1 and 100000");
+      o.frames = int(*n);
+    }
+    if (auto n = args.getInt("bench-frames")) {
+      if (*n < 2 || *n > 1000000) throw UsageError("--bench-frames must be between 2 and 1000000");
+      o.bench_frames = int(*n);
+    }
+    if (auto v = args.get("open")) o.open = *v;
+    if (auto v = args.get("tab")) {
+      if (*v != "top" && *v != "patterns" && *v != "explain") throw UsageError("--tab must be top, patterns or explain");
+      o.tab = *v;
+    }
+    o.bench_zoom = args.has("bench-zoom");
+    if (o.bench_zoom && o.bench_frames == 0) throw UsageError("--bench-zoom needs --bench-frames N");
+    o.causal = args.has("causal");
+    o.use_settings = !args.has("no-settings");
+    o.debug_layout = args.has("debug-layout");
+  } catch (const UsageError& e) {
+    return usage(e.what());
+  }
+  return ui::runAppWindow(o);
+#else
+  (void)argc;
+  (void)argv;
+  std::fprintf(stderr, "attnviz: this build has no window (the ui target was not built)\n");
+  return 1;
+#endif
+}
+
 }  // namespace attnviz::app

@@ -1,0 +1,262 @@
+#include "render/heatmap_renderer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "gpu/gl_context.h"
+#include "gpu/shader_loader.h"
+
+namespace attnviz::render {
+namespace {
+
+GLint loc(const gpu::Program& p, const char* name) { return glGetUniformLocation(p.id(), name); }
+
+// Every pass sets the state it needs (the ImGui backend does the same for its own pass).
+void plainState() {
+  glDisable(GL_BLEND);
+  glDisable(GL_DEPTH_TEST);
+  glDisable(GL_SCISSOR_TEST);
+  glDisable(GL_CULL_FACE);
+  glDisable(GL_STENCIL_TEST);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+}
+
+}  // namespace
+
+int heatmapLevelCount(int nk, int nq) {
+  int levels = 1;
+  int n = std::max(nk, nq);
+  while (n > 1) {
+    n >>= 1;
+    ++levels;
+  }
+  return levels;
+}
+
+HeatmapRenderer::~HeatmapRenderer() = default;
+
+bool HeatmapRenderer::init(std::string* error) {
+  auto build = [&](const char* frag, gpu::Program* out) {
+    gpu::ProgramBuild b = gpu::buildRenderProgram("fullscreen.vert", frag);
+    if (!b.ok()) {
+      if (error) *error = b.error ? b.error->message() : std::string(frag) + ": link failed";
+      return false;
+    }
+    *out = std::move(b.program);
+    return true;
+  };
+  if (!build("heatmap_prepare.frag", &prepare_prog_) || !build("heatmap_maxpool.frag", &pool_prog_) ||
+      !build("heatmap_view.frag", &view_prog_))
+    return false;
+  vao_ = gpu::VertexArray::create();
+  scratch_fbo_ = gpu::Framebuffer::create();
+  setColormap(colormap_);
+  return true;
+}
+
+void HeatmapRenderer::setColormap(Colormap c) {
+  colormap_ = c;
+  ++generation_;
+  if (!lut_) lut_ = gpu::Texture::create();
+  const std::vector<std::uint8_t> table = colormapTable(c, 256);
+  glBindTexture(GL_TEXTURE_2D, lut_.id());
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, 256, 1, 0, GL_RGBA, GL_UNSIGNED_BYTE, table.data());
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glBindTexture(GL_TEXTURE_2D, 0);
+}
+
+void HeatmapRenderer::setSourceTexture(GLuint texture_array, int heads, int nq, int nk) {
+  source_ = texture_array;
+  heads_ = heads;
+  nq_ = nq;
+  nk_ = nk;
+}
+
+bool HeatmapRenderer::uploadSource(const AttentionResult& r, std::string* error) {
+  GLint max_size = 0, max_layers = 0;
+  glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
+  glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
+  if (r.nk > max_size || r.nq > max_size || r.heads > max_layers || r.heads <= 0 || r.nq <= 0 || r.nk <= 0) {
+    if (error)
+      *error = "matrix " + std::to_string(r.nq) + "x" + std::to_string(r.nk) + "x" + std::to_string(r.heads) +
+               " exceeds this GPU's texture limit (" + std::to_string(max_size) + " per side)";
+    return false;
+  }
+  if (!own_source_) own_source_ = gpu::Texture::create();
+  glBindTexture(GL_TEXTURE_2D_ARRAY, own_source_.id());
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_R32F, r.nk, r.nq, r.heads, 0, GL_RED, GL_FLOAT, r.p.data());
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, 0);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  const std::string gl_errors = gpu::takeGlErrors();
+  if (!gl_errors.empty()) {
+    if (error) *error = "uploading the matrix failed: " + gl_errors;
+    return false;
+  }
+  setSourceTexture(own_source_.id(), r.heads, r.nq, r.nk);
+  return true;
+}
+
+bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal,
+                                   std::string* error) {
+  const int layers = int(heads_per_layer.size());
+  levels_ = heatmapLevelCount(nk_, nq_);
+  *tex = gpu::Texture::create();
+  glBindTexture(GL_TEXTURE_2D_ARRAY, tex->id());
+  for (int l = 0; l < levels_; ++l)
+    glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, std::max(1, nk_ >> l), std::max(1, nq_ >> l), layers, 0, GL_RED,
+                 GL_FLOAT, nullptr);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST_MIPMAP_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+
+  plainState();
+  glBindVertexArray(vao_.id());
+  glBindFramebuffer(GL_FRAMEBUFFER, scratch_fbo_.id());
+
+  // Level 0 of every layer from the source.
+  glUseProgram(prepare_prog_.id());
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, source_);
+  glUniform1i(loc(prepare_prog_, "u_source"), 0);
+  glUniform1i(loc(prepare_prog_, "u_heads"), heads_);
+  glUniform1i(loc(prepare_prog_, "u_causal"), causal ? 1 : 0);
+  glViewport(0, 0, nk_, nq_);
+  for (int l = 0; l < layers; ++l) {
+    glFramebufferTextureLayer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, tex->id(), 0, l);
+    glUniform1i(loc(prepare_prog_, "u_head"), heads_per_layer[std::size_t(l)]);
+    glDrawArrays(GL_TRIANGLES, 0, 3);
+  }
+
+  // Max-pooled levels: read level-1 as the base level, write level (no feedback loop).
+  glUseProgram(pool_prog_.id());
+  glBindTexture(GL_TEXTURE_2D_ARRAY, tex->id());
+  glUniform1i(loc(pool_prog_, "u_src"), 0);
+  for (int level = 1; level < levels_; ++level) {
+    const int sw = std::max(1, nk_ >> (level - 1)), sh = std::max(1, nq_ >> (level - 1));
+    const int dw = std::max(1, nk_ >> level), dh = std::max(1, nq_ >> level);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_BASE_LEVEL, level - 1);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, level - 1);
+    glUniform2i(loc(pool_prog_, "u_src_size"), sw, sh);
+    glUniform2i(loc(pool_prog_, "u_dst_size"), dw, dh);
+    glViewport(0, 0, dw, dh);
+    for (int l = 0; l < layers; ++l) {
+      glFramebufferTextureLayer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, tex->id(), level, l);
+      glUniform1i(loc(pool_prog_, "u_layer"), l);
+      glDrawArrays(GL_TRIANGLES, 0, 3);
+    }
+  }
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_BASE_LEVEL, 0);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, levels_ - 1);
+  glFramebufferTextureLayer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, 0, 0, 0);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  glBindVertexArray(0);
+  const std::string gl_errors = gpu::takeGlErrors();
+  if (!gl_errors.empty()) {
+    if (error) *error = "building the heatmap display failed: " + gl_errors;
+    return false;
+  }
+  return true;
+}
+
+bool HeatmapRenderer::prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate,
+                              std::string* error) {
+  if (!source_ || heads_per_layer.empty()) return false;
+  const bool same_shape = display_layers_ == int(heads_per_layer.size()) && prev_nq_ == nq_ && prev_nk_ == nk_;
+  gpu::Texture next;
+  if (!buildDisplay(&next, heads_per_layer, causal, error)) return false;
+  if (animate && same_shape && display_) {
+    prev_display_ = std::move(display_);
+    prev_layers_ = display_layers_;
+    prev_valid_ = true;
+  } else {
+    prev_display_.reset();
+    prev_valid_ = false;
+  }
+  display_ = std::move(next);
+  ++generation_;
+  display_layers_ = int(heads_per_layer.size());
+  prev_nq_ = nq_;
+  prev_nk_ = nk_;
+  return true;
+}
+
+GLuint HeatmapRenderer::render(int slot, int w, int h, const HeatmapView& view) {
+  if (!display_ || w <= 0 || h <= 0) return 0;
+  if (int(targets_.size()) <= slot) targets_.resize(std::size_t(slot) + 1);
+  Target& t = targets_[std::size_t(slot)];
+  if (!t.fbo || t.w != w || t.h != h) {
+    t.color = gpu::Texture::create();
+    glBindTexture(GL_TEXTURE_2D, t.color.id());
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    t.fbo = gpu::Framebuffer::create();
+    glBindFramebuffer(GL_FRAMEBUFFER, t.fbo.id());
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t.color.id(), 0);
+    t.w = w;
+    t.h = h;
+    t.generation = 0;
+  }
+  const bool same_view = t.drawn.x0 == view.x0 && t.drawn.y0 == view.y0 && t.drawn.x1 == view.x1 &&
+                         t.drawn.y1 == view.y1 && t.drawn.layer == view.layer && t.drawn.blend == view.blend &&
+                         std::equal(view.grid, view.grid + 3, t.drawn.grid) &&
+                         std::equal(view.mask_a, view.mask_a + 3, t.drawn.mask_a) &&
+                         std::equal(view.mask_b, view.mask_b + 3, t.drawn.mask_b);
+  if (t.generation == generation_ && same_view) return t.color.id();
+  t.drawn = view;
+  t.generation = generation_;
+  plainState();
+  glBindFramebuffer(GL_FRAMEBUFFER, t.fbo.id());
+  glViewport(0, 0, w, h);
+  glClearColor(0, 0, 0, 0);
+  glClear(GL_COLOR_BUFFER_BIT);
+  glBindVertexArray(vao_.id());
+  glUseProgram(view_prog_.id());
+  const int layer = std::clamp(view.layer, 0, display_layers_ - 1);
+  const bool blend = prev_valid_ && view.blend < 1.0f && layer < prev_layers_;
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, display_.id());
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, blend ? prev_display_.id() : display_.id());
+  glActiveTexture(GL_TEXTURE2);
+  glBindTexture(GL_TEXTURE_2D, lut_.id());
+  glUniform1i(loc(view_prog_, "u_cur"), 0);
+  glUniform1i(loc(view_prog_, "u_prev"), 1);
+  glUniform1i(loc(view_prog_, "u_lut"), 2);
+  glUniform1f(loc(view_prog_, "u_blend"), blend ? std::clamp(view.blend, 0.0f, 1.0f) : 1.0f);
+  glUniform1i(loc(view_prog_, "u_layer"), layer);
+  glUniform1i(loc(view_prog_, "u_prev_layer"), layer);
+  glUniform4f(loc(view_prog_, "u_view"), view.x0, view.y0, view.x1, view.y1);
+  glUniform2f(loc(view_prog_, "u_size"), float(w), float(h));
+  glUniform2i(loc(view_prog_, "u_n"), nk_, nq_);
+  glUniform1i(loc(view_prog_, "u_levels"), levels_);
+  glUniform3fv(loc(view_prog_, "u_grid"), 1, view.grid);
+  glUniform3fv(loc(view_prog_, "u_mask_a"), 1, view.mask_a);
+  glUniform3fv(loc(view_prog_, "u_mask_b"), 1, view.mask_b);
+  glDrawArrays(GL_TRIANGLES, 0, 3);
+  glBindVertexArray(0);
+  glActiveTexture(GL_TEXTURE2);
+  glBindTexture(GL_TEXTURE_2D, 0);
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  return t.color.id();
+}
+
+std::string HeatmapRenderer::glRenderer() {
+  const GLubyte* s = glGetString(GL_RENDERER);
+  return s ? reinterpret_cast<const char*>(s) : "unknown";
+}
+
+}  // namespace attnviz::render

@@ -1,0 +1,104 @@
+// The heatmap: draws attention probabilities from a GPU texture through a colormap lookup into a
+// framebuffer texture that the UI shows (ImGui::Image). Needs a current GL 3.3+ core context with
+// glad loaded for every call; destroy it while that context is current.
+//
+// Data path (one direction, nothing uploaded per frame):
+//   source   GL_TEXTURE_2D_ARRAY R32F [heads] x nq x nk: either the engine's probability texture
+//            (setSourceTexture, not owned) or one uploaded here once per recompute (uploadSource);
+//   display  prepare() turns the source into the shown layers (a head, or the mean over heads;
+//            masked cells = -1) plus a max-pooled mip pyramid (heatmap_prepare/maxpool.frag). It
+//            keeps the previous display so a change of the same shape can blend over ~200 ms;
+//   view     render() draws a cell rectangle of one layer at a target size (heatmap_view.frag).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <glad/gl.h>
+
+#include "core/attention.h"
+#include "core/colormap.h"
+#include "gpu/gl_objects.h"
+
+namespace attnviz::render {
+
+struct HeatmapView {
+  // Visible cell rectangle: x in keys [0, nk], y in queries [0, nq] (y grows downwards).
+  float x0 = 0, y0 = 0, x1 = 1, y1 = 1;
+  int layer = 0;         // display layer (see prepare)
+  float blend = 1.0f;    // 0 = previous matrix, 1 = current
+  float grid[3] = {0.10f, 0.11f, 0.13f};    // colour of the gaps between large cells
+  float mask_a[3] = {0.22f, 0.23f, 0.25f};  // hatching of masked cells
+  float mask_b[3] = {0.36f, 0.37f, 0.40f};
+};
+
+class HeatmapRenderer {
+ public:
+  HeatmapRenderer() = default;
+  ~HeatmapRenderer();
+  HeatmapRenderer(const HeatmapRenderer&) = delete;
+  HeatmapRenderer& operator=(const HeatmapRenderer&) = delete;
+
+  // Compiles the shaders; false and *error ("heatmap_view.frag: <driver log>") on failure.
+  bool init(std::string* error);
+
+  // Uses an existing texture array (e.g. GpuAttentionEngine::probabilityTexture()); not owned,
+  // must stay alive until the next prepare().
+  void setSourceTexture(GLuint texture_array, int heads, int nq, int nk);
+  // Uploads P once (for CPU engines). False and *error when it is larger than the GL limits.
+  bool uploadSource(const AttentionResult& result, std::string* error);
+
+  // Rebuilds the display layers: each entry of `heads_per_layer` is a head index or -1 (mean).
+  // With animate and an unchanged shape the previous display is kept for blending.
+  // False and *error on GL failure (out of memory); the previous display stays.
+  bool prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate, std::string* error);
+
+  bool hasDisplay() const { return display_layers_ > 0; }
+  bool canBlend() const { return prev_valid_; }
+  int nq() const { return nq_; }
+  int nk() const { return nk_; }
+  int levels() const { return levels_; }
+
+  void setColormap(Colormap c);
+  Colormap colormap() const { return colormap_; }
+
+  // Renders into framebuffer slot `slot` (created/resized as needed) of w x h pixels and returns
+  // its colour texture (GL_TEXTURE_2D RGBA8; row 0 is the bottom, so show it with v flipped).
+  // Transparent outside the matrix.
+  GLuint render(int slot, int w, int h, const HeatmapView& view);
+
+  // The GL renderer string, for reports.
+  static std::string glRenderer();
+
+ private:
+  struct Target {
+    gpu::Texture color;
+    gpu::Framebuffer fbo;
+    int w = 0, h = 0;
+    // What it holds, so an unchanged view is not drawn again (most frames on a still heatmap).
+    HeatmapView drawn{};
+    unsigned generation = 0;
+  };
+  unsigned generation_ = 1;  // bumped by prepare() and setColormap()
+  bool buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal, std::string* error);
+
+  gpu::Program prepare_prog_, pool_prog_, view_prog_;
+  gpu::VertexArray vao_;
+  gpu::Framebuffer scratch_fbo_;
+  gpu::Texture lut_;
+  gpu::Texture own_source_;
+  GLuint source_ = 0;
+  int heads_ = 0, nq_ = 0, nk_ = 0;
+  gpu::Texture display_, prev_display_;
+  int display_layers_ = 0, prev_layers_ = 0, prev_nq_ = 0, prev_nk_ = 0;
+  bool prev_valid_ = false;
+  int levels_ = 1;
+  Colormap colormap_ = kDefaultColormap;
+  std::vector<Target> targets_;
+};
+
+// Number of max-pool levels for an nk x nq matrix (level k is ceil-free: max(1, n >> k)).
+int heatmapLevelCount(int nk, int nq);
+
+}  // namespace attnviz::render

@@ -1,0 +1,481 @@
+#include "ui/app_controller.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/cpu_fast.h"
+#include "core/embedded.h"
+#include "core/npy.h"
+
+namespace attnviz::ui {
+namespace {
+
+double wallMs(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// Beginning and end of a long sentence ("The animal didn't cross... it was too wide."), so examples
+// that differ only at the end stay distinguishable. Cuts on spaces, never inside a UTF-8 sequence.
+std::string shortTitle(const std::string& s) {
+  if (s.size() <= 50) return s;
+  std::size_t head = s.rfind(' ', 28);
+  if (head == std::string::npos || head < 12) head = 28;
+  std::size_t tail = s.find(' ', s.size() - 20);
+  if (tail == std::string::npos) tail = s.size() - 20;
+  while (head > 0 && (static_cast<unsigned char>(s[head]) & 0xC0) == 0x80) --head;
+  while (tail < s.size() && (static_cast<unsigned char>(s[tail]) & 0xC0) == 0x80) ++tail;
+  return s.substr(0, head) + " \xE2\x80\xA6" + s.substr(tail);
+}
+
+std::vector<std::string> numberedLabels(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
+}  // namespace
+
+const std::vector<Example>& examples() {
+  static const std::vector<Example> list = [] {
+    std::vector<Example> out;
+    const auto text = embedded_assets::find("examples/sentences.txt");
+    if (!text) return out;
+    std::istringstream in{std::string(*text)};
+    std::string line;
+    while (std::getline(in, line)) {
+      line = trim(line);
+      if (line.empty() || line[0] == '#') continue;
+      const auto bar = line.find('|');
+      if (bar == std::string::npos) continue;
+      Example e;
+      const std::string kind = trim(line.substr(0, bar));
+      const std::string rest = trim(line.substr(bar + 1));
+      if (kind == "cross") {
+        const auto arrow = rest.find("=>");
+        if (arrow == std::string::npos) continue;
+        e.mode = AttentionMode::Cross;
+        e.text = trim(rest.substr(0, arrow));
+        e.target = trim(rest.substr(arrow + 2));
+        e.title = "Cross: " + shortTitle(e.text) + " \xE2\x86\x92 " + shortTitle(e.target);
+      } else {
+        e.text = rest;
+        e.title = shortTitle(rest);
+      }
+      out.push_back(e);
+    }
+    return out;
+  }();
+  return list;
+}
+
+ComputeOutput computeOnCpu(const AttentionProblem& problem, const std::string& requested) {
+  ComputeOutput out;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (requested == "cpu-ref") {
+    out.result = computeReference(problem);
+    out.engine = "cpu-ref";
+  } else {
+    out.result = computeFast(problem);
+    out.engine = "cpu-fast";
+    if (requested != "cpu-fast" && requested != "auto") out.note = requested + " needs a GL context; ran cpu-fast";
+  }
+  out.compute_ms = wallMs(t0);
+  return out;
+}
+
+AppController::AppController(ComputeFn compute) : compute_(std::move(compute)) {
+  if (!compute_) compute_ = computeOnCpu;
+}
+
+void AppController::markDirty() {
+  if (!dirty_) dirty_since_ = -1;
+  dirty_ = true;
+}
+
+void AppController::setText(const std::string& text) {
+  if (text == text_) return;
+  text_ = text;
+  if (source_ == Source::Simulated) markDirty();
+}
+void AppController::setTarget(const std::string& target) {
+  if (target == target_) return;
+  target_ = target;
+  if (source_ == Source::Simulated && mode_ == AttentionMode::Cross) markDirty();
+}
+void AppController::setMode(AttentionMode mode) {
+  if (mode == mode_) return;
+  mode_ = mode;
+  if (mode_ == AttentionMode::Cross && trim(target_).empty()) {
+    // A sensible first target: the translation pair from the examples.
+    for (const Example& e : examples())
+      if (e.mode == AttentionMode::Cross) {
+        text_ = e.text;
+        target_ = e.target;
+        break;
+      }
+  }
+  if (source_ == Source::Simulated) markDirty();
+}
+void AppController::setCausal(bool causal) {
+  if (causal == causal_) return;
+  causal_ = causal;
+  if (source_ != Source::ImportedWeights) markDirty();
+}
+void AppController::setTemperature(float t) {
+  t = std::clamp(t, kMinTemperatureUi, kMaxTemperatureUi);
+  if (t == temperature_) return;
+  temperature_ = t;
+  if (source_ != Source::ImportedWeights) markDirty();
+}
+void AppController::setEngine(const std::string& engine) {
+  if (engine == engine_requested_) return;
+  engine_requested_ = engine;
+  if (source_ != Source::ImportedWeights) markDirty();
+}
+void AppController::loadExample(int index) {
+  const auto& list = examples();
+  if (index < 0 || index >= int(list.size())) return;
+  source_ = Source::Simulated;
+  const Example& e = list[std::size_t(index)];
+  mode_ = e.mode;
+  text_ = e.text;
+  target_ = e.target;
+  markDirty();
+}
+
+void AppController::setHead(HeadSelection head) {
+  if (head.kind == HeadSelection::Single && hasResult()) head.index = std::clamp(head.index, 0, result_.heads - 1);
+  if (head.kind == head_.kind && head.index == head_.index) return;
+  head_ = head;
+  if (hasResult()) {
+    animate_change_ = true;
+    refreshShown();
+  }
+}
+
+bool AppController::setHeadByName(const std::string& text, std::string* error) {
+  std::vector<std::string> names = head_names_;
+  if (names.empty()) names = mode_ == AttentionMode::Cross ? crossHeadNames() : selfHeadNames();
+  try {
+    setHead(parseHeadSelection(text, names));
+    return true;
+  } catch (const std::invalid_argument& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+}
+
+void AppController::selectQuery(int i) {
+  const int n = std::max(result_.nq, 1);
+  i = std::clamp(i, 0, n - 1);
+  if (i == selected_) return;
+  selected_ = i;
+  selection_time_ = now_;
+}
+
+void AppController::moveSelection(int delta) { selectQuery(selected_ + delta); }
+
+bool AppController::isMasked(int row, int col) const {
+  if (row < 0 || col < 0 || row >= result_.nq || col >= result_.nk) return false;
+  if (causal_ && source_ != Source::ImportedWeights) return col > row;
+  return false;
+}
+
+bool AppController::recomputeIfDue(double now_s) {
+  now_ = now_s;
+  bool applied = false;
+  if (pending_.valid()) {
+    if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    applyJob(pending_job_, pending_.get());
+    applied = true;
+  }
+  if (!dirty_) return applied;
+  if (dirty_since_ < 0) dirty_since_ = now_s;
+  const bool off_thread = off_thread_ && source_ != Source::ImportedWeights && off_thread_(engine_requested_);
+  // On the UI thread, slow recomputes wait until the input has been still for a moment, so typing
+  // stays fluid and only the newest text is computed. On a worker nothing waits: one job runs at a
+  // time and edits made meanwhile are picked up by the next one.
+  const double quiet_s = !off_thread && recompute_ms_ > 30.0 ? std::min(0.25, recompute_ms_ / 1000.0) : 0.0;
+  if (now_s - dirty_since_ < quiet_s) return applied;
+  if (off_thread) {
+    dirty_ = false;
+    dirty_since_ = -1;
+    pending_job_ = makeJob();
+    pending_ = std::async(std::launch::async, runJob, pending_job_, compute_);
+    // Small inputs finish within a few milliseconds: show them in this very frame.
+    if (pending_.wait_for(std::chrono::milliseconds(4)) == std::future_status::ready) {
+      applyJob(pending_job_, pending_.get());
+      return true;
+    }
+    return applied;
+  }
+  recompute();
+  return true;
+}
+
+void AppController::recomputeNow() {
+  waitForPending();
+  recompute();
+}
+
+void AppController::waitForPending() {
+  if (pending_.valid()) applyJob(pending_job_, pending_.get());
+}
+
+void AppController::discardPending() {
+  if (pending_.valid()) pending_.get();
+}
+
+AppController::~AppController() { discardPending(); }
+
+void AppController::recompute() {
+  dirty_ = false;
+  dirty_since_ = -1;
+  if (source_ == Source::ImportedWeights) return;
+  const Job job = makeJob();
+  applyJob(job, runJob(job, compute_));
+}
+
+AppController::Job AppController::makeJob() const {
+  Job job;
+  job.source = source_;
+  job.engine = engine_requested_;
+  job.start = std::chrono::steady_clock::now();
+  job.input.text = text_;
+  job.input.target = target_;
+  job.input.mode = mode_;
+  job.input.causal = causal_;
+  job.input.temperature = temperature_;
+  if (source_ == Source::Simulated && built_valid_ && built_text_ == text_ && built_mode_ == mode_ &&
+      (mode_ == AttentionMode::Self || built_target_ == target_)) {
+    job.reuse = true;
+    job.base = problem_;
+  } else if (source_ == Source::ImportedProblem) {
+    job.reuse = true;
+    job.base = imported_problem_;
+  }
+  return job;
+}
+
+AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& compute) {
+  JobResult r;
+  try {
+    if (job.reuse) {
+      r.problem = job.base;
+      r.problem.temperature = job.input.temperature;
+      r.problem.mask = job.input.causal ? MaskKind::Causal : MaskKind::None;
+    } else {
+      r.problem = buildSimulatedProblem(job.input);
+    }
+  } catch (const std::exception& e) {
+    r.error = std::string("Input: ") + e.what() + " (showing the previous result)";
+    return r;
+  }
+  try {
+    r.out = compute(r.problem, job.engine);
+  } catch (const std::exception& e) {
+    r.error = "Engine " + job.engine + ": " + e.what();
+  }
+  return r;
+}
+
+void AppController::applyJob(const Job& job, JobResult r) {
+  if (job.source != source_) return;  // the data source changed meanwhile: stale
+  if (!r.error.empty()) {
+    error_ = r.error;
+    return;
+  }
+  error_.clear();
+  built_valid_ = job.source == Source::Simulated;
+  built_text_ = job.input.text;
+  built_target_ = job.input.target;
+  built_mode_ = job.input.mode;
+  ComputeOutput& out = r.out;
+  const bool same_shape = out.result.heads == result_.heads && out.result.nq == result_.nq && out.result.nk == result_.nk;
+  problem_ = std::move(r.problem);
+  result_ = std::move(out.result);
+  engine_used_ = out.engine;
+  engine_note_ = out.note;
+  compute_ms_ = out.compute_ms;
+  head_names_ = problem_.head_names;
+  query_labels_ = problem_.query_labels;
+  key_labels_ = problem_.key_labels;
+  if (int(head_names_.size()) != result_.heads) {
+    head_names_.clear();
+    for (int h = 0; h < result_.heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
+  }
+  if (int(query_labels_.size()) != result_.nq) query_labels_ = numberedLabels(result_.nq);
+  if (int(key_labels_.size()) != result_.nk) key_labels_ = numberedLabels(result_.nk);
+  if (head_.kind == HeadSelection::Single && head_.index >= result_.heads) head_ = {HeadSelection::Mean, 0};
+  if (selected_ >= result_.nq) selected_ = std::max(result_.nq - 1, 0);
+  ++result_version_;
+  animate_change_ = same_shape;
+  refreshShown();
+  recompute_ms_ = wallMs(job.start);
+}
+
+void AppController::refreshShown() {
+  ++display_version_;
+  maths_version_ = -1;
+  if (!hasResult()) return;
+  shown_ = head_.kind == HeadSelection::Single ? selectHead(result_, head_.index) : meanOverHeads(result_);
+  visible_keys_.assign(std::size_t(result_.nq), result_.nk);
+  if (causal_ && source_ != Source::ImportedWeights)
+    for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
+  stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
+  const bool self = mode_ == AttentionMode::Self && shown_.nq == shown_.nk;
+  patterns_ = detectPatterns(shown_.p.data(), shown_.nq, shown_.nk, self, key_labels_, visible_keys_);
+}
+
+const float* AppController::selectedRow() const {
+  if (!hasResult() || selected_ >= shown_.nq) return nullptr;
+  return shown_.row(0, selected_);
+}
+
+const float* AppController::rowOfHead(int h, int row) const {
+  if (!hasResult() || h < 0 || h >= result_.heads || row < 0 || row >= result_.nq) return nullptr;
+  return result_.row(h, row);
+}
+
+const QueryMaths* AppController::selectedMaths() {
+  if (!hasResult() || problem_.heads == 0 || problem_.nq != result_.nq) return nullptr;
+  const int h = head_.kind == HeadSelection::Single ? head_.index : 0;
+  if (maths_version_ != result_version_ || maths_head_ != h || maths_query_ != selected_) {
+    try {
+      maths_ = explainQuery(problem_, h, selected_);
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+    maths_version_ = result_version_;
+    maths_head_ = h;
+    maths_query_ = selected_;
+  }
+  return &maths_;
+}
+
+std::vector<int> AppController::displayedHeads() const {
+  switch (head_.kind) {
+    case HeadSelection::Single: return {head_.index};
+    case HeadSelection::Mean: return {-1};
+    case HeadSelection::All: {
+      std::vector<int> all;
+      for (int h = 0; h < result_.heads; ++h) all.push_back(h);
+      return all;
+    }
+  }
+  return {-1};
+}
+
+std::string AppController::headLabel() const {
+  switch (head_.kind) {
+    case HeadSelection::Single:
+      return head_.index < int(head_names_.size()) ? head_names_[std::size_t(head_.index)] : "head";
+    case HeadSelection::Mean: return "mean of " + std::to_string(result_.heads) + " heads";
+    case HeadSelection::All: return "all heads";
+  }
+  return "";
+}
+
+bool AppController::loadPaths(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (const auto& entry : fs::directory_iterator(p, ec)) files.push_back(entry.path().string());
+    } else {
+      files.push_back(p);
+    }
+  }
+  std::string q, k, v, w, tokens, queries, keys;
+  for (const std::string& f : files) {
+    const std::string name = fs::path(f).filename().string();
+    const std::string stem = fs::path(f).stem().string();
+    const std::string ext = fs::path(f).extension().string();
+    if (ext == ".npy") {
+      if (stem == "q" || stem == "Q" || stem.rfind("q_", 0) == 0 || stem == "query") q = f;
+      else if (stem == "k" || stem == "K" || stem.rfind("k_", 0) == 0 || stem == "key") k = f;
+      else if (stem == "v" || stem == "V" || stem.rfind("v_", 0) == 0 || stem == "value") v = f;
+      else if (w.empty()) w = f;
+    } else if (name == "tokens.txt") tokens = f;
+    else if (name == "queries.txt") queries = f;
+    else if (name == "keys.txt") keys = f;
+  }
+  discardPending();
+  if (source_ == Source::Simulated) simulated_mode_ = mode_;
+  try {
+    std::vector<std::string> ql, kl;
+    if (!tokens.empty()) ql = kl = readLabels(tokens);
+    if (!queries.empty()) ql = readLabels(queries);
+    if (!keys.empty()) kl = readLabels(keys);
+    if (!q.empty() || !k.empty()) {
+      if (q.empty() || k.empty()) throw NpyError("a Q/K pair needs both q.npy and k.npy");
+      const NpyArray qa = readNpy(q), ka = readNpy(k);
+      NpyArray va;
+      if (!v.empty()) va = readNpy(v);
+      AttentionProblem p = problemFromArrays(qa, q, ka, k, v.empty() ? nullptr : &va, v);
+      if (int(ql.size()) == p.nq) p.query_labels = ql;
+      if (int(kl.size()) == p.nk) p.key_labels = kl;
+      // Check it computes before replacing the view.
+      const std::string problem_error = p.validate();
+      if (!problem_error.empty()) throw NpyError(problem_error);
+      imported_problem_ = std::move(p);
+      source_ = Source::ImportedProblem;
+      imported_name_ = fs::path(q).parent_path().filename().string() + "/" + fs::path(q).filename().string() + " + " +
+                       fs::path(k).filename().string();
+      mode_ = imported_problem_.nq == imported_problem_.nk ? AttentionMode::Self : AttentionMode::Cross;
+      markDirty();
+      recompute();
+      return error_.empty();
+    }
+    if (w.empty()) throw NpyError("no .npy file among the dropped files");
+    AttentionResult r = resultFromWeights(readNpy(w), w);
+    const bool same_shape = r.heads == result_.heads && r.nq == result_.nq && r.nk == result_.nk;
+    result_ = std::move(r);
+    problem_ = AttentionProblem{};
+    built_valid_ = false;
+    source_ = Source::ImportedWeights;
+    imported_name_ = fs::path(w).filename().string();
+    head_names_.clear();
+    for (int h = 0; h < result_.heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
+    query_labels_ = int(ql.size()) == result_.nq ? ql : numberedLabels(result_.nq);
+    key_labels_ = int(kl.size()) == result_.nk ? kl : numberedLabels(result_.nk);
+    mode_ = result_.nq == result_.nk ? AttentionMode::Self : AttentionMode::Cross;
+    engine_used_ = "imported";
+    engine_note_.clear();
+    compute_ms_ = 0;
+    if (head_.kind == HeadSelection::Single && head_.index >= result_.heads) head_ = {HeadSelection::Mean, 0};
+    selected_ = std::min(selected_, result_.nq - 1);
+    dirty_ = false;
+    error_.clear();
+    ++result_version_;
+    animate_change_ = same_shape;
+    refreshShown();
+    return true;
+  } catch (const std::exception& e) {
+    error_ = std::string("Could not load: ") + e.what();
+    return false;
+  }
+}
+
+void AppController::useSimulatedModel() {
+  if (source_ == Source::Simulated) return;
+  discardPending();
+  source_ = Source::Simulated;
+  imported_name_.clear();
+  mode_ = simulated_mode_;
+  markDirty();
+}
+
+}  // namespace attnviz::ui

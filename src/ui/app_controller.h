@@ -1,0 +1,225 @@
+// The window's state and actions, with no ImGui, SDL or GL dependency: panels read this state and
+// call these actions; tests drive it directly. Needs no GL context (the compute function given to
+// the constructor may need one; the default one runs on the CPU).
+//
+// Data flow: an edit (text, mode, temperature, ...) marks the problem dirty; recomputeIfDue()
+// rebuilds it and runs the engine, throttled so that the newest input wins while typing. A head
+// switch does not recompute: it only changes the shown matrix. resultVersion() / displayVersion()
+// tell the renderer when to rebuild its textures.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/attention.h"
+#include "core/colormap.h"
+#include "core/head_selection.h"
+#include "core/maths_steps.h"
+#include "core/patterns.h"
+#include "core/simulated_model.h"
+#include "core/stats.h"
+
+namespace attnviz::ui {
+
+struct Example {
+  AttentionMode mode = AttentionMode::Self;
+  std::string text, target;
+  std::string title;  // short menu label
+};
+// The examples from assets/examples/sentences.txt (embedded).
+const std::vector<Example>& examples();
+
+inline constexpr const char* kDefaultSentence = "The bank by the river was steep.";
+inline constexpr float kMinTemperatureUi = 0.05f;
+inline constexpr float kMaxTemperatureUi = 10.0f;
+
+struct ComputeOutput {
+  AttentionResult result;
+  std::string engine;       // the engine that ran
+  std::string note;         // e.g. why "auto" fell back; empty when nothing to say
+  double compute_ms = 0;    // engine time
+};
+// Runs `problem` on the engine named `requested` ("auto", "cpu-ref", ...). Throws on failure
+// (std::exception::what() is shown to the user).
+using ComputeFn = std::function<ComputeOutput(const AttentionProblem& problem, const std::string& requested)>;
+
+// The CPU engines only ("auto" = cpu-fast): what tests and headless callers use.
+ComputeOutput computeOnCpu(const AttentionProblem& problem, const std::string& requested);
+
+// Whether the engine named `requested` may run on a worker thread (CPU engines: yes; GPU engines
+// need the window's GL context, so they run on the UI thread).
+using OffThreadFn = std::function<bool(const std::string& requested)>;
+
+class AppController {
+ public:
+  explicit AppController(ComputeFn compute = computeOnCpu);
+  ~AppController();
+  AppController(const AppController&) = delete;
+  AppController& operator=(const AppController&) = delete;
+
+  // With this set, recomputeIfDue() runs off-thread-capable engines on a worker: typing never
+  // waits for a long input, one job runs at a time and the newest input wins. The compute
+  // function must then be safe to call from another thread for those engines.
+  void setOffThread(OffThreadFn off_thread) { off_thread_ = std::move(off_thread); }
+  bool busy() const { return pending_.valid(); }
+  // Waits for a running job and applies it (call before tearing down what the compute function uses).
+  void waitForPending();
+
+  // ---- inputs (each marks the problem dirty when it changes something) ----
+  void setText(const std::string& text);
+  void setTarget(const std::string& target);
+  void setMode(AttentionMode mode);
+  void setCausal(bool causal);
+  void setTemperature(float t);  // clamped to [kMinTemperatureUi, kMaxTemperatureUi]
+  void setEngine(const std::string& engine);
+  void loadExample(int index);
+
+  // ---- view (no recompute) ----
+  void setHead(HeadSelection head);
+  // "N" (1-based), a head name, "mean" or "all"; false and *error when unknown.
+  bool setHeadByName(const std::string& text, std::string* error);
+  void setColormap(Colormap c) { colormap_ = c; }
+  void selectQuery(int i);      // clamped to the rows
+  void moveSelection(int delta);
+  void setHoverCell(int row, int col) { hover_row_ = row; hover_col_ = col; }
+
+  // ---- bring your own matrices ----
+  // A .npy of probabilities ([h,nq,nk] or [nq,nk]), or a folder / several files holding q.npy and
+  // k.npy (optionally v.npy, tokens.txt / queries.txt / keys.txt). On failure the error is set and
+  // the previous view stays. Returns whether it loaded.
+  bool loadPaths(const std::vector<std::string>& paths);
+  // Back to the simulated model on the current text.
+  void useSimulatedModel();
+  bool importedData() const { return source_ != Source::Simulated; }
+  const std::string& importedName() const { return imported_name_; }
+
+  // ---- scheduling ----
+  bool dirty() const { return dirty_; }
+  // Recomputes if dirty and the throttle allows (now_s: a monotonic clock in seconds). Returns
+  // whether it recomputed.
+  bool recomputeIfDue(double now_s);
+  void recomputeNow();
+
+  // ---- readouts ----
+  const std::string& text() const { return text_; }
+  const std::string& target() const { return target_; }
+  AttentionMode mode() const { return mode_; }
+  bool causal() const { return causal_; }
+  float temperature() const { return temperature_; }
+  const std::string& engineRequested() const { return engine_requested_; }
+  const std::string& engineUsed() const { return engine_used_; }
+  const std::string& engineNote() const { return engine_note_; }
+  double computeMs() const { return compute_ms_; }     // engine only
+  double recomputeMs() const { return recompute_ms_; } // build problem + engine + stats
+  HeadSelection head() const { return head_; }
+  Colormap colormap() const { return colormap_; }
+  int selectedQuery() const { return selected_; }
+  double selectionChangedAt() const { return selection_time_; }
+  void setClock(double now_s) { now_ = now_s; }
+  int hoverRow() const { return hover_row_; }
+  int hoverCol() const { return hover_col_; }
+
+  bool hasResult() const { return result_.heads > 0; }
+  const std::string& error() const { return error_; }  // last input/compute error, "" if none
+  void clearError() { error_.clear(); }
+  const AttentionProblem& problem() const { return problem_; }  // empty for imported weights
+  const AttentionResult& result() const { return result_; }     // all heads
+  const AttentionResult& shown() const { return shown_; }       // one head or the mean (in "all" mode: the mean)
+  const MatrixStats& stats() const { return stats_; }
+  const std::vector<PatternFinding>& patterns() const { return patterns_; }
+  const std::vector<int>& visibleKeys() const { return visible_keys_; }
+  bool isMasked(int row, int col) const;
+  // Whether the shown matrix has a causal mask (cells above the diagonal are masked).
+  bool causalMaskShown() const { return causal_ && source_ != Source::ImportedWeights; }
+  bool selfAttention() const { return mode_ == AttentionMode::Self; }
+  int heads() const { return result_.heads; }
+  int nq() const { return result_.nq; }
+  int nk() const { return result_.nk; }
+  const std::vector<std::string>& headNames() const { return head_names_; }
+  const std::vector<std::string>& queryLabels() const { return query_labels_; }
+  const std::vector<std::string>& keyLabels() const { return key_labels_; }
+  // The selected row of the shown matrix (nk floats), or of head h.
+  const float* selectedRow() const;
+  const float* rowOfHead(int h, int row) const;
+  // Maths of the selected query for the shown head (head 0 in mean/all mode); nullptr if unavailable.
+  const QueryMaths* selectedMaths();
+  // Head indices the heatmap shows, one per panel: {h}, {-1} for the mean, {0..heads-1} for all.
+  std::vector<int> displayedHeads() const;
+  std::string headLabel() const;  // "Syntactic", "mean of 4 heads", "all heads"
+
+  // Bumped on every successful recompute / every change of what the heatmap shows.
+  int resultVersion() const { return result_version_; }
+  int displayVersion() const { return display_version_; }
+  // Whether the last display change should animate (same shape as before).
+  bool animateDisplayChange() const { return animate_change_; }
+
+ private:
+  enum class Source { Simulated, ImportedProblem, ImportedWeights };
+  void markDirty();
+  void refreshShown();
+  void recompute();
+  // A recompute in three steps so that the middle one can run on a worker thread.
+  struct Job {
+    Source source = Source::Simulated;
+    SimulatedInput input;
+    bool reuse = false;             // base holds Q/K to reuse (only temperature/mask changed)
+    AttentionProblem base;
+    std::string engine;
+    std::chrono::steady_clock::time_point start;
+  };
+  struct JobResult {
+    AttentionProblem problem;
+    ComputeOutput out;
+    std::string error;  // "" on success
+  };
+  Job makeJob() const;
+  static JobResult runJob(const Job& job, const ComputeFn& compute);
+  void applyJob(const Job& job, JobResult result);
+  void discardPending();
+
+  ComputeFn compute_;
+  OffThreadFn off_thread_;
+  std::string text_ = kDefaultSentence, target_;
+  AttentionMode mode_ = AttentionMode::Self;
+  bool causal_ = false;
+  float temperature_ = 1.0f;
+  std::string engine_requested_ = "auto", engine_used_, engine_note_;
+  double compute_ms_ = 0, recompute_ms_ = 0;
+  HeadSelection head_{HeadSelection::Mean, 0};
+  Colormap colormap_ = kDefaultColormap;
+  int selected_ = 0;
+  double selection_time_ = 0, now_ = 0;
+  int hover_row_ = -1, hover_col_ = -1;
+
+  Source source_ = Source::Simulated;
+  AttentionProblem imported_problem_;
+  std::string imported_name_;
+  AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
+
+  bool dirty_ = true;
+  double dirty_since_ = -1;
+  std::string error_;
+  AttentionProblem problem_;
+  // What problem_'s Q/K were built from: a temperature or mask change reuses them (the features
+  // do not depend on either), so dragging the slider costs only the engine.
+  std::string built_text_, built_target_;
+  AttentionMode built_mode_ = AttentionMode::Self;
+  bool built_valid_ = false;
+  AttentionResult result_, shown_;
+  MatrixStats stats_;
+  std::vector<PatternFinding> patterns_;
+  std::vector<int> visible_keys_;
+  std::vector<std::string> head_names_, query_labels_, key_labels_;
+  QueryMaths maths_;
+  int maths_head_ = -1, maths_query_ = -1, maths_version_ = -1;
+  int result_version_ = 0, display_version_ = 0;
+  bool animate_change_ = false;
+  // Declared last: destroyed (joined) first, while everything the job touches still exists.
+  Job pending_job_;
+  std::future<JobResult> pending_;
+};
+
+}  // namespace attnviz::ui

@@ -1,0 +1,478 @@
+#include "ui/app_window.h"
+
+#include <SDL.h>
+#include <glad/gl.h>
+#include <imgui.h>
+#include <imgui_impl_opengl3.h>
+#include <imgui_impl_sdl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cfloat>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "core/tokenizer.h"
+#include "gpu/fragment_engine.h"
+#include "gpu/gl_context.h"
+#include "gpu/gpu_engine.h"
+#include "render/heatmap_renderer.h"
+#include "render/png_writer.h"
+#include "ui/app_controller.h"
+#include "ui/settings.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+namespace {
+
+double nowSeconds() {
+  using namespace std::chrono;
+  static const steady_clock::time_point start = steady_clock::now();
+  return duration<double>(steady_clock::now() - start).count();
+}
+
+// The engines, run in the window's own GL context so that the heatmap samples the texture the
+// GPU engine wrote (no upload). The host copy of P is read back once per recompute for the
+// tooltips, arcs, stats and pattern readout; nothing is read back or uploaded per frame.
+class WindowCompute {
+ public:
+  explicit WindowCompute(render::HeatmapRenderer* heatmap) : heatmap_(heatmap) {
+    compute_ok_ = gpu::GpuAttentionEngine::supported(&compute_why_);
+    fragment_ok_ = gpu::FragmentAttentionEngine::supported(&fragment_why_);
+    const std::string renderer = render::HeatmapRenderer::glRenderer();
+    for (const char* soft : {"llvmpipe", "softpipe", "SwiftShader", "swrast"})
+      if (renderer.find(soft) != std::string::npos) software_renderer_ = renderer;
+  }
+
+  // Whether `requested` resolves to a CPU engine (safe off the UI thread).
+  bool runsOnCpu(const std::string& requested) const {
+    return requested == "cpu-ref" || requested == "cpu-fast" || (requested == "auto" && !software_renderer_.empty());
+  }
+
+  ComputeOutput operator()(const AttentionProblem& problem, const std::string& requested) {
+    if (requested == "cpu-ref" || requested == "cpu-fast") return onCpu(problem, requested, "");
+    // On a software rasteriser the "GPU" is these same CPU cores behind a slower path: auto takes
+    // the CPU engine there (measured: 12 ms vs 115 ms recompute for 512 tokens on llvmpipe). On a
+    // real GPU auto computes on it and the heatmap samples the engine's texture directly.
+    if (requested == "auto" && !software_renderer_.empty())
+      return onCpu(problem, "cpu-fast", "auto chose cpu-fast: the GL renderer is software (" + software_renderer_ + ")");
+    std::string note;
+    if (requested == "gpu-compute" || requested == "auto") {
+      std::string error;
+      if (!compute_ok_) {
+        error = compute_why_;
+      } else {
+        if (!compute_) compute_ = std::make_unique<gpu::GpuAttentionEngine>();
+        if (compute_->compute(problem, &error)) return fromEngine(*compute_, "gpu-compute", note);
+      }
+      if (requested == "gpu-compute") throw std::runtime_error(error);
+      note = "gpu-compute unavailable (" + error + ")";
+    }
+    if (requested == "gpu-fragment" || requested == "auto") {
+      std::string error;
+      if (!fragment_ok_) {
+        error = fragment_why_;
+      } else {
+        if (!fragment_) fragment_ = std::make_unique<gpu::FragmentAttentionEngine>();
+        if (fragment_->compute(problem, &error)) return fromEngine(*fragment_, "gpu-fragment", note);
+      }
+      if (requested == "gpu-fragment") throw std::runtime_error(error);
+      note += (note.empty() ? "" : "; ") + std::string("gpu-fragment unavailable (") + error + ")";
+    }
+    if (requested != "auto") throw std::invalid_argument("unknown engine '" + requested + "'");
+    return onCpu(problem, "cpu-fast", note);
+  }
+
+ private:
+  // CPU engines touch no GL and may run on the controller's worker thread; the main loop uploads
+  // their result (once per recompute).
+  static ComputeOutput onCpu(const AttentionProblem& problem, const std::string& engine, const std::string& note) {
+    ComputeOutput out = computeOnCpu(problem, engine);
+    out.note = note;
+    return out;
+  }
+
+  template <class Engine>
+  ComputeOutput fromEngine(Engine& engine, const char* name, const std::string& note) {
+    ComputeOutput out;
+    out.engine = name;
+    out.note = note;
+    const double gpu_ms = engine.lastGpuMs();
+    out.result = engine.readBack();
+    out.compute_ms = gpu_ms;
+    std::string error;
+    if (engine.hasTexture()) {
+      heatmap_->setSourceTexture(engine.probabilityTexture(), out.result.heads, out.result.nq, out.result.nk);
+    } else if (!heatmap_->uploadSource(out.result, &error)) {
+      throw std::runtime_error(error);
+    }
+    return out;
+  }
+
+  render::HeatmapRenderer* heatmap_;
+  std::unique_ptr<gpu::GpuAttentionEngine> compute_;
+  std::unique_ptr<gpu::FragmentAttentionEngine> fragment_;
+  bool compute_ok_ = false, fragment_ok_ = false;
+  std::string compute_why_, fragment_why_;
+  std::string software_renderer_;  // GL_RENDERER when it is a software rasteriser
+};
+
+float displayScale(SDL_Window* window, float requested) {
+  if (requested > 0) return std::clamp(requested, 0.5f, 4.0f);
+  if (const char* env = std::getenv("ATTNVIZ_UI_SCALE")) {
+    const float v = float(std::atof(env));
+    if (v > 0) return std::clamp(v, 0.5f, 4.0f);
+  }
+  float ddpi = 0;
+  if (SDL_GetDisplayDPI(SDL_GetWindowDisplayIndex(window), &ddpi, nullptr, nullptr) != 0 || ddpi <= 0) return 1.0f;
+  const float s = ddpi / 96.0f;
+  if (s < 1.15f || s > 4.0f) return 1.0f;  // 96-ish, or a bogus value from a virtual display
+  return std::round(s * 4.0f) / 4.0f;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double idx = p * double(v.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(idx)), hi = std::size_t(std::ceil(idx));
+  return v[lo] + (v[hi] - v[lo]) * (idx - double(lo));
+}
+
+}  // namespace
+
+int runAppWindow(const WindowOptions& opt) {
+  const bool headless_run = !opt.screenshot.empty() || opt.bench_frames > 0;
+  // A click on an unfocused window should act, not only focus it.
+  SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
+  if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+    std::fprintf(stderr, "attnviz: cannot open a window: %s\n", SDL_GetError());
+    return 1;
+  }
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, SDL_GL_CONTEXT_FORWARD_COMPATIBLE_FLAG);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 3);
+  SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
+  SDL_GL_SetAttribute(SDL_GL_DEPTH_SIZE, 0);
+  SDL_GL_SetAttribute(SDL_GL_STENCIL_SIZE, 0);
+
+  // Settings first (window size), then the command line wins.
+  WindowGeometry geometry;
+  const std::string cfg_dir = opt.use_settings && !headless_run ? configDir() : "";
+  const std::string settings_path = cfg_dir.empty() ? "" : cfg_dir + "/settings.json";
+  const std::string ini_path = cfg_dir.empty() ? "" : cfg_dir + "/imgui.ini";
+  // GL objects live in these two; both are reset while the context is still current.
+  auto heatmap_owner = std::make_unique<render::HeatmapRenderer>();
+  render::HeatmapRenderer& heatmap = *heatmap_owner;
+  std::unique_ptr<WindowCompute> compute_owner;  // made once the context exists
+  AppController app([&compute_owner](const AttentionProblem& p, const std::string& e) { return (*compute_owner)(p, e); });
+  std::string settings_error;
+  if (!settings_path.empty()) loadSettingsFile(settings_path, &app, &geometry, &settings_error);
+  if (opt.width > 0) geometry.width = opt.width;
+  if (opt.height > 0) geometry.height = opt.height;
+  geometry.width = std::clamp(geometry.width, 480, 8192);
+  geometry.height = std::clamp(geometry.height, 360, 8192);
+
+  SDL_Window* window =
+      SDL_CreateWindow("attnviz \xE2\x80\x94 attention visualizer", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                       geometry.width, geometry.height, SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+  if (!window) {
+    std::fprintf(stderr, "attnviz: cannot create a window: %s\n", SDL_GetError());
+    SDL_Quit();
+    return 1;
+  }
+  SDL_SetWindowMinimumSize(window, 480, 360);
+  SDL_GLContext gl = SDL_GL_CreateContext(window);
+  if (!gl) {
+    std::fprintf(stderr, "attnviz: cannot create an OpenGL 3.3 core context: %s\n", SDL_GetError());
+    SDL_DestroyWindow(window);
+    SDL_Quit();
+    return 1;
+  }
+  SDL_GL_MakeCurrent(window, gl);
+  if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(SDL_GL_GetProcAddress))) {
+    std::fprintf(stderr, "attnviz: cannot load OpenGL functions\n");
+    SDL_GL_DeleteContext(gl);
+    SDL_DestroyWindow(window);
+    SDL_Quit();
+    return 1;
+  }
+  SDL_GL_SetSwapInterval(headless_run ? 0 : 1);
+  compute_owner = std::make_unique<WindowCompute>(&heatmap);
+  app.setOffThread([&compute_owner](const std::string& e) { return compute_owner->runsOnCpu(e); });
+  int exit_code = 0;
+  {
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = ini_path.empty() ? nullptr : ini_path.c_str();
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    ImGui_ImplSDL2_InitForOpenGL(window, gl);
+    ImGui_ImplOpenGL3_Init("#version 330 core");
+
+    UiContext ui;
+    float font_scale = 1.0f;
+    std::u32string atlas_extra;  // code points added to the font atlas beyond the built-in ranges
+    std::string glyph_checked_text;
+    int glyph_checked_version = -1;
+    ui.app = &app;
+    ui.heatmap = &heatmap;
+    ui.scale = displayScale(window, opt.ui_scale);
+    {
+      // Retina-style displays report more drawable pixels than window points: rasterise the fonts
+      // at the drawable density and draw them at 1/density so text stays sharp.
+      int ww = 0, wh = 0, dw = 0, dh = 0;
+      SDL_GetWindowSize(window, &ww, &wh);
+      SDL_GL_GetDrawableSize(window, &dw, &dh);
+      const float density = ww > 0 ? std::clamp(float(dw) / float(ww), 1.0f, 4.0f) : 1.0f;
+      font_scale = ui.scale * density;
+      ui.fonts = loadFonts(font_scale);
+      io.FontGlobalScale = 1.0f / density;
+    }
+    applyTheme(ui.scale);
+
+    std::string init_error;
+    if (!heatmap.init(&init_error)) {
+      std::fprintf(stderr, "attnviz: heatmap shaders failed: %s\n", init_error.c_str());
+      exit_code = 1;
+    }
+    heatmap.setColormap(app.colormap());
+
+    // Command-line overrides.
+    if (opt.mode) app.setMode(*opt.mode == "cross" ? AttentionMode::Cross : AttentionMode::Self);
+    if (opt.text) app.setText(*opt.text);
+    if (opt.target) app.setTarget(*opt.target);
+    if (opt.causal) app.setCausal(true);
+    if (opt.temperature) app.setTemperature(*opt.temperature);
+    if (opt.engine) app.setEngine(*opt.engine);
+    if (opt.colormap) {
+      Colormap c;
+      if (parseColormap(*opt.colormap, &c)) app.setColormap(c);
+    }
+    app.recomputeNow();
+    if (!opt.open.empty() && !app.loadPaths({opt.open}) && headless_run) exit_code = 2;
+    ui.initial_tab = opt.tab;
+    if (!app.error().empty() && headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());
+    if (opt.head) {
+      std::string error;
+      if (!app.setHeadByName(*opt.head, &error)) {
+        std::fprintf(stderr, "attnviz: --head: %s\n", error.c_str());
+        exit_code = 2;
+      }
+    }
+    if (opt.select) app.selectQuery(*opt.select);
+
+    const char* video_driver = SDL_GetCurrentVideoDriver();
+    const bool x11 = video_driver && std::string(video_driver) == "x11";
+    int shown_display_version = -1, shown_result_version = -1;
+    Colormap shown_colormap = heatmap.colormap();
+    std::vector<double> frame_ms, recompute_ms, build_ms;
+    const int total_frames = opt.bench_frames > 0 ? opt.bench_frames : opt.frames;
+    double last_frame_end = nowSeconds();
+    double fit_cpp = 0;
+    bool running = exit_code == 0;
+    int frame = 0;
+    std::vector<std::string> dropped;
+    while (running) {
+      const double frame_start = nowSeconds();
+      SDL_Event e;
+      while (SDL_PollEvent(&e)) {
+        ImGui_ImplSDL2_ProcessEvent(&e);
+        if (e.type == SDL_QUIT) running = false;
+        if (e.type == SDL_KEYDOWN && e.key.keysym.sym == SDLK_q && (e.key.keysym.mod & KMOD_CTRL)) running = false;
+        if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE &&
+            e.window.windowID == SDL_GetWindowID(window))
+          running = false;
+        if (e.type == SDL_DROPFILE && e.drop.file) {
+          dropped.emplace_back(e.drop.file);
+          SDL_free(e.drop.file);
+        }
+        if (e.type == SDL_DROPCOMPLETE && !dropped.empty()) {
+          app.loadPaths(dropped);
+          dropped.clear();
+        }
+      }
+      if (!dropped.empty()) {  // drivers without DROPCOMPLETE
+        app.loadPaths(dropped);
+        dropped.clear();
+      }
+      // Virtual clock for screenshots (animations finished, reproducible); real time otherwise.
+      const double now = opt.screenshot.empty() ? nowSeconds() : 10.0 + 0.25 * frame;
+      ui.time_s = now;
+      app.setClock(now);
+      if (!opt.screenshot.empty() && frame == 0) app.selectQuery(app.selectedQuery());
+
+      if (opt.bench_frames > 0) {
+        // Keep arcs animating and force a recompute every 10th frame (a temperature nudge), or
+        // zoom the heatmap between the whole matrix and ~40x every frame.
+        if (frame % 60 == 30) app.moveSelection(app.selectedQuery() + 1 < app.nq() ? 1 : -app.selectedQuery());
+        if (!opt.bench_zoom && frame % 10 == 5) app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
+        if (opt.bench_zoom && frame == 2) fit_cpp = ui.view.cpp;
+        if (opt.bench_zoom && frame > 2 && fit_cpp > 0) {
+          const double zoom = 1.0 + 39.0 * 0.5 * (1.0 - std::cos(frame * 0.15));
+          const float cpp = float(fit_cpp / zoom);
+          const float w_px = ui.heatmap_rect.z - ui.heatmap_rect.x, h_px = ui.heatmap_rect.w - ui.heatmap_rect.y;
+          ui.view.fit = false;
+          ui.view.cpp = cpp;
+          ui.view.x0 = 0.5f * float(app.nk()) - 0.5f * w_px * cpp;
+          ui.view.y0 = 0.5f * float(app.nq()) - 0.5f * h_px * cpp / ui.view.aspect;
+        }
+      }
+      const bool recomputed = app.recomputeIfDue(now);
+      const double rc0 = nowSeconds();
+      if (app.resultVersion() != shown_result_version) {
+        // GPU engines left P in their texture (the compute function pointed the heatmap at it);
+        // CPU engines and imported probabilities are uploaded here, once per result.
+        if (app.hasResult() && app.engineUsed() != "gpu-compute" && app.engineUsed() != "gpu-fragment") {
+          std::string error;
+          if (!heatmap.uploadSource(app.result(), &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+        }
+        shown_result_version = app.resultVersion();
+      }
+      if (app.displayVersion() != shown_display_version && app.hasResult()) {
+        std::string error;
+        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error))
+          std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+        ui.display_changed_at = heatmap.canBlend() ? now : -10.0;
+        shown_display_version = app.displayVersion();
+      }
+      if (recomputed) {  // input to pixels: the job (build + engine + stats) plus upload and display build
+        glFinish();
+        recompute_ms.push_back(app.recomputeMs() + (nowSeconds() - rc0) * 1000.0);
+      }
+      if (app.colormap() != shown_colormap) {
+        heatmap.setColormap(app.colormap());
+        shown_colormap = app.colormap();
+      }
+
+      const double ui0 = nowSeconds();
+      // Glyphs the texts need that the atlas lacks (CJK, rare symbols): rebuild it between frames.
+      if (app.resultVersion() != glyph_checked_version || app.text() + app.target() != glyph_checked_text) {
+        glyph_checked_version = app.resultVersion();
+        glyph_checked_text = app.text() + app.target();
+        std::u32string wanted = decodeUtf8(glyph_checked_text);
+        for (const auto* labels : {&app.queryLabels(), &app.keyLabels(), &app.headNames()})
+          for (const std::string& l : *labels) wanted += decodeUtf8(l);
+        bool grow = false;
+        for (char32_t c : wanted)
+          if (c >= 0x250 && c <= 0xFFFF && atlas_extra.find(c) == std::u32string::npos) {
+            atlas_extra += c;
+            grow = true;
+          }
+        if (grow) {
+          if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
+          ui.fonts = loadFonts(font_scale, atlas_extra);
+          if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
+        }
+      }
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplSDL2_NewFrame();
+      // Screenshots show the app as it is, not where a virtual display left its pointer.
+      if (!opt.screenshot.empty()) {
+        io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      } else if (x11) {
+        // ImGui 1.86's SDL backend reads the pointer only while the window has keyboard focus; with
+        // no window manager (kiosk, projector PC, Xvfb) it never gets it, so hover would go stale.
+        int gx = 0, gy = 0, wx = 0, wy = 0, ww = 0, wh = 0;
+        SDL_GetGlobalMouseState(&gx, &gy);
+        SDL_GetWindowPosition(window, &wx, &wy);
+        SDL_GetWindowSize(window, &ww, &wh);
+        const int mx = gx - wx, my = gy - wy;
+        if (mx >= 0 && my >= 0 && mx < ww && my < wh)
+          io.MousePos = ImVec2(float(mx), float(my));
+        else if (!ImGui::IsAnyMouseDown())
+          io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      }
+      ImGui::NewFrame();
+      drawMainLayout(ui);
+      ImGui::Render();
+      const double ui1 = nowSeconds();
+      int fb_w = 0, fb_h = 0;
+      SDL_GL_GetDrawableSize(window, &fb_w, &fb_h);
+      glBindFramebuffer(GL_FRAMEBUFFER, 0);
+      glViewport(0, 0, fb_w, fb_h);
+      glDisable(GL_SCISSOR_TEST);
+      glClearColor(kWindowColor.x, kWindowColor.y, kWindowColor.z, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      // Panel interiors: scissored clears instead of blended quads (see UiContext::panel_rects).
+      glEnable(GL_SCISSOR_TEST);
+      glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
+      const ImVec2 fbs = io.DisplayFramebufferScale;
+      for (const ImVec4& r : ui.panel_rects) {
+        const int x0 = int(std::floor(r.x * fbs.x)), x1 = int(std::ceil(r.z * fbs.x));
+        const int y0 = int(std::floor(r.y * fbs.y)), y1 = int(std::ceil(r.w * fbs.y));
+        glScissor(x0, fb_h - y1, x1 - x0, y1 - y0);
+        glClear(GL_COLOR_BUFFER_BIT);
+      }
+      glDisable(GL_SCISSOR_TEST);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      ++frame;
+      if (opt.debug_layout && (frame % 10 == 1)) {
+        std::printf("layout heatmap=%.0f,%.0f,%.0f,%.0f rows=%.0f,%.0f,%.0f,%.0f arcs=%.0f,%.0f,%.0f,%.0f text=%.0f,%.0f,%.0f,%.0f "
+                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f\n",
+                    double(ui.heatmap_rect.x), double(ui.heatmap_rect.y), double(ui.heatmap_rect.z), double(ui.heatmap_rect.w),
+                    double(ui.row_labels_rect.x), double(ui.row_labels_rect.y), double(ui.row_labels_rect.z),
+                    double(ui.row_labels_rect.w), double(ui.arcs_rect.x), double(ui.arcs_rect.y), double(ui.arcs_rect.z),
+                    double(ui.arcs_rect.w), double(ui.text_box_rect.x), double(ui.text_box_rect.y),
+                    double(ui.text_box_rect.z), double(ui.text_box_rect.w), app.selectedQuery(), app.nq(), app.nk(),
+                    double(io.MousePos.x), double(io.MousePos.y), double(ui.view.x0), double(ui.view.y0),
+                    double(ui.view.cpp));
+        std::fflush(stdout);
+      }
+      if (!opt.screenshot.empty() && frame >= total_frames) {
+        glFinish();
+        const std::vector<std::uint8_t> pixels = render::readFramebufferRgba(0, 0, fb_w, fb_h);
+        std::string error;
+        if (!render::writePngRgba(opt.screenshot, fb_w, fb_h, pixels, true, &error)) {
+          std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+          exit_code = 1;
+        }
+        running = false;
+      }
+      SDL_GL_SwapWindow(window);
+      const double frame_end = nowSeconds();
+      if (opt.bench_frames > 0) build_ms.push_back((ui1 - ui0) * 1000.0);
+      if (opt.bench_frames > 0) {
+        if (frame > 1) frame_ms.push_back((frame_end - last_frame_end) * 1000.0);
+        if (frame >= total_frames) running = false;
+      } else if (opt.screenshot.empty()) {
+        // No vsync under a virtual display: do not spin faster than 60 Hz.
+        const double spent = frame_end - frame_start;
+        if (spent < 1.0 / 60.0) SDL_Delay(Uint32((1.0 / 60.0 - spent) * 1000.0));
+      }
+      last_frame_end = nowSeconds();
+    }
+
+    if (opt.bench_frames > 0) {
+      std::string renderer = render::HeatmapRenderer::glRenderer();
+      for (char& c : renderer)
+        if (c == '"' || c == '\\') c = '\'';
+      std::printf("{\"frames\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"recompute_p50_ms\":%.3f,"
+                  "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d}\n",
+                  int(frame_ms.size()), percentile(frame_ms, 0.5), percentile(frame_ms, 0.95),
+                  frame_ms.empty() ? 0.0 : *std::max_element(frame_ms.begin(), frame_ms.end()),
+                  percentile(recompute_ms, 0.5), renderer.c_str(), app.engineUsed().c_str(), percentile(build_ms, 0.5),
+                  app.nq(), app.nk());
+    }
+    if (!settings_path.empty() && exit_code == 0) {
+      SDL_GetWindowSize(window, &geometry.width, &geometry.height);
+      std::string error;
+      if (!saveSettingsFile(settings_path, app, geometry, &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+    }
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui_ImplSDL2_Shutdown();
+    ImGui::DestroyContext();
+  }
+  app.waitForPending();  // a worker may still use the compute function
+  compute_owner.reset();
+  heatmap_owner.reset();
+  SDL_GL_DeleteContext(gl);
+  SDL_DestroyWindow(window);
+  SDL_Quit();
+  return exit_code;
+}
+
+}  // namespace attnviz::ui

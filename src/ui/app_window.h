@@ -1,0 +1,31 @@
+// The windowed app: an SDL2 window with an OpenGL 3.3+ core context, Dear ImGui on top, the
+// heatmap renderer and the engines running in the window's own context. Owns the main loop.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace attnviz::ui {
+
+struct WindowOptions {
+  std::optional<std::string> text, target, mode, head, engine, colormap;
+  std::optional<float> temperature;
+  std::optional<int> select;
+  bool causal = false;
+  std::string open;        // a .npy file or folder to show instead of the simulated model
+  std::string tab;         // info tab to open first: top | patterns | explain
+  std::string screenshot;  // non-empty: render `frames` frames, save the window as PNG, exit
+  int frames = 8;
+  int bench_frames = 0;    // > 0: render that many frames and print one JSON line of timings
+  bool bench_zoom = false; // with bench_frames: zoom the heatmap in and out every frame (no recomputes)
+  int width = 0, height = 0;  // 0 = from settings (default 1280 x 800)
+  float ui_scale = 0;         // 0 = from the display DPI
+  bool use_settings = true;   // load/save settings (off for --screenshot and --bench-frames)
+  bool debug_layout = false;  // print panel rectangles (for the end-to-end test) to stdout
+};
+
+// Returns the process exit code: 0 success, 1 when no window/GL context could be made or the
+// screenshot could not be written, 2 for bad option values found late (unknown head name).
+int runAppWindow(const WindowOptions& options);
+
+}  // namespace attnviz::ui

@@ -1,0 +1,355 @@
+// Arcs for the selected query: the tokens as a strip (two strips in cross mode: target above,
+// source below), curved arcs to the keys with width and opacity by weight, growing out of the query
+// when it is selected and with dots flowing along them to show the direction; the top k carry a
+// percentage. In "all heads" mode each head has its colour.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "render/arc_layout.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+namespace {
+
+struct Strip {
+  std::vector<float> x;
+  std::vector<float> w;  // box width of each token
+};
+
+// Tokens at their natural width when the whole sentence fits (spare room spread as gaps), else
+// equal slots.
+Strip layoutStrip(const std::vector<std::string>& labels, float left, float right, float pad, float min_gap = 0) {
+  Strip s;
+  const int n = int(labels.size());
+  float total = 0;
+  for (const std::string& l : labels) {
+    s.w.push_back(ImGui::CalcTextSize(l.c_str()).x + 2 * pad);
+    total += s.w.back();
+  }
+  const float avail = right - left;
+  if (n > 0 && total + min_gap * float(n - 1) <= avail) {
+    const float gap = std::max(min_gap, std::min((avail - total) / float(n), 3.0f * pad));
+    float x = left + 0.5f * (avail - total - gap * float(n - 1));
+    for (int i = 0; i < n; ++i) {
+      s.x.push_back(x + 0.5f * s.w[std::size_t(i)]);
+      x += s.w[std::size_t(i)] + gap;
+    }
+    return s;
+  }
+  s.x = render::tokenSlots(n, left, right);
+  const float slot = avail / float(std::max(n, 1));
+  for (float& w : s.w) w = slot * 0.92f;
+  return s;
+}
+
+// Token boxes along a strip; labels are full when they fit, else elided, else only the ones that
+// matter (selected query and labelled keys) are written.
+void drawStrip(UiContext& ui, ImDrawList* dl, const std::vector<std::string>& labels, const Strip& s, float y,
+               int highlight, const std::vector<float>* weights, const std::vector<int>& force_label) {
+  AppController& app = *ui.app;
+  const float h = ImGui::GetTextLineHeight() + 8 * ui.scale;
+  for (int i = 0; i < int(labels.size()); ++i) {
+    const float cx = s.x[std::size_t(i)];
+    const float half = 0.5f * s.w[std::size_t(i)];
+    const ImVec2 a(cx - half, y - h * 0.5f), b(cx + half, y + h * 0.5f);
+    ImU32 fill = IM_COL32(40, 44, 54, 255);
+    ImU32 text = IM_COL32(215, 220, 230, 255);
+    if (weights) {
+      const float w = (*weights)[std::size_t(i)];
+      fill = colormapColor(app.colormap(), w);
+      text = textColorOn(app.colormap(), w);
+    }
+    if (i == highlight) {
+      fill = accentColor();
+      text = IM_COL32(255, 255, 255, 255);
+    }
+    dl->AddRectFilled(a, b, fill, 4.0f * ui.scale);
+    const bool forced = std::find(force_label.begin(), force_label.end(), i) != force_label.end();
+    const float room = b.x - a.x - 4 * ui.scale;
+    std::string label = labels[std::size_t(i)];
+    if (room < std::min(ImGui::CalcTextSize(label.c_str()).x, ImGui::GetFontSize() * 1.2f)) {
+      if (!forced && i != highlight) continue;
+      // Too narrow: write it above the box instead.
+      const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+      dl->AddText(ImVec2(cx - ts.x * 0.5f, a.y - ts.y - 2), i == highlight ? accentColor() : IM_COL32(215, 220, 230, 255),
+                  label.c_str());
+      continue;
+    }
+    label = elide(label, room);
+    const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+    dl->AddText(ImVec2(cx - ts.x * 0.5f, y - ts.y * 0.5f), text, label.c_str());
+  }
+}
+
+void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, float time, ImU32 base_rgb,
+             bool label) {
+  const int segments = 40;
+  const int last = std::max(1, int(std::ceil(grow * segments)));
+  ImVec2 pts[segments + 1];
+  for (int k = 0; k <= last; ++k) {
+    const float t = std::min(grow, float(k) / segments);
+    const glm::vec2 p = render::bezierPoint(arc, t);
+    pts[k] = ImVec2(p.x, p.y);
+  }
+  ImVec4 c = ImGui::ColorConvertU32ToFloat4(base_rgb);
+  c.w = arc.alpha;
+  dl->AddPolyline(pts, last + 1, ImGui::ColorConvertFloat4ToU32(c), 0, arc.width * ui.scale);
+  if (grow >= 1.0f) {
+    // Flow: bright dots travelling from the query to the key.
+    const float speed = 0.45f;
+    for (int d = 0; d < 2; ++d) {
+      const float t = std::fmod(time * speed + 0.5f * float(d) + float(arc.key) * 0.137f, 1.0f);
+      const glm::vec2 p = render::bezierPoint(arc, t);
+      const float fade = std::sin(t * 3.14159f);
+      dl->AddCircleFilled(ImVec2(p.x, p.y), (arc.width * 0.35f + 1.6f) * ui.scale,
+                          IM_COL32(255, 255, 255, int(200 * fade * arc.alpha)));
+    }
+    if (label) {
+      const glm::vec2 p = render::bezierPoint(arc, arc.label_t);
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%.0f%%", double(arc.weight) * 100.0);
+      ImGui::PushFont(ui.fonts.small);
+      const ImVec2 ts = ImGui::CalcTextSize(buf);
+      const ImVec2 a(p.x - ts.x * 0.5f - 4, p.y - ts.y * 0.5f - 1), b(p.x + ts.x * 0.5f + 4, p.y + ts.y * 0.5f + 1);
+      dl->AddRectFilled(a, b, IM_COL32(20, 22, 28, 225), 4.0f);
+      dl->AddRect(a, b, base_rgb, 4.0f);
+      dl->AddText(ImVec2(a.x + 4, a.y + 1), IM_COL32(240, 242, 248, 255), buf);
+      ImGui::PopFont();
+    }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Which tokens a strip shows: all of them when they fit at their natural width, else the ones
+// that matter (the query and the strongest keys), in sentence order, with gaps marked.
+bool fitsNaturally(const std::vector<std::string>& labels, float avail, float pad) {
+  float total = 0;
+  for (const std::string& l : labels) total += ImGui::CalcTextSize(l.c_str()).x + 2 * pad;
+  return total <= avail;
+}
+
+std::vector<int> focusSet(std::vector<int> picks) {
+  std::sort(picks.begin(), picks.end());
+  picks.erase(std::unique(picks.begin(), picks.end()), picks.end());
+  return picks;
+}
+
+template <class T>
+std::vector<T> gather(const std::vector<T>& v, const std::vector<int>& idx) {
+  std::vector<T> out;
+  for (int i : idx) out.push_back(v[std::size_t(i)]);
+  return out;
+}
+
+void drawGaps(ImDrawList* dl, const Strip& s, const std::vector<int>& idx, float y) {
+  for (std::size_t m = 1; m < idx.size(); ++m) {
+    if (idx[m] == idx[m - 1] + 1) continue;
+    const float x = 0.5f * ((s.x[m - 1] + 0.5f * s.w[m - 1]) + (s.x[m] - 0.5f * s.w[m]));
+    const char* ell = "\xE2\x80\xA6";
+    const ImVec2 ts = ImGui::CalcTextSize(ell);
+    dl->AddText(ImVec2(x - ts.x * 0.5f, y - ts.y * 0.5f), IM_COL32(150, 156, 170, 255), ell);
+  }
+}
+
+}  // namespace
+
+void drawArcsPanel(UiContext& ui) {
+  AppController& app = *ui.app;
+  if (!app.hasResult()) return;
+  const int sel = app.selectedQuery();
+  const auto& qlab = app.queryLabels();
+  const auto& klab = app.keyLabels();
+  char title[256];
+  std::snprintf(title, sizeof title, "Top attention arcs \xC2\xB7 from \"%s\"", qlab[std::size_t(sel)].c_str());
+  sectionTitle(title);
+  ImGui::SameLine();
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::TextDisabled("(arrow keys move)");
+  ImGui::PopFont();
+
+  const ImVec2 pos = ImGui::GetCursorScreenPos();
+  const ImVec2 size = ImGui::GetContentRegionAvail();
+  if (size.x < 40 || size.y < 40) return;
+  ui.arcs_rect = ImVec4(pos.x, pos.y, pos.x + size.x, pos.y + size.y);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
+
+  const bool all = app.head().kind == HeadSelection::All;
+  const bool self = app.selfAttention();
+  const float margin = 10 * ui.scale;
+  const float strip_h = ImGui::GetTextLineHeight() + 8 * ui.scale;
+  const float box_pad = 6 * ui.scale;
+  const float left = pos.x + margin, right = pos.x + size.x - margin;
+  const float seconds = float(ui.time_s - app.selectionChangedAt());
+  render::ArcStyle style;
+  style.top_k = all ? 2 : 5;
+  const float* shown_row = app.selectedRow();
+
+  // The key tokens on the strip.
+  std::vector<int> kidx;
+  const bool compress_keys = !fitsNaturally(klab, right - left, box_pad);
+  if (compress_keys) {
+    std::vector<int> picks;
+    if (self) picks.push_back(sel);
+    const int per_head = all ? 3 : 6;
+    auto pickFrom = [&](const float* row) {
+      for (const RankedKey& k : topK(row, app.nk(), per_head))
+        if (k.weight > 0) picks.push_back(k.index);
+    };
+    if (all) {
+      for (int h = 0; h < app.heads(); ++h) pickFrom(app.rowOfHead(h, sel));
+    } else {
+      pickFrom(shown_row);
+    }
+    kidx = focusSet(picks);
+  } else {
+    for (int j = 0; j < app.nk(); ++j) kidx.push_back(j);
+  }
+  const std::vector<std::string> klab_s = gather(klab, kidx);
+  const Strip keys = layoutStrip(klab_s, left, right, box_pad, compress_keys ? 16 * ui.scale : 0.0f);
+  std::vector<float> key_weights;
+  for (int j : kidx) key_weights.push_back(shown_row[j]);
+  auto compressedRow = [&](const float* row) {
+    std::vector<float> out;
+    for (int j : kidx) out.push_back(row[j]);
+    return out;
+  };
+  const auto sel_it = std::find(kidx.begin(), kidx.end(), sel);
+  const int sel_k = sel_it == kidx.end() ? -1 : int(sel_it - kidx.begin());
+
+  std::vector<std::pair<render::Arc, ImU32>> arcs;
+  std::vector<int> labelled;
+  auto collect = [&](std::vector<render::Arc> list, ImU32 col) {
+    for (render::Arc& a : list) {
+      if (all) {
+        // Heads side by side: a small sideways offset and staggered labels, so arcs of different
+        // heads to the same key stay apart.
+        const float off = (float(a.head) - 0.5f * float(app.heads() - 1)) * 4.0f * ui.scale;
+        a.p0.x += off;
+        a.p1.x += off;
+        a.p2.x += off;
+        a.p3.x += off;
+        a.label_t = std::clamp(a.label_t + 0.12f * (float(a.head) - 0.5f * float(app.heads() - 1)), 0.2f, 0.9f);
+      }
+      if (a.labelled) labelled.push_back(a.key);
+      arcs.emplace_back(a, col);
+    }
+  };
+  const ImU32 single_col = colormapColor(app.colormap(), 0.85f);
+
+  if (self) {
+    const float baseline = pos.y + size.y - strip_h * 0.5f - 6 * ui.scale - ImGui::GetTextLineHeight();
+    style.max_height = std::max(20.0f, baseline - pos.y - 26 * ui.scale) / 1.33f;
+    auto add = [&](const float* row, int head, ImU32 col) {
+      const std::vector<float> r = compressedRow(row);
+      collect(render::layoutSelfArcs(r.data(), int(r.size()), sel_k, keys.x, baseline - strip_h * 0.5f, style, head), col);
+    };
+    if (all) {
+      for (int h = 0; h < app.heads(); ++h) add(app.rowOfHead(h, sel), h, headColor(h));
+    } else {
+      add(shown_row, 0, single_col);
+    }
+    for (auto& [a, col] : arcs)
+      drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col, a.labelled);
+    drawStrip(ui, dl, klab_s, keys, baseline, sel_k, all ? nullptr : &key_weights, labelled);
+    drawGaps(dl, keys, kidx, baseline);
+  } else {
+    // Cross: target tokens (queries) on top, source tokens (keys) below.
+    std::vector<int> qidx;
+    if (fitsNaturally(qlab, right - left, box_pad)) {
+      for (int i = 0; i < app.nq(); ++i) qidx.push_back(i);
+    } else {
+      for (int i = std::max(0, sel - 3); i <= std::min(app.nq() - 1, sel + 3); ++i) qidx.push_back(i);
+    }
+    const std::vector<std::string> qlab_s = gather(qlab, qidx);
+    const Strip queries = layoutStrip(qlab_s, left, right, box_pad, qidx.size() < qlab.size() ? 22 * ui.scale : 0.0f);
+    const int sel_q = int(std::find(qidx.begin(), qidx.end(), sel) - qidx.begin());
+    // In all-heads mode the head legend takes the first line, so the strip moves down one more.
+    const float top = pos.y + strip_h * 0.5f + ImGui::GetTextLineHeight() * (all ? 2.0f : 1.0f) + 4 * ui.scale;
+    const float bottom = pos.y + size.y - strip_h * 0.5f - 4 * ui.scale;
+    auto add = [&](const float* row, int head, ImU32 col) {
+      const std::vector<float> r = compressedRow(row);
+      collect(render::layoutCrossArcs(r.data(), int(r.size()), queries.x[std::size_t(sel_q)], keys.x,
+                                      top + strip_h * 0.5f, bottom - strip_h * 0.5f, style, head),
+              col);
+    };
+    if (all) {
+      for (int h = 0; h < app.heads(); ++h) add(app.rowOfHead(h, sel), h, headColor(h));
+    } else {
+      add(shown_row, 0, single_col);
+    }
+    for (auto& [a, col] : arcs)
+      drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col, a.labelled);
+    drawStrip(ui, dl, qlab_s, queries, top, sel_q, nullptr, {});
+    drawGaps(dl, queries, qidx, top);
+    drawStrip(ui, dl, klab_s, keys, bottom, -1, all ? nullptr : &key_weights, labelled);
+    drawGaps(dl, keys, kidx, bottom);
+    ImGui::PushFont(ui.fonts.small);
+    dl->AddText(ImVec2(pos.x + margin, top - strip_h * 0.5f - ImGui::GetTextLineHeight() - 2 * ui.scale),
+                IM_COL32(150, 156, 170, 255), "target (queries)");
+    ImGui::PopFont();
+  }
+  ImGui::PushFont(ui.fonts.small);
+  if (compress_keys) {
+    char note[128];
+    std::snprintf(note, sizeof note, "the query and its strongest keys: %d of %d tokens", int(kidx.size()), app.nk());
+    const ImVec2 ts = ImGui::CalcTextSize(note);
+    dl->AddText(ImVec2(right - ts.x, pos.y + size.y - ts.y), IM_COL32(150, 156, 170, 255), note);
+  }
+  if (all) {  // head colour key
+    float x = pos.x + margin;
+    for (int h = 0; h < app.heads(); ++h) {
+      const std::string& name = app.headNames()[std::size_t(h)];
+      dl->AddRectFilled(ImVec2(x, pos.y + 4), ImVec2(x + 10, pos.y + 14), headColor(h), 2.0f);
+      dl->AddText(ImVec2(x + 14, pos.y), IM_COL32(200, 205, 215, 255), name.c_str());
+      x += 24 + ImGui::CalcTextSize(name.c_str()).x;
+    }
+  }
+  ImGui::PopFont();
+  dl->PopClipRect();
+  ImGui::Dummy(size);
+}
+
+void drawTopAttentionPanel(UiContext& ui) {
+  AppController& app = *ui.app;
+  if (!app.hasResult()) return;
+  const float* row = app.selectedRow();
+  std::vector<RankedKey> ranked;
+  for (const RankedKey& k : topK(row, app.nk(), app.nk())) {
+    if (app.isMasked(app.selectedQuery(), k.index)) continue;  // a masked key is not a candidate at all
+    ranked.push_back(k);
+    if (ranked.size() == 8) break;
+  }
+  const auto& klab = app.keyLabels();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float name_w = std::min(ImGui::GetContentRegionAvail().x * 0.35f, 130 * ui.scale);
+  const float pct_w = ImGui::CalcTextSize("100.0%").x + 6 * ui.scale;
+  for (std::size_t r = 0; r < ranked.size(); ++r) {
+    const RankedKey& k = ranked[r];
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float h = ImGui::GetTextLineHeight();
+    const float avail = ImGui::GetContentRegionAvail().x;
+    char rank[24];
+    std::snprintf(rank, sizeof rank, "%zu.", r + 1);
+    dl->AddText(p, IM_COL32(140, 146, 160, 255), rank);
+    const float rank_w = ImGui::CalcTextSize("10. ").x;
+    dl->AddText(ImVec2(p.x + rank_w, p.y), IM_COL32(225, 230, 240, 255), elide(klab[std::size_t(k.index)], name_w - 6).c_str());
+    const float bar_x = p.x + rank_w + name_w, bar_w = std::max(10.0f, avail - rank_w - name_w - pct_w);
+    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w, p.y + h - 2), IM_COL32(40, 44, 54, 255), 3.0f);
+    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w * std::clamp(k.weight, 0.0f, 1.0f), p.y + h - 2),
+                      colormapColor(app.colormap(), 0.35f + 0.65f * k.weight), 3.0f);
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%.1f%%", double(k.weight) * 100.0);
+    const ImVec2 ts = ImGui::CalcTextSize(pct);
+    dl->AddText(ImVec2(p.x + avail - ts.x, p.y), IM_COL32(225, 230, 240, 255), pct);
+    ImGui::Dummy(ImVec2(avail, h));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("rank %zu: %s receives %.4f of the query's attention", r + 1,
+                                                 klab[std::size_t(k.index)].c_str(), double(k.weight));
+  }
+}
+
+}  // namespace attnviz::ui

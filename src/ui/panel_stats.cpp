@@ -1,0 +1,70 @@
+// The stats row: Tokens, average entropy (bits and % of the maximum), max weight (and its cell),
+// most attended token, for the matrix that is shown.
+#include <cmath>
+#include <cstdio>
+
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+namespace {
+
+void card(UiContext& ui, const char* id, float w, float h, const char* label, const std::string& value,
+          const std::string& detail, const char* tooltip) {
+  beginPanel(ui, id, ImVec2(w, h), ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::TextDisabled("%s", label);
+  ImGui::PopFont();
+  ImGui::PushFont(ui.fonts.large);
+  ImGui::TextUnformatted(elide(value, w - 20 * ui.scale).c_str());
+  ImGui::PopFont();
+  if (!detail.empty()) {
+    ImGui::SameLine();
+    ImGui::PushFont(ui.fonts.small);
+    ImGui::SetCursorPosY(ImGui::GetCursorPosY() + ImGui::GetTextLineHeight() * 0.45f);
+    ImGui::TextDisabled("%s", elide(detail, ImGui::GetContentRegionAvail().x).c_str());
+    ImGui::PopFont();
+  }
+  ImGui::EndChild();
+  if (tooltip && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
+}
+
+}  // namespace
+
+void drawStatsRow(UiContext& ui) {
+  AppController& app = *ui.app;
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
+  const float w = (ImGui::GetContentRegionAvail().x - 3 * spacing) / 4.0f;
+  const float h = ImGui::GetFontSize() * 3.6f;
+  if (!app.hasResult()) {
+    ImGui::Dummy(ImVec2(w, h));
+    return;
+  }
+  const MatrixStats& s = app.stats();
+  // In "all heads" mode the numbers describe the mean matrix; say so.
+  const bool of_mean = app.head().kind == HeadSelection::All;
+  char buf[128];
+  std::string tokens = app.nq() == app.nk() && app.selfAttention() ? std::to_string(app.nq())
+                                                                  : std::to_string(app.nq()) + " \xC3\x97 " +
+                                                                        std::to_string(app.nk());
+  card(ui, "##tokens", w, h, "Tokens", tokens, app.selfAttention() ? "" : "target \xC3\x97 source",
+       "Number of tokens: queries (rows) x keys (columns) in cross mode");
+  ImGui::SameLine();
+  std::snprintf(buf, sizeof buf, "%.2f bits", s.avg_entropy_bits);
+  char detail[64];
+  std::snprintf(detail, sizeof detail, "%.0f%% of max", s.avg_normalized_entropy * 100.0);
+  card(ui, "##entropy", w, h, of_mean ? "Avg attention entropy (mean)" : "Avg attention entropy", buf, detail,
+       "Mean over rows of -sum p log2 p (bits).\nAs a percentage of log2(visible keys): 100% = uniform, 0% = one key.");
+  ImGui::SameLine();
+  std::snprintf(buf, sizeof buf, "%.3f", double(s.max_weight));
+  const std::string cell = app.queryLabels().empty() ? ""
+                                                     : app.queryLabels()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
+                                                           app.keyLabels()[std::size_t(s.max_col)];
+  card(ui, "##max", w, h, of_mean ? "Max attention weight (mean)" : "Max attention weight", buf, cell, "The largest weight in the shown matrix: query -> key");
+  ImGui::SameLine();
+  const std::string most = app.keyLabels().empty() ? "" : app.keyLabels()[std::size_t(s.most_attended_index)];
+  std::snprintf(buf, sizeof buf, "\xCE\xA3 %.2f", s.column_sums.empty() ? 0.0 : s.column_sums[std::size_t(s.most_attended_index)]);
+  card(ui, "##most", w, h, "Most attended token", most, buf,
+       "The key with the largest column sum (the total attention it receives)");
+}
+
+}  // namespace attnviz::ui

@@ -1,0 +1,85 @@
+#include "ui/settings.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace attnviz::ui {
+
+std::string configDir() {
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/attnviz";
+  const char* home = std::getenv("HOME");
+  if (home && *home) return std::string(home) + "/.config/attnviz";
+  return "";
+}
+
+nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& window) {
+  nlohmann::json j;
+  j["version"] = 1;
+  j["text"] = app.text();
+  j["target"] = app.target();
+  j["mode"] = app.mode() == AttentionMode::Cross ? "cross" : "self";
+  j["causal"] = app.causal();
+  j["temperature"] = app.temperature();
+  j["engine"] = app.engineRequested();
+  j["colormap"] = colormapName(app.colormap());
+  const HeadSelection h = app.head();
+  j["head"] = h.kind == HeadSelection::All ? "all" : h.kind == HeadSelection::Mean ? "mean" : std::to_string(h.index + 1);
+  j["window"] = {{"width", window.width}, {"height", window.height}};
+  return j;
+}
+
+void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* window) {
+  if (!j.is_object()) return;
+  auto str = [&](const char* key) -> const std::string* {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  if (auto* m = str("mode")) app->setMode(*m == "cross" ? AttentionMode::Cross : AttentionMode::Self);
+  if (auto* t = str("text")) app->setText(*t);
+  if (auto* t = str("target")) app->setTarget(*t);
+  if (auto it = j.find("causal"); it != j.end() && it->is_boolean()) app->setCausal(it->get<bool>());
+  if (auto it = j.find("temperature"); it != j.end() && it->is_number()) app->setTemperature(it->get<float>());
+  if (auto* e = str("engine")) app->setEngine(*e);
+  if (auto* c = str("colormap")) {
+    Colormap cm;
+    if (parseColormap(*c, &cm)) app->setColormap(cm);
+  }
+  if (auto* h = str("head")) app->setHeadByName(*h, nullptr);
+  if (auto it = j.find("window"); it != j.end() && it->is_object() && window) {
+    const auto& w = *it;
+    if (w.contains("width") && w["width"].is_number_integer()) window->width = w["width"].get<int>();
+    if (w.contains("height") && w["height"].is_number_integer()) window->height = w["height"].get<int>();
+  }
+}
+
+bool loadSettingsFile(const std::string& path, AppController* app, WindowGeometry* window, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    if (error) error->clear();
+    return false;
+  }
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) {
+    if (error) *error = path + ": not valid JSON; using defaults";
+    return false;
+  }
+  applySettings(j, app, window);
+  return true;
+}
+
+bool saveSettingsFile(const std::string& path, const AppController& app, const WindowGeometry& window,
+                      std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream out(path);
+  if (!out) {
+    if (error) *error = path + ": cannot write";
+    return false;
+  }
+  out << settingsToJson(app, window).dump(2) << "\n";
+  return bool(out);
+}
+
+}  // namespace attnviz::ui

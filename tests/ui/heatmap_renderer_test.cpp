@@ -1,0 +1,163 @@
+// The heatmap renderer on a headless GL context (llvmpipe in CI): colours come from the colormap,
+// masked cells are hatched, and max pooling keeps a single bright cell visible when thousands of
+// cells share a pixel. Skips when no GL 3.3 context can be made.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/colormap.h"
+#include "gpu/gl_context.h"
+#include "render/heatmap_renderer.h"
+
+namespace attnviz::render {
+namespace {
+
+class HeatmapRendererTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    context_ = gpu::GlContext::createHeadless({}, &why);
+    if (!context_) GTEST_SKIP() << "no headless GL context: " << why;
+    renderer_ = std::make_unique<HeatmapRenderer>();
+    std::string error;
+    ASSERT_TRUE(renderer_->init(&error)) << error;
+  }
+  void TearDown() override {
+    renderer_.reset();  // GL objects go before their context
+    context_.reset();
+  }
+  // RGBA8 of the slot's texture, rows bottom-up as GL stores them.
+  std::vector<std::uint8_t> pixels(GLuint tex, int w, int h) {
+    std::vector<std::uint8_t> out(std::size_t(w) * std::size_t(h) * 4);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glGetTexImage(GL_TEXTURE_2D, 0, GL_RGBA, GL_UNSIGNED_BYTE, out.data());
+    return out;
+  }
+  // Pixel at (x, y) with y measured from the top.
+  static std::array<int, 3> at(const std::vector<std::uint8_t>& px, int w, int h, int x, int y) {
+    const std::size_t i = (std::size_t(h - 1 - y) * std::size_t(w) + std::size_t(x)) * 4;
+    return {px[i], px[i + 1], px[i + 2]};
+  }
+  static int distance(std::array<int, 3> a, Rgb b) {
+    return std::max({std::abs(a[0] - int(std::lround(b.r * 255))), std::abs(a[1] - int(std::lround(b.g * 255))),
+                     std::abs(a[2] - int(std::lround(b.b * 255)))});
+  }
+  std::unique_ptr<gpu::GlContext> context_;
+  std::unique_ptr<HeatmapRenderer> renderer_;
+};
+
+AttentionResult identity(int heads, int n) {
+  AttentionResult r;
+  r.heads = heads;
+  r.nq = r.nk = n;
+  r.p.assign(std::size_t(heads) * n * n, 0.0f);
+  for (int h = 0; h < heads; ++h)
+    for (int i = 0; i < n; ++i) r.p[r.index(h, i, i)] = 1.0f;
+  return r;
+}
+
+TEST_F(HeatmapRendererTest, CellsTakeTheColormapColour) {
+  std::string error;
+  ASSERT_TRUE(renderer_->uploadSource(identity(2, 4), &error)) << error;
+  ASSERT_TRUE(renderer_->prepare({0}, false, false, &error)) << error;
+  renderer_->setColormap(Colormap::Viridis);
+  HeatmapView v;
+  v.x0 = 0;
+  v.y0 = 0;
+  v.x1 = 4;
+  v.y1 = 4;
+  const int w = 64, h = 64;  // 16 px per cell
+  const GLuint tex = renderer_->render(0, w, h, v);
+  ASSERT_NE(tex, 0u);
+  const auto px = pixels(tex, w, h);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) {
+      const auto c = at(px, w, h, j * 16 + 8, i * 16 + 8);
+      const Rgb want = sampleColormap(Colormap::Viridis, i == j ? 1.0f : 0.0f);
+      EXPECT_LE(distance(c, want), 3) << "cell " << i << "," << j;
+    }
+  EXPECT_EQ(gpu::takeGlErrors(), "");
+}
+
+TEST_F(HeatmapRendererTest, MeanLayerAndCausalMaskIsHatched) {
+  AttentionResult r = identity(2, 4);
+  // Head 1: every row puts everything on key 0.
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) r.p[r.index(1, i, j)] = j == 0 ? 1.0f : 0.0f;
+  std::string error;
+  ASSERT_TRUE(renderer_->uploadSource(r, &error)) << error;
+  ASSERT_TRUE(renderer_->prepare({-1}, true, false, &error)) << error;
+  renderer_->setColormap(Colormap::Greyscale);
+  HeatmapView v;
+  v.x1 = 4;
+  v.y1 = 4;
+  const int w = 64, h = 64;
+  const auto px = pixels(renderer_->render(0, w, h, v), w, h);
+  // (2,2): mean of 1 and 0 = 0.5 grey; (1,0): mean of 0 and 1.
+  EXPECT_LE(distance(at(px, w, h, 2 * 16 + 8, 2 * 16 + 8), sampleColormap(Colormap::Greyscale, 0.5f)), 3);
+  EXPECT_LE(distance(at(px, w, h, 0 * 16 + 8, 1 * 16 + 8), sampleColormap(Colormap::Greyscale, 0.5f)), 3);
+  // (0,3) is above the diagonal: masked, drawn with the two hatching colours, never the colormap.
+  bool saw_a = false, saw_b = false;
+  for (int y = 2; y < 14; ++y)
+    for (int x = 3 * 16 + 2; x < 3 * 16 + 14; ++x) {
+      const auto c = at(px, w, h, x, y);
+      saw_a |= distance(c, Rgb{v.mask_a[0], v.mask_a[1], v.mask_a[2]}) <= 2;
+      saw_b |= distance(c, Rgb{v.mask_b[0], v.mask_b[1], v.mask_b[2]}) <= 2;
+    }
+  EXPECT_TRUE(saw_a && saw_b) << "masked cells are hatched";
+}
+
+TEST_F(HeatmapRendererTest, MaxPoolingKeepsASingleBrightCellVisible) {
+  const int n = 3000;
+  AttentionResult r;
+  r.heads = 1;
+  r.nq = r.nk = n;
+  r.p.assign(std::size_t(n) * n, 0.0f);
+  r.p[r.index(0, 1234, 2345)] = 1.0f;  // one bright cell among nine million
+  std::string error;
+  ASSERT_TRUE(renderer_->uploadSource(r, &error)) << error;
+  ASSERT_TRUE(renderer_->prepare({0}, false, false, &error)) << error;
+  EXPECT_GE(renderer_->levels(), 12);
+  renderer_->setColormap(Colormap::Greyscale);
+  HeatmapView v;
+  v.x1 = float(n);
+  v.y1 = float(n);
+  const int w = 100, h = 100;  // 30 x 30 cells per pixel
+  const auto px = pixels(renderer_->render(0, w, h, v), w, h);
+  int bright = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) bright += at(px, w, h, x, y)[0] > 200;
+  EXPECT_GE(bright, 1) << "averaging would have made it 1/900 of white";
+  EXPECT_LE(bright, 4);
+  // And it is where it belongs: column 2345 / 30 ~ x 78, row 1234 / 30 ~ y 41.
+  EXPECT_GT(at(px, w, h, 78, 41)[0] + at(px, w, h, 77, 41)[0] + at(px, w, h, 78, 40)[0] + at(px, w, h, 77, 40)[0], 200);
+}
+
+TEST_F(HeatmapRendererTest, BlendMixesThePreviousMatrix) {
+  AttentionResult a = identity(1, 2), b = identity(1, 2);
+  b.p = {0.0f, 1.0f, 1.0f, 0.0f};
+  std::string error;
+  ASSERT_TRUE(renderer_->uploadSource(a, &error)) << error;
+  ASSERT_TRUE(renderer_->prepare({0}, false, false, &error)) << error;
+  EXPECT_FALSE(renderer_->canBlend());
+  ASSERT_TRUE(renderer_->uploadSource(b, &error)) << error;
+  ASSERT_TRUE(renderer_->prepare({0}, false, true, &error)) << error;
+  EXPECT_TRUE(renderer_->canBlend());
+  renderer_->setColormap(Colormap::Greyscale);
+  HeatmapView v;
+  v.x1 = 2;
+  v.y1 = 2;
+  v.blend = 0.25f;  // a quarter of the way from a to b
+  const auto px = pixels(renderer_->render(0, 32, 32, v), 32, 32);
+  EXPECT_LE(distance(at(px, 32, 32, 8, 8), sampleColormap(Colormap::Greyscale, 0.75f)), 3);
+  EXPECT_LE(distance(at(px, 32, 32, 24, 8), sampleColormap(Colormap::Greyscale, 0.25f)), 3);
+}
+
+}  // namespace
+}  // namespace attnviz::render
