@@ -8,6 +8,7 @@
 
 #include "app/cli_args.h"
 #include "app/commands.h"
+#include "core/export.h"
 #include "core/attention.h"
 #include "gpu/engine_select.h"
 #include "gpu/fragment_engine.h"
@@ -33,27 +34,7 @@ struct EngineStatus {
   std::string reason;  // why not, when unavailable
 };
 
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string jsonString(const std::string& s) { return "\"" + jsonEscape(s) + "\""; }
 
 AttentionProblem tinyProblem() {
   AttentionProblem p;

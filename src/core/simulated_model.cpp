@@ -258,6 +258,15 @@ void randomValues(Projection& v, std::uint64_t seed) {
   for (float& e : v.w) e = (float((splitmix(state) >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f) * scale;
 }
 
+// Global (both modes): every query rewards the first key a little; the rest stays broad, with a
+// faint texture from the words' trigrams.
+void globalHead(HeadWeights& head) {
+  head.q.single(0, kFeatBias, 1.2 * kSqrtDk);
+  head.k.single(0, kFeatFirst, 1.0);
+  head.q.identity(1, kFeatIdentity, kCode, 0.25 * kSqrtDk);
+  head.k.identity(1, kFeatIdentity, kCode, 1.0);
+}
+
 std::vector<HeadWeights> selfHeads() {
   std::vector<HeadWeights> heads(kSimulatedHeads);
   // Positional: the query encodes "my position - 1", the key "my position".
@@ -273,11 +282,7 @@ std::vector<HeadWeights> selfHeads() {
   heads[2].k.identity(0, kFeatSemKey, kCode, 1.0);
   heads[2].q.identity(32, kFeatIdentity, kCode, -4.0 * kSqrtDk);
   heads[2].k.identity(32, kFeatIdentity, kCode, 1.0);
-  // Global: every query rewards the first key a little; the rest stays broad.
-  heads[3].q.single(0, kFeatBias, 1.2 * kSqrtDk);
-  heads[3].k.single(0, kFeatFirst, 1.0);
-  heads[3].q.identity(1, kFeatIdentity, kCode, 0.25 * kSqrtDk);
-  heads[3].k.identity(1, kFeatIdentity, kCode, 1.0);
+  globalHead(heads[3]);
   for (int h = 0; h < kSimulatedHeads; ++h) randomValues(heads[h].v, 1000 + h);
   return heads;
 }
@@ -297,11 +302,7 @@ std::vector<HeadWeights> crossHeads() {
   // Look-ahead: one source token past the aligned one.
   heads[2].q.shiftPosition(0, kFeatAlign, 1.0, positionalScale(4.0));
   heads[2].k.identity(0, kFeatPos, kCode, 1.0);
-  // Global: as in self-attention, on the first source token.
-  heads[3].q.single(0, kFeatBias, 1.2 * kSqrtDk);
-  heads[3].k.single(0, kFeatFirst, 1.0);
-  heads[3].q.identity(1, kFeatIdentity, kCode, 0.25 * kSqrtDk);
-  heads[3].k.identity(1, kFeatIdentity, kCode, 1.0);
+  globalHead(heads[3]);  // on the first source token
   for (int h = 0; h < kSimulatedHeads; ++h) randomValues(heads[h].v, 2000 + h);
   return heads;
 }

@@ -112,20 +112,7 @@ FragmentAttentionEngine::FragmentAttentionEngine(Options options) : impl_(std::m
 }
 FragmentAttentionEngine::~FragmentAttentionEngine() = default;
 
-bool FragmentAttentionEngine::supported(std::string* why) {
-  if (glGetString == nullptr) {
-    if (why) *why = "no GL context (GL functions not loaded)";
-    return false;
-  }
-  GLint major = 0, minor = 0;
-  glGetIntegerv(GL_MAJOR_VERSION, &major);
-  glGetIntegerv(GL_MINOR_VERSION, &minor);
-  if (!GlVersion{major, minor}.atLeast(3, 3)) {
-    if (why) *why = "gpu-fragment needs OpenGL 3.3; the context is " + std::to_string(major) + "." + std::to_string(minor);
-    return false;
-  }
-  return true;
-}
+bool FragmentAttentionEngine::supported(std::string* why) { return currentContextAtLeast(3, 3, "gpu-fragment", why); }
 
 bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::string* error) {
   Impl& m = *impl_;

@@ -419,4 +419,19 @@ std::string takeGlDebugMessages() {
   return out;
 }
 
+bool currentContextAtLeast(int major, int minor, const std::string& what, std::string* why) {
+  if (glGetString == nullptr) {
+    if (why) *why = "no GL context (GL functions not loaded)";
+    return false;
+  }
+  GLint have_major = 0, have_minor = 0;
+  glGetIntegerv(GL_MAJOR_VERSION, &have_major);
+  glGetIntegerv(GL_MINOR_VERSION, &have_minor);
+  if (GlVersion{have_major, have_minor}.atLeast(major, minor)) return true;
+  if (why)
+    *why = what + " needs OpenGL " + std::to_string(major) + "." + std::to_string(minor) + "; the context is " +
+           std::to_string(have_major) + "." + std::to_string(have_minor);
+  return false;
+}
+
 }  // namespace attnviz::gpu

@@ -37,6 +37,10 @@ struct ContextOptions {
   bool allow_sdl_fallback = true;
 };
 
+// Whether the *current* context is at least major.minor; false and *why (naming `what`, e.g.
+// "gpu-compute", and the version found) when it is older or no GL functions are loaded.
+bool currentContextAtLeast(int major, int minor, const std::string& what, std::string* why);
+
 // RAII owner of a headless GL context. Created current on the calling thread; the destructor
 // releases and destroys it. Destroy every GL object made in it (gl_objects.h) before the context.
 class GlContext {

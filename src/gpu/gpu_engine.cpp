@@ -128,21 +128,7 @@ GpuAttentionEngine::GpuAttentionEngine(Options options) : impl_(std::make_unique
 }
 GpuAttentionEngine::~GpuAttentionEngine() = default;
 
-bool GpuAttentionEngine::supported(std::string* why) {
-  if (glGetString == nullptr) {
-    if (why) *why = "no GL context (GL functions not loaded)";
-    return false;
-  }
-  GLint major = 0, minor = 0;
-  glGetIntegerv(GL_MAJOR_VERSION, &major);
-  glGetIntegerv(GL_MINOR_VERSION, &minor);
-  if (!GlVersion{major, minor}.atLeast(4, 3)) {
-    if (why) *why = "gpu-compute needs OpenGL 4.3 (compute shaders); the context is " + std::to_string(major) + "." +
-                    std::to_string(minor);
-    return false;
-  }
-  return true;
-}
+bool GpuAttentionEngine::supported(std::string* why) { return currentContextAtLeast(4, 3, "gpu-compute (compute shaders)", why); }
 
 bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* error) {
   Impl& m = *impl_;
