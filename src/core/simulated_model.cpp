@@ -252,10 +252,16 @@ struct HeadWeights {
 // Logit (at T = 1) a shifted position match is above its neighbours.
 double positionalScale(double logit_gap) { return logit_gap * kSqrtDk / positionalGap(); }
 
+// A sparse random value projection: each output reads 16 features, which keeps the values varied
+// while building V stays cheap for long inputs.
 void randomValues(Projection& v, std::uint64_t seed) {
   std::uint64_t state = seed;
-  const float scale = 1.0f / std::sqrt(float(kFeatures));
-  for (float& e : v.w) e = (float((splitmix(state) >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f) * scale;
+  const float scale = 1.0f / std::sqrt(16.0f);
+  for (int c = 0; c < kSimulatedDk; ++c)
+    for (int n = 0; n < 16; ++n) {
+      const int f = int(splitmix(state) % kFeatures);
+      v.w[std::size_t(c) * kFeatures + f] += (float((splitmix(state) >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f) * scale;
+    }
 }
 
 // Global (both modes): every query rewards the first key a little; the rest stays broad, with a
@@ -307,16 +313,25 @@ std::vector<HeadWeights> crossHeads() {
   return heads;
 }
 
-// out[h][n][d_k] = X[n][features] · Wᵀ
+// out[h][n][d_k] = X[n][features] · Wᵀ. The projections are sparse (identity and rotation blocks),
+// so only their non-zero weights are visited: long inputs build in milliseconds.
 void project(const Matrix& x, int n, const Projection& p, int h, std::vector<float>& out) {
-  for (int i = 0; i < n; ++i)
+  struct Weight {
+    int feature;
+    float value;
+  };
+  std::vector<std::vector<Weight>> rows(kSimulatedDk);
+  for (int c = 0; c < kSimulatedDk; ++c)
+    for (int f = 0; f < kFeatures; ++f)
+      if (const float w = p.w[std::size_t(c) * kFeatures + f]; w != 0.0f) rows[c].push_back({f, w});
+  for (int i = 0; i < n; ++i) {
+    const float* xr = &x[std::size_t(i) * kFeatures];
     for (int c = 0; c < kSimulatedDk; ++c) {
       double acc = 0;
-      const float* xr = &x[std::size_t(i) * kFeatures];
-      const float* wr = &p.w[std::size_t(c) * kFeatures];
-      for (int f = 0; f < kFeatures; ++f) acc += double(xr[f]) * wr[f];
+      for (const Weight& w : rows[c]) acc += double(xr[w.feature]) * w.value;
       out[(std::size_t(h) * n + i) * kSimulatedDk + c] = float(acc);
     }
+  }
 }
 
 std::vector<std::string> texts(const std::vector<Token>& tokens) {
