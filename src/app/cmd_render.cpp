@@ -22,7 +22,7 @@ const char* kRenderUsage =
     "\n"
     "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
 const char* kRenderOptions =
-    "  --head H             1-based index, head name or 'mean' (default: mean)\n"
+    "  --head H             1-based index, head name or 'mean' (default: mean); PNG also 'all'\n"
     "  --select I           selected query row for the arcs (0-based, default 0)\n"
     "  --view V             heatmap | arcs | both (default both)\n"
     "  --width W --height H figure size in pixels (default 1600 x 900; 64..16384)\n"
@@ -72,8 +72,9 @@ int runRender(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
-    if (sel.kind == HeadSelection::All) throw UsageError("a figure shows one matrix: choose --head N, a head name or mean");
-    const AttentionResult shown = sel.kind == HeadSelection::Mean ? meanOverHeads(in.result) : selectHead(in.result, sel.index);
+    if (sel.kind == HeadSelection::All && svg)
+      throw UsageError("an SVG figure shows one matrix: choose --head N, a head name or mean (PNG can show all)");
+    const AttentionResult shown = sel.kind == HeadSelection::Single ? selectHead(in.result, sel.index) : meanOverHeads(in.result);
     spec.nq = shown.nq;
     spec.nk = shown.nk;
     spec.weights = shown.p;
@@ -96,7 +97,7 @@ int runRender(int argc, char** argv) {
       return 0;
     }
     std::string error;
-    if (!renderFigurePng(spec, out, &error)) {
+    if (!renderFigurePng(args, in, sel, spec, out, &error)) {
       std::fprintf(stderr, "attnviz render: %s\n", error.c_str());
       return 1;
     }

@@ -28,7 +28,13 @@ const char* kWindowHelp =
     "  --engine E             auto | gpu-compute | gpu-fragment | cpu-fast | cpu-ref (default auto)\n"
     "  --colormap NAME        cividis (default, colour-blind safe), viridis, magma, greyscale\n"
     "  --open PATH            show a .npy of probabilities, or a folder with q.npy + k.npy (+ tokens.txt)\n"
-    "  --tab top|patterns|explain   which info tab is open first\n"
+    "  --tab top|patterns|explain|maths|export|bench   which info tab is open first\n"
+    "                         (bench-run: the Benchmark tab, running its default suite; with\n"
+    "                         --screenshot the run completes before the first frame)\n"
+    "  --present              presentation mode: fullscreen, larger UI, light theme, heatmap + arcs only\n"
+    "  --theme light|dark     colour theme (default dark; light with --present)\n"
+    "  --deck FILE.json       play a lecture deck: PageDown / PageUp move between its steps\n"
+    "  --deck-step N          the deck step shown first (1-based, default 1)\n"
     "  --width W --height H   window size in pixels (default 1280 x 800, or the last size)\n"
     "  --ui-scale S           UI scale (default: from the display DPI; env ATTNVIZ_UI_SCALE)\n"
     "  --screenshot FILE.png  render --frames N frames (default 8), save the window as PNG, exit 0\n"
@@ -41,7 +47,8 @@ const char* kWindowHelp =
     "\n"
     "In the window: click a row label or cell to select a query; arrow keys move it; mouse wheel zooms\n"
     "the heatmap, drag pans, double-click fits; drop .npy files onto the window to view your own data;\n"
-    "Ctrl+Q quits. Settings are kept in $XDG_CONFIG_HOME/attnviz (or ~/.config/attnviz).\n";
+    "? lists every keyboard shortcut (presentation: H panels, T/Shift+T temperature, C causal, M mode,\n"
+    "A all heads, Space pause, S save a figure, F11 fullscreen, Ctrl +/-/0 UI size). Ctrl+Q quits. Settings are kept in $XDG_CONFIG_HOME/attnviz (or ~/.config/attnviz).\n";
 
 int usage(const std::string& message) {
   std::fprintf(stderr, "attnviz: %s (try 'attnviz --help-window')\n", message.c_str());
@@ -53,8 +60,8 @@ int usage(const std::string& message) {
 int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "width", "height",
-                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab"},
-               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom"});
+                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step"},
+               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
   try {
@@ -119,8 +126,21 @@ int runWindow(int argc, char** argv) {
     }
     if (auto v = args.get("open")) o.open = *v;
     if (auto v = args.get("tab")) {
-      if (*v != "top" && *v != "patterns" && *v != "explain") throw UsageError("--tab must be top, patterns or explain");
+      if (*v != "top" && *v != "patterns" && *v != "explain" && *v != "maths" && *v != "export" && *v != "bench" &&
+          *v != "bench-run")
+        throw UsageError("--tab must be top, patterns, explain, maths, export, bench or bench-run");
       o.tab = *v;
+    }
+    o.present = args.has("present");
+    if (auto v = args.get("theme")) {
+      if (*v != "light" && *v != "dark") throw UsageError("--theme must be light or dark, got '" + *v + "'");
+      o.theme = *v;
+    }
+    if (auto v = args.get("deck")) o.deck = *v;
+    if (auto n = args.getInt("deck-step")) {
+      if (*n < 1 || *n > 100000) throw UsageError("--deck-step must be 1 or more");
+      if (o.deck.empty()) throw UsageError("--deck-step needs --deck FILE");
+      o.deck_step = int(*n);
     }
     o.bench_zoom = args.has("bench-zoom");
     if (o.bench_zoom && o.bench_frames == 0) throw UsageError("--bench-zoom needs --bench-frames N");

@@ -427,26 +427,50 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
       AttentionProblem p = problemFromArrays(qa, q, ka, k, v.empty() ? nullptr : &va, v);
       if (int(ql.size()) == p.nq) p.query_labels = ql;
       if (int(kl.size()) == p.nk) p.key_labels = kl;
-      // Check it computes before replacing the view.
-      const std::string problem_error = p.validate();
-      if (!problem_error.empty()) throw NpyError(problem_error);
-      imported_problem_ = std::move(p);
-      source_ = Source::ImportedProblem;
-      imported_name_ = fs::path(q).parent_path().filename().string() + "/" + fs::path(q).filename().string() + " + " +
-                       fs::path(k).filename().string();
-      mode_ = imported_problem_.nq == imported_problem_.nk ? AttentionMode::Self : AttentionMode::Cross;
-      markDirty();
-      recompute();
-      return error_.empty();
+      return loadProblem(std::move(p), fs::path(q).parent_path().filename().string() + "/" +
+                                           fs::path(q).filename().string() + " + " + fs::path(k).filename().string());
     }
     if (w.empty()) throw NpyError("no .npy file among the dropped files");
-    AttentionResult r = resultFromWeights(readNpy(w), w);
+    return loadWeights(resultFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
+  } catch (const std::exception& e) {
+    error_ = std::string("Could not load: ") + e.what();
+    return false;
+  }
+}
+
+bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
+  discardPending();
+  if (source_ == Source::Simulated) simulated_mode_ = mode_;
+  // Check it computes before replacing the view.
+  const std::string problem_error = p.validate();
+  if (!problem_error.empty()) {
+    error_ = "Could not load: " + problem_error;
+    return false;
+  }
+  imported_problem_ = std::move(p);
+  source_ = Source::ImportedProblem;
+  imported_name_ = name;
+  mode_ = imported_problem_.nq == imported_problem_.nk ? AttentionMode::Self : AttentionMode::Cross;
+  markDirty();
+  recompute();
+  return error_.empty();
+}
+
+bool AppController::loadWeights(AttentionResult r, const std::vector<std::string>& ql,
+                                const std::vector<std::string>& kl, const std::string& name) {
+  discardPending();
+  if (source_ == Source::Simulated) simulated_mode_ = mode_;
+  if (r.heads <= 0 || r.nq <= 0 || r.nk <= 0) {
+    error_ = "Could not load: empty attention matrix";
+    return false;
+  }
+  {
     const bool same_shape = r.heads == result_.heads && r.nq == result_.nq && r.nk == result_.nk;
     result_ = std::move(r);
     problem_ = AttentionProblem{};
     built_valid_ = false;
     source_ = Source::ImportedWeights;
-    imported_name_ = fs::path(w).filename().string();
+    imported_name_ = name;
     head_names_.clear();
     for (int h = 0; h < result_.heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
     query_labels_ = int(ql.size()) == result_.nq ? ql : numberedLabels(result_.nq);
@@ -463,9 +487,6 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
     animate_change_ = same_shape;
     refreshShown();
     return true;
-  } catch (const std::exception& e) {
-    error_ = std::string("Could not load: ") + e.what();
-    return false;
   }
 }
 

@@ -91,6 +91,12 @@ class AppController {
   // k.npy (optionally v.npy, tokens.txt / queries.txt / keys.txt). On failure the error is set and
   // the previous view stays. Returns whether it loaded.
   bool loadPaths(const std::vector<std::string>& paths);
+  // The same for data already in memory (the CLI's --q/--k and --weights): a problem that is
+  // computed with this controller's temperature and mask, or probabilities shown as they are.
+  // Labels of the wrong length are replaced by numbers. False and error() on a bad problem.
+  bool loadProblem(AttentionProblem problem, const std::string& name);
+  bool loadWeights(AttentionResult result, const std::vector<std::string>& query_labels,
+                   const std::vector<std::string>& key_labels, const std::string& name);
   // Back to the simulated model on the current text.
   void useSimulatedModel();
   bool importedData() const { return source_ != Source::Simulated; }

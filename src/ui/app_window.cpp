@@ -21,7 +21,10 @@
 #include "gpu/gpu_engine.h"
 #include "render/heatmap_renderer.h"
 #include "render/png_writer.h"
+#include "core/deck.h"
 #include "ui/app_controller.h"
+#include "ui/deck_player.h"
+#include "ui/figure_export.h"
 #include "ui/settings.h"
 #include "ui/ui_context.h"
 
@@ -145,6 +148,22 @@ double percentile(std::vector<double> v, double p) {
 
 int runAppWindow(const WindowOptions& opt) {
   const bool headless_run = !opt.screenshot.empty() || opt.bench_frames > 0;
+  // The deck first: a bad file is a one-line error before any window opens; bad steps are listed
+  // (here and in the caption bar) and the rest plays.
+  DeckPlayer deck_player;
+  if (!opt.deck.empty()) {
+    try {
+      deck_player = DeckPlayer(loadDeck(opt.deck));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "attnviz: bad deck: %s\n", e.what());  // the message names the file
+      return 2;
+    }
+    for (const std::string& p : deck_player.deck().problems) std::fprintf(stderr, "attnviz: deck %s: %s\n", opt.deck.c_str(), p.c_str());
+    if (deck_player.empty()) {
+      std::fprintf(stderr, "attnviz: deck %s: no playable steps\n", opt.deck.c_str());
+      return 2;
+    }
+  }
   // A click on an unfocused window should act, not only focus it.
   SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
   if (SDL_Init(SDL_INIT_VIDEO) != 0) {
@@ -185,6 +204,9 @@ int runAppWindow(const WindowOptions& opt) {
     return 1;
   }
   SDL_SetWindowMinimumSize(window, 480, 360);
+  // Presentation mode fills the screen unless a size was asked for (or it is a test run).
+  if (opt.present && !headless_run && opt.width == 0 && opt.height == 0)
+    SDL_SetWindowFullscreen(window, SDL_WINDOW_FULLSCREEN_DESKTOP);
   SDL_GLContext gl = SDL_GL_CreateContext(window);
   if (!gl) {
     std::fprintf(stderr, "attnviz: cannot create an OpenGL 3.3 core context: %s\n", SDL_GetError());
@@ -220,19 +242,26 @@ int runAppWindow(const WindowOptions& opt) {
     int glyph_checked_version = -1;
     ui.app = &app;
     ui.heatmap = &heatmap;
-    ui.scale = displayScale(window, opt.ui_scale);
+    const float base_scale = displayScale(window, opt.ui_scale) * (opt.present ? 1.25f : 1.0f);
+    float density = 1.0f;
+    ui.scale = base_scale;
+    ui.present = opt.present;
+    ui.hide_panels = opt.present;
+    ui.light = opt.theme.empty() ? opt.present : opt.theme == "light";
+    if (!deck_player.empty()) ui.deck = &deck_player;
     {
       // Retina-style displays report more drawable pixels than window points: rasterise the fonts
       // at the drawable density and draw them at 1/density so text stays sharp.
       int ww = 0, wh = 0, dw = 0, dh = 0;
       SDL_GetWindowSize(window, &ww, &wh);
       SDL_GL_GetDrawableSize(window, &dw, &dh);
-      const float density = ww > 0 ? std::clamp(float(dw) / float(ww), 1.0f, 4.0f) : 1.0f;
+      density = ww > 0 ? std::clamp(float(dw) / float(ww), 1.0f, 4.0f) : 1.0f;
       font_scale = ui.scale * density;
       ui.fonts = loadFonts(font_scale);
       io.FontGlobalScale = 1.0f / density;
     }
-    applyTheme(ui.scale);
+    applyTheme(ui.scale, ui.light);
+    float applied_zoom = ui.zoom;
 
     std::string init_error;
     if (!heatmap.init(&init_error)) {
@@ -255,6 +284,7 @@ int runAppWindow(const WindowOptions& opt) {
     app.recomputeNow();
     if (!opt.open.empty() && !app.loadPaths({opt.open}) && headless_run) exit_code = 2;
     ui.initial_tab = opt.tab;
+    ui.headless = headless_run;
     if (!app.error().empty() && headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());
     if (opt.head) {
       std::string error;
@@ -264,6 +294,7 @@ int runAppWindow(const WindowOptions& opt) {
       }
     }
     if (opt.select) app.selectQuery(*opt.select);
+    if (ui.deck) ui.deck->goTo(opt.deck_step - 1, app);
 
     const char* video_driver = SDL_GetCurrentVideoDriver();
     const bool x11 = video_driver && std::string(video_driver) == "x11";
@@ -283,6 +314,11 @@ int runAppWindow(const WindowOptions& opt) {
         ImGui_ImplSDL2_ProcessEvent(&e);
         if (e.type == SDL_QUIT) running = false;
         if (e.type == SDL_KEYDOWN && e.key.keysym.sym == SDLK_q && (e.key.keysym.mod & KMOD_CTRL)) running = false;
+        if (e.type == SDL_KEYDOWN) {
+          const Uint16 mod = e.key.keysym.mod;
+          ui.key_presses.push_back({int(e.key.keysym.scancode), (mod & KMOD_SHIFT) != 0, (mod & KMOD_CTRL) != 0,
+                                    (mod & KMOD_ALT) != 0, e.key.repeat != 0});
+        }
         if (e.type == SDL_WINDOWEVENT && e.window.event == SDL_WINDOWEVENT_CLOSE &&
             e.window.windowID == SDL_GetWindowID(window))
           running = false;
@@ -368,6 +404,23 @@ int runAppWindow(const WindowOptions& opt) {
           if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
         }
       }
+      // Ctrl +/-/0 and the theme key: fonts re-rasterised at the new size (not a scaled bitmap).
+      if (ui.zoom != applied_zoom || ui.toggle_theme) {
+        if (ui.toggle_theme) ui.light = !ui.light;
+        ui.toggle_theme = false;
+        applied_zoom = ui.zoom;
+        ui.scale = base_scale * ui.zoom;
+        font_scale = ui.scale * density;
+        if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
+        ui.fonts = loadFonts(font_scale, atlas_extra);
+        if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
+        applyTheme(ui.scale, ui.light);
+      }
+      if (ui.toggle_fullscreen) {
+        ui.toggle_fullscreen = false;
+        const bool full = (SDL_GetWindowFlags(window) & SDL_WINDOW_FULLSCREEN) != 0;
+        SDL_SetWindowFullscreen(window, full ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
+      }
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplSDL2_NewFrame();
       // Screenshots show the app as it is, not where a virtual display left its pointer.
@@ -388,6 +441,7 @@ int runAppWindow(const WindowOptions& opt) {
       }
       ImGui::NewFrame();
       drawMainLayout(ui);
+      ui.key_presses.clear();
       ImGui::Render();
       const double ui1 = nowSeconds();
       int fb_w = 0, fb_h = 0;
@@ -412,14 +466,14 @@ int runAppWindow(const WindowOptions& opt) {
       ++frame;
       if (opt.debug_layout && (frame % 10 == 1)) {
         std::printf("layout heatmap=%.0f,%.0f,%.0f,%.0f rows=%.0f,%.0f,%.0f,%.0f arcs=%.0f,%.0f,%.0f,%.0f text=%.0f,%.0f,%.0f,%.0f "
-                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f\n",
+                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f deck=%d overlay=%d\n",
                     double(ui.heatmap_rect.x), double(ui.heatmap_rect.y), double(ui.heatmap_rect.z), double(ui.heatmap_rect.w),
                     double(ui.row_labels_rect.x), double(ui.row_labels_rect.y), double(ui.row_labels_rect.z),
                     double(ui.row_labels_rect.w), double(ui.arcs_rect.x), double(ui.arcs_rect.y), double(ui.arcs_rect.z),
                     double(ui.arcs_rect.w), double(ui.text_box_rect.x), double(ui.text_box_rect.y),
                     double(ui.text_box_rect.z), double(ui.text_box_rect.w), app.selectedQuery(), app.nq(), app.nk(),
                     double(io.MousePos.x), double(io.MousePos.y), double(ui.view.x0), double(ui.view.y0),
-                    double(ui.view.cpp));
+                    double(ui.view.cpp), ui.deck ? ui.deck->index() + 1 : 0, ui.show_shortcuts ? 1 : 0);
         std::fflush(stdout);
       }
       if (!opt.screenshot.empty() && frame >= total_frames) {
@@ -431,6 +485,11 @@ int runAppWindow(const WindowOptions& opt) {
           exit_code = 1;
         }
         running = false;
+      }
+      if (ui.exporting.requested) {
+        // Offscreen figures in the window's context (the heatmap renderer already holds the matrix).
+        performExport(ui);
+        std::fprintf(stderr, "attnviz: export: %s\n", ui.exporting.status.c_str());
       }
       SDL_GL_SwapWindow(window);
       const double frame_end = nowSeconds();

@@ -22,6 +22,11 @@ struct WindowOptions {
   float ui_scale = 0;         // 0 = from the display DPI
   bool use_settings = true;   // load/save settings (off for --screenshot and --bench-frames)
   bool debug_layout = false;  // print panel rectangles (for the end-to-end test) to stdout
+  // Presentation and decks (issue 5).
+  bool present = false;       // presentation mode: larger UI, fullscreen, heatmap + arcs only
+  std::string theme;          // "light" | "dark" | "" (dark, or light in presentation mode)
+  std::string deck;           // a lecture deck (JSON) to play with PageDown / PageUp
+  int deck_step = 1;          // the step shown first (1-based)
 };
 
 // Returns the process exit code: 0 success, 1 when no window/GL context could be made or the

@@ -17,16 +17,24 @@ void drawMainLayout(UiContext& ui) {
                                       ImGuiWindowFlags_NoBackground;  // the frame is cleared to this colour: no need to paint it again
   ImGui::Begin("attnviz", nullptr, root_flags);
   ui.panel_rects.clear();
+  updateBenchmark(ui);  // a running benchmark advances every frame, whichever tab is shown
 
-  // Keyboard: arrows move the selected query unless a text box has the keyboard.
-  if (!io.WantTextInput) {
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_RightArrow)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow))) app.moveSelection(+1);
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_LeftArrow)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow))) app.moveSelection(-1);
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Home))) app.selectQuery(0);
-    if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_End))) app.selectQuery(app.nq() - 1);
+  // Keyboard shortcuts (panel_present.cpp), unless a text box has the keyboard.
+  handleShortcuts(ui);
+  // Presentation: the deck caption takes the bottom; H leaves only the heatmap and the arcs.
+  const float caption_h = captionBarHeight(ui);
+  if (ui.hide_panels) {
+    ImVec2 stage = ImGui::GetContentRegionAvail();
+    stage.y -= caption_h > 0 ? caption_h + ImGui::GetStyle().ItemSpacing.y : 0;
+    drawStage(ui, stage);
+    drawCaptionBar(ui);
+    drawShortcutOverlay(ui);
+    ImGui::End();
+    return;
   }
 
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  ImVec2 avail = ImGui::GetContentRegionAvail();
+  if (caption_h > 0) avail.y -= caption_h + ImGui::GetStyle().ItemSpacing.y;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const bool narrow = avail.x < 600 * ui.scale;
   const float sidebar_w = narrow ? avail.x : std::clamp(avail.x * 0.25f, 230 * ui.scale, 360 * ui.scale);
@@ -97,6 +105,18 @@ void drawMainLayout(UiContext& ui) {
       drawExplanationPanel(ui);
       ImGui::EndTabItem();
     }
+    if (ImGui::BeginTabItem("Maths", nullptr, flags("maths"))) {
+      drawMathsPanel(ui);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Export", nullptr, flags("export"))) {
+      drawExportPanel(ui);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Benchmark", nullptr, flags("bench"))) {
+      drawBenchPanel(ui);
+      ImGui::EndTabItem();
+    }
     ImGui::EndTabBar();
   }
   ImGui::EndChild();
@@ -108,6 +128,8 @@ void drawMainLayout(UiContext& ui) {
     ImGui::EndChild();
     ImGui::EndChild();
   }
+  if (caption_h > 0) drawCaptionBar(ui);
+  drawShortcutOverlay(ui);
   ImGui::End();
 }
 

@@ -53,8 +53,8 @@ void drawStrip(UiContext& ui, ImDrawList* dl, const std::vector<std::string>& la
     const float cx = s.x[std::size_t(i)];
     const float half = 0.5f * s.w[std::size_t(i)];
     const ImVec2 a(cx - half, y - h * 0.5f), b(cx + half, y + h * 0.5f);
-    ImU32 fill = IM_COL32(40, 44, 54, 255);
-    ImU32 text = IM_COL32(215, 220, 230, 255);
+    ImU32 fill = palette().box;
+    ImU32 text = palette().box_text;
     if (weights) {
       const float w = (*weights)[std::size_t(i)];
       fill = colormapColor(app.colormap(), w);
@@ -72,7 +72,7 @@ void drawStrip(UiContext& ui, ImDrawList* dl, const std::vector<std::string>& la
       if (!forced && i != highlight) continue;
       // Too narrow: write it above the box instead.
       const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-      dl->AddText(ImVec2(cx - ts.x * 0.5f, a.y - ts.y - 2), i == highlight ? accentColor() : IM_COL32(215, 220, 230, 255),
+      dl->AddText(ImVec2(cx - ts.x * 0.5f, a.y - ts.y - 2), i == highlight ? accentColor() : palette().label,
                   label.c_str());
       continue;
     }
@@ -94,27 +94,31 @@ void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, 
   }
   ImVec4 c = ImGui::ColorConvertU32ToFloat4(base_rgb);
   c.w = arc.alpha;
-  dl->AddPolyline(pts, last + 1, ImGui::ColorConvertFloat4ToU32(c), 0, arc.width * ui.scale);
-  if (grow >= 1.0f) {
+  // Presentation and figures: thicker strokes that survive a projector or a printed page.
+  const float width_scale = ui.present || ui.figure ? 1.7f : 1.0f;
+  dl->AddPolyline(pts, last + 1, ImGui::ColorConvertFloat4ToU32(c), 0, arc.width * width_scale * ui.scale);
+  if (grow >= 1.0f && !ui.figure && !ui.paused) {
     // Flow: bright dots travelling from the query to the key.
     const float speed = 0.45f;
     for (int d = 0; d < 2; ++d) {
       const float t = std::fmod(time * speed + 0.5f * float(d) + float(arc.key) * 0.137f, 1.0f);
       const glm::vec2 p = render::bezierPoint(arc, t);
       const float fade = std::sin(t * 3.14159f);
-      dl->AddCircleFilled(ImVec2(p.x, p.y), (arc.width * 0.35f + 1.6f) * ui.scale,
+      dl->AddCircleFilled(ImVec2(p.x, p.y), (arc.width * width_scale * 0.35f + 1.6f) * ui.scale,
                           IM_COL32(255, 255, 255, int(200 * fade * arc.alpha)));
     }
+  }
+  if (grow >= 1.0f) {
     if (label) {
       const glm::vec2 p = render::bezierPoint(arc, arc.label_t);
       char buf[16];
       std::snprintf(buf, sizeof buf, "%.0f%%", double(arc.weight) * 100.0);
-      ImGui::PushFont(ui.fonts.small);
+      ImGui::PushFont(labelFont(ui));
       const ImVec2 ts = ImGui::CalcTextSize(buf);
       const ImVec2 a(p.x - ts.x * 0.5f - 4, p.y - ts.y * 0.5f - 1), b(p.x + ts.x * 0.5f + 4, p.y + ts.y * 0.5f + 1);
-      dl->AddRectFilled(a, b, IM_COL32(20, 22, 28, 225), 4.0f);
+      dl->AddRectFilled(a, b, palette().tag_bg, 4.0f);
       dl->AddRect(a, b, base_rgb, 4.0f);
-      dl->AddText(ImVec2(a.x + 4, a.y + 1), IM_COL32(240, 242, 248, 255), buf);
+      dl->AddText(ImVec2(a.x + 4, a.y + 1), palette().tag_text, buf);
       ImGui::PopFont();
     }
   }
@@ -151,7 +155,7 @@ void drawGaps(ImDrawList* dl, const Strip& s, const std::vector<int>& idx, float
     const float x = 0.5f * ((s.x[m - 1] + 0.5f * s.w[m - 1]) + (s.x[m] - 0.5f * s.w[m]));
     const char* ell = "\xE2\x80\xA6";
     const ImVec2 ts = ImGui::CalcTextSize(ell);
-    dl->AddText(ImVec2(x - ts.x * 0.5f, y - ts.y * 0.5f), IM_COL32(150, 156, 170, 255), ell);
+    dl->AddText(ImVec2(x - ts.x * 0.5f, y - ts.y * 0.5f), palette().dim, ell);
   }
 }
 
@@ -166,10 +170,12 @@ void drawArcsPanel(UiContext& ui) {
   char title[256];
   std::snprintf(title, sizeof title, "Top attention arcs \xC2\xB7 from \"%s\"", qlab[std::size_t(sel)].c_str());
   sectionTitle(title);
-  ImGui::SameLine();
-  ImGui::PushFont(ui.fonts.small);
-  ImGui::TextDisabled("(arrow keys move)");
-  ImGui::PopFont();
+  if (!ui.figure) {
+    ImGui::SameLine();
+    ImGui::PushFont(ui.fonts.small);
+    ImGui::TextDisabled("(arrow keys move)");
+    ImGui::PopFont();
+  }
 
   const ImVec2 pos = ImGui::GetCursorScreenPos();
   const ImVec2 size = ImGui::GetContentRegionAvail();
@@ -184,7 +190,8 @@ void drawArcsPanel(UiContext& ui) {
   const float strip_h = ImGui::GetTextLineHeight() + 8 * ui.scale;
   const float box_pad = 6 * ui.scale;
   const float left = pos.x + margin, right = pos.x + size.x - margin;
-  const float seconds = float(ui.time_s - app.selectionChangedAt());
+  // Paused or a figure: the arcs as they are once grown.
+  const float seconds = ui.paused || ui.figure ? 1e3f : float(ui.time_s - app.selectionChangedAt());
   render::ArcStyle style;
   style.top_k = all ? 2 : 5;
   const float* shown_row = app.selectedRow();
@@ -239,7 +246,8 @@ void drawArcsPanel(UiContext& ui) {
       arcs.emplace_back(a, col);
     }
   };
-  const ImU32 single_col = colormapColor(app.colormap(), 0.85f);
+  // The bright end of the colormap reads on a dark panel; on a light one the dark end does.
+  const ImU32 single_col = colormapColor(app.colormap(), palette().light ? 0.12f : 0.85f);
 
   if (self) {
     const float baseline = pos.y + size.y - strip_h * 0.5f - 6 * ui.scale - ImGui::GetTextLineHeight();
@@ -290,7 +298,7 @@ void drawArcsPanel(UiContext& ui) {
     drawGaps(dl, keys, kidx, bottom);
     ImGui::PushFont(ui.fonts.small);
     dl->AddText(ImVec2(pos.x + margin, top - strip_h * 0.5f - ImGui::GetTextLineHeight() - 2 * ui.scale),
-                IM_COL32(150, 156, 170, 255), "target (queries)");
+                palette().dim, "target (queries)");
     ImGui::PopFont();
   }
   ImGui::PushFont(ui.fonts.small);
@@ -298,14 +306,14 @@ void drawArcsPanel(UiContext& ui) {
     char note[128];
     std::snprintf(note, sizeof note, "the query and its strongest keys: %d of %d tokens", int(kidx.size()), app.nk());
     const ImVec2 ts = ImGui::CalcTextSize(note);
-    dl->AddText(ImVec2(right - ts.x, pos.y + size.y - ts.y), IM_COL32(150, 156, 170, 255), note);
+    dl->AddText(ImVec2(right - ts.x, pos.y + size.y - ts.y), palette().dim, note);
   }
   if (all) {  // head colour key
     float x = pos.x + margin;
     for (int h = 0; h < app.heads(); ++h) {
       const std::string& name = app.headNames()[std::size_t(h)];
       dl->AddRectFilled(ImVec2(x, pos.y + 4), ImVec2(x + 10, pos.y + 14), headColor(h), 2.0f);
-      dl->AddText(ImVec2(x + 14, pos.y), IM_COL32(200, 205, 215, 255), name.c_str());
+      dl->AddText(ImVec2(x + 14, pos.y), palette().label, name.c_str());
       x += 24 + ImGui::CalcTextSize(name.c_str()).x;
     }
   }
@@ -335,17 +343,17 @@ void drawTopAttentionPanel(UiContext& ui) {
     const float avail = ImGui::GetContentRegionAvail().x;
     char rank[24];
     std::snprintf(rank, sizeof rank, "%zu.", r + 1);
-    dl->AddText(p, IM_COL32(140, 146, 160, 255), rank);
+    dl->AddText(p, palette().dim, rank);
     const float rank_w = ImGui::CalcTextSize("10. ").x;
-    dl->AddText(ImVec2(p.x + rank_w, p.y), IM_COL32(225, 230, 240, 255), elide(klab[std::size_t(k.index)], name_w - 6).c_str());
+    dl->AddText(ImVec2(p.x + rank_w, p.y), palette().title, elide(klab[std::size_t(k.index)], name_w - 6).c_str());
     const float bar_x = p.x + rank_w + name_w, bar_w = std::max(10.0f, avail - rank_w - name_w - pct_w);
-    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w, p.y + h - 2), IM_COL32(40, 44, 54, 255), 3.0f);
+    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w, p.y + h - 2), palette().box, 3.0f);
     dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w * std::clamp(k.weight, 0.0f, 1.0f), p.y + h - 2),
                       colormapColor(app.colormap(), 0.35f + 0.65f * k.weight), 3.0f);
     char pct[16];
     std::snprintf(pct, sizeof pct, "%.1f%%", double(k.weight) * 100.0);
     const ImVec2 ts = ImGui::CalcTextSize(pct);
-    dl->AddText(ImVec2(p.x + avail - ts.x, p.y), IM_COL32(225, 230, 240, 255), pct);
+    dl->AddText(ImVec2(p.x + avail - ts.x, p.y), palette().title, pct);
     ImGui::Dummy(ImVec2(avail, h));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("rank %zu: %s receives %.4f of the query's attention", r + 1,
                                                  klab[std::size_t(k.index)].c_str(), double(k.weight));

@@ -10,7 +10,7 @@ namespace attnviz::ui {
 namespace {
 
 void paragraph(const char* heading, const char* text) {
-  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.78f, 1.0f, 1.0f));
+  ImGui::PushStyleColor(ImGuiCol_Text, palette().section);
   ImGui::TextUnformatted(heading);
   ImGui::PopStyleColor();
   ImGui::PushTextWrapPos(0);
@@ -27,7 +27,7 @@ void drawExplanationPanel(UiContext& ui) {
   if (m && app.hasResult()) {
     const int i = m->query;
     const auto& klab = app.keyLabels();
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.78f, 1.0f, 1.0f));
+    ImGui::PushStyleColor(ImGuiCol_Text, palette().section);
     ImGui::Text("The row of \"%s\", step by step (head %s)", app.queryLabels()[std::size_t(i)].c_str(),
                 app.headNames()[std::size_t(m->head)].c_str());
     ImGui::PopStyleColor();

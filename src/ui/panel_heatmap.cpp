@@ -23,6 +23,7 @@ struct MatrixParams {
 };
 
 float blendFactor(const UiContext& ui) {
+  if (ui.paused || ui.figure) return 1.0f;
   const float t = float((ui.time_s - ui.display_changed_at) / 0.2);
   const float x = std::clamp(t, 0.0f, 1.0f);
   return x * x * (3.0f - 2.0f * x);
@@ -50,14 +51,14 @@ void drawLegend(UiContext& ui, ImVec2 right_top) {
     const char* masked = "masked";
     const float sw = 14 * ui.scale;
     const float mx = x - sw - ImGui::CalcTextSize(masked).x - 26 * ui.scale;
-    dl->AddRectFilled(ImVec2(mx, y - 1), ImVec2(mx + sw, y + bar_h + 1), IM_COL32(56, 59, 64, 255));
+    dl->AddRectFilled(ImVec2(mx, y - 1), ImVec2(mx + sw, y + bar_h + 1), palette().masked_fill);
     for (float k = -bar_h; k < sw; k += 4.5f)
       dl->AddLine(ImVec2(mx + std::max(k, 0.0f), y + bar_h + 1 - std::max(0.0f, -k)),
                   ImVec2(mx + std::min(k + bar_h, sw), y + 1 + std::max(0.0f, k + bar_h - sw) - 2),
-                  IM_COL32(92, 95, 102, 255), 1.5f);
-    dl->AddText(ImVec2(mx + sw + 5 * ui.scale, right_top.y), IM_COL32(170, 175, 185, 255), masked);
+                  palette().masked_line, 1.5f);
+    dl->AddText(ImVec2(mx + sw + 5 * ui.scale, right_top.y), palette().legend, masked);
   }
-  dl->AddText(ImVec2(x - ImGui::CalcTextSize("0").x - 5 * ui.scale, right_top.y), IM_COL32(170, 175, 185, 255), "0");
+  dl->AddText(ImVec2(x - ImGui::CalcTextSize("0").x - 5 * ui.scale, right_top.y), palette().legend, "0");
   const int steps = 32;
   for (int i = 0; i < steps; ++i) {
     const float a = float(i) / steps, b = float(i + 1) / steps;
@@ -65,7 +66,7 @@ void drawLegend(UiContext& ui, ImVec2 right_top) {
                                 colormapColor(app.colormap(), a), colormapColor(app.colormap(), b),
                                 colormapColor(app.colormap(), b), colormapColor(app.colormap(), a));
   }
-  dl->AddText(ImVec2(x + bar_w + 5 * ui.scale, right_top.y), IM_COL32(170, 175, 185, 255), "1");
+  dl->AddText(ImVec2(x + bar_w + 5 * ui.scale, right_top.y), palette().legend, "1");
   ImGui::PopFont();
 }
 
@@ -95,13 +96,13 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   if (mp.title) {
     dl->AddRectFilled(ImVec2(pos.x, pos.y + line_h * 0.3f), ImVec2(pos.x + line_h * 0.4f, pos.y + line_h * 0.9f),
                       mp.title_color);
-    dl->AddText(ImVec2(pos.x + line_h * 0.6f, pos.y), IM_COL32(225, 230, 240, 255), mp.title);
+    dl->AddText(ImVec2(pos.x + line_h * 0.6f, pos.y), palette().title, mp.title);
     pos.y += line_h + 4 * ui.scale;
     size.y -= line_h + 4 * ui.scale;
   }
 
   // Square cells that fit the region decide whether labels fit beside them.
-  ImGui::PushFont(ui.fonts.small);
+  ImGui::PushFont(labelFont(ui));
   const float small_h = ImGui::GetTextLineHeight();
   const float row_label_w =
       std::min({maxTextWidth(qlab) + 14 * ui.scale, size.x * 0.22f, 150 * ui.scale});
@@ -148,7 +149,8 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
     hv.grid[0] = bg.x;
     hv.grid[1] = bg.y;
     hv.grid[2] = bg.z;
-    const GLuint tex = ui.heatmap->render(mp.slot, int(std::lround(msize.x * fb.x)), int(std::lround(msize.y * fb.y)), hv);
+    for (int k = 0; k < 3; ++k) hv.mask_a[k] = palette().mask_a[k], hv.mask_b[k] = palette().mask_b[k];
+    const GLuint tex = ui.heatmap->render(ui.slot_base + mp.slot, int(std::lround(msize.x * fb.x)), int(std::lround(msize.y * fb.y)), hv);
     if (tex)
       dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tex)), m0,
                    ImVec2(m0.x + msize.x, m0.y + msize.y), ImVec2(0, 1), ImVec2(1, 0));
@@ -178,7 +180,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
         dl->AddRectFilled(ImVec2(pos.x, cy - std::max(cell_py, small_h) * 0.5f), ImVec2(m0.x - 2, cy + std::max(cell_py, small_h) * 0.5f),
                           accentColor(), 3.0f);
       dl->AddText(ImVec2(m0.x - 6 * ui.scale - ts.x, cy - ts.y * 0.5f),
-                  selected || hovered_row ? IM_COL32(255, 255, 255, 255) : IM_COL32(200, 205, 215, 255), text.c_str());
+                  selected || hovered_row ? palette().label_strong : palette().label, text.c_str());
     }
     dl->PopClipRect();
     dl->PushClipRect(ImVec2(m0.x, pos.y), ImVec2(m0.x + msize.x, m0.y), true);
@@ -188,11 +190,11 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
       if (rotated) {
         const std::string text = elide(klab[std::size_t(j)], lh - 8 * ui.scale);
         addTextRotated90(dl, ImVec2(cx + small_h * 0.5f, m0.y - 4 * ui.scale),
-                         j == ui.label_hover_col ? IM_COL32(255, 255, 255, 255) : IM_COL32(200, 205, 215, 255), text.c_str());
+                         j == ui.label_hover_col ? palette().label_strong : palette().label, text.c_str());
       } else {
         const ImVec2 ts = ImGui::CalcTextSize(klab[std::size_t(j)].c_str());
         dl->AddText(ImVec2(cx - ts.x * 0.5f, m0.y - ts.y - 3 * ui.scale),
-                    j == ui.label_hover_col ? IM_COL32(255, 255, 255, 255) : IM_COL32(200, 205, 215, 255),
+                    j == ui.label_hover_col ? palette().label_strong : palette().label,
                     klab[std::size_t(j)].c_str());
       }
     }
@@ -223,7 +225,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   if (sel >= 0 && sel < nq) {
     const float y0 = cellY(float(sel)), y1 = cellY(float(sel + 1));
     const float x0 = std::max(m0.x, cellX(0)), x1 = mat_right;
-    dl->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y1 + 1), accentColor(), 2.0f, 0, 2.5f * ui.scale);
+    dl->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y1 + 1), accentColor(), 2.0f, 0, (ui.present ? 3.5f : 2.5f) * ui.scale);
   }
   dl->PopClipRect();
 
@@ -263,7 +265,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
     const int i = int(mi), j = int(mj);
     app.setHoverCell(i, j);
     const float cx0 = cellX(float(j)), cy0 = cellY(float(i));
-    dl->AddRect(ImVec2(cx0, cy0), ImVec2(cx0 + cell_px, cy0 + cell_py), IM_COL32(255, 255, 255, 230), 0, 0,
+    dl->AddRect(ImVec2(cx0, cy0), ImVec2(cx0 + cell_px, cy0 + cell_py), palette().hover_cell, 0, 0,
                 1.5f * ui.scale);
     ImGui::BeginTooltip();
     ImGui::Text("Query  %s  (row %d)", qlab[std::size_t(i)].c_str(), i);
@@ -305,7 +307,7 @@ void drawHeatmapPanel(UiContext& ui) {
     ImGui::TextDisabled("Row = query (attends FROM)   Column = key (attends TO)");
   else
     ImGui::TextDisabled("Row = target token (attends FROM)   Column = source token (attends TO)");
-  if (!ui.view.fit && app.head().kind != HeadSelection::All) {
+  if (!ui.view.fit && !ui.figure && app.head().kind != HeadSelection::All) {
     // Zoomed: say so, and how to get back.
     const char* note = "zoomed (double-click: fit)";
     if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x > ImGui::CalcTextSize(note).x + 20 * ui.scale)

@@ -86,6 +86,7 @@ UiFonts loadFonts(float scale, const std::u32string& extra) {
   f.small = addFont("DejaVuSans.ttf", 13.5f, scale, ranges.Data);
   f.large = addFont("DejaVuSans-Bold.ttf", 22.0f, scale, ranges.Data);
   f.mono = addFont("DejaVuSansMono.ttf", 14.5f, scale, ranges.Data);
+  f.caption = addFont("DejaVuSans.ttf", 24.0f, scale, ranges.Data);
   if (!f.body) {  // no DejaVu: ImGui's built-in font, so the window still opens
     ImFontConfig cfg;
     cfg.SizePixels = 13.0f * scale;
@@ -94,13 +95,27 @@ UiFonts loadFonts(float scale, const std::u32string& extra) {
   if (!f.small) f.small = f.body;
   if (!f.large) f.large = f.body;
   if (!f.mono) f.mono = f.body;
+  if (!f.caption) f.caption = f.large;
   io.FontDefault = f.body;
   return f;
 }
 
-void applyTheme(float scale) {
+namespace {
+UiPalette g_palette;
+}  // namespace
+
+const UiPalette& palette() { return g_palette; }
+void setPalette(const UiPalette& p) { g_palette = p; }
+
+ImFont* labelFont(const UiContext& ui) { return ui.present || ui.figure ? ui.fonts.body : ui.fonts.small; }
+
+void applyTheme(float scale, bool light) {
+  ImGui::GetStyle() = ImGuiStyle();  // sizes are scaled below: start from the defaults every time
   ImGui::StyleColorsDark();
   ImGuiStyle& s = ImGui::GetStyle();
+  g_palette = UiPalette{};
+  kPanelColor = ImVec4(0.105f, 0.114f, 0.137f, 1.0f);
+  kWindowColor = ImVec4(0.075f, 0.082f, 0.098f, 1.0f);
   s.WindowRounding = 0.0f;
   s.ChildRounding = 0.0f;  // square: the panel interiors are scissored clears
   s.FrameRounding = 5.0f;
@@ -143,6 +158,60 @@ void applyTheme(float scale) {
   c[ImGuiCol_Separator] = ImVec4(0.22f, 0.24f, 0.29f, 1.0f);
   c[ImGuiCol_Text] = ImVec4(0.90f, 0.92f, 0.95f, 1.0f);
   c[ImGuiCol_TextDisabled] = ImVec4(0.55f, 0.58f, 0.64f, 1.0f);
+  if (light) {
+    // Projector-friendly: near-white panels, near-black text, strong borders. A projector washes
+    // out dark greys, so contrast is kept high and nothing important is mid-grey.
+    kPanelColor = ImVec4(0.985f, 0.985f, 0.98f, 1.0f);
+    kWindowColor = ImVec4(0.90f, 0.91f, 0.925f, 1.0f);
+    UiPalette& p = g_palette;
+    p.light = true;
+    p.label = IM_COL32(40, 44, 52, 255);
+    p.label_strong = IM_COL32(0, 0, 0, 255);
+    p.title = IM_COL32(20, 24, 32, 255);
+    p.dim = IM_COL32(95, 100, 112, 255);
+    p.legend = IM_COL32(70, 75, 85, 255);
+    p.box = IM_COL32(226, 229, 236, 255);
+    p.box_text = IM_COL32(25, 28, 36, 255);
+    p.tag_bg = IM_COL32(255, 255, 255, 235);
+    p.tag_text = IM_COL32(20, 22, 28, 255);
+    p.hover_cell = IM_COL32(0, 0, 0, 230);
+    p.masked_fill = IM_COL32(225, 227, 232, 255);
+    p.masked_line = IM_COL32(175, 178, 186, 255);
+    p.section = ImVec4(0.08f, 0.27f, 0.62f, 1.0f);
+    const float ma[3] = {0.90f, 0.905f, 0.92f}, mb[3] = {0.78f, 0.79f, 0.81f};
+    for (int k = 0; k < 3; ++k) p.mask_a[k] = ma[k], p.mask_b[k] = mb[k];
+    const ImVec4 lbg = kWindowColor;
+    const ImVec4 lframe(0.86f, 0.875f, 0.90f, 1.0f), lframe_hover(0.80f, 0.83f, 0.88f, 1.0f);
+    const ImVec4 lblue(0.12f, 0.38f, 0.80f, 1.0f);
+    c[ImGuiCol_WindowBg] = lbg;
+    c[ImGuiCol_PopupBg] = ImVec4(0.99f, 0.99f, 0.985f, 0.98f);
+    c[ImGuiCol_Border] = ImVec4(0.66f, 0.69f, 0.75f, 1.0f);
+    c[ImGuiCol_FrameBg] = lframe;
+    c[ImGuiCol_FrameBgHovered] = lframe_hover;
+    c[ImGuiCol_FrameBgActive] = lframe_hover;
+    c[ImGuiCol_Button] = ImVec4(0.84f, 0.86f, 0.90f, 1.0f);
+    c[ImGuiCol_ButtonHovered] = ImVec4(0.76f, 0.81f, 0.89f, 1.0f);
+    c[ImGuiCol_ButtonActive] = ImVec4(0.62f, 0.72f, 0.90f, 1.0f);
+    c[ImGuiCol_Header] = ImVec4(0.72f, 0.80f, 0.93f, 1.0f);
+    c[ImGuiCol_HeaderHovered] = ImVec4(0.64f, 0.75f, 0.93f, 1.0f);
+    c[ImGuiCol_HeaderActive] = ImVec4(0.55f, 0.68f, 0.92f, 1.0f);
+    c[ImGuiCol_CheckMark] = lblue;
+    c[ImGuiCol_SliderGrab] = lblue;
+    c[ImGuiCol_SliderGrabActive] = ImVec4(0.08f, 0.28f, 0.65f, 1.0f);
+    c[ImGuiCol_Tab] = ImVec4(0.84f, 0.86f, 0.90f, 1.0f);
+    c[ImGuiCol_TabHovered] = ImVec4(0.64f, 0.75f, 0.93f, 1.0f);
+    c[ImGuiCol_TabActive] = ImVec4(0.72f, 0.80f, 0.93f, 1.0f);
+    c[ImGuiCol_TitleBg] = lbg;
+    c[ImGuiCol_TitleBgActive] = lbg;
+    c[ImGuiCol_Separator] = ImVec4(0.66f, 0.69f, 0.75f, 1.0f);
+    c[ImGuiCol_Text] = ImVec4(0.06f, 0.07f, 0.09f, 1.0f);
+    c[ImGuiCol_TextDisabled] = ImVec4(0.36f, 0.38f, 0.43f, 1.0f);
+    c[ImGuiCol_TableRowBgAlt] = ImVec4(0.0f, 0.0f, 0.1f, 0.04f);
+    c[ImGuiCol_TableHeaderBg] = ImVec4(0.86f, 0.875f, 0.90f, 1.0f);
+    c[ImGuiCol_ScrollbarBg] = ImVec4(0.92f, 0.93f, 0.94f, 1.0f);
+    c[ImGuiCol_ScrollbarGrab] = ImVec4(0.70f, 0.72f, 0.76f, 1.0f);
+    c[ImGuiCol_ModalWindowDimBg] = ImVec4(0.2f, 0.2f, 0.2f, 0.35f);
+  }
   s.ScaleAllSizes(scale);
 }
 

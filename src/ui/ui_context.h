@@ -3,10 +3,13 @@
 // read state and call actions; they hold no attention data of their own.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <imgui.h>
+
+#include "core/svg_figure.h"
 
 #include "render/heatmap_renderer.h"
 #include "ui/app_controller.h"
@@ -28,6 +31,24 @@ struct UiFonts {
   ImFont* small = nullptr;
   ImFont* large = nullptr;  // stats numbers
   ImFont* mono = nullptr;   // numbers in tables
+  ImFont* caption = nullptr;  // deck captions (presentation)
+};
+
+class DeckPlayer;  // ui/deck_player.h
+struct BenchPanelState;  // ui/panel_bench.cpp
+
+// The Export tab's choices; the window performs a request between frames (it needs the GL
+// context and the heatmap renderer), see ui/figure_export.h.
+struct ExportSettings {
+  std::string folder = ".";
+  std::string name = "attnviz-figure";
+  FigureView view = FigureView::Both;
+  int width = 1920, height = 1080;
+  bool light = true;
+  bool png = true, svg = true, csv = true, json = true;
+  bool requested = false;
+  std::string status;  // where the last export went, or why it failed
+  bool status_ok = true;
 };
 
 struct UiContext {
@@ -50,11 +71,58 @@ struct UiContext {
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
   // rasteriser, where blending a full-window background costs several milliseconds.
   std::vector<ImVec4> panel_rects;
+
+  // Presentation, decks and figures (issue 5).
+  bool present = false;         // presentation mode: thicker arcs, larger labels
+  bool hide_panels = false;     // H: only the heatmap and the arcs (and the caption)
+  bool paused = false;          // Space: animations settled and still
+  bool figure = false;          // drawing an exported figure: no hints, hover or flow dots
+  bool show_shortcuts = false;  // ?: the shortcut overlay
+  bool light = false;           // light theme active
+  float zoom = 1.0f;            // Ctrl +/-/0: the window rebuilds fonts at scale * zoom
+  bool toggle_fullscreen = false;  // F11: the window toggles fullscreen and clears this
+  bool toggle_theme = false;       // the window re-applies the theme and clears this
+  int slot_base = 0;            // first HeatmapRenderer slot used (figures use their own)
+  DeckPlayer* deck = nullptr;   // the loaded lecture deck, or nullptr
+  // Key presses since the last frame, from the window's SDL events. ImGui 1.86 keeps only key
+  // state, so a press and release within one frame (presenter clickers, xdotool) would be lost.
+  struct KeyPress {
+    int scancode = 0;
+    bool shift = false, ctrl = false, alt = false, repeat = false;
+  };
+  std::vector<KeyPress> key_presses;
+  ExportSettings exporting;
+  // Benchmark tab (panel_bench.cpp): made when the tab is first shown; kept while the app runs.
+  std::shared_ptr<BenchPanelState> bench;
+  bool headless = false;  // --screenshot/--bench-frames: nobody watches; the benchmark runs to the end at once
 };
 
-// Colour of panel interiors (cleared, not painted by ImGui) and of the window behind them.
-inline const ImVec4 kPanelColor{0.105f, 0.114f, 0.137f, 1.0f};
-inline const ImVec4 kWindowColor{0.075f, 0.082f, 0.098f, 1.0f};
+// Colour of panel interiors (cleared, not painted by ImGui) and of the window behind them; set by
+// applyTheme (dark or light).
+inline ImVec4 kPanelColor{0.105f, 0.114f, 0.137f, 1.0f};
+inline ImVec4 kWindowColor{0.075f, 0.082f, 0.098f, 1.0f};
+
+// Colours the panels draw with that depend on the theme (applyTheme sets them).
+struct UiPalette {
+  bool light = false;
+  ImU32 label = IM_COL32(200, 205, 215, 255);         // row/column/token labels
+  ImU32 label_strong = IM_COL32(255, 255, 255, 255);  // selected or hovered labels
+  ImU32 title = IM_COL32(225, 230, 240, 255);
+  ImU32 dim = IM_COL32(150, 156, 170, 255);           // secondary notes
+  ImU32 legend = IM_COL32(170, 175, 185, 255);
+  ImU32 box = IM_COL32(40, 44, 54, 255);              // token boxes, empty bars
+  ImU32 box_text = IM_COL32(215, 220, 230, 255);
+  ImU32 tag_bg = IM_COL32(20, 22, 28, 225);           // arc percentage tags
+  ImU32 tag_text = IM_COL32(240, 242, 248, 255);
+  ImU32 hover_cell = IM_COL32(255, 255, 255, 230);
+  ImU32 masked_fill = IM_COL32(56, 59, 64, 255), masked_line = IM_COL32(92, 95, 102, 255);
+  ImVec4 section{0.62f, 0.78f, 1.0f, 1.0f};           // section titles
+  float mask_a[3] = {0.22f, 0.23f, 0.25f}, mask_b[3] = {0.36f, 0.37f, 0.40f};  // masked-cell hatching
+};
+const UiPalette& palette();
+void setPalette(const UiPalette& p);  // applyTheme sets it; figures restore the window's
+// The font for labels on the pictures: larger in presentation mode and figures.
+ImFont* labelFont(const UiContext& ui);
 // BeginChild with a border, recorded in ui.panel_rects; end it with ImGui::EndChild().
 bool beginPanel(UiContext& ui, const char* id, ImVec2 size, ImGuiWindowFlags flags = 0);
 
@@ -66,6 +134,17 @@ void drawArcsPanel(UiContext& ui);
 void drawTopAttentionPanel(UiContext& ui);
 void drawPatternsPanel(UiContext& ui);
 void drawExplanationPanel(UiContext& ui);
+void drawMathsPanel(UiContext& ui);   // step-by-step maths of the selected query (panel_maths.cpp)
+void drawExportPanel(UiContext& ui);  // PNG/SVG/CSV/JSON export choices (panel_export.cpp)
+void drawBenchPanel(UiContext& ui);   // the Benchmark tab (panel_bench.cpp)
+void updateBenchmark(UiContext& ui);  // every frame: advances a benchmark run even while its tab is hidden
+// Presentation (panel_present.cpp): keyboard shortcuts (not while a text box has the keyboard),
+// the heatmap + arcs stage when panels are hidden, the deck caption bar and the shortcut overlay.
+void handleShortcuts(UiContext& ui);
+float captionBarHeight(const UiContext& ui);
+void drawStage(UiContext& ui, ImVec2 size);
+void drawCaptionBar(UiContext& ui);
+void drawShortcutOverlay(UiContext& ui);
 // The whole window: arranges the panels to the viewport.
 void drawMainLayout(UiContext& ui);
 
@@ -74,7 +153,7 @@ void drawMainLayout(UiContext& ui);
 // built-in ranges (ImGui 1.86 rasterises glyphs up front, so the atlas is rebuilt when new ones
 // appear). Call outside a frame; the renderer's font texture must be recreated afterwards.
 UiFonts loadFonts(float scale, const std::u32string& extra = {});
-void applyTheme(float scale);
+void applyTheme(float scale, bool light = false);
 
 // Small drawing helpers shared by the panels (widgets.cpp).
 ImU32 colormapColor(Colormap c, float t, float alpha = 1.0f);

@@ -75,7 +75,7 @@ bool beginPanel(UiContext& ui, const char* id, ImVec2 size, ImGuiWindowFlags fla
 ImU32 accentColor(float alpha) { return ImGui::ColorConvertFloat4ToU32(ImVec4(1.0f, 0.42f, 0.24f, alpha)); }
 
 void sectionTitle(const char* text) {
-  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.62f, 0.78f, 1.0f, 1.0f));
+  ImGui::PushStyleColor(ImGuiCol_Text, palette().section);
   ImGui::TextUnformatted(text);
   ImGui::PopStyleColor();
 }

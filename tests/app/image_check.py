@@ -8,6 +8,8 @@ usage: image_check.py RAW W H CHECK ARGS...
   accent X0 Y0 X1 Y1 MIN_PIXELS           at least MIN_PIXELS of the selection accent colour
   no-accent X0 Y0 X1 Y1 MAX_PIXELS        at most MAX_PIXELS of it
   ink X0 Y0 X1 Y1 MIN_FRACTION            share of pixels that differ from the panel background
+                                          (env IMAGE_CHECK_BG=R,G,B for another background, e.g. the light theme)
+  differs X0 Y0 X1 Y1 MIN_FRACTION OTHER  share of pixels that differ from the raw image OTHER (same size)
 """
 import sys
 
@@ -17,6 +19,8 @@ CIVIDIS = [(0.000, 0.135, 0.305), (0.000, 0.187, 0.435), (0.194, 0.255, 0.424), 
            (0.797, 0.742, 0.391), (0.906, 0.840, 0.314), (0.996, 0.911, 0.220)]
 ACCENT = (255, 107, 61)
 PANEL_BG = (27, 29, 35)
+if "IMAGE_CHECK_BG" in __import__("os").environ:
+    PANEL_BG = tuple(int(v) for v in __import__("os").environ["IMAGE_CHECK_BG"].split(","))
 
 
 def lut(points, n=64):
@@ -74,6 +78,19 @@ def main():
         frac = n / len(pixels)
         ok = frac >= limit
         print(f"{'ok' if ok else 'FAIL'} ink: {frac:.3f} of pixels drawn in {x0},{y0},{x1},{y1} (need {limit})")
+        return 0 if ok else 1
+    if check == "differs":
+        other = open(sys.argv[10], "rb").read()
+        n = 0
+        for y in range(y0, y1):
+            row = y * w * 3
+            for x in range(x0, x1):
+                i = row + x * 3
+                if max(abs(data[i + c] - other[i + c]) for c in range(3)) > 24:
+                    n += 1
+        frac = n / len(pixels)
+        ok = frac >= limit
+        print(f"{'ok' if ok else 'FAIL'} differs: {frac:.3f} of pixels changed in {x0},{y0},{x1},{y1} (need {limit})")
         return 0 if ok else 1
     print(f"unknown check {check}")
     return 2

@@ -1,0 +1,41 @@
+// Plays a lecture deck (core/deck.h) on the controller: each step sets text/target/mode/head/
+// temperature/causal/selected query; the heatmap blends to the new matrix because the controller
+// marks same-shape changes as animated. No ImGui or GL: tests drive it directly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/deck.h"
+#include "ui/app_controller.h"
+
+namespace attnviz::ui {
+
+class DeckPlayer {
+ public:
+  DeckPlayer() = default;
+  explicit DeckPlayer(Deck deck) : deck_(std::move(deck)) {}
+
+  bool empty() const { return deck_.steps.empty(); }
+  int count() const { return int(deck_.steps.size()); }
+  int index() const { return index_; }  // -1 before the first step is applied
+  const Deck& deck() const { return deck_; }
+  const DeckStep* current() const { return index_ >= 0 && index_ < count() ? &deck_.steps[std::size_t(index_)] : nullptr; }
+  // "step 3 / 14"
+  std::string position() const;
+  // Problems found while loading (bad steps, skipped) and while playing (a head the data lacks).
+  std::vector<std::string> problems() const;
+
+  // Applies step i (clamped) to the controller; recomputes at once so that the head and the
+  // selection apply to the new rows. Returns whether the step changed.
+  bool goTo(int i, AppController& app);
+  bool next(AppController& app) { return goTo(index_ + 1, app); }
+  bool prev(AppController& app) { return goTo(std::max(0, index_ - 1), app); }
+
+ private:
+  Deck deck_;
+  int index_ = -1;
+  std::vector<std::string> play_problems_;
+};
+
+}  // namespace attnviz::ui

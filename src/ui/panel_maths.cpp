@@ -1,0 +1,234 @@
+// Step-by-step maths of the selected query, for one head: the query vector q, the key vectors k_j,
+// the raw scores q·k_j, the scaling by 1/√d_k, the temperature, the mask, the softmax and the
+// weighted sum of values. Every stage shows its actual numbers, coloured by value. A toggle drops
+// the 1/√d_k scaling to show what it prevents: with large d the raw scores are large, the softmax
+// saturates and nearly all weight lands on one key.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/maths_steps.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+namespace {
+
+// Diverging blue-white-red for signed values (t in [-1, 1]), readable in both themes.
+ImU32 divergingColor(float t) {
+  t = std::clamp(t, -1.0f, 1.0f);
+  const ImVec4 mid = palette().light ? ImVec4(0.97f, 0.97f, 0.97f, 1) : ImVec4(0.20f, 0.21f, 0.24f, 1);
+  const ImVec4 neg(0.16f, 0.42f, 0.82f, 1), pos(0.86f, 0.30f, 0.20f, 1);
+  const ImVec4& end = t < 0 ? neg : pos;
+  const float a = std::abs(t);
+  return ImGui::ColorConvertFloat4ToU32(ImVec4(mid.x + (end.x - mid.x) * a, mid.y + (end.y - mid.y) * a,
+                                               mid.z + (end.z - mid.z) * a, 1));
+}
+
+ImU32 textOnDiverging(float t) {
+  if (std::abs(t) > 0.55f) return IM_COL32(255, 255, 255, 255);
+  return palette().light ? IM_COL32(15, 15, 20, 255) : IM_COL32(235, 238, 245, 255);
+}
+
+// A vector (or matrix rows) as a strip of coloured cells; hover shows the value.
+void vectorStrip(UiContext& ui, const char* id, const std::vector<std::vector<float>>& rows,
+                 const std::vector<std::string>& row_labels, float max_abs) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int d = rows.empty() ? 0 : int(rows.front().size());
+  if (d == 0) return;
+  const float label_w = row_labels.empty() ? 0 : 90 * ui.scale;
+  const float avail = ImGui::GetContentRegionAvail().x - label_w;
+  const float cell = std::clamp(avail / float(d), 3.0f, 16 * ui.scale);
+  ImGui::PushFont(ui.fonts.small);
+  const float h = row_labels.size() > 1 ? ImGui::GetTextLineHeight() : std::max(8 * ui.scale, std::min(cell, 14 * ui.scale));
+  ImGui::PopFont();
+  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  ImGui::PushFont(ui.fonts.small);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const float y = p0.y + float(r) * (h + 1);
+    if (!row_labels.empty()) {
+      const std::string l = elide(row_labels[r], label_w - 6 * ui.scale);
+      dl->AddText(ImVec2(p0.x, y + (h - ImGui::GetTextLineHeight()) * 0.5f), palette().label, l.c_str());
+    }
+    for (int c = 0; c < d; ++c) {
+      const float x = p0.x + label_w + float(c) * cell;
+      dl->AddRectFilled(ImVec2(x, y), ImVec2(x + cell - (cell > 5 ? 1 : 0), y + h),
+                        divergingColor(rows[r][std::size_t(c)] / std::max(max_abs, 1e-9f)));
+    }
+  }
+  ImGui::PopFont();
+  const float total_h = float(rows.size()) * (h + 1);
+  ImGui::InvisibleButton(id, ImVec2(std::max(1.0f, label_w + cell * float(d)), std::max(1.0f, total_h)));
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    const int c = int((m.x - p0.x - label_w) / cell), r = int((m.y - p0.y) / (h + 1));
+    if (c >= 0 && c < d && r >= 0 && r < int(rows.size()))
+      ImGui::SetTooltip("%s[%d] = %.4f", row_labels.empty() ? "q" : row_labels[std::size_t(r)].c_str(), c,
+                        double(rows[std::size_t(r)][std::size_t(c)]));
+  }
+}
+
+double maxAbs(const std::vector<double>& v, const std::vector<bool>& visible) {
+  double m = 0;
+  for (std::size_t j = 0; j < v.size(); ++j)
+    if (visible[j] && std::isfinite(v[j])) m = std::max(m, std::abs(v[j]));
+  return m;
+}
+
+double entropyBits(const std::vector<double>& w) {
+  double e = 0;
+  for (double x : w)
+    if (x > 0) e -= x * std::log2(x);
+  return e;
+}
+
+}  // namespace
+
+void drawMathsPanel(UiContext& ui) {
+  AppController& app = *ui.app;
+  static bool unscaled = false;  // the toggle: remove 1/√d_k
+  const QueryMaths* shown = app.selectedMaths();
+  if (!shown) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("The step-by-step maths needs queries and keys (the simulated model or q.npy + k.npy); "
+                        "imported probabilities have no scores to show.");
+    ImGui::PopTextWrapPos();
+    return;
+  }
+  QueryMaths alt;
+  const QueryMaths* m = shown;
+  AttentionProblem scaled_off;
+  if (unscaled) {
+    // Same head and query, scores not divided by √d_k.
+    scaled_off = app.problem();
+    scaled_off.scale_by_sqrt_d = false;
+    try {
+      alt = explainQuery(scaled_off, shown->head, shown->query);
+      m = &alt;
+    } catch (const std::exception&) {
+      m = shown;
+    }
+  }
+  const auto& klab = app.keyLabels();
+  const int nk = int(m->raw_scores.size());
+  const int d = int(m->query_vector.size());
+  const double sqrt_d = std::sqrt(double(d));
+  char line[256];
+  std::snprintf(line, sizeof line, "Query \"%s\" \xC2\xB7 head %s \xC2\xB7 d_k = %d, \xE2\x88\x9A" "d_k = %.2f, T = %.2f",
+                app.queryLabels()[std::size_t(m->query)].c_str(), app.headNames()[std::size_t(m->head)].c_str(), d,
+                sqrt_d, m->temperature);
+  sectionTitle(line);
+  ImGui::Checkbox("without the 1/\xE2\x88\x9A" "d_k scaling", &unscaled);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Drop the division by \xE2\x88\x9A" "d_k: scores grow with d, the softmax saturates on one key.");
+  {
+    // Why the scaling is there: max weight and entropy with and without it.
+    QueryMaths other;
+    bool ok = true;
+    try {
+      AttentionProblem p = app.problem();
+      p.scale_by_sqrt_d = unscaled;  // the other setting
+      other = explainQuery(p, m->head, m->query);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    if (ok) {
+      const QueryMaths& with = unscaled ? other : *m;
+      const QueryMaths& without = unscaled ? *m : other;
+      const double max_with = *std::max_element(with.weights.begin(), with.weights.end());
+      const double max_without = *std::max_element(without.weights.begin(), without.weights.end());
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "with 1/\xE2\x88\x9A" "d_k: max weight %.2f, entropy %.2f bits; without: max weight %.2f, entropy %.2f bits",
+                    max_with, entropyBits(with.weights), max_without, entropyBits(without.weights));
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextDisabled("%s", buf);
+      ImGui::PopTextWrapPos();
+    }
+  }
+  if (app.head().kind != HeadSelection::Single)
+    ImGui::TextDisabled("(the heatmap shows %s; the maths is for one head: choose one with \xE2\x86\x91/\xE2\x86\x93)",
+                        app.headLabel().c_str());
+
+  // 1. q and the keys, as coloured vectors.
+  float vmax = 0;
+  for (float x : m->query_vector) vmax = std::max(vmax, std::abs(x));
+  for (const auto& k : m->key_vectors)
+    for (float x : k) vmax = std::max(vmax, std::abs(x));
+  ImGui::TextUnformatted("1. query vector q and key vectors k_j (blue < 0 < red; hover for values)");
+  vectorStrip(ui, "##q", {m->query_vector}, {"q"}, vmax);
+  if (nk <= 24) vectorStrip(ui, "##k", m->key_vectors, klab, vmax);
+  else ImGui::TextDisabled("(%d key vectors: too many to draw here)", nk);
+
+  // 2..6: one row per stage, one column per key, with the numbers.
+  ImGui::TextUnformatted("2-6. scores for every key, stage by stage");
+  const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_ScrollX |
+                                ImGuiTableFlags_ScrollY;
+  const float row_h = ImGui::GetTextLineHeightWithSpacing() + 2;
+  if (ImGui::BeginTable("##stages", nk + 1, flags, ImVec2(0, row_h * 6.6f + 4))) {
+    ImGui::TableSetupScrollFreeze(1, 1);
+    ImGui::TableSetupColumn("stage");
+    for (int j = 0; j < nk; ++j) ImGui::TableSetupColumn(klab[std::size_t(j)].c_str());
+    ImGui::TableHeadersRow();
+    std::vector<double> by_sqrt(static_cast<std::size_t>(nk)), by_t(static_cast<std::size_t>(nk));
+    for (int j = 0; j < nk; ++j) {
+      by_sqrt[std::size_t(j)] = m->raw_scores[std::size_t(j)] / m->sqrt_d;
+      by_t[std::size_t(j)] = by_sqrt[std::size_t(j)] / m->temperature;
+    }
+    std::vector<bool> all_visible(std::size_t(nk), true);
+    char name_sqrt[64], name_t[64];
+    std::snprintf(name_sqrt, sizeof name_sqrt, unscaled ? "\xC3\xB7 1 (no \xE2\x88\x9A" "d_k)" : "\xC3\xB7 \xE2\x88\x9A" "d_k = %.2f",
+                  m->sqrt_d);
+    std::snprintf(name_t, sizeof name_t, "\xC3\xB7 T = %.2f", m->temperature);
+    struct Stage {
+      const char* name;
+      const std::vector<double>* v;
+      bool masked, probability;
+    };
+    const Stage stages[] = {{"q\xC2\xB7k_j", &m->raw_scores, false, false},
+                            {name_sqrt, &by_sqrt, false, false},
+                            {name_t, &by_t, false, false},
+                            {"mask", &m->scaled_scores, true, false},
+                            {"softmax", &m->weights, true, true}};
+    ImGui::PushFont(ui.fonts.mono);
+    for (const Stage& s : stages) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(s.name);
+      const double mx = maxAbs(*s.v, s.masked ? m->visible : all_visible);
+      for (int j = 0; j < nk; ++j) {
+        ImGui::TableNextColumn();
+        const double v = (*s.v)[std::size_t(j)];
+        if (s.masked && !m->visible[std::size_t(j)]) {
+          ImGui::TextDisabled(s.probability ? "0" : "-\xE2\x88\x9E");
+          continue;
+        }
+        char buf[32];
+        std::snprintf(buf, sizeof buf, s.probability ? "%.3f" : "%.2f", v);
+        if (s.probability) {
+          ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, colormapColor(app.colormap(), float(v)));
+          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(textColorOn(app.colormap(), float(v))));
+        } else {
+          const float t = float(v / std::max(mx, 1e-12));
+          ImGui::TableSetBgColor(ImGuiTableBgTarget_CellBg, divergingColor(t));
+          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(textOnDiverging(t)));
+        }
+        ImGui::TextUnformatted(buf);
+        ImGui::PopStyleColor();
+      }
+    }
+    ImGui::PopFont();
+    ImGui::EndTable();
+  }
+
+  // 7. the output.
+  if (!m->output.empty()) {
+    ImGui::TextUnformatted("7. output = \xCE\xA3_j w_j v_j (the weighted sum of the value vectors)");
+    std::vector<float> out(m->output.begin(), m->output.end());
+    float omax = 0;
+    for (float x : out) omax = std::max(omax, std::abs(x));
+    vectorStrip(ui, "##out", {out}, {"output"}, omax);
+  } else {
+    ImGui::TextDisabled("7. no value vectors in this input: the output is not defined");
+  }
+}
+
+}  // namespace attnviz::ui

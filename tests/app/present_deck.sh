@@ -1,0 +1,114 @@
+#!/bin/bash
+# End-to-end: presentation mode playing the shipped lecture deck under Xvfb. PageDown (what
+# presenter clickers send) twice must change the view and the caption; ? must show the shortcut
+# overlay; a bad deck file must exit 2 with one line. $1 = the attnviz binary. Exit 77 (skip) only
+# without Xvfb.
+set -u
+BIN=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+DECK="$HERE/../../assets/decks/intro.json"
+if ! command -v Xvfb >/dev/null 2>&1; then
+  echo "SKIP: Xvfb is not installed"
+  exit 77
+fi
+for tool in xdotool import; do
+  command -v $tool >/dev/null 2>&1 || { echo "FAIL: $tool is needed (apt-get install xdotool imagemagick)"; exit 1; }
+done
+CONVERT=/usr/bin/convert
+[ -x "$CONVERT" ] || CONVERT=convert
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+TMP=$(mktemp -d)
+XVFB_PID=""
+APP_PID=""
+cleanup() {
+  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null
+  [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  [ -f "$TMP/app.log" ] && tail -5 "$TMP/app.log"
+  mkdir -p "${ATTNVIZ_TEST_ARTIFACTS:-/tmp/attnviz-e2e}" && cp "$TMP"/*.png "${ATTNVIZ_TEST_ARTIFACTS:-/tmp/attnviz-e2e}/" 2>/dev/null
+  exit 1
+}
+
+# A bad deck: exit 2, one line, before any window.
+echo '{"title": "broken"' >"$TMP/bad.json"
+"$BIN" --no-settings --deck "$TMP/bad.json" 2>"$TMP/err" >/dev/null
+rc=$?
+[ $rc -eq 2 ] || fail "bad deck: exit $rc, expected 2"
+[ "$(wc -l <"$TMP/err")" = 1 ] || fail "bad deck: expected one line, got: $(cat "$TMP/err")"
+echo "ok bad deck: $(cat "$TMP/err")"
+
+exec 3>"$TMP/display"
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/display" ] && break; sleep 0.1; done
+[ -s "$TMP/display" ] || fail "Xvfb did not start: $(cat "$TMP/xvfb.log")"
+export DISPLAY=":$(head -1 "$TMP/display")"
+export XDG_CONFIG_HOME="$TMP/config"
+export ATTNVIZ_UI_SCALE=1
+W=1280 H=800
+
+check() {
+  local png=$1; shift
+  "$CONVERT" "$png" -depth 8 "rgb:$TMP/img.rgb" || fail "cannot read $png"
+  "$PY" "$HERE/image_check.py" "$TMP/img.rgb" $W $H "$@" || fail "$png: check $1 failed"
+}
+differs() {  # differs A.png B.png X0 Y0 X1 Y1 MIN_FRACTION
+  "$CONVERT" "$2" -depth 8 "rgb:$TMP/other.rgb" || fail "cannot read $2"
+  "$CONVERT" "$1" -depth 8 "rgb:$TMP/img.rgb" || fail "cannot read $1"
+  "$PY" "$HERE/image_check.py" "$TMP/img.rgb" $W $H differs "$3" "$4" "$5" "$6" "$7" "$TMP/other.rgb" ||
+    fail "$1 vs $2: nothing changed in $3,$4-$5,$6"
+}
+state() { grep '^layout ' "$TMP/app.log" | tail -1 | sed -n 's/.*deck=\([0-9]*\) overlay=\([0-9]*\).*/DECK=\1 OVERLAY=\2/p'; }
+wait_for() {  # wait_for 'CONDITION' seconds
+  local cond=$1 t=$2
+  for _ in $(seq $((t * 10))); do
+    eval "$(state)"
+    eval "$cond" && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for: $cond (deck=${DECK:-?} overlay=${OVERLAY:-?})"
+}
+
+"$BIN" --no-settings --present --deck "$DECK" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
+APP_PID=$!
+WIN=$(xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+[ -n "$WIN" ] || fail "no window appeared"
+xdotool windowmove "$WIN" 0 0
+xdotool windowfocus "$WIN" 2>/dev/null
+wait_for '[ "${DECK:-0}" = 1 ]' 20
+xdotool mousemove 5 795  # out of the way
+sleep 1.0
+import -window root "$TMP/step1.png"
+# Presentation: heatmap + arcs + caption; the heatmap shows the colormap.
+check "$TMP/step1.png" colormap 100 110 620 630 0.5
+check "$TMP/step1.png" accent 20 110 90 640 200     # the selected query's label
+
+xdotool key --window "$WIN" Next; sleep 0.3
+xdotool key --window "$WIN" Next
+wait_for '[ "$DECK" = 3 ]' 10
+sleep 1.0  # the heatmap blends over ~200 ms, the arcs grow
+import -window root "$TMP/step3.png"
+differs "$TMP/step3.png" "$TMP/step1.png" 20 665 1260 790 0.01   # the caption changed
+differs "$TMP/step3.png" "$TMP/step1.png" 90 100 625 640 0.02    # the matrix changed (selection, temperature)
+check "$TMP/step3.png" colormap 100 110 620 630 0.5
+
+xdotool key --window "$WIN" question
+wait_for '[ "$OVERLAY" = 1 ]' 10
+sleep 0.3
+import -window root "$TMP/help.png"
+differs "$TMP/help.png" "$TMP/step3.png" 340 200 940 600 0.2     # the overlay covers the middle
+xdotool key --window "$WIN" Escape
+wait_for '[ "$OVERLAY" = 0 ]' 10
+
+# PageUp goes back.
+xdotool key --window "$WIN" Prior
+wait_for '[ "$DECK" = 2 ]' 10
+kill "$APP_PID" 2>/dev/null
+wait "$APP_PID" 2>/dev/null
+APP_PID=""
+echo "PASS present_deck"
