@@ -5,6 +5,10 @@ set -euo pipefail
 build_dir=${1:-build}
 if [ "${CI:-}" = "true" ]; then
   export ATTNVIZ_REQUIRE_GL=1
+  # The window tests skip (exit 77) without Xvfb; in CI that would be a silent hole, so fail early.
+  for tool in Xvfb xdotool import; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: CI needs $tool (scripts/install-deps.sh installs it)" >&2; exit 1; }
+  done
 fi
 cd "$build_dir"
 ctest --output-on-failure -j "$(nproc)" --timeout 900
