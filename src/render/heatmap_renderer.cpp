@@ -1,5 +1,7 @@
 #include "render/heatmap_renderer.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <utility>
 
@@ -26,6 +28,9 @@ void plainState() {
 int heatmapLevelCount(int nk, int nq) {
   int levels = 1;
   int n = std::max(nk, nq);
+  // Below 4 cells a pyramid buys nothing, and Mesa (llvmpipe 22.3) reports
+  // GL_FRAMEBUFFER_UNSUPPORTED for layers of a two-level R32F array (2x2 and 3x3 with 4 layers).
+  if (n < 4) return 1;
   while (n > 1) {
     n >>= 1;
     ++levels;
@@ -114,6 +119,8 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
                  GL_FLOAT, nullptr);
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST_MIPMAP_NEAREST);
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_BASE_LEVEL, 0);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, levels_ - 1);
 
   plainState();
   glBindVertexArray(vao_.id());
@@ -129,6 +136,17 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
   glViewport(0, 0, nk_, nq_);
   for (int l = 0; l < layers; ++l) {
     glFramebufferTextureLayer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, tex->id(), 0, l);
+    if (const GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER); status != GL_FRAMEBUFFER_COMPLETE) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "the display framebuffer is incomplete (status 0x%x) for %d x %d x %d layers", status, nk_,
+                    nq_, layers);
+      if (error) *error = buf;
+      glBindFramebuffer(GL_FRAMEBUFFER, 0);
+      glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+      glBindVertexArray(0);
+      gpu::takeGlErrors();
+      return false;
+    }
     glUniform1i(loc(prepare_prog_, "u_head"), heads_per_layer[std::size_t(l)]);
     glDrawArrays(GL_TRIANGLES, 0, 3);
   }

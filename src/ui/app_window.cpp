@@ -286,6 +286,8 @@ int runAppWindow(const WindowOptions& opt) {
     ui.initial_tab = opt.tab;
     ui.headless = headless_run;
     if (!app.error().empty() && headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());
+    // A screenshot or benchmark of nothing is a usage error (e.g. --text '' has no tokens).
+    if (headless_run && !app.hasResult() && exit_code == 0) exit_code = 2;
     if (opt.head) {
       std::string error;
       if (!app.setHeadByName(*opt.head, &error)) {
@@ -370,8 +372,10 @@ int runAppWindow(const WindowOptions& opt) {
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error))
+        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error)) {
           std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+          if (headless_run) exit_code = 1;  // the picture would lack its heatmap
+        }
         ui.display_changed_at = heatmap.canBlend() ? now : -10.0;
         shown_display_version = app.displayVersion();
       }

@@ -76,7 +76,7 @@ wait_for() {  # wait_for 'CONDITION' seconds
 
 "$BIN" --no-settings --present --deck "$DECK" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
 APP_PID=$!
-WIN=$(xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
 [ -n "$WIN" ] || fail "no window appeared"
 xdotool windowmove "$WIN" 0 0
 xdotool windowfocus "$WIN" 2>/dev/null

@@ -100,7 +100,7 @@ check "$TMP/static.png" ink "$AR_X0" "$AR_Y0" "$AR_X1" "$ARC_MID" 0.004
 # 2. The live window driven like a person would.
 "$BIN" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
 APP_PID=$!
-WIN=$(xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
 [ -n "$WIN" ] || fail "no window appeared"
 xdotool windowmove "$WIN" 0 0
 sleep 0.5
@@ -131,7 +131,7 @@ check "$TMP/right.png" ink "$AR_X0" "$AR_Y0" "$AR_X1" "$ARC_MID" 0.004
 # Typing into the sentence box recomputes live: three more tokens.
 xdotool mousemove --sync $(( $TX_X1 - 8 )) $(( $TX_Y1 - 8 )) click 1
 sleep 0.2
-xdotool key --delay 40 End
+xdotool keydown End; sleep 0.1; xdotool keyup End  # held across a frame: ImGui 1.86 drops a press+release within one
 xdotool type --delay 40 " It rose."
 wait_for '[ "$NQ" = 11 ]' 15
 xdotool mousemove_relative -- -2000 -2000
@@ -149,13 +149,17 @@ sleep 0.2
 for _ in 1 2 3 4 5; do xdotool click 4; sleep 0.05; done
 wait_for '"$PY" -c "import sys; sys.exit(0 if $CPP < 0.6 * $FIT_CPP else 1)"' 10
 echo "ok zoom: $FIT_CPP -> $CPP cells per pixel"
-xdotool click --repeat 2 --delay 60 1
+xdotool click --repeat 2 --delay 120 1  # a frame with the button up between the clicks, even on a loaded machine
 wait_for '"$PY" -c "import sys; sys.exit(0 if abs($CPP - $FIT_CPP) < 1e-3 else 1)"' 10
 echo "ok double-click fits again"
 
 # Quits cleanly on SIGTERM (SDL turns it into a quit event) and remembers the sentence.
 kill -TERM $APP_PID
-for _ in $(seq 50); do kill -0 $APP_PID 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 200); do kill -0 $APP_PID 2>/dev/null || break; sleep 0.1; done
+if kill -0 $APP_PID 2>/dev/null; then
+  kill -KILL $APP_PID
+  fail "the app did not quit within 20 s of SIGTERM"
+fi
 wait $APP_PID
 RC=$?
 APP_PID=""

@@ -3,6 +3,8 @@
 // cells share a pixel. Skips when no GL 3.3 context can be made.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -22,7 +24,11 @@ class HeatmapRendererTest : public ::testing::Test {
   void SetUp() override {
     std::string why;
     context_ = gpu::GlContext::createHeadless({}, &why);
-    if (!context_) GTEST_SKIP() << "no headless GL context: " << why;
+    if (!context_) {
+      const char* require = std::getenv("ATTNVIZ_REQUIRE_GL");
+      if (require && std::string(require) == "1") FAIL() << "ATTNVIZ_REQUIRE_GL=1 but no headless GL context: " << why;
+      GTEST_SKIP() << "no headless GL context: " << why;
+    }
     renderer_ = std::make_unique<HeatmapRenderer>();
     std::string error;
     ASSERT_TRUE(renderer_->init(&error)) << error;
@@ -83,6 +89,25 @@ TEST_F(HeatmapRendererTest, CellsTakeTheColormapColour) {
       EXPECT_LE(distance(c, want), 3) << "cell " << i << "," << j;
     }
   EXPECT_EQ(gpu::takeGlErrors(), "");
+}
+
+TEST_F(HeatmapRendererTest, TinyMatricesWithSeveralLayersPrepare) {
+  // All heads of 1-5 token inputs: every layer of every shape must build and draw its diagonal.
+  for (int n = 1; n <= 5; ++n) {
+    std::string error;
+    ASSERT_TRUE(renderer_->uploadSource(identity(4, n), &error)) << "n=" << n << ": " << error;
+    ASSERT_TRUE(renderer_->prepare({0, 1, 2, 3}, false, false, &error)) << "n=" << n << ": " << error;
+    HeatmapView v;
+    v.x1 = float(n);
+    v.y1 = float(n);
+    v.layer = 3;
+    const int w = 8 * n, h = 8 * n;
+    const GLuint tex = renderer_->render(0, w, h, v);
+    ASSERT_NE(tex, 0u) << "n=" << n;
+    const auto px = pixels(tex, w, h);
+    EXPECT_LE(distance(at(px, w, h, 4, 4), sampleColormap(renderer_->colormap(), 1.0f)), 3) << "n=" << n;
+    EXPECT_EQ(gpu::takeGlErrors(), "") << "n=" << n;
+  }
 }
 
 TEST_F(HeatmapRendererTest, MeanLayerAndCausalMaskIsHatched) {
