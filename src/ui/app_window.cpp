@@ -390,7 +390,11 @@ int runAppWindow(const WindowOptions& opt) {
 
       const double ui0 = nowSeconds();
       // Glyphs the texts need that the atlas lacks (CJK, rare symbols): rebuild it between frames.
-      if (app.resultVersion() != glyph_checked_version || app.text() + app.target() != glyph_checked_text) {
+      // (Compared piece by piece: no per-frame string building for long texts.)
+      const bool texts_changed = glyph_checked_text.size() != app.text().size() + app.target().size() ||
+                                 glyph_checked_text.compare(0, app.text().size(), app.text()) != 0 ||
+                                 glyph_checked_text.compare(app.text().size(), std::string::npos, app.target()) != 0;
+      if (app.resultVersion() != glyph_checked_version || texts_changed) {
         glyph_checked_version = app.resultVersion();
         glyph_checked_text = app.text() + app.target();
         std::u32string wanted = decodeUtf8(glyph_checked_text);
