@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli_test_support.h"
 #include "core/bench_metrics.h"
 #include "core/cpu_features.h"
 #include "core/roofline.h"
@@ -20,38 +21,11 @@ using namespace attnviz;
 
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string tempDir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/attnviz_bench_XXXXXX";
-    return std::string(mkdtemp(tmpl));
-  }();
-  return dir;
-}
-
-CliRun run(const std::string& args) {
-  const std::string out = tempDir() + "/stdout", err = tempDir() + "/stderr";
-  const std::string cmd = std::string(ATTNVIZ_BINARY) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using attnviz::testing::CliRun;
+using attnviz::testing::lines;
+using attnviz::testing::run;
+using attnviz::testing::slurp;
+using attnviz::testing::tempDir;
 
 }  // namespace
 

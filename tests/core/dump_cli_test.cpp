@@ -9,43 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_test_support.h"
 #include "core/npy.h"
 
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string tempDir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/attnviz_cli_XXXXXX";
-    return std::string(mkdtemp(tmpl));
-  }();
-  return dir;
-}
-
-// Arguments are passed through the shell; quote them in the caller.
-CliRun run(const std::string& args) {
-  const std::string out = tempDir() + "/stdout", err = tempDir() + "/stderr";
-  const std::string cmd = std::string(ATTNVIZ_BINARY) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
+using attnviz::testing::CliRun;
+using attnviz::testing::lines;
+using attnviz::testing::run;
+using attnviz::testing::slurp;
+using attnviz::testing::tempDir;
 
 void expectUsageError(const std::string& args, const std::string& fragment) {
   const CliRun r = run(args);

@@ -1,27 +1,18 @@
 // End-to-end tests of `attnviz render` to SVG: runs the real binary and parses its output.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <tinyxml2.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
+#include <string>
+
+#include "cli_test_support.h"
 
 namespace {
 
 int runQuiet(const std::string& args, std::string* err) {
-  char tmpl[] = "/tmp/attnviz_render_err_XXXXXX";
-  const int fd = mkstemp(tmpl);
-  close(fd);
-  const std::string cmd = std::string(ATTNVIZ_BINARY) + " " + args + " >/dev/null 2>" + tmpl + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  std::ifstream in(tmpl);
-  std::ostringstream s;
-  s << in.rdbuf();
-  *err = s.str();
-  unlink(tmpl);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const attnviz::testing::CliRun r = attnviz::testing::run(args);
+  *err = r.err;
+  return r.code;
 }
 
 int countClass(tinyxml2::XMLElement* e, const std::string& cls) {
