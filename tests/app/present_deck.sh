@@ -3,36 +3,8 @@
 # presenter clickers send) twice must change the view and the caption; ? must show the shortcut
 # overlay; a bad deck file must exit 2 with one line. $1 = the attnviz binary. Exit 77 (skip) only
 # without Xvfb.
-set -u
-BIN=$1
-HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/xvfb_session.bash"
 DECK="$HERE/../../assets/decks/intro.json"
-if ! command -v Xvfb >/dev/null 2>&1; then
-  echo "SKIP: Xvfb is not installed"
-  exit 77
-fi
-for tool in xdotool import; do
-  command -v $tool >/dev/null 2>&1 || { echo "FAIL: $tool is needed (apt-get install xdotool imagemagick)"; exit 1; }
-done
-CONVERT=/usr/bin/convert
-[ -x "$CONVERT" ] || CONVERT=convert
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-TMP=$(mktemp -d)
-XVFB_PID=""
-APP_PID=""
-cleanup() {
-  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null
-  [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  [ -f "$TMP/app.log" ] && tail -5 "$TMP/app.log"
-  mkdir -p "${ATTNVIZ_TEST_ARTIFACTS:-/tmp/attnviz-e2e}" && cp "$TMP"/*.png "${ATTNVIZ_TEST_ARTIFACTS:-/tmp/attnviz-e2e}/" 2>/dev/null
-  exit 1
-}
 
 # A bad deck: exit 2, one line, before any window.
 echo '{"title": "broken"' >"$TMP/bad.json"
@@ -42,21 +14,8 @@ rc=$?
 [ "$(wc -l <"$TMP/err")" = 1 ] || fail "bad deck: expected one line, got: $(cat "$TMP/err")"
 echo "ok bad deck: $(cat "$TMP/err")"
 
-exec 3>"$TMP/display"
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 50); do [ -s "$TMP/display" ] && break; sleep 0.1; done
-[ -s "$TMP/display" ] || fail "Xvfb did not start: $(cat "$TMP/xvfb.log")"
-export DISPLAY=":$(head -1 "$TMP/display")"
-export XDG_CONFIG_HOME="$TMP/config"
-export ATTNVIZ_UI_SCALE=1
-W=1280 H=800
+start_xvfb
 
-check() {
-  local png=$1; shift
-  "$CONVERT" "$png" -depth 8 "rgb:$TMP/img.rgb" || fail "cannot read $png"
-  "$PY" "$HERE/image_check.py" "$TMP/img.rgb" $W $H "$@" || fail "$png: check $1 failed"
-}
 differs() {  # differs A.png B.png X0 Y0 X1 Y1 MIN_FRACTION
   "$CONVERT" "$2" -depth 8 "rgb:$TMP/other.rgb" || fail "cannot read $2"
   "$CONVERT" "$1" -depth 8 "rgb:$TMP/img.rgb" || fail "cannot read $1"

@@ -1,55 +1,9 @@
 #!/bin/bash
 # End-to-end test of the window: the real app under Xvfb (llvmpipe), driven with xdotool, checked
 # from screenshots with thresholds. $1 = the attnviz binary. Exit 77 (skip) only without Xvfb.
-set -u
-BIN=$1
-HERE=$(cd "$(dirname "$0")" && pwd)
-if ! command -v Xvfb >/dev/null 2>&1; then
-  echo "SKIP: Xvfb is not installed"
-  exit 77
-fi
-for tool in xdotool import; do
-  command -v $tool >/dev/null 2>&1 || { echo "FAIL: $tool is needed (apt-get install xdotool imagemagick)"; exit 1; }
-done
-CONVERT=/usr/bin/convert
-[ -x "$CONVERT" ] || CONVERT=convert
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
+source "$(dirname "$0")/xvfb_session.bash"
+start_xvfb
 
-TMP=$(mktemp -d)
-XVFB_PID=""
-APP_PID=""
-cleanup() {
-  [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null
-  [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  [ -f "$TMP/app.log" ] && tail -5 "$TMP/app.log"
-  # Keep the evidence where CI can pick it up.
-  mkdir -p "${ATTNVIZ_TEST_ARTIFACTS:-/tmp/attnviz-e2e}" && cp "$TMP"/*.png "${ATTNVIZ_TEST_ARTIFACTS:-/tmp/attnviz-e2e}/" 2>/dev/null
-  exit 1
-}
-
-# Our own X server on a free display number.
-exec 3>"$TMP/display"
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
-XVFB_PID=$!
-for _ in $(seq 50); do [ -s "$TMP/display" ] && break; sleep 0.1; done
-[ -s "$TMP/display" ] || fail "Xvfb did not start: $(cat "$TMP/xvfb.log")"
-export DISPLAY=":$(head -1 "$TMP/display")"
-export XDG_CONFIG_HOME="$TMP/config"
-export ATTNVIZ_UI_SCALE=1
-
-W=1280 H=800
-# check FILE CHECK X0 Y0 X1 Y1 LIMIT
-check() {
-  local png=$1; shift
-  "$CONVERT" "$png" -depth 8 "rgb:$TMP/img.rgb" || fail "cannot read $png"
-  "$PY" "$HERE/image_check.py" "$TMP/img.rgb" $W $H "$@" || fail "$png: check $1 failed"
-}
 # Latest layout line of the running app: sets HM_* (heatmap), RL_* (row labels), AR_* (arcs), TX_* (text box), SEL, NQ.
 read_layout() {
   local line
