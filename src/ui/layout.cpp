@@ -89,7 +89,8 @@ void drawMainLayout(UiContext& ui) {
     ImGui::EndChild();
     beginPanel(ui, "##tabs", ImVec2(rest.x, std::max(220 * ui.scale, rest.y * 0.25f - gap)));
   }
-  if (ImGui::BeginTabBar("##info")) {
+  // Scroll rather than squeeze: six tabs elided to "Top a…" and "Expla…" read badly.
+  if (ImGui::BeginTabBar("##info", ImGuiTabBarFlags_FittingPolicyScroll)) {
     const std::string first = ui.initial_tab;
     ui.initial_tab.clear();
     auto flags = [&](const char* name) { return first == name ? ImGuiTabItemFlags_SetSelected : 0; };
