@@ -279,7 +279,8 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
       r.problem = buildSimulatedProblem(job.input);
     }
   } catch (const std::exception& e) {
-    r.error = std::string("Input: ") + e.what() + " (showing the previous result)";
+    r.error = std::string("Input: ") + e.what();
+    r.input_error = true;
     return r;
   }
   try {
@@ -293,7 +294,7 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
 void AppController::applyJob(const Job& job, JobResult r) {
   if (job.source != source_) return;  // the data source changed meanwhile: stale
   if (!r.error.empty()) {
-    error_ = r.error;
+    error_ = r.error + (r.input_error && hasResult() ? " (showing the previous result)" : "");
     return;
   }
   error_.clear();

@@ -180,6 +180,7 @@ class AppController {
     AttentionProblem problem;
     ComputeOutput out;
     std::string error;  // "" on success
+    bool input_error = false;  // the text could not be built (the previous result, if any, stays)
   };
   Job makeJob() const;
   static JobResult runJob(const Job& job, const ComputeFn& compute);
