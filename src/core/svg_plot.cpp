@@ -19,13 +19,6 @@ std::string num(double v) {
   return buf;
 }
 
-std::string tickLabel(double v) {
-  char buf[32];
-  if (v >= 1) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 std::string xml(const std::string& s) {
   std::string out;
   for (char c : jsonEscape(s)) {  // jsonEscape makes the text valid UTF-8 first
@@ -38,6 +31,13 @@ std::string xml(const std::string& s) {
 }
 
 }  // namespace
+
+std::string logTickLabel(double v) {
+  char buf[32];
+  if (v >= 1) std::snprintf(buf, sizeof buf, "%.0f", v);
+  else std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std::string& title, const std::string& x_label,
                                 const std::string& y_label, int width, int height) {
@@ -65,13 +65,13 @@ std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std
     const double y = py(std::pow(10, e));
     o << "<line x1=\"" << num(left) << "\" x2=\"" << num(right) << "\" y1=\"" << num(y) << "\" y2=\"" << num(y)
       << "\" stroke=\"#d0d5dc\"/>\n<text x=\"" << num(left - 8) << "\" y=\"" << num(y + 4) << "\" text-anchor=\"end\" fill=\"#5b6370\">"
-      << tickLabel(std::pow(10, e)) << "</text>\n";
+      << logTickLabel(std::pow(10, e)) << "</text>\n";
   }
   for (double e = lx0; e <= lx1; ++e) {
     const double x = px(std::pow(10, e));
     o << "<line x1=\"" << num(x) << "\" x2=\"" << num(x) << "\" y1=\"" << num(top) << "\" y2=\"" << num(bottom)
       << "\" stroke=\"#d0d5dc\"/>\n<text x=\"" << num(x) << "\" y=\"" << num(bottom + 18) << "\" text-anchor=\"middle\" fill=\"#5b6370\">"
-      << tickLabel(std::pow(10, e)) << "</text>\n";
+      << logTickLabel(std::pow(10, e)) << "</text>\n";
   }
   o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(right - left) << "\" height=\"" << num(bottom - top)
     << "\" fill=\"none\" stroke=\"#5b6370\"/>\n";

@@ -14,6 +14,9 @@ struct PlotSeries {
   bool dashed = false;                             // e.g. a roofline
 };
 
+// Label of a log-axis tick: "1000", "1", "0.01" (no trailing zeros, no exponent for decades).
+std::string logTickLabel(double v);
+
 std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std::string& title, const std::string& x_label,
                                 const std::string& y_label, int width = 900, int height = 560);
 

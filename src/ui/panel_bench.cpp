@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/cpu_features.h"
+#include "core/svg_plot.h"
 #include "core/thread_pool.h"
 #include "render/heatmap_renderer.h"
 #include "ui/bench_session.h"
@@ -89,12 +90,6 @@ std::string sizeLabel(double n) {
   return buf;
 }
 
-std::string msLabel(double ms) {
-  char buf[32];
-  if (ms >= 1) std::snprintf(buf, sizeof buf, "%.0f", ms);
-  else std::snprintf(buf, sizeof buf, "%g", ms);
-  return buf;
-}
 
 void dashedLine(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, float thickness, float dash, float gap) {
   const float dx = b.x - a.x, dy = b.y - a.y, len = std::sqrt(dx * dx + dy * dy);
@@ -151,7 +146,7 @@ void drawPlot(UiContext& ui, const BenchReport& report, ImVec2 size) {
       if (std::log10(y) < ly0 || std::log10(y) > ly1) continue;
       dl->AddLine(ImVec2(a.x, py(y)), ImVec2(b.x, py(y)), m == 1 ? grid_major : grid_minor);
       if (m == 1) {
-        const std::string t = msLabel(y);
+        const std::string t = logTickLabel(y);
         const ImVec2 ts = ImGui::CalcTextSize(t.c_str());
         dl->AddText(ImVec2(a.x - ts.x - 4 * s, py(y) - ts.y * 0.5f), pal.label, t.c_str());
       }
