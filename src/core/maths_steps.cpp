@@ -7,12 +7,17 @@
 namespace attnviz {
 
 QueryMaths explainQuery(const AttentionProblem& p, int head, int query) {
+  return explainQuery(p, head, query, p.scale_by_sqrt_d);
+}
+
+QueryMaths explainQuery(const AttentionProblem& p, int head, int query, bool scale_by_sqrt_d) {
   if (head < 0 || head >= p.heads || query < 0 || query >= p.nq) throw std::out_of_range("no such head or query");
   QueryMaths m;
   m.head = head;
   m.query = query;
   m.query_vector.assign(&p.q[p.qIndex(head, query, 0)], &p.q[p.qIndex(head, query, 0)] + p.d);
-  m.sqrt_d = p.scale_by_sqrt_d ? std::sqrt(double(p.d)) : 1.0;
+  m.sqrt_d = scale_by_sqrt_d ? std::sqrt(double(p.d)) : 1.0;
+  const double scale = 1.0 / m.sqrt_d / double(p.effectiveTemperature());
   m.temperature = p.effectiveTemperature();
   const double minus_inf = -std::numeric_limits<double>::infinity();
   double row_max = minus_inf;
@@ -23,7 +28,7 @@ QueryMaths explainQuery(const AttentionProblem& p, int head, int query) {
     for (int c = 0; c < p.d; ++c) dot += double(m.query_vector[c]) * k[c];
     m.raw_scores.push_back(dot);
     m.visible.push_back(p.visible(query, j));
-    m.scaled_scores.push_back(m.visible.back() ? dot * p.scoreScale() : minus_inf);
+    m.scaled_scores.push_back(m.visible.back() ? dot * scale : minus_inf);
     row_max = std::max(row_max, m.scaled_scores.back());
   }
   m.weights.assign(std::size_t(p.nk), 0.0);

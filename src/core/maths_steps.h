@@ -23,5 +23,8 @@ struct QueryMaths {
 
 // Throws std::out_of_range for a head/query outside the problem.
 QueryMaths explainQuery(const AttentionProblem& problem, int head, int query);
+// The same with the 1/√d_k scaling on or off regardless of problem.scale_by_sqrt_d (no copy of
+// the problem needed to show what the scaling prevents).
+QueryMaths explainQuery(const AttentionProblem& problem, int head, int query, bool scale_by_sqrt_d);
 
 }  // namespace attnviz

@@ -94,20 +94,18 @@ void drawMathsPanel(UiContext& ui) {
     ImGui::PopTextWrapPos();
     return;
   }
-  QueryMaths alt;
-  const QueryMaths* m = shown;
-  AttentionProblem scaled_off;
-  if (unscaled) {
-    // Same head and query, scores not divided by √d_k.
-    scaled_off = app.problem();
-    scaled_off.scale_by_sqrt_d = false;
-    try {
-      alt = explainQuery(scaled_off, shown->head, shown->query);
-      m = &alt;
-    } catch (const std::exception&) {
-      m = shown;
-    }
+  // Both settings of the toggle, recomputed only when the result, head or query changes (not per
+  // frame, and without copying the problem).
+  static QueryMaths with_scaling, without_scaling;
+  static int cached_version = -1, cached_head = -1, cached_query = -1;
+  if (cached_version != app.resultVersion() || cached_head != shown->head || cached_query != shown->query) {
+    with_scaling = explainQuery(app.problem(), shown->head, shown->query, true);
+    without_scaling = explainQuery(app.problem(), shown->head, shown->query, false);
+    cached_version = app.resultVersion();
+    cached_head = shown->head;
+    cached_query = shown->query;
   }
+  const QueryMaths* m = unscaled ? &without_scaling : &with_scaling;
   const auto& klab = app.keyLabels();
   const int nk = int(m->raw_scores.size());
   const int d = int(m->query_vector.size());
@@ -122,27 +120,14 @@ void drawMathsPanel(UiContext& ui) {
     ImGui::SetTooltip("Drop the division by \xE2\x88\x9A" "d_k: scores grow with d, the softmax saturates on one key.");
   {
     // Why the scaling is there: max weight and entropy with and without it.
-    QueryMaths other;
-    bool ok = true;
-    try {
-      AttentionProblem p = app.problem();
-      p.scale_by_sqrt_d = unscaled;  // the other setting
-      other = explainQuery(p, m->head, m->query);
-    } catch (const std::exception&) {
-      ok = false;
-    }
-    if (ok) {
-      const QueryMaths& with = unscaled ? other : *m;
-      const QueryMaths& without = unscaled ? *m : other;
-      const double max_with = *std::max_element(with.weights.begin(), with.weights.end());
-      const double max_without = *std::max_element(without.weights.begin(), without.weights.end());
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "with 1/\xE2\x88\x9A" "d_k: max weight %.2f, entropy %.2f bits; without: max weight %.2f, entropy %.2f bits",
-                    max_with, entropyBits(with.weights), max_without, entropyBits(without.weights));
-      ImGui::PushTextWrapPos(0);
-      ImGui::TextDisabled("%s", buf);
-      ImGui::PopTextWrapPos();
-    }
+    const double max_with = *std::max_element(with_scaling.weights.begin(), with_scaling.weights.end());
+    const double max_without = *std::max_element(without_scaling.weights.begin(), without_scaling.weights.end());
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "with 1/\xE2\x88\x9A" "d_k: max weight %.2f, entropy %.2f bits; without: max weight %.2f, entropy %.2f bits",
+                  max_with, entropyBits(with_scaling.weights), max_without, entropyBits(without_scaling.weights));
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("%s", buf);
+    ImGui::PopTextWrapPos();
   }
   if (app.head().kind != HeadSelection::Single)
     ImGui::TextDisabled("(the heatmap shows %s; the maths is for one head: choose one with \xE2\x86\x91/\xE2\x86\x93)",

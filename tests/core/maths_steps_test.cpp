@@ -35,8 +35,12 @@ TEST(MathsSteps, WithoutScalingTheSoftmaxSaturates) {
   AttentionProblem p = buildSimulatedProblem(in);
   const QueryMaths scaled = explainQuery(p, 3, 2);
   const double scaled_max = *std::max_element(scaled.weights.begin(), scaled.weights.end());
+  const QueryMaths by_flag = explainQuery(p, 3, 2, false);  // the overload, on the unchanged problem
   p.scale_by_sqrt_d = false;
   const QueryMaths m = explainQuery(p, 3, 2);
+  EXPECT_EQ(by_flag.weights, m.weights);
+  EXPECT_EQ(by_flag.sqrt_d, 1.0);
+  EXPECT_EQ(explainQuery(p, 3, 2, true).weights, scaled.weights);
   EXPECT_EQ(m.sqrt_d, 1.0);
   EXPECT_GT(*std::max_element(m.weights.begin(), m.weights.end()), scaled_max);
   EXPECT_THROW(explainQuery(p, 4, 0), std::out_of_range);
