@@ -29,9 +29,25 @@ float blendFactor(const UiContext& ui) {
   return x * x * (3.0f - 2.0f * x);
 }
 
-float maxTextWidth(const std::vector<std::string>& labels) {
+// Widest label in the current font. Measured once per result and font size, not every frame: with
+// thousands of tokens measuring every label each frame is the panel's largest cost.
+float maxTextWidth(const std::vector<std::string>& labels, int result_version) {
+  struct Entry {
+    const std::string* labels;  // the vector's storage: a new label list has new storage
+    std::size_t count;
+    int version;
+    float font_size;
+    float width;
+  };
+  static std::vector<Entry> cache;  // a few entries: query and key labels
+  const float font_size = ImGui::GetFontSize();
+  for (const Entry& e : cache)
+    if (e.labels == labels.data() && e.count == labels.size() && e.version == result_version && e.font_size == font_size)
+      return e.width;
   float w = 0;
   for (const std::string& s : labels) w = std::max(w, ImGui::CalcTextSize(s.c_str()).x);
+  if (cache.size() >= 8) cache.erase(cache.begin());
+  cache.push_back({labels.data(), labels.size(), result_version, font_size, w});
   return w;
 }
 
@@ -105,8 +121,8 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   ImGui::PushFont(labelFont(ui));
   const float small_h = ImGui::GetTextLineHeight();
   const float row_label_w =
-      std::min({maxTextWidth(qlab) + 14 * ui.scale, size.x * 0.22f, 150 * ui.scale});
-  const float max_key_w = maxTextWidth(klab);
+      std::min({maxTextWidth(qlab, app.resultVersion()) + 14 * ui.scale, size.x * 0.22f, 150 * ui.scale});
+  const float max_key_w = maxTextWidth(klab, app.resultVersion());
   float col_label_h = small_h + 6 * ui.scale;
   float fit_cell = std::min((size.x - row_label_w) / float(nk), (size.y - col_label_h) / float(nq));
   const bool rotated = fit_cell < max_key_w + 6 * ui.scale;
