@@ -13,6 +13,9 @@ packages=(
   nlohmann-json3-dev      # JSON for decks, settings and exports
   libtinyxml2-dev         # tests parse exported SVG as XML
   libpng-dev              # PNG screenshots and figures
+  libopenblas-dev         # threaded sgemm for the real-model forward pass
+  libpcre2-dev            # Unicode regexes for byte-level BPE pre-tokenisation
+  python3-numpy           # the independent reference forward the model tests compare with
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
   xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
   fonts-dejavu-core       # UI font
