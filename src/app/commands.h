@@ -7,5 +7,6 @@ int runDump(int argc, char** argv);     // attnviz dump ...    (cmd_dump.cpp)
 int runInfo(int argc, char** argv);     // attnviz info        (cmd_info.cpp)
 int runBench(int argc, char** argv);    // attnviz bench ...   (cmd_bench.cpp)
 int runRender(int argc, char** argv);   // attnviz render ...  (cmd_render.cpp)
-int runWindow(int argc, char** argv);   // attnviz [options]   (cmd_window.cpp)
+int runWindow(int argc, char** argv);
+int runHeads(int argc, char** argv);    // attnviz heads ...   (cmd_heads.cpp)   // attnviz [options]   (cmd_window.cpp)
 }  // namespace attnviz::app
