@@ -66,7 +66,7 @@ class Loader {
   std::string resolve(const std::string& name) const {
     if (store_.has(name)) return name;
     if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
-    throw ModelError("tensor '" + name + "' is missing from the checkpoint (model_type " + config_.model_type + ")");
+    throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
   }
 
   FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) const {
@@ -192,7 +192,7 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
     w->final_w = ld.vec("model.norm.weight", D);
     if (!c.tie_word_embeddings) {
       if (!store_.has("lm_head.weight"))
-        throw ModelError("tensor 'lm_head.weight' is missing from the checkpoint (config says tie_word_embeddings: false)");
+        throw ModelError(store_.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
       w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
       w->separate_lm_head = true;
     }
