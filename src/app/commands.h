@@ -8,5 +8,6 @@ int runInfo(int argc, char** argv);     // attnviz info        (cmd_info.cpp)
 int runBench(int argc, char** argv);    // attnviz bench ...   (cmd_bench.cpp)
 int runRender(int argc, char** argv);   // attnviz render ...  (cmd_render.cpp)
 int runWindow(int argc, char** argv);
-int runHeads(int argc, char** argv);    // attnviz heads ...   (cmd_heads.cpp)   // attnviz [options]   (cmd_window.cpp)
+int runHeads(int argc, char** argv);    // attnviz heads ...   (cmd_heads.cpp)
+int runModelBench(int argc, char** argv);  // attnviz model-bench ... (cmd_model_bench.cpp)   // attnviz [options]   (cmd_window.cpp)
 }  // namespace attnviz::app
