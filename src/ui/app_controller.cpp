@@ -10,6 +10,7 @@
 #include "core/cpu_fast.h"
 #include "core/embedded.h"
 #include "core/npy.h"
+#include "core/token_names.h"
 
 namespace attnviz::ui {
 namespace {
@@ -498,6 +499,20 @@ void AppController::useSimulatedModel() {
   imported_name_.clear();
   mode_ = simulated_mode_;
   markDirty();
+}
+
+const std::vector<std::string>& AppController::queryNames() const {
+  if (names_version_ != result_version_) {
+    query_names_ = distinctTokenNames(query_labels_);
+    key_names_ = distinctTokenNames(key_labels_);
+    names_version_ = result_version_;
+  }
+  return query_names_;
+}
+
+const std::vector<std::string>& AppController::keyNames() const {
+  queryNames();
+  return key_names_;
 }
 
 }  // namespace attnviz::ui
