@@ -19,7 +19,7 @@ std::vector<std::string> loadLabels(const CliArgs& args, const char* option, int
   if (!path) return {};
   std::vector<std::string> labels = readLabels(*path);
   if (int(labels.size()) != expected)
-    throw NpyError(*path + ": has " + std::to_string(labels.size()) + " labels but there are " + std::to_string(expected) + " " +
+    throw NpyError(*path, "has " + std::to_string(labels.size()) + " labels but there are " + std::to_string(expected) + " " +
                    what + " tokens");
   return labels;
 }

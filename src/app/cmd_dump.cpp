@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "core/export.h"
 #include "core/head_selection.h"
+#include "core/memory_budget.h"
 #include "core/npy.h"
 #include "gpu/engine_select.h"
 #include "model/model_error.h"
@@ -92,7 +93,10 @@ int runDump(int argc, char** argv) {
     return 0;
   } catch (const UsageError& e) {
     return reportUsageError("dump", e.what());
-  } catch (const NpyError& e) {
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "attnviz dump: %s\n", e.what());
+    return 2;
+  } catch (const MemoryBudgetError& e) {
     std::fprintf(stderr, "attnviz dump: %s\n", e.what());
     return 2;
   } catch (const model::ModelError& e) {

@@ -7,6 +7,7 @@
 #include "app/commands.h"
 #include "app/figure_png.h"
 #include "core/head_selection.h"
+#include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/svg_figure.h"
 #include "core/tokenizer.h"
@@ -101,7 +102,10 @@ int runRender(int argc, char** argv) {
     return 0;
   } catch (const UsageError& e) {
     return reportUsageError("render", e.what());
-  } catch (const NpyError& e) {
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "attnviz render: %s\n", e.what());
+    return 2;
+  } catch (const MemoryBudgetError& e) {
     std::fprintf(stderr, "attnviz render: %s\n", e.what());
     return 2;
   } catch (const model::ModelError& e) {
