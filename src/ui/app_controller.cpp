@@ -10,6 +10,7 @@
 #include "core/cpu_fast.h"
 #include "core/embedded.h"
 #include "core/npy.h"
+#include "core/token_names.h"
 
 namespace attnviz::ui {
 namespace {
@@ -421,7 +422,7 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
     if (!queries.empty()) ql = readLabels(queries);
     if (!keys.empty()) kl = readLabels(keys);
     if (!q.empty() || !k.empty()) {
-      if (q.empty() || k.empty()) throw NpyError("a Q/K pair needs both q.npy and k.npy");
+      if (q.empty() || k.empty()) throw NpyError(q.empty() ? k : q, "a Q/K pair needs both q.npy and k.npy");
       const NpyArray qa = readNpy(q), ka = readNpy(k);
       NpyArray va;
       if (!v.empty()) va = readNpy(v);
@@ -431,7 +432,7 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
       return loadProblem(std::move(p), fs::path(q).parent_path().filename().string() + "/" +
                                            fs::path(q).filename().string() + " + " + fs::path(k).filename().string());
     }
-    if (w.empty()) throw NpyError("no .npy file among the dropped files");
+    if (w.empty()) throw NpyError(paths.empty() ? std::string("(nothing dropped)") : paths.front(), "no .npy file among the dropped files");
     return loadWeights(resultFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
   } catch (const std::exception& e) {
     error_ = std::string("Could not load: ") + e.what();
@@ -498,6 +499,20 @@ void AppController::useSimulatedModel() {
   imported_name_.clear();
   mode_ = simulated_mode_;
   markDirty();
+}
+
+const std::vector<std::string>& AppController::queryNames() const {
+  if (names_version_ != result_version_) {
+    query_names_ = distinctTokenNames(query_labels_);
+    key_names_ = distinctTokenNames(key_labels_);
+    names_version_ = result_version_;
+  }
+  return query_names_;
+}
+
+const std::vector<std::string>& AppController::keyNames() const {
+  queryNames();
+  return key_names_;
 }
 
 }  // namespace attnviz::ui

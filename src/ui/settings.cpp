@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/input_file.h"
+
 namespace attnviz::ui {
 
 std::string configDir() {
@@ -55,12 +57,16 @@ void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* 
 }
 
 bool loadSettingsFile(const std::string& path, AppController* app, WindowGeometry* window, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    if (error) error->clear();
+  if (error) error->clear();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;  // first run: no settings yet
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(readInputFile(path, InputKind::Settings), nullptr, false);
+  } catch (const InputError& e) {
+    if (error) *error = std::string(e.what()) + "; using defaults";
     return false;
   }
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) {
     if (error) *error = path + ": not valid JSON; using defaults";
     return false;

@@ -67,6 +67,10 @@ struct UiContext {
   ImVec4 arcs_rect{0, 0, 0, 0};
   ImVec4 row_labels_rect{0, 0, 0, 0};
   ImVec4 text_box_rect{0, 0, 0, 0};
+  // Arc percentage tags placed this frame (never overlapping; --debug-layout prints them) and how
+  // many had no free spot (their arcs name themselves on hover).
+  std::vector<ImVec4> arc_label_rects;
+  int arc_labels_dropped = 0;
   // Panel rectangles of this frame (screen pixels, clipped to what is visible). The window clears
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
   // rasteriser, where blending a full-window background costs several milliseconds.

@@ -72,7 +72,7 @@ TEST(Npy, MalformedFilesGiveOneLineErrorsNamingTheProblem) {
 }
 
 TEST(Npy, MissingFileIsAnError) {
-  EXPECT_THROW(readNpy("/nonexistent/q.npy"), NpyError);
+  EXPECT_THROW(readNpy("/nonexistent/q.npy"), InputError);
 }
 
 TEST(Npy, ProblemFromArraysChecksShapes) {
