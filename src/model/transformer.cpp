@@ -246,8 +246,25 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
       w->separate_lm_head = true;
     }
     rope_inv_freq_.resize(std::size_t(hd / 2));
-    for (int i = 0; i < hd / 2; ++i)
-      rope_inv_freq_[std::size_t(i)] = float(1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor);
+    const ModelConfig::Llama3Rope& l3 = c.rope_llama3;
+    for (int i = 0; i < hd / 2; ++i) {
+      double f = 1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor;
+      if (l3.factor > 0) {
+        // Llama 3.1's scaling as Hugging Face computes it: long wavelengths slowed by `factor`,
+        // short ones kept, the band between blended linearly in original_len / wavelength.
+        const double wavelength = 2 * M_PI / f;
+        const double low_wavelength = l3.original_max_positions / l3.low_freq_factor;
+        const double high_wavelength = l3.original_max_positions / l3.high_freq_factor;
+        if (wavelength > low_wavelength) {
+          f /= l3.factor;
+        } else if (wavelength >= high_wavelength) {
+          const double smooth = (l3.original_max_positions / wavelength - l3.low_freq_factor) /
+                                (l3.high_freq_factor - l3.low_freq_factor);
+          f = (1 - smooth) * f / l3.factor + smooth * f;
+        }
+      }
+      rope_inv_freq_[std::size_t(i)] = float(f);
+    }
   }
   w_ = w.release();
   cache_.resize(std::size_t(c.num_layers));
