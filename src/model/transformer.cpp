@@ -8,7 +8,6 @@
 
 #include "core/cpu_fast.h"
 #include "core/cpu_features.h"
-#include "core/thread_pool.h"
 #include "model/model_error.h"
 
 namespace attnviz::model {
@@ -95,20 +94,27 @@ void project(const float* in, int m, const Matrix& w, const Vec* bias, float* ou
     for (int r = 0; r < m; ++r) std::memcpy(out + std::size_t(r) * w.out, bias->data(), sizeof(float) * w.out);
   }
   const float beta = bias && bias->t.data ? 1.0f : 0.0f;
+  if (m == 1) {
+    // One token (typing, generating): a matrix-vector product reads each weight once, where
+    // sgemm would first pack the whole matrix.
+    if (w.transposed)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, w.out, w.in, 1.0f, w.t.data, w.in, in, 1, beta, out, 1);
+    else
+      cblas_sgemv(CblasRowMajor, CblasTrans, w.in, w.out, 1.0f, w.t.data, w.out, in, 1, beta, out, 1);
+    return;
+  }
   if (w.transposed)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.in, beta, out, w.out);
   else
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.out, beta, out, w.out);
 }
 
-// Runs body(row) for rows [0, m) on the shared pool (element-wise work BLAS does not do for us).
+// Runs body(row) for rows [0, m) on the calling thread. Not on the shared pool: OpenBLAS's own
+// threads busy-wait for a while after each product, and pool workers sharing the second core with a
+// spinning BLAS thread made the whole forward slower on the 2-core machine, not faster.
 template <class Body>
 void forRows(int m, Body&& body) {
-  if (m < 4) {
-    for (int r = 0; r < m; ++r) body(r);
-    return;
-  }
-  sharedThreadPool().run(m, [&](int r, int) { body(r); });
+  for (int r = 0; r < m; ++r) body(r);
 }
 
 constexpr float kLog2e = 1.4426950408889634f;
