@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/simulated_model.h"
 #include "gpu/engine_select.h"
@@ -27,9 +28,17 @@ std::vector<std::string> numbered(int n) {
 
 }  // namespace
 
+void applyMemoryBudgetOption(const CliArgs& args) {
+  const auto text = args.get("max-memory");
+  if (!text) return;
+  const auto bytes = parseByteSize(*text);
+  if (!bytes) throw UsageError("option '--max-memory' expects a size such as 2G, 512M or 1.5GiB, got '" + *text + "'");
+  setMemoryBudget(*bytes, "--max-memory " + *text);
+}
+
 const std::set<std::string>& attentionInputOptions() {
   static const std::set<std::string> options = {"text", "target",  "mode",    "temperature", "engine",
-                                                "q",    "k",       "v",       "weights",     "tokens", "key-tokens"};
+                                                "q",    "k",       "v",       "weights",     "tokens", "key-tokens", "max-memory"};
   return options;
 }
 
@@ -43,7 +52,9 @@ const char* attentionInputHelp() {
          "  --q/--k/--v FILE     your own Q, K (and V) as .npy, float32/float64, shape [h,n,d] or [n,d]\n"
          "  --weights FILE       precomputed probabilities as .npy, shape [h,nq,nk] or [nq,nk]\n"
          "  --tokens FILE        labels of the query tokens, one per line (also of the keys unless --key-tokens)\n"
-         "  --key-tokens FILE    labels of the key tokens, one per line\n";
+         "  --key-tokens FILE    labels of the key tokens, one per line\n"
+         "  --max-memory SIZE    memory budget, e.g. 2G or 512M (default: a quarter of physical memory);\n"
+         "                       larger requests are refused before anything is allocated\n";
 }
 
 std::vector<std::uint8_t> AttentionInput::masked() const {
@@ -64,6 +75,7 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
     throw UsageError("give exactly one input: --text, --q with --k, or --weights");
   if (from_qk && !(args.has("q") && args.has("k"))) throw UsageError("--q and --k go together");
   if (args.has("v") && !from_qk) throw UsageError("--v needs --q and --k");
+  applyMemoryBudgetOption(args);
   AttentionInput in;
   in.mode = args.getOr("mode", args.has("target") ? "cross" : "self");
   if (in.mode != "self" && in.mode != "cross") throw UsageError("--mode must be 'self' or 'cross', got '" + in.mode + "'");
@@ -102,6 +114,14 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
       const std::string qp = *args.get("q"), kp = *args.get("k");
       NpyArray q = readNpy(qp), k = readNpy(kp), v;
       if (args.has("v")) v = readNpy(*args.get("v"));
+      // The arrays are in memory; the problem copies them and the engine adds the result.
+      if (q.shape.size() >= 2 && k.shape.size() >= 2) {
+        const double heads = q.shape.size() == 3 ? double(q.shape[0]) : 1.0;
+        MemoryEstimate estimate;
+        estimate.add("arrays read", double(q.data.size() + k.data.size() + v.data.size()), 2.0 * sizeof(float))  // read + the problem's copy
+            .add("result and mean", heads * double(q.shape[q.shape.size() - 2]) * double(k.shape[k.shape.size() - 2]), 2.0 * sizeof(float));
+        checkMemoryBudget(estimate, "the attention of " + qp + " and " + kp);
+      }
       in.problem = problemFromArrays(q, qp, k, kp, args.has("v") ? &v : nullptr, args.getOr("v", ""));
       in.problem.mask = in.causal ? MaskKind::Causal : MaskKind::None;
       in.problem.temperature = float(in.temperature);

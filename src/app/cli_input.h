@@ -1,6 +1,7 @@
 // The attention input shared by `dump` and `render`: simulated text, Q/K(/V) .npy, or a weights
 // .npy, run on the requested engine, with labels. Errors are thrown as UsageError (bad flags or
-// text), NpyError (bad file) or gpu::EngineUnavailable; all of them mean exit code 2.
+// text), InputError (bad file), MemoryBudgetError (a request over the memory budget, refused before
+// allocating) or gpu::EngineUnavailable; all of them mean exit code 2.
 #pragma once
 
 #include <set>
@@ -30,5 +31,8 @@ struct AttentionInput {
 };
 
 AttentionInput loadAttentionInput(const CliArgs& args);
+
+// Sets the process's memory budget from --max-memory when given (UsageError when malformed).
+void applyMemoryBudgetOption(const CliArgs& args);
 
 }  // namespace attnviz::app
