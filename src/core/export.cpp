@@ -40,6 +40,16 @@ void TextOut::number(double x) {
   put(std::string_view(buf, std::size_t(r.ptr - buf)));
 }
 
+void TextOut::weight(float x) {
+  if (!std::isfinite(x)) {
+    put("null");
+    return;
+  }
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  put(std::string_view(buf, std::size_t(r.ptr - buf)));
+}
+
 void TextOut::integer(long long x) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, x);
@@ -113,7 +123,7 @@ void writeMatrix(TextOut& out, const MatrixView& m, const std::vector<std::strin
     const float* row = m.weights + std::size_t(i) * nk;
     for (int j = 0; j < nk; ++j) {
       if (j) out.put(',');
-      out.number(row[j]);
+      out.weight(row[j]);
     }
     out.put(']');
   }
@@ -265,7 +275,7 @@ void writeCsv(const MatrixView& m, const std::vector<std::string>& query_tokens,
     const float* row = m.weights + std::size_t(i) * m.stats.nk;
     for (int j = 0; j < m.stats.nk; ++j) {
       out.put(',');
-      out.number(row[j]);
+      out.weight(row[j]);
     }
     out.put('\n');
   }

@@ -54,6 +54,7 @@ class TextOut {
   void put(std::string_view s);
   void put(char c);
   void number(double x);  // 9 significant digits, "%.9g" style; "null" when not finite
+  void weight(float x);   // the shortest decimal that reads back as the same float32; "null" when not finite
   void integer(long long x);
   bool flush();  // false when a write failed
   bool ok() const { return ok_; }
@@ -77,7 +78,9 @@ MatrixView viewOf(const ExportedMatrix& m);
 // A head of a result, with its stats computed (visible_keys as for exportHead).
 MatrixView viewHead(const AttentionResult& result, int h, const std::string& name, const std::vector<int>& visible_keys = {});
 
-// JSON as documented in README ("attnviz dump"); weights with 9 significant digits. The streaming
+// JSON as documented in README ("attnviz dump"); weights as the shortest decimal that reads back as
+// the same float32 (exact and about twice as fast to write as 9 fixed digits), stats with 9
+// significant digits. The streaming
 // form takes the metadata from `doc` (its heads/mean are ignored) and the matrices as views.
 void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, const MatrixView* mean, TextOut& out);
 std::string toJson(const DumpDocument& doc);
