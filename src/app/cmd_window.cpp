@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/cli_args.h"
+#include "app/cli_input.h"
 #include "app/commands.h"
 #include "core/colormap.h"
 
@@ -41,6 +42,7 @@ const char* kWindowHelp =
     "  --frames N             frames before the screenshot\n"
     "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
+    "  --max-memory SIZE      memory budget, e.g. 2G (default: a quarter of physical memory)\n"
     "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
     "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
     "  --help                 this text\n"
@@ -60,7 +62,7 @@ int usage(const std::string& message) {
 int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "width", "height",
-                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step"},
+                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
@@ -71,6 +73,7 @@ int runWindow(int argc, char** argv) {
       return 0;
     }
     if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+    applyMemoryBudgetOption(args);
     if (auto v = args.get("text")) o.text = *v;
     if (auto v = args.get("target")) {
       o.target = *v;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 
@@ -60,7 +61,7 @@ void drawMainLayout(UiContext& ui) {
   if (!app.error().empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
     ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(app.error().c_str());
+    ImGui::TextUnformatted(boundedText(app.error(), kMaxUiParagraphBytes).c_str());
     ImGui::PopTextWrapPos();
     ImGui::PopStyleColor();
   }

@@ -8,6 +8,7 @@
 
 #include "core/stats.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -297,7 +298,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
     ImGui::EndTooltip();
   } else if (hovered && over_row_labels) {
     app.setHoverCell(int(mi), -1);
-    ImGui::SetTooltip("Query %s: click to show its attention", qlab[std::size_t(int(mi))].c_str());
+    ImGui::SetTooltip("Query %s: click to show its attention", boundedText(qlab[std::size_t(int(mi))], kMaxUiLineBytes).c_str());
   }
   dl->PopClipRect();
 }

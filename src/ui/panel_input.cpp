@@ -7,6 +7,7 @@
 #include <imgui_stdlib.h>
 
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -81,7 +82,7 @@ void drawInputPanel(UiContext& ui) {
   ImGui::Spacing();
 
   if (app.importedData()) {
-    ImGui::TextWrapped("Showing imported data: %s", app.importedName().c_str());
+    ImGui::TextWrapped("Showing imported data: %s", boundedText(app.importedName(), kMaxUiLineBytes).c_str());
     if (ImGui::Button("Back to the simulated model")) app.useSimulatedModel();
     ImGui::Separator();
   }

@@ -10,6 +10,7 @@
 #include "ui/deck_player.h"
 #include "ui/shortcuts.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -118,7 +119,7 @@ void drawCaptionBar(UiContext& ui) {
   ImGui::PushTextWrapPos(0);
   const DeckStep* step = deck.current();
   if (step && !step->caption.empty())
-    ImGui::TextUnformatted(step->caption.c_str());
+    ImGui::TextUnformatted(boundedText(step->caption, kMaxUiParagraphBytes).c_str());
   else if (!step)
     ImGui::TextDisabled("Press PageDown to start.");
   ImGui::PopTextWrapPos();
@@ -134,7 +135,7 @@ void drawCaptionBar(UiContext& ui) {
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) {
       ImGui::BeginTooltip();
-      for (const std::string& p : problems) ImGui::TextUnformatted(p.c_str());
+      for (const std::string& p : problems) ImGui::TextUnformatted(boundedText(p, kMaxUiLineBytes).c_str());
       ImGui::EndTooltip();
     }
     ImGui::PopFont();
