@@ -285,7 +285,8 @@ void drawArcsPanel(UiContext& ui) {
   } else {
     for (int j = 0; j < app.nk(); ++j) kidx.push_back(j);
   }
-  const std::vector<std::string> klab_s = gather(klab, kidx);
+  // A strip that leaves tokens out names repeated ones with their position ("stone #15").
+  const std::vector<std::string> klab_s = gather(compress_keys ? app.keyNames() : klab, kidx);
   const Strip keys = layoutStrip(klab_s, left, right, box_pad, compress_keys ? 16 * ui.scale : 0.0f);
   std::vector<float> key_weights;
   for (int j : kidx) key_weights.push_back(shown_row[j]);
@@ -353,7 +354,7 @@ void drawArcsPanel(UiContext& ui) {
     } else {
       for (int i = std::max(0, sel - 3); i <= std::min(app.nq() - 1, sel + 3); ++i) qidx.push_back(i);
     }
-    const std::vector<std::string> qlab_s = gather(qlab, qidx);
+    const std::vector<std::string> qlab_s = gather(qidx.size() < qlab.size() ? app.queryNames() : qlab, qidx);
     const Strip queries = layoutStrip(qlab_s, left, right, box_pad, qidx.size() < qlab.size() ? 22 * ui.scale : 0.0f);
     const int sel_q = int(std::find(qidx.begin(), qidx.end(), sel) - qidx.begin());
     // In all-heads mode the head legend takes the first line, so the strip moves down one more.

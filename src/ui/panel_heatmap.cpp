@@ -184,7 +184,9 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
   if (labels) {
     if (mp.slot == 0) ui.row_labels_rect = ImVec4(pos.x, m0.y, m0.x, mat_bottom);
-    dl->PushClipRect(ImVec2(pos.x, m0.y), ImVec2(m0.x, m0.y + msize.y), true);
+    // Label clips reach half a line into the empty corner (and below the matrix), so the first
+    // row's and column's labels are whole even when a cell is thinner than a line of text.
+    dl->PushClipRect(ImVec2(pos.x, m0.y - small_h * 0.5f), ImVec2(m0.x, m0.y + msize.y + small_h * 0.5f), true);
     for (int i = i_first; i <= i_last; ++i) {
       if (i != sel && (i % row_stride != 0 || std::abs(i - sel) * cell_py < small_h)) continue;
       const float cy = cellY(i + 0.5f);
@@ -199,7 +201,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
                   selected || hovered_row ? palette().label_strong : palette().label, text.c_str());
     }
     dl->PopClipRect();
-    dl->PushClipRect(ImVec2(m0.x, pos.y), ImVec2(m0.x + msize.x, m0.y), true);
+    dl->PushClipRect(ImVec2(m0.x - small_h * 0.5f, pos.y), ImVec2(m0.x + msize.x + small_h * 0.5f, m0.y), true);
     for (int j = j_first; j <= j_last; ++j) {
       if (j % col_stride != 0) continue;
       const float cx = cellX(j + 0.5f);

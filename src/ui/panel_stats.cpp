@@ -25,7 +25,9 @@ void card(UiContext& ui, const char* id, float w, float h, const char* label, co
     ImGui::PopFont();
   }
   ImGui::EndChild();
-  if (tooltip && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
+  // The whole value and detail too: on a narrow card they may be elided.
+  if (tooltip && ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s: %s%s%s\n%s", label, value.c_str(), detail.empty() ? "" : "  ", detail.c_str(), tooltip);
 }
 
 }  // namespace
@@ -56,12 +58,12 @@ void drawStatsRow(UiContext& ui) {
        "Mean over rows of -sum p log2 p (bits).\nAs a percentage of log2(visible keys): 100% = uniform, 0% = one key.");
   ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "%.3f", double(s.max_weight));
-  const std::string cell = app.queryLabels().empty() ? ""
-                                                     : app.queryLabels()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
-                                                           app.keyLabels()[std::size_t(s.max_col)];
+  const std::string cell = app.queryNames().empty() ? ""
+                                                    : app.queryNames()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
+                                                          app.keyNames()[std::size_t(s.max_col)];
   card(ui, "##max", w, h, of_mean ? "Max attention weight (mean)" : "Max attention weight", buf, cell, "The largest weight in the shown matrix: query -> key");
   ImGui::SameLine();
-  const std::string most = app.keyLabels().empty() ? "" : app.keyLabels()[std::size_t(s.most_attended_index)];
+  const std::string most = app.keyNames().empty() ? "" : app.keyNames()[std::size_t(s.most_attended_index)];
   std::snprintf(buf, sizeof buf, "\xCE\xA3 %.2f", s.column_sums.empty() ? 0.0 : s.column_sums[std::size_t(s.most_attended_index)]);
   card(ui, "##most", w, h, "Most attended token", most, buf,
        "The key with the largest column sum (the total attention it receives)");
