@@ -100,18 +100,18 @@ void drawMainLayout(UiContext& ui) {
   ImVec2 avail = ImGui::GetContentRegionAvail();
   if (caption_h > 0) avail.y -= caption_h + ImGui::GetStyle().ItemSpacing.y;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  const bool narrow = avail.x < 600 * ui.scale;
+  // Below ~900 px per unit of UI scale a sidebar would squeeze the pictures: one scrolling column
+  // then, pictures first and the controls below them.
+  const bool narrow = avail.x < 900 * ui.scale;
   // The sidebar is at least as wide as its longest one-line control (the causal mask checkbox), so
   // no label in it is cut at any window size or UI scale.
   const ImGuiStyle& style = ImGui::GetStyle();
   const float sidebar_min = ImGui::CalcTextSize("Causal mask (no looking ahead)").x + ImGui::GetFrameHeight() +
                             style.ItemInnerSpacing.x + 2 * style.WindowPadding.x + style.ScrollbarSize + 4 * ui.scale;
-  const float sidebar_w =
-      narrow ? avail.x : std::min(std::clamp(avail.x * 0.25f, std::max(230 * ui.scale, sidebar_min), 360 * ui.scale), avail.x * 0.4f);
-  const float min_main_h = 520 * ui.scale;
+  const float sidebar_w = narrow ? avail.x : std::clamp(avail.x * 0.25f, std::max(230 * ui.scale, sidebar_min),
+                                                        std::max(360 * ui.scale, sidebar_min));
 
   if (narrow) {
-    // Small windows: everything stacked in one scrolling column, the pictures first.
     ImGui::BeginChild("##scroll", avail, false);
   } else {
     beginPanel(ui, "##input", ImVec2(sidebar_w, avail.y));
@@ -121,12 +121,10 @@ void drawMainLayout(UiContext& ui) {
   }
 
   const float main_w = narrow ? ImGui::GetContentRegionAvail().x : avail.x - sidebar_w - gap;
-  const float main_h = narrow ? std::max(min_main_h * 1.6f, avail.y) : avail.y;
   // Heatmap beside the arcs and tabs whenever the heatmap column can still be a useful square;
-  // stacked (and this column scrolls) only in small windows.
-  const bool side_by_side = main_w > 560 * ui.scale;
-  ImGui::BeginChild("##main", ImVec2(main_w, main_h), false,
-                    side_by_side || narrow ? ImGuiWindowFlags_NoScrollbar : ImGuiWindowFlags_None);
+  // otherwise stacked in the scrolling column.
+  const bool side_by_side = main_w > 520 * ui.scale;
+  if (!narrow) ImGui::BeginChild("##main", ImVec2(main_w, avail.y), false, ImGuiWindowFlags_NoScrollbar);
   drawStatsRow(ui);
   if (!app.error().empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
@@ -135,7 +133,12 @@ void drawMainLayout(UiContext& ui) {
     ImGui::PopTextWrapPos();
     ImGui::PopStyleColor();
   }
-  const ImVec2 rest = ImGui::GetContentRegionAvail();
+  ImVec2 rest = ImGui::GetContentRegionAvail();
+  if (narrow) {
+    // The pictures fill the visible part of the scrolling column; the controls follow below.
+    rest.x -= style.ScrollbarSize;
+    rest.y = std::max(420 * ui.scale, avail.y - (ImGui::GetCursorScreenPos().y - ImGui::GetWindowPos().y));
+  }
   const ImGuiWindowFlags panel_flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (side_by_side) {
     // The heatmap column about as wide as the panel is tall (its cells stay near square), within
@@ -153,25 +156,27 @@ void drawMainLayout(UiContext& ui) {
     ImGui::EndChild();
     beginPanel(ui, "##tabs", ImVec2(right_w, rest.y - arcs_h - ImGui::GetStyle().ItemSpacing.y), panel_flags);
   } else {
-    const float heat_h = std::max(260 * ui.scale, rest.y * 0.5f);
-    beginPanel(ui, "##heatmap", ImVec2(rest.x, heat_h), panel_flags);
+    // Stacked: the heatmap panel near square (as tall as it is wide, within what is visible), the
+    // arcs and the tabs below it at useful heights; the column scrolls.
+    const float heat_h = std::floor(std::clamp(rest.x * 0.8f, 260 * ui.scale, std::max(260 * ui.scale, rest.y)));
+    const float w = rest.x;
+    beginPanel(ui, "##heatmap", ImVec2(w, heat_h), panel_flags);
     drawHeatmapPanel(ui);
     ImGui::EndChild();
-    beginPanel(ui, "##arcs", ImVec2(rest.x, std::max(200 * ui.scale, rest.y * 0.25f)), panel_flags);
+    beginPanel(ui, "##arcs", ImVec2(w, std::max(220 * ui.scale, avail.y * 0.45f)), panel_flags);
     drawArcsPanel(ui);
     ImGui::EndChild();
-    beginPanel(ui, "##tabs", ImVec2(rest.x, std::max(220 * ui.scale, rest.y * 0.25f - gap)), panel_flags);
+    beginPanel(ui, "##tabs", ImVec2(w, std::max(280 * ui.scale, avail.y * 0.6f)), panel_flags);
   }
   drawInfoTabs(ui);
   ImGui::EndChild();
   if (side_by_side) ImGui::EndGroup();
-  ImGui::EndChild();
   if (narrow) {
-    beginPanel(ui, "##input", ImVec2(0, 600 * ui.scale));
+    beginPanel(ui, "##input", ImVec2(rest.x, 760 * ui.scale));
     drawInputPanel(ui);
     ImGui::EndChild();
-    ImGui::EndChild();
   }
+  ImGui::EndChild();  // ##main or ##scroll
   if (caption_h > 0) drawCaptionBar(ui);
   drawShortcutOverlay(ui);
   ImGui::End();

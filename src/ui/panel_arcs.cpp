@@ -237,10 +237,12 @@ void drawArcsPanel(UiContext& ui) {
   char title[256];
   std::snprintf(title, sizeof title, "Top attention arcs \xC2\xB7 from \"%s\"", app.queryNames()[std::size_t(sel)].c_str());
   sectionTitle(title);
-  if (!ui.figure) {
+  const char* hint = "(arrow keys move)";
+  if (!ui.figure && ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x >
+                        ImGui::CalcTextSize(hint).x * 0.85f + 2 * ImGui::GetStyle().ItemSpacing.x) {
     ImGui::SameLine();
     ImGui::PushFont(ui.fonts.small);
-    ImGui::TextDisabled("(arrow keys move)");
+    ImGui::TextDisabled("%s", hint);
     ImGui::PopFont();
   }
 
@@ -420,6 +422,8 @@ void drawArcsPanel(UiContext& ui) {
   if (compress_keys) {
     char note[128];
     std::snprintf(note, sizeof note, "the query and its strongest keys: %d of %d tokens", int(kidx.size()), app.nk());
+    if (ImGui::CalcTextSize(note).x > right - left)
+      std::snprintf(note, sizeof note, "%d of %d tokens shown", int(kidx.size()), app.nk());
     const ImVec2 ts = ImGui::CalcTextSize(note);
     dl->AddText(ImVec2(right - ts.x, pos.y + size.y - ts.y), palette().dim, note);
   }

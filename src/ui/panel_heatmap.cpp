@@ -321,6 +321,7 @@ void drawHeatmapPanel(UiContext& ui) {
   const bool legend_inline = ImGui::CalcTextSize(title.c_str()).x + legend_w + 12 * ui.scale < avail_w;
   if (legend_inline) drawLegend(ui, ImVec2(start.x + avail_w, start.y));
   ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
   if (app.selfAttention())
     ImGui::TextDisabled("Row = query (attends FROM)   Column = key (attends TO)");
   else
@@ -332,6 +333,7 @@ void drawHeatmapPanel(UiContext& ui) {
       ImGui::SameLine();
     ImGui::TextColored(ImVec4(0.95f, 0.75f, 0.35f, 1), "%s", note);
   }
+  ImGui::PopTextWrapPos();
   ImGui::PopFont();
   if (!legend_inline) {
     drawLegend(ui, ImVec2(start.x + avail_w, ImGui::GetCursorScreenPos().y));

@@ -35,7 +35,10 @@ void card(UiContext& ui, const char* id, float w, float h, const char* label, co
 void drawStatsRow(UiContext& ui) {
   AppController& app = *ui.app;
   const float spacing = ImGui::GetStyle().ItemSpacing.x;
-  const float w = (ImGui::GetContentRegionAvail().x - 3 * spacing) / 4.0f;
+  // Four cards in a row, or two rows of two when a card would be too narrow for its numbers.
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const int per_row = (avail - 3 * spacing) / 4.0f >= 150 * ui.scale ? 4 : 2;
+  const float w = (avail - float(per_row - 1) * spacing) / float(per_row);
   const float h = ImGui::GetFontSize() * 3.6f;
   if (!app.hasResult()) {
     ImGui::Dummy(ImVec2(w, h));
@@ -56,7 +59,7 @@ void drawStatsRow(UiContext& ui) {
   std::snprintf(detail, sizeof detail, "%.0f%% of max", s.avg_normalized_entropy * 100.0);
   card(ui, "##entropy", w, h, of_mean ? "Avg attention entropy (mean)" : "Avg attention entropy", buf, detail,
        "Mean over rows of -sum p log2 p (bits).\nAs a percentage of log2(visible keys): 100% = uniform, 0% = one key.");
-  ImGui::SameLine();
+  if (per_row == 4) ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "%.3f", double(s.max_weight));
   const std::string cell = app.queryNames().empty() ? ""
                                                     : app.queryNames()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
