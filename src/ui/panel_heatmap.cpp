@@ -223,7 +223,16 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   dl->PushClipRect(m0, ImVec2(m0.x + msize.x, m0.y + msize.y), true);
   // Values printed in cells large enough to hold them.
   if (cell_px >= 40 * ui.scale && cell_py >= small_h * 1.2f) {
-    ImGui::PushFont(ui.fonts.mono);
+    // Presentation: the values in the large bold face when the cells can hold it (read from the
+    // back of a lecture hall); figures keep the mono face the exports are made with.
+    ImFont* value_font = ui.fonts.mono;
+    if (ui.present && !ui.figure && ui.fonts.large) {
+      ImGui::PushFont(ui.fonts.large);
+      const ImVec2 big = ImGui::CalcTextSize("1.00");
+      ImGui::PopFont();
+      if (big.x * 1.25f <= cell_px && big.y * 1.2f <= cell_py) value_font = ui.fonts.large;
+    }
+    ImGui::PushFont(value_font);
     for (int i = i_first; i <= i_last; ++i) {
       const float* row = rowData(app, mp.head, i);
       for (int j = j_first; j <= j_last; ++j) {
