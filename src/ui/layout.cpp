@@ -33,6 +33,10 @@ void drawInfoTabs(UiContext& ui) {
   }
   ui.info_tab = std::clamp(ui.info_tab, 0, count - 1);
   ui.tab_rects.clear();
+  {
+    const ImVec2 a = ImGui::GetWindowDrawList()->GetClipRectMin(), b = ImGui::GetWindowDrawList()->GetClipRectMax();
+    ui.tabs_panel_rect = ImVec4(a.x, a.y, b.x, b.y);
+  }
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 pad(style.FramePadding.x + 2 * ui.scale, style.FramePadding.y);
   const float spacing = 4 * ui.scale;
@@ -67,6 +71,12 @@ void drawInfoTabs(UiContext& ui) {
   ImGui::BeginChild("##tab_content", ImVec2(0, 0), false);
   kInfoTabs[ui.info_tab].draw(ui);
   ImGui::EndChild();
+}
+
+// The heatmap's panel as placed (for the layout tests: the matrix's share of it).
+void recordHeatmapPanel(UiContext& ui) {
+  const ImVec2 p = ImGui::GetWindowPos(), sz = ImGui::GetWindowSize();
+  ui.heatmap_panel_rect = ImVec4(p.x, p.y, p.x + sz.x, p.y + sz.y);
 }
 
 }  // namespace
@@ -145,6 +155,7 @@ void drawMainLayout(UiContext& ui) {
     // 45..58% of the width; the arcs and the tabs share the rest.
     const float heat_w = std::floor(std::clamp(rest.y * 0.92f, rest.x * 0.45f, rest.x * 0.58f));
     beginPanel(ui, "##heatmap", ImVec2(heat_w, rest.y), panel_flags);
+    recordHeatmapPanel(ui);
     drawHeatmapPanel(ui);
     ImGui::EndChild();
     ImGui::SameLine();
@@ -161,6 +172,7 @@ void drawMainLayout(UiContext& ui) {
     const float heat_h = std::floor(std::clamp(rest.x * 0.8f, 260 * ui.scale, std::max(260 * ui.scale, rest.y)));
     const float w = rest.x;
     beginPanel(ui, "##heatmap", ImVec2(w, heat_h), panel_flags);
+    recordHeatmapPanel(ui);
     drawHeatmapPanel(ui);
     ImGui::EndChild();
     beginPanel(ui, "##arcs", ImVec2(w, std::max(220 * ui.scale, avail.y * 0.45f)), panel_flags);

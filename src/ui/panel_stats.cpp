@@ -12,7 +12,7 @@ void card(UiContext& ui, const char* id, float w, float h, const char* label, co
           const std::string& detail, const char* tooltip) {
   beginPanel(ui, id, ImVec2(w, h), ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   ImGui::PushFont(ui.fonts.small);
-  ImGui::TextDisabled("%s", label);
+  ImGui::TextDisabled("%s", elide(label, w - 2 * ImGui::GetStyle().WindowPadding.x).c_str());
   ImGui::PopFont();
   ImGui::PushFont(ui.fonts.large);
   ImGui::TextUnformatted(elide(value, w - 20 * ui.scale).c_str());

@@ -79,6 +79,8 @@ struct UiContext {
     float text_w = 0;
   };
   std::vector<TabRect> tab_rects;
+  ImVec4 tabs_panel_rect{0, 0, 0, 0};     // what the tabs' panel shows (its clip rectangle)
+  ImVec4 heatmap_panel_rect{0, 0, 0, 0};  // the heatmap's whole panel
   int arc_labels_dropped = 0;
   // Panel rectangles of this frame (screen pixels, clipped to what is visible). The window clears
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
