@@ -1,5 +1,6 @@
 // Input & configuration: sentence(s), mode, mask, head, temperature, engine, colormap, examples,
 // and bringing your own .npy matrices.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -14,12 +15,67 @@ namespace {
 
 const char* kEngines[] = {"auto", "gpu-compute", "gpu-fragment", "cpu-fast", "cpu-ref"};
 
+// Word wrap for the sentence boxes (ImGui 1.86's multiline input never wraps): the spaces where a
+// line must break become '\n' and every other '\n' a space. The length does not change, so the
+// cursor and selection stay where they were while the person types; the app is given the text
+// with the breaks turned back into spaces (a sentence's tokens are the same either way).
+void wrapInPlace(char* text, int len, float width) {
+  for (int i = 0; i < len; ++i)
+    if (text[i] == '\n') text[i] = ' ';
+  int line_start = 0, last_space = -1;
+  for (int i = 0; i <= len; ++i) {
+    if (i < len && text[i] != ' ') continue;
+    // text[line_start, i) is the line so far up to the end of a word.
+    if (last_space >= line_start && ImGui::CalcTextSize(text + line_start, text + i).x > width) {
+      text[last_space] = '\n';
+      line_start = last_space + 1;
+    }
+    last_space = i;
+  }
+}
+
+std::string unwrapped(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+int wrapCallback(ImGuiInputTextCallbackData* data) {
+  const float width = *static_cast<const float*>(data->UserData);
+  std::string before(data->Buf, std::size_t(data->BufTextLen));
+  wrapInPlace(data->Buf, data->BufTextLen, width);
+  if (before.compare(0, before.size(), data->Buf, std::size_t(data->BufTextLen)) != 0) data->BufDirty = true;
+  return 0;
+}
+
+// A sentence box that wraps its text and grows with it from min_lines up to max_lines (then it
+// scrolls). Returns true with *text (breaks as spaces) when the person edited it.
+bool wrappingTextBox(const char* id, const std::string& current, std::string* edited, float min_lines, float max_lines) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float width = ImGui::GetContentRegionAvail().x;
+  float wrap_w = width - 2 * style.FramePadding.x - style.ScrollbarSize;
+  std::string shown = current;
+  wrapInPlace(shown.data(), int(shown.size()), wrap_w);
+  const float lines = float(std::count(shown.begin(), shown.end(), '\n') + 1);
+  const float h = std::clamp(lines + 0.3f, min_lines, max_lines) * ImGui::GetTextLineHeight() + 2 * style.FramePadding.y;
+  if (!ImGui::InputTextMultiline(id, &shown, ImVec2(width, h), ImGuiInputTextFlags_CallbackAlways, wrapCallback, &wrap_w))
+    return false;
+  *edited = unwrapped(shown);
+  return *edited != current;
+}
+
 void temperatureSlider(UiContext& ui) {
   AppController& app = *ui.app;
   float t = app.temperature();
+  // The value beside the slider, not inside it: the grab would cover it at T near 1.
+  ImGui::AlignTextToFramePadding();
+  const float value_w = ImGui::CalcTextSize("T = 10.00").x;
+  const ImVec2 value_pos = ImGui::GetCursorScreenPos();
+  ImGui::Text("T = %.2f", double(t));
+  ImGui::SameLine(0, 0);
+  ImGui::SetCursorScreenPos(ImVec2(value_pos.x + value_w + ImGui::GetStyle().ItemSpacing.x, value_pos.y));
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 3.2f);
   const ImVec2 slider_pos = ImGui::GetCursorScreenPos();
-  if (ImGui::SliderFloat("##temperature", &t, kMinTemperatureUi, kMaxTemperatureUi, "T = %.2f",
+  if (ImGui::SliderFloat("##temperature", &t, kMinTemperatureUi, kMaxTemperatureUi, "",
                          ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp))
     app.setTemperature(t);
   const ImVec2 slider_size = ImGui::GetItemRectSize();
@@ -89,17 +145,17 @@ void drawInputPanel(UiContext& ui) {
 
   const bool cross = app.mode() == AttentionMode::Cross;
   ImGui::TextUnformatted(cross ? "Source sentence (encoder, columns)" : "Sentence");
-  std::string text = app.text();
+  std::string text;
   const ImVec2 box_pos = ImGui::GetCursorScreenPos();
-  if (ImGui::InputTextMultiline("##text", &text, ImVec2(-1, ImGui::GetTextLineHeight() * 4.2f)))
-    app.setText(text);
+  // Three lines at least; up to about a third of the window, then it scrolls.
+  const float max_lines = std::max(4.0f, ImGui::GetIO().DisplaySize.y * 0.3f / ImGui::GetTextLineHeight());
+  if (wrappingTextBox("##text", app.text(), &text, 3.9f, max_lines)) app.setText(text);
   ui.text_box_rect = ImVec4(box_pos.x, box_pos.y, box_pos.x + ImGui::GetItemRectSize().x,
                             box_pos.y + ImGui::GetItemRectSize().y);
   if (cross) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
-    std::string target = app.target();
-    if (ImGui::InputTextMultiline("##target", &target, ImVec2(-1, ImGui::GetTextLineHeight() * 3.0f)))
-      app.setTarget(target);
+    std::string target;
+    if (wrappingTextBox("##target", app.target(), &target, 2.7f, max_lines * 0.6f)) app.setTarget(target);
   }
 
   const auto& ex = examples();
@@ -113,7 +169,10 @@ void drawInputPanel(UiContext& ui) {
 
   int mode = cross ? 1 : 0;
   if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
-  ImGui::SameLine();
+  // Side by side when both fit, else one under the other (never a cut label).
+  const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
+  if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
+    ImGui::SameLine();
   if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
   bool causal = app.causal();
   if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
