@@ -281,6 +281,10 @@ int runAppWindow(const WindowOptions& opt) {
       Colormap c;
       if (parseColormap(*opt.colormap, &c)) app.setColormap(c);
     }
+    if (opt.colour_scale) {
+      ColourScale scale;
+      if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
+    }
     app.recomputeNow();
     if (!opt.open.empty() && !app.loadPaths({opt.open}) && headless_run) exit_code = 2;
     ui.initial_tab = opt.tab;
@@ -372,7 +376,8 @@ int runAppWindow(const WindowOptions& opt) {
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error)) {
+        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error,
+                             displayScalingFor(app))) {
           std::fprintf(stderr, "attnviz: %s\n", error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }
