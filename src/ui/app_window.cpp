@@ -163,6 +163,11 @@ int runAppWindow(const WindowOptions& opt) {
       std::fprintf(stderr, "attnviz: deck %s: no playable steps\n", opt.deck.c_str());
       return 2;
     }
+    if (opt.deck_step < 1 || opt.deck_step > deck_player.count()) {
+      std::fprintf(stderr, "attnviz: --deck-step %d is out of range: deck %s has %d playable steps (1..%d)\n", opt.deck_step,
+                   opt.deck.c_str(), deck_player.count(), deck_player.count());
+      return 2;
+    }
   }
   // A click on an unfocused window should act, not only focus it.
   SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
