@@ -66,7 +66,9 @@ const char* attentionInputHelp() {
          "  --temperature T      softmax temperature, T > 0 (default 1; values below 0.001 act as 0.001)\n"
          "  --engine E           auto | cpu-ref | cpu-fast | gpu-compute | gpu-fragment (default auto)\n"
          "  --q/--k/--v FILE     your own Q, K (and V) as .npy, float32/float64, shape [h,n,d] or [n,d]\n"
-         "  --weights FILE       precomputed probabilities as .npy, shape [h,nq,nk] or [nq,nk]\n"
+         "  --weights FILE       precomputed probabilities as .npy, shape [h,nq,nk], [nq,nk], [1,h,nq,nk]\n"
+         "                       or [layers,h,nq,nk]\n"
+         "  --layer N            which layer of a [layers,h,nq,nk] weights file (1-based)\n"
          "  --tokens FILE        labels of the query tokens, one per line (also of the keys unless --key-tokens)\n"
          "  --key-tokens FILE    labels of the key tokens, one per line\n"
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
@@ -187,13 +189,27 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
   // Clamped here, in double: a tiny T must not round to 0 on its way to float.
   in.temperature = std::max(in.temperature, double(kMinTemperature));
   in.causal = args.has("causal");
+  if (in.causal && in.mode == "cross") throw UsageError(kCausalCrossReason);
   if (from_weights && (args.has("temperature") || args.has("causal") || args.has("engine")))
     throw UsageError("--temperature, --causal and --engine do not apply to --weights (already probabilities)");
+  if (args.has("layer") && !from_weights) throw UsageError("--layer applies to --weights input");
   if (from_text && (args.has("tokens") || args.has("key-tokens"))) throw UsageError("--tokens applies to .npy input");
 
   if (from_weights) {
     const std::string path = *args.get("weights");
-    in.result = resultFromWeights(readNpy(path), path);
+    const NpyArray weights = readNpy(path);
+    const int layers = weightLayerCount(weights, path);
+    int layer = -1;
+    if (auto n = args.getInt("layer")) {
+      if (*n < 1 || *n > layers)
+        throw UsageError("--layer " + std::to_string(*n) + " is out of range: " + path + " holds " + std::to_string(layers) +
+                         (layers == 1 ? " layer (1)" : " layers (1.." + std::to_string(layers) + ")"));
+      layer = int(*n) - 1;
+    } else if (layers > 1) {
+      throw UsageError(path + " holds " + std::to_string(layers) + " layers: choose one with --layer N (1.." +
+                       std::to_string(layers) + ")");
+    }
+    in.result = resultFromWeights(weights, path, layer);
     for (int h = 0; h < in.result.heads; ++h) in.head_names.push_back("head " + std::to_string(h + 1));
     in.engine = "none (weights file)";
   } else {

@@ -163,6 +163,11 @@ int runAppWindow(const WindowOptions& opt) {
       std::fprintf(stderr, "attnviz: deck %s: no playable steps\n", opt.deck.c_str());
       return 2;
     }
+    if (opt.deck_step < 1 || opt.deck_step > deck_player.count()) {
+      std::fprintf(stderr, "attnviz: --deck-step %d is out of range: deck %s has %d playable steps (1..%d)\n", opt.deck_step,
+                   opt.deck.c_str(), deck_player.count(), deck_player.count());
+      return 2;
+    }
   }
   // A click on an unfocused window should act, not only focus it.
   SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
@@ -281,6 +286,10 @@ int runAppWindow(const WindowOptions& opt) {
       Colormap c;
       if (parseColormap(*opt.colormap, &c)) app.setColormap(c);
     }
+    if (opt.colour_scale) {
+      ColourScale scale;
+      if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
+    }
     app.recomputeNow();
     if (!opt.open.empty() && !app.loadPaths({opt.open}) && headless_run) exit_code = 2;
     ui.initial_tab = opt.tab;
@@ -372,7 +381,8 @@ int runAppWindow(const WindowOptions& opt) {
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error)) {
+        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error,
+                             displayScalingFor(app))) {
           std::fprintf(stderr, "attnviz: %s\n", error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }
