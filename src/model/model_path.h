@@ -1,7 +1,8 @@
 // Where a model's files are: a directory given by path, or a model NAME looked up in the local
 // Hugging Face cache exactly as Hugging Face's own tools lay it out. Never touches the network.
 //
-// Cache root: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. A model
+// Cache root: $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+// ~/.cache/huggingface/hub (huggingface_hub's own order). A model
 // "ORG/NAME" lives in <root>/models--ORG--NAME/; its file refs/main holds the commit hash that
 // names the snapshot folder <root>/models--ORG--NAME/snapshots/<hash>/ (files there are symlinks
 // into blobs/, which opening them follows).

@@ -25,7 +25,7 @@
 namespace attnviz::model {
 
 class Transformer;
-class TextTokenizer;
+class SessionTokenizer;
 
 struct NextToken {
   int id = 0;
@@ -52,7 +52,9 @@ class ModelSession {
  public:
   // pathOrName: a directory with config.json, weights and tokenizer, or a Hugging Face cache name
   // (e.g. "gpt2", "HuggingFaceTB/SmolLM2-135M"). Throws ModelError.
-  static std::unique_ptr<ModelSession> load(const std::string& path_or_name);
+  // require_tokenizer = false loads the weights alone (benchmarks, forward tests): then only
+  // setTokenIds works and labels are "#id".
+  static std::unique_ptr<ModelSession> load(const std::string& path_or_name, bool require_tokenizer = true);
   ~ModelSession();
   ModelSession(const ModelSession&) = delete;
   ModelSession& operator=(const ModelSession&) = delete;
@@ -96,9 +98,9 @@ class ModelSession {
 
   // Measures of every layer x head on the current text (cpu-fast maps, head by head).
   std::vector<HeadMeasures> measures() const;
-  // Induction scores [layer][head] on `repeat` random tokens repeated twice (seeded); does not
-  // disturb the current text's cache.
-  std::vector<std::vector<double>> inductionScores(int repeat = 50, std::uint64_t seed = 1) const;
+  // Induction scores [layer][head] on `repeat` random tokens repeated twice (seeded, after BOS
+  // when the config names one). Runs its own forward, then the current text's again.
+  std::vector<std::vector<double>> inductionScores(int repeat = 50, std::uint64_t seed = 1);
   // Attention rollout after the last layer, [n][n] row-major (see head_measures.h).
   std::vector<float> rollout() const;
 
@@ -112,7 +114,7 @@ class ModelSession {
 
   std::string name_, directory_;
   std::unique_ptr<Transformer> transformer_;
-  std::unique_ptr<TextTokenizer> tokenizer_;
+  std::unique_ptr<SessionTokenizer> tokenizer_;
   std::vector<std::string> labels_;
   ForwardReport last_;
 };
