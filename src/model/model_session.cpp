@@ -19,6 +19,11 @@ class SessionTokenizer {
   virtual ~SessionTokenizer() = default;
   virtual std::vector<int> encode(const std::string& text) const = 0;
   virtual std::string label(int id) const = 0;
+  // The bytes of a sequence of ids; a tokenizer that cannot decode says so.
+  virtual std::string decode(const std::vector<int>& ids) const {
+    (void)ids;
+    throw ModelError("this tokenizer cannot turn ids back into text");
+  }
 };
 
 namespace {
@@ -65,6 +70,11 @@ ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
   last_.recomputed = int(ids.size()) - kept;
   relabel();
   return last_;
+}
+
+std::string ModelSession::decode(const std::vector<int>& ids) const {
+  if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
+  return tokenizer_->decode(ids);
 }
 
 void ModelSession::relabel() {
