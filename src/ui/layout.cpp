@@ -6,6 +6,24 @@
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
+namespace {
+
+// The main picture: the heatmap, or with a real model its model view or rollout, chosen by a row
+// of switches above it (one line of the given height).
+void drawPictureSlot(UiContext& ui, ImVec2 size, ImGuiWindowFlags flags) {
+  ImGui::BeginGroup();
+  if (drawMainViewSwitch(ui)) size.y -= ImGui::GetFrameHeightWithSpacing();
+  beginPanel(ui, "##heatmap", size, flags);
+  switch (ui.main_view) {
+    case MainView::ModelGrid: drawModelViewPanel(ui); break;
+    case MainView::Rollout: drawRolloutPanel(ui); break;
+    case MainView::Heatmap: drawHeatmapPanel(ui); break;
+  }
+  ImGui::EndChild();
+  ImGui::EndGroup();
+}
+
+}  // namespace
 
 void drawMainLayout(UiContext& ui) {
   AppController& app = *ui.app;
@@ -68,9 +86,7 @@ void drawMainLayout(UiContext& ui) {
   const ImGuiWindowFlags panel_flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (side_by_side) {
     const float heat_w = std::floor(rest.x * 0.54f);
-    beginPanel(ui, "##heatmap", ImVec2(heat_w, rest.y), panel_flags);
-    drawHeatmapPanel(ui);
-    ImGui::EndChild();
+    drawPictureSlot(ui, ImVec2(heat_w, rest.y), panel_flags);
     ImGui::SameLine();
     ImGui::BeginGroup();
     const float right_w = rest.x - heat_w - gap;
@@ -81,9 +97,7 @@ void drawMainLayout(UiContext& ui) {
     beginPanel(ui, "##tabs", ImVec2(right_w, rest.y - arcs_h - ImGui::GetStyle().ItemSpacing.y));
   } else {
     const float heat_h = std::max(260 * ui.scale, rest.y * 0.5f);
-    beginPanel(ui, "##heatmap", ImVec2(rest.x, heat_h), panel_flags);
-    drawHeatmapPanel(ui);
-    ImGui::EndChild();
+    drawPictureSlot(ui, ImVec2(rest.x, heat_h), panel_flags);
     beginPanel(ui, "##arcs", ImVec2(rest.x, std::max(200 * ui.scale, rest.y * 0.25f)), panel_flags);
     drawArcsPanel(ui);
     ImGui::EndChild();
@@ -94,6 +108,16 @@ void drawMainLayout(UiContext& ui) {
     const std::string first = ui.initial_tab;
     ui.initial_tab.clear();
     auto flags = [&](const char* name) { return first == name ? ImGuiTabItemFlags_SetSelected : 0; };
+    if (app.modelShown()) {  // real models: next tokens and the measures of every head
+      if (ImGui::BeginTabItem("Next token", nullptr, flags("next"))) {
+        drawNextTokensPanel(ui);
+        ImGui::EndTabItem();
+      }
+      if (ImGui::BeginTabItem("Head measures", nullptr, flags("measures"))) {
+        drawMeasuresPanel(ui);
+        ImGui::EndTabItem();
+      }
+    }
     if (ImGui::BeginTabItem("Top attention", nullptr, flags("top"))) {
       drawTopAttentionPanel(ui);
       ImGui::EndTabItem();

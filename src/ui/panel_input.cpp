@@ -66,7 +66,10 @@ void headPicker(UiContext& ui) {
   };
   for (int h = 0; h < int(names.size()); ++h) {
     char label[96];
-    std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
+    if (app.modelShown())  // real models: "L5H1", numbered from 0 as Hugging Face does
+      std::snprintf(label, sizeof label, "%s", names[std::size_t(h)].c_str());
+    else
+      std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
     item(label, {HeadSelection::Single, h}, nullptr);
   }
   item("Mean", {HeadSelection::Mean, 0}, "Average of all heads");
@@ -79,6 +82,7 @@ void drawInputPanel(UiContext& ui) {
   AppController& app = *ui.app;
   sectionTitle("Input & configuration");
   ImGui::Spacing();
+  drawModelPicker(ui);  // panel_model.cpp
 
   if (app.importedData()) {
     ImGui::TextWrapped("Showing imported data: %s", app.importedName().c_str());
@@ -110,14 +114,16 @@ void drawInputPanel(UiContext& ui) {
   }
   ImGui::Spacing();
 
-  int mode = cross ? 1 : 0;
-  if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
-  ImGui::SameLine();
-  if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
-  bool causal = app.causal();
-  if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder.\nMasked cells are hatched.");
+  if (!app.modelShown()) {  // a real decoder-only model decides both: self-attention, causal
+    int mode = cross ? 1 : 0;
+    if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
+    ImGui::SameLine();
+    if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
+    bool causal = app.causal();
+    if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder.\nMasked cells are hatched.");
+  }
 
   ImGui::Spacing();
   ImGui::TextUnformatted("Head");
