@@ -11,6 +11,7 @@
 #include "core/svg_figure.h"
 #include "core/tokenizer.h"
 #include "gpu/engine_select.h"
+#include "model/model_error.h"
 
 namespace attnviz::app {
 namespace {
@@ -19,6 +20,7 @@ const char* kRenderUsage =
     "usage: attnviz render --text TEXT [--target TEXT] [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --q Q.npy --k K.npy [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --weights P.npy [options] --out FILE.png|FILE.svg\n"
+    "       attnviz render --model DIR|NAME --text TEXT --layer L --head H|L5H1|mean [options] --out FILE.png|FILE.svg\n"
     "\n"
     "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
 const char* kRenderOptions =
@@ -66,12 +68,7 @@ int runRender(int argc, char** argv) {
     spec.title = sanitizeUtf8(args.getOr("title", ""));
 
     const AttentionInput in = loadAttentionInput(args);
-    HeadSelection sel;
-    try {
-      sel = parseHeadSelection(args.getOr("head", "mean"), in.head_names);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
+    const HeadSelection sel = selectHeads(in, args.getOr("head", "mean"));
     if (sel.kind == HeadSelection::All && svg)
       throw UsageError("an SVG figure shows one matrix: choose --head N, a head name or mean (PNG can show all)");
     const AttentionResult shown = sel.kind == HeadSelection::Single ? selectHead(in.result, sel.index) : meanOverHeads(in.result);
@@ -105,6 +102,9 @@ int runRender(int argc, char** argv) {
   } catch (const UsageError& e) {
     return reportUsageError("render", e.what());
   } catch (const NpyError& e) {
+    std::fprintf(stderr, "attnviz render: %s\n", e.what());
+    return 2;
+  } catch (const model::ModelError& e) {
     std::fprintf(stderr, "attnviz render: %s\n", e.what());
     return 2;
   } catch (const gpu::EngineUnavailable& e) {

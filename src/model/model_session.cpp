@@ -9,22 +9,10 @@
 #include "core/cpu_fast.h"
 #include "model/model_error.h"
 #include "model/model_path.h"
+#include "model/tokenizer_model.h"
 #include "model/transformer.h"
 
 namespace attnviz::model {
-
-// The tokenizer behind setText (model-tok's tokenizers, adapted to what the session needs).
-class SessionTokenizer {
- public:
-  virtual ~SessionTokenizer() = default;
-  virtual std::vector<int> encode(const std::string& text) const = 0;
-  virtual std::string label(int id) const = 0;
-  // The bytes of a sequence of ids; a tokenizer that cannot decode says so.
-  virtual std::string decode(const std::vector<int>& ids) const {
-    (void)ids;
-    throw ModelError("this tokenizer cannot turn ids back into text");
-  }
-};
 
 namespace {
 
@@ -45,8 +33,7 @@ std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name
   s->name_ = path_or_name;
   s->directory_ = dir.string();
   s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights));
-  if (require_tokenizer && !s->tokenizer_)
-    throw ModelError(dir.string() + ": no tokenizer could be loaded (tokenizer.json or vocab.json + merges.txt)");
+  if (require_tokenizer) s->tokenizer_ = std::make_unique<ModelTokenizer>(ModelTokenizer::fromDirectory(dir));
   return s;
 }
 
@@ -55,8 +42,9 @@ bool ModelSession::hasTokenizer() const { return tokenizer_ != nullptr; }
 
 ForwardReport ModelSession::setText(const std::string& text) {
   if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
-  const std::vector<int> ids = tokenizer_->encode(text);
-  if (ids.empty()) throw ModelError("the text has no tokens");
+  const Encoding encoding = tokenizer_->encode(text);
+  if (encoding.ids.empty()) throw ModelError("the text has no tokens");
+  const std::vector<int> ids(encoding.ids.begin(), encoding.ids.end());
   return setTokenIds(ids);
 }
 
@@ -74,14 +62,25 @@ ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
 
 std::string ModelSession::decode(const std::vector<int>& ids) const {
   if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
-  return tokenizer_->decode(ids);
+  return tokenizer_->decode(std::vector<std::int32_t>(ids.begin(), ids.end()));
+}
+
+std::string ModelSession::labelOf(int id) const {
+  if (tokenizer_ && std::size_t(id) < tokenizer_->vocabSize()) {
+    try {
+      return tokenizer_->label(id);
+    } catch (const ModelError&) {
+      // An id the model has but the tokenizer does not (padding rows of the embedding).
+    }
+  }
+  return "#" + std::to_string(id);
 }
 
 void ModelSession::relabel() {
   const auto& ids = transformer_->ids();
   labels_.resize(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i)
-    labels_[i] = tokenizer_ ? tokenizer_->label(ids[i]) : "#" + std::to_string(ids[i]);
+    labels_[i] = labelOf(ids[i]);
 }
 
 int ModelSession::numTokens() const { return transformer_->length(); }
@@ -165,7 +164,7 @@ std::vector<NextToken> ModelSession::nextTokens(int k, int position) const {
   std::vector<NextToken> out;
   for (int i = 0; i < k; ++i) {
     const int id = order[std::size_t(i)];
-    out.push_back({id, tokenizer_ ? tokenizer_->label(id) : "#" + std::to_string(id),
+    out.push_back({id, labelOf(id),
                    std::exp(double(logits[std::size_t(id)]) - mx) / sum});
   }
   return out;

@@ -25,7 +25,7 @@
 namespace attnviz::model {
 
 class Transformer;
-class SessionTokenizer;
+class ModelTokenizer;
 
 struct NextToken {
   int id = 0;
@@ -63,6 +63,7 @@ class ModelSession {
   const std::string& directory() const { return directory_; }  // the resolved snapshot directory
   const ModelConfig& config() const;
   bool hasTokenizer() const;
+  const ModelTokenizer* tokenizer() const { return tokenizer_.get(); }  // null when loaded without one
 
   // Tokenizes and runs the forward from the first token that differs from the current ones,
   // reusing the cached prefix. Throws ModelError when the text is longer than the model allows
@@ -77,6 +78,8 @@ class ModelSession {
   // The text a sequence of ids stands for (their bytes concatenated; what generate() appended).
   // Throws ModelError without a tokenizer that can decode.
   std::string decode(const std::vector<int>& ids) const;
+  // The readable label of any id ("#id" when the tokenizer has no piece for it).
+  std::string tokenLabel(int id) const { return labelOf(id); }
   // Readable pieces, one per token (a leading space shown as a subtle mark, e.g. "·bank").
   const std::vector<std::string>& tokenLabels() const { return labels_; }
 
@@ -114,10 +117,11 @@ class ModelSession {
  private:
   ModelSession();
   void relabel();
+  std::string labelOf(int id) const;
 
   std::string name_, directory_;
   std::unique_ptr<Transformer> transformer_;
-  std::unique_ptr<SessionTokenizer> tokenizer_;
+  std::unique_ptr<ModelTokenizer> tokenizer_;
   std::vector<std::string> labels_;
   ForwardReport last_;
 };
