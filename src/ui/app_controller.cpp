@@ -569,7 +569,7 @@ bool AppController::loadModel(const std::string& path_or_name) {
   try {
     loaded = std::make_unique<ModelHolder>(path_or_name);
   } catch (const std::exception& e) {
-    error_ = std::string("Could not load model: ") + e.what();  // what is shown stays
+    error_ = std::string("Could not load: ") + e.what();  // what is shown stays
     return false;
   }
   discardPending();

@@ -2,6 +2,7 @@
 // layer selector, and the switch of the main picture between heatmap, model view and rollout.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -12,6 +13,17 @@
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
+
+std::string modelDisplayName(const ModelHolder& m) {
+  // A cache name as given ("HuggingFaceTB/SmolLM2-135M"); a folder by its last part.
+  const std::string& name = m.name();
+  if (std::filesystem::is_directory(name)) {
+    std::filesystem::path p(name);
+    if (!p.has_filename()) p = p.parent_path();
+    return p.filename().string();
+  }
+  return name;
+}
 
 ModelPanelState& modelPanelState(UiContext& ui) {
   if (!ui.model_panel) ui.model_panel = std::make_shared<ModelPanelState>();
@@ -28,7 +40,7 @@ void drawModelPicker(UiContext& ui) {
   ImGui::TextUnformatted("Model");
   const char* simulated = "Simulated (built-in)";
   std::string current = simulated;
-  if (app.modelShown()) current = app.model()->name();
+  if (app.modelShown()) current = modelDisplayName(*app.model());
   else if (app.importedData()) current = "Imported: " + app.importedName();
   ImGui::SetNextItemWidth(-1);
   if (ImGui::BeginCombo("##model", current.c_str())) {

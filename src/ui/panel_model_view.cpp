@@ -83,9 +83,11 @@ void drawModelViewPanel(UiContext& ui) {
   }
   const int layers = m.layers(), heads = m.heads(), t = ModelHolder::kThumbSize;
   ImGui::PushFont(ui.fonts.small);
-  ImGui::TextDisabled("%d layers x %d heads, %d tokens. Each cell: that head's map (largest weight per block, "
-                      "colour = sqrt of the weight). Click one to open it.",
-                      layers, heads, m.session().numTokens());
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map (largest weight per block, "
+                      "colour = square root of the weight). Click one to open it.",
+                      modelDisplayName(m).c_str(), layers, heads, m.session().numTokens());
+  ImGui::PopTextWrapPos();
   const float label_w = ImGui::CalcTextSize("L000").x + 6 * ui.scale;
   const float label_h = ImGui::GetTextLineHeight() + 2 * ui.scale;
   const ImVec2 avail = ImGui::GetContentRegionAvail();

@@ -158,6 +158,8 @@ void drawRolloutPanel(UiContext& ui);
 void drawMeasuresPanel(UiContext& ui);
 void drawNextTokensPanel(UiContext& ui);
 ModelPanelState& modelPanelState(UiContext& ui);
+class ModelHolder;
+std::string modelDisplayName(const ModelHolder& m);  // "gpt2", or a model folder's own name
 void updateBenchmark(UiContext& ui);  // every frame: advances a benchmark run even while its tab is hidden
 // Presentation (panel_present.cpp): keyboard shortcuts (not while a text box has the keyboard),
 // the heatmap + arcs stage when panels are hidden, the deck caption bar and the shortcut overlay.

@@ -87,6 +87,12 @@ TEST(ModelController, LayerSwitchShowsThatLayersMapsAndHeadSwitchDoesNotRecomput
   }
   // The maps of layer 1 are not those of layer 0 (random weights make them far apart).
   EXPECT_GT(maxDifference(app.result().p.data(), layer0.p.data(), app.result().p.size()), 0.05f);
+  // [ and ] step through the layers, stopping at the ends.
+  EXPECT_TRUE(applyShortcut(app, Shortcut::LayerPrev));
+  EXPECT_EQ(app.layer(), 0);
+  EXPECT_FALSE(applyShortcut(app, Shortcut::LayerPrev));
+  EXPECT_TRUE(applyShortcut(app, Shortcut::LayerNext));
+  EXPECT_EQ(app.layer(), 1);
   // Clamped at both ends.
   app.setLayer(99);
   EXPECT_EQ(app.layer(), app.model()->layers() - 1);
