@@ -154,8 +154,13 @@ void headPicker(UiContext& ui) {
   };
   for (int h = 0; h < int(names.size()); ++h) {
     char label[96];
-    std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
-    const char* tip = app.importedData() ? "A head of the imported data" : headTip(names[std::size_t(h)]);
+    if (app.modelShown())  // real models: "L5H1", numbered from 0 as Hugging Face does
+      std::snprintf(label, sizeof label, "%s", names[std::size_t(h)].c_str());
+    else
+      std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
+    const char* tip = app.modelShown()     ? "A head of the loaded model (layer and head numbered from 0)"
+                      : app.importedData() ? "A head of the imported data"
+                                           : headTip(names[std::size_t(h)]);
     item(label, {HeadSelection::Single, h}, tip);
   }
   item("Mean", {HeadSelection::Mean, 0}, "Average of all heads: each cell is the mean of that cell over the heads");
@@ -168,6 +173,7 @@ void drawInputPanel(UiContext& ui) {
   AppController& app = *ui.app;
   sectionTitle("Input & configuration");
   ImGui::Spacing();
+  drawModelPicker(ui);  // panel_model.cpp
 
   if (app.importedData()) {
     ImGui::TextWrapped("Showing imported data: %s", boundedText(app.importedName(), kMaxUiLineBytes).c_str());
@@ -222,30 +228,32 @@ void drawInputPanel(UiContext& ui) {
     ImGui::SetTooltip("Example sentences chosen to show a pattern (coreference, translation, a long paragraph)");
   ImGui::Spacing();
 
-  int mode = cross ? 1 : 0;
-  // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
-  if (app.importedData()) ImGui::BeginDisabled();
-  if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
-  // Side by side when both fit, else one under the other (never a cut label).
-  const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
-  if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
-    ImGui::SameLine();
-  if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
-  if (app.importedData()) ImGui::EndDisabled();
-  {
-    const std::string why_not = app.causalUnavailableReason();
-    bool causal = app.causal() && why_not.empty();
-    if (!why_not.empty()) ImGui::BeginDisabled();
-    if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
-    if (!why_not.empty()) ImGui::EndDisabled();
+  if (!app.modelShown()) {  // a real decoder-only model decides both: self-attention, causal
+    int mode = cross ? 1 : 0;
+    // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
+    if (app.importedData()) ImGui::BeginDisabled();
+    if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-      ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
-                        why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
-    if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+      ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
+    // Side by side when both fit, else one under the other (never a cut label).
+    const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
+    if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
+      ImGui::SameLine();
+    if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
+    if (app.importedData()) ImGui::EndDisabled();
+    {
+      const std::string why_not = app.causalUnavailableReason();
+      bool causal = app.causal() && why_not.empty();
+      if (!why_not.empty()) ImGui::BeginDisabled();
+      if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
+      if (!why_not.empty()) ImGui::EndDisabled();
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
+                          why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
+      if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+    }
   }
 
   ImGui::Spacing();
