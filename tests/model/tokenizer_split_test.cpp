@@ -86,6 +86,27 @@ TEST(SplitPreTokenizer, GptTwoPatternSplitsTheSameTextDifferently) {
   EXPECT_EQ(load(j).encode("hello").ids, (Ids{300, 32, 259}));
 }
 
+TEST(SplitPreTokenizer, Qwen2PatternSplitsEveryDigit) {
+  // Qwen2's pattern differs from Llama 3's by \p{N} instead of \p{N}{1,3}: "12345" becomes five
+  // one-digit words, so no digit merge applies: 1 2 3 4 5 = ids 49..53.
+  Json j = llama3Style();
+  std::string pattern = kLlama3Pattern;
+  pattern.replace(pattern.find("\\p{N}{1,3}"), std::string("\\p{N}{1,3}").size(), "\\p{N}");
+  j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = pattern;
+  j["normalizer"] = {{"type", "NFC"}};
+  EXPECT_EQ(load(j).encode("$hello 12345").ids, (Ids{300, 400, 32, 49, 50, 51, 52, 53}));
+}
+
+TEST(SplitPreTokenizer, SmolLmDigitsThenByteLevel) {
+  // SmolLM: Digits (individual) then ByteLevel with GPT-2's regex. "$hello 12345 IT'S" ->
+  // "$hello " "1" "2" "3" "4" "5" " IT'S" -> "$" "hello" " " digits " IT" "'" "S".
+  Json j = llama3Style();
+  j["pre_tokenizer"] = {{"type", "Sequence"},
+                        {"pretokenizers", Json::array({{{"type", "Digits"}, {"individual_digits", true}},
+                                                       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}})}};
+  EXPECT_EQ(load(j).encode("$hello 12345 IT'S").ids, (Ids{300, 36, 259, 32, 49, 50, 51, 52, 53, 32, 73, 84, 39, 83}));
+}
+
 TEST(SplitPreTokenizer, SpansFollowTheInputThroughTheByteAlphabet) {
   const ModelTokenizer t = load(llama3Style());
   const Encoding e = t.encode("a \n\nb");
