@@ -10,6 +10,7 @@
 
 #include "render/arc_layout.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -498,7 +499,7 @@ void drawTopAttentionPanel(UiContext& ui) {
     dl->AddText(ImVec2(p.x + avail - ts.x, p.y), palette().title, pct);
     ImGui::Dummy(ImVec2(avail, h));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("rank %zu: %s receives %.4f of the query's attention", r + 1,
-                                                 app.keyNames()[std::size_t(k.index)].c_str(), double(k.weight));
+                                                 boundedText(app.keyNames()[std::size_t(k.index)], kMaxUiLineBytes).c_str(), double(k.weight));
   }
 }
 

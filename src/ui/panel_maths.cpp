@@ -9,6 +9,7 @@
 
 #include "core/maths_steps.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -66,7 +67,7 @@ void vectorStrip(UiContext& ui, const char* id, const std::vector<std::vector<fl
     const ImVec2 m = ImGui::GetIO().MousePos;
     const int c = int((m.x - p0.x - label_w) / cell), r = int((m.y - p0.y) / (h + 1));
     if (c >= 0 && c < d && r >= 0 && r < int(rows.size()))
-      ImGui::SetTooltip("%s[%d] = %.4f", row_labels.empty() ? "q" : row_labels[std::size_t(r)].c_str(), c,
+      ImGui::SetTooltip("%s[%d] = %.4f", row_labels.empty() ? "q" : boundedText(row_labels[std::size_t(r)], kMaxUiLineBytes).c_str(), c,
                         double(rows[std::size_t(r)][std::size_t(c)]));
   }
 }

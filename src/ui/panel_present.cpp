@@ -10,6 +10,7 @@
 #include "ui/deck_player.h"
 #include "ui/shortcuts.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -72,6 +73,9 @@ void handleShortcuts(UiContext& ui) {
     if (pressed(SDL_SCANCODE_PAGEDOWN)) ui.deck->next(app);
     if (pressed(SDL_SCANCODE_PAGEUP)) ui.deck->prev(app);
   }
+  // A real model's layers: [ ] always, PageUp/PageDown when no deck claims them.
+  if (pressed(SDL_SCANCODE_LEFTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEUP))) applyShortcut(app, Shortcut::LayerPrev);
+  if (pressed(SDL_SCANCODE_RIGHTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEDOWN))) applyShortcut(app, Shortcut::LayerNext);
 }
 
 float captionBarHeight(const UiContext& ui) {
@@ -163,7 +167,7 @@ void drawCaptionBar(UiContext& ui) {
   ImGui::PushTextWrapPos(0);
   const DeckStep* step = deck.current();
   if (step && !step->caption.empty())
-    ImGui::TextUnformatted(step->caption.c_str());
+    ImGui::TextUnformatted(boundedText(step->caption, kMaxUiParagraphBytes).c_str());
   else if (!step)
     ImGui::TextDisabled("Press PageDown to start.");
   ImGui::PopTextWrapPos();
@@ -179,7 +183,7 @@ void drawCaptionBar(UiContext& ui) {
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) {
       ImGui::BeginTooltip();
-      for (const std::string& p : problems) ImGui::TextUnformatted(p.c_str());
+      for (const std::string& p : problems) ImGui::TextUnformatted(boundedText(p, kMaxUiLineBytes).c_str());
       ImGui::EndTooltip();
     }
     ImGui::PopFont();
