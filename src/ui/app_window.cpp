@@ -492,18 +492,11 @@ int runAppWindow(const WindowOptions& opt) {
       glBindFramebuffer(GL_FRAMEBUFFER, 0);
       glViewport(0, 0, fb_w, fb_h);
       glDisable(GL_SCISSOR_TEST);
-      glClearColor(kWindowColor.x, kWindowColor.y, kWindowColor.z, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      // Panel interiors: scissored clears instead of blended quads (see UiContext::panel_rects).
-      glEnable(GL_SCISSOR_TEST);
+      // The whole frame in the panel colour (one full clear, the fast path of a software
+      // rasteriser); the gaps between the panels were added to ImGui's background list in the
+      // window colour by the layout. Scissored clears per panel are drawn quads on llvmpipe.
       glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
-      const ImVec2 fbs = io.DisplayFramebufferScale;
-      for (const ImVec4& r : ui.panel_rects) {
-        const int x0 = int(std::floor(r.x * fbs.x)), x1 = int(std::ceil(r.z * fbs.x));
-        const int y0 = int(std::floor(r.y * fbs.y)), y1 = int(std::ceil(r.w * fbs.y));
-        glScissor(x0, fb_h - y1, x1 - x0, y1 - y0);
-        glClear(GL_COLOR_BUFFER_BIT);
-      }
+      glClear(GL_COLOR_BUFFER_BIT);
       glDisable(GL_SCISSOR_TEST);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       ++frame;
