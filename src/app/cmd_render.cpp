@@ -7,10 +7,12 @@
 #include "app/commands.h"
 #include "app/figure_png.h"
 #include "core/head_selection.h"
+#include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/svg_figure.h"
 #include "core/tokenizer.h"
 #include "gpu/engine_select.h"
+#include "model/model_error.h"
 
 namespace attnviz::app {
 namespace {
@@ -19,6 +21,7 @@ const char* kRenderUsage =
     "usage: attnviz render --text TEXT [--target TEXT] [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --q Q.npy --k K.npy [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --weights P.npy [options] --out FILE.png|FILE.svg\n"
+    "       attnviz render --model DIR|NAME --text TEXT --layer L --head H|L5H1|mean [options] --out FILE.png|FILE.svg\n"
     "\n"
     "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
 const char* kRenderOptions =
@@ -70,12 +73,7 @@ int runRender(int argc, char** argv) {
     spec.title = sanitizeUtf8(args.getOr("title", ""));
 
     const AttentionInput in = loadAttentionInput(args);
-    HeadSelection sel;
-    try {
-      sel = parseHeadSelection(args.getOr("head", "mean"), in.head_names);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
+    const HeadSelection sel = selectHeads(in, args.getOr("head", "mean"));
     if (sel.kind == HeadSelection::All && svg)
       throw UsageError("an SVG figure shows one matrix: choose --head N, a head name or mean (PNG can show all)");
     const AttentionResult shown = sel.kind == HeadSelection::Single ? selectHead(in.result, sel.index) : meanOverHeads(in.result);
@@ -90,6 +88,21 @@ int runRender(int argc, char** argv) {
     if (select < 0 || select >= spec.nq)
       throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");
     spec.selected_query = int(select);
+    {  // What the figure shows, as the window's figures say it: head, mode, temperature, mask, source, scale.
+      const char* dot = " \xC2\xB7 ";
+      std::string line = sel.kind == HeadSelection::Single ? in.head_names[std::size_t(sel.index)] + " head"
+                                                            : "mean of " + std::to_string(in.result.heads) + " heads";
+      line += dot + std::string(spec.cross ? "cross-attention" : "self-attention");
+      if (!args.has("weights")) {
+        char t[32];
+        std::snprintf(t, sizeof t, "T = %.2f", in.temperature);
+        line += dot + std::string(t);
+      }
+      if (in.causal) line += dot + std::string("causal mask");
+      line += dot + (args.has("weights") ? args.getOr("weights", "") : args.has("q") ? args.getOr("q", "") : std::string("simulated model"));
+      line += dot + std::string(colourScaleName(spec.scale)) + " colour scale";
+      spec.subtitle = sanitizeUtf8(line);
+    }
 
     if (svg) {
       std::ofstream file(out, std::ios::binary);
@@ -108,7 +121,13 @@ int runRender(int argc, char** argv) {
     return 0;
   } catch (const UsageError& e) {
     return reportUsageError("render", e.what());
-  } catch (const NpyError& e) {
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "attnviz render: %s\n", e.what());
+    return 2;
+  } catch (const MemoryBudgetError& e) {
+    std::fprintf(stderr, "attnviz render: %s\n", e.what());
+    return 2;
+  } catch (const model::ModelError& e) {
     std::fprintf(stderr, "attnviz render: %s\n", e.what());
     return 2;
   } catch (const gpu::EngineUnavailable& e) {

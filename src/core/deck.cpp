@@ -1,13 +1,13 @@
 #include "core/deck.h"
 
-#include <fstream>
+#include <algorithm>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/attention.h"
 #include "core/head_selection.h"
+#include "core/input_file.h"
 #include "core/simulated_model.h"
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <stdexcept>
 
 namespace attnviz {
 namespace {
@@ -50,7 +50,8 @@ std::string applyStep(const json& in, DeckStep& step) {
   if (in.contains("temperature")) {
     const json& t = in["temperature"];
     if (!t.is_number() || !(t.get<double>() > 0.0) || t.get<double>() > 1e6) return "'temperature' must be a number > 0";
-    step.temperature = t.get<float>();
+    // Clamped in double, as the command line does: a tiny T must not round to 0 on its way to float.
+    step.temperature = float(std::max(t.get<double>(), double(kMinTemperature)));
   }
   if (in.contains("causal")) {
     if (!in["causal"].is_boolean()) return "'causal' must be true or false";
@@ -77,15 +78,15 @@ std::string applyStep(const json& in, DeckStep& step) {
 
 }  // namespace
 
-Deck parseDeck(const std::string& json_text) {
+Deck parseDeck(const std::string& json_text, const std::string& name) {
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(std::string("not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax, out_of_range for a number beyond double range ("1e400").
+    throw InputError(name, std::string("not valid JSON: ") + e.what());
   }
-  if (!doc.is_object() || !doc.contains("steps") || !doc["steps"].is_array())
-    throw std::runtime_error("a deck needs a \"steps\" array");
+  if (!doc.is_object() || !doc.contains("steps") || !doc["steps"].is_array()) throw InputError(name, "a deck needs a \"steps\" array");
   Deck deck;
   if (doc.contains("title") && doc["title"].is_string()) deck.title = doc["title"].get<std::string>();
   DeckStep current;
@@ -106,16 +107,6 @@ Deck parseDeck(const std::string& json_text) {
   return deck;
 }
 
-Deck loadDeck(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  try {
-    return parseDeck(s.str());
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
-  }
-}
+Deck loadDeck(const std::string& path) { return parseDeck(readInputFile(path, InputKind::Deck), path); }
 
 }  // namespace attnviz

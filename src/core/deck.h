@@ -38,9 +38,10 @@ struct Deck {
   std::vector<std::string> problems;  // one line each, "step N: ..." (N is 1-based)
 };
 
-// Throws std::runtime_error (one line) when the text is not JSON or has no "steps" array; bad
-// steps only add to problems.
-Deck parseDeck(const std::string& json_text);
+// Throws InputError (core/input_file.h) naming `name` when the text is not JSON (a number beyond
+// double range included) or has no "steps" array; bad steps only add to problems. loadDeck reads
+// through InputFile (regular files only, at most 16 MiB).
+Deck parseDeck(const std::string& json_text, const std::string& name = "deck");
 Deck loadDeck(const std::string& path);
 
 }  // namespace attnviz

@@ -111,7 +111,20 @@ std::string toJson(const DumpDocument& doc) {
   if (!doc.engine_fallback_reason.empty())
     out << "\"engine_fallback_reason\":\"" << jsonEscape(doc.engine_fallback_reason) << "\",";
   out << "\"temperature\":" << number(doc.temperature) << ",\"causal\":" << (doc.causal ? "true" : "false")
-      << ",\"d_k\":" << doc.d_k << ",\"entropy_unit\":\"bits\",\n\"query_tokens\":";
+      << ",\"d_k\":" << doc.d_k << ",\"entropy_unit\":\"bits\",\n";
+  if (!doc.model.empty()) {
+    out << "\"model\":\"" << jsonEscape(doc.model) << "\",\"layer\":" << doc.layer << ",\"token_ids\":[";
+    for (std::size_t i = 0; i < doc.token_ids.size(); ++i) out << (i ? "," : "") << doc.token_ids[i];
+    out << "],\n";
+    if (doc.has_next_tokens) {
+      out << "\"next_tokens\":[";
+      for (std::size_t i = 0; i < doc.next_tokens.size(); ++i)
+        out << (i ? "," : "") << "{\"token\":\"" << jsonEscape(doc.next_tokens[i].token) << "\",\"id\":" << doc.next_tokens[i].id
+            << ",\"prob\":" << number(doc.next_tokens[i].prob) << "}";
+      out << "],\n";
+    }
+  }
+  out << "\"query_tokens\":";
   writeStringArray(out, doc.query_tokens);
   out << ",\n\"key_tokens\":";
   writeStringArray(out, doc.key_tokens);

@@ -14,11 +14,13 @@
 #include <vector>
 
 #include "core/attention.h"
+#include "core/input_file.h"
 
 namespace attnviz {
 
-struct NpyError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// The InputError of the .npy and labels readers (catch InputError to handle every reader's errors).
+struct NpyError : InputError {
+  using InputError::InputError;
 };
 
 struct NpyArray {
@@ -26,15 +28,19 @@ struct NpyArray {
   std::vector<float> data;  // converted to float32, C order
 };
 
-// `name` is used in error messages (usually the path).
+// `name` is used in error messages (usually the path). parseNpy works on bytes in memory (for tests
+// and fuzzing); readNpy reads through InputFile, checks the file's size against the header's shape
+// before reading the data, and checks the array against the memory budget (MemoryBudgetError).
 NpyArray parseNpy(std::string_view bytes, const std::string& name);
 NpyArray readNpy(const std::string& path);
 // Writes float32, C order, format 1.0.
 void writeNpy(const std::string& path, const std::vector<std::size_t>& shape, const float* data);
 std::string encodeNpy(const std::vector<std::size_t>& shape, const float* data);
 
-// One label per line (a trailing newline is fine; '\r' is stripped). Throws NpyError.
+// One label per line (a trailing newline is fine; '\r' is stripped; invalid UTF-8 becomes U+FFFD).
+// readLabels throws InputError (not a regular file, over the labels cap of 64 MiB).
 std::vector<std::string> readLabels(const std::string& path);
+std::vector<std::string> parseLabels(std::string_view text);
 
 // Q/K(/V) arrays to a problem (labels "0", "1", ... unless given). Throws NpyError naming the file
 // when shapes disagree or values are not finite.

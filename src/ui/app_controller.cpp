@@ -10,6 +10,7 @@
 #include "core/cpu_fast.h"
 #include "core/embedded.h"
 #include "core/npy.h"
+#include "core/token_names.h"
 
 namespace attnviz::ui {
 namespace {
@@ -489,7 +490,7 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
     if (!queries.empty()) ql = readLabels(queries);
     if (!keys.empty()) kl = readLabels(keys);
     if (!q.empty() || !k.empty()) {
-      if (q.empty() || k.empty()) throw NpyError("a Q/K pair needs both q.npy and k.npy");
+      if (q.empty() || k.empty()) throw NpyError(q.empty() ? k : q, "a Q/K pair needs both q.npy and k.npy");
       const NpyArray qa = readNpy(q), ka = readNpy(k);
       NpyArray va;
       if (!v.empty()) va = readNpy(v);
@@ -499,7 +500,7 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
       return loadProblem(std::move(p), fs::path(q).parent_path().filename().string() + "/" +
                                            fs::path(q).filename().string() + " + " + fs::path(k).filename().string());
     }
-    if (w.empty()) throw NpyError("no .npy file among the dropped files");
+    if (w.empty()) throw NpyError(paths.empty() ? std::string("(nothing dropped)") : paths.front(), "no .npy file among the dropped files");
     return loadWeightLayers(layersFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
   } catch (const std::exception& e) {
     error_ = std::string("Could not load: ") + e.what();
@@ -605,6 +606,20 @@ void AppController::useSimulatedModel() {
   layer_ = 0;
   mode_ = simulated_mode_;
   markDirty();
+}
+
+const std::vector<std::string>& AppController::queryNames() const {
+  if (names_version_ != result_version_) {
+    query_names_ = distinctTokenNames(query_labels_);
+    key_names_ = distinctTokenNames(key_labels_);
+    names_version_ = result_version_;
+  }
+  return query_names_;
+}
+
+const std::vector<std::string>& AppController::keyNames() const {
+  queryNames();
+  return key_names_;
 }
 
 }  // namespace attnviz::ui

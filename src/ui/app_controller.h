@@ -174,6 +174,9 @@ class AppController {
   const std::vector<std::string>& headNames() const { return head_names_; }
   const std::vector<std::string>& queryLabels() const { return query_labels_; }
   const std::vector<std::string>& keyLabels() const { return key_labels_; }
+  // The same labels with repeated tokens told apart ("much #12"), for lists, arc titles, tooltips.
+  const std::vector<std::string>& queryNames() const;
+  const std::vector<std::string>& keyNames() const;
   // The selected row of the shown matrix (nk floats), or of head h.
   const float* selectedRow() const;
   const float* rowOfHead(int h, int row) const;
@@ -256,6 +259,8 @@ class AppController {
   std::vector<PatternFinding> patterns_;
   std::vector<int> visible_keys_;
   std::vector<std::string> head_names_, query_labels_, key_labels_;
+  mutable std::vector<std::string> query_names_, key_names_;  // distinctTokenNames, made on first use
+  mutable int names_version_ = -1;
   QueryMaths maths_;
   int maths_head_ = -1, maths_query_ = -1, maths_version_ = -1;
   int result_version_ = 0, display_version_ = 0;

@@ -40,8 +40,9 @@ struct BenchPanelState;  // ui/panel_bench.cpp
 // The Export tab's choices; the window performs a request between frames (it needs the GL
 // context and the heatmap renderer), see ui/figure_export.h.
 struct ExportSettings {
-  std::string folder = ".";
+  std::string folder = ".";  // the window sets it to the remembered folder or defaultExportFolder()
   std::string name = "attnviz-figure";
+  std::string saved_folder;  // absolute folder of the last export that wrote files (kept in the settings)
   FigureView view = FigureView::Both;
   int width = 1920, height = 1080;
   bool light = true;
@@ -67,6 +68,10 @@ struct UiContext {
   ImVec4 arcs_rect{0, 0, 0, 0};
   ImVec4 row_labels_rect{0, 0, 0, 0};
   ImVec4 text_box_rect{0, 0, 0, 0};
+  // Arc percentage tags placed this frame (never overlapping; --debug-layout prints them) and how
+  // many had no free spot (their arcs name themselves on hover).
+  std::vector<ImVec4> arc_label_rects;
+  int arc_labels_dropped = 0;
   // Panel rectangles of this frame (screen pixels, clipped to what is visible). The window clears
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
   // rasteriser, where blending a full-window background costs several milliseconds.

@@ -73,7 +73,7 @@ TEST(Npy, MalformedFilesGiveOneLineErrorsNamingTheProblem) {
 }
 
 TEST(Npy, MissingFileIsAnError) {
-  EXPECT_THROW(readNpy("/nonexistent/q.npy"), NpyError);
+  EXPECT_THROW(readNpy("/nonexistent/q.npy"), InputError);
 }
 
 TEST(Npy, ProblemFromArraysChecksShapes) {
