@@ -248,6 +248,8 @@ int runAppWindow(const WindowOptions& opt) {
     int glyph_checked_version = -1;
     ui.app = &app;
     ui.heatmap = &heatmap;
+    // Exports go where the last one went, else to a folder a person looks in (not the launch folder).
+    ui.exporting.folder = geometry.export_folder.empty() ? defaultExportFolder() : geometry.export_folder;
     const float base_scale = displayScale(window, opt.ui_scale) * (opt.present ? 1.25f : 1.0f);
     float density = 1.0f;
     ui.scale = base_scale;
@@ -570,6 +572,7 @@ int runAppWindow(const WindowOptions& opt) {
     }
     if (!settings_path.empty() && exit_code == 0) {
       SDL_GetWindowSize(window, &geometry.width, &geometry.height);
+      if (!ui.exporting.saved_folder.empty()) geometry.export_folder = ui.exporting.saved_folder;
       std::string error;
       if (!saveSettingsFile(settings_path, app, geometry, &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
     }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -69,6 +70,8 @@ void drawFigureLayout(UiContext& ui, const FigureRequest& req) {
     ImGui::PopStyleColor();
     ImGui::PopFont();
   }
+  // The same line as the SVG's subtitle: which head, temperature, mask and data the picture shows.
+  ImGui::TextDisabled("%s", figureDescription(*ui.app).c_str());
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (req.view == FigureView::Heatmap) {
@@ -191,6 +194,23 @@ bool writeFigurePng(AppController& app, render::HeatmapRenderer& heatmap, const 
   return render::writePngRgba(path, request.width, request.height, rgba, false, error);
 }
 
+std::string figureDescription(const AppController& app, bool all_as_mean) {
+  const char* dot = " \xC2\xB7 ";
+  std::string head = app.headLabel();
+  if (app.head().kind == HeadSelection::Single) head += " head";
+  if (app.head().kind == HeadSelection::All && all_as_mean) head = "mean of " + std::to_string(app.heads()) + " heads";
+  std::string line = head + dot + (app.selfAttention() ? "self-attention" : "cross-attention");
+  if (app.temperatureUnavailableReason().empty()) {
+    char t[32];
+    std::snprintf(t, sizeof t, "T = %.2f", double(app.temperature()));
+    line += dot + std::string(t);
+  }
+  if (app.causalMaskShown()) line += dot + std::string("causal mask");
+  line += dot + (app.importedData() ? app.importedName() : std::string("simulated model"));
+  line += dot + std::string(colourScaleName(app.colourScale())) + " colour scale";
+  return line;
+}
+
 FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
   FigureSpec spec;
   const AttentionResult& shown = app.shown();
@@ -213,6 +233,7 @@ FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
   spec.width = request.width;
   spec.height = request.height;
   spec.title = request.title;
+  spec.subtitle = figureDescription(app, true);
   return spec;
 }
 
@@ -307,9 +328,10 @@ void performExport(UiContext& ui) {
   }
   std::string status;
   if (!written.empty()) {
-    status = "Saved ";
-    for (std::size_t k = 0; k < written.size(); ++k) status += (k ? ", " : "") + written[k];
-    status += " in " + base.parent_path().string();
+    // The full path of the first file, so the status line says exactly where to look.
+    status = "Saved " + (base.parent_path() / written.front()).string();
+    for (std::size_t k = 1; k < written.size(); ++k) status += ", " + written[k];
+    ex.saved_folder = base.parent_path().string();
   }
   for (const std::string& f : failed) status += (status.empty() ? "" : "; ") + f;
   if (written.empty() && failed.empty()) status = "Choose at least one format.";
