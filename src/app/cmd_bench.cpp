@@ -187,8 +187,11 @@ int runBench(int argc, char** argv) {
               noisy ? fmt(", busy: %.0f%% of the CPUs in use by others at the start", device.busy_percent).c_str() : "");
   if (want_compute || want_fragment)
     std::printf("GL renderer: %s\n", device.gl_renderer.empty() ? ("none (" + gpu_side.error + ")").c_str() : device.gl_renderer.c_str());
-  std::printf("Roofs (measured now): peak fp32 FMA %.1f GFLOP/s; write bandwidth (stores as cpu-fast, streaming from 32 MiB)",
-              report.peak_fma_gflops);
+  const FmaRoof& fr = report.fma_roof;
+  std::printf("Roofs (measured now): peak fp32 FMA %.1f GFLOP/s of a theoretical %.1f (%d cores x %d FMA ports x %d lanes x 2 x %.2f GHz"
+              " inferred, %.0f%%); write bandwidth (stores as cpu-fast, streaming from 32 MiB)",
+              report.peak_fma_gflops, fr.theoretical_gflops, fr.cores, fr.fma_ports, fr.lanes, fr.frequency_ghz,
+              fr.theoretical_gflops > 0 ? 100.0 * report.peak_fma_gflops / fr.theoretical_gflops : 0.0);
   for (const auto& [n, bw] : report.write_roofs) std::printf(" n=%d: %.1f GB/s;", n, bw);
   std::printf("\nGFLOP/s counts heads*visible pairs*(2*dim+5); GB/s = output bytes (4*heads*n*n) / median;\n"
               "roofline = max(2*dim*heads*visible pairs / peak FMA, output bytes / write bandwidth); eff = roofline / median.\n");

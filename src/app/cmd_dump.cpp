@@ -8,6 +8,8 @@
 #include "core/memory_budget.h"
 #include "core/npy.h"
 #include "gpu/engine_select.h"
+#include "model/model_error.h"
+#include "model/model_session.h"
 
 namespace attnviz::app {
 namespace {
@@ -16,10 +18,13 @@ const char* kDumpUsage =
     "usage: attnviz dump --text TEXT [--target TEXT] [--mode self|cross] [options]\n"
     "       attnviz dump --q Q.npy --k K.npy [--v V.npy] [--tokens FILE] [--key-tokens FILE] [options]\n"
     "       attnviz dump --weights P.npy [--tokens FILE] [--key-tokens FILE] [--head ...] [--format ...]\n"
+    "       attnviz dump --model DIR|NAME --text TEXT --layer L [--head H|L5H1|all|mean] [--next K] [options]\n"
     "\n"
     "Prints attention weights and statistics (entropy in bits) computed by an engine.\n";
 const char* kDumpOptions =
-    "  --head H             1-based index, head name, 'mean' or 'all' (default all: every head + mean)\n"
+    "  --head H             1-based index, head name, 'mean' or 'all' (default all: every head + mean);\n"
+    "                       with --model: 0-based index or L5H1\n"
+    "  --next K             with --model: add the K most probable next tokens after the last one\n"
     "  --format json|csv    default json; csv holds one matrix (default head for csv: mean)\n"
     "  --out FILE           write to FILE instead of standard output\n";
 
@@ -27,7 +32,7 @@ const char* kDumpOptions =
 
 int runDump(int argc, char** argv) {
   std::set<std::string> options = attentionInputOptions();
-  options.insert({"head", "format", "out"});
+  options.insert({"head", "format", "out", "next"});
   CliArgs args("dump", options, {"causal", "help"});
   try {
     args.parse(argc, argv);
@@ -37,14 +42,12 @@ int runDump(int argc, char** argv) {
     }
     const std::string format = args.getOr("format", "json");
     if (format != "json" && format != "csv") throw UsageError("--format must be 'json' or 'csv', got '" + format + "'");
+    if (args.has("next") && !args.has("model")) throw UsageError("--next needs --model");
+    const long next = args.getInt("next").value_or(0);
+    if (next < 0 || next > 1000) throw UsageError("--next must be between 0 and 1000");
     const AttentionInput in = loadAttentionInput(args);
 
-    HeadSelection sel;
-    try {
-      sel = parseHeadSelection(args.getOr("head", format == "csv" ? "mean" : "all"), in.head_names);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
+    const HeadSelection sel = selectHeads(in, args.getOr("head", format == "csv" ? "mean" : "all"));
     if (format == "csv" && sel.kind == HeadSelection::All) throw UsageError("CSV holds one matrix: choose --head N, a head name or mean");
 
     // The document is written as it goes: the matrices are views of the result, never copied into
@@ -58,6 +61,15 @@ int runDump(int argc, char** argv) {
     doc.d_k = in.problem.d;
     doc.query_tokens = in.query_tokens;
     doc.key_tokens = in.key_tokens;
+    if (in.session) {
+      doc.model = in.model_name;
+      doc.layer = in.layer;
+      doc.token_ids = in.token_ids;
+      if (args.has("next")) {
+        doc.has_next_tokens = true;
+        for (const auto& t : in.session->nextTokens(int(next))) doc.next_tokens.push_back({t.token, t.id, t.prob});
+      }
+    }
     std::vector<MatrixView> heads;
     if (sel.kind == HeadSelection::All)
       for (int h = 0; h < in.result.heads; ++h) heads.push_back(viewHead(in.result, h, in.head_names[h], in.visible_keys));
@@ -93,6 +105,9 @@ int runDump(int argc, char** argv) {
     std::fprintf(stderr, "attnviz dump: %s\n", e.what());
     return 2;
   } catch (const MemoryBudgetError& e) {
+    std::fprintf(stderr, "attnviz dump: %s\n", e.what());
+    return 2;
+  } catch (const model::ModelError& e) {
     std::fprintf(stderr, "attnviz dump: %s\n", e.what());
     return 2;
   } catch (const gpu::EngineUnavailable& e) {

@@ -233,7 +233,33 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
   out.put(doc.causal ? "true" : "false");
   out.put(",\"d_k\":");
   out.integer(doc.d_k);
-  out.put(",\"entropy_unit\":\"bits\",\n\"query_tokens\":");
+  out.put(",\"entropy_unit\":\"bits\",\n");
+  if (!doc.model.empty()) {
+    out.put("\"model\":");
+    writeString(out, doc.model);
+    out.put(",\"layer\":");
+    out.integer(doc.layer);
+    out.put(",\"token_ids\":[");
+    for (std::size_t i = 0; i < doc.token_ids.size(); ++i) {
+      if (i) out.put(',');
+      out.integer(doc.token_ids[i]);
+    }
+    out.put("],\n");
+    if (doc.has_next_tokens) {
+      out.put("\"next_tokens\":[");
+      for (std::size_t i = 0; i < doc.next_tokens.size(); ++i) {
+        out.put(i ? ",{\"token\":" : "{\"token\":");
+        writeString(out, doc.next_tokens[i].token);
+        out.put(",\"id\":");
+        out.integer(doc.next_tokens[i].id);
+        out.put(",\"prob\":");
+        out.number(doc.next_tokens[i].prob);
+        out.put('}');
+      }
+      out.put("],\n");
+    }
+  }
+  out.put("\"query_tokens\":");
   writeStringArray(out, doc.query_tokens);
   out.put(",\n\"key_tokens\":");
   writeStringArray(out, doc.key_tokens);

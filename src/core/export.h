@@ -30,6 +30,18 @@ struct DumpDocument {
   std::vector<ExportedMatrix> heads;  // the selected heads (all of them for --head all)
   bool has_mean = false;
   ExportedMatrix mean;
+  // Real-model input only (written when `model` is not empty): which model and layer, the token
+  // ids, and with --next the most probable next tokens after the last position.
+  struct NextToken {
+    std::string token;
+    int id = 0;
+    double prob = 0;
+  };
+  std::string model;
+  int layer = -1;
+  std::vector<int> token_ids;
+  bool has_next_tokens = false;
+  std::vector<NextToken> next_tokens;
 };
 
 // Builds one exported matrix (with stats) from a head of a result. visible_keys gives the

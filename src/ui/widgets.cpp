@@ -82,7 +82,9 @@ ImU32 accentColor(float alpha) { return ImGui::ColorConvertFloat4ToU32(ImVec4(1.
 
 void sectionTitle(const char* text) {
   ImGui::PushStyleColor(ImGuiCol_Text, palette().section);
+  ImGui::PushTextWrapPos(0);  // a narrow panel wraps its title instead of cutting it
   ImGui::TextUnformatted(text);
+  ImGui::PopTextWrapPos();
   ImGui::PopStyleColor();
 }
 

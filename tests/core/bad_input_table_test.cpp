@@ -102,7 +102,7 @@ void makeFiles() {
   write("empty_dim.npy", f4Header("(0, 2)"));
   write("nan.npy", f4Header("(2, 2)") + floats(4, std::nanf("")));
   write("not_probabilities.npy", f4Header("(2, 2)") + floats(4, 0.9f));
-  write("rank4.npy", f4Header("(1, 1, 2, 2)") + floats(4, 0.5f));
+  write("rank5.npy", f4Header("(1, 1, 1, 2, 2)") + floats(4, 0.5f));
   write("v2_header_4gb.npy", std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12));
   // A valid header followed by 20 GB of hole, promising it all, and one promising 16 bytes.
   sparse("sparse_20gb.npy", f4Header("(5, 1048576, 1024)"), off_t(20) << 30);
@@ -261,7 +261,7 @@ std::vector<Case> cases() {
            {"empty_dim.npy", "empty dimension"},
            {"nan.npy", "NaN"},
            {"not_probabilities.npy", "sums to 1.8"},
-           {"rank4.npy", "must have shape"},
+           {"rank5.npy", "must have shape"},
            {"v2_header_4gb.npy", "header claims 4294967295 bytes"},
            {"sparse_20gb.npy", "is 20.0 GiB; a npy array may be at most 4.0 GiB"},
            {"sparse_mismatch.npy", "is 20.0 GiB"}})
