@@ -127,6 +127,14 @@ void makeFiles() {
   write("deck_nul.json", std::string("{\"steps\": [\0]}", 14));
   sparse("deck_huge.json", "{", off_t(17) << 20);
   write("deck_long_caption.json", "{\"steps\": [{\"caption\": \"" + std::string(17000, 'x') + "\", \"text\": \"The bank by the river was steep.\"}]}");
+  // Model folders whose files are special: config.json a FIFO; model.safetensors /dev/zero or a FIFO.
+  const std::string config = R"({"model_type":"gpt2","n_layer":1,"n_head":1,"n_embd":4,"vocab_size":10,"n_positions":8})";
+  for (const char* m : {"model_fifo_config", "model_dev_zero_weights", "model_fifo_weights"}) ::mkdir(path(m).c_str(), 0700);
+  ::mkfifo(path("model_fifo_config/config.json").c_str(), 0600);
+  write("model_dev_zero_weights/config.json", config);
+  ::symlink("/dev/zero", path("model_dev_zero_weights/model.safetensors").c_str());
+  write("model_fifo_weights/config.json", config);
+  ::mkfifo(path("model_fifo_weights/model.safetensors").c_str(), 0600);
   write("deck_big_text.json", "{\"steps\": [{\"caption\": \"big\", \"text\": \"" + words(1800000) + "\"}]}");
 }
 
@@ -240,6 +248,11 @@ std::vector<Case> cases() {
       add(cmd + "_tokens_" + what, a, fragment);
     }
   }
+  for (const auto& [model, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"model_fifo_config", "config.json: is a FIFO"},
+           {"model_dev_zero_weights", "model.safetensors: is a character device"},
+           {"model_fifo_weights", "model.safetensors: is a FIFO"}})
+    add("dump_" + model, {"dump", "--model", path(model), "--text", "a b", "--layer", "0"}, fragment);
   // Every kind of damaged .npy header or body.
   for (const auto& [file, fragment] : std::vector<std::pair<std::string, std::string>>{
            {"bad_magic.npy", "bad magic"},
