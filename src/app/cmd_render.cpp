@@ -91,7 +91,7 @@ int runRender(int argc, char** argv) {
 
     if (svg) {
       std::ofstream file(out, std::ios::binary);
-      file << renderSvg(spec);
+      writeSvg(spec, file);
       if (!file) {
         std::fprintf(stderr, "attnviz render: cannot write '%s'\n", out.c_str());
         return 1;
