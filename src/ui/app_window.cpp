@@ -337,6 +337,7 @@ int runAppWindow(const WindowOptions& opt) {
     const char* video_driver = SDL_GetCurrentVideoDriver();
     const bool x11 = video_driver && std::string(video_driver) == "x11";
     int shown_display_version = -1, shown_result_version = -1;
+    std::string source_problem;  // why the last result could not become a texture ("" when it did)
     Colormap shown_colormap = heatmap.colormap();
     std::vector<double> frame_ms, recompute_ms, build_ms;
     const int total_frames = opt.bench_frames > 0 ? opt.bench_frames : opt.frames;
@@ -398,19 +399,25 @@ int runAppWindow(const WindowOptions& opt) {
       const bool recomputed = app.recomputeIfDue(now);
       const double rc0 = nowSeconds();
       if (app.resultVersion() != shown_result_version) {
+        source_problem.clear();
         // GPU engines left P in their texture (the compute function pointed the heatmap at it);
         // CPU engines and imported probabilities are uploaded here, once per result.
         if (app.hasResult() && app.engineUsed() != "gpu-compute" && app.engineUsed() != "gpu-fragment") {
           std::string error;
-          if (!heatmap.uploadSource(app.result(), &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+          if (!heatmap.uploadSource(app.result(), &error)) {
+            source_problem = error;
+            std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+            if (headless_run) exit_code = 2;  // the input is beyond the GL limits
+          }
         }
         shown_result_version = app.resultVersion();
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error,
-                             displayScalingFor(app))) {
-          std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+        // Without an uploaded matrix there is nothing to prepare; its problem was already reported.
+        if (source_problem.empty() && !heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(),
+                                                       &error, displayScalingFor(app))) {
+          std::fprintf(stderr, "attnviz: %s\n", error.empty() ? "the heatmap could not be prepared" : error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }
         ui.display_changed_at = heatmap.canBlend() ? now : -10.0;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 
 #include "gpu/gl_objects.h"
@@ -268,10 +269,28 @@ std::string csvFor(const AppController& app) {
 
 namespace {
 
-bool writeText(const std::string& path, const std::string& text) {
+// The exports are written as they go (TextOut / std::ofstream), never built as one string: a large
+// matrix is gigabytes of text.
+bool writeSvgFile(const std::string& path, const FigureSpec& spec) {
   std::ofstream f(path, std::ios::binary);
-  f << text;
+  writeSvg(spec, f);
   return bool(f);
+}
+
+bool writeDumpFile(const std::string& path, const DumpDocument& doc, bool csv) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) return false;
+  bool ok;
+  {
+    TextOut out(file);
+    std::vector<MatrixView> heads;
+    for (const ExportedMatrix& m : doc.heads) heads.push_back(viewOf(m));
+    const MatrixView mean = viewOf(doc.mean);
+    if (csv) writeCsv(doc.has_mean ? mean : heads.front(), doc.query_tokens, doc.key_tokens, out);
+    else writeJson(doc, heads, doc.has_mean ? &mean : nullptr, out);
+    ok = out.flush();
+  }
+  return std::fclose(file) == 0 && ok;
 }
 
 }  // namespace
@@ -309,19 +328,19 @@ void performExport(UiContext& ui) {
       failed.push_back("PNG: " + error);
   }
   if (ex.svg) {
-    if (writeText(target(".svg"), renderSvg(svgSpecFor(app, req))))
+    if (writeSvgFile(target(".svg"), svgSpecFor(app, req)))
       written.push_back(name + ".svg");
     else
       failed.push_back("cannot write " + target(".svg"));
   }
   if (ex.csv) {
-    if (writeText(target(".csv"), csvFor(app)))
+    if (writeDumpFile(target(".csv"), dumpDocumentFor(app), true))
       written.push_back(name + ".csv");
     else
       failed.push_back("cannot write " + target(".csv"));
   }
   if (ex.json) {
-    if (writeText(target(".json"), toJson(dumpDocumentFor(app))))
+    if (writeDumpFile(target(".json"), dumpDocumentFor(app), false))
       written.push_back(name + ".json");
     else
       failed.push_back("cannot write " + target(".json"));
