@@ -40,7 +40,9 @@ std::string applyStep(const json& in, DeckStep& step) {
   }
   if (in.contains("temperature")) {
     const json& t = in["temperature"];
-    if (!t.is_number() || !(t.get<double>() > 0.0) || t.get<double>() > 1e6) return "'temperature' must be a number > 0";
+    // The float check refuses values such as 1e-300 that would be stored as 0.
+    if (!t.is_number() || !(t.get<double>() > 0.0) || t.get<double>() > 1e6 || !(t.get<float>() > 0.0f))
+      return "'temperature' must be a number > 0";
     step.temperature = t.get<float>();
   }
   if (in.contains("causal")) {
@@ -63,7 +65,7 @@ Deck parseDeck(const std::string& json_text) {
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
     throw std::runtime_error(std::string("not valid JSON: ") + e.what());
   }
   if (!doc.is_object() || !doc.contains("steps") || !doc["steps"].is_array())
@@ -77,6 +79,9 @@ Deck parseDeck(const std::string& json_text) {
     DeckStep next = current;
     next.caption.clear();  // captions belong to one step
     if (std::string why = applyStep(s, next); !why.empty()) {
+      // A key quoted in the message may hold control characters; problems are shown one per line.
+      for (char& c : why)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
       deck.problems.push_back("step " + std::to_string(index) + ": " + why);
       continue;
     }

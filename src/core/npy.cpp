@@ -11,7 +11,14 @@
 namespace attnviz {
 namespace {
 
-[[noreturn]] void fail(const std::string& name, const std::string& what) { throw NpyError(name + ": " + what); }
+// Messages quote header text, which may hold newlines or other control bytes: each becomes a space
+// so the error stays one line (found by tests/fuzz/fuzz_npy).
+[[noreturn]] void fail(const std::string& name, const std::string& what) {
+  std::string message = name + ": " + what;
+  for (char& c : message)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  throw NpyError(message);
+}
 
 // Value of `key` in the header dict, as raw text up to the next top-level ',' or '}'.
 std::string headerValue(const std::string& header, const std::string& key, const std::string& name) {
