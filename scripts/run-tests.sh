@@ -11,6 +11,9 @@ if [ "${CI:-}" = "true" ]; then
     command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: CI needs $tool (scripts/install-deps.sh installs it)" >&2; exit 1; }
   done
 fi
+# Test data fetched into a cache outside the repository (tests never use the network). Without it
+# the GPT-2 vocabulary tests skip, or fail in CI, saying why.
+"$scripts_dir/fetch-test-data.sh" || echo "run-tests: could not fetch the tokenizer test data (see above)" >&2
 (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" --timeout 900)
 # The sanitizer, fuzz and TSan builds (scripts/run-nets.sh) roughly double the time of a test run:
 # always in CI, on request elsewhere.
