@@ -74,7 +74,6 @@ const char* attentionInputHelp() {
          "                       --text and --layer L (from 0), heads numbered from 0 or written L5H1\n"
          "  --layer L            layer of --model to show (0-based; implied by --head L5H1), or of a\n"
          "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n"
-
          "  --max-memory SIZE    memory budget, e.g. 2G or 512M (default: a quarter of physical memory);\n"
          "                       larger requests are refused before anything is allocated\n";
 }
