@@ -19,6 +19,16 @@
 //    the previous task's rows a slice per key panel of the current task's GEMM.
 //  * Nothing is allocated per call once the packed-K and scratch buffers have grown to the largest
 //    problem seen; with computeFastInto the output is reused too.
+// Round 3 (2-core Xeon with AVX-512 + AMX, 3.8 GHz, n = 4096; runs at real-time priority because
+// the machine was shared): the corrected FMA roof is ~450-490 GFLOP/s (19-20 ms for Q·Kᵀ), the
+// streaming-write roof ~35-44 GB/s (6-8 ms for P). AVX-512: ~46-58 ms in all, of which the GEMM
+// alone ~30 ms: the 12x32 micro-kernel runs at ~65-70% of the FMA peak even with everything in L1
+// (other shapes 6x64, 8x48, 14x32 and pre-broadcast Q were no better). Tried and dropped, no
+// measurable gain: double-buffered score blocks with the previous block's output written a slice
+// per key panel or per micro-tile, or a chunk every few steps of d inside the micro-kernel (the
+// stores still stall: the writes take ~12 ms where a plain streaming loop takes ~8); more rows per
+// task (up to 8 tiles); the causal blocks largest first. The AMX path (below) cuts the GEMM to
+// ~11 ms: ~37-40 ms in all, two thirds of it the softmax (exp2 ~12 ms, writing P ~12 ms).
 #include "core/cpu_fast.h"
 
 // GCC 12 reports its own AVX-512 intrinsics' "__Y = __Y" idiom as uninitialised once they are
@@ -152,7 +162,7 @@ struct S {
 // ---- AVX2 + FMA kernels ------------------------------------------------------------------------
 #if defined(__x86_64__)
 #pragma GCC push_options
-#pragma GCC target("avx2,fma,prfchw")
+#pragma GCC target("avx2,fma")
 namespace kernel_avx2 {
 struct S {
   using V = __m256;
@@ -220,7 +230,7 @@ struct S {
 
 // ---- AVX-512F kernels --------------------------------------------------------------------------
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma,prfchw")
+#pragma GCC target("avx512f,avx2,fma")
 namespace kernel_avx512 {
 struct S {
   using V = __m512;
@@ -275,7 +285,7 @@ struct S {
 // 16 query rows x 32 dims (A) and 16 pairs of dims x 16 keys (B, pairs interleaved), giving 16 x 16
 // float scores; a micro-tile is 16 rows x 32 keys (two C tiles), d a multiple of 32.
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512bf16,avx2,fma,prfchw,amx-tile,amx-bf16")
+#pragma GCC target("avx512f,avx512bw,avx512bf16,avx2,fma,amx-tile,amx-bf16")
 namespace kernel_amx {
 struct S : kernel_avx512::S {
   static constexpr int MR = 16, NV = 2;
