@@ -1,14 +1,22 @@
-// The attention input shared by `dump` and `render`: simulated text, Q/K(/V) .npy, or a weights
-// .npy, run on the requested engine, with labels. Errors are thrown as UsageError (bad flags or
-// text), NpyError (bad file) or gpu::EngineUnavailable; all of them mean exit code 2.
+// The attention input shared by `dump` and `render`: simulated text, Q/K(/V) .npy, a weights
+// .npy, or a real model's layer (--model M --text T --layer L), run on the requested engine, with
+// labels. Errors are thrown as UsageError (bad flags or text), InputError (bad file),
+// model::ModelError (bad model files, text too long), MemoryBudgetError (a request over the memory
+// budget, refused before allocating) or gpu::EngineUnavailable; all of them mean exit code 2.
 #pragma once
 
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "app/cli_args.h"
 #include "core/attention.h"
+#include "core/head_selection.h"
+
+namespace attnviz::model {
+class ModelSession;
+}
 
 namespace attnviz::app {
 
@@ -27,8 +35,25 @@ struct AttentionInput {
   std::vector<std::string> head_names, query_tokens, key_tokens;
   std::vector<int> visible_keys;  // per query row (empty for --weights input)
   std::vector<std::uint8_t> masked() const;  // [nq][nk] 1 = masked (empty for --weights input)
+  // --model input: the loaded model with the text run through it, and the layer shown.
+  std::shared_ptr<model::ModelSession> session;
+  std::string model_name;
+  int layer = -1;
+  std::vector<int> token_ids;
 };
 
 AttentionInput loadAttentionInput(const CliArgs& args);
+
+// --head for this input. Model input numbers heads from 0 as Hugging Face does and also takes
+// "L5H1" (its layer must be the one shown); other input: parseHeadSelection (1-based, names).
+// Throws UsageError.
+HeadSelection selectHeads(const AttentionInput& in, const std::string& text);
+
+// Runs a real model on --text for `command`'s options (--model, --text): loads, tokenizes and
+// runs the forward. Throws model::ModelError / UsageError.
+std::shared_ptr<model::ModelSession> loadModelSession(const CliArgs& args);
+
+// Sets the process's memory budget from --max-memory when given (UsageError when malformed).
+void applyMemoryBudgetOption(const CliArgs& args);
 
 }  // namespace attnviz::app

@@ -15,6 +15,7 @@
 // The runs are gpu::BenchRunner (shared with the app's Benchmark tab); this file parses the
 // options, makes the headless context, prints the table and writes the files.
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "core/bench_report.h"
+#include "core/strict_number.h"
 #include "gpu/bench_runner.h"
 #include "gpu/fragment_engine.h"
 #include "gpu/gl_context.h"
@@ -62,10 +64,9 @@ std::vector<long> parseList(const std::string& option, const std::string& text) 
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0') throw UsageError("option '--" + option + "' expects integers separated by commas, got '" + text + "'");
-    out.push_back(v);
+    const auto v = parseDecimalInteger(item, INT_MIN, INT_MAX);
+    if (!v) throw UsageError("option '--" + option + "' expects integers separated by commas, got '" + text + "'");
+    out.push_back(long(*v));
   }
   if (out.empty()) throw UsageError("option '--" + option + "' needs at least one value");
   return out;

@@ -36,6 +36,9 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
     });
     if (args.has("weights")) {
       ok = app.loadWeights(in.result, in.query_tokens, in.key_tokens, args.getOr("weights", ""));
+    } else if (args.has("model")) {
+      app.setCausal(true);
+      ok = app.loadProblem(in.problem, args.getOr("model", "model") + " layer " + std::to_string(in.layer));
     } else if (args.has("text")) {
       app.setMode(in.mode == "cross" ? AttentionMode::Cross : AttentionMode::Self);
       app.setText(args.getOr("text", ""));
@@ -54,6 +57,7 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
       return false;
     }
     app.setColormap(spec.colormap);
+    app.setColourScale(spec.scale);
     app.setHead(head);
     app.selectQuery(spec.selected_query);
     if (!ui::prepareHeatmapFor(app, heatmap, error)) return false;

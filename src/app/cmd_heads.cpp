@@ -1,0 +1,134 @@
+// attnviz heads: the per-head measures of a real model on a text, one row per layer x head.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "app/cli_args.h"
+#include "app/cli_input.h"
+#include "app/commands.h"
+#include "core/export.h"
+#include "model/head_measures.h"
+#include "model/model_error.h"
+#include "model/model_session.h"
+
+namespace attnviz::app {
+namespace {
+
+const char* kHeadsUsage =
+    "usage: attnviz heads --model DIR|NAME --text TEXT [--json|--csv] [--induction] [--out FILE]\n"
+    "\n"
+    "Measures every attention head of a real model on TEXT (layers and heads numbered from 0).\n"
+    "Rows 1..n-1 of each causal map are averaged (row 0 can only attend to itself).\n";
+
+std::string fixed(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+}  // namespace
+
+int runHeads(int argc, char** argv) {
+  CliArgs args("heads", {"model", "text", "out", "repeat", "seed"}, {"json", "csv", "induction", "help"});
+  try {
+    args.parse(argc, argv);
+    if (args.has("help")) {
+      std::printf("%s\nColumns:\n", kHeadsUsage);
+      for (const auto& m : model::measureInfos()) std::printf("  %-15s %s\n", m.key, m.definition);
+      std::printf("\nOptions:\n  --induction          add the induction score (runs a second forward)\n"
+                  "  --repeat T           induction: T random tokens repeated twice (default 50)\n"
+                  "  --seed S             induction: seed of the random tokens (default 1)\n"
+                  "  --json | --csv       output format (default: an aligned text table)\n");
+      return 0;
+    }
+    if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+    if (!args.has("model")) throw UsageError("--model is required");
+    if (args.has("json") && args.has("csv")) throw UsageError("choose one of --json and --csv");
+    if ((args.has("repeat") || args.has("seed")) && !args.has("induction")) throw UsageError("--repeat and --seed need --induction");
+    const long repeat = args.getInt("repeat").value_or(50);
+    if (repeat < 2 || repeat > 100000) throw UsageError("--repeat must be between 2 and 100000");
+    const long seed = args.getInt("seed").value_or(1);
+    std::shared_ptr<model::ModelSession> session = loadModelSession(args);
+    const std::vector<model::HeadMeasures> measures = session->measures();
+    std::vector<std::vector<double>> induction;
+    if (args.has("induction")) induction = session->inductionScores(int(repeat), std::uint64_t(seed));
+    const bool with_induction = !induction.empty();
+
+    std::ostringstream out;
+    auto values = [&](const model::HeadMeasures& m) {
+      std::vector<double> v = {m.entropy_bits, m.mean_distance, m.previous_token, m.sink_mass, m.confidence};
+      if (with_induction) v.push_back(induction[std::size_t(m.layer)][std::size_t(m.head)]);
+      return v;
+    };
+    const auto& infos = model::measureInfos();
+    const std::size_t columns = with_induction ? 6 : 5;
+    if (args.has("json")) {
+      out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"tokens\":" << session->numTokens()
+          << ",\"layers\":" << session->numLayers() << ",\"heads_per_layer\":" << session->numHeads()
+          << ",\"kv_heads\":" << session->numKvHeads() << ",\"entropy_unit\":\"bits\",\n\"definitions\":{";
+      for (std::size_t c = 0; c < columns; ++c)
+        out << (c ? "," : "") << "\"" << infos[c].key << "\":\"" << jsonEscape(infos[c].definition) << "\"";
+      out << "},\n\"heads\":[";
+      for (std::size_t i = 0; i < measures.size(); ++i) {
+        const auto& m = measures[i];
+        out << (i ? ",\n" : "\n") << "{\"layer\":" << m.layer << ",\"head\":" << m.head << ",\"kv_head\":" << session->kvHeadOf(m.head)
+            << ",\"name\":\"L" << m.layer << "H" << m.head << "\"";
+        const auto v = values(m);
+        for (std::size_t c = 0; c < columns; ++c) out << ",\"" << infos[c].key << "\":" << fixed(v[c]);
+        out << "}";
+      }
+      out << "]}\n";
+    } else if (args.has("csv")) {
+      out << "layer,head,kv_head";
+      for (std::size_t c = 0; c < columns; ++c) out << "," << infos[c].key;
+      out << "\n";
+      for (const auto& m : measures) {
+        out << m.layer << "," << m.head << "," << session->kvHeadOf(m.head);
+        for (double x : values(m)) out << "," << fixed(x);
+        out << "\n";
+      }
+    } else {
+      char line[256];
+      std::snprintf(line, sizeof line, "%-8s %3s", "head", "kv");
+      out << line;
+      for (std::size_t c = 0; c < columns; ++c) {
+        std::snprintf(line, sizeof line, " %11s", infos[c].title);
+        out << line;
+      }
+      out << "\n";
+      for (const auto& m : measures) {
+        std::snprintf(line, sizeof line, "L%dH%-5d %3d", m.layer, m.head, session->kvHeadOf(m.head));
+        out << line;
+        for (double x : values(m)) {
+          std::snprintf(line, sizeof line, " %11.4f", x);
+          out << line;
+        }
+        out << "\n";
+      }
+      out << "(" << session->numTokens() << " tokens; entropy in bits, distance in tokens; see --help for the definitions)\n";
+    }
+    const std::string text = out.str();
+    const std::string path = args.getOr("out", "");
+    if (path.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+      std::ofstream file(path, std::ios::binary);
+      file << text;
+      if (!file) {
+        std::fprintf(stderr, "attnviz heads: cannot write '%s'\n", path.c_str());
+        return 1;
+      }
+    }
+    return 0;
+  } catch (const UsageError& e) {
+    return reportUsageError("heads", e.what());
+  } catch (const model::ModelError& e) {
+    std::fprintf(stderr, "attnviz heads: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "attnviz heads: out of memory for this text; try fewer tokens\n");
+    return 1;
+  }
+}
+
+}  // namespace attnviz::app

@@ -1,0 +1,51 @@
+// Per-head measures of attention maps and attention rollout. Needs no GL context.
+//
+// All measures are over the query rows 1..n-1 of a causal map: row 0 can only attend to itself,
+// so it says nothing about a head and would pull every mean towards "sharp, sink-like".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnviz::model {
+
+struct HeadMeasures {
+  int layer = 0;
+  int head = 0;
+  double entropy_bits = 0;        // mean row entropy, bits
+  double mean_distance = 0;       // mean over rows of sum_j A[i,j] * (i - j), in tokens
+  double previous_token = 0;      // mean of A[i, i-1]
+  double sink_mass = 0;           // mean of A[i, 0]
+  double confidence = 0;          // mean of max_j A[i, j]
+};
+
+struct MeasureInfo {
+  const char* key;         // column name in CSV/JSON: "entropy_bits", ...
+  const char* title;       // short UI title
+  const char* definition;  // one line for the UI
+};
+// The five measures above, then "induction" (computed on request, see ModelSession).
+const std::vector<MeasureInfo>& measureInfos();
+
+// Measures of one causal map p[n][n] (row-major, rows sum to 1 over j <= i). n >= 1.
+HeadMeasures measureMap(const float* p, int n);
+
+// Induction score of one map over a sequence of `repeat` random tokens repeated twice (n = 2T):
+// the mean of A[i, i - T + 1] over the second copy, i = T..2T-1 (Olsson et al. 2022).
+double inductionScore(const float* p, int n, int repeat);
+
+// Attention rollout (Abnar & Zuidema 2020). Call add() once per layer in order, with the head
+// mean of that layer's map; result() is R = Â_L ... Â_1 with Â = rownorm(½A + ½I), [n][n].
+class Rollout {
+ public:
+  explicit Rollout(int n);
+  void add(const std::vector<float>& head_mean);  // [n][n]
+  const std::vector<float>& result() const { return r_; }
+
+ private:
+  int n_;
+  int layers_ = 0;
+  std::vector<float> r_, a_, tmp_;
+};
+
+}  // namespace attnviz::model

@@ -1,0 +1,45 @@
+// config.json of a Hugging Face checkpoint, for the architectures attnviz runs:
+// gpt2 and the Llama family (llama, mistral, qwen2). Needs no GL context.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnviz::model {
+
+enum class Architecture { Gpt2, Llama };
+
+struct ModelConfig {
+  std::string model_type;  // as in the file: "gpt2", "llama", "mistral", "qwen2"
+  Architecture arch = Architecture::Gpt2;
+  int vocab_size = 0;
+  int hidden_size = 0;        // n_embd
+  int num_layers = 0;         // n_layer / num_hidden_layers
+  int num_heads = 0;          // n_head / num_attention_heads
+  int num_kv_heads = 0;       // num_key_value_heads (= num_heads for gpt2)
+  int head_dim = 0;           // head_dim, else hidden_size / num_heads
+  int intermediate_size = 0;  // n_inner (default 4 * n_embd) / intermediate_size
+  int max_positions = 0;      // n_positions / max_position_embeddings
+  double norm_eps = 1e-5;     // layer_norm_epsilon / rms_norm_eps
+  double rope_theta = 10000;  // Llama family
+  double rope_linear_factor = 1;  // rope_scaling {"rope_type": "linear", "factor": f}
+  int sliding_window = 0;     // mistral/qwen2 when active; 0 = none
+  bool qkv_bias = false;      // qwen2 always; llama with attention_bias
+  bool o_bias = false;        // llama with attention_bias
+  bool mlp_bias = false;      // llama with mlp_bias
+  bool tie_word_embeddings = true;
+  int bos_token_id = -1;
+
+  // The key/value head query head h reads: h / (num_heads / num_kv_heads).
+  int kvHeadOf(int head) const { return head / (num_heads / num_kv_heads); }
+};
+
+const std::vector<std::string>& supportedModelTypes();
+
+// Parses config.json text; `file` names it in messages. Throws ModelError: not JSON, unknown
+// model_type (listing the supported ones), a field its type needs missing or not a positive
+// number, inconsistent sizes, a rope_scaling or activation that is not implemented (by name).
+ModelConfig parseModelConfig(const std::string& json_text, const std::string& file = "config.json");
+ModelConfig loadModelConfig(const std::string& path);
+
+}  // namespace attnviz::model

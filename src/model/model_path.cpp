@@ -1,0 +1,138 @@
+#include "model/model_path.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+#include "model/model_error.h"
+
+namespace attnviz::model {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string envOr(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::string(value) : std::string();
+}
+
+bool isDirectory(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+// Hugging Face repository ids: [ORG/]NAME of letters, digits, '-', '_', '.'; no "..", no "--".
+bool isRepositoryId(const std::string& s) {
+  if (s.empty() || s.size() > 200) return false;
+  if (std::count(s.begin(), s.end(), '/') > 1) return false;
+  if (s.find("..") != std::string::npos || s.find("--") != std::string::npos) return false;
+  if (s.front() == '/' || s.back() == '/' || s.front() == '.' || s.front() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '/';
+  });
+}
+
+std::string cacheFolderName(const std::string& repositoryId) {
+  std::string folder = "models--";
+  for (char c : repositoryId) {
+    if (c == '/')
+      folder += "--";
+    else
+      folder += c;
+  }
+  return folder;
+}
+
+// The first line of refs/main, trimmed; empty when the file is missing.
+std::string readRef(const fs::path& refFile) {
+  std::ifstream in(refFile);
+  if (!in) return {};
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+// The snapshot of a models--* folder, or an empty path with the reason in *why.
+fs::path mainSnapshot(const fs::path& repoFolder, std::string* why) {
+  const fs::path ref = repoFolder / "refs" / "main";
+  const std::string hash = readRef(ref);
+  if (hash.empty()) {
+    *why = "has no readable refs/main (" + ref.string() + ")";
+    return {};
+  }
+  if (hash.find('/') != std::string::npos || hash == "." || hash == "..") {
+    *why = "has a refs/main that is not a commit hash (" + ref.string() + ")";
+    return {};
+  }
+  const fs::path snapshot = repoFolder / "snapshots" / hash;
+  if (!isDirectory(snapshot)) {
+    *why = "names snapshot " + hash + " in refs/main, but " + snapshot.string() + " is not a directory";
+    return {};
+  }
+  return snapshot;
+}
+
+}  // namespace
+
+fs::path huggingFaceHubCache() {
+  const std::string hubCache = envOr("HF_HUB_CACHE");
+  if (!hubCache.empty()) return fs::path(hubCache);
+  const std::string hfHome = envOr("HF_HOME");
+  if (!hfHome.empty()) return fs::path(hfHome) / "hub";
+  const std::string xdgCache = envOr("XDG_CACHE_HOME");
+  if (!xdgCache.empty()) return fs::path(xdgCache) / "huggingface" / "hub";
+  return fs::path(envOr("HOME")) / ".cache" / "huggingface" / "hub";
+}
+
+fs::path resolveModelDirectory(const std::string& pathOrName) {
+  if (pathOrName.empty()) throw ModelError("model: empty model path or name");
+  if (isDirectory(pathOrName)) return fs::path(pathOrName);
+
+  const bool looksLikePath = pathOrName.front() == '/' || pathOrName.front() == '.' ||
+                             pathOrName.front() == '~' || pathOrName.find('\\') != std::string::npos;
+  std::error_code ec;
+  if (looksLikePath || fs::exists(pathOrName, ec)) {
+    if (fs::exists(pathOrName, ec))
+      throw ModelError("model: '" + pathOrName + "' is a file; a model is a directory with config.json and tokenizer files");
+    throw ModelError("model: directory '" + pathOrName + "' does not exist");
+  }
+  if (!isRepositoryId(pathOrName))
+    throw ModelError("model: '" + pathOrName + "' is neither a directory nor a model name such as gpt2 or ORG/NAME");
+
+  const fs::path cache = huggingFaceHubCache();
+  const fs::path repoFolder = cache / cacheFolderName(pathOrName);
+  if (!isDirectory(repoFolder))
+    throw ModelError("model: '" + pathOrName + "' is not a directory and not in the Hugging Face cache (looked for " +
+                     repoFolder.string() + "; set HF_HUB_CACHE or HF_HOME, or pass the model's directory)");
+  std::string why;
+  const fs::path snapshot = mainSnapshot(repoFolder, &why);
+  if (snapshot.empty()) throw ModelError("model: '" + pathOrName + "' in the Hugging Face cache " + why);
+  return snapshot;
+}
+
+std::vector<CachedModel> listCachedModels() {
+  std::vector<CachedModel> models;
+  const fs::path cache = huggingFaceHubCache();
+  std::error_code ec;
+  fs::directory_iterator it(cache, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string folder = it->path().filename().string();
+    if (folder.rfind("models--", 0) != 0 || !isDirectory(it->path())) continue;
+    std::string name = folder.substr(8);
+    const std::size_t separator = name.find("--");
+    if (separator != std::string::npos) name.replace(separator, 2, "/");
+    if (!isRepositoryId(name)) continue;
+    std::string why;
+    const fs::path snapshot = mainSnapshot(it->path(), &why);
+    if (snapshot.empty() || !fs::exists(snapshot / "config.json", ec)) continue;
+    models.push_back({name, snapshot});
+  }
+  std::sort(models.begin(), models.end(), [](const CachedModel& a, const CachedModel& b) { return a.name < b.name; });
+  return models;
+}
+
+}  // namespace attnviz::model

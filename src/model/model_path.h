@@ -1,0 +1,35 @@
+// Where a model's files are: a directory given by path, or a model NAME looked up in the local
+// Hugging Face cache exactly as Hugging Face's own tools lay it out. Never touches the network.
+//
+// Cache root: $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+// ~/.cache/huggingface/hub (huggingface_hub's own order). A model
+// "ORG/NAME" lives in <root>/models--ORG--NAME/; its file refs/main holds the commit hash that
+// names the snapshot folder <root>/models--ORG--NAME/snapshots/<hash>/ (files there are symlinks
+// into blobs/, which opening them follows).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace attnviz::model {
+
+// The hub cache folder the environment selects (it need not exist).
+std::filesystem::path huggingFaceHubCache();
+
+// A directory path (an existing directory wins over a cache name, as in Hugging Face's
+// from_pretrained) or a name such as "gpt2" or "HuggingFaceTB/SmolLM2-135M". Returns the
+// directory holding config.json / tokenizer files. Throws ModelError naming what was looked for
+// and where when nothing is found.
+std::filesystem::path resolveModelDirectory(const std::string& pathOrName);
+
+struct CachedModel {
+  std::string name;                // "HuggingFaceTB/SmolLM2-135M"
+  std::filesystem::path snapshot;  // the folder resolveModelDirectory(name) returns
+};
+
+// Models in the hub cache whose main snapshot has a config.json, sorted by name. A missing or
+// unreadable cache gives an empty list (the window's picker simply shows none).
+std::vector<CachedModel> listCachedModels();
+
+}  // namespace attnviz::model

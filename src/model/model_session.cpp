@@ -1,0 +1,274 @@
+#include "model/model_session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "core/cpu_fast.h"
+#include "model/model_error.h"
+#include "model/model_path.h"
+#include "model/tokenizer_model.h"
+#include "model/transformer.h"
+
+namespace attnviz::model {
+
+namespace {
+
+double millisecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+ModelSession::ModelSession() = default;
+ModelSession::~ModelSession() = default;
+
+std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name, bool require_tokenizer) {
+  const std::filesystem::path dir = resolveModelDirectory(path_or_name);
+  ModelConfig config = loadModelConfig((dir / "config.json").string());
+  WeightStore weights = WeightStore::openDirectory(dir.string());
+  std::unique_ptr<ModelSession> s(new ModelSession());
+  s->name_ = path_or_name;
+  s->directory_ = dir.string();
+  s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights));
+  if (require_tokenizer) s->tokenizer_ = std::make_unique<ModelTokenizer>(ModelTokenizer::fromDirectory(dir));
+  return s;
+}
+
+const ModelConfig& ModelSession::config() const { return transformer_->config(); }
+bool ModelSession::hasTokenizer() const { return tokenizer_ != nullptr; }
+
+ForwardReport ModelSession::setText(const std::string& text) {
+  if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
+  const Encoding encoding = tokenizer_->encode(text);
+  if (encoding.ids.empty()) throw ModelError("the text has no tokens");
+  const std::vector<int> ids(encoding.ids.begin(), encoding.ids.end());
+  return setTokenIds(ids);
+}
+
+ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
+  if (ids.empty()) throw ModelError("no tokens to run");
+  const auto t0 = std::chrono::steady_clock::now();
+  const int kept = transformer_->setTokens(ids);
+  last_.milliseconds = millisecondsSince(t0);
+  last_.tokens = int(ids.size());
+  last_.reused_prefix = kept;
+  last_.recomputed = int(ids.size()) - kept;
+  relabel();
+  return last_;
+}
+
+std::string ModelSession::decode(const std::vector<int>& ids) const {
+  if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
+  return tokenizer_->decode(std::vector<std::int32_t>(ids.begin(), ids.end()));
+}
+
+std::string ModelSession::labelOf(int id) const {
+  if (tokenizer_ && std::size_t(id) < tokenizer_->vocabSize()) {
+    try {
+      return tokenizer_->label(id);
+    } catch (const ModelError&) {
+      // An id the model has but the tokenizer does not (padding rows of the embedding).
+    }
+  }
+  return "#" + std::to_string(id);
+}
+
+void ModelSession::relabel() {
+  const auto& ids = transformer_->ids();
+  labels_.resize(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    labels_[i] = labelOf(ids[i]);
+}
+
+int ModelSession::numTokens() const { return transformer_->length(); }
+const std::vector<int>& ModelSession::tokenIds() const { return transformer_->ids(); }
+int ModelSession::numLayers() const { return config().num_layers; }
+int ModelSession::numHeads() const { return config().num_heads; }
+int ModelSession::numKvHeads() const { return config().num_kv_heads; }
+int ModelSession::headDim() const { return config().head_dim; }
+int ModelSession::kvHeadOf(int head) const { return config().kvHeadOf(head); }
+
+std::string ModelSession::headName(int layer, int head) const {
+  std::string s = "L" + std::to_string(layer) + "H" + std::to_string(head);
+  if (numKvHeads() != numHeads()) s += " (kv " + std::to_string(kvHeadOf(head)) + ")";
+  return s;
+}
+
+AttentionProblem ModelSession::problemForLayer(int layer) const {
+  if (layer < 0 || layer >= numLayers())
+    throw ModelError("layer " + std::to_string(layer) + " is out of range (0.." + std::to_string(numLayers() - 1) + ")");
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  AttentionProblem p;
+  const int n = numTokens(), hd = headDim(), H = numHeads();
+  p.heads = H;
+  p.nq = p.nk = n;
+  p.d = p.dv = hd;
+  p.mask = MaskKind::Causal;
+  const LayerCache& lc = transformer_->layer(layer);
+  const std::size_t per_head = std::size_t(n) * hd;
+  p.q.resize(per_head * H);
+  p.k.resize(per_head * H);
+  p.v.resize(per_head * H);
+  for (int h = 0; h < H; ++h) {
+    const int kv = kvHeadOf(h);
+    std::copy_n(lc.q[std::size_t(h)].data(), per_head, p.q.data() + per_head * h);
+    std::copy_n(lc.k[std::size_t(kv)].data(), per_head, p.k.data() + per_head * h);
+    std::copy_n(lc.v[std::size_t(kv)].data(), per_head, p.v.data() + per_head * h);
+    p.head_names.push_back(headName(layer, h));
+  }
+  p.query_labels = labels_;
+  p.key_labels = labels_;
+  return p;
+}
+
+AttentionProblem ModelSession::problemFor(int layer, int head) const {
+  if (layer < 0 || layer >= numLayers())
+    throw ModelError("layer " + std::to_string(layer) + " is out of range (0.." + std::to_string(numLayers() - 1) + ")");
+  if (head < 0 || head >= numHeads())
+    throw ModelError("head " + std::to_string(head) + " is out of range (0.." + std::to_string(numHeads() - 1) + ")");
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  AttentionProblem p;
+  const int n = numTokens(), hd = headDim(), kv = kvHeadOf(head);
+  p.heads = 1;
+  p.nq = p.nk = n;
+  p.d = p.dv = hd;
+  p.mask = MaskKind::Causal;
+  const LayerCache& lc = transformer_->layer(layer);
+  p.q = lc.q[std::size_t(head)];
+  p.k = lc.k[std::size_t(kv)];
+  p.v = lc.v[std::size_t(kv)];
+  p.head_names = {headName(layer, head)};
+  p.query_labels = labels_;
+  p.key_labels = labels_;
+  return p;
+}
+
+std::vector<NextToken> ModelSession::nextTokens(int k, int position) const {
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  if (position < 0) position = numTokens() - 1;
+  const std::vector<float> logits = transformer_->logits(position);
+  const int vocab = int(logits.size());
+  k = std::clamp(k, 0, vocab);
+  // Softmax in double with the maximum subtracted.
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float l : logits) sum += std::exp(double(l) - mx);
+  std::vector<int> order(static_cast<std::size_t>(vocab));
+  for (int i = 0; i < vocab; ++i) order[std::size_t(i)] = i;
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
+    return logits[std::size_t(a)] > logits[std::size_t(b)] || (logits[std::size_t(a)] == logits[std::size_t(b)] && a < b);
+  });
+  std::vector<NextToken> out;
+  for (int i = 0; i < k; ++i) {
+    const int id = order[std::size_t(i)];
+    out.push_back({id, labelOf(id),
+                   std::exp(double(logits[std::size_t(id)]) - mx) / sum});
+  }
+  return out;
+}
+
+std::vector<int> ModelSession::generate(const GenerateOptions& options) {
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  if (options.count < 0) throw ModelError("cannot generate a negative number of tokens");
+  if (options.sample && !(options.temperature > 0)) throw ModelError("sampling temperature must be greater than 0");
+  std::mt19937_64 rng(options.seed);
+  std::vector<int> appended;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int before = numTokens();
+  for (int step = 0; step < options.count; ++step) {
+    if (numTokens() >= config().max_positions)
+      throw ModelError("cannot generate past this model's limit of " + std::to_string(config().max_positions) + " positions");
+    const std::vector<float> logits = transformer_->logits(numTokens() - 1);
+    int next = 0;
+    if (!options.sample) {
+      next = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    } else {
+      const float mx = *std::max_element(logits.begin(), logits.end());
+      std::vector<double> weights(logits.size());
+      for (std::size_t i = 0; i < logits.size(); ++i) weights[i] = std::exp((double(logits[i]) - mx) / options.temperature);
+      std::discrete_distribution<int> pick(weights.begin(), weights.end());
+      next = pick(rng);
+    }
+    transformer_->append(next);
+    appended.push_back(next);
+  }
+  last_.milliseconds = millisecondsSince(t0);
+  last_.tokens = numTokens();
+  last_.reused_prefix = before;
+  last_.recomputed = numTokens() - before;
+  relabel();
+  return appended;
+}
+
+std::vector<HeadMeasures> ModelSession::measures() const {
+  std::vector<HeadMeasures> out;
+  AttentionResult result;
+  for (int l = 0; l < numLayers(); ++l)
+    for (int h = 0; h < numHeads(); ++h) {
+      computeFastInto(problemFor(l, h), result);
+      HeadMeasures m = measureMap(result.p.data(), numTokens());
+      m.layer = l;
+      m.head = h;
+      out.push_back(m);
+    }
+  return out;
+}
+
+std::vector<std::vector<double>> ModelSession::inductionScores(int repeat, std::uint64_t seed) {
+  if (repeat < 2) throw ModelError("induction needs at least 2 repeated tokens");
+  const std::vector<int> saved = tokenIds();
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> pick(0, config().vocab_size - 1);
+  std::vector<int> ids;
+  if (config().bos_token_id >= 0 && config().bos_token_id < config().vocab_size) ids.push_back(config().bos_token_id);
+  std::vector<int> random(static_cast<std::size_t>(repeat));
+  for (int& t : random) t = pick(rng);
+  ids.insert(ids.end(), random.begin(), random.end());
+  ids.insert(ids.end(), random.begin(), random.end());
+  if (int(ids.size()) > config().max_positions)
+    throw ModelError("induction with " + std::to_string(repeat) + " tokens repeated is longer than the model's " +
+                     std::to_string(config().max_positions) + " positions");
+  transformer_->setTokens(ids);
+  std::vector<std::vector<double>> scores(static_cast<std::size_t>(numLayers()), std::vector<double>(static_cast<std::size_t>(numHeads())));
+  AttentionResult result;
+  const std::vector<std::string> no_labels;
+  for (int l = 0; l < numLayers(); ++l)
+    for (int h = 0; h < numHeads(); ++h) {
+      AttentionProblem p;
+      const int n = int(ids.size()), kv = kvHeadOf(h);
+      p.heads = 1;
+      p.nq = p.nk = n;
+      p.d = headDim();
+      p.mask = MaskKind::Causal;
+      p.q = transformer_->layer(l).q[std::size_t(h)];
+      p.k = transformer_->layer(l).k[std::size_t(kv)];
+      computeFastInto(p, result);
+      scores[std::size_t(l)][std::size_t(h)] = inductionScore(result.p.data(), n, repeat);
+    }
+  if (!saved.empty()) transformer_->setTokens(saved);
+  return scores;
+}
+
+std::vector<float> ModelSession::rollout() const {
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  const int n = numTokens(), H = numHeads();
+  Rollout rollout(n);
+  AttentionResult result;
+  std::vector<float> mean(std::size_t(n) * n);
+  for (int l = 0; l < numLayers(); ++l) {
+    std::fill(mean.begin(), mean.end(), 0.0f);
+    for (int h = 0; h < H; ++h) {
+      computeFastInto(problemFor(l, h), result);
+      for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += result.p[i] / float(H);
+    }
+    rollout.add(mean);
+  }
+  return rollout.result();
+}
+
+std::size_t ModelSession::cacheBytes() const { return transformer_->cacheBytes(); }
+
+}  // namespace attnviz::model

@@ -1,0 +1,129 @@
+// ModelSession: the one object the window controller and the CLI hold for a real model.
+//
+// It owns the weights (memory-mapped safetensors), the tokenizer and the forward pass's cache:
+// per layer the queries of every head (after rotary positions) and the keys and values of every
+// key/value head, never the n x n maps. A map is computed on demand by the existing engines from
+// problemFor(), so memory grows with layers * n * head_dim, not layers * heads * n^2.
+//
+// Numbering follows Hugging Face and the literature: layers and heads from 0, "L5H1" = layer 5,
+// head 1. With grouped-query attention query head h reads key/value head kvHeadOf(h) =
+// h / (numHeads() / numKvHeads()).
+//
+// Not thread-safe: one caller at a time (the controller's thread). Needs no GL context.
+// Every failure is a model::ModelError with a one-line message.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/attention.h"
+#include "model/head_measures.h"
+#include "model/model_config.h"
+
+namespace attnviz::model {
+
+class Transformer;
+class ModelTokenizer;
+
+struct NextToken {
+  int id = 0;
+  std::string token;  // readable piece (as tokenLabels() shows it)
+  double prob = 0.0;  // softmax of the logits at that position
+};
+
+struct GenerateOptions {
+  int count = 1;             // tokens to append
+  bool sample = false;       // false: greedy (the most probable token)
+  double temperature = 1.0;  // for sampling only
+  std::uint64_t seed = 0;    // for sampling only: the same seed gives the same tokens
+};
+
+// What the last setText/setTokenIds/generate did: how much the cache saved.
+struct ForwardReport {
+  int tokens = 0;           // sequence length after the call
+  int reused_prefix = 0;    // tokens whose cached Q/K/V were kept
+  int recomputed = 0;       // tokens run through the layers
+  double milliseconds = 0;  // wall time of the forward part
+};
+
+class ModelSession {
+ public:
+  // pathOrName: a directory with config.json, weights and tokenizer, or a Hugging Face cache name
+  // (e.g. "gpt2", "HuggingFaceTB/SmolLM2-135M"). Throws ModelError.
+  // require_tokenizer = false loads the weights alone (benchmarks, forward tests): then only
+  // setTokenIds works and labels are "#id".
+  static std::unique_ptr<ModelSession> load(const std::string& path_or_name, bool require_tokenizer = true);
+  ~ModelSession();
+  ModelSession(const ModelSession&) = delete;
+  ModelSession& operator=(const ModelSession&) = delete;
+
+  const std::string& name() const { return name_; }            // as given, or the directory's name
+  const std::string& directory() const { return directory_; }  // the resolved snapshot directory
+  const ModelConfig& config() const;
+  bool hasTokenizer() const;
+  const ModelTokenizer* tokenizer() const { return tokenizer_.get(); }  // null when loaded without one
+
+  // Tokenizes and runs the forward from the first token that differs from the current ones,
+  // reusing the cached prefix. Throws ModelError when the text is longer than the model allows
+  // (the message names the limit) or empty.
+  ForwardReport setText(const std::string& text);
+  // The same from token ids (tests, induction, tools without a tokenizer). Ids must be < vocab.
+  ForwardReport setTokenIds(const std::vector<int>& ids);
+  const ForwardReport& lastForward() const { return last_; }
+
+  int numTokens() const;
+  const std::vector<int>& tokenIds() const;
+  // The text a sequence of ids stands for (their bytes concatenated; what generate() appended).
+  // Throws ModelError without a tokenizer that can decode.
+  std::string decode(const std::vector<int>& ids) const;
+  // The readable label of any id ("#id" when the tokenizer has no piece for it).
+  std::string tokenLabel(int id) const { return labelOf(id); }
+  // Readable pieces, one per token (a leading space shown as a subtle mark, e.g. "·bank").
+  const std::vector<std::string>& tokenLabels() const { return labels_; }
+
+  int numLayers() const;
+  int numHeads() const;
+  int numKvHeads() const;
+  int headDim() const;
+  int kvHeadOf(int head) const;
+  std::string headName(int layer, int head) const;  // "L5H1", with "(kv 0)" under GQA
+
+  // The attention problem of one head (heads = 1) or of every head of the layer (heads =
+  // numHeads(), head_names "L5H0"...) with causal mask, scale 1/sqrt(head_dim), temperature 1,
+  // q = that head's queries, k/v = its key/value head's keys/values, token labels.
+  // Throws ModelError for a layer/head out of range or before any text.
+  AttentionProblem problemFor(int layer, int head) const;
+  AttentionProblem problemForLayer(int layer) const;
+
+  // Top-k next tokens after `position` (default: the last token). k is clamped to the vocabulary.
+  std::vector<NextToken> nextTokens(int k, int position = -1) const;
+  // Appends tokens one at a time with the KV cache; returns the ids appended.
+  std::vector<int> generate(const GenerateOptions& options);
+
+  // Measures of every layer x head on the current text (cpu-fast maps, head by head).
+  std::vector<HeadMeasures> measures() const;
+  // Induction scores [layer][head] on `repeat` random tokens repeated twice (seeded, after BOS
+  // when the config names one). Runs its own forward, then the current text's again.
+  std::vector<std::vector<double>> inductionScores(int repeat = 50, std::uint64_t seed = 1);
+  // Attention rollout after the last layer, [n][n] row-major (see head_measures.h).
+  std::vector<float> rollout() const;
+
+  // For benchmarks and tests.
+  const Transformer& transformer() const { return *transformer_; }
+  std::size_t cacheBytes() const;
+
+ private:
+  ModelSession();
+  void relabel();
+  std::string labelOf(int id) const;
+
+  std::string name_, directory_;
+  std::unique_ptr<Transformer> transformer_;
+  std::unique_ptr<ModelTokenizer> tokenizer_;
+  std::vector<std::string> labels_;
+  ForwardReport last_;
+};
+
+}  // namespace attnviz::model

@@ -1,0 +1,471 @@
+#include "model/tokenizer_model.h"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "model/model_error.h"
+#include "model/tokenizer_bpe.h"
+#include "model/tokenizer_pipeline.h"
+
+namespace attnviz::model {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct AddedToken {
+  std::string content;
+  std::int32_t id;
+  bool special = false;
+  bool lstrip = false, rstrip = false, single_word = false;
+};
+
+// One part of the input: an added token, or text for the normalizer/pre-tokenizer/model.
+struct Segment {
+  std::size_t begin, end;
+  const AddedToken* added;
+};
+
+std::string typeOf(const Json& j) {
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) return {};
+  return j["type"].get<std::string>();
+}
+
+bool isAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool isWordByte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+std::string readFileCapped(const fs::path& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw ModelError(path.string() + ": cannot read (" + ec.message() + ")");
+  if (size > kMaxTokenizerFileBytes)
+    throw ModelError(path.string() + ": " + std::to_string(size) + " bytes, more than the " +
+                     std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a tokenizer file may have");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ModelError(path.string() + ": cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Json parseJsonObject(std::string_view text, const std::string& source) {
+  if (text.size() > kMaxTokenizerFileBytes)
+    throw ModelError(source + ": " + std::to_string(text.size()) + " bytes, more than the " +
+                     std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a tokenizer file may have");
+  Json j = Json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) throw ModelError(source + ": not valid JSON");
+  if (!j.is_object()) throw ModelError(source + ": expected a JSON object");
+  return j;
+}
+
+// "bos_token": "<s>" or {"content": "<s>", ...}; empty when absent or null.
+std::string tokenName(const Json& config, const char* key) {
+  if (!config.contains(key)) return {};
+  const Json& v = config[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+  return {};
+}
+
+std::optional<bool> optionalBool(const Json& config, const char* key, const std::string& source) {
+  if (!config.contains(key) || config[key].is_null()) return std::nullopt;
+  if (!config[key].is_boolean()) throw ModelError(source + ": '" + key + "' is not true/false");
+  return config[key].get<bool>();
+}
+
+}  // namespace
+
+struct ModelTokenizer::Impl {
+  std::string source;
+  BpeModel model;
+  std::unique_ptr<Normalizer> normalizer;
+  std::unique_ptr<PreTokenizer> pre_tokenizer;
+  PipelineTraits traits;
+  std::vector<AddedToken> added;                     // longest first
+  std::array<std::vector<std::size_t>, 256> added_by_first_byte;  // indices into `added`, longest first
+  std::unordered_map<std::int32_t, std::size_t> added_by_id;
+  std::vector<std::int32_t> prefix, suffix;          // inserted around every text (BOS, EOS)
+  std::size_t vocab_size = 0;
+
+  void addToken(AddedToken token) {
+    if (token.content.empty()) return;
+    if (added_by_id.count(token.id)) return;
+    added_by_id[token.id] = added.size();
+    added.push_back(std::move(token));
+  }
+
+  void finishAdded() {
+    std::stable_sort(added.begin(), added.end(), [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
+    added_by_id.clear();
+    for (auto& bucket : added_by_first_byte) bucket.clear();
+    for (std::size_t i = 0; i < added.size(); ++i) {
+      added_by_id[added[i].id] = i;
+      added_by_first_byte[static_cast<unsigned char>(added[i].content[0])].push_back(i);
+    }
+    vocab_size = static_cast<std::size_t>(model.idLimit());
+    for (const auto& a : added) vocab_size = std::max(vocab_size, static_cast<std::size_t>(a.id) + 1);
+  }
+
+  const AddedToken* addedById(std::int32_t id) const {
+    const auto it = added_by_id.find(id);
+    return it == added_by_id.end() ? nullptr : &added[it->second];
+  }
+
+  std::optional<std::int32_t> lookup(const std::string& piece) const {
+    for (const auto& a : added)
+      if (a.content == piece) return a.id;
+    return model.idOf(piece);
+  }
+
+  // Added tokens in the raw text: at the leftmost position where any matches, the longest.
+  std::vector<Segment> segments(std::string_view text) const {
+    std::vector<Segment> out;
+    std::size_t textStart = 0;
+    for (std::size_t i = 0; i < text.size() && !added.empty();) {
+      const AddedToken* hit = nullptr;
+      for (std::size_t index : added_by_first_byte[static_cast<unsigned char>(text[i])]) {
+        const AddedToken& a = added[index];
+        if (text.compare(i, a.content.size(), a.content) != 0) continue;
+        if (a.single_word && ((i > 0 && isWordByte(text[i - 1])) ||
+                              (i + a.content.size() < text.size() && isWordByte(text[i + a.content.size()]))))
+          continue;
+        hit = &a;
+        break;
+      }
+      if (!hit) {
+        ++i;
+        continue;
+      }
+      std::size_t begin = i, end = i + hit->content.size();
+      if (hit->lstrip)
+        while (begin > textStart && isAsciiSpace(text[begin - 1])) --begin;
+      if (hit->rstrip)
+        while (end < text.size() && isAsciiSpace(text[end])) ++end;
+      if (begin > textStart) out.push_back({textStart, begin, nullptr});
+      out.push_back({begin, end, hit});
+      textStart = i = end;
+    }
+    if (textStart < text.size()) out.push_back({textStart, text.size(), nullptr});
+    return out;
+  }
+
+  std::string bytesOf(std::int32_t id) const {
+    if (const AddedToken* a = addedById(id)) return a->content;
+    const std::string* piece = model.pieceOf(id);
+    if (!piece) throw ModelError("tokenizer: id " + std::to_string(id) + " is not in the vocabulary of " + source);
+    if (traits.byte_level) {
+      const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::instance();
+      std::string bytes;
+      for (std::size_t i = 0; i < piece->size();) {
+        std::size_t n = validUtf8SequenceLength(*piece, i);
+        if (n == 0) n = 1;
+        const int b = alphabet.decode(decodeUtf8At(*piece, i, n));
+        if (b >= 0)
+          bytes += static_cast<char>(b);
+        else
+          bytes.append(*piece, i, n);
+        i += n;
+      }
+      return bytes;
+    }
+    unsigned byte = 0;
+    if (model.byteFallback() && piece->size() == 6 && std::sscanf(piece->c_str(), "<0x%2X>", &byte) == 1)
+      return std::string(1, static_cast<char>(byte));
+    std::string bytes = *piece;
+    const std::string marker = traits.space_marker.empty() ? std::string("\u2581") : traits.space_marker;
+    for (std::size_t at = bytes.find(marker); at != std::string::npos; at = bytes.find(marker, at + 1)) bytes.replace(at, marker.size(), " ");
+    return bytes;
+  }
+
+  std::string label(std::int32_t id) const {
+    if (const AddedToken* a = addedById(id); a && a->special) return a->content;
+    return readableLabel(bytesOf(id));
+  }
+
+  void push(Encoding& e, std::int32_t id, std::pair<std::size_t, std::size_t> span, bool special) const {
+    e.ids.push_back(id);
+    const AddedToken* a = addedById(id);
+    const std::string* piece = a ? &a->content : model.pieceOf(id);
+    e.pieces.push_back(piece ? *piece : std::string());
+    e.labels.push_back(label(id));
+    e.spans.push_back(span);
+    e.special.push_back(special);
+  }
+};
+
+namespace {
+
+using Impl = ModelTokenizer::Impl;
+
+// Special tokens around the text: tokenizer_config.json's add_bos_token / add_eos_token when it
+// states them, else the TemplateProcessing post-processor of tokenizer.json.
+void configureInsertedTokens(Impl& impl, const Json* postProcessor, const Json& config, const std::string& configSource) {
+  if (postProcessor && !postProcessor->is_null()) {
+    std::vector<const Json*> processors{postProcessor};
+    if (typeOf(*postProcessor) == "Sequence") {
+      processors.clear();
+      if (postProcessor->contains("processors") && (*postProcessor)["processors"].is_array())
+        for (const auto& p : (*postProcessor)["processors"]) processors.push_back(&p);
+    }
+    for (const Json* p : processors) {
+      const std::string type = typeOf(*p);
+      if (type == "ByteLevel") continue;  // it only trims offsets
+      if (type != "TemplateProcessing")
+        throw ModelError(impl.source + ": post_processor " + (type.empty() ? "(no type)" : type) +
+                         " is not supported (supported: TemplateProcessing, ByteLevel, Sequence)");
+      if (!p->contains("single") || !(*p)["single"].is_array())
+        throw ModelError(impl.source + ": post_processor TemplateProcessing has no 'single' list");
+      bool afterText = false;
+      for (const auto& item : (*p)["single"]) {
+        if (item.contains("Sequence")) {
+          afterText = true;
+          continue;
+        }
+        if (!item.contains("SpecialToken") || !item["SpecialToken"].contains("id") || !item["SpecialToken"]["id"].is_string())
+          throw ModelError(impl.source + ": post_processor TemplateProcessing has an item that is neither Sequence nor SpecialToken");
+        const std::string name = item["SpecialToken"]["id"].get<std::string>();
+        const Json* entry = p->contains("special_tokens") && (*p)["special_tokens"].contains(name) ? &(*p)["special_tokens"][name] : nullptr;
+        if (!entry || !entry->contains("ids") || !(*entry)["ids"].is_array())
+          throw ModelError(impl.source + ": post_processor special token '" + name + "' has no ids");
+        for (const auto& id : (*entry)["ids"]) {
+          if (!id.is_number_integer()) throw ModelError(impl.source + ": post_processor special token '" + name + "' has a non-integer id");
+          (afterText ? impl.suffix : impl.prefix).push_back(id.get<std::int32_t>());
+        }
+      }
+    }
+  }
+  const auto resolve = [&](const char* key) {
+    const std::string name = tokenName(config, key);
+    if (name.empty()) throw ModelError(configSource + ": asks for the " + std::string(key) + " but does not name it");
+    const auto id = impl.lookup(name);
+    if (!id) throw ModelError(configSource + ": " + key + " '" + name + "' is not in the vocabulary");
+    return *id;
+  };
+  if (const auto addBos = optionalBool(config, "add_bos_token", configSource)) {
+    impl.prefix.clear();
+    if (*addBos) impl.prefix.push_back(resolve("bos_token"));
+  }
+  if (const auto addEos = optionalBool(config, "add_eos_token", configSource)) {
+    impl.suffix.clear();
+    if (*addEos) impl.suffix.push_back(resolve("eos_token"));
+  }
+  for (std::int32_t id : impl.prefix)
+    if (id < 0 || (!impl.model.pieceOf(id) && !impl.addedById(id)))
+      throw ModelError(impl.source + ": the special token id " + std::to_string(id) + " added before the text is not in the vocabulary");
+  for (std::int32_t id : impl.suffix)
+    if (id < 0 || (!impl.model.pieceOf(id) && !impl.addedById(id)))
+      throw ModelError(impl.source + ": the special token id " + std::to_string(id) + " added after the text is not in the vocabulary");
+}
+
+// tokenizer_config.json's "added_tokens_decoder": {"50256": {"content": ..., "special": true}}.
+void addConfigTokens(Impl& impl, const Json& config, const std::string& configSource) {
+  if (!config.contains("added_tokens_decoder") || !config["added_tokens_decoder"].is_object()) return;
+  for (auto it = config["added_tokens_decoder"].begin(); it != config["added_tokens_decoder"].end(); ++it) {
+    const Json& t = it.value();
+    if (!t.is_object() || !t.contains("content") || !t["content"].is_string())
+      throw ModelError(configSource + ": added_tokens_decoder entry " + it.key() + " has no content");
+    std::int32_t id;
+    try {
+      std::size_t used = 0;
+      const long long parsed = std::stoll(it.key(), &used);
+      if (used != it.key().size() || parsed < 0 || parsed > kMaxVocabularyId) throw std::out_of_range("id");
+      id = static_cast<std::int32_t>(parsed);
+    } catch (const std::exception&) {
+      throw ModelError(configSource + ": added_tokens_decoder key '" + it.key() + "' is not a token id");
+    }
+    const auto flag = [&](const char* key) { return t.contains(key) && t[key].is_boolean() && t[key].get<bool>(); };
+    impl.addToken({t["content"].get<std::string>(), id, flag("special"), flag("lstrip"), flag("rstrip"), flag("single_word")});
+  }
+}
+
+Json parseConfig(std::string_view text, const std::string& source) {
+  if (text.empty()) return Json::object();
+  return parseJsonObject(text, source);
+}
+
+}  // namespace
+
+ModelTokenizer ModelTokenizer::fromTokenizerJson(std::string_view tokenizerJson, std::string_view tokenizerConfigJson,
+                                                 const std::string& source) {
+  const Json j = parseJsonObject(tokenizerJson, source);
+  const std::string configSource = "tokenizer_config.json";
+  const Json config = parseConfig(tokenizerConfigJson, configSource);
+  auto impl = std::make_shared<Impl>();
+  impl->source = source;
+
+  if (!j.contains("model") || !j["model"].is_object()) throw ModelError(source + ": has no 'model' object");
+  const Json& m = j["model"];
+  const std::string type = typeOf(m);
+  if (!type.empty() && type != "BPE")
+    throw ModelError(source + ": model type " + type + " is not supported (supported: BPE)");
+  if (!m.contains("vocab") || !m["vocab"].is_object()) throw ModelError(source + ": model has no 'vocab' object");
+  if (!m.contains("merges") || !m["merges"].is_array()) throw ModelError(source + ": model has no 'merges' list");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (m.contains(key) && !m[key].is_null() && !(m[key].is_string() && m[key].get<std::string>().empty()))
+      throw ModelError(source + ": model " + key + " is not supported");
+  if (m.contains("dropout") && !m["dropout"].is_null() && !(m["dropout"].is_number() && m["dropout"].get<double>() == 0.0))
+    throw ModelError(source + ": model dropout is not supported (tokenisation would not be deterministic)");
+
+  Vocabulary vocabulary;
+  vocabulary.reserve(m["vocab"].size());
+  for (auto it = m["vocab"].begin(); it != m["vocab"].end(); ++it) {
+    if (!it.value().is_number_integer()) throw ModelError(source + ": vocab id of '" + it.key().substr(0, 40) + "' is not an integer");
+    const auto id = it.value().get<std::int64_t>();
+    if (id < 0 || id > kMaxVocabularyId)
+      throw ModelError(source + ": vocab id of '" + it.key().substr(0, 40) + "' is " + std::to_string(id) + ", outside 0.." +
+                       std::to_string(kMaxVocabularyId));
+    vocabulary.emplace(it.key(), static_cast<std::int32_t>(id));
+  }
+  MergeList merges;
+  merges.reserve(m["merges"].size());
+  for (std::size_t rank = 0; rank < m["merges"].size(); ++rank) {
+    const Json& merge = m["merges"][rank];
+    if (merge.is_string()) {
+      const std::string line = merge.get<std::string>();
+      const std::size_t space = line.find(' ');
+      if (space == std::string::npos || space == 0 || space + 1 == line.size() || line.find(' ', space + 1) != std::string::npos)
+        throw ModelError(source + ": merge " + std::to_string(rank) + " is not two pieces separated by one space");
+      merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+      merges.emplace_back(merge[0].get<std::string>(), merge[1].get<std::string>());
+    } else {
+      throw ModelError(source + ": merge " + std::to_string(rank) + " is neither \"A B\" nor [\"A\", \"B\"]");
+    }
+  }
+  BpeSettings settings;
+  if (m.contains("unk_token") && m["unk_token"].is_string()) settings.unk_token = m["unk_token"].get<std::string>();
+  const auto flag = [&](const char* key) { return m.contains(key) && m[key].is_boolean() && m[key].get<bool>(); };
+  settings.byte_fallback = flag("byte_fallback");
+  settings.fuse_unk = flag("fuse_unk");
+  settings.ignore_merges = flag("ignore_merges");
+  impl->model = BpeModel(std::move(vocabulary), merges, settings, source);
+
+  impl->normalizer = makeNormalizer(j.value("normalizer", Json()), source, impl->traits);
+  impl->pre_tokenizer = makePreTokenizer(j.value("pre_tokenizer", Json()), source, impl->traits);
+
+  if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
+    if (!j["added_tokens"].is_array()) throw ModelError(source + ": 'added_tokens' is not a list");
+    for (const auto& t : j["added_tokens"]) {
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") || !t["content"].is_string())
+        throw ModelError(source + ": an added token lacks an integer 'id' or a string 'content'");
+      const auto id = t["id"].get<std::int64_t>();
+      if (id < 0 || id > kMaxVocabularyId) throw ModelError(source + ": added token id " + std::to_string(id) + " is out of range");
+      const auto f = [&](const char* key) { return t.contains(key) && t[key].is_boolean() && t[key].get<bool>(); };
+      impl->addToken({t["content"].get<std::string>(), static_cast<std::int32_t>(id), f("special"), f("lstrip"), f("rstrip"), f("single_word")});
+    }
+  }
+  addConfigTokens(*impl, config, configSource);
+  impl->finishAdded();
+  const Json* post = j.contains("post_processor") ? &j["post_processor"] : nullptr;
+  configureInsertedTokens(*impl, post, config, configSource);
+  return ModelTokenizer(impl);
+}
+
+ModelTokenizer ModelTokenizer::fromVocabAndMerges(std::string_view vocabJson, std::string_view mergesText,
+                                                  std::string_view tokenizerConfigJson, const std::string& source) {
+  const std::string configSource = "tokenizer_config.json";
+  const Json config = parseConfig(tokenizerConfigJson, configSource);
+  auto impl = std::make_shared<Impl>();
+  impl->source = source;
+  Vocabulary vocabulary = parseVocabJson(vocabJson, "vocab.json");
+  const MergeList merges = parseMergesText(mergesText, "merges.txt");
+  impl->model = BpeModel(std::move(vocabulary), merges, BpeSettings{}, source);
+  impl->pre_tokenizer = makeGpt2PreTokenizer(impl->traits);
+  addConfigTokens(*impl, config, configSource);
+  // GPT-2's slow tokenizer treats its named special tokens (by default "<|endoftext|>") as added tokens.
+  std::vector<std::string> names{"<|endoftext|>"};
+  for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"})
+    if (const std::string n = tokenName(config, key); !n.empty()) names.push_back(n);
+  for (const auto& n : names)
+    if (const auto id = impl->model.idOf(n)) impl->addToken({n, *id, true, false, false, false});
+  impl->finishAdded();
+  configureInsertedTokens(*impl, nullptr, config, configSource);
+  return ModelTokenizer(impl);
+}
+
+ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
+  std::error_code ec;
+  if (!fs::is_directory(directory, ec)) throw ModelError(directory.string() + ": not a directory");
+  const fs::path configPath = directory / "tokenizer_config.json";
+  const std::string config = fs::exists(configPath, ec) ? readFileCapped(configPath) : std::string();
+  const fs::path tokenizerJson = directory / "tokenizer.json";
+  try {
+    if (fs::exists(tokenizerJson, ec)) return fromTokenizerJson(readFileCapped(tokenizerJson), config, tokenizerJson.string());
+    const fs::path vocab = directory / "vocab.json", merges = directory / "merges.txt";
+    if (fs::exists(vocab, ec) && fs::exists(merges, ec))
+      return fromVocabAndMerges(readFileCapped(vocab), readFileCapped(merges), config, (directory / "vocab.json").string() + " + merges.txt");
+  } catch (const ModelError& e) {
+    // Messages from the string parsers name the file without its folder; say which model it was.
+    const std::string what = e.what();
+    if (what.rfind(directory.string(), 0) == 0) throw;
+    throw ModelError(directory.string() + "/" + what);
+  }
+  if (fs::exists(directory / "tokenizer.model", ec))
+    throw ModelError(directory.string() + ": has only tokenizer.model (a SentencePiece protobuf); attnviz reads tokenizer.json");
+  throw ModelError(directory.string() + ": no tokenizer.json, and no vocab.json + merges.txt");
+}
+
+Encoding ModelTokenizer::encode(std::string_view utf8) const {
+  if (const auto bad = firstInvalidUtf8(utf8)) throw ModelError("text: invalid UTF-8 at byte " + std::to_string(*bad));
+  const Impl& impl = *impl_;
+  Encoding e;
+  for (std::int32_t id : impl.prefix) impl.push(e, id, {0, 0}, true);
+  std::vector<WordToken> words;
+  for (const Segment& seg : impl.segments(utf8)) {
+    if (seg.added) {
+      impl.push(e, seg.added->id, {seg.begin, seg.end}, seg.added->special);
+      continue;
+    }
+    AlignedText text = AlignedText::fromInput(utf8.substr(seg.begin, seg.end - seg.begin), seg.begin);
+    if (impl.normalizer) impl.normalizer->apply(text);
+    std::vector<AlignedText> splits;
+    if (!text.empty()) splits.push_back(std::move(text));
+    if (impl.pre_tokenizer) impl.pre_tokenizer->apply(splits);
+    for (const AlignedText& split : splits) {
+      words.clear();
+      impl.model.encodeWord(split.text, words);
+      for (const WordToken& w : words) impl.push(e, w.id, split.originSpan(w.begin, w.end), false);
+    }
+  }
+  const std::size_t end = utf8.size();
+  for (std::int32_t id : impl.suffix) impl.push(e, id, {end, end}, true);
+  return e;
+}
+
+std::string ModelTokenizer::piece(std::int32_t id) const {
+  if (const AddedToken* a = impl_->addedById(id)) return a->content;
+  const std::string* p = impl_->model.pieceOf(id);
+  if (!p) throw ModelError("tokenizer: id " + std::to_string(id) + " is not in the vocabulary of " + impl_->source);
+  return *p;
+}
+
+std::string ModelTokenizer::bytesOf(std::int32_t id) const { return impl_->bytesOf(id); }
+std::string ModelTokenizer::label(std::int32_t id) const { return impl_->label(id); }
+
+std::string ModelTokenizer::decode(const std::vector<std::int32_t>& ids) const {
+  std::string text;
+  for (std::int32_t id : ids) text += impl_->bytesOf(id);
+  return text;
+}
+
+std::size_t ModelTokenizer::vocabSize() const { return impl_->vocab_size; }
+std::optional<std::int32_t> ModelTokenizer::idOf(const std::string& piece) const { return impl_->lookup(piece); }
+
+std::optional<std::int32_t> ModelTokenizer::bosId() const {
+  if (impl_->prefix.empty()) return std::nullopt;
+  return impl_->prefix.front();
+}
+
+std::string ModelTokenizer::describe() const {
+  std::string kind = impl_->traits.byte_level ? "byte-level BPE" : impl_->model.byteFallback() ? "SentencePiece-style BPE (byte fallback)" : "BPE";
+  return kind + ", " + std::to_string(impl_->vocab_size) + " ids, from " + impl_->source;
+}
+
+}  // namespace attnviz::model

@@ -1,0 +1,79 @@
+// ModelTokenizer: the tokenizer of a real model, giving the same ids as Hugging Face's.
+//
+// Loaded from a model directory: tokenizer.json (model type BPE) when present, else GPT-2's
+// vocab.json + merges.txt; tokenizer_config.json, when present, decides whether BOS/EOS are added
+// and names extra special tokens. Supported pipeline pieces:
+//   normalizers     Sequence, Prepend, Replace (string or regex), NFC (see below)
+//   pre-tokenizers  Sequence, ByteLevel, Split (string or regex, every behaviour, invert),
+//                   Metaspace, Digits
+//   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges)
+//   post-processor  TemplateProcessing (its special tokens around the text), ByteLevel, Sequence
+// Anything else is refused by name (ModelError) rather than tokenised differently. Added and
+// special tokens are matched in the raw text before the model (leftmost, then longest).
+// NFC: texts whose NFC form may differ from themselves (combining marks, a few singletons) are
+// refused, because the Unicode composition tables are not implemented here.
+//
+// Needs no GL context; a loaded tokenizer is immutable and may be shared between threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace attnviz::model {
+
+// The tokens of one text, as parallel arrays (index i is token i).
+struct Encoding {
+  std::vector<std::int32_t> ids;
+  std::vector<std::string> pieces;  // vocabulary strings: "Ġbank", "▁bank", "<0xE2>", "<s>"
+  std::vector<std::string> labels;  // readable: "·bank" (see readableLabel in tokenizer_text.h)
+  // Bytes [begin, end) of the input text each token came from; empty for inserted tokens (BOS).
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  std::vector<bool> special;  // added/special tokens (BOS, "<|endoftext|>", ...)
+  std::size_t size() const { return ids.size(); }
+};
+
+class ModelTokenizer {
+ public:
+  // Picks the files in `directory` as described above; ModelError naming the file on any problem.
+  static ModelTokenizer fromDirectory(const std::filesystem::path& directory);
+  // From file contents (fuzzable). `tokenizerConfigJson` may be empty; `source` names the
+  // tokenizer file in errors.
+  static ModelTokenizer fromTokenizerJson(std::string_view tokenizerJson, std::string_view tokenizerConfigJson = {},
+                                          const std::string& source = "tokenizer.json");
+  static ModelTokenizer fromVocabAndMerges(std::string_view vocabJson, std::string_view mergesText,
+                                           std::string_view tokenizerConfigJson = {},
+                                           const std::string& source = "vocab.json + merges.txt");
+
+  // Throws ModelError for text that is not valid UTF-8 (naming the byte offset) or that this
+  // tokenizer cannot encode exactly (see NFC above).
+  Encoding encode(std::string_view utf8) const;
+
+  // Vocabulary piece of an id ("Ġbank"); ModelError for an id outside the vocabulary.
+  std::string piece(std::int32_t id) const;
+  // The bytes an id stands for in text (" bank"; a byte-fallback id is its single byte).
+  std::string bytesOf(std::int32_t id) const;
+  // readableLabel(bytesOf(id)), except special tokens, which keep their piece ("<s>").
+  std::string label(std::int32_t id) const;
+  // Text of a sequence of ids: their bytes concatenated (invalid UTF-8 left for the caller to sanitise).
+  std::string decode(const std::vector<std::int32_t>& ids) const;
+
+  // Largest id + 1, counting added tokens; ids in [0, vocabSize()) may still have no piece.
+  std::size_t vocabSize() const;
+  std::optional<std::int32_t> idOf(const std::string& piece) const;
+  std::optional<std::int32_t> bosId() const;  // the BOS this tokenizer prepends, if it does
+  std::string describe() const;               // "byte-level BPE, 50257 tokens (tokenizer.json)"
+
+  struct Impl;
+
+ private:
+  explicit ModelTokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace attnviz::model

@@ -1,0 +1,374 @@
+#include "model/tokenizer_pipeline.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "model/model_error.h"
+#include "model/tokenizer_regex.h"
+
+namespace attnviz::model {
+
+const char* const kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+using Json = nlohmann::json;
+
+namespace {
+
+std::string typeOf(const Json& j) {
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) return {};
+  return j["type"].get<std::string>();
+}
+
+bool boolField(const Json& j, const char* key, bool fallback, const std::string& where) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (!j[key].is_boolean()) throw ModelError(where + ": '" + key + "' is not true/false");
+  return j[key].get<bool>();
+}
+
+std::string stringField(const Json& j, const char* key, const std::string& where) {
+  if (!j.contains(key) || !j[key].is_string()) throw ModelError(where + ": '" + key + "' is missing or not a string");
+  return j[key].get<std::string>();
+}
+
+// A tokenizer.json pattern: {"String": "..."} (literal) or {"Regex": "..."}.
+std::unique_ptr<UnicodeRegex> makePattern(const Json& j, const std::string& where) {
+  if (j.is_object() && j.contains("String") && j["String"].is_string())
+    return std::make_unique<UnicodeRegex>(j["String"].get<std::string>(), true, where);
+  if (j.is_object() && j.contains("Regex") && j["Regex"].is_string())
+    return std::make_unique<UnicodeRegex>(j["Regex"].get<std::string>(), false, where);
+  throw ModelError(where + ": 'pattern' is not {\"String\": ...} or {\"Regex\": ...}");
+}
+
+// ---- normalizers ----
+
+class SequenceNormalizer : public Normalizer {
+ public:
+  std::vector<std::unique_ptr<Normalizer>> steps;
+  void apply(AlignedText& text) const override {
+    for (const auto& step : steps) step->apply(text);
+  }
+};
+
+class PrependNormalizer : public Normalizer {
+ public:
+  explicit PrependNormalizer(std::string prefix) : prefix_(std::move(prefix)) {}
+  void apply(AlignedText& text) const override {
+    if (!text.empty()) text.prepend(prefix_);
+  }
+
+ private:
+  std::string prefix_;
+};
+
+class ReplaceNormalizer : public Normalizer {
+ public:
+  ReplaceNormalizer(std::unique_ptr<UnicodeRegex> pattern, std::string content)
+      : pattern_(std::move(pattern)), content_(std::move(content)) {}
+  void apply(AlignedText& text) const override {
+    const auto matches = pattern_->findAll(text.text);
+    if (matches.empty()) return;
+    AlignedText out;
+    std::size_t at = 0;
+    for (const auto& [begin, end] : matches) {
+      out.append(text.slice(at, begin));
+      const auto span = text.originSpan(begin, end);
+      out.text += content_;
+      out.origin_begin.insert(out.origin_begin.end(), content_.size(), static_cast<std::uint32_t>(span.first));
+      out.origin_end.insert(out.origin_end.end(), content_.size(), static_cast<std::uint32_t>(span.second));
+      at = end;
+    }
+    out.append(text.slice(at, text.text.size()));
+    text = std::move(out);
+  }
+
+ private:
+  std::unique_ptr<UnicodeRegex> pattern_;
+  std::string content_;
+};
+
+// NFC is the identity on text without combining marks, Hangul jamo or the few characters that
+// NFC maps to others (singletons, composition exclusions). Text with any of them is refused: the
+// composition tables are not implemented, and a silently different tokenisation would be wrong.
+class NfcNormalizer : public Normalizer {
+ public:
+  NfcNormalizer()
+      : risky_(R"([\p{M}\x{1100}-\x{11FF}\x{2000}\x{2001}\x{2126}\x{212A}\x{212B}\x{2329}\x{232A})"
+               R"(\x{0340}\x{0341}\x{0343}\x{0344}\x{0374}\x{037E}\x{0387}\x{0958}-\x{095F}\x{09DC}\x{09DD}\x{09DF})"
+               R"(\x{0A33}\x{0A36}\x{0A59}-\x{0A5B}\x{0A5E}\x{0B5C}\x{0B5D}\x{0F43}-\x{0FB9}\x{1F71}-\x{1FFD})"
+               R"(\x{2ADC}\x{F900}-\x{FAFF}\x{FB1D}-\x{FB4E}\x{1D15E}-\x{1D1C0}\x{2F800}-\x{2FA1F}])",
+               false, "NFC normalizer") {}
+  void apply(AlignedText& text) const override {
+    for (const auto& match : risky_.findAll(text.text)) {
+      const std::size_t begin = match.first;
+      const char32_t cp = decodeUtf8At(text.text, begin, validUtf8SequenceLength(text.text, begin));
+      // Variation selectors (emoji presentation) are marks that NFC never changes.
+      if ((cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF)) continue;
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+      throw ModelError(std::string("tokenizer: the text contains ") + hex + " at byte " +
+                       std::to_string(text.origin_begin[begin]) +
+                       ", which this tokenizer's NFC normalizer may change; NFC composition is not implemented");
+    }
+  }
+
+ private:
+  UnicodeRegex risky_;
+};
+
+// ---- pre-tokenizers ----
+
+class SequencePreTokenizer : public PreTokenizer {
+ public:
+  std::vector<std::unique_ptr<PreTokenizer>> steps;
+  void apply(std::vector<AlignedText>& splits) const override {
+    for (const auto& step : steps) step->apply(splits);
+  }
+};
+
+void splitEach(std::vector<AlignedText>& splits, const std::function<std::vector<AlignedText>(const AlignedText&)>& f) {
+  std::vector<AlignedText> out;
+  for (const auto& s : splits) {
+    auto parts = f(s);
+    for (auto& p : parts)
+      if (!p.empty()) out.push_back(std::move(p));
+  }
+  splits = std::move(out);
+}
+
+class SplitPreTokenizer : public PreTokenizer {
+ public:
+  SplitPreTokenizer(std::unique_ptr<UnicodeRegex> pattern, SplitBehavior behavior, bool invert)
+      : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
+  void apply(std::vector<AlignedText>& splits) const override {
+    splitEach(splits, [&](const AlignedText& s) { return splitAtMatches(s, pattern_->findAll(s.text), behavior_, invert_); });
+  }
+
+ private:
+  std::unique_ptr<UnicodeRegex> pattern_;
+  SplitBehavior behavior_;
+  bool invert_;
+};
+
+class ByteLevelPreTokenizer : public PreTokenizer {
+ public:
+  ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex)
+      : add_prefix_space_(addPrefixSpace), regex_(useRegex ? std::make_unique<UnicodeRegex>(kGpt2Pattern, false, "GPT-2 pattern") : nullptr) {}
+  void apply(std::vector<AlignedText>& splits) const override {
+    splitEach(splits, [&](const AlignedText& s) {
+      AlignedText t = s;
+      if (add_prefix_space_ && (t.text.empty() || t.text.front() != ' ')) t.prepend(" ");
+      if (!regex_) return std::vector<AlignedText>{t};
+      return splitAtMatches(t, regex_->findAll(t.text), SplitBehavior::Isolated, false);
+    });
+    const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::instance();
+    for (auto& s : splits) {
+      AlignedText mapped;
+      for (std::size_t i = 0; i < s.text.size(); ++i) {
+        const std::string& c = alphabet.encode(static_cast<std::uint8_t>(s.text[i]));
+        mapped.text += c;
+        mapped.origin_begin.insert(mapped.origin_begin.end(), c.size(), s.origin_begin[i]);
+        mapped.origin_end.insert(mapped.origin_end.end(), c.size(), s.origin_end[i]);
+      }
+      s = std::move(mapped);
+    }
+  }
+
+ private:
+  bool add_prefix_space_;
+  std::unique_ptr<UnicodeRegex> regex_;
+};
+
+class MetaspacePreTokenizer : public PreTokenizer {
+ public:
+  enum class Prepend { Always, First, Never };
+  MetaspacePreTokenizer(std::string replacement, Prepend prepend, bool split)
+      : replacement_(std::move(replacement)), prepend_(prepend), split_(split) {}
+  void apply(std::vector<AlignedText>& splits) const override {
+    splitEach(splits, [&](const AlignedText& s) {
+      AlignedText t = s;
+      t.replaceAll(" ", replacement_);
+      const bool startsWithMarker = t.text.rfind(replacement_, 0) == 0;
+      const bool atInputStart = !t.origin_begin.empty() && t.origin_begin.front() == 0;
+      if (!startsWithMarker && (prepend_ == Prepend::Always || (prepend_ == Prepend::First && atInputStart)))
+        t.prepend(replacement_);
+      if (!split_) return std::vector<AlignedText>{t};
+      std::vector<std::pair<std::size_t, std::size_t>> matches;
+      for (std::size_t at = t.text.find(replacement_); at != std::string::npos; at = t.text.find(replacement_, at + replacement_.size()))
+        matches.emplace_back(at, at + replacement_.size());
+      return splitAtMatches(t, matches, SplitBehavior::MergedWithNext, false);
+    });
+  }
+
+ private:
+  std::string replacement_;
+  Prepend prepend_;
+  bool split_;
+};
+
+class DigitsPreTokenizer : public PreTokenizer {
+ public:
+  explicit DigitsPreTokenizer(bool individual) : individual_(individual) {}
+  void apply(std::vector<AlignedText>& splits) const override {
+    splitEach(splits, [&](const AlignedText& s) {
+      std::vector<std::pair<std::size_t, std::size_t>> digits;  // each ASCII digit is its own match
+      for (std::size_t i = 0; i < s.text.size(); ++i)
+        if (s.text[i] >= '0' && s.text[i] <= '9') digits.emplace_back(i, i + 1);
+      return splitAtMatches(s, digits, individual_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous, false);
+    });
+  }
+
+ private:
+  bool individual_;
+};
+
+SplitBehavior parseBehavior(const Json& j, const std::string& where) {
+  const std::string b = j.contains("behavior") && j["behavior"].is_string() ? j["behavior"].get<std::string>() : "";
+  if (b == "Removed") return SplitBehavior::Removed;
+  if (b == "Isolated") return SplitBehavior::Isolated;
+  if (b == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+  if (b == "MergedWithNext") return SplitBehavior::MergedWithNext;
+  if (b == "Contiguous") return SplitBehavior::Contiguous;
+  throw ModelError(where + ": Split behavior '" + b + "' is not one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous");
+}
+
+}  // namespace
+
+std::vector<AlignedText> splitAtMatches(const AlignedText& text, const std::vector<std::pair<std::size_t, std::size_t>>& matches,
+                                        SplitBehavior behavior, bool invert) {
+  struct Part {
+    std::size_t begin, end;
+    bool match;
+  };
+  std::vector<Part> parts;  // covers the whole text
+  std::size_t at = 0;
+  for (const auto& [begin, end] : matches) {
+    if (begin > at) parts.push_back({at, begin, false});
+    if (end > begin) parts.push_back({begin, end, true});
+    at = end;
+  }
+  if (at < text.text.size()) parts.push_back({at, text.text.size(), false});
+  if (invert)
+    for (auto& p : parts) p.match = !p.match;
+
+  std::vector<Part> kept;
+  bool previousMatch = false;
+  switch (behavior) {
+    case SplitBehavior::Removed:
+      for (const auto& p : parts)
+        if (!p.match) kept.push_back(p);
+      break;
+    case SplitBehavior::Isolated:
+      kept = parts;
+      break;
+    case SplitBehavior::MergedWithPrevious:
+      for (const auto& p : parts) {
+        if (p.match && !previousMatch && !kept.empty())
+          kept.back().end = p.end;
+        else
+          kept.push_back(p);
+        previousMatch = p.match;
+      }
+      break;
+    case SplitBehavior::MergedWithNext:
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+        if (it->match && !previousMatch && !kept.empty())
+          kept.back().begin = it->begin;
+        else
+          kept.push_back(*it);
+        previousMatch = it->match;
+      }
+      std::reverse(kept.begin(), kept.end());
+      break;
+    case SplitBehavior::Contiguous:
+      for (const auto& p : parts) {
+        if (!kept.empty() && p.match == previousMatch)
+          kept.back().end = p.end;
+        else
+          kept.push_back(p);
+        previousMatch = p.match;
+      }
+      break;
+  }
+  std::vector<AlignedText> out;
+  out.reserve(kept.size());
+  for (const auto& p : kept)
+    if (p.end > p.begin) out.push_back(text.slice(p.begin, p.end));
+  return out;
+}
+
+std::unique_ptr<Normalizer> makeNormalizer(const Json& j, const std::string& where, PipelineTraits& traits) {
+  if (j.is_null()) return nullptr;
+  const std::string type = typeOf(j);
+  const std::string here = where + " normalizer " + (type.empty() ? "(no type)" : type);
+  if (type == "Sequence") {
+    if (!j.contains("normalizers") || !j["normalizers"].is_array()) throw ModelError(here + ": 'normalizers' is not a list");
+    auto seq = std::make_unique<SequenceNormalizer>();
+    for (const auto& step : j["normalizers"]) {
+      auto n = makeNormalizer(step, where, traits);
+      if (n) seq->steps.push_back(std::move(n));
+    }
+    return seq;
+  }
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(stringField(j, "prepend", here));
+  if (type == "Replace") {
+    if (!j.contains("pattern")) throw ModelError(here + ": 'pattern' is missing");
+    const std::string content = stringField(j, "content", here);
+    if (j["pattern"].is_object() && j["pattern"].contains("String") && j["pattern"]["String"] == " ") traits.space_marker = content;
+    return std::make_unique<ReplaceNormalizer>(makePattern(j["pattern"], here), content);
+  }
+  if (type == "NFC") return std::make_unique<NfcNormalizer>();
+  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC)");
+}
+
+std::unique_ptr<PreTokenizer> makePreTokenizer(const Json& j, const std::string& where, PipelineTraits& traits) {
+  if (j.is_null()) return nullptr;
+  const std::string type = typeOf(j);
+  const std::string here = where + " pre_tokenizer " + (type.empty() ? "(no type)" : type);
+  if (type == "Sequence") {
+    if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array()) throw ModelError(here + ": 'pretokenizers' is not a list");
+    auto seq = std::make_unique<SequencePreTokenizer>();
+    for (const auto& step : j["pretokenizers"]) {
+      auto p = makePreTokenizer(step, where, traits);
+      if (p) seq->steps.push_back(std::move(p));
+    }
+    return seq;
+  }
+  if (type == "ByteLevel") {
+    traits.byte_level = true;
+    return std::make_unique<ByteLevelPreTokenizer>(boolField(j, "add_prefix_space", true, here), boolField(j, "use_regex", true, here));
+  }
+  if (type == "Split") {
+    if (!j.contains("pattern")) throw ModelError(here + ": 'pattern' is missing");
+    return std::make_unique<SplitPreTokenizer>(makePattern(j["pattern"], here), parseBehavior(j, here), boolField(j, "invert", false, here));
+  }
+  if (type == "Metaspace") {
+    const std::string replacement = stringField(j, "replacement", here);
+    if (replacement.empty()) throw ModelError(here + ": 'replacement' is empty");
+    MetaspacePreTokenizer::Prepend prepend = boolField(j, "add_prefix_space", true, here) ? MetaspacePreTokenizer::Prepend::Always
+                                                                                          : MetaspacePreTokenizer::Prepend::Never;
+    if (j.contains("prepend_scheme") && !j["prepend_scheme"].is_null()) {
+      const std::string scheme = j["prepend_scheme"].is_string() ? j["prepend_scheme"].get<std::string>() : "";
+      if (scheme == "always")
+        prepend = MetaspacePreTokenizer::Prepend::Always;
+      else if (scheme == "first")
+        prepend = MetaspacePreTokenizer::Prepend::First;
+      else if (scheme == "never")
+        prepend = MetaspacePreTokenizer::Prepend::Never;
+      else
+        throw ModelError(here + ": prepend_scheme '" + scheme + "' is not always, first or never");
+    }
+    traits.space_marker = replacement;
+    return std::make_unique<MetaspacePreTokenizer>(replacement, prepend, boolField(j, "split", true, here));
+  }
+  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(boolField(j, "individual_digits", false, here));
+  throw ModelError(here + ": not supported (supported: Sequence, ByteLevel, Split, Metaspace, Digits)");
+}
+
+std::unique_ptr<PreTokenizer> makeGpt2PreTokenizer(PipelineTraits& traits) {
+  traits.byte_level = true;
+  return std::make_unique<ByteLevelPreTokenizer>(false, true);
+}
+
+}  // namespace attnviz::model

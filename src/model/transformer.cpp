@@ -1,0 +1,503 @@
+#include "model/transformer.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/cpu_fast.h"
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+#include "model/model_error.h"
+
+namespace attnviz::model {
+namespace {
+
+// Tokens run through all layers together: bounds the activations (chunk x intermediate floats)
+// while keeping the projections large enough for BLAS to reach its full rate.
+constexpr int kChunkTokens = 512;
+// Query rows per block of the attention's own P.V: scores of one head and one block only.
+constexpr int kAttentionRowBlock = 128;
+
+std::string shapeText(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// A weight matrix as stored: Conv1D [in][out] (y = x W) or nn.Linear [out][in] (y = x Wᵀ).
+struct Matrix {
+  FloatTensor t;
+  int in = 0, out = 0;
+  bool transposed = false;  // true for nn.Linear [out][in]
+};
+
+struct Vec {
+  FloatTensor t;
+  const float* data() const { return t.data; }
+};
+
+}  // namespace
+
+struct Transformer::Weights {
+  struct Layer {
+    Vec norm1_w, norm1_b, norm2_w, norm2_b;
+    Matrix qkv;           // gpt2: c_attn [D][3D]
+    Vec qkv_b;
+    Matrix q, k, v;       // llama family
+    Vec q_b, k_b, v_b;
+    Matrix o;
+    Vec o_b;
+    Matrix up, gate, down;  // gpt2: up = c_fc, down = c_proj
+    Vec up_b, gate_b, down_b;
+  };
+  Matrix embed;  // [vocab][D]
+  Vec positions; // gpt2 wpe [P][D]
+  std::vector<Layer> layers;
+  Vec final_w, final_b;
+  Matrix lm_head;  // [vocab][D] (tied: a second view of embed)
+  bool separate_lm_head = false;
+};
+
+namespace {
+
+class Loader {
+ public:
+  Loader(const WeightStore& store, const ModelConfig& config) : store_(store), config_(config) {}
+
+  std::string resolve(const std::string& name) const {
+    if (store_.has(name)) return name;
+    if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
+    throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
+  }
+
+  FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) const {
+    const std::string real = resolve(name);
+    const TensorInfo& info = store_.info(real);
+    if (info.shape != shape)
+      throw ModelError(store_.fileOf(real) + ": tensor '" + real + "' has shape " + shapeText(info.shape) + " but the config implies " +
+                       shapeText(shape));
+    return store_.load(real);
+  }
+  Vec vec(const std::string& name, int n) const { return Vec{tensor(name, {n})}; }
+  Matrix conv1d(const std::string& name, int in, int out) const { return Matrix{tensor(name, {in, out}), in, out, false}; }
+  Matrix linear(const std::string& name, int in, int out) const { return Matrix{tensor(name, {out, in}), in, out, true}; }
+
+ private:
+  const WeightStore& store_;
+  const ModelConfig& config_;
+};
+
+// out[m][W.out] = in[m][W.in] . W (+ bias), BLAS.
+void project(const float* in, int m, const Matrix& w, const Vec* bias, float* out) {
+  if (bias && bias->t.data) {
+    for (int r = 0; r < m; ++r) std::memcpy(out + std::size_t(r) * w.out, bias->data(), sizeof(float) * w.out);
+  }
+  const float beta = bias && bias->t.data ? 1.0f : 0.0f;
+  if (w.transposed)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.in, beta, out, w.out);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.out, beta, out, w.out);
+}
+
+// Runs body(row) for rows [0, m) on the shared pool (element-wise work BLAS does not do for us).
+template <class Body>
+void forRows(int m, Body&& body) {
+  if (m < 4) {
+    for (int r = 0; r < m; ++r) body(r);
+    return;
+  }
+  sharedThreadPool().run(m, [&](int r, int) { body(r); });
+}
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+// e^(-|x|) for a block of values, with cpu-fast's vectorised exp2 (valid for arguments <= 0).
+void expMinusAbs(const float* x, float* out, std::size_t n) {
+  static const SimdPath path = bestSimdPath();
+  for (std::size_t i = 0; i < n; ++i) out[i] = -std::abs(x[i]) * kLog2e;
+  cpuFastExp2(path, out, out, n);
+}
+
+// gelu_new(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3); tanh(u) = sign(u)(1 - e)/(1 + e)
+// with e = exp(-2|u|) <= 1, so the exponential never overflows.
+void geluNewRow(float* x, int n) {
+  constexpr int kBlock = 256;
+  float u[kBlock], e[kBlock];
+  for (int c0 = 0; c0 < n; c0 += kBlock) {
+    const int len = std::min(kBlock, n - c0);
+    for (int i = 0; i < len; ++i) {
+      const float v = x[c0 + i];
+      u[i] = 2.0f * 0.7978845608028654f * (v + 0.044715f * v * v * v);
+    }
+    expMinusAbs(u, e, std::size_t(len));
+    for (int i = 0; i < len; ++i) {
+      const float t = (1.0f - e[i]) / (1.0f + e[i]);
+      x[c0 + i] = 0.5f * x[c0 + i] * (1.0f + (u[i] < 0 ? -t : t));
+    }
+  }
+}
+
+// silu(g) * up with e = exp(-|g|): silu(g) = g / (1 + e) for g >= 0, g e / (1 + e) for g < 0.
+void siluTimesRow(float* gate, const float* up, int n) {
+  constexpr int kBlock = 256;
+  float e[kBlock];
+  for (int c0 = 0; c0 < n; c0 += kBlock) {
+    const int len = std::min(kBlock, n - c0);
+    expMinusAbs(gate + c0, e, std::size_t(len));
+    for (int i = 0; i < len; ++i) {
+      const float g = gate[c0 + i];
+      const float sig = g >= 0 ? 1.0f / (1.0f + e[i]) : e[i] / (1.0f + e[i]);
+      gate[c0 + i] = g * sig * up[c0 + i];
+    }
+  }
+}
+
+// LayerNorm with statistics in double (two passes: mean, then variance of the centred values).
+void layerNorm(const float* x, int m, int d, const float* w, const float* b, double eps, float* out) {
+  forRows(m, [&](int r) {
+    const float* row = x + std::size_t(r) * d;
+    double mean = 0;
+    for (int c = 0; c < d; ++c) mean += row[c];
+    mean /= d;
+    double var = 0;
+    for (int c = 0; c < d; ++c) var += (row[c] - mean) * (row[c] - mean);
+    var /= d;
+    const double inv = 1.0 / std::sqrt(var + eps);
+    float* o = out + std::size_t(r) * d;
+    for (int c = 0; c < d; ++c) o[c] = float((row[c] - mean) * inv) * w[c] + b[c];
+  });
+}
+
+// RMSNorm as Hugging Face's LlamaRMSNorm: x / sqrt(mean(x^2) + eps), then times the weight.
+void rmsNorm(const float* x, int m, int d, const float* w, double eps, float* out) {
+  forRows(m, [&](int r) {
+    const float* row = x + std::size_t(r) * d;
+    double ss = 0;
+    for (int c = 0; c < d; ++c) ss += double(row[c]) * row[c];
+    const double inv = 1.0 / std::sqrt(ss / d + eps);
+    float* o = out + std::size_t(r) * d;
+    for (int c = 0; c < d; ++c) o[c] = w[c] * float(row[c] * inv);
+  });
+}
+
+}  // namespace
+
+Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std::move(config)), store_(std::move(weights)) {
+  const ModelConfig& c = config_;
+  const Loader ld(store_, c);
+  auto w = std::make_unique<Weights>();
+  const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
+  w->layers.resize(std::size_t(c.num_layers));
+  if (c.arch == Architecture::Gpt2) {
+    w->embed = Matrix{ld.tensor("wte.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    w->positions = Vec{ld.tensor("wpe.weight", {c.max_positions, D})};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      const std::string p = "h." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "ln_1.weight", D);
+      L.norm1_b = ld.vec(p + "ln_1.bias", D);
+      L.qkv = ld.conv1d(p + "attn.c_attn.weight", D, 3 * D);
+      L.qkv_b = ld.vec(p + "attn.c_attn.bias", 3 * D);
+      L.o = ld.conv1d(p + "attn.c_proj.weight", D, D);
+      L.o_b = ld.vec(p + "attn.c_proj.bias", D);
+      L.norm2_w = ld.vec(p + "ln_2.weight", D);
+      L.norm2_b = ld.vec(p + "ln_2.bias", D);
+      L.up = ld.conv1d(p + "mlp.c_fc.weight", D, I);
+      L.up_b = ld.vec(p + "mlp.c_fc.bias", I);
+      L.down = ld.conv1d(p + "mlp.c_proj.weight", I, D);
+      L.down_b = ld.vec(p + "mlp.c_proj.bias", D);
+    }
+    w->final_w = ld.vec("ln_f.weight", D);
+    w->final_b = ld.vec("ln_f.bias", D);
+  } else {
+    const int H = c.num_heads, KV = c.num_kv_heads;
+    w->embed = Matrix{ld.tensor("model.embed_tokens.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
+      L.q = ld.linear(p + "self_attn.q_proj.weight", D, H * hd);
+      L.k = ld.linear(p + "self_attn.k_proj.weight", D, KV * hd);
+      L.v = ld.linear(p + "self_attn.v_proj.weight", D, KV * hd);
+      if (c.qkv_bias) {
+        L.q_b = ld.vec(p + "self_attn.q_proj.bias", H * hd);
+        L.k_b = ld.vec(p + "self_attn.k_proj.bias", KV * hd);
+        L.v_b = ld.vec(p + "self_attn.v_proj.bias", KV * hd);
+      }
+      L.o = ld.linear(p + "self_attn.o_proj.weight", H * hd, D);
+      if (c.o_bias) L.o_b = ld.vec(p + "self_attn.o_proj.bias", D);
+      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
+      L.gate = ld.linear(p + "mlp.gate_proj.weight", D, I);
+      L.up = ld.linear(p + "mlp.up_proj.weight", D, I);
+      L.down = ld.linear(p + "mlp.down_proj.weight", I, D);
+      if (c.mlp_bias) {
+        L.gate_b = ld.vec(p + "mlp.gate_proj.bias", I);
+        L.up_b = ld.vec(p + "mlp.up_proj.bias", I);
+        L.down_b = ld.vec(p + "mlp.down_proj.bias", D);
+      }
+    }
+    w->final_w = ld.vec("model.norm.weight", D);
+    if (!c.tie_word_embeddings) {
+      if (!store_.has("lm_head.weight"))
+        throw ModelError(store_.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
+      w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
+      w->separate_lm_head = true;
+    }
+    rope_inv_freq_.resize(std::size_t(hd / 2));
+    for (int i = 0; i < hd / 2; ++i)
+      rope_inv_freq_[std::size_t(i)] = float(1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor);
+  }
+  w_ = w.release();
+  cache_.resize(std::size_t(c.num_layers));
+  for (auto& lc : cache_) {
+    lc.q.resize(std::size_t(c.num_heads));
+    lc.k.resize(std::size_t(c.num_kv_heads));
+    lc.v.resize(std::size_t(c.num_kv_heads));
+  }
+}
+
+Transformer::~Transformer() { delete w_; }
+
+Transformer::Transformer(Transformer&& o) noexcept
+    : config_(std::move(o.config_)),
+      store_(std::move(o.store_)),
+      w_(o.w_),
+      ids_(std::move(o.ids_)),
+      cache_(std::move(o.cache_)),
+      final_hidden_(std::move(o.final_hidden_)),
+      rope_inv_freq_(std::move(o.rope_inv_freq_)) {
+  o.w_ = nullptr;
+}
+
+Transformer& Transformer::operator=(Transformer&& o) noexcept {
+  if (this != &o) {
+    delete w_;
+    config_ = std::move(o.config_);
+    store_ = std::move(o.store_);
+    w_ = o.w_;
+    o.w_ = nullptr;
+    ids_ = std::move(o.ids_);
+    cache_ = std::move(o.cache_);
+    final_hidden_ = std::move(o.final_hidden_);
+    rope_inv_freq_ = std::move(o.rope_inv_freq_);
+  }
+  return *this;
+}
+
+void Transformer::truncate(int n) {
+  const std::size_t rows = std::size_t(n) * std::size_t(config_.head_dim);
+  for (auto& lc : cache_) {
+    for (auto& q : lc.q) q.resize(rows);
+    for (auto& k : lc.k) k.resize(rows);
+    for (auto& v : lc.v) v.resize(rows);
+  }
+  final_hidden_.resize(std::size_t(n) * std::size_t(config_.hidden_size));
+  ids_.resize(std::size_t(n));
+}
+
+int Transformer::setTokens(const std::vector<int>& ids) {
+  const ModelConfig& c = config_;
+  if (int(ids.size()) > c.max_positions)
+    throw ModelError("the text is " + std::to_string(ids.size()) + " tokens, longer than this model's limit of " +
+                     std::to_string(c.max_positions) + " positions");
+  if (c.sliding_window > 0 && int(ids.size()) > c.sliding_window)
+    throw ModelError("the text is " + std::to_string(ids.size()) + " tokens, longer than this model's sliding window of " +
+                     std::to_string(c.sliding_window) + " (sliding-window attention is not implemented)");
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= c.vocab_size)
+      throw ModelError("token id " + std::to_string(ids[i]) + " at position " + std::to_string(i) + " is outside the vocabulary (" +
+                       std::to_string(c.vocab_size) + ")");
+  std::size_t keep = 0;
+  while (keep < ids.size() && keep < ids_.size() && ids[keep] == ids_[keep]) ++keep;
+  if (keep == ids.size() && keep == ids_.size()) return int(keep);
+  truncate(int(keep));
+  ids_ = ids;
+  run(int(keep));
+  return int(keep);
+}
+
+void Transformer::append(int id) {
+  std::vector<int> ids = ids_;
+  ids.push_back(id);
+  setTokens(ids);
+}
+
+void Transformer::run(int start) {
+  const ModelConfig& c = config_;
+  const int n = int(ids_.size());
+  const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
+  const bool gpt2 = c.arch == Architecture::Gpt2;
+  const double scale = 1.0 / std::sqrt(double(hd));
+  static const SimdPath simd = bestSimdPath();
+  final_hidden_.resize(std::size_t(n) * D);
+  for (auto& lc : cache_) {
+    for (auto& q : lc.q) q.resize(std::size_t(n) * hd);
+    for (auto& k : lc.k) k.resize(std::size_t(n) * hd);
+    for (auto& v : lc.v) v.resize(std::size_t(n) * hd);
+  }
+  const int chunk_max = std::min(kChunkTokens, n - start);
+  std::vector<float> x(std::size_t(chunk_max) * D), h(std::size_t(chunk_max) * D);
+  std::vector<float> qkv(std::size_t(chunk_max) * (gpt2 ? 3 * D : (H + 2 * KV) * hd));
+  std::vector<float> attn(std::size_t(chunk_max) * H * hd), proj(std::size_t(chunk_max) * D);
+  std::vector<float> mlp_a(std::size_t(chunk_max) * I), mlp_b(gpt2 ? 0 : std::size_t(chunk_max) * I);
+  std::vector<float> scores(std::size_t(kAttentionRowBlock) * n), cosv(hd / 2), sinv(hd / 2);
+
+  for (int c0 = start; c0 < n; c0 += kChunkTokens) {
+    const int m = std::min(kChunkTokens, n - c0);
+    // Embeddings.
+    for (int r = 0; r < m; ++r) {
+      const int pos = c0 + r;
+      const float* e = w_->embed.t.data + std::size_t(ids_[std::size_t(pos)]) * D;
+      float* xr = x.data() + std::size_t(r) * D;
+      if (gpt2) {
+        const float* pe = w_->positions.data() + std::size_t(pos) * D;
+        for (int i = 0; i < D; ++i) xr[i] = e[i] + pe[i];
+      } else {
+        std::memcpy(xr, e, sizeof(float) * D);
+      }
+    }
+    for (int l = 0; l < c.num_layers; ++l) {
+      const auto& L = w_->layers[std::size_t(l)];
+      LayerCache& lc = cache_[std::size_t(l)];
+      // Q, K, V of the chunk into the cache, head-major.
+      float* qp = qkv.data();
+      int q_stride, k_off, v_off;
+      if (gpt2) {
+        layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
+        project(h.data(), m, L.qkv, &L.qkv_b, qp);
+        q_stride = 3 * D, k_off = D, v_off = 2 * D;  // c_attn's output columns are Q | K | V
+      } else {
+        rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data());
+        q_stride = (H + 2 * KV) * hd, k_off = H * hd, v_off = (H + KV) * hd;
+        // Three projections written into one row of width q_stride: use temporaries of their own width.
+        std::vector<float> tq(std::size_t(m) * H * hd), tk(std::size_t(m) * KV * hd), tv(std::size_t(m) * KV * hd);
+        project(h.data(), m, L.q, &L.q_b, tq.data());
+        project(h.data(), m, L.k, &L.k_b, tk.data());
+        project(h.data(), m, L.v, &L.v_b, tv.data());
+        for (int r = 0; r < m; ++r) {
+          float* row = qp + std::size_t(r) * q_stride;
+          std::memcpy(row, tq.data() + std::size_t(r) * H * hd, sizeof(float) * H * hd);
+          std::memcpy(row + k_off, tk.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
+          std::memcpy(row + v_off, tv.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
+        }
+      }
+      for (int r = 0; r < m; ++r) {
+        const int pos = c0 + r;
+        const float* row = qp + std::size_t(r) * q_stride;
+        if (!gpt2) {
+          // Rotary positions as Hugging Face applies them: the two halves of each head are rotated
+          // together (rotate_half), angle pos * inv_freq[i] shared by elements i and i + hd/2.
+          for (int i = 0; i < hd / 2; ++i) {
+            const double angle = double(pos) * double(rope_inv_freq_[std::size_t(i)]);
+            cosv[std::size_t(i)] = float(std::cos(angle));
+            sinv[std::size_t(i)] = float(std::sin(angle));
+          }
+        }
+        auto store = [&](std::vector<float>& dst, const float* src, bool rotate) {
+          float* o = dst.data() + std::size_t(pos) * hd;
+          if (!rotate) {
+            std::memcpy(o, src, sizeof(float) * hd);
+            return;
+          }
+          const int half = hd / 2;
+          for (int i = 0; i < half; ++i) {
+            const float a = src[i], b = src[i + half];
+            o[i] = a * cosv[std::size_t(i)] - b * sinv[std::size_t(i)];
+            o[i + half] = b * cosv[std::size_t(i)] + a * sinv[std::size_t(i)];
+          }
+        };
+        for (int hh = 0; hh < H; ++hh) store(lc.q[std::size_t(hh)], row + hh * hd, !gpt2);
+        for (int kv = 0; kv < KV; ++kv) {
+          store(lc.k[std::size_t(kv)], row + k_off + kv * hd, !gpt2);
+          store(lc.v[std::size_t(kv)], row + v_off + kv * hd, false);
+        }
+      }
+      // Causal attention of the chunk's rows, one head and one block of rows at a time.
+      for (int hh = 0; hh < H; ++hh) {
+        const int kv = c.kvHeadOf(hh);
+        const float* Q = lc.q[std::size_t(hh)].data();
+        const float* K = lc.k[std::size_t(kv)].data();
+        const float* V = lc.v[std::size_t(kv)].data();
+        for (int b0 = 0; b0 < m; b0 += kAttentionRowBlock) {
+          const int rows = std::min(kAttentionRowBlock, m - b0);
+          const int first = c0 + b0;         // absolute position of the block's first row
+          const int keys = first + rows;     // keys visible to the block's last row
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hd, float(scale), Q + std::size_t(first) * hd, hd, K,
+                      hd, 0.0f, scores.data(), keys);
+          // Softmax of each causal row: max subtracted, exp2 of cpu-fast, sum in double.
+          forRows(rows, [&](int r) {
+            float* s = scores.data() + std::size_t(r) * keys;
+            const int visible = first + r + 1;
+            float mx = s[0];
+            for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
+            for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
+            cpuFastExp2(simd, s, s, std::size_t(visible));
+            double sum = 0;
+            for (int j = 0; j < visible; ++j) sum += s[j];
+            const float inv = float(1.0 / sum);
+            for (int j = 0; j < visible; ++j) s[j] *= inv;
+            for (int j = visible; j < keys; ++j) s[j] = 0.0f;
+          });
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, keys, 1.0f, scores.data(), keys, V, hd, 0.0f,
+                      attn.data() + std::size_t(b0) * H * hd + std::size_t(hh) * hd, H * hd);
+        }
+      }
+      project(attn.data(), m, L.o, &L.o_b, proj.data());
+      for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
+      // MLP.
+      if (gpt2) {
+        layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
+        project(h.data(), m, L.up, &L.up_b, mlp_a.data());
+        forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
+      } else {
+        rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data());
+        project(h.data(), m, L.gate, &L.gate_b, mlp_a.data());
+        project(h.data(), m, L.up, &L.up_b, mlp_b.data());
+        forRows(m, [&](int r) { siluTimesRow(mlp_a.data() + std::size_t(r) * I, mlp_b.data() + std::size_t(r) * I, I); });
+      }
+      project(mlp_a.data(), m, L.down, &L.down_b, proj.data());
+      for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
+    }
+    float* fh = final_hidden_.data() + std::size_t(c0) * D;
+    if (gpt2)
+      layerNorm(x.data(), m, D, w_->final_w.data(), w_->final_b.data(), c.norm_eps, fh);
+    else
+      rmsNorm(x.data(), m, D, w_->final_w.data(), c.norm_eps, fh);
+  }
+}
+
+std::vector<float> Transformer::logits(int position) const {
+  if (position < 0 || position >= length())
+    throw ModelError("position " + std::to_string(position) + " is outside the text (0.." + std::to_string(length() - 1) + ")");
+  const Matrix& head = w_->separate_lm_head ? w_->lm_head : w_->embed;
+  std::vector<float> out(std::size_t(config_.vocab_size));
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, config_.vocab_size, config_.hidden_size, 1.0f, head.t.data, config_.hidden_size,
+              final_hidden_.data() + std::size_t(position) * config_.hidden_size, 1, 0.0f, out.data(), 1);
+  return out;
+}
+
+std::size_t Transformer::cacheBytes() const {
+  std::size_t bytes = final_hidden_.capacity() * sizeof(float);
+  for (const auto& lc : cache_) {
+    for (const auto& q : lc.q) bytes += q.capacity() * sizeof(float);
+    for (const auto& k : lc.k) bytes += k.capacity() * sizeof(float);
+    for (const auto& v : lc.v) bytes += v.capacity() * sizeof(float);
+  }
+  return bytes;
+}
+
+double Transformer::forwardFlops(int prefix, int count) const {
+  const ModelConfig& c = config_;
+  const double D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
+  const double m = count;
+  const double projections = 2 * m * D * (H * hd + 2 * KV * hd) + 2 * m * H * hd * D;
+  const double mlp = (c.arch == Architecture::Gpt2 ? 2.0 : 3.0) * 2 * m * D * I;
+  // Scores and P.V over the keys each row sees: sum over rows of (prefix + r + 1).
+  const double keys = m * prefix + m * (m + 1) / 2;
+  const double attention = 2 * 2 * H * hd * keys;
+  return c.num_layers * (projections + mlp + attention);
+}
+
+}  // namespace attnviz::model

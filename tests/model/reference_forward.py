@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""An independent NumPy forward of gpt2 / llama / mistral / qwen2 checkpoints, in float64.
+
+Written from the conventions of Hugging Face's modeling_gpt2.py, modeling_llama.py and
+modeling_qwen2.py (read, not copied):
+  * GPT-2 Conv1D stores weights [in, out] and computes x @ W + b; c_attn's output is split
+    Q | K | V along the last axis; heads are consecutive blocks of head_dim columns; scores are
+    divided by sqrt(head_dim); LayerNorm uses the biased variance with eps inside the sqrt;
+    activation gelu_new (the tanh approximation); lm_head is tied to wte.
+  * Llama nn.Linear stores [out, in] and computes x @ W.T (+ b for qwen2's q/k/v); RMSNorm is
+    x / sqrt(mean(x^2) + eps) * weight; rotary: inv_freq = 1 / theta^(arange(0, d, 2) / d),
+    emb = concat(freqs, freqs), x * cos + rotate_half(x) * sin with rotate_half(x) =
+    concat(-x2, x1); repeat_kv gives query head h the key/value head h // (heads / kv_heads);
+    the MLP is down(silu(gate(x)) * up(x)).
+It reads the safetensors files itself (its own parser), so it also checks attnviz's reader.
+Returns every layer's attention maps [heads, n, n] and the logits [n, vocab].
+"""
+import json
+import os
+
+import numpy as np
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        chunk = data[begin:end]
+        if entry["dtype"] == "F32":
+            a = np.frombuffer(chunk, dtype="<f4")
+        elif entry["dtype"] == "F16":
+            a = np.frombuffer(chunk, dtype="<f2")
+        elif entry["dtype"] == "BF16":
+            a = (np.frombuffer(chunk, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            raise ValueError(entry["dtype"])
+        out[name] = a.astype(np.float64).reshape(entry["shape"])
+    return out
+
+
+def load_weights(directory):
+    single = os.path.join(directory, "model.safetensors")
+    if os.path.exists(single):
+        return read_safetensors(single)
+    with open(os.path.join(directory, "model.safetensors.index.json")) as f:
+        files = sorted(set(json.load(f)["weight_map"].values()))
+    weights = {}
+    for name in files:
+        weights.update(read_safetensors(os.path.join(directory, name)))
+    return weights
+
+
+def softmax_causal(scores):
+    n = scores.shape[-1]
+    masked = np.where(np.tril(np.ones((n, n), dtype=bool)), scores, -np.inf)
+    masked = masked - masked.max(axis=-1, keepdims=True)
+    e = np.exp(masked)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def layer_norm(x, w, b, eps):
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * w + b
+
+
+def rms_norm(x, w, eps):
+    return w * (x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps))
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def gpt2(cfg, w, ids):
+    p = "transformer." if "transformer.wte.weight" in w else ""
+    D, H = cfg["n_embd"], cfg["n_head"]
+    hd = D // H
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    n = len(ids)
+    x = w[p + "wte.weight"][ids] + w[p + "wpe.weight"][:n]
+    maps = []
+    for layer in range(cfg["n_layer"]):
+        h = f"{p}h.{layer}."
+        a = layer_norm(x, w[h + "ln_1.weight"], w[h + "ln_1.bias"], eps)
+        qkv = a @ w[h + "attn.c_attn.weight"] + w[h + "attn.c_attn.bias"]
+        q, k, v = np.split(qkv, 3, axis=-1)
+        q, k, v = (t.reshape(n, H, hd).transpose(1, 0, 2) for t in (q, k, v))
+        probs = softmax_causal(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
+        maps.append(probs)
+        attn = (probs @ v).transpose(1, 0, 2).reshape(n, D)
+        x = x + attn @ w[h + "attn.c_proj.weight"] + w[h + "attn.c_proj.bias"]
+        a = layer_norm(x, w[h + "ln_2.weight"], w[h + "ln_2.bias"], eps)
+        m = gelu_new(a @ w[h + "mlp.c_fc.weight"] + w[h + "mlp.c_fc.bias"])
+        x = x + m @ w[h + "mlp.c_proj.weight"] + w[h + "mlp.c_proj.bias"]
+    x = layer_norm(x, w[p + "ln_f.weight"], w[p + "ln_f.bias"], eps)
+    return maps, x @ w[p + "wte.weight"].T
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+
+
+def llama(cfg, w, ids):
+    D, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg.get("num_key_value_heads", cfg["num_attention_heads"])
+    hd = cfg.get("head_dim") or D // H
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    theta = cfg.get("rope_theta", 10000.0)
+    n = len(ids)
+    inv_freq = 1.0 / theta ** (np.arange(0, hd, 2, dtype=np.float64) / hd)
+    freqs = np.outer(np.arange(n, dtype=np.float64), inv_freq)
+    emb = np.concatenate([freqs, freqs], axis=-1)
+    cos, sin = np.cos(emb), np.sin(emb)
+    x = w["model.embed_tokens.weight"][ids]
+    maps = []
+
+    def linear(name, t):
+        y = t @ w[name + ".weight"].T
+        return y + w[name + ".bias"] if name + ".bias" in w else y
+
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        a = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = linear(p + "self_attn.q_proj", a).reshape(n, H, hd).transpose(1, 0, 2)
+        k = linear(p + "self_attn.k_proj", a).reshape(n, KV, hd).transpose(1, 0, 2)
+        v = linear(p + "self_attn.v_proj", a).reshape(n, KV, hd).transpose(1, 0, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = np.repeat(k, H // KV, axis=0)  # repeat_kv: head h reads kv head h // (H / KV)
+        v = np.repeat(v, H // KV, axis=0)
+        probs = softmax_causal(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
+        maps.append(probs)
+        attn = (probs @ v).transpose(1, 0, 2).reshape(n, H * hd)
+        x = x + linear(p + "self_attn.o_proj", attn)
+        a = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        g = linear(p + "mlp.gate_proj", a)
+        x = x + linear(p + "mlp.down_proj", g / (1.0 + np.exp(-g)) * linear(p + "mlp.up_proj", a))
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
+    return maps, x @ head.T
+
+
+def rollout(maps):
+    """Abnar & Zuidema 2020: per layer the head mean, 0.5 A + 0.5 I, rows renormalised, multiplied
+    through the layers with the later layer on the left."""
+    n = maps[0].shape[-1]
+    result = np.eye(n)
+    for layer_maps in maps:
+        a = 0.5 * layer_maps.mean(axis=0) + 0.5 * np.eye(n)
+        a = a / a.sum(axis=-1, keepdims=True)
+        result = a @ result
+    return result
+
+
+def run(directory, ids):
+    with open(os.path.join(directory, "config.json")) as f:
+        cfg = json.load(f)
+    w = load_weights(directory)
+    ids = np.asarray(ids, dtype=np.int64)
+    if cfg["model_type"] == "gpt2":
+        return gpt2(cfg, w, ids)
+    return llama(cfg, w, ids)

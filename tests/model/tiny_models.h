@@ -1,0 +1,52 @@
+// The tiny checkpoints of tiny_models.py and their NumPy reference outputs, generated once per
+// version of the generator scripts into a folder under /tmp that every test process shares
+// (generated into a private folder, then renamed into place, so parallel tests never see half a
+// model). Needs /usr/bin/python3 with numpy (Debian's python3-numpy).
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+namespace attnviz::testing {
+
+inline std::string readWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Folder holding gpt2_prefixed, gpt2_plain, llama_gqa_bf16, qwen2_bias_f16, mistral_f32; empty
+// string (and a message on stderr) when generation failed.
+inline std::string tinyModelsDir() {
+  namespace fs = std::filesystem;
+  static const std::string dir = [] {
+    const std::string scripts = std::string(ATTNVIZ_TEST_DIR) + "/model/";
+    const std::size_t key = std::hash<std::string>{}(readWholeFile(scripts + "tiny_models.py") +
+                                                     readWholeFile(scripts + "reference_forward.py"));
+    const std::string final_dir = "/tmp/attnviz_tiny_models_" + std::to_string(key);
+    if (fs::exists(final_dir + "/done")) return final_dir;
+    char tmpl[] = "/tmp/attnviz_tiny_models_tmp_XXXXXX";
+    const std::string work = mkdtemp(tmpl);
+    const std::string cmd = "/usr/bin/python3 " + scripts + "tiny_models.py " + work + " >/dev/null";
+    if (std::system(cmd.c_str()) != 0) {
+      std::fprintf(stderr, "tiny_models.py failed: %s\n", cmd.c_str());
+      return std::string();
+    }
+    std::ofstream(work + "/done") << "ok\n";
+    std::error_code ec;
+    fs::rename(work, final_dir, ec);
+    if (ec) fs::remove_all(work, ec);  // another test process got there first
+    return final_dir;
+  }();
+  return dir;
+}
+
+}  // namespace attnviz::testing

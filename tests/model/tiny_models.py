@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""Writes tiny checkpoints for attnviz's model tests, then the NumPy reference forward of each.
+
+Usage: tiny_models.py OUT_DIR
+
+Each model gets OUT_DIR/<name>/ with config.json, safetensors weights, a small byte-level BPE
+tokenizer (vocab.json + merges.txt) and the reference outputs of reference_forward.py for the
+token ids in ref_ids.npy: ref_attn_L<l>.npy [heads, n, n], ref_logits.npy [n, vocab] and
+ref_rollout.npy [n, n].
+
+Weights are random with fixed seeds; the query/key projections are scaled up so that the maps are
+far from uniform (sharp rows), which is what makes a wrong head order or rotary convention visible.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_forward  # noqa: E402
+
+
+def bytes_to_unicode():
+    """GPT-2's byte -> printable character table (printable Latin-1 kept, others from U+0100)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
+    table, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+def write_tokenizer(directory):
+    """A byte-level BPE: the 256 byte symbols plus a few merges ("Ġt", "he", "Ġthe", ...)."""
+    table = bytes_to_unicode()
+    vocab = {table[b]: b for b in range(256)}
+    merges = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("Ġ", "a"), ("i", "n"), ("Ġ", "c"), ("a", "t"), ("Ġc", "at")]
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    with open(os.path.join(directory, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(directory, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n")
+        for a, b in merges:
+            f.write(f"{a} {b}\n")
+    return len(vocab)
+
+
+def to_bf16_bits(a):
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16  # round to nearest even
+    return rounded.astype(np.uint16)
+
+
+def write_safetensors(path, tensors, dtype):
+    """tensors: name -> float array; dtype: F32 | F16 | BF16 for every tensor."""
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        if dtype == "F32":
+            raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        elif dtype == "F16":
+            raw = np.ascontiguousarray(array, dtype="<f2").tobytes()
+        else:
+            raw = to_bf16_bits(array).astype("<u2").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    header["__metadata__"] = {"format": "pt"}
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)  # data starts 8-byte aligned, as the writers do
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for raw in blobs:
+            f.write(raw)
+
+
+def gpt2_weights(rng, cfg, prefix, buffers):
+    D, L, P, V = cfg["n_embd"], cfg["n_layer"], cfg["n_positions"], cfg["vocab_size"]
+    inner = 4 * D
+    t = {}
+    p = prefix
+    t[p + "wte.weight"] = rng.normal(0, 0.5, (V, D))
+    t[p + "wpe.weight"] = rng.normal(0, 0.5, (P, D))
+    for layer in range(L):
+        h = f"{p}h.{layer}."
+        t[h + "ln_1.weight"] = 1 + rng.normal(0, 0.2, D)
+        t[h + "ln_1.bias"] = rng.normal(0, 0.2, D)
+        w = rng.normal(0, 0.3, (D, 3 * D))
+        w[:, : 2 * D] *= 1.6  # sharper queries/keys: maps far from uniform
+        t[h + "attn.c_attn.weight"] = w
+        t[h + "attn.c_attn.bias"] = rng.normal(0, 0.2, 3 * D)
+        t[h + "attn.c_proj.weight"] = rng.normal(0, 0.2, (D, D))
+        t[h + "attn.c_proj.bias"] = rng.normal(0, 0.1, D)
+        t[h + "ln_2.weight"] = 1 + rng.normal(0, 0.2, D)
+        t[h + "ln_2.bias"] = rng.normal(0, 0.2, D)
+        t[h + "mlp.c_fc.weight"] = rng.normal(0, 0.2, (D, inner))
+        t[h + "mlp.c_fc.bias"] = rng.normal(0, 0.1, inner)
+        t[h + "mlp.c_proj.weight"] = rng.normal(0, 0.2, (inner, D))
+        t[h + "mlp.c_proj.bias"] = rng.normal(0, 0.1, D)
+        if buffers:  # what real GPT-2 files carry: the causal mask and its fill value
+            t[h + "attn.bias"] = np.tril(np.ones((P, P)))[None, None]
+            t[h + "attn.masked_bias"] = np.array(-1e4)
+    t[p + "ln_f.weight"] = 1 + rng.normal(0, 0.2, D)
+    t[p + "ln_f.bias"] = rng.normal(0, 0.2, D)
+    return t
+
+
+def llama_weights(rng, cfg):
+    D, L, V, I = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"], cfg["intermediate_size"]
+    H, KV = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim", D // H)
+    bias = cfg["model_type"] == "qwen2" or cfg.get("attention_bias", False)
+    t = {"model.embed_tokens.weight": rng.normal(0, 1.0, (V, D))}
+    for layer in range(L):
+        p = f"model.layers.{layer}."
+        t[p + "input_layernorm.weight"] = 1 + rng.normal(0, 0.2, D)
+        t[p + "self_attn.q_proj.weight"] = rng.normal(0, 0.45, (H * hd, D))
+        t[p + "self_attn.k_proj.weight"] = rng.normal(0, 0.45, (KV * hd, D))
+        t[p + "self_attn.v_proj.weight"] = rng.normal(0, 0.3, (KV * hd, D))
+        if bias:
+            t[p + "self_attn.q_proj.bias"] = rng.normal(0, 0.5, H * hd)
+            t[p + "self_attn.k_proj.bias"] = rng.normal(0, 0.5, KV * hd)
+            t[p + "self_attn.v_proj.bias"] = rng.normal(0, 0.5, KV * hd)
+        t[p + "self_attn.o_proj.weight"] = rng.normal(0, 0.2, (D, H * hd))
+        t[p + "post_attention_layernorm.weight"] = 1 + rng.normal(0, 0.2, D)
+        t[p + "mlp.gate_proj.weight"] = rng.normal(0, 0.2, (I, D))
+        t[p + "mlp.up_proj.weight"] = rng.normal(0, 0.2, (I, D))
+        t[p + "mlp.down_proj.weight"] = rng.normal(0, 0.2, (D, I))
+    t["model.norm.weight"] = 1 + rng.normal(0, 0.2, D)
+    if not cfg.get("tie_word_embeddings", False):
+        t["lm_head.weight"] = rng.normal(0, 0.5, (V, D))
+    return t
+
+
+def write_model(out, name, cfg, tensors, dtype, shards=1):
+    directory = os.path.join(out, name)
+    os.makedirs(directory, exist_ok=True)
+    vocab = write_tokenizer(directory)
+    assert vocab == cfg["vocab_size"], (vocab, cfg["vocab_size"])
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    names = list(tensors)
+    if shards == 1:
+        write_safetensors(os.path.join(directory, "model.safetensors"), tensors, dtype)
+    else:
+        weight_map = {}
+        for s in range(shards):
+            part = names[s::shards]
+            fname = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+            write_safetensors(os.path.join(directory, fname), {n: tensors[n] for n in part}, dtype)
+            weight_map.update({n: fname for n in part})
+        with open(os.path.join(directory, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f, indent=1)
+    return directory
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    vocab = 256 + 8 + 1
+    ids = np.random.default_rng(7).integers(0, vocab, 40)
+    models = []
+
+    cfg = {"model_type": "gpt2", "vocab_size": vocab, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
+           "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "bos_token_id": vocab - 1, "eos_token_id": vocab - 1}
+    models.append(write_model(out, "gpt2_prefixed", cfg, gpt2_weights(np.random.default_rng(1), cfg, "transformer.", True), "F32"))
+    cfg2 = dict(cfg, n_embd=64, n_head=8, n_layer=3)
+    models.append(write_model(out, "gpt2_plain", cfg2, gpt2_weights(np.random.default_rng(2), cfg2, "", False), "F32"))
+
+    cfg = {"model_type": "llama", "vocab_size": vocab, "hidden_size": 48, "num_hidden_layers": 2, "num_attention_heads": 6,
+           "num_key_value_heads": 2, "intermediate_size": 64, "max_position_embeddings": 128, "rms_norm_eps": 1e-5,
+           "rope_theta": 500.0, "tie_word_embeddings": False, "hidden_act": "silu", "bos_token_id": vocab - 1}
+    models.append(write_model(out, "llama_gqa_bf16", cfg, llama_weights(np.random.default_rng(3), cfg), "BF16", shards=2))
+
+    cfg = {"model_type": "qwen2", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "head_dim": 16, "intermediate_size": 48, "max_position_embeddings": 64,
+           "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "tie_word_embeddings": True, "hidden_act": "silu",
+           "use_sliding_window": False, "sliding_window": 32}
+    models.append(write_model(out, "qwen2_bias_f16", cfg, llama_weights(np.random.default_rng(4), cfg), "F16"))
+
+    cfg = {"model_type": "mistral", "vocab_size": vocab, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+           "num_key_value_heads": 1, "intermediate_size": 32, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
+           "rope_theta": 1000000.0, "tie_word_embeddings": False, "sliding_window": None}
+    models.append(write_model(out, "mistral_f32", cfg, llama_weights(np.random.default_rng(5), cfg), "F32"))
+
+    for directory in models:
+        np.save(os.path.join(directory, "ref_ids.npy"), ids.astype(np.float64))  # float: what attnviz's npy reader takes
+        attention, logits = reference_forward.run(directory, ids)
+        for layer, maps in enumerate(attention):
+            np.save(os.path.join(directory, f"ref_attn_L{layer}.npy"), maps.astype(np.float64))
+        np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
+        np.save(os.path.join(directory, "ref_rollout.npy"), reference_forward.rollout(attention))
+    print("\n".join(models))
+
+
+if __name__ == "__main__":
+    main()
