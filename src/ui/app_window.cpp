@@ -499,14 +499,18 @@ int runAppWindow(const WindowOptions& opt) {
       ++frame;
       if (opt.debug_layout && (frame % 10 == 1)) {
         std::printf("layout heatmap=%.0f,%.0f,%.0f,%.0f rows=%.0f,%.0f,%.0f,%.0f arcs=%.0f,%.0f,%.0f,%.0f text=%.0f,%.0f,%.0f,%.0f "
-                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f deck=%d overlay=%d\n",
+                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f deck=%d overlay=%d "
+                    "modelview=%.0f,%.0f,%.0f,%.0f layer=%d head=%d main=%d\n",
                     double(ui.heatmap_rect.x), double(ui.heatmap_rect.y), double(ui.heatmap_rect.z), double(ui.heatmap_rect.w),
                     double(ui.row_labels_rect.x), double(ui.row_labels_rect.y), double(ui.row_labels_rect.z),
                     double(ui.row_labels_rect.w), double(ui.arcs_rect.x), double(ui.arcs_rect.y), double(ui.arcs_rect.z),
                     double(ui.arcs_rect.w), double(ui.text_box_rect.x), double(ui.text_box_rect.y),
                     double(ui.text_box_rect.z), double(ui.text_box_rect.w), app.selectedQuery(), app.nq(), app.nk(),
                     double(io.MousePos.x), double(io.MousePos.y), double(ui.view.x0), double(ui.view.y0),
-                    double(ui.view.cpp), ui.deck ? ui.deck->index() + 1 : 0, ui.show_shortcuts ? 1 : 0);
+                    double(ui.view.cpp), ui.deck ? ui.deck->index() + 1 : 0, ui.show_shortcuts ? 1 : 0,
+                    double(ui.model_view_rect.x), double(ui.model_view_rect.y), double(ui.model_view_rect.z),
+                    double(ui.model_view_rect.w), app.layer(),
+                    app.head().kind == HeadSelection::Single ? app.head().index : -1, int(ui.main_view));
         std::fflush(stdout);
       }
       if (!opt.screenshot.empty() && frame >= total_frames) {

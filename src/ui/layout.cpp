@@ -12,6 +12,7 @@ namespace {
 // of switches above it (one line of the given height).
 void drawPictureSlot(UiContext& ui, ImVec2 size, ImGuiWindowFlags flags) {
   ImGui::BeginGroup();
+  ui.model_view_rect = ImVec4(0, 0, 0, 0);  // set again by the model view when it is drawn
   if (drawMainViewSwitch(ui)) size.y -= ImGui::GetFrameHeightWithSpacing();
   beginPanel(ui, "##heatmap", size, flags);
   switch (ui.main_view) {
