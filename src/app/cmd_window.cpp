@@ -3,8 +3,11 @@
 #include <cstdio>
 
 #include "app/cli_args.h"
+#include "app/cli_input.h"
 #include "app/commands.h"
+#include "core/simulated_model.h"
 #include "core/colormap.h"
+#include "core/colour_scale.h"
 
 #if ATTNVIZ_HAVE_UI
 #include "ui/app_window.h"
@@ -32,6 +35,7 @@ const char* kWindowHelp =
     "  --select I             selected query row, 0-based (default 0)\n"
     "  --engine E             auto | gpu-compute | gpu-fragment | cpu-fast | cpu-ref (default auto)\n"
     "  --colormap NAME        cividis (default, colour-blind safe), viridis, magma, greyscale\n"
+    "  --scale S              colour scale: linear (default), auto (0..max), row (per-row max) or log\n"
     "  --open PATH            show a .npy of probabilities, or a folder with q.npy + k.npy (+ tokens.txt)\n"
     "  --tab top|patterns|explain|maths|export|bench|next|measures   which info tab is open first\n"
     "                         (bench-run: the Benchmark tab, running its default suite; with\n"
@@ -46,6 +50,7 @@ const char* kWindowHelp =
     "  --frames N             frames before the screenshot\n"
     "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
+    "  --max-memory SIZE      memory budget, e.g. 2G (default: a quarter of physical memory)\n"
     "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
     "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
     "  --help                 this text\n"
@@ -64,8 +69,8 @@ int usage(const std::string& message) {
 
 int runWindow(int argc, char** argv) {
   CliArgs args("window",
-               {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "width", "height",
-                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step",
+               {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
+                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
                 "model", "layer", "view"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
@@ -77,6 +82,7 @@ int runWindow(int argc, char** argv) {
       return 0;
     }
     if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+    applyMemoryBudgetOption(args);
     if (auto v = args.get("text")) o.text = *v;
     if (auto v = args.get("target")) {
       o.target = *v;
@@ -105,6 +111,11 @@ int runWindow(int argc, char** argv) {
       Colormap cm;
       if (!parseColormap(*c, &cm)) throw UsageError("unknown colormap '" + *c + "' (cividis, viridis, magma, greyscale)");
       o.colormap = *c;
+    }
+    if (auto v = args.get("scale")) {
+      ColourScale scale;
+      if (!parseColourScale(*v, &scale)) throw UsageError("unknown colour scale '" + *v + "' (linear, auto, row, log)");
+      o.colour_scale = *v;
     }
     if (auto w = args.getInt("width")) {
       if (*w < 480 || *w > 8192) throw UsageError("--width must be between 480 and 8192");
@@ -167,6 +178,7 @@ int runWindow(int argc, char** argv) {
     o.bench_zoom = args.has("bench-zoom");
     if (o.bench_zoom && o.bench_frames == 0) throw UsageError("--bench-zoom needs --bench-frames N");
     o.causal = args.has("causal");
+    if (o.causal && o.mode && *o.mode == "cross") throw UsageError(kCausalCrossReason);
     o.use_settings = !args.has("no-settings");
     o.debug_layout = args.has("debug-layout");
   } catch (const UsageError& e) {

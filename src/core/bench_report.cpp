@@ -86,7 +86,14 @@ std::string benchReportJson(const BenchReport& r) {
                  {"busy_percent_before", r.device.busy_percent}};
   nlohmann::ordered_json by_n = nlohmann::ordered_json::object();
   for (const auto& [n, bw] : r.write_roofs) by_n[std::to_string(n)] = bw;
+  j["device"]["fma_ports_per_core"] = r.fma_roof.fma_ports;
+  j["device"]["frequency_ghz_inferred"] = r.fma_roof.frequency_ghz;
   j["roofs"] = {{"fma_gflops", r.peak_fma_gflops},
+                {"fma_theoretical_gflops", r.fma_roof.theoretical_gflops},
+                {"fma_theoretical_formula", "cores * fma_ports * lanes * 2 * frequency_ghz (frequency from a dependent add chain)"},
+                {"fma_cores", r.fma_roof.cores},
+                {"fma_lanes", r.fma_roof.lanes},
+                {"fma_pinned", r.fma_roof.pinned},
                 {"write_gbps", r.write_roofs.empty() ? 0.0 : r.write_roofs.back().second},
                 {"write_gbps_by_n", by_n},
                 {"write_gbps_note", "a pre-faulted buffer of the output's size filled by all threads with the stores cpu-fast uses at that size (streaming from 32 MiB)"}};

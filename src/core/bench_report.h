@@ -11,6 +11,7 @@
 
 #include "core/attention.h"
 #include "core/bench_metrics.h"
+#include "core/roofline.h"
 #include "core/svg_plot.h"
 
 namespace attnviz {
@@ -61,7 +62,8 @@ struct BenchDevice {
 struct BenchReport {
   BenchConfig config;
   BenchDevice device;
-  double peak_fma_gflops = 0;                    // measured once per run
+  double peak_fma_gflops = 0;                    // measured once per run (fma_roof.measured_gflops)
+  FmaRoof fma_roof;                               // the same measurement with its theoretical peak
   std::vector<std::pair<int, double>> write_roofs;  // (n, GB/s) measured for each size's output
   std::vector<BenchRow> rows;                     // in the order they were measured
   std::vector<std::pair<std::string, std::string>> skipped;  // (what, why)

@@ -1,9 +1,15 @@
 #include "core/deck.h"
 
+#include <algorithm>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
+
+#include "core/head_selection.h"
+#include "core/simulated_model.h"
+#include <nlohmann/json.hpp>
+
+#include "core/attention.h"
+#include "core/input_file.h"
 
 namespace attnviz {
 namespace {
@@ -30,7 +36,12 @@ std::string applyStep(const json& in, DeckStep& step) {
     if (std::string why = text(key, *field); !why.empty()) return why;
   if (in.contains("mode")) {
     if (!in["mode"].is_string() || (in["mode"] != "self" && in["mode"] != "cross")) return "'mode' must be \"self\" or \"cross\"";
-    step.cross = in["mode"] == "cross";
+    const bool cross = in["mode"] == "cross";
+    if (cross != step.cross) {
+      if (!in.contains("head")) step.head = "mean";  // the previous mode's head names mean nothing here
+      if (cross) step.causal = false;                // inherited; cross-attention has no causal mask
+    }
+    step.cross = cross;
   }
   if (in.contains("head")) {
     const json& h = in["head"];
@@ -41,7 +52,8 @@ std::string applyStep(const json& in, DeckStep& step) {
   if (in.contains("temperature")) {
     const json& t = in["temperature"];
     if (!t.is_number() || !(t.get<double>() > 0.0) || t.get<double>() > 1e6) return "'temperature' must be a number > 0";
-    step.temperature = t.get<float>();
+    // Clamped in double, as the command line does: a tiny T must not round to 0 on its way to float.
+    step.temperature = float(std::max(t.get<double>(), double(kMinTemperature)));
   }
   if (in.contains("causal")) {
     if (!in["causal"].is_boolean()) return "'causal' must be true or false";
@@ -52,6 +64,15 @@ std::string applyStep(const json& in, DeckStep& step) {
     if (!s.is_number_integer() || s.get<long>() < 0 || s.get<long>() > 1000000) return "'select' must be a token index >= 0";
     step.select = int(s.get<long>());
   }
+  if (step.cross && step.causal) return "'causal' does not apply in cross mode (source and target are different sequences)";
+  {
+    const std::vector<std::string>& names = step.cross ? crossHeadNames() : selfHeadNames();
+    try {
+      parseHeadSelection(step.head, names);
+    } catch (const std::invalid_argument& e) {
+      return std::string("'head': ") + e.what() + " in " + (step.cross ? "cross" : "self") + " mode";
+    }
+  }
   if (step.text.find_first_not_of(" \t\r\n") == std::string::npos) return "'text' is empty";
   if (step.cross && step.target.find_first_not_of(" \t\r\n") == std::string::npos) return "cross mode needs a 'target'";
   return "";
@@ -59,15 +80,15 @@ std::string applyStep(const json& in, DeckStep& step) {
 
 }  // namespace
 
-Deck parseDeck(const std::string& json_text) {
+Deck parseDeck(const std::string& json_text, const std::string& name) {
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(std::string("not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax, out_of_range for a number beyond double range ("1e400").
+    throw InputError(name, std::string("not valid JSON: ") + e.what());
   }
-  if (!doc.is_object() || !doc.contains("steps") || !doc["steps"].is_array())
-    throw std::runtime_error("a deck needs a \"steps\" array");
+  if (!doc.is_object() || !doc.contains("steps") || !doc["steps"].is_array()) throw InputError(name, "a deck needs a \"steps\" array");
   Deck deck;
   if (doc.contains("title") && doc["title"].is_string()) deck.title = doc["title"].get<std::string>();
   DeckStep current;
@@ -88,16 +109,6 @@ Deck parseDeck(const std::string& json_text) {
   return deck;
 }
 
-Deck loadDeck(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  try {
-    return parseDeck(s.str());
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(path + ": " + e.what());
-  }
-}
+Deck loadDeck(const std::string& path) { return parseDeck(readInputFile(path, InputKind::Deck), path); }
 
 }  // namespace attnviz

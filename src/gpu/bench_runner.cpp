@@ -228,7 +228,12 @@ struct BenchRunner::Impl {
           "% busy with other work before the run; timings will be noisy");
     say("measuring peak fp32 FMA rate...");
     publish("measuring peak fp32 FMA rate");
-    report.peak_fma_gflops = measurePeakFmaGflops(simd);
+    report.fma_roof = measureFmaRoof(simd);
+    report.peak_fma_gflops = report.fma_roof.measured_gflops;
+    say("peak fp32 FMA " + fmt("%.1f", report.peak_fma_gflops) + " GFLOP/s measured; theoretical " +
+        fmt("%.1f", report.fma_roof.theoretical_gflops) + " (" + std::to_string(report.fma_roof.cores) + " cores x " +
+        std::to_string(report.fma_roof.fma_ports) + " FMA ports x " + std::to_string(report.fma_roof.lanes) + " lanes x 2 x " +
+        fmt("%.2f", report.fma_roof.frequency_ghz) + " GHz)");
     afterDevice();
   }
 

@@ -16,8 +16,8 @@ struct UnicodeRegex::Compiled {
 
 UnicodeRegex::UnicodeRegex(const std::string& pattern, bool literal, const std::string& source)
     : compiled_(std::make_unique<Compiled>()), source_(source) {
-  std::uint32_t options = PCRE2_UTF | PCRE2_UCP;
-  if (literal) options |= PCRE2_LITERAL;
+  // PCRE2_LITERAL refuses PCRE2_UCP (which only changes what classes mean, and a literal has none).
+  const std::uint32_t options = literal ? (PCRE2_UTF | PCRE2_LITERAL) : (PCRE2_UTF | PCRE2_UCP);
   int error = 0;
   PCRE2_SIZE errorOffset = 0;
   compiled_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &error,

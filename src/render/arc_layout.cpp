@@ -84,6 +84,52 @@ glm::vec2 bezierPoint(const Arc& a, float t) {
   return u * u * u * a.p0 + 3.0f * u * u * t * a.p1 + 3.0f * u * t * t * a.p2 + t * t * t * a.p3;
 }
 
+std::vector<LabelPlacement> placeLabels(const std::vector<LabelCandidate>& candidates, const LabelBox& bounds,
+                                        const std::vector<LabelBox>& obstacles, float gap) {
+  std::vector<int> order(candidates.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return candidates[std::size_t(a)].priority > candidates[std::size_t(b)].priority;
+  });
+  std::vector<LabelPlacement> out(candidates.size());
+  std::vector<LabelBox> taken;
+  taken.reserve(candidates.size());
+  for (int i : order) {
+    const LabelCandidate& c = candidates[std::size_t(i)];
+    if (!(c.w > 0) || !(c.h > 0)) continue;
+    for (std::size_t p = 0; p < c.centres.size(); ++p) {
+      const glm::vec2 m = c.centres[p];
+      LabelBox box{m.x - 0.5f * c.w, m.y - 0.5f * c.h, m.x + 0.5f * c.w, m.y + 0.5f * c.h};
+      if (box.x0 < bounds.x0 || box.y0 < bounds.y0 || box.x1 > bounds.x1 || box.y1 > bounds.y1) continue;
+      bool free = true;
+      for (const LabelBox& t : taken)
+        if (box.overlaps(t, gap)) { free = false; break; }
+      for (std::size_t o = 0; free && o < obstacles.size(); ++o)
+        if (box.overlaps(obstacles[o], 0.0f)) free = false;
+      if (!free) continue;
+      out[std::size_t(i)] = {true, box, int(p)};
+      taken.push_back(box);
+      break;
+    }
+  }
+  return out;
+}
+
+std::vector<glm::vec2> labelPositionsAlong(const Arc& arc, int count, float step, float t_min, float t_max) {
+  std::vector<glm::vec2> out;
+  const float t0 = std::clamp(arc.label_t, t_min, t_max);
+  out.push_back(bezierPoint(arc, t0));
+  for (int k = 1; static_cast<int>(out.size()) < count && k <= count; ++k) {
+    for (float sign : {1.0f, -1.0f}) {
+      const float t = t0 + sign * step * float(k);
+      if (t < t_min || t > t_max) continue;
+      out.push_back(bezierPoint(arc, t));
+      if (static_cast<int>(out.size()) >= count) break;
+    }
+  }
+  return out;
+}
+
 float arcGrowFraction(float seconds, int rank) {
   const float start = 0.04f * float(std::max(rank - 1, 0));
   const float x = std::clamp((seconds - start) / 0.45f, 0.0f, 1.0f);

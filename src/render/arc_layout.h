@@ -47,6 +47,40 @@ glm::vec2 bezierPoint(const Arc& a, float t);
 // ease-out; heavier arcs start first).
 float arcGrowFraction(float seconds, int rank);
 
+// Label placement with collision avoidance (arc percentage tags, and any other small labels that
+// must not overlap). Each candidate offers positions in order of preference (centres, e.g. points
+// along its arc); candidates are placed heaviest first at the first position where the box stays
+// inside `bounds`, clear of every placed box and every obstacle (token chips) by `gap` pixels.
+// A candidate with no free position is dropped (the UI shows it on hover instead).
+struct LabelBox {
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool overlaps(const LabelBox& o, float gap = 0) const {
+    return x0 < o.x1 + gap && o.x0 < x1 + gap && y0 < o.y1 + gap && o.y0 < y1 + gap;
+  }
+};
+
+struct LabelCandidate {
+  std::vector<glm::vec2> centres;  // preferred first
+  float w = 0, h = 0;              // box size in pixels
+  float priority = 0;              // heavier first (the arc's weight)
+};
+
+struct LabelPlacement {
+  bool placed = false;
+  LabelBox box;          // where it went (valid when placed)
+  int position = -1;     // index into the candidate's centres
+};
+
+// Returns one placement per candidate, in the candidates' order. Deterministic: equal priorities
+// keep their input order.
+std::vector<LabelPlacement> placeLabels(const std::vector<LabelCandidate>& candidates, const LabelBox& bounds,
+                                        const std::vector<LabelBox>& obstacles, float gap = 2.0f);
+
+// Positions along an arc for its label: the arc's own label_t first, then alternately later and
+// earlier by `step` (clamped to [t_min, t_max]).
+std::vector<glm::vec2> labelPositionsAlong(const Arc& arc, int count = 9, float step = 0.06f, float t_min = 0.12f,
+                                           float t_max = 0.94f);
+
 // Evenly spaced horizontal token slots: the centre x of each of n tokens in [left, right].
 std::vector<float> tokenSlots(int n, float left, float right);
 

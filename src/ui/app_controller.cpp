@@ -11,6 +11,7 @@
 #include "core/cpu_fast.h"
 #include "core/embedded.h"
 #include "core/npy.h"
+#include "core/token_names.h"
 #include "ui/model_holder.h"
 
 namespace attnviz::ui {
@@ -132,7 +133,19 @@ void AppController::setMode(AttentionMode mode) {
 void AppController::setCausal(bool causal) {
   if (causal == causal_ || source_ == Source::Model) return;  // the model was trained causal
   causal_ = causal;
-  if (source_ != Source::ImportedWeights) markDirty();
+  if (causalApplies()) markDirty();
+}
+
+std::string AppController::causalUnavailableReason() const {
+  if (source_ == Source::ImportedWeights) return "imported probabilities are already computed: a mask cannot change them";
+  if (mode_ == AttentionMode::Cross)
+    return "cross-attention has no causal mask: target rows and source columns are different sequences";
+  return "";
+}
+
+std::string AppController::temperatureUnavailableReason() const {
+  if (source_ == Source::ImportedWeights) return "imported probabilities are already softmaxed: temperature cannot change them";
+  return "";
 }
 void AppController::setTemperature(float t) {
   t = std::clamp(t, kMinTemperatureUi, kMaxTemperatureUi);
@@ -219,7 +232,7 @@ void AppController::moveSelection(int delta) { selectQuery(selected_ + delta); }
 
 bool AppController::isMasked(int row, int col) const {
   if (row < 0 || col < 0 || row >= result_.nq || col >= result_.nk) return false;
-  if (causal_ && source_ != Source::ImportedWeights) return col > row;
+  if (causalMaskShown()) return col > row;
   return false;
 }
 
@@ -287,7 +300,7 @@ AppController::Job AppController::makeJob() {
   job.input.text = text_;
   job.input.target = target_;
   job.input.mode = mode_;
-  job.input.causal = causal_;
+  job.input.causal = causalMaskShown();
   job.input.temperature = temperature_;
   if (source_ == Source::Simulated && built_valid_ && built_text_ == text_ && built_mode_ == mode_ &&
       (mode_ == AttentionMode::Self || built_target_ == target_)) {
@@ -382,9 +395,18 @@ void AppController::refreshShown() {
   if (!hasResult()) return;
   shown_ = head_.kind == HeadSelection::Single ? selectHead(result_, head_.index) : meanOverHeads(result_);
   visible_keys_.assign(std::size_t(result_.nq), result_.nk);
-  if (causal_ && source_ != Source::ImportedWeights)
+  if (causalMaskShown())
     for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
   stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
+  shown_max_ = matrixMaximum(shown_.p.data(), shown_.nq, shown_.nk);
+  shown_row_max_ = rowMaxima(shown_.p.data(), shown_.nq, shown_.nk);
+  head_max_.assign(std::size_t(result_.heads), 0.0f);
+  head_row_max_.assign(std::size_t(result_.heads) * std::size_t(result_.nq), 0.0f);
+  for (int h = 0; h < result_.heads; ++h) {
+    const std::vector<float> rows = rowMaxima(result_.row(h, 0), result_.nq, result_.nk);
+    std::copy(rows.begin(), rows.end(), head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq);
+    for (float m : rows) head_max_[std::size_t(h)] = std::max(head_max_[std::size_t(h)], m);
+  }
   const bool self = mode_ == AttentionMode::Self && shown_.nq == shown_.nk;
   patterns_ = detectPatterns(shown_.p.data(), shown_.nq, shown_.nk, self, key_labels_, visible_keys_);
 }
@@ -413,6 +435,44 @@ const QueryMaths* AppController::selectedMaths() {
     maths_query_ = selected_;
   }
   return &maths_;
+}
+
+void AppController::setColourScale(ColourScale s) {
+  if (s == colour_scale_) return;
+  colour_scale_ = s;
+  animate_change_ = false;
+  ++display_version_;  // same matrix, new colours: the display is rebuilt, nothing recomputed
+}
+
+float AppController::colourPosition(int head, int row, float w) const {
+  float denominator = 0.0f;
+  const bool one_head = head >= 0 && head < int(head_max_.size());
+  if (colour_scale_ == ColourScale::Auto) denominator = one_head ? head_max_[std::size_t(head)] : shown_max_;
+  if (colour_scale_ == ColourScale::Row && row >= 0 && row < result_.nq) {
+    const std::size_t i = std::size_t(row);
+    if (one_head && head_row_max_.size() >= std::size_t(head + 1) * std::size_t(result_.nq))
+      denominator = head_row_max_[std::size_t(head) * std::size_t(result_.nq) + i];
+    else if (i < shown_row_max_.size())
+      denominator = shown_row_max_[i];
+  }
+  return colourScaleT(colour_scale_, w, denominator);
+}
+
+std::vector<float> AppController::displayDenominators() const {
+  std::vector<float> out;
+  if (colour_scale_ != ColourScale::Auto && colour_scale_ != ColourScale::Row) return out;
+  for (int h : displayedHeads()) {
+    const bool one_head = h >= 0 && h < int(head_max_.size());
+    if (colour_scale_ == ColourScale::Auto) {
+      out.push_back(one_head ? head_max_[std::size_t(h)] : shown_max_);
+    } else if (one_head) {
+      const auto first = head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq;
+      out.insert(out.end(), first, first + result_.nq);
+    } else {
+      out.insert(out.end(), shown_row_max_.begin(), shown_row_max_.end());
+    }
+  }
+  return out;
 }
 
 std::vector<int> AppController::displayedHeads() const {
@@ -451,6 +511,15 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
       files.push_back(p);
     }
   }
+  // A single opened file: its labels may sit beside it (tokens.txt, queries.txt, keys.txt).
+  if (paths.size() == 1 && files.size() == 1) {
+    std::error_code ec;
+    const fs::path folder = fs::path(files.front()).parent_path();
+    for (const char* label_file : {"tokens.txt", "queries.txt", "keys.txt"}) {
+      const fs::path beside = (folder.empty() ? fs::path(".") : folder) / label_file;
+      if (fs::is_regular_file(beside, ec)) files.push_back(beside.string());
+    }
+  }
   std::string q, k, v, w, tokens, queries, keys;
   for (const std::string& f : files) {
     const std::string name = fs::path(f).filename().string();
@@ -473,7 +542,7 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
     if (!queries.empty()) ql = readLabels(queries);
     if (!keys.empty()) kl = readLabels(keys);
     if (!q.empty() || !k.empty()) {
-      if (q.empty() || k.empty()) throw NpyError("a Q/K pair needs both q.npy and k.npy");
+      if (q.empty() || k.empty()) throw NpyError(q.empty() ? k : q, "a Q/K pair needs both q.npy and k.npy");
       const NpyArray qa = readNpy(q), ka = readNpy(k);
       NpyArray va;
       if (!v.empty()) va = readNpy(v);
@@ -483,8 +552,8 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
       return loadProblem(std::move(p), fs::path(q).parent_path().filename().string() + "/" +
                                            fs::path(q).filename().string() + " + " + fs::path(k).filename().string());
     }
-    if (w.empty()) throw NpyError("no .npy file among the dropped files");
-    return loadWeights(resultFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
+    if (w.empty()) throw NpyError(paths.empty() ? std::string("(nothing dropped)") : paths.front(), "no .npy file among the dropped files");
+    return loadWeightLayers(layersFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
   } catch (const std::exception& e) {
     error_ = std::string("Could not load: ") + e.what();
     return false;
@@ -501,6 +570,8 @@ bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
     return false;
   }
   imported_problem_ = std::move(p);
+  imported_layers_.clear();
+  layer_ = 0;
   releaseModel();
   source_ = Source::ImportedProblem;
   imported_name_ = name;
@@ -511,6 +582,41 @@ bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
 }
 
 bool AppController::loadWeights(AttentionResult r, const std::vector<std::string>& ql,
+                                const std::vector<std::string>& kl, const std::string& name) {
+  if (!showWeights(std::move(r), ql, kl, name)) return false;
+  imported_layers_.clear();
+  layer_ = 0;
+  return true;
+}
+
+bool AppController::loadWeightLayers(std::vector<AttentionResult> layers, const std::vector<std::string>& ql,
+                                     const std::vector<std::string>& kl, const std::string& name) {
+  if (layers.empty()) {
+    error_ = "Could not load: no layers";
+    return false;
+  }
+  if (layers.size() == 1) return loadWeights(std::move(layers.front()), ql, kl, name);
+  if (!showWeights(layers.front(), ql, kl, name)) return false;
+  imported_layers_ = std::move(layers);
+  layer_ = 0;
+  return true;
+}
+
+void AppController::setImportedLayer(int i) {
+  if (imported_layers_.empty() || source_ != Source::ImportedWeights) return;
+  i = std::clamp(i, 0, int(imported_layers_.size()) - 1);
+  if (i == layer_) return;
+  const HeadSelection head = head_;
+  const int selected = selected_;
+  const std::vector<std::string> ql = query_labels_, kl = key_labels_;
+  if (showWeights(imported_layers_[std::size_t(i)], ql, kl, imported_name_)) {
+    layer_ = i;
+    setHead(head);
+    selectQuery(selected);
+  }
+}
+
+bool AppController::showWeights(AttentionResult r, const std::vector<std::string>& ql,
                                 const std::vector<std::string>& kl, const std::string& name) {
   discardPending();
   if (source_ == Source::Simulated) simulated_mode_ = mode_;
@@ -551,8 +657,24 @@ void AppController::useSimulatedModel() {
   releaseModel();
   source_ = Source::Simulated;
   imported_name_.clear();
+  imported_layers_.clear();
+  layer_ = 0;
   mode_ = simulated_mode_;
   markDirty();
+}
+
+const std::vector<std::string>& AppController::queryNames() const {
+  if (names_version_ != result_version_) {
+    query_names_ = distinctTokenNames(query_labels_);
+    key_names_ = distinctTokenNames(key_labels_);
+    names_version_ = result_version_;
+  }
+  return query_names_;
+}
+
+const std::vector<std::string>& AppController::keyNames() const {
+  queryNames();
+  return key_names_;
 }
 
 }  // namespace attnviz::ui
@@ -594,11 +716,13 @@ bool AppController::loadModel(const std::string& path_or_name) {
   return true;
 }
 
-int AppController::layer() const { return model_ ? model_->layer() : 0; }
+int AppController::layerCount() const { return model_ ? model_->layers() : int(imported_layers_.size()); }
+
+int AppController::layer() const { return model_ ? model_->layer() : layer_; }
 
 void AppController::setLayer(int layer) {
-  if (!model_ || !model_->setLayer(layer)) return;
-  markDirty();
+  if (!model_) return setImportedLayer(layer);
+  if (model_->setLayer(layer)) markDirty();
 }
 
 bool AppController::generate(int count, bool sample, std::uint64_t seed) {

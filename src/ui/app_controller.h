@@ -18,6 +18,7 @@
 
 #include "core/attention.h"
 #include "core/colormap.h"
+#include "core/colour_scale.h"
 #include "core/head_selection.h"
 #include "core/maths_steps.h"
 #include "core/patterns.h"
@@ -87,6 +88,8 @@ class AppController {
   // both from 0, as Hugging Face numbers them). False and *error when unknown.
   bool setHeadByName(const std::string& text, std::string* error);
   void setColormap(Colormap c) { colormap_ = c; }
+  // How weights map onto the colormap (linear / auto / row / log); rebuilds the display.
+  void setColourScale(ColourScale s);
   void selectQuery(int i);      // clamped to the rows
   void moveSelection(int delta);
   void setHoverCell(int row, int col) { hover_row_ = row; hover_col_ = col; }
@@ -102,6 +105,9 @@ class AppController {
   bool loadProblem(AttentionProblem problem, const std::string& name);
   bool loadWeights(AttentionResult result, const std::vector<std::string>& query_labels,
                    const std::vector<std::string>& key_labels, const std::string& name);
+  // Several layers of probabilities ([L, h, nq, nk]): layer 0 is shown, setLayer switches.
+  bool loadWeightLayers(std::vector<AttentionResult> layers, const std::vector<std::string>& query_labels,
+                        const std::vector<std::string>& key_labels, const std::string& name);
   // Back to the simulated model on the current text (a loaded real model is released).
   void useSimulatedModel();
 
@@ -113,7 +119,10 @@ class AppController {
   bool modelShown() const { return source_ == Source::Model; }
   ModelHolder* model() { return model_.get(); }  // nullptr unless a real model is shown
   const ModelHolder* model() const { return model_.get(); }
-  // The layer shown (0-based; 0 without a model). Changing it recomputes that layer's maps.
+  // Layers of what is shown: a real model's, or those of a [L, h, nq, nk] import (0 otherwise).
+  int layerCount() const;
+  // The layer shown (0-based). Changing it recomputes a model layer's maps, or shows that imported
+  // layer keeping head, selection and labels; out-of-range values are clamped.
   int layer() const;
   void setLayer(int layer);
   // Appends `count` tokens predicted by the model to the text (greedy, or sampled with a seed)
@@ -143,6 +152,15 @@ class AppController {
   double recomputeMs() const { return recompute_ms_; } // build problem + engine + stats
   HeadSelection head() const { return head_; }
   Colormap colormap() const { return colormap_; }
+  ColourScale colourScale() const { return colour_scale_; }
+  // Colormap position (0..1) of weight w in row `row` of head `head` (-1: the shown matrix) under
+  // the colour scale: what the heatmap shader computes, for cell texts and legends.
+  float colourPosition(int head, int row, float w) const;
+  // What the heatmap's prepare pass needs for displayedHeads(): Auto one maximum per panel, Row
+  // nq row maxima per panel, empty for Linear and Log (render::DisplayScaling::denominators).
+  std::vector<float> displayDenominators() const;
+  // Largest weight of the shown matrix (the top of the auto scale's legend).
+  float shownMaximum() const { return shown_max_; }
   int selectedQuery() const { return selected_; }
   double selectionChangedAt() const { return selection_time_; }
   void setClock(double now_s) { now_ = now_s; }
@@ -160,7 +178,15 @@ class AppController {
   const std::vector<int>& visibleKeys() const { return visible_keys_; }
   bool isMasked(int row, int col) const;
   // Whether the shown matrix has a causal mask (cells above the diagonal are masked).
-  bool causalMaskShown() const { return causal_ && source_ != Source::ImportedWeights; }
+  bool causalMaskShown() const { return causal_ && causalApplies(); }
+  // Whether the causal mask / the temperature can act on what is shown; when not, the reason in
+  // one line for the control ("" when they apply). Imported probabilities are already softmaxed;
+  // cross-attention rows (decoder) and columns (encoder) are different sequences, so "key j <= i"
+  // has no meaning there and real encoder-decoder attention has no such mask.
+  bool causalApplies() const { return causalUnavailableReason().empty(); }
+  std::string causalUnavailableReason() const;
+  std::string temperatureUnavailableReason() const;
+  bool importedWeights() const { return source_ == Source::ImportedWeights; }
   bool selfAttention() const { return mode_ == AttentionMode::Self; }
   int heads() const { return result_.heads; }
   int nq() const { return result_.nq; }
@@ -168,6 +194,9 @@ class AppController {
   const std::vector<std::string>& headNames() const { return head_names_; }
   const std::vector<std::string>& queryLabels() const { return query_labels_; }
   const std::vector<std::string>& keyLabels() const { return key_labels_; }
+  // The same labels with repeated tokens told apart ("much #12"), for lists, arc titles, tooltips.
+  const std::vector<std::string>& queryNames() const;
+  const std::vector<std::string>& keyNames() const;
   // The selected row of the shown matrix (nk floats), or of head h.
   const float* selectedRow() const;
   const float* rowOfHead(int h, int row) const;
@@ -220,11 +249,21 @@ class AppController {
   double compute_ms_ = 0, recompute_ms_ = 0;
   HeadSelection head_{HeadSelection::Mean, 0};
   Colormap colormap_ = kDefaultColormap;
+  ColourScale colour_scale_ = ColourScale::Linear;
+  // Maxima for the auto and row scales, refreshed with the shown matrix: of the shown matrix, and
+  // of each head ([head] and [head][row]).
+  float shown_max_ = 0;
+  std::vector<float> shown_row_max_, head_max_, head_row_max_;
   int selected_ = 0;
   double selection_time_ = 0, now_ = 0;
   int hover_row_ = -1, hover_col_ = -1;
 
   Source source_ = Source::Simulated;
+  bool showWeights(AttentionResult r, const std::vector<std::string>& ql, const std::vector<std::string>& kl,
+                   const std::string& name);
+  std::vector<AttentionResult> imported_layers_;  // [L, h, nq, nk] imports; empty otherwise
+  void setImportedLayer(int i);  // setLayer for [L, h, nq, nk] imports
+  int layer_ = 0;
   AttentionProblem imported_problem_;
   std::string imported_name_;
   AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
@@ -245,6 +284,8 @@ class AppController {
   std::vector<PatternFinding> patterns_;
   std::vector<int> visible_keys_;
   std::vector<std::string> head_names_, query_labels_, key_labels_;
+  mutable std::vector<std::string> query_names_, key_names_;  // distinctTokenNames, made on first use
+  mutable int names_version_ = -1;
   QueryMaths maths_;
   int maths_head_ = -1, maths_query_ = -1, maths_version_ = -1;
   int result_version_ = 0, display_version_ = 0;

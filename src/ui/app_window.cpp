@@ -164,6 +164,11 @@ int runAppWindow(const WindowOptions& opt) {
       std::fprintf(stderr, "attnviz: deck %s: no playable steps\n", opt.deck.c_str());
       return 2;
     }
+    if (opt.deck_step < 1 || opt.deck_step > deck_player.count()) {
+      std::fprintf(stderr, "attnviz: --deck-step %d is out of range: deck %s has %d playable steps (1..%d)\n", opt.deck_step,
+                   opt.deck.c_str(), deck_player.count(), deck_player.count());
+      return 2;
+    }
   }
   // A click on an unfocused window should act, not only focus it.
   SDL_SetHint(SDL_HINT_MOUSE_FOCUS_CLICKTHROUGH, "1");
@@ -282,6 +287,10 @@ int runAppWindow(const WindowOptions& opt) {
       Colormap c;
       if (parseColormap(*opt.colormap, &c)) app.setColormap(c);
     }
+    if (opt.colour_scale) {
+      ColourScale scale;
+      if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
+    }
     if (!opt.model.empty()) {
       // A model that cannot be loaded is an input error: one line, exit 2 (a window would only
       // show the same line). A text it refuses opens anyway, saying why, unless nobody watches.
@@ -397,7 +406,8 @@ int runAppWindow(const WindowOptions& opt) {
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error)) {
+        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error,
+                             displayScalingFor(app))) {
           std::fprintf(stderr, "attnviz: %s\n", error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }
@@ -511,6 +521,22 @@ int runAppWindow(const WindowOptions& opt) {
                     double(ui.model_view_rect.x), double(ui.model_view_rect.y), double(ui.model_view_rect.z),
                     double(ui.model_view_rect.w), app.layer(),
                     app.head().kind == HeadSelection::Single ? app.head().index : -1, int(ui.main_view));
+        // The placed rectangles as JSON, for the layout tests (no pixels needed).
+        auto rect = [](const ImVec4& r) {
+          char b[96];
+          std::snprintf(b, sizeof b, "[%.1f,%.1f,%.1f,%.1f]", double(r.x), double(r.y), double(r.z), double(r.w));
+          return std::string(b);
+        };
+        std::string json = "{\"display\":[" + std::to_string(int(io.DisplaySize.x)) + "," + std::to_string(int(io.DisplaySize.y)) +
+                           "],\"heatmap\":" + rect(ui.heatmap_rect) + ",\"heatmap_panel\":" + rect(ui.heatmap_panel_rect) +
+                           ",\"tabs_panel\":" + rect(ui.tabs_panel_rect) + ",\"tabs\":[";
+        for (std::size_t t = 0; t < ui.tab_rects.size(); ++t)
+          json += (t ? "," : "") + std::string("{\"label\":\"") + ui.tab_rects[t].label + "\",\"rect\":" + rect(ui.tab_rects[t].rect) +
+                  ",\"text_w\":" + std::to_string(ui.tab_rects[t].text_w) + "}";
+        json += "],\"arc_labels\":[";
+        for (std::size_t k = 0; k < ui.arc_label_rects.size(); ++k) json += (k ? "," : "") + rect(ui.arc_label_rects[k]);
+        json += "],\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
+        std::printf("layoutjson %s\n", json.c_str());
         std::fflush(stdout);
       }
       if (!opt.screenshot.empty() && frame >= total_frames) {

@@ -9,6 +9,7 @@ namespace attnviz::ui {
 
 struct WindowOptions {
   std::optional<std::string> text, target, mode, head, engine, colormap;
+  std::optional<std::string> colour_scale;  // linear | auto | row | log
   std::optional<float> temperature;
   std::optional<int> select;
   bool causal = false;

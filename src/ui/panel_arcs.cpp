@@ -8,6 +8,7 @@
 
 #include "render/arc_layout.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -45,14 +46,30 @@ Strip layoutStrip(const std::vector<std::string>& labels, float left, float righ
 
 // Token boxes along a strip; labels are full when they fit, else elided, else only the ones that
 // matter (selected query and labelled keys) are written.
+render::LabelBox chipBox(UiContext& ui, const Strip& s, int i, float y) {
+  const float h = ImGui::GetTextLineHeight() + 8 * ui.scale;
+  const float cx = s.x[std::size_t(i)], half = 0.5f * s.w[std::size_t(i)];
+  return {cx - half, y - h * 0.5f, cx + half, y + h * 0.5f};
+}
+
+// The index (into the strip) of the chip under the mouse, or -1.
+int chipUnderMouse(UiContext& ui, const Strip& s, float y) {
+  if (ui.figure || !ImGui::IsWindowHovered()) return -1;
+  const ImVec2 m = ImGui::GetIO().MousePos;
+  for (int i = 0; i < int(s.x.size()); ++i) {
+    const render::LabelBox b = chipBox(ui, s, i, y);
+    if (m.x >= b.x0 && m.x <= b.x1 && m.y >= b.y0 && m.y <= b.y1) return i;
+  }
+  return -1;
+}
+
 void drawStrip(UiContext& ui, ImDrawList* dl, const std::vector<std::string>& labels, const Strip& s, float y,
                int highlight, const std::vector<float>* weights, const std::vector<int>& force_label) {
   AppController& app = *ui.app;
-  const float h = ImGui::GetTextLineHeight() + 8 * ui.scale;
   for (int i = 0; i < int(labels.size()); ++i) {
     const float cx = s.x[std::size_t(i)];
-    const float half = 0.5f * s.w[std::size_t(i)];
-    const ImVec2 a(cx - half, y - h * 0.5f), b(cx + half, y + h * 0.5f);
+    const render::LabelBox box = chipBox(ui, s, i, y);
+    const ImVec2 a(box.x0, box.y0), b(box.x1, box.y1);
     ImU32 fill = palette().box;
     ImU32 text = palette().box_text;
     if (weights) {
@@ -82,8 +99,7 @@ void drawStrip(UiContext& ui, ImDrawList* dl, const std::vector<std::string>& la
   }
 }
 
-void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, float time, ImU32 base_rgb,
-             bool label) {
+void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, float time, ImU32 base_rgb) {
   const int segments = 40;
   const int last = std::max(1, int(std::ceil(grow * segments)));
   ImVec2 pts[segments + 1];
@@ -108,20 +124,72 @@ void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, 
                           IM_COL32(255, 255, 255, int(200 * fade * arc.alpha)));
     }
   }
-  if (grow >= 1.0f) {
-    if (label) {
-      const glm::vec2 p = render::bezierPoint(arc, arc.label_t);
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "%.0f%%", double(arc.weight) * 100.0);
-      ImGui::PushFont(labelFont(ui));
-      const ImVec2 ts = ImGui::CalcTextSize(buf);
-      const ImVec2 a(p.x - ts.x * 0.5f - 4, p.y - ts.y * 0.5f - 1), b(p.x + ts.x * 0.5f + 4, p.y + ts.y * 0.5f + 1);
-      dl->AddRectFilled(a, b, palette().tag_bg, 4.0f);
-      dl->AddRect(a, b, base_rgb, 4.0f);
-      dl->AddText(ImVec2(a.x + 4, a.y + 1), palette().tag_text, buf);
-      ImGui::PopFont();
+}
+
+
+// The percentage tags of the labelled arcs, placed together so none overlaps another or a token
+// chip: heaviest first, each at the first free spot along its own arc; the ones with no free spot
+// are left out (hovering an arc names it). The placed boxes go to ui.arc_label_rects for tests.
+void drawArcLabels(UiContext& ui, ImDrawList* dl, const std::vector<std::pair<render::Arc, ImU32>>& arcs,
+                   float seconds, const render::LabelBox& bounds, const std::vector<render::LabelBox>& chips) {
+  ImGui::PushFont(labelFont(ui));
+  const float pad_x = 4 * ui.scale, pad_y = 1 * ui.scale;
+  std::vector<render::LabelCandidate> candidates;
+  std::vector<std::size_t> arc_of;
+  std::vector<std::string> texts;
+  for (std::size_t i = 0; i < arcs.size(); ++i) {
+    const render::Arc& a = arcs[i].first;
+    if (!a.labelled || render::arcGrowFraction(seconds, a.rank) < 1.0f) continue;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.0f%%", double(a.weight) * 100.0);
+    const ImVec2 ts = ImGui::CalcTextSize(buf);
+    render::LabelCandidate c;
+    c.centres = render::labelPositionsAlong(a);
+    c.w = ts.x + 2 * pad_x;
+    c.h = ts.y + 2 * pad_y;
+    c.priority = a.weight;
+    candidates.push_back(std::move(c));
+    arc_of.push_back(i);
+    texts.emplace_back(buf);
+  }
+  const std::vector<render::LabelPlacement> placed = render::placeLabels(candidates, bounds, chips, 2 * ui.scale);
+  ui.arc_labels_dropped = 0;
+  for (std::size_t c = 0; c < placed.size(); ++c) {
+    if (!placed[c].placed) {
+      ++ui.arc_labels_dropped;
+      continue;
+    }
+    const render::LabelBox& b = placed[c].box;
+    const ImU32 col = arcs[arc_of[c]].second;
+    dl->AddRectFilled(ImVec2(b.x0, b.y0), ImVec2(b.x1, b.y1), palette().tag_bg, 4.0f);
+    dl->AddRect(ImVec2(b.x0, b.y0), ImVec2(b.x1, b.y1), col, 4.0f);
+    dl->AddText(ImVec2(b.x0 + pad_x, b.y0 + pad_y), palette().tag_text, texts[c].c_str());
+    ui.arc_label_rects.emplace_back(b.x0, b.y0, b.x1, b.y1);
+  }
+  ImGui::PopFont();
+}
+
+// The arc nearest the mouse (within a few pixels of its curve), or -1: hover names any arc,
+// labelled or not.
+int arcUnderMouse(UiContext& ui, const std::vector<std::pair<render::Arc, ImU32>>& arcs) {
+  if (ui.figure || !ImGui::IsWindowHovered()) return -1;
+  const ImVec2 m = ImGui::GetIO().MousePos;
+  const glm::vec2 mouse(m.x, m.y);
+  int best = -1;
+  float best_d2 = 0;
+  for (std::size_t i = 0; i < arcs.size(); ++i) {
+    const render::Arc& a = arcs[i].first;
+    const float reach = 0.5f * a.width * (ui.present ? 1.7f : 1.0f) * ui.scale + 5 * ui.scale;
+    for (int k = 0; k <= 32; ++k) {
+      const glm::vec2 d = render::bezierPoint(a, float(k) / 32.0f) - mouse;
+      const float d2 = d.x * d.x + d.y * d.y;
+      if (d2 <= reach * reach && (best < 0 || d2 < best_d2)) {
+        best = int(i);
+        best_d2 = d2;
+      }
     }
   }
+  return best;
 }
 
 }  // namespace
@@ -168,12 +236,14 @@ void drawArcsPanel(UiContext& ui) {
   const auto& qlab = app.queryLabels();
   const auto& klab = app.keyLabels();
   char title[256];
-  std::snprintf(title, sizeof title, "Top attention arcs \xC2\xB7 from \"%s\"", qlab[std::size_t(sel)].c_str());
+  std::snprintf(title, sizeof title, "Top attention arcs \xC2\xB7 from \"%s\"", app.queryNames()[std::size_t(sel)].c_str());
   sectionTitle(title);
-  if (!ui.figure) {
+  const char* hint = "(arrow keys move)";
+  if (!ui.figure && ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x >
+                        ImGui::CalcTextSize(hint).x * 0.85f + 2 * ImGui::GetStyle().ItemSpacing.x) {
     ImGui::SameLine();
     ImGui::PushFont(ui.fonts.small);
-    ImGui::TextDisabled("(arrow keys move)");
+    ImGui::TextDisabled("%s", hint);
     ImGui::PopFont();
   }
 
@@ -183,6 +253,8 @@ void drawArcsPanel(UiContext& ui) {
   ui.arcs_rect = ImVec4(pos.x, pos.y, pos.x + size.x, pos.y + size.y);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
+  ui.arc_label_rects.clear();
+  ui.arc_labels_dropped = 0;
 
   const bool all = app.head().kind == HeadSelection::All;
   const bool self = app.selfAttention();
@@ -216,7 +288,8 @@ void drawArcsPanel(UiContext& ui) {
   } else {
     for (int j = 0; j < app.nk(); ++j) kidx.push_back(j);
   }
-  const std::vector<std::string> klab_s = gather(klab, kidx);
+  // A strip that leaves tokens out names repeated ones with their position ("stone #15").
+  const std::vector<std::string> klab_s = gather(compress_keys ? app.keyNames() : klab, kidx);
   const Strip keys = layoutStrip(klab_s, left, right, box_pad, compress_keys ? 16 * ui.scale : 0.0f);
   std::vector<float> key_weights;
   for (int j : kidx) key_weights.push_back(shown_row[j]);
@@ -249,6 +322,28 @@ void drawArcsPanel(UiContext& ui) {
   // The bright end of the colormap reads on a dark panel; on a light one the dark end does.
   const ImU32 single_col = colormapColor(app.colormap(), palette().light ? 0.12f : 0.85f);
 
+  // The head colour key (all-heads mode), wrapped onto more lines when the panel is narrow.
+  std::vector<ImVec2> key_pos;
+  float key_h = 0;
+  ImGui::PushFont(ui.fonts.small);
+  const float key_line = ImGui::GetTextLineHeight() + 2 * ui.scale;
+  if (all) {
+    float x = 0, y = 0;
+    for (int h = 0; h < app.heads(); ++h) {
+      const float w = (24 * ui.scale) + ImGui::CalcTextSize(app.headNames()[std::size_t(h)].c_str()).x;
+      if (x > 0 && margin + x + w - 10 * ui.scale > size.x - margin) {
+        x = 0;
+        y += key_line;
+      }
+      key_pos.emplace_back(pos.x + margin + x, pos.y + y);
+      x += w;
+    }
+    key_h = y + key_line;
+  }
+  ImGui::PopFont();
+  // Labels stay below the head colour key.
+  const float labels_top = pos.y + key_h;
+  int hovered_key = -1, hovered_query = -1;
   if (self) {
     const float baseline = pos.y + size.y - strip_h * 0.5f - 6 * ui.scale - ImGui::GetTextLineHeight();
     style.max_height = std::max(20.0f, baseline - pos.y - 26 * ui.scale) / 1.33f;
@@ -261,10 +356,18 @@ void drawArcsPanel(UiContext& ui) {
     } else {
       add(shown_row, 0, single_col);
     }
-    for (auto& [a, col] : arcs)
-      drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col, a.labelled);
+    for (auto& [a, col] : arcs) drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col);
+    std::vector<render::LabelBox> chips;
+    for (int i = 0; i < int(kidx.size()); ++i) chips.push_back(chipBox(ui, keys, i, baseline));
+    drawArcLabels(ui, dl, arcs, seconds, {pos.x, labels_top, pos.x + size.x, pos.y + size.y}, chips);
     drawStrip(ui, dl, klab_s, keys, baseline, sel_k, all ? nullptr : &key_weights, labelled);
     drawGaps(dl, keys, kidx, baseline);
+    // A click on a token chip selects it, as a click on its row label does.
+    const int chip = chipUnderMouse(ui, keys, baseline);
+    if (chip >= 0) {
+      hovered_key = kidx[std::size_t(chip)];
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) app.selectQuery(kidx[std::size_t(chip)]);
+    }
   } else {
     // Cross: target tokens (queries) on top, source tokens (keys) below.
     std::vector<int> qidx;
@@ -273,11 +376,11 @@ void drawArcsPanel(UiContext& ui) {
     } else {
       for (int i = std::max(0, sel - 3); i <= std::min(app.nq() - 1, sel + 3); ++i) qidx.push_back(i);
     }
-    const std::vector<std::string> qlab_s = gather(qlab, qidx);
+    const std::vector<std::string> qlab_s = gather(qidx.size() < qlab.size() ? app.queryNames() : qlab, qidx);
     const Strip queries = layoutStrip(qlab_s, left, right, box_pad, qidx.size() < qlab.size() ? 22 * ui.scale : 0.0f);
     const int sel_q = int(std::find(qidx.begin(), qidx.end(), sel) - qidx.begin());
     // In all-heads mode the head legend takes the first line, so the strip moves down one more.
-    const float top = pos.y + strip_h * 0.5f + ImGui::GetTextLineHeight() * (all ? 2.0f : 1.0f) + 4 * ui.scale;
+    const float top = pos.y + strip_h * 0.5f + key_h + ImGui::GetTextLineHeight() + 4 * ui.scale;
     const float bottom = pos.y + size.y - strip_h * 0.5f - 4 * ui.scale;
     auto add = [&](const float* row, int head, ImU32 col) {
       const std::vector<float> r = compressedRow(row);
@@ -290,31 +393,66 @@ void drawArcsPanel(UiContext& ui) {
     } else {
       add(shown_row, 0, single_col);
     }
-    for (auto& [a, col] : arcs)
-      drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col, a.labelled);
+    for (auto& [a, col] : arcs) drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col);
+    std::vector<render::LabelBox> chips;
+    for (int i = 0; i < int(qidx.size()); ++i) chips.push_back(chipBox(ui, queries, i, top));
+    for (int i = 0; i < int(kidx.size()); ++i) chips.push_back(chipBox(ui, keys, i, bottom));
+    drawArcLabels(ui, dl, arcs, seconds, {pos.x, labels_top, pos.x + size.x, pos.y + size.y}, chips);
     drawStrip(ui, dl, qlab_s, queries, top, sel_q, nullptr, {});
     drawGaps(dl, queries, qidx, top);
     drawStrip(ui, dl, klab_s, keys, bottom, -1, all ? nullptr : &key_weights, labelled);
     drawGaps(dl, keys, kidx, bottom);
+    // Target chips are the queries: a click selects one. Source chips are keys only (hover names them).
+    const int qchip = chipUnderMouse(ui, queries, top);
+    if (qchip >= 0) {
+      hovered_query = qidx[std::size_t(qchip)];
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) app.selectQuery(qidx[std::size_t(qchip)]);
+    }
+    const int kchip = chipUnderMouse(ui, keys, bottom);
+    if (kchip >= 0) hovered_key = kidx[std::size_t(kchip)];
     ImGui::PushFont(ui.fonts.small);
     dl->AddText(ImVec2(pos.x + margin, top - strip_h * 0.5f - ImGui::GetTextLineHeight() - 2 * ui.scale),
                 palette().dim, "target (queries)");
     ImGui::PopFont();
   }
+  // Hover: a chip names its token and weight; an arc names its head, key and weight (every arc,
+  // including those whose tag had no free spot).
+  const auto& qnames = app.queryNames();
+  const auto& knames = app.keyNames();
+  if (hovered_query >= 0) {
+    ImGui::SetTooltip("target token %s: click to show its attention", qnames[std::size_t(hovered_query)].c_str());
+  } else if (hovered_key >= 0) {
+    const int j = hovered_key;
+    ImGui::BeginTooltip();
+    ImGui::Text("%s  (position %d)", knames[std::size_t(j)].c_str(), j);
+    ImGui::Text("\"%s\" gives it %.1f%%", qnames[std::size_t(sel)].c_str(), double(shown_row[j]) * 100.0);
+    if (self) ImGui::TextDisabled("click: select this token as the query");
+    ImGui::EndTooltip();
+  } else if (const int hit = arcUnderMouse(ui, arcs); hit >= 0) {
+    const render::Arc& a = arcs[std::size_t(hit)].first;
+    const int key = kidx[std::size_t(a.key)];
+    if (all)
+      ImGui::SetTooltip("%s: \"%s\" \xE2\x86\x92 \"%s\"  %.1f%%", app.headNames()[std::size_t(a.head)].c_str(),
+                        qnames[std::size_t(sel)].c_str(), knames[std::size_t(key)].c_str(), double(a.weight) * 100.0);
+    else
+      ImGui::SetTooltip("\"%s\" \xE2\x86\x92 \"%s\"  %.1f%%", qnames[std::size_t(sel)].c_str(),
+                        knames[std::size_t(key)].c_str(), double(a.weight) * 100.0);
+  }
   ImGui::PushFont(ui.fonts.small);
   if (compress_keys) {
     char note[128];
     std::snprintf(note, sizeof note, "the query and its strongest keys: %d of %d tokens", int(kidx.size()), app.nk());
+    if (ImGui::CalcTextSize(note).x > right - left)
+      std::snprintf(note, sizeof note, "%d of %d tokens shown", int(kidx.size()), app.nk());
     const ImVec2 ts = ImGui::CalcTextSize(note);
     dl->AddText(ImVec2(right - ts.x, pos.y + size.y - ts.y), palette().dim, note);
   }
   if (all) {  // head colour key
-    float x = pos.x + margin;
+    const float sq = 10 * ui.scale, dy = 0.5f * (ImGui::GetTextLineHeight() - sq);
     for (int h = 0; h < app.heads(); ++h) {
-      const std::string& name = app.headNames()[std::size_t(h)];
-      dl->AddRectFilled(ImVec2(x, pos.y + 4), ImVec2(x + 10, pos.y + 14), headColor(h), 2.0f);
-      dl->AddText(ImVec2(x + 14, pos.y), palette().label, name.c_str());
-      x += 24 + ImGui::CalcTextSize(name.c_str()).x;
+      const ImVec2 p = key_pos[std::size_t(h)];
+      dl->AddRectFilled(ImVec2(p.x, p.y + dy), ImVec2(p.x + sq, p.y + dy + sq), headColor(h), 2.0f);
+      dl->AddText(ImVec2(p.x + sq + 4 * ui.scale, p.y), palette().label, app.headNames()[std::size_t(h)].c_str());
     }
   }
   ImGui::PopFont();
@@ -332,7 +470,6 @@ void drawTopAttentionPanel(UiContext& ui) {
     ranked.push_back(k);
     if (ranked.size() == 8) break;
   }
-  const auto& klab = app.keyLabels();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float name_w = std::min(ImGui::GetContentRegionAvail().x * 0.35f, 130 * ui.scale);
   const float pct_w = ImGui::CalcTextSize("100.0%").x + 6 * ui.scale;
@@ -345,7 +482,7 @@ void drawTopAttentionPanel(UiContext& ui) {
     std::snprintf(rank, sizeof rank, "%zu.", r + 1);
     dl->AddText(p, palette().dim, rank);
     const float rank_w = ImGui::CalcTextSize("10. ").x;
-    dl->AddText(ImVec2(p.x + rank_w, p.y), palette().title, elide(klab[std::size_t(k.index)], name_w - 6).c_str());
+    dl->AddText(ImVec2(p.x + rank_w, p.y), palette().title, elide(app.keyNames()[std::size_t(k.index)], name_w - 6).c_str());
     const float bar_x = p.x + rank_w + name_w, bar_w = std::max(10.0f, avail - rank_w - name_w - pct_w);
     dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w, p.y + h - 2), palette().box, 3.0f);
     dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w * std::clamp(k.weight, 0.0f, 1.0f), p.y + h - 2),
@@ -356,7 +493,7 @@ void drawTopAttentionPanel(UiContext& ui) {
     dl->AddText(ImVec2(p.x + avail - ts.x, p.y), palette().title, pct);
     ImGui::Dummy(ImVec2(avail, h));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("rank %zu: %s receives %.4f of the query's attention", r + 1,
-                                                 klab[std::size_t(k.index)].c_str(), double(k.weight));
+                                                 boundedText(app.keyNames()[std::size_t(k.index)], kMaxUiLineBytes).c_str(), double(k.weight));
   }
 }
 

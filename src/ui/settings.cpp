@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/input_file.h"
+
 namespace attnviz::ui {
 
 std::string configDir() {
@@ -24,6 +26,7 @@ nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& wi
   j["temperature"] = app.temperature();
   j["engine"] = app.engineRequested();
   j["colormap"] = colormapName(app.colormap());
+  j["colour_scale"] = colourScaleName(app.colourScale());
   const HeadSelection h = app.head();
   j["head"] = h.kind == HeadSelection::All ? "all" : h.kind == HeadSelection::Mean ? "mean" : std::to_string(h.index + 1);
   j["window"] = {{"width", window.width}, {"height", window.height}};
@@ -46,6 +49,10 @@ void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* 
     Colormap cm;
     if (parseColormap(*c, &cm)) app->setColormap(cm);
   }
+  if (auto* c = str("colour_scale")) {
+    ColourScale scale;
+    if (parseColourScale(*c, &scale)) app->setColourScale(scale);
+  }
   if (auto* h = str("head")) app->setHeadByName(*h, nullptr);
   if (auto it = j.find("window"); it != j.end() && it->is_object() && window) {
     const auto& w = *it;
@@ -55,12 +62,16 @@ void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* 
 }
 
 bool loadSettingsFile(const std::string& path, AppController* app, WindowGeometry* window, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    if (error) error->clear();
+  if (error) error->clear();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;  // first run: no settings yet
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(readInputFile(path, InputKind::Settings), nullptr, false);
+  } catch (const InputError& e) {
+    if (error) *error = std::string(e.what()) + "; using defaults";
     return false;
   }
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded()) {
     if (error) *error = path + ": not valid JSON; using defaults";
     return false;

@@ -72,6 +72,21 @@ struct UiContext {
   ImVec4 arcs_rect{0, 0, 0, 0};
   ImVec4 row_labels_rect{0, 0, 0, 0};
   ImVec4 text_box_rect{0, 0, 0, 0};
+  // Arc percentage tags placed this frame (never overlapping; --debug-layout prints them) and how
+  // many had no free spot (their arcs name themselves on hover).
+  std::vector<ImVec4> arc_label_rects;
+  // The info tab strip (layout.cpp): which tab is open, and each tab's button with the width of
+  // its name, so a test can check that every name is whole and on screen.
+  int info_tab = 0;
+  struct TabRect {
+    std::string label;
+    ImVec4 rect;
+    float text_w = 0;
+  };
+  std::vector<TabRect> tab_rects;
+  ImVec4 tabs_panel_rect{0, 0, 0, 0};     // what the tabs' panel shows (its clip rectangle)
+  ImVec4 heatmap_panel_rect{0, 0, 0, 0};  // the heatmap's whole panel
+  int arc_labels_dropped = 0;
   // Panel rectangles of this frame (screen pixels, clipped to what is visible). The window clears
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
   // rasteriser, where blending a full-window background costs several milliseconds.

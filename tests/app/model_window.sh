@@ -11,10 +11,13 @@ GPT2="$MODELS/gpt2_plain"  # 3 layers x 8 heads, byte-level BPE
 TEXT="the cat sat on the mat and the cat ate the hat"
 
 # Latest layout line: MV_* (model view grid), LAYER, HEAD (-1 = mean/all), MAIN (0 head, 1 model view, 2 rollout), NQ.
-read_layout() {
+read_layout() {  # read_layout [quiet]: with quiet, returns 1 instead of failing before the first line
   local line
   line=$(grep '^layout ' "$TMP/app.log" | tail -1)
-  [ -n "$line" ] || fail "the app printed no layout"
+  if [ -z "$line" ]; then
+    [ -n "${1:-}" ] && return 1
+    fail "the app printed no layout"
+  fi
   eval "$("$PY" - "$line" <<'PYEOF'
 import re, sys
 line = sys.argv[1]
@@ -30,11 +33,10 @@ PYEOF
 wait_for() {  # wait_for 'CONDITION' seconds
   local cond=$1 t=$2
   for _ in $(seq $((t * 10))); do
-    read_layout
-    eval "$cond" && return 0
+    read_layout quiet && eval "$cond" && return 0
     sleep 0.1
   done
-  fail "timed out waiting for: $cond (layer=$LAYER head=$HEAD main=$MAIN)"
+  fail "timed out waiting for: $cond (layer=${LAYER:-?} head=${HEAD:-?} main=${MAIN:-?})"
 }
 
 # 1. The model view in a screenshot: every layer x head cell drawn through the colormap.

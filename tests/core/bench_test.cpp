@@ -16,6 +16,7 @@
 #include "core/bench_metrics.h"
 #include "core/cpu_features.h"
 #include "core/roofline.h"
+#include "core/thread_pool.h"
 
 using namespace attnviz;
 
@@ -72,9 +73,27 @@ TEST(BenchMetrics, MaxAbsDifference) {
   EXPECT_TRUE(std::isinf(maxAbsDifference(a, b)));
 }
 
-TEST(Roofline, MeasuresPositiveRoofs) {
+TEST(Roofline, FmaProbeIsPositiveFiniteAndBelowItsTheoreticalPeak) {
   for (SimdPath path : supportedSimdPaths()) {
-    EXPECT_GT(measurePeakFmaGflops(path, 0.005), 0.1) << simdPathName(path);
+    const FmaRoof roof = measureFmaRoof(path, 0.02, 2);
+    EXPECT_TRUE(std::isfinite(roof.measured_gflops)) << simdPathName(path);
+    EXPECT_GT(roof.measured_gflops, 0.1) << simdPathName(path);
+    EXPECT_EQ(roof.cores, sharedThreadPool().size());
+    EXPECT_GE(roof.fma_ports, 1);
+    EXPECT_EQ(roof.lanes, path == SimdPath::Avx512 || path == SimdPath::Amx ? 16 : path == SimdPath::Avx2 ? 8 : 1);
+#if defined(__x86_64__)
+    // The add chain gives a plausible clock (a probe folded by the compiler or the renamer reads
+    // tens of GHz), and the FMA rate cannot beat cores x ports x lanes x 2 x that clock.
+    EXPECT_GT(roof.frequency_ghz, 0.2) << simdPathName(path);
+    EXPECT_LT(roof.frequency_ghz, 7.0) << simdPathName(path);
+    EXPECT_DOUBLE_EQ(roof.theoretical_gflops, roof.cores * roof.fma_ports * roof.lanes * 2.0 * roof.frequency_ghz);
+    EXPECT_LT(roof.measured_gflops, roof.theoretical_gflops) << simdPathName(path);
+#endif
+  }
+}
+
+TEST(Roofline, MeasuresPositiveWriteRoofs) {
+  for (SimdPath path : supportedSimdPaths()) {
     EXPECT_GT(measureWriteBandwidthGBps(std::size_t(1) << 20, path, true, 1), 0.1) << simdPathName(path);
     EXPECT_GT(measureWriteBandwidthGBps(4096, path, false, 1), 0.1) << simdPathName(path);
   }

