@@ -5,6 +5,7 @@
 #include <imgui_impl_opengl3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "gpu/gl_objects.h"
 #include "render/png_writer.h"
+#include "ui/model_holder.h"
 
 namespace attnviz::ui {
 
@@ -248,6 +250,11 @@ DumpDocument dumpDocumentFor(const AppController& app) {
   doc.d_k = app.problem().d;
   doc.query_tokens = app.queryLabels();
   doc.key_tokens = app.keyLabels();
+  if (const ModelHolder* m = app.model()) {  // a real model: which one, which layer, which ids
+    doc.model = m->name();
+    doc.layer = app.layer();
+    doc.token_ids = m->session().tokenIds();
+  }
   const AttentionResult& r = app.result();
   const HeadSelection sel = app.head();
   const auto& names = app.headNames();
@@ -312,8 +319,25 @@ void performExport(UiContext& ui) {
   for (const char* ext : {".png", ".svg", ".csv", ".json"})  // "figure.png" typed as the name
     if (name.size() > 4 && name.compare(name.size() - std::string(ext).size(), std::string::npos, ext) == 0)
       name.resize(name.size() - std::string(ext).size());
+  std::string model_title;
+  if (const ModelHolder* m = app.model()) {
+    // Figures of a real model say which model, layer and head they show: in the heading, and in
+    // the file names unless the user named the files.
+    const std::string shown = app.head().kind == HeadSelection::Single ? app.headNames()[std::size_t(app.head().index)]
+                                                                        : app.headLabel();
+    model_title = modelDisplayName(*m) + " \xC2\xB7 " + shown;
+    if (ex.name.empty() || ex.name == ExportSettings{}.name) {
+      std::string tag = modelDisplayName(*m) + "-L" + std::to_string(app.layer()) +
+                        (app.head().kind == HeadSelection::Single ? "H" + std::to_string(app.head().index)
+                         : app.head().kind == HeadSelection::Mean ? "-mean" : "-all");
+      for (char& c : tag)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') c = '-';
+      name = "attnviz-" + tag;
+    }
+  }
   const fs::path base = fs::absolute(folder / name, ec).lexically_normal();
   FigureRequest req;
+  req.title = model_title;
   req.width = std::clamp(ex.width, 64, 16384);
   req.height = std::clamp(ex.height, 64, 16384);
   req.light = ex.light;
