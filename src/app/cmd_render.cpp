@@ -31,6 +31,8 @@ const char* kRenderOptions =
     "  --width W --height H figure size in pixels (default 1600 x 900; 64..16384)\n"
     "  --theme light|dark   default light (for projectors and paper)\n"
     "  --colormap NAME      cividis (default), viridis, magma, greyscale\n"
+    "  --scale S            colour scale: linear (0..1, default), auto (0..max of the matrix),\n"
+    "                       row (each row / its max) or log (1e-4..1); the legend names it\n"
     "  --title TEXT         heading drawn above the figure\n"
     "  --out FILE           .svg or .png\n";
 
@@ -42,7 +44,7 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 int runRender(int argc, char** argv) {
   std::set<std::string> options = attentionInputOptions();
-  options.insert({"head", "select", "view", "width", "height", "theme", "colormap", "title", "out"});
+  options.insert({"head", "select", "view", "width", "height", "theme", "colormap", "scale", "title", "out"});
   CliArgs args("render", options, {"causal", "help"});
   try {
     args.parse(argc, argv);
@@ -58,6 +60,8 @@ int runRender(int argc, char** argv) {
     if (!parseFigureView(args.getOr("view", "both"), &spec.view)) throw UsageError("--view must be heatmap, arcs or both");
     if (!parseColormap(args.getOr("colormap", colormapName(kDefaultColormap)), &spec.colormap))
       throw UsageError("unknown colormap '" + args.getOr("colormap", "") + "' (cividis, viridis, magma, greyscale)");
+    if (!parseColourScale(args.getOr("scale", "linear"), &spec.scale))
+      throw UsageError("unknown colour scale '" + args.getOr("scale", "") + "' (linear, auto, row, log)");
     const std::string theme = args.getOr("theme", "light");
     if (theme != "light" && theme != "dark") throw UsageError("--theme must be light or dark");
     spec.dark = theme == "dark";

@@ -57,6 +57,7 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
       return false;
     }
     app.setColormap(spec.colormap);
+    app.setColourScale(spec.scale);
     app.setHead(head);
     app.selectQuery(spec.selected_query);
     if (!ui::prepareHeatmapFor(app, heatmap, error)) return false;

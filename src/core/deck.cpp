@@ -1,6 +1,11 @@
 #include "core/deck.h"
 
 #include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+#include "core/head_selection.h"
+#include "core/simulated_model.h"
 #include <nlohmann/json.hpp>
 
 #include "core/attention.h"
@@ -31,7 +36,12 @@ std::string applyStep(const json& in, DeckStep& step) {
     if (std::string why = text(key, *field); !why.empty()) return why;
   if (in.contains("mode")) {
     if (!in["mode"].is_string() || (in["mode"] != "self" && in["mode"] != "cross")) return "'mode' must be \"self\" or \"cross\"";
-    step.cross = in["mode"] == "cross";
+    const bool cross = in["mode"] == "cross";
+    if (cross != step.cross) {
+      if (!in.contains("head")) step.head = "mean";  // the previous mode's head names mean nothing here
+      if (cross) step.causal = false;                // inherited; cross-attention has no causal mask
+    }
+    step.cross = cross;
   }
   if (in.contains("head")) {
     const json& h = in["head"];
@@ -53,6 +63,15 @@ std::string applyStep(const json& in, DeckStep& step) {
     const json& s = in["select"];
     if (!s.is_number_integer() || s.get<long>() < 0 || s.get<long>() > 1000000) return "'select' must be a token index >= 0";
     step.select = int(s.get<long>());
+  }
+  if (step.cross && step.causal) return "'causal' does not apply in cross mode (source and target are different sequences)";
+  {
+    const std::vector<std::string>& names = step.cross ? crossHeadNames() : selfHeadNames();
+    try {
+      parseHeadSelection(step.head, names);
+    } catch (const std::invalid_argument& e) {
+      return std::string("'head': ") + e.what() + " in " + (step.cross ? "cross" : "self") + " mode";
+    }
   }
   if (step.text.find_first_not_of(" \t\r\n") == std::string::npos) return "'text' is empty";
   if (step.cross && step.target.find_first_not_of(" \t\r\n") == std::string::npos) return "cross mode needs a 'target'";

@@ -5,9 +5,14 @@
 //   {"title": "...", "steps": [ {"caption": "...", "text": "...", "target": "...", "mode": "self"|"cross",
 //                               "head": "Positional"|1|"mean"|"all", "temperature": 1.0,
 //                               "causal": false, "select": 3}, ... ]}
-// A step inherits every field it leaves out from the step before (the first from the defaults).
+// A step inherits every field it leaves out from the step before (the first from the defaults,
+// whose head is "mean", the window's default). A step that switches mode without naming a head
+// shows the mean (the other mode's heads have other names), and one switching to cross mode
+// drops an inherited causal mask (cross-attention has none).
 // A step with a bad field is reported ("step 4: 'temperature' must be a number > 0") and skipped;
-// the rest of the deck still plays.
+// the rest of the deck still plays. Heads are checked against the simulated model's heads of the
+// step's mode (an unknown name or an index out of range is such a bad field), and "causal": true
+// in a cross step is one too.
 #pragma once
 
 #include <string>
@@ -20,7 +25,7 @@ struct DeckStep {
   std::string text = "The bank by the river was steep.";
   std::string target;
   bool cross = false;
-  std::string head = "all";  // as for --head: 1-based index, name, "mean" or "all"
+  std::string head = "mean";  // as for --head: 1-based index, name, "mean" or "all"
   float temperature = 1.0f;
   bool causal = false;
   int select = 0;            // selected query row (0-based)

@@ -317,16 +317,33 @@ AttentionProblem problemFromArrays(const NpyArray& q, const std::string& q_name,
   return p;
 }
 
-AttentionResult resultFromWeights(const NpyArray& w, const std::string& name) {
-  const auto s = asThreeD(w, name, "weights");
-  if (s[0] < 1 || s[1] < 1 || s[2] < 1) fail(name, "shape " + shapeText(w.shape) + " has an empty dimension");
-  if (s[0] > 64) fail(name, "has " + std::to_string(s[0]) + " heads; at most 64 are supported");
-  checkFinite(w, name);
+namespace {
+
+// [nq, nk] -> {1, 1, nq, nk}; [h, nq, nk] -> {1, h, nq, nk}; [L, h, nq, nk] stays.
+std::vector<std::size_t> weightsShape(const NpyArray& w, const std::string& name) {
+  if (w.shape.size() == 2) return {1, 1, w.shape[0], w.shape[1]};
+  if (w.shape.size() == 3) return {1, w.shape[0], w.shape[1], w.shape[2]};
+  if (w.shape.size() == 4) {
+    for (std::size_t d : w.shape)
+      if (d == 0) fail(name, "shape " + shapeText(w.shape) + " has an empty dimension");
+    return w.shape;
+  }
+  fail(name, "weights must have shape [h, nq, nk], [nq, nk], [1, h, nq, nk] or [layers, h, nq, nk], got " + shapeText(w.shape));
+}
+
+// Layer `layer` of the weights, checked: finite, in [0, 1], rows summing to 1 or all 0.
+AttentionResult weightsLayer(const NpyArray& w, const std::string& name, const std::vector<std::size_t>& s, std::size_t layer) {
+  if (s[0] < 1 || s[1] < 1 || s[2] < 1 || s[3] < 1) fail(name, "shape " + shapeText(w.shape) + " has an empty dimension");
+  if (s[1] > 64) fail(name, "has " + std::to_string(s[1]) + " heads; at most 64 are supported");
+  const std::size_t per_layer = s[1] * s[2] * s[3];
   AttentionResult r;
-  r.heads = int(s[0]);
-  r.nq = int(s[1]);
-  r.nk = int(s[2]);
-  r.p = w.data;
+  r.heads = int(s[1]);
+  r.nq = int(s[2]);
+  r.nk = int(s[3]);
+  r.p.assign(w.data.begin() + std::ptrdiff_t(layer * per_layer), w.data.begin() + std::ptrdiff_t((layer + 1) * per_layer));
+  const std::string where = s[0] > 1 ? " of layer " + std::to_string(layer + 1) : "";
+  for (std::size_t e = 0; e < r.p.size(); ++e)
+    if (!std::isfinite(r.p[e])) fail(name, "holds a NaN or infinite value at flat index " + std::to_string(layer * per_layer + e));
   r.row_fully_masked.assign(std::size_t(r.heads) * r.nq, 0);
   for (int h = 0; h < r.heads; ++h)
     for (int i = 0; i < r.nq; ++i) {
@@ -335,15 +352,38 @@ AttentionResult resultFromWeights(const NpyArray& w, const std::string& name) {
         const float x = r.at(h, i, j);
         if (x < 0.0f || x > 1.0f + 1e-6f)
           fail(name, "weight " + std::to_string(x) + " at [" + std::to_string(h) + ", " + std::to_string(i) + ", " +
-                         std::to_string(j) + "] is outside [0, 1]; expected probabilities (apply softmax first)");
+                         std::to_string(j) + "]" + where + " is outside [0, 1]; expected probabilities (apply softmax first)");
         sum += x;
       }
       if (sum == 0.0) r.row_fully_masked[std::size_t(h) * r.nq + i] = 1;
       else if (std::fabs(sum - 1.0) > 1e-3)
-        fail(name, "row [" + std::to_string(h) + ", " + std::to_string(i) + "] sums to " + std::to_string(sum) +
+        fail(name, "row [" + std::to_string(h) + ", " + std::to_string(i) + "]" + where + " sums to " + std::to_string(sum) +
                        ", expected 1 (are these probabilities?)");
     }
   return r;
+}
+
+}  // namespace
+
+int weightLayerCount(const NpyArray& w, const std::string& name) { return int(weightsShape(w, name)[0]); }
+
+AttentionResult resultFromWeights(const NpyArray& w, const std::string& name, int layer) {
+  const auto s = weightsShape(w, name);
+  if (s[0] == 1 && layer <= 0) return weightsLayer(w, name, s, 0);
+  if (layer < 0)
+    fail(name, "holds " + std::to_string(s[0]) + " layers (shape " + shapeText(w.shape) + " is [layers, h, nq, nk]); choose one (1.." +
+                   std::to_string(s[0]) + ")");
+  if (std::size_t(layer) >= s[0])
+    fail(name, "has no layer " + std::to_string(layer + 1) + "; it holds " + std::to_string(s[0]) + " (1.." + std::to_string(s[0]) + ")");
+  return weightsLayer(w, name, s, std::size_t(layer));
+}
+
+std::vector<AttentionResult> layersFromWeights(const NpyArray& w, const std::string& name) {
+  const auto s = weightsShape(w, name);
+  if (s[0] > 256) fail(name, "has " + std::to_string(s[0]) + " layers; at most 256 are supported");
+  std::vector<AttentionResult> layers;
+  for (std::size_t l = 0; l < s[0]; ++l) layers.push_back(weightsLayer(w, name, s, l));
+  return layers;
 }
 
 }  // namespace attnviz

@@ -2,7 +2,8 @@
 // turning them into attention problems or results. Needs no GL context.
 //
 // Accepted shapes: Q and K as [h, n, d] or [n, d] (optionally V as [h, n, dv] or [n, dv]);
-// probabilities as [h, nq, nk] or [nq, nk]. Every error is an NpyError whose message is one line
+// probabilities as [h, nq, nk] or [nq, nk], [1, h, nq, nk] (a batch of one, squeezed) or
+// [L, h, nq, nk] (L layers, see layersFromWeights). Every error is an NpyError whose message is one line
 // naming the file and the problem, e.g. "q.npy: Fortran-ordered arrays are not supported".
 #pragma once
 
@@ -47,7 +48,13 @@ AttentionProblem problemFromArrays(const NpyArray& q, const std::string& q_name,
                                    const std::string& k_name, const NpyArray* v, const std::string& v_name);
 
 // Probabilities to a result; rows must be finite, in [0, 1] and sum to 1 (within 1e-3) or be all 0
-// (a fully masked row).
-AttentionResult resultFromWeights(const NpyArray& w, const std::string& name);
+// (a fully masked row). Shapes [nq, nk], [h, nq, nk] or [1, h, nq, nk]; an array of several
+// layers needs `layer` (0-based) to say which one, else it is an error naming the layer count.
+AttentionResult resultFromWeights(const NpyArray& w, const std::string& name, int layer = -1);
+// Every layer of [L, h, nq, nk] (a 2-D or 3-D array is one layer), each checked as above.
+std::vector<AttentionResult> layersFromWeights(const NpyArray& w, const std::string& name);
+// Number of layers an array of probabilities holds (1 unless it is [L, h, nq, nk]); throws on a
+// shape that is not one of the accepted ones.
+int weightLayerCount(const NpyArray& w, const std::string& name);
 
 }  // namespace attnviz

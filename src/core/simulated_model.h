@@ -17,6 +17,12 @@ namespace attnviz {
 
 enum class AttentionMode { Self, Cross };
 
+// Why a causal mask is refused in cross mode (CLI, decks): rows are target tokens, columns source
+// tokens, so "key j <= query i" compares positions of two different sentences.
+inline constexpr const char* kCausalCrossReason =
+    "--causal does not apply to cross-attention: target rows and source columns are different sequences, and "
+    "encoder-decoder attention has no causal mask";
+
 inline constexpr int kSimulatedDk = 64;
 inline constexpr int kSimulatedHeads = 4;
 

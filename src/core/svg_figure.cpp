@@ -77,16 +77,27 @@ void drawHeatmap(std::ostringstream& o, const FigureSpec& s, const Theme& t, Box
     << "\" font-size=\"13\">keys (attended to) " << (s.cross ? "— source" : "") << "</text>\n";
   o << "<text transform=\"translate(" << fmt(box.x + 12) << "," << fmt(gy + gh / 2) << ") rotate(-90)\" text-anchor=\"middle\" fill=\""
     << t.muted << "\" font-size=\"13\">queries (attending from) " << (s.cross ? "— target" : "") << "</text>\n";
+  // Maxima of the visible (unmasked) cells, for the auto and row colour scales.
+  std::vector<float> row_max(std::size_t(s.nq), 0.0f);
+  float matrix_max = 0.0f;
+  for (int i = 0; i < s.nq; ++i)
+    for (int j = 0; j < s.nk; ++j) {
+      const std::size_t e = std::size_t(i) * s.nk + j;
+      if ((!s.masked.empty() && s.masked[e]) || !std::isfinite(s.weights[e])) continue;
+      row_max[std::size_t(i)] = std::max(row_max[std::size_t(i)], s.weights[e]);
+      matrix_max = std::max(matrix_max, s.weights[e]);
+    }
   for (int i = 0; i < s.nq; ++i)
     for (int j = 0; j < s.nk; ++j) {
       const std::size_t e = std::size_t(i) * s.nk + j;
       const bool masked = !s.masked.empty() && s.masked[e];
       const float w = s.weights[e];
+      const float pos = colourScaleT(s.scale, w, s.scale == ColourScale::Row ? row_max[std::size_t(i)] : matrix_max);
       o << "<rect class=\"cell\" data-row=\"" << i << "\" data-col=\"" << j << "\" data-weight=\"" << w << "\" x=\""
         << fmt(gx + j * cell) << "\" y=\"" << fmt(gy + i * cell) << "\" width=\"" << fmt(cell) << "\" height=\"" << fmt(cell)
-        << "\" fill=\"" << (masked ? std::string("url(#masked)") : toHex(sampleColormap(s.colormap, w))) << "\"/>\n";
+        << "\" fill=\"" << (masked ? std::string("url(#masked)") : toHex(sampleColormap(s.colormap, pos))) << "\"/>\n";
       if (!masked && cell >= 34) {
-        const Rgb c = sampleColormap(s.colormap, w);
+        const Rgb c = sampleColormap(s.colormap, pos);
         const bool bright = 0.2126f * c.r + 0.7152f * c.g + 0.0722f * c.b > 0.5f;
         o << "<text x=\"" << fmt(gx + (j + 0.5) * cell) << "\" y=\"" << fmt(gy + (i + 0.5) * cell + font * 0.3)
           << "\" text-anchor=\"middle\" font-size=\"" << fmt(std::min(font * 0.8, cell * 0.3)) << "\" fill=\""
@@ -106,14 +117,17 @@ void drawHeatmap(std::ostringstream& o, const FigureSpec& s, const Theme& t, Box
         << xmlEscape(cols[j]) << "</text>\n";
     }
   }
-  // Legend 0 -> 1.
+  // Legend: the scale's ends and its name (what bright means under this colour scale).
+  const ColourScaleLegend legend = colourScaleLegend(s.scale, matrix_max);
   const double lx = gx, ly = gy + gh + 22, lw = std::min(gw, 320.0);
-  o << "<rect id=\"legend\" x=\"" << fmt(lx) << "\" y=\"" << fmt(ly) << "\" width=\"" << fmt(lw) << "\" height=\"14\" fill=\"url(#legend-gradient)\"/>\n";
-  o << "<text x=\"" << fmt(lx) << "\" y=\"" << fmt(ly + 32) << "\" fill=\"" << t.muted << "\" font-size=\"13\">0</text>\n";
-  o << "<text x=\"" << fmt(lx + lw) << "\" y=\"" << fmt(ly + 32) << "\" text-anchor=\"end\" fill=\"" << t.muted
-    << "\" font-size=\"13\">1</text>\n";
-  o << "<text x=\"" << fmt(lx + lw / 2) << "\" y=\"" << fmt(ly + 32) << "\" text-anchor=\"middle\" fill=\"" << t.muted
-    << "\" font-size=\"13\">attention weight</text>\n";
+  o << "<rect id=\"legend\" data-scale=\"" << colourScaleName(s.scale) << "\" x=\"" << fmt(lx) << "\" y=\"" << fmt(ly)
+    << "\" width=\"" << fmt(lw) << "\" height=\"14\" fill=\"url(#legend-gradient)\"/>\n";
+  o << "<text class=\"legend-low\" x=\"" << fmt(lx) << "\" y=\"" << fmt(ly + 32) << "\" fill=\"" << t.muted << "\" font-size=\"13\">"
+    << xmlEscape(legend.low) << "</text>\n";
+  o << "<text class=\"legend-high\" x=\"" << fmt(lx + lw) << "\" y=\"" << fmt(ly + 32) << "\" text-anchor=\"end\" fill=\"" << t.muted
+    << "\" font-size=\"13\">" << xmlEscape(legend.high) << "</text>\n";
+  o << "<text class=\"legend-caption\" x=\"" << fmt(lx + lw + 12) << "\" y=\"" << fmt(ly + 12) << "\" fill=\"" << t.muted
+    << "\" font-size=\"13\">attention weight, " << xmlEscape(legend.caption) << "</text>\n";
   o << "</g>\n";
 }
 

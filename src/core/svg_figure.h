@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/colormap.h"
+#include "core/colour_scale.h"
 
 namespace attnviz {
 
@@ -22,6 +23,7 @@ struct FigureSpec {
   std::vector<std::uint8_t> masked;         // [nq][nk] 1 = masked key (drawn hatched); may be empty
   bool cross = false;                       // rows and columns are different sequences
   Colormap colormap = kDefaultColormap;
+  ColourScale scale = ColourScale::Linear;  // how weights map onto the colormap; the legend names it
   bool dark = false;                        // dark theme (else light, for projectors and paper)
   FigureView view = FigureView::Both;
   int selected_query = 0;

@@ -109,8 +109,31 @@ bool HeatmapRenderer::uploadSource(const AttentionResult& r, std::string* error)
 }
 
 bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal,
-                                   std::string* error) {
+                                   const DisplayScaling& scaling, std::string* error) {
   const int layers = int(heads_per_layer.size());
+  const bool per_row = scaling.scale == ColourScale::Row;
+  const bool uses_denominators = per_row || scaling.scale == ColourScale::Auto;
+  const int den_width = per_row ? nq_ : 1;
+  if (uses_denominators && scaling.denominators.size() != std::size_t(den_width) * std::size_t(layers)) {
+    if (error)
+      *error = std::string("colour scale ") + colourScaleName(scaling.scale) + " needs " +
+               std::to_string(std::size_t(den_width) * std::size_t(layers)) + " maxima, got " +
+               std::to_string(scaling.denominators.size());
+    return false;
+  }
+  if (!denominators_) denominators_ = gpu::Texture::create();
+  {
+    const float zero = 0.0f;
+    glBindTexture(GL_TEXTURE_2D, denominators_.id());
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    if (uses_denominators)
+      glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, den_width, layers, 0, GL_RED, GL_FLOAT, scaling.denominators.data());
+    else
+      glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, 1, 1, 0, GL_RED, GL_FLOAT, &zero);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glBindTexture(GL_TEXTURE_2D, 0);
+  }
   levels_ = heatmapLevelCount(nk_, nq_);
   *tex = gpu::Texture::create();
   glBindTexture(GL_TEXTURE_2D_ARRAY, tex->id());
@@ -133,6 +156,13 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
   glUniform1i(loc(prepare_prog_, "u_source"), 0);
   glUniform1i(loc(prepare_prog_, "u_heads"), heads_);
   glUniform1i(loc(prepare_prog_, "u_causal"), causal ? 1 : 0);
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D, denominators_.id());
+  glActiveTexture(GL_TEXTURE0);
+  glUniform1i(loc(prepare_prog_, "u_denominators"), 1);
+  glUniform1i(loc(prepare_prog_, "u_scale"), int(scaling.scale));
+  glUniform1f(loc(prepare_prog_, "u_log_floor"), kLogScaleFloor);
+  glUniform1f(loc(prepare_prog_, "u_log_decades"), kLogScaleDecades);
   glViewport(0, 0, nk_, nq_);
   for (int l = 0; l < layers; ++l) {
     glFramebufferTextureLayer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, tex->id(), 0, l);
@@ -148,8 +178,13 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
       return false;
     }
     glUniform1i(loc(prepare_prog_, "u_head"), heads_per_layer[std::size_t(l)]);
+    glUniform1i(loc(prepare_prog_, "u_display_layer"), l);
     glDrawArrays(GL_TRIANGLES, 0, 3);
   }
+
+  glActiveTexture(GL_TEXTURE1);
+  glBindTexture(GL_TEXTURE_2D, 0);
+  glActiveTexture(GL_TEXTURE0);
 
   // Max-pooled levels: read level-1 as the base level, write level (no feedback loop).
   glUseProgram(pool_prog_.id());
@@ -184,11 +219,11 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
 }
 
 bool HeatmapRenderer::prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate,
-                              std::string* error) {
+                              std::string* error, const DisplayScaling& scaling) {
   if (!source_ || heads_per_layer.empty()) return false;
   const bool same_shape = display_layers_ == int(heads_per_layer.size()) && prev_nq_ == nq_ && prev_nk_ == nk_;
   gpu::Texture next;
-  if (!buildDisplay(&next, heads_per_layer, causal, error)) return false;
+  if (!buildDisplay(&next, heads_per_layer, causal, scaling, error)) return false;
   if (animate && same_shape && display_) {
     prev_display_ = std::move(display_);
     prev_layers_ = display_layers_;

@@ -19,9 +19,18 @@
 
 #include "core/attention.h"
 #include "core/colormap.h"
+#include "core/colour_scale.h"
 #include "gpu/gl_objects.h"
 
 namespace attnviz::render {
+
+// How prepare() maps weights onto the colormap (core/colour_scale.h; the prepare shader mirrors
+// colourScaleT). denominators: Auto one maximum per display layer; Row nq row maxima per display
+// layer, layer after layer; empty for Linear and Log.
+struct DisplayScaling {
+  ColourScale scale = ColourScale::Linear;
+  std::vector<float> denominators;
+};
 
 struct HeatmapView {
   // Visible cell rectangle: x in keys [0, nk], y in queries [0, nq] (y grows downwards).
@@ -49,10 +58,13 @@ class HeatmapRenderer {
   // Uploads P once (for CPU engines). False and *error when it is larger than the GL limits.
   bool uploadSource(const AttentionResult& result, std::string* error);
 
-  // Rebuilds the display layers: each entry of `heads_per_layer` is a head index or -1 (mean).
+  // Rebuilds the display layers: each entry of `heads_per_layer` is a head index or -1 (mean),
+  // holding the colormap position of each cell under `scaling` (masked cells -1).
   // With animate and an unchanged shape the previous display is kept for blending.
-  // False and *error on GL failure (out of memory); the previous display stays.
-  bool prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate, std::string* error);
+  // False and *error on GL failure (out of memory) or denominators of the wrong size; the
+  // previous display stays.
+  bool prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate, std::string* error,
+               const DisplayScaling& scaling = {});
 
   bool hasDisplay() const { return display_layers_ > 0; }
   bool canBlend() const { return prev_valid_; }
@@ -81,12 +93,14 @@ class HeatmapRenderer {
     unsigned generation = 0;
   };
   unsigned generation_ = 1;  // bumped by prepare() and setColormap()
-  bool buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal, std::string* error);
+  bool buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal, const DisplayScaling& scaling,
+                    std::string* error);
 
   gpu::Program prepare_prog_, pool_prog_, view_prog_;
   gpu::VertexArray vao_;
   gpu::Framebuffer scratch_fbo_;
   gpu::Texture lut_;
+  gpu::Texture denominators_;  // R32F, width 1 (auto) or nq (row), one row per display layer
   gpu::Texture own_source_;
   GLuint source_ = 0;
   int heads_ = 0, nq_ = 0, nk_ = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -11,6 +12,7 @@
 #include "core/embedded.h"
 #include "core/npy.h"
 #include "core/token_names.h"
+#include "ui/model_holder.h"
 
 namespace attnviz::ui {
 namespace {
@@ -107,7 +109,7 @@ void AppController::markDirty() {
 void AppController::setText(const std::string& text) {
   if (text == text_) return;
   text_ = text;
-  if (source_ == Source::Simulated) markDirty();
+  if (source_ == Source::Simulated || source_ == Source::Model) markDirty();
 }
 void AppController::setTarget(const std::string& target) {
   if (target == target_) return;
@@ -115,7 +117,7 @@ void AppController::setTarget(const std::string& target) {
   if (source_ == Source::Simulated && mode_ == AttentionMode::Cross) markDirty();
 }
 void AppController::setMode(AttentionMode mode) {
-  if (mode == mode_) return;
+  if (mode == mode_ || source_ == Source::Model) return;  // a decoder-only model attends to itself
   mode_ = mode;
   if (mode_ == AttentionMode::Cross && trim(target_).empty()) {
     // A sensible first target: the translation pair from the examples.
@@ -129,9 +131,21 @@ void AppController::setMode(AttentionMode mode) {
   if (source_ == Source::Simulated) markDirty();
 }
 void AppController::setCausal(bool causal) {
-  if (causal == causal_) return;
+  if (causal == causal_ || source_ == Source::Model) return;  // the model was trained causal
   causal_ = causal;
-  if (source_ != Source::ImportedWeights) markDirty();
+  if (causalApplies()) markDirty();
+}
+
+std::string AppController::causalUnavailableReason() const {
+  if (source_ == Source::ImportedWeights) return "imported probabilities are already computed: a mask cannot change them";
+  if (mode_ == AttentionMode::Cross)
+    return "cross-attention has no causal mask: target rows and source columns are different sequences";
+  return "";
+}
+
+std::string AppController::temperatureUnavailableReason() const {
+  if (source_ == Source::ImportedWeights) return "imported probabilities are already softmaxed: temperature cannot change them";
+  return "";
 }
 void AppController::setTemperature(float t) {
   t = std::clamp(t, kMinTemperatureUi, kMaxTemperatureUi);
@@ -147,6 +161,15 @@ void AppController::setEngine(const std::string& engine) {
 void AppController::loadExample(int index) {
   const auto& list = examples();
   if (index < 0 || index >= int(list.size())) return;
+  if (source_ == Source::Model) {
+    // An example sentence goes to the real model; cross-attention pairs need the simulated one.
+    if (list[std::size_t(index)].mode == AttentionMode::Self) {
+      text_ = list[std::size_t(index)].text;
+      markDirty();
+      return;
+    }
+    releaseModel();
+  }
   source_ = Source::Simulated;
   const Example& e = list[std::size_t(index)];
   mode_ = e.mode;
@@ -166,6 +189,26 @@ void AppController::setHead(HeadSelection head) {
 }
 
 bool AppController::setHeadByName(const std::string& text, std::string* error) {
+  static const std::regex layer_head(R"(\s*[Ll](\d{1,4})[Hh](\d{1,4})\s*)");
+  std::smatch m;
+  if (std::regex_match(text, m, layer_head)) {
+    if (!model_) {
+      if (error) *error = "'" + text + "' names a layer and head of a real model; open one with --model";
+      return false;
+    }
+    const int l = std::stoi(m[1].str()), h = std::stoi(m[2].str());
+    if (l >= model_->layers() || h >= model_->heads()) {
+      if (error)
+        *error = "'" + text + "' is outside the model (" + std::to_string(model_->layers()) + " layers L0-L" +
+                 std::to_string(model_->layers() - 1) + ", " + std::to_string(model_->heads()) + " heads H0-H" +
+                 std::to_string(model_->heads() - 1) + ")";
+      return false;
+    }
+    setLayer(l);
+    head_ = {HeadSelection::Single, h};
+    if (hasResult() && !dirty_) refreshShown();
+    return true;
+  }
   std::vector<std::string> names = head_names_;
   if (names.empty()) names = mode_ == AttentionMode::Cross ? crossHeadNames() : selfHeadNames();
   try {
@@ -189,13 +232,14 @@ void AppController::moveSelection(int delta) { selectQuery(selected_ + delta); }
 
 bool AppController::isMasked(int row, int col) const {
   if (row < 0 || col < 0 || row >= result_.nq || col >= result_.nk) return false;
-  if (causal_ && source_ != Source::ImportedWeights) return col > row;
+  if (causalMaskShown()) return col > row;
   return false;
 }
 
 bool AppController::recomputeIfDue(double now_s) {
   now_ = now_s;
   bool applied = false;
+  if (model_) model_->poll();  // the model view's overview advances a layer at a time
   if (pending_.valid()) {
     if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
     applyJob(pending_job_, pending_.get());
@@ -248,7 +292,7 @@ void AppController::recompute() {
   applyJob(job, runJob(job, compute_));
 }
 
-AppController::Job AppController::makeJob() const {
+AppController::Job AppController::makeJob() {
   Job job;
   job.source = source_;
   job.engine = engine_requested_;
@@ -256,7 +300,7 @@ AppController::Job AppController::makeJob() const {
   job.input.text = text_;
   job.input.target = target_;
   job.input.mode = mode_;
-  job.input.causal = causal_;
+  job.input.causal = causalMaskShown();
   job.input.temperature = temperature_;
   if (source_ == Source::Simulated && built_valid_ && built_text_ == text_ && built_mode_ == mode_ &&
       (mode_ == AttentionMode::Self || built_target_ == target_)) {
@@ -265,12 +309,27 @@ AppController::Job AppController::makeJob() const {
   } else if (source_ == Source::ImportedProblem) {
     job.reuse = true;
     job.base = imported_problem_;
+  } else if (source_ == Source::Model) {
+    // The forward runs here, on this thread (the session is not thread-safe); the job gets a copy
+    // of the layer's Q/K/V and the engine may run on the worker.
+    job.input.causal = true;
+    job.reuse = true;
+    try {
+      job.base = model_->problem(text_);
+    } catch (const std::exception& e) {
+      job.input_error = e.what();
+    }
   }
   return job;
 }
 
 AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& compute) {
   JobResult r;
+  if (!job.input_error.empty()) {
+    r.error = "Input: " + job.input_error;
+    r.input_error = true;
+    return r;
+  }
   try {
     if (job.reuse) {
       r.problem = job.base;
@@ -305,6 +364,9 @@ void AppController::applyJob(const Job& job, JobResult r) {
   built_mode_ = job.input.mode;
   ComputeOutput& out = r.out;
   const bool same_shape = out.result.heads == result_.heads && out.result.nq == result_.nq && out.result.nk == result_.nk;
+  // With a real model the selection follows the end of the text (the next-token view's position)
+  // while it was on the last token: typing and generating keep the newest token selected.
+  const bool follow_end = job.source == Source::Model && (result_.nq == 0 || selected_ == result_.nq - 1);
   problem_ = std::move(r.problem);
   result_ = std::move(out.result);
   engine_used_ = out.engine;
@@ -320,7 +382,7 @@ void AppController::applyJob(const Job& job, JobResult r) {
   if (int(query_labels_.size()) != result_.nq) query_labels_ = numberedLabels(result_.nq);
   if (int(key_labels_.size()) != result_.nk) key_labels_ = numberedLabels(result_.nk);
   if (head_.kind == HeadSelection::Single && head_.index >= result_.heads) head_ = {HeadSelection::Mean, 0};
-  if (selected_ >= result_.nq) selected_ = std::max(result_.nq - 1, 0);
+  if (selected_ >= result_.nq || follow_end) selected_ = std::max(result_.nq - 1, 0);
   ++result_version_;
   animate_change_ = same_shape;
   refreshShown();
@@ -333,9 +395,18 @@ void AppController::refreshShown() {
   if (!hasResult()) return;
   shown_ = head_.kind == HeadSelection::Single ? selectHead(result_, head_.index) : meanOverHeads(result_);
   visible_keys_.assign(std::size_t(result_.nq), result_.nk);
-  if (causal_ && source_ != Source::ImportedWeights)
+  if (causalMaskShown())
     for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
   stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
+  shown_max_ = matrixMaximum(shown_.p.data(), shown_.nq, shown_.nk);
+  shown_row_max_ = rowMaxima(shown_.p.data(), shown_.nq, shown_.nk);
+  head_max_.assign(std::size_t(result_.heads), 0.0f);
+  head_row_max_.assign(std::size_t(result_.heads) * std::size_t(result_.nq), 0.0f);
+  for (int h = 0; h < result_.heads; ++h) {
+    const std::vector<float> rows = rowMaxima(result_.row(h, 0), result_.nq, result_.nk);
+    std::copy(rows.begin(), rows.end(), head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq);
+    for (float m : rows) head_max_[std::size_t(h)] = std::max(head_max_[std::size_t(h)], m);
+  }
   const bool self = mode_ == AttentionMode::Self && shown_.nq == shown_.nk;
   patterns_ = detectPatterns(shown_.p.data(), shown_.nq, shown_.nk, self, key_labels_, visible_keys_);
 }
@@ -364,6 +435,44 @@ const QueryMaths* AppController::selectedMaths() {
     maths_query_ = selected_;
   }
   return &maths_;
+}
+
+void AppController::setColourScale(ColourScale s) {
+  if (s == colour_scale_) return;
+  colour_scale_ = s;
+  animate_change_ = false;
+  ++display_version_;  // same matrix, new colours: the display is rebuilt, nothing recomputed
+}
+
+float AppController::colourPosition(int head, int row, float w) const {
+  float denominator = 0.0f;
+  const bool one_head = head >= 0 && head < int(head_max_.size());
+  if (colour_scale_ == ColourScale::Auto) denominator = one_head ? head_max_[std::size_t(head)] : shown_max_;
+  if (colour_scale_ == ColourScale::Row && row >= 0 && row < result_.nq) {
+    const std::size_t i = std::size_t(row);
+    if (one_head && head_row_max_.size() >= std::size_t(head + 1) * std::size_t(result_.nq))
+      denominator = head_row_max_[std::size_t(head) * std::size_t(result_.nq) + i];
+    else if (i < shown_row_max_.size())
+      denominator = shown_row_max_[i];
+  }
+  return colourScaleT(colour_scale_, w, denominator);
+}
+
+std::vector<float> AppController::displayDenominators() const {
+  std::vector<float> out;
+  if (colour_scale_ != ColourScale::Auto && colour_scale_ != ColourScale::Row) return out;
+  for (int h : displayedHeads()) {
+    const bool one_head = h >= 0 && h < int(head_max_.size());
+    if (colour_scale_ == ColourScale::Auto) {
+      out.push_back(one_head ? head_max_[std::size_t(h)] : shown_max_);
+    } else if (one_head) {
+      const auto first = head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq;
+      out.insert(out.end(), first, first + result_.nq);
+    } else {
+      out.insert(out.end(), shown_row_max_.begin(), shown_row_max_.end());
+    }
+  }
+  return out;
 }
 
 std::vector<int> AppController::displayedHeads() const {
@@ -400,6 +509,15 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
       files.push_back(p);
     }
   }
+  // A single opened file: its labels may sit beside it (tokens.txt, queries.txt, keys.txt).
+  if (paths.size() == 1 && files.size() == 1) {
+    std::error_code ec;
+    const fs::path folder = fs::path(files.front()).parent_path();
+    for (const char* label_file : {"tokens.txt", "queries.txt", "keys.txt"}) {
+      const fs::path beside = (folder.empty() ? fs::path(".") : folder) / label_file;
+      if (fs::is_regular_file(beside, ec)) files.push_back(beside.string());
+    }
+  }
   std::string q, k, v, w, tokens, queries, keys;
   for (const std::string& f : files) {
     const std::string name = fs::path(f).filename().string();
@@ -433,7 +551,7 @@ bool AppController::loadPaths(const std::vector<std::string>& paths) {
                                            fs::path(q).filename().string() + " + " + fs::path(k).filename().string());
     }
     if (w.empty()) throw NpyError(paths.empty() ? std::string("(nothing dropped)") : paths.front(), "no .npy file among the dropped files");
-    return loadWeights(resultFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
+    return loadWeightLayers(layersFromWeights(readNpy(w), w), ql, kl, fs::path(w).filename().string());
   } catch (const std::exception& e) {
     error_ = std::string("Could not load: ") + e.what();
     return false;
@@ -450,6 +568,9 @@ bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
     return false;
   }
   imported_problem_ = std::move(p);
+  imported_layers_.clear();
+  layer_ = 0;
+  releaseModel();
   source_ = Source::ImportedProblem;
   imported_name_ = name;
   mode_ = imported_problem_.nq == imported_problem_.nk ? AttentionMode::Self : AttentionMode::Cross;
@@ -459,6 +580,41 @@ bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
 }
 
 bool AppController::loadWeights(AttentionResult r, const std::vector<std::string>& ql,
+                                const std::vector<std::string>& kl, const std::string& name) {
+  if (!showWeights(std::move(r), ql, kl, name)) return false;
+  imported_layers_.clear();
+  layer_ = 0;
+  return true;
+}
+
+bool AppController::loadWeightLayers(std::vector<AttentionResult> layers, const std::vector<std::string>& ql,
+                                     const std::vector<std::string>& kl, const std::string& name) {
+  if (layers.empty()) {
+    error_ = "Could not load: no layers";
+    return false;
+  }
+  if (layers.size() == 1) return loadWeights(std::move(layers.front()), ql, kl, name);
+  if (!showWeights(layers.front(), ql, kl, name)) return false;
+  imported_layers_ = std::move(layers);
+  layer_ = 0;
+  return true;
+}
+
+void AppController::setImportedLayer(int i) {
+  if (imported_layers_.empty() || source_ != Source::ImportedWeights) return;
+  i = std::clamp(i, 0, int(imported_layers_.size()) - 1);
+  if (i == layer_) return;
+  const HeadSelection head = head_;
+  const int selected = selected_;
+  const std::vector<std::string> ql = query_labels_, kl = key_labels_;
+  if (showWeights(imported_layers_[std::size_t(i)], ql, kl, imported_name_)) {
+    layer_ = i;
+    setHead(head);
+    selectQuery(selected);
+  }
+}
+
+bool AppController::showWeights(AttentionResult r, const std::vector<std::string>& ql,
                                 const std::vector<std::string>& kl, const std::string& name) {
   discardPending();
   if (source_ == Source::Simulated) simulated_mode_ = mode_;
@@ -471,6 +627,7 @@ bool AppController::loadWeights(AttentionResult r, const std::vector<std::string
     result_ = std::move(r);
     problem_ = AttentionProblem{};
     built_valid_ = false;
+    releaseModel();
     source_ = Source::ImportedWeights;
     imported_name_ = name;
     head_names_.clear();
@@ -495,8 +652,11 @@ bool AppController::loadWeights(AttentionResult r, const std::vector<std::string
 void AppController::useSimulatedModel() {
   if (source_ == Source::Simulated) return;
   discardPending();
+  releaseModel();
   source_ = Source::Simulated;
   imported_name_.clear();
+  imported_layers_.clear();
+  layer_ = 0;
   mode_ = simulated_mode_;
   markDirty();
 }
@@ -513,6 +673,69 @@ const std::vector<std::string>& AppController::queryNames() const {
 const std::vector<std::string>& AppController::keyNames() const {
   queryNames();
   return key_names_;
+}
+
+}  // namespace attnviz::ui
+
+namespace attnviz::ui {
+
+void AppController::releaseModel() {
+  if (!model_) return;
+  model_.reset();
+  causal_ = causal_before_model_;
+  built_valid_ = false;
+}
+
+bool AppController::loadModel(const std::string& path_or_name) {
+  std::unique_ptr<ModelHolder> loaded;
+  try {
+    loaded = std::make_unique<ModelHolder>(path_or_name);
+  } catch (const std::exception& e) {
+    error_ = std::string("Could not load: ") + e.what();  // what is shown stays
+    return false;
+  }
+  discardPending();
+  if (source_ == Source::Simulated) simulated_mode_ = mode_;
+  if (!model_) causal_before_model_ = causal_;
+  // The layer and head keep their numbers where the new model has them.
+  if (model_) loaded->setLayer(model_->layer());
+  model_ = std::move(loaded);
+  source_ = Source::Model;
+  imported_name_ = model_->name();
+  mode_ = AttentionMode::Self;
+  causal_ = true;
+  error_.clear();
+  selected_ = 1 << 30;  // the last token: where the next-token view looks
+  result_ = AttentionResult{};
+  markDirty();
+  // A text the model refuses (too long, nothing to tokenize) leaves the model loaded with error()
+  // saying why, so that the text can be edited.
+  recompute();
+  return true;
+}
+
+int AppController::layerCount() const { return model_ ? model_->layers() : int(imported_layers_.size()); }
+
+int AppController::layer() const { return model_ ? model_->layer() : layer_; }
+
+void AppController::setLayer(int layer) {
+  if (!model_) return setImportedLayer(layer);
+  if (model_->setLayer(layer)) markDirty();
+}
+
+bool AppController::generate(int count, bool sample, std::uint64_t seed) {
+  if (!model_ || count <= 0) return false;
+  waitForPending();
+  try {
+    const std::string added = model_->generate(count, sample, seed + std::uint64_t(std::max(nq(), 0)), text_);
+    text_ += added;
+  } catch (const std::exception& e) {
+    error_ = std::string("Generate: ") + e.what();
+    return false;
+  }
+  if (selected_ == nq() - 1) selected_ = 1 << 30;  // keep following the end
+  markDirty();
+  return true;
 }
 
 }  // namespace attnviz::ui

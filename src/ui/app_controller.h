@@ -11,11 +11,14 @@
 #include <functional>
 #include <future>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/attention.h"
 #include "core/colormap.h"
+#include "core/colour_scale.h"
 #include "core/head_selection.h"
 #include "core/maths_steps.h"
 #include "core/patterns.h"
@@ -31,6 +34,8 @@ struct Example {
 };
 // The examples from assets/examples/sentences.txt (embedded).
 const std::vector<Example>& examples();
+
+class ModelHolder;  // ui/model_holder.h: a real model (src/model) and its overview
 
 inline constexpr const char* kDefaultSentence = "The bank by the river was steep.";
 inline constexpr float kMinTemperatureUi = 0.05f;
@@ -79,9 +84,12 @@ class AppController {
 
   // ---- view (no recompute) ----
   void setHead(HeadSelection head);
-  // "N" (1-based), a head name, "mean" or "all"; false and *error when unknown.
+  // "N" (1-based), a head name, "mean" or "all"; with a real model also "L5H1" (layer 5, head 1,
+  // both from 0, as Hugging Face numbers them). False and *error when unknown.
   bool setHeadByName(const std::string& text, std::string* error);
   void setColormap(Colormap c) { colormap_ = c; }
+  // How weights map onto the colormap (linear / auto / row / log); rebuilds the display.
+  void setColourScale(ColourScale s);
   void selectQuery(int i);      // clamped to the rows
   void moveSelection(int delta);
   void setHoverCell(int row, int col) { hover_row_ = row; hover_col_ = col; }
@@ -97,9 +105,31 @@ class AppController {
   bool loadProblem(AttentionProblem problem, const std::string& name);
   bool loadWeights(AttentionResult result, const std::vector<std::string>& query_labels,
                    const std::vector<std::string>& key_labels, const std::string& name);
-  // Back to the simulated model on the current text.
+  // Several layers of probabilities ([L, h, nq, nk]): layer 0 is shown, setLayer switches.
+  bool loadWeightLayers(std::vector<AttentionResult> layers, const std::vector<std::string>& query_labels,
+                        const std::vector<std::string>& key_labels, const std::string& name);
+  // Back to the simulated model on the current text (a loaded real model is released).
   void useSimulatedModel();
-  bool importedData() const { return source_ != Source::Simulated; }
+
+  // ---- a real model (src/model, held by ui/model_holder.h) ----
+  // Loads a model directory or Hugging Face cache name and shows the selected layer on the current
+  // text (causal, all heads). On failure error() says why and what was shown stays (the simulated
+  // model, imported data or the previous real model). Returns whether it loaded.
+  bool loadModel(const std::string& path_or_name);
+  bool modelShown() const { return source_ == Source::Model; }
+  ModelHolder* model() { return model_.get(); }  // nullptr unless a real model is shown
+  const ModelHolder* model() const { return model_.get(); }
+  // Layers of what is shown: a real model's, or those of a [L, h, nq, nk] import (0 otherwise).
+  int layerCount() const;
+  // The layer shown (0-based). Changing it recomputes a model layer's maps, or shows that imported
+  // layer keeping head, selection and labels; out-of-range values are clamped.
+  int layer() const;
+  void setLayer(int layer);
+  // Appends `count` tokens predicted by the model to the text (greedy, or sampled with a seed)
+  // through the KV cache; the view follows on the next recompute. False and error() on failure.
+  bool generate(int count, bool sample = false, std::uint64_t seed = 0);
+  // Matrices or probabilities from files (not the simulated model, not a real model).
+  bool importedData() const { return source_ == Source::ImportedProblem || source_ == Source::ImportedWeights; }
   const std::string& importedName() const { return imported_name_; }
 
   // ---- scheduling ----
@@ -122,6 +152,15 @@ class AppController {
   double recomputeMs() const { return recompute_ms_; } // build problem + engine + stats
   HeadSelection head() const { return head_; }
   Colormap colormap() const { return colormap_; }
+  ColourScale colourScale() const { return colour_scale_; }
+  // Colormap position (0..1) of weight w in row `row` of head `head` (-1: the shown matrix) under
+  // the colour scale: what the heatmap shader computes, for cell texts and legends.
+  float colourPosition(int head, int row, float w) const;
+  // What the heatmap's prepare pass needs for displayedHeads(): Auto one maximum per panel, Row
+  // nq row maxima per panel, empty for Linear and Log (render::DisplayScaling::denominators).
+  std::vector<float> displayDenominators() const;
+  // Largest weight of the shown matrix (the top of the auto scale's legend).
+  float shownMaximum() const { return shown_max_; }
   int selectedQuery() const { return selected_; }
   double selectionChangedAt() const { return selection_time_; }
   void setClock(double now_s) { now_ = now_s; }
@@ -139,7 +178,15 @@ class AppController {
   const std::vector<int>& visibleKeys() const { return visible_keys_; }
   bool isMasked(int row, int col) const;
   // Whether the shown matrix has a causal mask (cells above the diagonal are masked).
-  bool causalMaskShown() const { return causal_ && source_ != Source::ImportedWeights; }
+  bool causalMaskShown() const { return causal_ && causalApplies(); }
+  // Whether the causal mask / the temperature can act on what is shown; when not, the reason in
+  // one line for the control ("" when they apply). Imported probabilities are already softmaxed;
+  // cross-attention rows (decoder) and columns (encoder) are different sequences, so "key j <= i"
+  // has no meaning there and real encoder-decoder attention has no such mask.
+  bool causalApplies() const { return causalUnavailableReason().empty(); }
+  std::string causalUnavailableReason() const;
+  std::string temperatureUnavailableReason() const;
+  bool importedWeights() const { return source_ == Source::ImportedWeights; }
   bool selfAttention() const { return mode_ == AttentionMode::Self; }
   int heads() const { return result_.heads; }
   int nq() const { return result_.nq; }
@@ -166,7 +213,7 @@ class AppController {
   bool animateDisplayChange() const { return animate_change_; }
 
  private:
-  enum class Source { Simulated, ImportedProblem, ImportedWeights };
+  enum class Source { Simulated, ImportedProblem, ImportedWeights, Model };
   void markDirty();
   void refreshShown();
   void recompute();
@@ -178,6 +225,7 @@ class AppController {
     AttentionProblem base;
     std::string engine;
     std::chrono::steady_clock::time_point start;
+    std::string input_error;  // the problem could not be built (e.g. a real model refused the text)
   };
   struct JobResult {
     AttentionProblem problem;
@@ -185,7 +233,8 @@ class AppController {
     std::string error;  // "" on success
     bool input_error = false;  // the text could not be built (the previous result, if any, stays)
   };
-  Job makeJob() const;
+  Job makeJob();  // non-const: a real model runs its forward here (on the UI thread)
+  void releaseModel();
   static JobResult runJob(const Job& job, const ComputeFn& compute);
   void applyJob(const Job& job, JobResult result);
   void discardPending();
@@ -200,14 +249,26 @@ class AppController {
   double compute_ms_ = 0, recompute_ms_ = 0;
   HeadSelection head_{HeadSelection::Mean, 0};
   Colormap colormap_ = kDefaultColormap;
+  ColourScale colour_scale_ = ColourScale::Linear;
+  // Maxima for the auto and row scales, refreshed with the shown matrix: of the shown matrix, and
+  // of each head ([head] and [head][row]).
+  float shown_max_ = 0;
+  std::vector<float> shown_row_max_, head_max_, head_row_max_;
   int selected_ = 0;
   double selection_time_ = 0, now_ = 0;
   int hover_row_ = -1, hover_col_ = -1;
 
   Source source_ = Source::Simulated;
+  bool showWeights(AttentionResult r, const std::vector<std::string>& ql, const std::vector<std::string>& kl,
+                   const std::string& name);
+  std::vector<AttentionResult> imported_layers_;  // [L, h, nq, nk] imports; empty otherwise
+  void setImportedLayer(int i);  // setLayer for [L, h, nq, nk] imports
+  int layer_ = 0;
   AttentionProblem imported_problem_;
   std::string imported_name_;
   AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
+  bool causal_before_model_ = false;                     // restored when the real model goes
+  std::unique_ptr<ModelHolder> model_;
 
   bool dirty_ = true;
   double dirty_since_ = -1;

@@ -19,6 +19,10 @@ float figureScale(int width, int height) {
   return std::clamp(1.25f * std::min(float(width) / 1600.0f, float(height) / 900.0f), 0.6f, 8.0f);
 }
 
+render::DisplayScaling displayScalingFor(const AppController& app) {
+  return {app.colourScale(), app.displayDenominators()};
+}
+
 bool prepareHeatmapFor(const AppController& app, render::HeatmapRenderer& heatmap, std::string* error) {
   if (!app.hasResult()) {
     *error = "nothing to draw: " + (app.error().empty() ? std::string("no result") : app.error());
@@ -26,7 +30,7 @@ bool prepareHeatmapFor(const AppController& app, render::HeatmapRenderer& heatma
   }
   heatmap.setColormap(app.colormap());
   if (!heatmap.uploadSource(app.result(), error)) return false;
-  return heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), false, error);
+  return heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), false, error, displayScalingFor(app));
 }
 
 namespace {
@@ -202,6 +206,7 @@ FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
   }
   spec.cross = !app.selfAttention();
   spec.colormap = app.colormap();
+  spec.scale = app.colourScale();
   spec.dark = !request.light;
   spec.view = request.view;
   spec.selected_query = std::clamp(app.selectedQuery(), 0, std::max(0, spec.nq - 1));

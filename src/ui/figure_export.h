@@ -28,6 +28,9 @@ struct FigureRequest {
 // The scale a figure of this size uses when FigureRequest::scale is 0.
 float figureScale(int width, int height);
 
+// The colour scale of what the controller shows, for HeatmapRenderer::prepare.
+render::DisplayScaling displayScalingFor(const AppController& app);
+
 // Uploads the controller's result to `heatmap` and prepares what it shows (no animation). Needs a
 // current GL context; false and *error on GL failure.
 bool prepareHeatmapFor(const AppController& app, render::HeatmapRenderer& heatmap, std::string* error);

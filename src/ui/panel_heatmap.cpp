@@ -8,6 +8,7 @@
 
 #include "core/stats.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -55,26 +56,50 @@ const float* rowData(const AppController& app, int head, int row) {
   return head < 0 ? app.shown().row(0, row) : app.rowOfHead(head, row);
 }
 
+// The legend's ends and the scale's name: what a colour means under the chosen colour scale. In
+// all-heads mode the auto scale's top is each panel's own maximum.
+ColourScaleLegend legendFor(const AppController& app) {
+  ColourScaleLegend l = colourScaleLegend(app.colourScale(), app.shownMaximum());
+  if (app.colourScale() == ColourScale::Auto && app.head().kind == HeadSelection::All) l.high = "panel max";
+  return l;
+}
+
+// Width of the legend drawn by drawLegend (small font must be pushed).
+float legendWidth(const UiContext& ui, const ColourScaleLegend& l, bool masked) {
+  float w = 120 * ui.scale + ImGui::CalcTextSize(l.low.c_str()).x + ImGui::CalcTextSize(l.high.c_str()).x + 18 * ui.scale;
+  w += ImGui::CalcTextSize(colourScaleName(ui.app->colourScale())).x + 10 * ui.scale;
+  if (masked) w += 14 * ui.scale + ImGui::CalcTextSize("masked").x + 26 * ui.scale;
+  return w;
+}
+
 void drawLegend(UiContext& ui, ImVec2 right_top) {
   AppController& app = *ui.app;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImGui::PushFont(ui.fonts.small);
+  const ColourScaleLegend legend = legendFor(app);
   const float bar_w = 120 * ui.scale, bar_h = 10 * ui.scale;
   const float text_h = ImGui::GetFontSize();
-  float x = right_top.x - bar_w - ImGui::CalcTextSize("1").x - 8 * ui.scale;
+  const float left = right_top.x - legendWidth(ui, legend, app.causalMaskShown());
+  float x = right_top.x - bar_w - ImGui::CalcTextSize(legend.high.c_str()).x - 8 * ui.scale;
   const float y = right_top.y + (text_h - bar_h) * 0.5f + 2 * ui.scale;
-  if (app.causal() && !app.importedData()) {
+  float name_right = x - ImGui::CalcTextSize(legend.low.c_str()).x - 5 * ui.scale;
+  if (app.causalMaskShown()) {
     const char* masked = "masked";
     const float sw = 14 * ui.scale;
-    const float mx = x - sw - ImGui::CalcTextSize(masked).x - 26 * ui.scale;
+    const float mx = name_right - sw - ImGui::CalcTextSize(masked).x - 26 * ui.scale;
     dl->AddRectFilled(ImVec2(mx, y - 1), ImVec2(mx + sw, y + bar_h + 1), palette().masked_fill);
     for (float k = -bar_h; k < sw; k += 4.5f)
       dl->AddLine(ImVec2(mx + std::max(k, 0.0f), y + bar_h + 1 - std::max(0.0f, -k)),
                   ImVec2(mx + std::min(k + bar_h, sw), y + 1 + std::max(0.0f, k + bar_h - sw) - 2),
                   palette().masked_line, 1.5f);
     dl->AddText(ImVec2(mx + sw + 5 * ui.scale, right_top.y), palette().legend, masked);
+    name_right = mx - 4 * ui.scale;
   }
-  dl->AddText(ImVec2(x - ImGui::CalcTextSize("0").x - 5 * ui.scale, right_top.y), palette().legend, "0");
+  // The scale's name, so a reader knows whether bright means 1 or "the largest here".
+  const char* name = colourScaleName(app.colourScale());
+  dl->AddText(ImVec2(name_right - ImGui::CalcTextSize(name).x - 6 * ui.scale, right_top.y), palette().legend, name);
+  dl->AddText(ImVec2(x - ImGui::CalcTextSize(legend.low.c_str()).x - 5 * ui.scale, right_top.y), palette().legend,
+              legend.low.c_str());
   const int steps = 32;
   for (int i = 0; i < steps; ++i) {
     const float a = float(i) / steps, b = float(i + 1) / steps;
@@ -82,7 +107,10 @@ void drawLegend(UiContext& ui, ImVec2 right_top) {
                                 colormapColor(app.colormap(), a), colormapColor(app.colormap(), b),
                                 colormapColor(app.colormap(), b), colormapColor(app.colormap(), a));
   }
-  dl->AddText(ImVec2(x + bar_w + 5 * ui.scale, right_top.y), palette().legend, "1");
+  dl->AddText(ImVec2(x + bar_w + 5 * ui.scale, right_top.y), palette().legend, legend.high.c_str());
+  if (!ui.figure && ImGui::IsMouseHoveringRect(ImVec2(left, right_top.y), ImVec2(right_top.x, right_top.y + text_h + 4 * ui.scale)))
+    ImGui::SetTooltip("Colour scale: %s\n%s\n(change it under Colour scale in the input panel)", legend.caption.c_str(),
+                      colourScaleHelp(app.colourScale()));
   ImGui::PopFont();
 }
 
@@ -184,7 +212,9 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
   if (labels) {
     if (mp.slot == 0) ui.row_labels_rect = ImVec4(pos.x, m0.y, m0.x, mat_bottom);
-    dl->PushClipRect(ImVec2(pos.x, m0.y), ImVec2(m0.x, m0.y + msize.y), true);
+    // Label clips reach half a line into the empty corner (and below the matrix), so the first
+    // row's and column's labels are whole even when a cell is thinner than a line of text.
+    dl->PushClipRect(ImVec2(pos.x, m0.y - small_h * 0.5f), ImVec2(m0.x, m0.y + msize.y + small_h * 0.5f), true);
     for (int i = i_first; i <= i_last; ++i) {
       if (i != sel && (i % row_stride != 0 || std::abs(i - sel) * cell_py < small_h)) continue;
       const float cy = cellY(i + 0.5f);
@@ -199,7 +229,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
                   selected || hovered_row ? palette().label_strong : palette().label, text.c_str());
     }
     dl->PopClipRect();
-    dl->PushClipRect(ImVec2(m0.x, pos.y), ImVec2(m0.x + msize.x, m0.y), true);
+    dl->PushClipRect(ImVec2(m0.x - small_h * 0.5f, pos.y), ImVec2(m0.x + msize.x + small_h * 0.5f, m0.y), true);
     for (int j = j_first; j <= j_last; ++j) {
       if (j % col_stride != 0) continue;
       const float cx = cellX(j + 0.5f);
@@ -221,7 +251,16 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   dl->PushClipRect(m0, ImVec2(m0.x + msize.x, m0.y + msize.y), true);
   // Values printed in cells large enough to hold them.
   if (cell_px >= 40 * ui.scale && cell_py >= small_h * 1.2f) {
-    ImGui::PushFont(ui.fonts.mono);
+    // Presentation: the values in the large bold face when the cells can hold it (read from the
+    // back of a lecture hall); figures keep the mono face the exports are made with.
+    ImFont* value_font = ui.fonts.mono;
+    if (ui.present && !ui.figure && ui.fonts.large) {
+      ImGui::PushFont(ui.fonts.large);
+      const ImVec2 big = ImGui::CalcTextSize("1.00");
+      ImGui::PopFont();
+      if (big.x * 1.25f <= cell_px && big.y * 1.2f <= cell_py) value_font = ui.fonts.large;
+    }
+    ImGui::PushFont(value_font);
     for (int i = i_first; i <= i_last; ++i) {
       const float* row = rowData(app, mp.head, i);
       for (int j = j_first; j <= j_last; ++j) {
@@ -232,7 +271,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
         const char* s = buf[0] == '0' ? buf + 1 : buf;  // ".34": less ink, same meaning
         const ImVec2 ts = ImGui::CalcTextSize(s);
         dl->AddText(ImVec2(cellX(j + 0.5f) - ts.x * 0.5f, cellY(i + 0.5f) - ts.y * 0.5f),
-                    textColorOn(app.colormap(), w), s);
+                    textColorOn(app.colormap(), app.colourPosition(mp.head, i, w)), s);
       }
     }
     ImGui::PopFont();
@@ -297,7 +336,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
     ImGui::EndTooltip();
   } else if (hovered && over_row_labels) {
     app.setHoverCell(int(mi), -1);
-    ImGui::SetTooltip("Query %s: click to show its attention", qlab[std::size_t(int(mi))].c_str());
+    ImGui::SetTooltip("Query %s: click to show its attention", boundedText(qlab[std::size_t(int(mi))], kMaxUiLineBytes).c_str());
   }
   dl->PopClipRect();
 }
@@ -315,10 +354,13 @@ void drawHeatmapPanel(UiContext& ui) {
   const std::string title = "Attention heatmap \xC2\xB7 " + app.headLabel();
   sectionTitle(title.c_str());
   // The legend sits beside the title when there is room, else on its own line.
-  const float legend_w = (app.causalMaskShown() ? 260.0f : 170.0f) * ui.scale;
+  ImGui::PushFont(ui.fonts.small);
+  const float legend_w = legendWidth(ui, legendFor(app), app.causalMaskShown());
+  ImGui::PopFont();
   const bool legend_inline = ImGui::CalcTextSize(title.c_str()).x + legend_w + 12 * ui.scale < avail_w;
   if (legend_inline) drawLegend(ui, ImVec2(start.x + avail_w, start.y));
   ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
   if (app.selfAttention())
     ImGui::TextDisabled("Row = query (attends FROM)   Column = key (attends TO)");
   else
@@ -330,6 +372,7 @@ void drawHeatmapPanel(UiContext& ui) {
       ImGui::SameLine();
     ImGui::TextColored(ImVec4(0.95f, 0.75f, 0.35f, 1), "%s", note);
   }
+  ImGui::PopTextWrapPos();
   ImGui::PopFont();
   if (!legend_inline) {
     drawLegend(ui, ImVec2(start.x + avail_w, ImGui::GetCursorScreenPos().y));

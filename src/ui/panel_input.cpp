@@ -1,5 +1,6 @@
 // Input & configuration: sentence(s), mode, mask, head, temperature, engine, colormap, examples,
 // and bringing your own .npy matrices.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -7,18 +8,84 @@
 #include <imgui_stdlib.h>
 
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
 
 const char* kEngines[] = {"auto", "gpu-compute", "gpu-fragment", "cpu-fast", "cpu-ref"};
 
+// Word wrap for the sentence boxes (ImGui 1.86's multiline input never wraps): the spaces where a
+// line must break become '\n' and every other '\n' a space. The length does not change, so the
+// cursor and selection stay where they were while the person types; the app is given the text
+// with the breaks turned back into spaces (a sentence's tokens are the same either way).
+void wrapInPlace(char* text, int len, float width) {
+  for (int i = 0; i < len; ++i)
+    if (text[i] == '\n') text[i] = ' ';
+  int line_start = 0, last_space = -1;
+  for (int i = 0; i <= len; ++i) {
+    if (i < len && text[i] != ' ') continue;
+    // text[line_start, i) is the line so far up to the end of a word.
+    if (last_space >= line_start && ImGui::CalcTextSize(text + line_start, text + i).x > width) {
+      text[last_space] = '\n';
+      line_start = last_space + 1;
+    }
+    last_space = i;
+  }
+}
+
+std::string unwrapped(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+int wrapCallback(ImGuiInputTextCallbackData* data) {
+  const float width = *static_cast<const float*>(data->UserData);
+  std::string before(data->Buf, std::size_t(data->BufTextLen));
+  wrapInPlace(data->Buf, data->BufTextLen, width);
+  if (before.compare(0, before.size(), data->Buf, std::size_t(data->BufTextLen)) != 0) data->BufDirty = true;
+  return 0;
+}
+
+// A sentence box that wraps its text and grows with it from min_lines up to max_lines (then it
+// scrolls). Returns true with *text (breaks as spaces) when the person edited it.
+bool wrappingTextBox(const char* id, const std::string& current, std::string* edited, float min_lines, float max_lines) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float width = ImGui::GetContentRegionAvail().x;
+  float wrap_w = width - 2 * style.FramePadding.x - style.ScrollbarSize;
+  std::string shown = current;
+  wrapInPlace(shown.data(), int(shown.size()), wrap_w);
+  const float lines = float(std::count(shown.begin(), shown.end(), '\n') + 1);
+  const float h = std::clamp(lines + 0.3f, min_lines, max_lines) * ImGui::GetTextLineHeight() + 2 * style.FramePadding.y;
+  if (!ImGui::InputTextMultiline(id, &shown, ImVec2(width, h), ImGuiInputTextFlags_CallbackAlways, wrapCallback, &wrap_w))
+    return false;
+  *edited = unwrapped(shown);
+  return *edited != current;
+}
+
+const char* engineTip(const char* engine) {
+  const std::string e = engine;
+  if (e == "auto") return "auto: the GPU compute path where a real GPU is present, else cpu-fast";
+  if (e == "gpu-compute") return "gpu-compute: OpenGL 4.3 compute shaders; the heatmap samples the result texture directly";
+  if (e == "gpu-fragment") return "gpu-fragment: the same maths in fragment shaders, for GL 3.3 drivers without compute";
+  if (e == "cpu-fast") return "cpu-fast: vectorised float32 on all cores";
+  if (e == "cpu-ref") return "cpu-ref: the reference (double accumulation, max-subtracted softmax); slow, always right";
+  return "";
+}
+
 void temperatureSlider(UiContext& ui) {
   AppController& app = *ui.app;
   float t = app.temperature();
+  // The value beside the slider, not inside it: the grab would cover it at T near 1.
+  ImGui::AlignTextToFramePadding();
+  const float value_w = ImGui::CalcTextSize("T = 10.00").x;
+  const ImVec2 value_pos = ImGui::GetCursorScreenPos();
+  ImGui::Text("T = %.2f", double(t));
+  ImGui::SameLine(0, 0);
+  ImGui::SetCursorScreenPos(ImVec2(value_pos.x + value_w + ImGui::GetStyle().ItemSpacing.x, value_pos.y));
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 3.2f);
   const ImVec2 slider_pos = ImGui::GetCursorScreenPos();
-  if (ImGui::SliderFloat("##temperature", &t, kMinTemperatureUi, kMaxTemperatureUi, "T = %.2f",
+  if (ImGui::SliderFloat("##temperature", &t, kMinTemperatureUi, kMaxTemperatureUi, "",
                          ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp))
     app.setTemperature(t);
   const ImVec2 slider_size = ImGui::GetItemRectSize();
@@ -46,6 +113,27 @@ void temperatureSlider(UiContext& ui) {
   ImGui::PopFont();
 }
 
+// A control that does not apply is drawn disabled with the reason beneath it, never silently inert.
+void disabledReason(UiContext& ui, const std::string& reason) {
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s", reason.c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::PopFont();
+}
+
+// What each simulated head is built to do (simulated_model.cpp), for the head buttons' tooltips.
+const char* headTip(const std::string& name) {
+  if (name == "Positional") return "Positional: each token attends to the token just before it";
+  if (name == "Syntactic") return "Syntactic: each word attends to its syntactic partner (a determiner to its noun, a verb to its subject)";
+  if (name == "Semantic") return "Semantic: words attend to related words (river and bank), not to themselves";
+  if (name == "Global") return "Global: broad attention with a pull towards the first token (an attention 'sink')";
+  if (name == "Alignment") return "Alignment: target position i attends to the source position at the same relative place";
+  if (name == "Lexical") return "Lexical: each target word attends to its translation or an identical source word";
+  if (name == "Look-ahead") return "Look-ahead: each target word attends one source token past the aligned one";
+  return nullptr;
+}
+
 void headPicker(UiContext& ui) {
   AppController& app = *ui.app;
   std::vector<std::string> names = app.headNames();
@@ -66,11 +154,17 @@ void headPicker(UiContext& ui) {
   };
   for (int h = 0; h < int(names.size()); ++h) {
     char label[96];
-    std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
-    item(label, {HeadSelection::Single, h}, nullptr);
+    if (app.modelShown())  // real models: "L5H1", numbered from 0 as Hugging Face does
+      std::snprintf(label, sizeof label, "%s", names[std::size_t(h)].c_str());
+    else
+      std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
+    const char* tip = app.modelShown()     ? "A head of the loaded model (layer and head numbered from 0)"
+                      : app.importedData() ? "A head of the imported data"
+                                           : headTip(names[std::size_t(h)]);
+    item(label, {HeadSelection::Single, h}, tip);
   }
-  item("Mean", {HeadSelection::Mean, 0}, "Average of all heads");
-  item("All heads", {HeadSelection::All, 0}, "Every head side by side (small multiples)");
+  item("Mean", {HeadSelection::Mean, 0}, "Average of all heads: each cell is the mean of that cell over the heads");
+  item("All heads", {HeadSelection::All, 0}, "Every head side by side (small multiples); the arcs draw one colour per head");
 }
 
 }  // namespace
@@ -79,45 +173,88 @@ void drawInputPanel(UiContext& ui) {
   AppController& app = *ui.app;
   sectionTitle("Input & configuration");
   ImGui::Spacing();
+  drawModelPicker(ui);  // panel_model.cpp
 
   if (app.importedData()) {
-    ImGui::TextWrapped("Showing imported data: %s", app.importedName().c_str());
+    ImGui::TextWrapped("Showing imported data: %s", boundedText(app.importedName(), kMaxUiLineBytes).c_str());
+    if (app.layerCount() > 1) {
+      // [layers, h, nq, nk]: one layer at a time, the head and the selected row stay.
+      int layer = app.layer() + 1;
+      ImGui::SetNextItemWidth(-1);
+      if (ImGui::SliderInt("##layer", &layer, 1, app.layerCount(), "layer %d", ImGuiSliderFlags_AlwaysClamp))
+        app.setLayer(layer - 1);
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("The file holds %d layers ([layers, h, nq, nk]); drag or Ctrl+click to type one", app.layerCount());
+    }
     if (ImGui::Button("Back to the simulated model")) app.useSimulatedModel();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forget the imported data and show the simulated model on the sentence again");
     ImGui::Separator();
   }
 
   const bool cross = app.mode() == AttentionMode::Cross;
   ImGui::TextUnformatted(cross ? "Source sentence (encoder, columns)" : "Sentence");
-  std::string text = app.text();
+  std::string text;
   const ImVec2 box_pos = ImGui::GetCursorScreenPos();
-  if (ImGui::InputTextMultiline("##text", &text, ImVec2(-1, ImGui::GetTextLineHeight() * 4.2f)))
-    app.setText(text);
+  // Three lines at least; up to about a third of the window, then it scrolls. Imported data has its
+  // own tokens: the sentence is unrelated to what is shown, so it is not editable.
+  const float max_lines = std::max(4.0f, ImGui::GetIO().DisplaySize.y * 0.3f / ImGui::GetTextLineHeight());
+  if (app.importedData()) ImGui::BeginDisabled();
+  if (wrappingTextBox("##text", app.text(), &text, 3.9f, max_lines)) app.setText(text);
+  if (app.importedData()) ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip(app.importedData() ? "The sentence belongs to the simulated model; the imported data has its own tokens.\n"
+                                           "'Back to the simulated model' makes it editable again."
+                                         : "Type any text: it is split into tokens and attention is recomputed as you type.");
   ui.text_box_rect = ImVec4(box_pos.x, box_pos.y, box_pos.x + ImGui::GetItemRectSize().x,
                             box_pos.y + ImGui::GetItemRectSize().y);
-  if (cross) {
+  if (app.importedData()) disabledReason(ui, "Not used: the imported data has its own tokens.");
+  if (cross && !app.importedData()) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
-    std::string target = app.target();
-    if (ImGui::InputTextMultiline("##target", &target, ImVec2(-1, ImGui::GetTextLineHeight() * 3.0f)))
-      app.setTarget(target);
+    std::string target;
+    if (wrappingTextBox("##target", app.target(), &target, 2.7f, max_lines * 0.6f)) app.setTarget(target);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("The decoder's sentence: each of its tokens is a row that attends to the source.");
   }
 
   const auto& ex = examples();
   ImGui::SetNextItemWidth(-1);
+  if (app.importedData()) ImGui::BeginDisabled();
   if (ImGui::BeginCombo("##examples", "Examples...")) {
     for (int i = 0; i < int(ex.size()); ++i)
       if (ImGui::Selectable(ex[std::size_t(i)].title.c_str())) app.loadExample(i);
     ImGui::EndCombo();
   }
+  if (app.importedData()) ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("Example sentences chosen to show a pattern (coreference, translation, a long paragraph)");
   ImGui::Spacing();
 
-  int mode = cross ? 1 : 0;
-  if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
-  ImGui::SameLine();
-  if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
-  bool causal = app.causal();
-  if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder.\nMasked cells are hatched.");
+  if (!app.modelShown()) {  // a real decoder-only model decides both: self-attention, causal
+    int mode = cross ? 1 : 0;
+    // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
+    if (app.importedData()) ImGui::BeginDisabled();
+    if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
+    // Side by side when both fit, else one under the other (never a cut label).
+    const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
+    if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
+      ImGui::SameLine();
+    if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
+    if (app.importedData()) ImGui::EndDisabled();
+    {
+      const std::string why_not = app.causalUnavailableReason();
+      bool causal = app.causal() && why_not.empty();
+      if (!why_not.empty()) ImGui::BeginDisabled();
+      if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
+      if (!why_not.empty()) ImGui::EndDisabled();
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
+                          why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
+      if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+    }
+  }
 
   ImGui::Spacing();
   ImGui::TextUnformatted("Head");
@@ -125,16 +262,31 @@ void drawInputPanel(UiContext& ui) {
 
   ImGui::Spacing();
   ImGui::TextUnformatted("Temperature (log scale)");
-  temperatureSlider(ui);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("softmax(QK^T / (T sqrt(d_k))): T < 1 sharpens each row towards its largest score, T > 1 flattens it");
+  {
+    const std::string why_not = app.temperatureUnavailableReason();
+    if (!why_not.empty()) ImGui::BeginDisabled();
+    temperatureSlider(ui);
+    if (!why_not.empty()) ImGui::EndDisabled();
+    if (!why_not.empty()) disabledReason(ui, "Temperature off: " + why_not + ".");
+  }
 
   ImGui::TextUnformatted("Engine");
   ImGui::SetNextItemWidth(-1);
   const std::string requested = app.engineRequested();
+  if (app.importedWeights()) ImGui::BeginDisabled();
   if (ImGui::BeginCombo("##engine", requested.c_str())) {
-    for (const char* e : kEngines)
+    for (const char* e : kEngines) {
       if (ImGui::Selectable(e, requested == e)) app.setEngine(e);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", engineTip(e));
+    }
     ImGui::EndCombo();
   }
+  if (app.importedWeights()) ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("Which implementation computes softmax(QK^T/sqrt(d_k)); all agree with cpu-ref within tolerance.\n%s",
+                      app.importedWeights() ? "Unused: imported probabilities are shown as they are." : engineTip(requested.c_str()));
   ImGui::PushFont(ui.fonts.small);
   ImGui::TextDisabled("Active: %s, %.2f ms compute", app.engineUsed().empty() ? "-" : app.engineUsed().c_str(),
                       app.computeMs());
@@ -158,6 +310,8 @@ void drawInputPanel(UiContext& ui) {
       if (ImGui::Selectable(cmapLabel(c).c_str(), c == app.colormap())) app.setColormap(c);
     ImGui::EndCombo();
   }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("The colours of the heatmap, dark (low) to bright (high); all four are perceptually ordered");
   {  // the map itself, as a strip
     const ImVec2 p = ImGui::GetCursorScreenPos();
     const float w = ImGui::GetContentRegionAvail().x, h = 8 * ui.scale;
@@ -172,6 +326,18 @@ void drawInputPanel(UiContext& ui) {
     ImGui::Dummy(ImVec2(w, h));
   }
 
+  ImGui::TextUnformatted("Colour scale");
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##colour_scale", colourScaleLegend(app.colourScale(), app.shownMaximum()).caption.c_str())) {
+    for (ColourScale c : allColourScales()) {
+      if (ImGui::Selectable(colourScaleLegend(c, app.shownMaximum()).caption.c_str(), c == app.colourScale()))
+        app.setColourScale(c);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", colourScaleHelp(c));
+    }
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("How a weight becomes a colour.\n%s", colourScaleHelp(app.colourScale()));
+
   ImGui::Spacing();
   ImGui::Separator();
   ImGui::TextUnformatted("Your own matrices (.npy)");
@@ -179,8 +345,12 @@ void drawInputPanel(UiContext& ui) {
                           ImGui::GetStyle().ItemSpacing.x);
   const bool enter = ImGui::InputTextWithHint("##npy", "path to .npy or folder", &ui.npy_path,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A .npy of probabilities [h, nq, nk], [1, h, nq, nk] or [layers, h, nq, nk], or a folder with\n"
+                      "q.npy + k.npy (+ v.npy); tokens.txt beside the file names the rows and columns");
   ImGui::SameLine();
   if ((ImGui::Button("Open") || enter) && !ui.npy_path.empty()) app.loadPaths({ui.npy_path});
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Load the file or folder named in the box");
   ImGui::PushFont(ui.fonts.small);
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("Or drop files onto the window: probabilities [h,nq,nk], or q.npy + k.npy (+ tokens.txt).");

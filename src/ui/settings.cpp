@@ -26,6 +26,7 @@ nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& wi
   j["temperature"] = app.temperature();
   j["engine"] = app.engineRequested();
   j["colormap"] = colormapName(app.colormap());
+  j["colour_scale"] = colourScaleName(app.colourScale());
   const HeadSelection h = app.head();
   j["head"] = h.kind == HeadSelection::All ? "all" : h.kind == HeadSelection::Mean ? "mean" : std::to_string(h.index + 1);
   j["window"] = {{"width", window.width}, {"height", window.height}};
@@ -47,6 +48,10 @@ void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* 
   if (auto* c = str("colormap")) {
     Colormap cm;
     if (parseColormap(*c, &cm)) app->setColormap(cm);
+  }
+  if (auto* c = str("colour_scale")) {
+    ColourScale scale;
+    if (parseColourScale(*c, &scale)) app->setColourScale(scale);
   }
   if (auto* h = str("head")) app->setHeadByName(*h, nullptr);
   if (auto it = j.find("window"); it != j.end() && it->is_object() && window) {

@@ -14,6 +14,20 @@ rc=$?
 [ "$(wc -l <"$TMP/err")" = 1 ] || fail "bad deck: expected one line, got: $(cat "$TMP/err")"
 echo "ok bad deck: $(cat "$TMP/err")"
 
+# A step past the end: exit 2 naming the valid range, before any window.
+"$BIN" --no-settings --deck "$DECK" --deck-step 99 2>"$TMP/err" >/dev/null
+rc=$?
+[ $rc -eq 2 ] || fail "--deck-step 99: exit $rc, expected 2"
+grep -q 'out of range.*(1\.\.[0-9]*)' "$TMP/err" || fail "--deck-step 99: no valid range in: $(cat "$TMP/err")"
+[ "$(wc -l <"$TMP/err")" = 1 ] || fail "--deck-step 99: expected one line, got: $(cat "$TMP/err")"
+echo "ok deck step out of range: $(cat "$TMP/err")"
+
+# An unknown head is reported at load, on stderr, naming the step; the rest plays.
+printf '{"steps":[{"caption":"a","text":"one two"},{"caption":"b","head":"Semantik"}]}' >"$TMP/heads.json"
+"$BIN" --no-settings --deck "$TMP/heads.json" --screenshot "$TMP/heads.png" --width 640 --height 400 2>"$TMP/err" >/dev/null
+grep -q "step 2: 'head': unknown head 'Semantik'" "$TMP/err" || fail "unknown deck head not reported: $(cat "$TMP/err")"
+echo "ok unknown deck head: $(head -1 "$TMP/err")"
+
 start_xvfb
 
 differs() {  # differs A.png B.png X0 Y0 X1 Y1 MIN_FRACTION

@@ -61,3 +61,39 @@ TEST(Deck, ShippedIntroDeckIsValid) {
   EXPECT_TRUE(has_cross);
   EXPECT_TRUE(has_causal);
 }
+
+TEST(Deck, HeadsAreCheckedAgainstTheStepsModeAtLoad) {
+  const Deck d = parseDeck(R"({"steps":[
+    {"caption":"no head: the mean","text":"one two three"},
+    {"head":"Semantik"},
+    {"head":"Syntactic"},
+    {"head":9},
+    {"mode":"cross","target":"un deux trois"},
+    {"head":"Semantic"},
+    {"head":"Lexical"}]})");
+  ASSERT_EQ(d.problems.size(), 3u);
+  EXPECT_NE(d.problems[0].find("step 2: 'head': unknown head 'Semantik'"), std::string::npos) << d.problems[0];
+  EXPECT_NE(d.problems[0].find("Positional, Syntactic, Semantic, Global"), std::string::npos) << d.problems[0];
+  EXPECT_NE(d.problems[1].find("step 4: 'head'"), std::string::npos) << d.problems[1];
+  EXPECT_NE(d.problems[1].find("out of range (1..4)"), std::string::npos) << d.problems[1];
+  // A self-mode name in a cross step is unknown there.
+  EXPECT_NE(d.problems[2].find("step 6: 'head': unknown head 'Semantic'"), std::string::npos) << d.problems[2];
+  EXPECT_NE(d.problems[2].find("cross mode"), std::string::npos) << d.problems[2];
+  ASSERT_EQ(d.steps.size(), 4u);
+  EXPECT_EQ(d.steps[0].head, "mean");       // the window's default, not "all"
+  EXPECT_EQ(d.steps[1].head, "Syntactic");
+  EXPECT_EQ(d.steps[2].head, "mean");       // switching mode without a head: the mean
+  EXPECT_EQ(d.steps[3].head, "Lexical");
+}
+
+TEST(Deck, CausalMaskIsNotCarriedIntoCrossMode) {
+  const Deck d = parseDeck(R"({"steps":[
+    {"text":"one two three","causal":true},
+    {"mode":"cross","target":"un deux trois"},
+    {"causal":true}]})");
+  ASSERT_EQ(d.steps.size(), 2u);
+  EXPECT_TRUE(d.steps[0].causal);
+  EXPECT_FALSE(d.steps[1].causal);  // inherited mask dropped: cross-attention has none
+  ASSERT_EQ(d.problems.size(), 1u);
+  EXPECT_NE(d.problems[0].find("step 3: 'causal' does not apply in cross mode"), std::string::npos) << d.problems[0];
+}

@@ -91,15 +91,23 @@ TEST(DumpCli, WeightsHaveAtLeastEightSignificantDigits) {
 
 TEST(DumpCli, CrossModeCausalTemperatureAndCsv) {
   CliRun r = run("dump --engine cpu-ref --text 'The cat sat on the mat.' --target 'Le chat était assis sur le tapis.' "
-              "--temperature 0.5 --causal --head Lexical");
+              "--temperature 0.5 --head Lexical");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["mode"], "cross");
-  EXPECT_EQ(j["causal"], true);
+  EXPECT_EQ(j["causal"], false);
   EXPECT_EQ(j["temperature"], 0.5);
   EXPECT_EQ(j["query_tokens"].size(), 8u);
   EXPECT_EQ(j["key_tokens"].size(), 7u);
-  EXPECT_EQ(j["heads"][0]["weights"][0][1], 0.0);  // causal: row 0 sees only key 0
+  EXPECT_GT(j["heads"][0]["weights"][0][1].get<double>(), 0.0);  // no mask: row 0 sees every source token
+  // A causal mask by index means nothing between two different sentences: refused, with the reason.
+  expectUsageError("dump --text 'The cat' --target 'Le chat' --causal", "does not apply to cross-attention");
+
+  r = run("dump --engine cpu-ref --text 'a b c' --temperature 0.5 --causal");
+  ASSERT_EQ(r.code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["causal"], true);
+  EXPECT_EQ(j["heads"][0]["weights"][0][1], 0.0);  // causal (self mode): row 0 sees only key 0
 
   r = run(std::string("dump --engine cpu-ref --format csv --head 1 --text ") + kBank);
   ASSERT_EQ(r.code, 0) << r.err;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "core/npy.h"
 
@@ -116,4 +117,72 @@ TEST(Npy, WeightsMustBeProbabilities) {
   EXPECT_THROW(resultFromWeights(negative, "p.npy"), NpyError);
   NpyArray inf{{1, 2}, {INFINITY, 0.0f}};
   EXPECT_THROW(resultFromWeights(inf, "p.npy"), NpyError);
+}
+
+namespace {
+// L layers of H heads, n x n, where layer l, head h, row i puts all its weight on key (i + l + h) % n:
+// each layer and head is told apart by where its ones are.
+NpyArray shiftedLayers(std::size_t layers, std::size_t heads, std::size_t n) {
+  NpyArray a{{layers, heads, n, n}, std::vector<float>(layers * heads * n * n, 0.0f)};
+  for (std::size_t l = 0; l < layers; ++l)
+    for (std::size_t h = 0; h < heads; ++h)
+      for (std::size_t i = 0; i < n; ++i) a.data[((l * heads + h) * n + i) * n + (i + l + h) % n] = 1.0f;
+  return a;
+}
+std::string npyMessage(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const NpyError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(Npy, WeightsWithABatchOfOneAreSqueezed) {
+  const NpyArray batch = shiftedLayers(1, 3, 4);  // [1, 3, 4, 4], as torch returns with batch size 1
+  const AttentionResult r = resultFromWeights(batch, "attn.npy");
+  EXPECT_EQ(r.heads, 3);
+  EXPECT_EQ(r.nq, 4);
+  EXPECT_EQ(r.nk, 4);
+  EXPECT_EQ(r.at(2, 1, 3), 1.0f);  // head 2, row 1 -> key (1 + 0 + 2) % 4
+  EXPECT_EQ(weightLayerCount(batch, "attn.npy"), 1);
+}
+
+TEST(Npy, WeightsOfSeveralLayersSplitIntoOneResultEach) {
+  const NpyArray a = shiftedLayers(3, 2, 5);
+  EXPECT_EQ(weightLayerCount(a, "layers.npy"), 3);
+  const std::vector<AttentionResult> layers = layersFromWeights(a, "layers.npy");
+  ASSERT_EQ(layers.size(), 3u);
+  for (std::size_t l = 0; l < 3; ++l) {
+    EXPECT_EQ(layers[l].heads, 2);
+    EXPECT_EQ(layers[l].nq, 5);
+    for (int h = 0; h < 2; ++h)
+      for (int i = 0; i < 5; ++i) EXPECT_EQ(layers[l].at(h, i, (i + int(l) + h) % 5), 1.0f) << l << " " << h << " " << i;
+  }
+  // One layer of it on request; without a choice the error names the count and the range.
+  EXPECT_EQ(resultFromWeights(a, "layers.npy", 2).at(0, 0, 2), 1.0f);
+  const std::string why = npyMessage([&] { resultFromWeights(a, "layers.npy"); });
+  EXPECT_NE(why.find("3 layers"), std::string::npos) << why;
+  EXPECT_NE(why.find("1..3"), std::string::npos) << why;
+  EXPECT_NE(npyMessage([&] { resultFromWeights(a, "layers.npy", 3); }).find("no layer 4"), std::string::npos);
+}
+
+TEST(Npy, BadLayerIsNamedInTheError) {
+  NpyArray a = shiftedLayers(2, 1, 3);
+  a.data[(1 * 3 + 2) * 3 + 0] = 0.5f;  // layer 2, row 2 now sums to 1.5
+  const std::string why = npyMessage([&] { layersFromWeights(a, "l.npy"); });
+  EXPECT_NE(why.find("layer 2"), std::string::npos) << why;
+  EXPECT_NE(why.find("sums to"), std::string::npos) << why;
+}
+
+TEST(Npy, WeightShapeErrorSaysWhichShapesWork) {
+  const NpyArray one_d{{4}, {0.25f, 0.25f, 0.25f, 0.25f}};
+  const std::string why = npyMessage([&] { resultFromWeights(one_d, "p.npy"); });
+  EXPECT_NE(why.find("[h, nq, nk]"), std::string::npos) << why;
+  EXPECT_NE(why.find("got [4]"), std::string::npos) << why;
+  const NpyArray five_d{{1, 1, 1, 2, 2}, {1, 0, 0, 1}};
+  EXPECT_NE(npyMessage([&] { layersFromWeights(five_d, "p.npy"); }).find("[layers, h, nq, nk]"), std::string::npos);
+  const NpyArray empty_layers{{0, 1, 2, 2}, {}};
+  EXPECT_NE(npyMessage([&] { layersFromWeights(empty_layers, "p.npy"); }).find("empty dimension"), std::string::npos);
 }

@@ -1,6 +1,7 @@
 // The app controller without a window: the actions the panels call and the state they read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -311,6 +312,99 @@ TEST(AppController, LoadsProbabilitiesFromNpyAndRejectsBadFiles) {
   app.recomputeNow();
   EXPECT_EQ(app.nk(), 8);
   fs::remove_all(dir);
+}
+
+TEST(AppController, LayersOfWeightsAndTokensBesideTheFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("attnviz_ui_layers_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // [2 layers, 1 head, 3, 3]: layer 0 looks at key 0, layer 1 at key 2.
+  std::vector<float> w(2 * 9, 0.0f);
+  for (int i = 0; i < 3; ++i) {
+    w[std::size_t(i * 3 + 0)] = 1.0f;
+    w[std::size_t(9 + i * 3 + 2)] = 1.0f;
+  }
+  writeNpy((dir / "attn.npy").string(), {2, 1, 3, 3}, w.data());
+  {
+    std::FILE* f = std::fopen((dir / "tokens.txt").string().c_str(), "wb");
+    std::fputs("alpha\nbeta\ngamma\n", f);
+    std::fclose(f);
+  }
+  AppController app;
+  app.recomputeNow();
+  ASSERT_TRUE(app.loadPaths({(dir / "attn.npy").string()})) << app.error();
+  EXPECT_EQ(app.layerCount(), 2);
+  EXPECT_EQ(app.layer(), 0);
+  EXPECT_EQ(app.keyLabels(), (std::vector<std::string>{"alpha", "beta", "gamma"}));  // read from beside the file
+  app.selectQuery(1);
+  EXPECT_EQ(app.selectedRow()[0], 1.0f);
+  app.setLayer(1);
+  EXPECT_EQ(app.layer(), 1);
+  EXPECT_EQ(app.selectedQuery(), 1);  // the selection stays
+  EXPECT_EQ(app.selectedRow()[2], 1.0f);
+  EXPECT_EQ(app.keyLabels()[2], "gamma");
+  app.setLayer(7);  // clamped
+  EXPECT_EQ(app.layer(), 1);
+  // [1, h, n, n]: one layer, no selector.
+  writeNpy((dir / "one.npy").string(), {1, 1, 3, 3}, w.data());
+  ASSERT_TRUE(app.loadPaths({(dir / "one.npy").string()})) << app.error();
+  EXPECT_EQ(app.layerCount(), 0);
+  EXPECT_EQ(app.heads(), 1);
+  app.useSimulatedModel();
+  EXPECT_EQ(app.layerCount(), 0);
+  fs::remove_all(dir);
+}
+
+TEST(AppController, ControlsThatCannotActSayWhy) {
+  AppController app;
+  app.recomputeNow();
+  EXPECT_TRUE(app.causalApplies());
+  EXPECT_EQ(app.temperatureUnavailableReason(), "");
+  // Cross mode: no causal mask, even when the checkbox state says so.
+  app.setCausal(true);
+  app.setMode(AttentionMode::Cross);
+  app.recomputeNow();
+  EXPECT_FALSE(app.causalApplies());
+  EXPECT_NE(app.causalUnavailableReason().find("cross"), std::string::npos);
+  EXPECT_FALSE(app.causalMaskShown());
+  EXPECT_FALSE(app.isMasked(0, app.nk() - 1));
+  for (int i = 0; i < app.nq(); ++i) EXPECT_NEAR(rowSum(app.shown().row(0, i), app.nk()), 1.0f, 1e-4f);
+  EXPECT_GT(app.shown().at(0, 0, app.nk() - 1), 0.0f);  // the last source token is attended to from row 0
+  // Imported probabilities: neither temperature nor mask can change them.
+  const std::vector<float> w = {0.5f, 0.5f, 0.25f, 0.75f};
+  AttentionResult r;
+  r.heads = 1;
+  r.nq = r.nk = 2;
+  r.p = w;
+  r.row_fully_masked.assign(2, 0);
+  ASSERT_TRUE(app.loadWeights(r, {}, {}, "w"));
+  EXPECT_NE(app.temperatureUnavailableReason().find("already"), std::string::npos);
+  EXPECT_NE(app.causalUnavailableReason().find("imported"), std::string::npos);
+}
+
+TEST(AppController, ColourScaleDenominatorsFollowTheShownPanels) {
+  AppController app;
+  app.recomputeNow();
+  EXPECT_TRUE(app.displayDenominators().empty());  // linear
+  const int version = app.displayVersion();
+  app.setColourScale(ColourScale::Auto);
+  EXPECT_GT(app.displayVersion(), version);  // the display is rebuilt...
+  EXPECT_FALSE(app.dirty());                  // ...but nothing recomputed
+  ASSERT_EQ(app.displayDenominators().size(), 1u);
+  EXPECT_FLOAT_EQ(app.displayDenominators()[0], app.shownMaximum());
+  EXPECT_FLOAT_EQ(app.colourPosition(-1, 0, app.shownMaximum()), 1.0f);
+  app.setColourScale(ColourScale::Row);
+  ASSERT_EQ(int(app.displayDenominators().size()), app.nq());
+  for (int i = 0; i < app.nq(); ++i) {
+    const float* row = app.shown().row(0, i);
+    EXPECT_FLOAT_EQ(app.displayDenominators()[std::size_t(i)], *std::max_element(row, row + app.nk())) << i;
+  }
+  app.setHead({HeadSelection::All, 0});
+  EXPECT_EQ(int(app.displayDenominators().size()), app.heads() * app.nq());
+  const float* head2_row3 = app.rowOfHead(2, 3);
+  const float max23 = *std::max_element(head2_row3, head2_row3 + app.nk());
+  EXPECT_FLOAT_EQ(app.displayDenominators()[std::size_t(2 * app.nq() + 3)], max23);
+  EXPECT_FLOAT_EQ(app.colourPosition(2, 3, max23), 1.0f);
 }
 
 TEST(AppController, MathsOfTheSelectedQueryMatchTheRow) {
