@@ -16,6 +16,7 @@ void recordHeatmapPanel(UiContext& ui);
 
 void drawPictureSlot(UiContext& ui, ImVec2 size, ImGuiWindowFlags flags) {
   ImGui::BeginGroup();
+  ui.model_view_rect = ImVec4(0, 0, 0, 0);  // set again by the model view when it is drawn
   if (drawMainViewSwitch(ui)) size.y -= ImGui::GetFrameHeightWithSpacing();
   beginPanel(ui, "##heatmap", size, flags);
   recordHeatmapPanel(ui);

@@ -127,6 +127,12 @@ void temperatureSlider(UiContext& ui) {
   ImGui::PopFont();
 }
 
+bool hasCharactersBeyondBmp(const std::string& utf8) {
+  for (char c : utf8)
+    if ((static_cast<unsigned char>(c) & 0xF8) == 0xF0) return true;  // the lead byte of a 4-byte sequence
+  return false;
+}
+
 // A control that does not apply is drawn disabled with the reason beneath it, never silently inert.
 void disabledReason(UiContext& ui, const std::string& reason) {
   ImGui::PushFont(ui.fonts.small);
@@ -222,6 +228,12 @@ void drawInputPanel(UiContext& ui) {
   ui.text_box_rect = ImVec4(box_pos.x, box_pos.y, box_pos.x + ImGui::GetItemRectSize().x,
                             box_pos.y + ImGui::GetItemRectSize().y);
   if (app.importedData()) disabledReason(ui, "Not used: the imported data has its own tokens.");
+  // Dear ImGui as Debian builds it stores characters in 16 bits: every code point above U+FFFF (most
+  // emoji) becomes U+FFFD before a font is asked. Say so rather than show an unexplained glyph.
+  if (hasCharactersBeyondBmp(app.text()) || hasCharactersBeyondBmp(app.target()))
+    disabledReason(ui, "Emoji and other characters beyond U+FFFF show as \xEF\xBF\xBD in this window (its Dear ImGui "
+                       "build stores 16-bit characters), and editing the box replaces them. The tokens keep them; SVG, "
+                       "CSV and JSON exports show them.");
   if (cross && !app.importedData()) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
     std::string target;
