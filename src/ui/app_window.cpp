@@ -561,6 +561,10 @@ int runAppWindow(const WindowOptions& opt) {
                   ",\"text_w\":" + std::to_string(ui.tab_rects[t].text_w) + "}";
         json += "],\"arc_labels\":[";
         for (std::size_t k = 0; k < ui.arc_label_rects.size(); ++k) json += (k ? "," : "") + rect(ui.arc_label_rects[k]);
+        json += "],\"arc_chips\":[";
+        for (std::size_t k = 0; k < ui.arc_chip_rects.size(); ++k)
+          json += (k ? ",[" : "[") + std::to_string(ui.arc_chip_rects[k].first) + "," +
+                  rect(ui.arc_chip_rects[k].second).substr(1);
         json += "],\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
         std::printf("layoutjson %s\n", json.c_str());
         std::fflush(stdout);
