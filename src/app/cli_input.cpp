@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/export.h"
+#include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/tokenizer.h"
 #include "core/simulated_model.h"
@@ -42,9 +43,18 @@ std::vector<std::string> numbered(int n) {
 
 }  // namespace
 
+void applyMemoryBudgetOption(const CliArgs& args) {
+  const auto text = args.get("max-memory");
+  if (!text) return;
+  const auto bytes = parseByteSize(*text);
+  if (!bytes) throw UsageError("option '--max-memory' expects a size such as 2G, 512M or 1.5GiB, got '" + *text + "'");
+  setMemoryBudget(*bytes, "--max-memory " + *text);
+}
+
 const std::set<std::string>& attentionInputOptions() {
-  static const std::set<std::string> options = {"text", "target",  "mode",    "temperature", "engine", "q",
-                                                "k",    "v",       "weights", "tokens",      "key-tokens", "model", "layer"};
+  static const std::set<std::string> options = {"text",   "target",     "mode",  "temperature", "engine",
+                                                "q",      "k",          "v",     "weights",     "tokens",
+                                                "key-tokens", "model", "layer", "max-memory"};
   return options;
 }
 
@@ -63,7 +73,9 @@ const char* attentionInputHelp() {
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
          "                       --text and --layer L (from 0), heads numbered from 0 or written L5H1\n"
          "  --layer L            layer of --model to show (0-based; implied by --head L5H1), or of a\n"
-         "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n";
+         "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n"
+         "  --max-memory SIZE    memory budget, e.g. 2G or 512M (default: a quarter of physical memory);\n"
+         "                       larger requests are refused before anything is allocated\n";
 }
 
 std::shared_ptr<model::ModelSession> loadModelSession(const CliArgs& args) {
@@ -164,6 +176,7 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
     throw UsageError("give exactly one input: --text, --q with --k, or --weights");
   if (from_qk && !(args.has("q") && args.has("k"))) throw UsageError("--q and --k go together");
   if (args.has("v") && !from_qk) throw UsageError("--v needs --q and --k");
+  applyMemoryBudgetOption(args);
   AttentionInput in;
   in.mode = args.getOr("mode", args.has("target") ? "cross" : "self");
   if (in.mode != "self" && in.mode != "cross") throw UsageError("--mode must be 'self' or 'cross', got '" + in.mode + "'");
@@ -216,6 +229,14 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
       const std::string qp = *args.get("q"), kp = *args.get("k");
       NpyArray q = readNpy(qp), k = readNpy(kp), v;
       if (args.has("v")) v = readNpy(*args.get("v"));
+      // The arrays are in memory; the problem copies them and the engine adds the result.
+      if (q.shape.size() >= 2 && k.shape.size() >= 2) {
+        const double heads = q.shape.size() == 3 ? double(q.shape[0]) : 1.0;
+        MemoryEstimate estimate;
+        estimate.add("arrays read", double(q.data.size() + k.data.size() + v.data.size()), 2.0 * sizeof(float))  // read + the problem's copy
+            .add("result and mean", heads * double(q.shape[q.shape.size() - 2]) * double(k.shape[k.shape.size() - 2]), 2.0 * sizeof(float));
+        checkMemoryBudget(estimate, "the attention of " + qp + " and " + kp);
+      }
       in.problem = problemFromArrays(q, qp, k, kp, args.has("v") ? &v : nullptr, args.getOr("v", ""));
       in.problem.mask = in.causal ? MaskKind::Causal : MaskKind::None;
       in.problem.temperature = float(in.temperature);

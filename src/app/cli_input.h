@@ -1,8 +1,8 @@
 // The attention input shared by `dump` and `render`: simulated text, Q/K(/V) .npy, a weights
 // .npy, or a real model's layer (--model M --text T --layer L), run on the requested engine, with
-// labels. Errors are thrown as UsageError (bad flags or text), NpyError (bad file),
-// model::ModelError (bad model files, text too long) or gpu::EngineUnavailable; all of them mean
-// exit code 2.
+// labels. Errors are thrown as UsageError (bad flags or text), InputError (bad file),
+// model::ModelError (bad model files, text too long), MemoryBudgetError (a request over the memory
+// budget, refused before allocating) or gpu::EngineUnavailable; all of them mean exit code 2.
 #pragma once
 
 #include <memory>
@@ -52,5 +52,8 @@ HeadSelection selectHeads(const AttentionInput& in, const std::string& text);
 // Runs a real model on --text for `command`'s options (--model, --text): loads, tokenizes and
 // runs the forward. Throws model::ModelError / UsageError.
 std::shared_ptr<model::ModelSession> loadModelSession(const CliArgs& args);
+
+// Sets the process's memory budget from --max-memory when given (UsageError when malformed).
+void applyMemoryBudgetOption(const CliArgs& args);
 
 }  // namespace attnviz::app

@@ -1,6 +1,5 @@
 // attnviz dump: runs one attention problem on an engine and prints weights + stats as JSON or CSV.
 #include <cstdio>
-#include <fstream>
 
 #include "app/cli_input.h"
 #include "app/commands.h"
@@ -29,13 +28,6 @@ const char* kDumpOptions =
     "  --format json|csv    default json; csv holds one matrix (default head for csv: mean)\n"
     "  --out FILE           write to FILE instead of standard output\n";
 
-bool writeText(const std::string& text, const std::string& path) {
-  if (path.empty()) return std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
-  std::ofstream file(path, std::ios::binary);
-  file << text;
-  return bool(file);
-}
-
 }  // namespace
 
 int runDump(int argc, char** argv) {
@@ -58,6 +50,8 @@ int runDump(int argc, char** argv) {
     const HeadSelection sel = selectHeads(in, args.getOr("head", format == "csv" ? "mean" : "all"));
     if (format == "csv" && sel.kind == HeadSelection::All) throw UsageError("CSV holds one matrix: choose --head N, a head name or mean");
 
+    // The document is written as it goes: the matrices are views of the result, never copied into
+    // one big string (5,000 tokens: ~1 GB of JSON).
     DumpDocument doc;
     doc.mode = in.mode;
     doc.engine = in.engine;
@@ -76,18 +70,32 @@ int runDump(int argc, char** argv) {
         for (const auto& t : in.session->nextTokens(int(next))) doc.next_tokens.push_back({t.token, t.id, t.prob});
       }
     }
+    std::vector<MatrixView> heads;
     if (sel.kind == HeadSelection::All)
-      for (int h = 0; h < in.result.heads; ++h) doc.heads.push_back(exportHead(in.result, h, in.head_names[h], in.visible_keys));
-    if (sel.kind == HeadSelection::Single) doc.heads.push_back(exportHead(in.result, sel.index, in.head_names[sel.index], in.visible_keys));
+      for (int h = 0; h < in.result.heads; ++h) heads.push_back(viewHead(in.result, h, in.head_names[h], in.visible_keys));
+    if (sel.kind == HeadSelection::Single) heads.push_back(viewHead(in.result, sel.index, in.head_names[sel.index], in.visible_keys));
+    AttentionResult mean_result;
+    MatrixView mean;
     if (sel.kind != HeadSelection::Single) {
-      doc.has_mean = true;
-      doc.mean = exportHead(meanOverHeads(in.result), 0, "mean", in.visible_keys);
+      mean_result = meanOverHeads(in.result);
+      mean = viewHead(mean_result, 0, "mean", in.visible_keys);
     }
-    const std::string text =
-        format == "json" ? toJson(doc) : toCsv(doc.has_mean ? doc.mean : doc.heads.front(), doc.query_tokens, doc.key_tokens);
-    const std::string out = args.getOr("out", "");
-    if (!writeText(text, out)) {
-      std::fprintf(stderr, "attnviz dump: cannot write '%s'\n", out.empty() ? "standard output" : out.c_str());
+    const std::string out_path = args.getOr("out", "");
+    std::FILE* file = out_path.empty() ? stdout : std::fopen(out_path.c_str(), "wb");
+    if (!file) {
+      std::fprintf(stderr, "attnviz dump: cannot write '%s'\n", out_path.c_str());
+      return 1;
+    }
+    bool written;
+    {
+      TextOut out(file);
+      if (format == "json") writeJson(doc, heads, sel.kind != HeadSelection::Single ? &mean : nullptr, out);
+      else writeCsv(sel.kind != HeadSelection::Single ? mean : heads.front(), doc.query_tokens, doc.key_tokens, out);
+      written = out.flush();
+    }
+    if (file != stdout && std::fclose(file) != 0) written = false;
+    if (!written) {
+      std::fprintf(stderr, "attnviz dump: cannot write '%s'\n", out_path.empty() ? "standard output" : out_path.c_str());
       return 1;
     }
     return 0;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "app/cli_args.h"
+#include "app/cli_input.h"
 #include "app/commands.h"
 #include "core/simulated_model.h"
 #include "core/colormap.h"
@@ -23,7 +24,12 @@ const char* kWindowHelp =
     "  --text TEXT            sentence (self mode) or source sentence (cross mode)\n"
     "  --target TEXT          target sentence (cross mode)\n"
     "  --mode self|cross      attention mode (default self; --target alone implies cross)\n"
-    "  --head H               1-based head index, head name, mean or all (default mean)\n"
+    "  --head H               1-based head index, head name, mean or all (default mean); with --model\n"
+    "                         also L5H1 (layer 5, head 1, both from 0)\n"
+    "  --model PATH|NAME      a real model: a folder with config.json, safetensors and tokenizer files,\n"
+    "                         or a name in the Hugging Face cache (gpt2, HuggingFaceTB/SmolLM2-135M)\n"
+    "  --layer L              the model's layer shown first (0-based, default 0)\n"
+    "  --view head|model|rollout   with --model: the picture shown first (default head)\n"
     "  --temperature T        softmax temperature, 0.05..10 (default 1)\n"
     "  --causal               causal mask (a query sees only keys up to itself)\n"
     "  --select I             selected query row, 0-based (default 0)\n"
@@ -31,7 +37,7 @@ const char* kWindowHelp =
     "  --colormap NAME        cividis (default, colour-blind safe), viridis, magma, greyscale\n"
     "  --scale S              colour scale: linear (default), auto (0..max), row (per-row max) or log\n"
     "  --open PATH            show a .npy of probabilities, or a folder with q.npy + k.npy (+ tokens.txt)\n"
-    "  --tab top|patterns|explain|maths|export|bench   which info tab is open first\n"
+    "  --tab top|patterns|explain|maths|export|bench|next|measures   which info tab is open first\n"
     "                         (bench-run: the Benchmark tab, running its default suite; with\n"
     "                         --screenshot the run completes before the first frame)\n"
     "  --present              presentation mode: fullscreen, larger UI, light theme, heatmap + arcs only\n"
@@ -44,6 +50,7 @@ const char* kWindowHelp =
     "  --frames N             frames before the screenshot\n"
     "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
+    "  --max-memory SIZE      memory budget, e.g. 2G (default: a quarter of physical memory)\n"
     "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
     "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
     "  --help                 this text\n"
@@ -63,7 +70,8 @@ int usage(const std::string& message) {
 int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
-                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step"},
+                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
+                "model", "layer", "view"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
@@ -74,6 +82,7 @@ int runWindow(int argc, char** argv) {
       return 0;
     }
     if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+    applyMemoryBudgetOption(args);
     if (auto v = args.get("text")) o.text = *v;
     if (auto v = args.get("target")) {
       o.target = *v;
@@ -133,10 +142,26 @@ int runWindow(int argc, char** argv) {
       o.bench_frames = int(*n);
     }
     if (auto v = args.get("open")) o.open = *v;
+    if (auto v = args.get("model")) {
+      if (v->empty()) throw UsageError("--model needs a folder or a model name");
+      if (!o.open.empty()) throw UsageError("--model and --open both choose what is shown; give one");
+      o.model = *v;
+    }
+    if (auto l = args.getInt("layer")) {
+      if (o.model.empty()) throw UsageError("--layer needs --model");
+      if (*l < 0) throw UsageError("--layer must be 0 or more (layers are numbered from 0)");
+      o.layer = int(*l);
+    }
+    if (auto v = args.get("view")) {
+      if (o.model.empty()) throw UsageError("--view needs --model");
+      if (*v != "head" && *v != "model" && *v != "rollout") throw UsageError("--view must be head, model or rollout");
+      o.view = *v;
+    }
     if (auto v = args.get("tab")) {
       if (*v != "top" && *v != "patterns" && *v != "explain" && *v != "maths" && *v != "export" && *v != "bench" &&
-          *v != "bench-run")
-        throw UsageError("--tab must be top, patterns, explain, maths, export, bench or bench-run");
+          *v != "bench-run" && *v != "next" && *v != "measures")
+        throw UsageError("--tab must be top, patterns, explain, maths, export, bench, bench-run, next or measures");
+      if ((*v == "next" || *v == "measures") && !args.get("model")) throw UsageError("--tab " + *v + " needs --model");
       o.tab = *v;
     }
     o.present = args.has("present");

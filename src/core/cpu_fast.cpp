@@ -47,6 +47,7 @@ namespace attnviz {
 namespace {
 
 constexpr int kRowOk = 0;
+constexpr int kAmxMaxDim = 1024;  // the AMX path's stack rows; larger d (or d % 32 != 0) uses AVX-512
 constexpr int kRowRedo = 1;
 
 struct WorkerScratch {
@@ -151,7 +152,7 @@ struct S {
 // ---- AVX2 + FMA kernels ------------------------------------------------------------------------
 #if defined(__x86_64__)
 #pragma GCC push_options
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,prfchw")
 namespace kernel_avx2 {
 struct S {
   using V = __m256;
@@ -219,7 +220,7 @@ struct S {
 
 // ---- AVX-512F kernels --------------------------------------------------------------------------
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
+#pragma GCC target("avx512f,avx2,fma,prfchw")
 namespace kernel_avx512 {
 struct S {
   using V = __m512;
@@ -265,6 +266,123 @@ struct S {
 };
 #include "core/cpu_fast_kernel.h"
 }  // namespace kernel_avx512
+#pragma GCC pop_options
+
+// ---- AMX-BF16 Q·Kᵀ (split into three bf16 products), AVX-512 softmax --------------------------
+// Each float x is split as hi = bf16(x), lo = bf16(x - hi) (x - hi is exact in float), so
+// x = hi + lo to a relative 2^-17; q·k ~ hi·hi + hi·lo + lo·hi (the dropped lo·lo is 2^-18 of
+// each product), every product exact in the tile unit and accumulated in float. The tiles are
+// 16 query rows x 32 dims (A) and 16 pairs of dims x 16 keys (B, pairs interleaved), giving 16 x 16
+// float scores; a micro-tile is 16 rows x 32 keys (two C tiles), d a multiple of 32.
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512bf16,avx2,fma,prfchw,amx-tile,amx-bf16")
+namespace kernel_amx {
+struct S : kernel_avx512::S {
+  static constexpr int MR = 16, NV = 2;
+};
+
+constexpr int kTileRows = 16;  // rows of every tile; each row is 64 bytes
+
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+
+// Tiles 0-1: C (scores of keys 0-15, 16-31); 2-3: A (Q hi, lo); 4-7: B (keys 0-15 hi, lo; 16-31 hi, lo).
+const TileConfig& tileConfig() {
+  static const TileConfig config = [] {
+    TileConfig t;
+    for (int i = 0; i < 8; ++i) {
+      t.colsb[i] = 64;
+      t.rows[i] = kTileRows;
+    }
+    return t;
+  }();
+  return config;
+}
+
+// hi/lo bf16 halves of 16 floats.
+inline void split16(const float* x, std::uint16_t* hi, std::uint16_t* lo) {
+  const __m512 v = _mm512_loadu_ps(x);
+  const __m256i h = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(v));
+  const __m512 hf = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  const __m256i l = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_sub_ps(v, hf)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi), h);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo), l);
+}
+
+// Rows of the float Q tile become, in place, hi[d] then lo[d] (bf16): the same bytes per row.
+inline void prepareQTile(float* qt, int rows, int d) {
+  float row[kAmxMaxDim];
+  for (int r = 0; r < rows; ++r) {
+    float* q = qt + std::size_t(r) * d;
+    std::memcpy(row, q, sizeof(float) * std::size_t(d));
+    auto* hi = reinterpret_cast<std::uint16_t*>(q);
+    for (int c0 = 0; c0 < d; c0 += 16) split16(row + c0, hi + c0, hi + d + c0);
+  }
+}
+
+inline void beginTileGemm() { _tile_loadconfig(&tileConfig()); }
+inline void endTileGemm() { _tile_release(); }
+
+// Panel `panel` of head h, in the panel's d * 32 floats of kpack: the hi halves then the lo
+// halves, each as [d / 32 steps][2 key blocks][16 pairs of dims][16 keys][2] bf16.
+inline void packKeyPanel(const FastContext& c, int h, int panel) {
+  constexpr int kNR = 32;
+  const float* k = c.k + std::size_t(h) * c.nk * c.d;
+  auto* hi = reinterpret_cast<std::uint16_t*>(c.kpack + (std::size_t(h) * c.panels + panel) * std::size_t(c.d) * kNR);
+  std::uint16_t* lo = hi + std::size_t(c.d) * kNR;
+  std::uint16_t key_hi[kAmxMaxDim], key_lo[kAmxMaxDim];
+  for (int v = 0; v < kNR; ++v) {
+    const int j = panel * kNR + v;
+    if (j < c.nk) {
+      for (int c0 = 0; c0 < c.d; c0 += 16) split16(k + std::size_t(j) * c.d + c0, key_hi + c0, key_lo + c0);
+    } else {
+      std::memset(key_hi, 0, sizeof(std::uint16_t) * std::size_t(c.d));
+      std::memset(key_lo, 0, sizeof(std::uint16_t) * std::size_t(c.d));
+    }
+    const int block = v / 16, col = v % 16;
+    for (int cc = 0; cc < c.d; ++cc) {
+      const int step = cc / 32, pair = (cc % 32) / 2, half = cc % 2;
+      const std::size_t at = ((std::size_t(step) * 2 + block) * 16 + pair) * 32 + std::size_t(col) * 2 + half;
+      hi[at] = key_hi[cc];
+      lo[at] = key_lo[cc];
+    }
+  }
+}
+
+// scores[r][0..32) for the 16 rows of the prepared Q tile qt against one packed panel.
+inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld) {
+  const auto* q = reinterpret_cast<const std::uint16_t*>(qt);
+  const auto* hi = reinterpret_cast<const std::uint16_t*>(panel);
+  const std::uint16_t* lo = hi + std::size_t(d) * 32;
+  const std::size_t q_stride = std::size_t(d) * sizeof(float);  // bytes per Q row: hi[d] lo[d]
+  _tile_zero(0);
+  _tile_zero(1);
+  for (int step = 0; step < d / 32; ++step) {
+    _tile_loadd(2, q + step * 32, q_stride);
+    _tile_loadd(3, q + d + step * 32, q_stride);
+    const std::size_t b0 = std::size_t(step) * 2 * 512, b1 = b0 + 512;
+    _tile_loadd(4, hi + b0, 64);
+    _tile_loadd(5, lo + b0, 64);
+    _tile_loadd(6, hi + b1, 64);
+    _tile_loadd(7, lo + b1, 64);
+    _tile_dpbf16ps(0, 3, 4);  // the small products first
+    _tile_dpbf16ps(0, 2, 5);
+    _tile_dpbf16ps(0, 2, 4);
+    _tile_dpbf16ps(1, 3, 6);
+    _tile_dpbf16ps(1, 2, 7);
+    _tile_dpbf16ps(1, 2, 6);
+  }
+  _tile_stored(0, out, ld * sizeof(float));
+  _tile_stored(1, out + 16, ld * sizeof(float));
+}
+
+#define ATTNVIZ_KERNEL_OWN_TILE_GEMM
+#include "core/cpu_fast_kernel.h"
+#undef ATTNVIZ_KERNEL_OWN_TILE_GEMM
+}  // namespace kernel_amx
 #pragma GCC pop_options
 #endif  // __x86_64__
 
@@ -314,9 +432,11 @@ struct PathInfo {
 PathInfo pathInfo(SimdPath path) {
   switch (path) {
 #if defined(__x86_64__)
+    case SimdPath::Amx: return {kernel_amx::kMR, kernel_amx::kNR, kernel_amx::computeAll, kernel_amx::exp2Array};
     case SimdPath::Avx512: return {kernel_avx512::kMR, kernel_avx512::kNR, kernel_avx512::computeAll, kernel_avx512::exp2Array};
     case SimdPath::Avx2: return {kernel_avx2::kMR, kernel_avx2::kNR, kernel_avx2::computeAll, kernel_avx2::exp2Array};
 #else
+    case SimdPath::Amx:
     case SimdPath::Avx512:
     case SimdPath::Avx2:
 #endif
@@ -336,7 +456,9 @@ SimdPath chosenPath(const std::optional<SimdPath>& requested) {
 
 void computeFastInto(const AttentionProblem& problem, AttentionResult& out, const CpuFastOptions& options) {
   if (std::string why = problem.validate(); !why.empty()) throw std::invalid_argument(why);
-  const SimdPath path = chosenPath(options.simd);
+  SimdPath path = chosenPath(options.simd);
+  // The tile kernel needs d in steps of 32 (one A tile's width); otherwise the FMA kernel.
+  if (path == SimdPath::Amx && (problem.d % 32 != 0 || problem.d > kAmxMaxDim)) path = SimdPath::Avx512;
   const PathInfo info = pathInfo(path);
 
   const std::size_t total = std::size_t(problem.heads) * problem.nq * problem.nk;

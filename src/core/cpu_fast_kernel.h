@@ -16,6 +16,14 @@ constexpr int kNV = S::NV;
 constexpr int kNR = kNV * kW;  // keys per packed panel
 using V = S::V;
 
+#ifndef ATTNVIZ_KERNEL_OWN_TILE_GEMM
+// The AMX kernel brings its own packKeyPanel, scoreTile, prepareQTile, beginTileGemm and endTileGemm.
+
+// Nothing to do: the FMA kernels read the float Q tile as it is.
+inline void prepareQTile(float*, int, int) {}
+inline void beginTileGemm() {}
+inline void endTileGemm() {}
+
 // Packs keys [panel*kNR, panel*kNR + kNR) of head h as [d][kNR] (zero past nk).
 inline void packKeyPanel(const FastContext& c, int h, int panel) {
   const float* k = c.k + std::size_t(h) * c.nk * c.d;
@@ -56,6 +64,7 @@ inline void scoreTile(const float* qt, const float* panel, int d, float* out, st
 #pragma GCC unroll 8
     for (int v = 0; v < kNV; ++v) S::store(out + std::size_t(r) * ld + v * kW, acc[r][v]);
 }
+#endif  // ATTNVIZ_KERNEL_OWN_TILE_GEMM
 
 // Output chunk [j, j + kW): normalised probability for visible keys (< len), 0 after.
 inline V outputChunk(const float* sc, int j, int len, V inv) {
@@ -69,6 +78,13 @@ inline V outputChunk(const float* sc, int j, int len, V inv) {
 // must go to the exact path (non-finite scores, or no visible key); then out is untouched.
 inline int softmaxRow(float* sc, int len, int nk, const std::uint8_t* mrow, float* out, bool streaming) {
   const float kNegInf = -std::numeric_limits<float>::infinity();
+  // The row's first and last cache lines are written with ordinary stores when the row is not
+  // line-aligned (they are shared with the neighbouring rows): fetch them for writing now, so that
+  // their misses do not hold up the store buffer, and the streaming stores behind it, in step 3.
+  if (streaming && nk > 0) {
+    __builtin_prefetch(out, 1, 3);
+    __builtin_prefetch(out + (nk - 1), 1, 3);
+  }
   // 1. row maximum (masked keys set to -inf first)
   V m0 = S::set1(kNegInf), m1 = m0;
   int j = 0;
@@ -149,12 +165,14 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
   const float* q = c.q + (std::size_t(h) * c.nq + i0) * c.d;
   for (int r = 0; r < tiles * kMR; ++r)
     for (int cc = 0; cc < c.d; ++cc) qt[r * c.d + cc] = r < rows ? q[std::size_t(r) * c.d + cc] * c.qscale : 0.0f;
+  prepareQTile(qt, tiles * kMR, c.d);
 
   const bool causal = c.mask == MaskKind::Causal;
   const float* kp = c.kpack + std::size_t(h) * c.panels * c.d * kNR;
   // Causal: tile t's last row sees keys < i0 + (t + 1) * kMR; later panels are not computed.
   const int keys_needed = causal ? (c.nk < i0 + rows ? c.nk : i0 + rows) : c.nk;
   const int panels = (keys_needed + kNR - 1) / kNR;
+  beginTileGemm();
   for (int p = 0; p < panels; ++p) {
     const float* panel = kp + std::size_t(p) * c.d * kNR;
     for (int t = 0; t < tiles; ++t) {
@@ -162,6 +180,7 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
       scoreTile(qt + std::size_t(t) * kMR * c.d, panel, c.d, sc + std::size_t(t) * kMR * c.ld + std::size_t(p) * kNR, c.ld);
     }
   }
+  endTileGemm();
 
   for (int r = 0; r < rows; ++r) {
     const int i = i0 + r;

@@ -12,12 +12,17 @@ enum class SimdPath {
   Scalar,  // plain C++
   Avx2,    // AVX2 + FMA, 8 floats per vector
   Avx512,  // AVX-512F, 16 floats per vector
+  Amx,     // cpu-fast's Q·Kᵀ on AMX-BF16 tiles as three bf16 products (hi·hi + hi·lo + lo·hi, float
+           // accumulation, about float accuracy), the rest AVX-512; for the roofs the same as Avx512
 };
 
-const char* simdPathName(SimdPath path);  // "scalar", "avx2", "avx512"
-bool simdPathSupported(SimdPath path);    // CPU and OS support it (CPUID + XGETBV, via __builtin_cpu_supports)
+const char* simdPathName(SimdPath path);  // "scalar", "avx2", "avx512", "amx-bf16x3"
+// CPU and OS support it (CPUID + XGETBV, via __builtin_cpu_supports; for Amx also AMX-TILE,
+// AMX-BF16 and AVX512-BF16 in CPUID and the kernel's permission to use the tile data, asked once).
+bool simdPathSupported(SimdPath path);
 std::vector<SimdPath> supportedSimdPaths();  // slowest first, always starts with Scalar
-// The fastest supported path, unless ATTNVIZ_SIMD=scalar|avx2|avx512 asks for a slower supported one.
+// The fastest supported path, unless ATTNVIZ_SIMD=scalar|avx2|avx512|amx-bf16x3 asks for another
+// supported one.
 SimdPath bestSimdPath();
 
 // "model name" from /proc/cpuinfo (e.g. "AMD EPYC 9654 96-Core Processor"), else "unknown CPU".

@@ -2,7 +2,9 @@
 // Needs no GL context.
 #pragma once
 
+#include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/attention.h"
@@ -50,13 +52,60 @@ ExportedMatrix exportHead(const AttentionResult& result, int h, const std::strin
 // Number of keys each query row can see under the problem's mask.
 std::vector<int> visibleKeysPerRow(const AttentionProblem& problem);
 
-// JSON as documented in README ("attnviz dump"); weights with 9 significant digits.
+// Buffered text output that writes as it goes: to a FILE* (64 KiB at a time) or appended to a
+// string. Numbers are formatted with std::to_chars. After a failed write ok() is false and the
+// rest is dropped.
+class TextOut {
+ public:
+  explicit TextOut(std::FILE* file) : file_(file) { buffer_.reserve(kBufferBytes); }
+  explicit TextOut(std::string* text) : text_(text) {}
+  ~TextOut() { flush(); }
+  TextOut(const TextOut&) = delete;
+  TextOut& operator=(const TextOut&) = delete;
+
+  void put(std::string_view s);
+  void put(char c);
+  void number(double x);  // 9 significant digits, "%.9g" style; "null" when not finite
+  void weight(float x);   // the shortest decimal that reads back as the same float32; "null" when not finite
+  void integer(long long x);
+  bool flush();  // false when a write failed
+  bool ok() const { return ok_; }
+
+ private:
+  static constexpr std::size_t kBufferBytes = 1 << 16;
+  std::FILE* file_ = nullptr;
+  std::string* text_ = nullptr;
+  std::string buffer_;
+  bool ok_ = true;
+};
+
+// One matrix to write, without copying its weights: [nq][nk] at `weights`, flags [nq] (may be null).
+struct MatrixView {
+  std::string name;
+  const float* weights = nullptr;
+  const std::uint8_t* row_fully_masked = nullptr;
+  MatrixStats stats;  // stats.nq, stats.nk give the shape
+};
+MatrixView viewOf(const ExportedMatrix& m);
+// A head of a result, with its stats computed (visible_keys as for exportHead).
+MatrixView viewHead(const AttentionResult& result, int h, const std::string& name, const std::vector<int>& visible_keys = {});
+
+// JSON as documented in README ("attnviz dump"); weights as the shortest decimal that reads back as
+// the same float32 (exact and about twice as fast to write as 9 fixed digits), stats with 9
+// significant digits. The streaming
+// form takes the metadata from `doc` (its heads/mean are ignored) and the matrices as views.
+void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, const MatrixView* mean, TextOut& out);
 std::string toJson(const DumpDocument& doc);
 // CSV of one matrix: header "query,<key labels...>", then one labelled row per query.
+void writeCsv(const MatrixView& m, const std::vector<std::string>& query_tokens, const std::vector<std::string>& key_tokens,
+              TextOut& out);
 std::string toCsv(const ExportedMatrix& m, const std::vector<std::string>& query_tokens,
                   const std::vector<std::string>& key_tokens);
 
+// Text made valid UTF-8 first; control characters escaped (\n, \u0001).
 std::string jsonEscape(const std::string& s);
+// Text made valid UTF-8; tab, CR and LF become a space and other control characters U+FFFD (CSV has
+// no escapes and a raw control character breaks spreadsheet imports); quoted when needed.
 std::string csvField(const std::string& s);
 
 }  // namespace attnviz

@@ -143,19 +143,28 @@ __attribute__((target("avx512f"))) void fillAvx512(float* p, std::size_t n, floa
 }
 #endif
 
-int lanesOf(SimdPath path) { return path == SimdPath::Avx512 ? 16 : path == SimdPath::Avx2 ? 8 : 1; }
+// The AMX path's roofs are those of its AVX-512 instructions (the fp32 FMA roof: the work counted is
+// fp32 multiply-adds whatever unit does them).
+SimdPath vectorPathOf(SimdPath path) { return path == SimdPath::Amx ? SimdPath::Avx512 : path; }
+
+int lanesOf(SimdPath path) {
+  path = vectorPathOf(path);
+  return path == SimdPath::Avx512 ? 16 : path == SimdPath::Avx2 ? 8 : 1;
+}
 
 // FMAs per loop iteration (lanes x chains).
 int fmasPerIteration(SimdPath path) {
-  switch (path) {
+  switch (vectorPathOf(path)) {
     case SimdPath::Avx512: return 16 * kChainsAvx512;
     case SimdPath::Avx2: return 8 * kChainsAvx2;
+    case SimdPath::Amx:
     case SimdPath::Scalar: break;
   }
   return kChainsScalar;
 }
 
 float fmaLoop(SimdPath path, long iters) {
+  path = vectorPathOf(path);
 #if defined(__x86_64__)
   if (path == SimdPath::Avx512) return fmaLoopAvx512(iters);
   if (path == SimdPath::Avx2) return fmaLoopAvx2(iters);
@@ -165,6 +174,7 @@ float fmaLoop(SimdPath path, long iters) {
 }
 
 void fill(SimdPath path, float* p, std::size_t n, float value, bool streaming) {
+  path = vectorPathOf(path);
 #if defined(__x86_64__)
   if (path == SimdPath::Avx512) return fillAvx512(p, n, value, streaming);
   if (path == SimdPath::Avx2) return fillAvx2(p, n, value, streaming);
@@ -233,7 +243,7 @@ int fmaPortsPerCore(SimdPath path) {
   if (path != SimdPath::Scalar && __get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == 0x68747541 /* "Auth"enticAMD */) {
     __get_cpuid(1, &eax, &ebx, &ecx, &edx);
     const unsigned family = ((eax >> 8) & 0xf) + ((eax >> 20) & 0xff);
-    if (family <= 0x19 && path == SimdPath::Avx512) return 1;  // Zen 4: 512-bit FMAs on two 256-bit pipes
+    if (family <= 0x19 && vectorPathOf(path) == SimdPath::Avx512) return 1;  // Zen 4: 512-bit FMAs on two 256-bit pipes
   }
 #endif
   (void)path;

@@ -2,6 +2,8 @@
 // The heads differ only in which feature blocks their projections read, and how strongly.
 #include "core/simulated_model.h"
 
+#include "core/memory_budget.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -359,6 +361,17 @@ AttentionProblem buildSimulatedProblem(const SimulatedInput& input) {
   if (source.empty()) throw std::invalid_argument(cross ? "the source text has no tokens" : "the text has no tokens");
   const std::vector<Token> target = cross ? tokenize(input.target) : std::vector<Token>{};
   if (cross && target.empty()) throw std::invalid_argument("the target text has no tokens");
+  // Sized before anything of the problem is allocated: the result limit first, then the budget.
+  {
+    const std::int64_t nq = std::int64_t(cross ? target.size() : source.size()), nk = std::int64_t(source.size());
+    const std::string tokens = cross ? std::to_string(nq) + " x " + std::to_string(nk) + " tokens" : std::to_string(nk) + " tokens";
+    if (double(kSimulatedHeads) * double(nq) * double(nk) > double(kMaxResultWeights))
+      throw std::invalid_argument("the text of " + tokens + " needs " + std::to_string(kSimulatedHeads) + " x " + std::to_string(nq) +
+                                  " x " + std::to_string(nk) + " weights; the limit is " + std::to_string(kMaxResultWeights));
+    MemoryEstimate estimate = estimateAttention(kSimulatedHeads, nq, nk, kSimulatedDk, kSimulatedDk);
+    estimate.add("token features", double(nq + nk), double(kFeatures) * 2 * sizeof(float));
+    checkMemoryBudget(estimate, "the text of " + tokens);
+  }
 
   AttentionProblem p;
   p.heads = kSimulatedHeads;

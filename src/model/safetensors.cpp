@@ -203,6 +203,7 @@ void WeightStore::addShard(const std::string& path) {
 WeightStore WeightStore::openFile(const std::string& path) {
   WeightStore store;
   store.addShard(path);
+  store.source_ = path;
   return store;
 }
 
@@ -235,6 +236,7 @@ WeightStore WeightStore::openDirectory(const std::string& dir) {
     if (std::find(files.begin(), files.end(), shard) == files.end()) files.push_back(shard);
   }
   WeightStore store;
+  store.source_ = index;
   for (const auto& f : files) store.addShard(dir + "/" + f);
   for (const auto& [name, shard] : wanted) {
     if (!store.has(name)) fail(index, "tensor '" + name + "' is not in its shard " + shard);
@@ -246,7 +248,7 @@ WeightStore WeightStore::openDirectory(const std::string& dir) {
 
 const TensorInfo& WeightStore::info(const std::string& name) const {
   const auto it = where_.find(name);
-  if (it == where_.end()) throw ModelError("tensor '" + name + "' is missing from the checkpoint");
+  if (it == where_.end()) throw ModelError(source_ + ": tensor '" + name + "' is missing");
   return shards_[it->second]->header.tensors.at(name);
 }
 

@@ -85,6 +85,8 @@ class WeightStore {
   // the model checks what it needs.
   FloatTensor load(const std::string& name) const;
   std::vector<std::string> names() const;
+  // The file opened: model.safetensors or the index (for messages about missing tensors).
+  const std::string& source() const { return source_; }
 
  private:
   struct Shard {
@@ -94,6 +96,7 @@ class WeightStore {
   void addShard(const std::string& path);
   std::vector<std::shared_ptr<Shard>> shards_;
   std::map<std::string, std::size_t> where_;  // tensor name -> shard index
+  std::string source_;
 };
 
 // IEEE half and bfloat16 to float (exact).

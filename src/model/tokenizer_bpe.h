@@ -21,7 +21,7 @@ using MergeList = std::vector<std::pair<std::string, std::string>>;  // in rank 
 
 // Files larger than these are refused before parsing (the largest real ones are ~10-20 MB).
 constexpr std::size_t kMaxTokenizerFileBytes = 64u << 20;
-constexpr std::int32_t kMaxVocabularyId = 4'000'000;
+constexpr std::int32_t kMaxVocabularyId = 2'000'000;  // real vocabularies stop near 260k
 
 // vocab.json: one JSON object piece -> id. `source` names the file in errors (ModelError).
 Vocabulary parseVocabJson(std::string_view json, const std::string& source);

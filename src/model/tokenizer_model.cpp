@@ -1,6 +1,7 @@
 #include "model/tokenizer_model.h"
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -88,6 +89,7 @@ struct ModelTokenizer::Impl {
   std::unique_ptr<PreTokenizer> pre_tokenizer;
   PipelineTraits traits;
   std::vector<AddedToken> added;                     // longest first
+  std::array<std::vector<std::size_t>, 256> added_by_first_byte;  // indices into `added`, longest first
   std::unordered_map<std::int32_t, std::size_t> added_by_id;
   std::vector<std::int32_t> prefix, suffix;          // inserted around every text (BOS, EOS)
   std::size_t vocab_size = 0;
@@ -102,7 +104,11 @@ struct ModelTokenizer::Impl {
   void finishAdded() {
     std::stable_sort(added.begin(), added.end(), [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
     added_by_id.clear();
-    for (std::size_t i = 0; i < added.size(); ++i) added_by_id[added[i].id] = i;
+    for (auto& bucket : added_by_first_byte) bucket.clear();
+    for (std::size_t i = 0; i < added.size(); ++i) {
+      added_by_id[added[i].id] = i;
+      added_by_first_byte[static_cast<unsigned char>(added[i].content[0])].push_back(i);
+    }
     vocab_size = static_cast<std::size_t>(model.idLimit());
     for (const auto& a : added) vocab_size = std::max(vocab_size, static_cast<std::size_t>(a.id) + 1);
   }
@@ -124,7 +130,8 @@ struct ModelTokenizer::Impl {
     std::size_t textStart = 0;
     for (std::size_t i = 0; i < text.size() && !added.empty();) {
       const AddedToken* hit = nullptr;
-      for (const auto& a : added) {
+      for (std::size_t index : added_by_first_byte[static_cast<unsigned char>(text[i])]) {
+        const AddedToken& a = added[index];
         if (text.compare(i, a.content.size(), a.content) != 0) continue;
         if (a.single_word && ((i > 0 && isWordByte(text[i - 1])) ||
                               (i + a.content.size() < text.size() && isWordByte(text[i + a.content.size()]))))

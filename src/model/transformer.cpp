@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/cpu_fast.h"
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
 #include "model/model_error.h"
 
 namespace attnviz::model {
@@ -66,7 +69,7 @@ class Loader {
   std::string resolve(const std::string& name) const {
     if (store_.has(name)) return name;
     if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
-    throw ModelError("tensor '" + name + "' is missing from the checkpoint (model_type " + config_.model_type + ")");
+    throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
   }
 
   FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) const {
@@ -98,9 +101,62 @@ void project(const float* in, int m, const Matrix& w, const Vec* bias, float* ou
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.out, beta, out, w.out);
 }
 
+// Runs body(row) for rows [0, m) on the shared pool (element-wise work BLAS does not do for us).
+template <class Body>
+void forRows(int m, Body&& body) {
+  if (m < 4) {
+    for (int r = 0; r < m; ++r) body(r);
+    return;
+  }
+  sharedThreadPool().run(m, [&](int r, int) { body(r); });
+}
+
+constexpr float kLog2e = 1.4426950408889634f;
+
+// e^(-|x|) for a block of values, with cpu-fast's vectorised exp2 (valid for arguments <= 0).
+void expMinusAbs(const float* x, float* out, std::size_t n) {
+  static const SimdPath path = bestSimdPath();
+  for (std::size_t i = 0; i < n; ++i) out[i] = -std::abs(x[i]) * kLog2e;
+  cpuFastExp2(path, out, out, n);
+}
+
+// gelu_new(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3); tanh(u) = sign(u)(1 - e)/(1 + e)
+// with e = exp(-2|u|) <= 1, so the exponential never overflows.
+void geluNewRow(float* x, int n) {
+  constexpr int kBlock = 256;
+  float u[kBlock], e[kBlock];
+  for (int c0 = 0; c0 < n; c0 += kBlock) {
+    const int len = std::min(kBlock, n - c0);
+    for (int i = 0; i < len; ++i) {
+      const float v = x[c0 + i];
+      u[i] = 2.0f * 0.7978845608028654f * (v + 0.044715f * v * v * v);
+    }
+    expMinusAbs(u, e, std::size_t(len));
+    for (int i = 0; i < len; ++i) {
+      const float t = (1.0f - e[i]) / (1.0f + e[i]);
+      x[c0 + i] = 0.5f * x[c0 + i] * (1.0f + (u[i] < 0 ? -t : t));
+    }
+  }
+}
+
+// silu(g) * up with e = exp(-|g|): silu(g) = g / (1 + e) for g >= 0, g e / (1 + e) for g < 0.
+void siluTimesRow(float* gate, const float* up, int n) {
+  constexpr int kBlock = 256;
+  float e[kBlock];
+  for (int c0 = 0; c0 < n; c0 += kBlock) {
+    const int len = std::min(kBlock, n - c0);
+    expMinusAbs(gate + c0, e, std::size_t(len));
+    for (int i = 0; i < len; ++i) {
+      const float g = gate[c0 + i];
+      const float sig = g >= 0 ? 1.0f / (1.0f + e[i]) : e[i] / (1.0f + e[i]);
+      gate[c0 + i] = g * sig * up[c0 + i];
+    }
+  }
+}
+
 // LayerNorm with statistics in double (two passes: mean, then variance of the centred values).
 void layerNorm(const float* x, int m, int d, const float* w, const float* b, double eps, float* out) {
-  for (int r = 0; r < m; ++r) {
+  forRows(m, [&](int r) {
     const float* row = x + std::size_t(r) * d;
     double mean = 0;
     for (int c = 0; c < d; ++c) mean += row[c];
@@ -111,27 +167,20 @@ void layerNorm(const float* x, int m, int d, const float* w, const float* b, dou
     const double inv = 1.0 / std::sqrt(var + eps);
     float* o = out + std::size_t(r) * d;
     for (int c = 0; c < d; ++c) o[c] = float((row[c] - mean) * inv) * w[c] + b[c];
-  }
+  });
 }
 
 // RMSNorm as Hugging Face's LlamaRMSNorm: x / sqrt(mean(x^2) + eps), then times the weight.
 void rmsNorm(const float* x, int m, int d, const float* w, double eps, float* out) {
-  for (int r = 0; r < m; ++r) {
+  forRows(m, [&](int r) {
     const float* row = x + std::size_t(r) * d;
     double ss = 0;
     for (int c = 0; c < d; ++c) ss += double(row[c]) * row[c];
     const double inv = 1.0 / std::sqrt(ss / d + eps);
     float* o = out + std::size_t(r) * d;
     for (int c = 0; c < d; ++c) o[c] = w[c] * float(row[c] * inv);
-  }
+  });
 }
-
-float geluNew(float x) {
-  const double u = std::sqrt(2.0 / M_PI) * (x + 0.044715 * double(x) * x * x);
-  return float(0.5 * x * (1.0 + std::tanh(u)));
-}
-
-float silu(float x) { return float(double(x) / (1.0 + std::exp(-double(x)))); }
 
 }  // namespace
 
@@ -192,7 +241,7 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
     w->final_w = ld.vec("model.norm.weight", D);
     if (!c.tie_word_embeddings) {
       if (!store_.has("lm_head.weight"))
-        throw ModelError("tensor 'lm_head.weight' is missing from the checkpoint (config says tie_word_embeddings: false)");
+        throw ModelError(store_.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
       w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
       w->separate_lm_head = true;
     }
@@ -281,6 +330,7 @@ void Transformer::run(int start) {
   const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
   const bool gpt2 = c.arch == Architecture::Gpt2;
   const double scale = 1.0 / std::sqrt(double(hd));
+  static const SimdPath simd = bestSimdPath();
   final_hidden_.resize(std::size_t(n) * D);
   for (auto& lc : cache_) {
     for (auto& q : lc.q) q.resize(std::size_t(n) * hd);
@@ -376,20 +426,20 @@ void Transformer::run(int start) {
           const int keys = first + rows;     // keys visible to the block's last row
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hd, float(scale), Q + std::size_t(first) * hd, hd, K,
                       hd, 0.0f, scores.data(), keys);
-          for (int r = 0; r < rows; ++r) {
+          // Softmax of each causal row: max subtracted, exp2 of cpu-fast, sum in double.
+          forRows(rows, [&](int r) {
             float* s = scores.data() + std::size_t(r) * keys;
             const int visible = first + r + 1;
             float mx = s[0];
             for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
+            for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
+            cpuFastExp2(simd, s, s, std::size_t(visible));
             double sum = 0;
-            for (int j = 0; j < visible; ++j) {
-              s[j] = std::exp(s[j] - mx);
-              sum += s[j];
-            }
+            for (int j = 0; j < visible; ++j) sum += s[j];
             const float inv = float(1.0 / sum);
             for (int j = 0; j < visible; ++j) s[j] *= inv;
             for (int j = visible; j < keys; ++j) s[j] = 0.0f;
-          }
+          });
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, keys, 1.0f, scores.data(), keys, V, hd, 0.0f,
                       attn.data() + std::size_t(b0) * H * hd + std::size_t(hh) * hd, H * hd);
         }
@@ -400,12 +450,12 @@ void Transformer::run(int start) {
       if (gpt2) {
         layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
         project(h.data(), m, L.up, &L.up_b, mlp_a.data());
-        for (std::size_t i = 0; i < std::size_t(m) * I; ++i) mlp_a[i] = geluNew(mlp_a[i]);
+        forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
       } else {
         rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data());
         project(h.data(), m, L.gate, &L.gate_b, mlp_a.data());
         project(h.data(), m, L.up, &L.up_b, mlp_b.data());
-        for (std::size_t i = 0; i < std::size_t(m) * I; ++i) mlp_a[i] = silu(mlp_a[i]) * mlp_b[i];
+        forRows(m, [&](int r) { siluTimesRow(mlp_a.data() + std::size_t(r) * I, mlp_b.data() + std::size_t(r) * I, I); });
       }
       project(mlp_a.data(), m, L.down, &L.down_b, proj.data());
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];

@@ -25,6 +25,7 @@
 #include "ui/app_controller.h"
 #include "ui/deck_player.h"
 #include "ui/figure_export.h"
+#include "ui/model_holder.h"
 #include "ui/settings.h"
 #include "ui/ui_context.h"
 
@@ -292,7 +293,26 @@ int runAppWindow(const WindowOptions& opt) {
       ColourScale scale;
       if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
     }
-    app.recomputeNow();
+    if (!opt.model.empty()) {
+      // A model that cannot be loaded is an input error: one line, exit 2 (a window would only
+      // show the same line). A text it refuses opens anyway, saying why, unless nobody watches.
+      if (!app.loadModel(opt.model)) {
+        if (!headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());  // headless: printed below
+        exit_code = 2;
+      } else if (opt.layer >= 0) {
+        if (opt.layer >= app.model()->layers()) {
+          std::fprintf(stderr, "attnviz: --layer %d is out of range: %s has layers 0..%d\n", opt.layer,
+                       app.model()->name().c_str(), app.model()->layers() - 1);
+          exit_code = 2;
+        }
+        app.setLayer(opt.layer);
+        app.recomputeNow();
+      }
+      if (opt.view == "model") ui.main_view = MainView::ModelGrid;
+      if (opt.view == "rollout") ui.main_view = MainView::Rollout;
+    } else {
+      app.recomputeNow();
+    }
     if (!opt.open.empty() && !app.loadPaths({opt.open}) && headless_run) exit_code = 2;
     ui.initial_tab = opt.tab;
     ui.headless = headless_run;
@@ -305,6 +325,11 @@ int runAppWindow(const WindowOptions& opt) {
         std::fprintf(stderr, "attnviz: --head: %s\n", error.c_str());
         exit_code = 2;
       }
+    }
+    if (app.model() && headless_run) {
+      // Screenshots and benchmarks show the finished model view (head name, layer, overview).
+      app.recomputeNow();
+      app.model()->finishOverview();
     }
     if (opt.select) app.selectQuery(*opt.select);
     if (ui.deck) ui.deck->goTo(opt.deck_step - 1, app);
@@ -494,6 +519,22 @@ int runAppWindow(const WindowOptions& opt) {
                     double(ui.text_box_rect.z), double(ui.text_box_rect.w), app.selectedQuery(), app.nq(), app.nk(),
                     double(io.MousePos.x), double(io.MousePos.y), double(ui.view.x0), double(ui.view.y0),
                     double(ui.view.cpp), ui.deck ? ui.deck->index() + 1 : 0, ui.show_shortcuts ? 1 : 0);
+        // The placed rectangles as JSON, for the layout tests (no pixels needed).
+        auto rect = [](const ImVec4& r) {
+          char b[96];
+          std::snprintf(b, sizeof b, "[%.1f,%.1f,%.1f,%.1f]", double(r.x), double(r.y), double(r.z), double(r.w));
+          return std::string(b);
+        };
+        std::string json = "{\"display\":[" + std::to_string(int(io.DisplaySize.x)) + "," + std::to_string(int(io.DisplaySize.y)) +
+                           "],\"heatmap\":" + rect(ui.heatmap_rect) + ",\"heatmap_panel\":" + rect(ui.heatmap_panel_rect) +
+                           ",\"tabs_panel\":" + rect(ui.tabs_panel_rect) + ",\"tabs\":[";
+        for (std::size_t t = 0; t < ui.tab_rects.size(); ++t)
+          json += (t ? "," : "") + std::string("{\"label\":\"") + ui.tab_rects[t].label + "\",\"rect\":" + rect(ui.tab_rects[t].rect) +
+                  ",\"text_w\":" + std::to_string(ui.tab_rects[t].text_w) + "}";
+        json += "],\"arc_labels\":[";
+        for (std::size_t k = 0; k < ui.arc_label_rects.size(); ++k) json += (k ? "," : "") + rect(ui.arc_label_rects[k]);
+        json += "],\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
+        std::printf("layoutjson %s\n", json.c_str());
         std::fflush(stdout);
       }
       if (!opt.screenshot.empty() && frame >= total_frames) {

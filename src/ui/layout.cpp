@@ -4,8 +4,115 @@
 #include <cmath>
 
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
+namespace {
+
+// The main picture: the heatmap, or with a real model its model view or rollout, chosen by a row
+// of switches above it (one line of the given height).
+void recordHeatmapPanel(UiContext& ui);
+
+void drawPictureSlot(UiContext& ui, ImVec2 size, ImGuiWindowFlags flags) {
+  ImGui::BeginGroup();
+  if (drawMainViewSwitch(ui)) size.y -= ImGui::GetFrameHeightWithSpacing();
+  beginPanel(ui, "##heatmap", size, flags);
+  recordHeatmapPanel(ui);
+  switch (ui.main_view) {
+    case MainView::ModelGrid: drawModelViewPanel(ui); break;
+    case MainView::Rollout: drawRolloutPanel(ui); break;
+    case MainView::Heatmap: drawHeatmapPanel(ui); break;
+  }
+  ImGui::EndChild();
+  ImGui::EndGroup();
+}
+
+}  // namespace
+
+namespace {
+
+struct InfoTab {
+  const char* id;     // --tab name
+  const char* label;
+  void (*draw)(UiContext&);
+  bool model_only;    // shown only while a real model is (next tokens, head measures)
+};
+
+const InfoTab kInfoTabs[] = {
+    {"next", "Next token", drawNextTokensPanel, true}, {"measures", "Head measures", drawMeasuresPanel, true},
+    {"top", "Top attention", drawTopAttentionPanel, false}, {"patterns", "What to look for", drawPatternsPanel, false},
+    {"explain", "Explanation", drawExplanationPanel, false}, {"maths", "Maths", drawMathsPanel, false},
+    {"export", "Export", drawExportPanel, false},            {"bench", "Benchmark", drawBenchPanel, false},
+};
+
+// The info tabs: a strip of tab buttons that wraps onto a second line rather than scrolling or
+// eliding, so every tab is one click away and every name is whole; below it the selected tab's
+// content scrolls on its own, the strip stays put.
+void drawInfoTabs(UiContext& ui) {
+  const int count = int(sizeof kInfoTabs / sizeof kInfoTabs[0]);
+  const bool model = ui.app->modelShown();
+  auto shown = [&](int t) { return model || !kInfoTabs[t].model_only; };
+  if (!ui.initial_tab.empty()) {
+    for (int t = 0; t < count; ++t)
+      if (ui.initial_tab == kInfoTabs[t].id) ui.info_tab = t;
+    ui.initial_tab.clear();
+  }
+  ui.info_tab = std::clamp(ui.info_tab, 0, count - 1);
+  if (!shown(ui.info_tab))
+    for (int t = 0; t < count; ++t)
+      if (shown(t)) {
+        ui.info_tab = t;
+        break;
+      }
+  ui.tab_rects.clear();
+  {
+    const ImVec2 a = ImGui::GetWindowDrawList()->GetClipRectMin(), b = ImGui::GetWindowDrawList()->GetClipRectMax();
+    ui.tabs_panel_rect = ImVec4(a.x, a.y, b.x, b.y);
+  }
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const ImVec2 pad(style.FramePadding.x + 2 * ui.scale, style.FramePadding.y);
+  const float spacing = 4 * ui.scale;
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  float x = 0, y = 0;
+  const float h = ImGui::GetTextLineHeight() + 2 * pad.y;
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  for (int t = 0; t < count; ++t) {
+    if (!shown(t)) continue;
+    const ImVec2 ts = ImGui::CalcTextSize(kInfoTabs[t].label);
+    const float w = ts.x + 2 * pad.x;
+    if (x > 0 && x + w > avail) {  // wrap
+      x = 0;
+      y += h + spacing;
+    }
+    ImGui::SetCursorScreenPos(ImVec2(origin.x + x, origin.y + y));
+    ImGui::PushID(t);
+    const bool clicked = ImGui::InvisibleButton("##tab", ImVec2(w, h));
+    ImGui::PopID();
+    if (clicked) ui.info_tab = t;
+    const bool active = ui.info_tab == t;
+    const ImU32 fill = ImGui::GetColorU32(active ? ImGuiCol_TabActive : ImGui::IsItemHovered() ? ImGuiCol_TabHovered : ImGuiCol_Tab);
+    const ImVec2 a(origin.x + x, origin.y + y), b(a.x + w, a.y + h);
+    dl->AddRectFilled(a, b, fill, style.TabRounding, ImDrawFlags_RoundCornersTop);
+    dl->AddText(ImVec2(a.x + pad.x, a.y + pad.y), ImGui::GetColorU32(ImGuiCol_Text), kInfoTabs[t].label);
+    ui.tab_rects.push_back({kInfoTabs[t].label, ImVec4(a.x, a.y, b.x, b.y), ts.x});
+    x += w + spacing;
+  }
+  const float line_y = origin.y + y + h;
+  dl->AddLine(ImVec2(origin.x, line_y), ImVec2(origin.x + avail, line_y), ImGui::GetColorU32(ImGuiCol_TabActive), 1.0f);
+  ImGui::SetCursorScreenPos(ImVec2(origin.x, line_y + style.ItemSpacing.y));
+  ImGui::BeginChild("##tab_content", ImVec2(0, 0), false);
+  kInfoTabs[ui.info_tab].draw(ui);
+  ImGui::EndChild();
+}
+
+// The heatmap's panel as placed (for the layout tests: the matrix's share of it).
+void recordHeatmapPanel(UiContext& ui) {
+  const ImVec2 p = ImGui::GetWindowPos(), sz = ImGui::GetWindowSize();
+  ui.heatmap_panel_rect = ImVec4(p.x, p.y, p.x + sz.x, p.y + sz.y);
+}
+
+}  // namespace
 
 void drawMainLayout(UiContext& ui) {
   AppController& app = *ui.app;
@@ -36,12 +143,18 @@ void drawMainLayout(UiContext& ui) {
   ImVec2 avail = ImGui::GetContentRegionAvail();
   if (caption_h > 0) avail.y -= caption_h + ImGui::GetStyle().ItemSpacing.y;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
-  const bool narrow = avail.x < 600 * ui.scale;
-  const float sidebar_w = narrow ? avail.x : std::clamp(avail.x * 0.25f, 230 * ui.scale, 360 * ui.scale);
-  const float min_main_h = 520 * ui.scale;
+  // Below ~900 px per unit of UI scale a sidebar would squeeze the pictures: one scrolling column
+  // then, pictures first and the controls below them.
+  const bool narrow = avail.x < 900 * ui.scale;
+  // The sidebar is at least as wide as its longest one-line control (the causal mask checkbox), so
+  // no label in it is cut at any window size or UI scale.
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float sidebar_min = ImGui::CalcTextSize("Causal mask (no looking ahead)").x + ImGui::GetFrameHeight() +
+                            style.ItemInnerSpacing.x + 2 * style.WindowPadding.x + style.ScrollbarSize + 4 * ui.scale;
+  const float sidebar_w = narrow ? avail.x : std::clamp(avail.x * 0.25f, std::max(230 * ui.scale, sidebar_min),
+                                                        std::max(360 * ui.scale, sidebar_min));
 
   if (narrow) {
-    // Small windows: everything stacked in one scrolling column, the pictures first.
     ImGui::BeginChild("##scroll", avail, false);
   } else {
     beginPanel(ui, "##input", ImVec2(sidebar_w, avail.y));
@@ -51,26 +164,30 @@ void drawMainLayout(UiContext& ui) {
   }
 
   const float main_w = narrow ? ImGui::GetContentRegionAvail().x : avail.x - sidebar_w - gap;
-  const float main_h = narrow ? std::max(min_main_h * 1.6f, avail.y) : avail.y;
-  // Side by side when there is room; otherwise stacked, and this column scrolls.
-  const bool side_by_side = main_w > 820 * ui.scale;
-  ImGui::BeginChild("##main", ImVec2(main_w, main_h), false,
-                    side_by_side || narrow ? ImGuiWindowFlags_NoScrollbar : ImGuiWindowFlags_None);
+  // Heatmap beside the arcs and tabs whenever the heatmap column can still be a useful square;
+  // otherwise stacked in the scrolling column.
+  const bool side_by_side = main_w > 520 * ui.scale;
+  if (!narrow) ImGui::BeginChild("##main", ImVec2(main_w, avail.y), false, ImGuiWindowFlags_NoScrollbar);
   drawStatsRow(ui);
   if (!app.error().empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
     ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(app.error().c_str());
+    ImGui::TextUnformatted(boundedText(app.error(), kMaxUiParagraphBytes).c_str());
     ImGui::PopTextWrapPos();
     ImGui::PopStyleColor();
   }
-  const ImVec2 rest = ImGui::GetContentRegionAvail();
+  ImVec2 rest = ImGui::GetContentRegionAvail();
+  if (narrow) {
+    // The pictures fill the visible part of the scrolling column; the controls follow below.
+    rest.x -= style.ScrollbarSize;
+    rest.y = std::max(420 * ui.scale, avail.y - (ImGui::GetCursorScreenPos().y - ImGui::GetWindowPos().y));
+  }
   const ImGuiWindowFlags panel_flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (side_by_side) {
-    const float heat_w = std::floor(rest.x * 0.54f);
-    beginPanel(ui, "##heatmap", ImVec2(heat_w, rest.y), panel_flags);
-    drawHeatmapPanel(ui);
-    ImGui::EndChild();
+    // The picture column about as wide as the panel is tall (heatmap cells stay near square), within
+    // 45..58% of the width; the arcs and the tabs share the rest.
+    const float heat_w = std::floor(std::clamp(rest.y * 0.92f, rest.x * 0.45f, rest.x * 0.58f));
+    drawPictureSlot(ui, ImVec2(heat_w, rest.y), panel_flags);
     ImGui::SameLine();
     ImGui::BeginGroup();
     const float right_w = rest.x - heat_w - gap;
@@ -78,57 +195,27 @@ void drawMainLayout(UiContext& ui) {
     beginPanel(ui, "##arcs", ImVec2(right_w, arcs_h), panel_flags);
     drawArcsPanel(ui);
     ImGui::EndChild();
-    beginPanel(ui, "##tabs", ImVec2(right_w, rest.y - arcs_h - ImGui::GetStyle().ItemSpacing.y));
+    beginPanel(ui, "##tabs", ImVec2(right_w, rest.y - arcs_h - ImGui::GetStyle().ItemSpacing.y), panel_flags);
   } else {
-    const float heat_h = std::max(260 * ui.scale, rest.y * 0.5f);
-    beginPanel(ui, "##heatmap", ImVec2(rest.x, heat_h), panel_flags);
-    drawHeatmapPanel(ui);
-    ImGui::EndChild();
-    beginPanel(ui, "##arcs", ImVec2(rest.x, std::max(200 * ui.scale, rest.y * 0.25f)), panel_flags);
+    // Stacked: the picture panel near square (as tall as it is wide, within what is visible), the
+    // arcs and the tabs below it at useful heights; the column scrolls.
+    const float heat_h = std::floor(std::clamp(rest.x * 0.8f, 260 * ui.scale, std::max(260 * ui.scale, rest.y)));
+    const float w = rest.x;
+    drawPictureSlot(ui, ImVec2(w, heat_h), panel_flags);
+    beginPanel(ui, "##arcs", ImVec2(w, std::max(220 * ui.scale, avail.y * 0.45f)), panel_flags);
     drawArcsPanel(ui);
     ImGui::EndChild();
-    beginPanel(ui, "##tabs", ImVec2(rest.x, std::max(220 * ui.scale, rest.y * 0.25f - gap)));
+    beginPanel(ui, "##tabs", ImVec2(w, std::max(280 * ui.scale, avail.y * 0.6f)), panel_flags);
   }
-  // Scroll rather than squeeze: six tabs elided to "Top a…" and "Expla…" read badly.
-  if (ImGui::BeginTabBar("##info", ImGuiTabBarFlags_FittingPolicyScroll)) {
-    const std::string first = ui.initial_tab;
-    ui.initial_tab.clear();
-    auto flags = [&](const char* name) { return first == name ? ImGuiTabItemFlags_SetSelected : 0; };
-    if (ImGui::BeginTabItem("Top attention", nullptr, flags("top"))) {
-      drawTopAttentionPanel(ui);
-      ImGui::EndTabItem();
-    }
-    if (ImGui::BeginTabItem("What to look for", nullptr, flags("patterns"))) {
-      drawPatternsPanel(ui);
-      ImGui::EndTabItem();
-    }
-    if (ImGui::BeginTabItem("Explanation", nullptr, flags("explain"))) {
-      drawExplanationPanel(ui);
-      ImGui::EndTabItem();
-    }
-    if (ImGui::BeginTabItem("Maths", nullptr, flags("maths"))) {
-      drawMathsPanel(ui);
-      ImGui::EndTabItem();
-    }
-    if (ImGui::BeginTabItem("Export", nullptr, flags("export"))) {
-      drawExportPanel(ui);
-      ImGui::EndTabItem();
-    }
-    if (ImGui::BeginTabItem("Benchmark", nullptr, flags("bench"))) {
-      drawBenchPanel(ui);
-      ImGui::EndTabItem();
-    }
-    ImGui::EndTabBar();
-  }
+  drawInfoTabs(ui);
   ImGui::EndChild();
   if (side_by_side) ImGui::EndGroup();
-  ImGui::EndChild();
   if (narrow) {
-    beginPanel(ui, "##input", ImVec2(0, 600 * ui.scale));
+    beginPanel(ui, "##input", ImVec2(rest.x, 760 * ui.scale));
     drawInputPanel(ui);
     ImGui::EndChild();
-    ImGui::EndChild();
   }
+  ImGui::EndChild();  // ##main or ##scroll
   if (caption_h > 0) drawCaptionBar(ui);
   drawShortcutOverlay(ui);
   ImGui::End();

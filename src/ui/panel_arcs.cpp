@@ -8,6 +8,7 @@
 
 #include "render/arc_layout.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -237,10 +238,12 @@ void drawArcsPanel(UiContext& ui) {
   char title[256];
   std::snprintf(title, sizeof title, "Top attention arcs \xC2\xB7 from \"%s\"", app.queryNames()[std::size_t(sel)].c_str());
   sectionTitle(title);
-  if (!ui.figure) {
+  const char* hint = "(arrow keys move)";
+  if (!ui.figure && ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x >
+                        ImGui::CalcTextSize(hint).x * 0.85f + 2 * ImGui::GetStyle().ItemSpacing.x) {
     ImGui::SameLine();
     ImGui::PushFont(ui.fonts.small);
-    ImGui::TextDisabled("(arrow keys move)");
+    ImGui::TextDisabled("%s", hint);
     ImGui::PopFont();
   }
 
@@ -285,7 +288,8 @@ void drawArcsPanel(UiContext& ui) {
   } else {
     for (int j = 0; j < app.nk(); ++j) kidx.push_back(j);
   }
-  const std::vector<std::string> klab_s = gather(klab, kidx);
+  // A strip that leaves tokens out names repeated ones with their position ("stone #15").
+  const std::vector<std::string> klab_s = gather(compress_keys ? app.keyNames() : klab, kidx);
   const Strip keys = layoutStrip(klab_s, left, right, box_pad, compress_keys ? 16 * ui.scale : 0.0f);
   std::vector<float> key_weights;
   for (int j : kidx) key_weights.push_back(shown_row[j]);
@@ -318,8 +322,27 @@ void drawArcsPanel(UiContext& ui) {
   // The bright end of the colormap reads on a dark panel; on a light one the dark end does.
   const ImU32 single_col = colormapColor(app.colormap(), palette().light ? 0.12f : 0.85f);
 
-  // Labels stay below the head legend (all-heads mode) and the section's first line.
-  const float labels_top = pos.y + (all ? ImGui::GetTextLineHeight() + 2 * ui.scale : 0.0f);
+  // The head colour key (all-heads mode), wrapped onto more lines when the panel is narrow.
+  std::vector<ImVec2> key_pos;
+  float key_h = 0;
+  ImGui::PushFont(ui.fonts.small);
+  const float key_line = ImGui::GetTextLineHeight() + 2 * ui.scale;
+  if (all) {
+    float x = 0, y = 0;
+    for (int h = 0; h < app.heads(); ++h) {
+      const float w = (24 * ui.scale) + ImGui::CalcTextSize(app.headNames()[std::size_t(h)].c_str()).x;
+      if (x > 0 && margin + x + w - 10 * ui.scale > size.x - margin) {
+        x = 0;
+        y += key_line;
+      }
+      key_pos.emplace_back(pos.x + margin + x, pos.y + y);
+      x += w;
+    }
+    key_h = y + key_line;
+  }
+  ImGui::PopFont();
+  // Labels stay below the head colour key.
+  const float labels_top = pos.y + key_h;
   int hovered_key = -1, hovered_query = -1;
   if (self) {
     const float baseline = pos.y + size.y - strip_h * 0.5f - 6 * ui.scale - ImGui::GetTextLineHeight();
@@ -353,11 +376,11 @@ void drawArcsPanel(UiContext& ui) {
     } else {
       for (int i = std::max(0, sel - 3); i <= std::min(app.nq() - 1, sel + 3); ++i) qidx.push_back(i);
     }
-    const std::vector<std::string> qlab_s = gather(qlab, qidx);
+    const std::vector<std::string> qlab_s = gather(qidx.size() < qlab.size() ? app.queryNames() : qlab, qidx);
     const Strip queries = layoutStrip(qlab_s, left, right, box_pad, qidx.size() < qlab.size() ? 22 * ui.scale : 0.0f);
     const int sel_q = int(std::find(qidx.begin(), qidx.end(), sel) - qidx.begin());
     // In all-heads mode the head legend takes the first line, so the strip moves down one more.
-    const float top = pos.y + strip_h * 0.5f + ImGui::GetTextLineHeight() * (all ? 2.0f : 1.0f) + 4 * ui.scale;
+    const float top = pos.y + strip_h * 0.5f + key_h + ImGui::GetTextLineHeight() + 4 * ui.scale;
     const float bottom = pos.y + size.y - strip_h * 0.5f - 4 * ui.scale;
     auto add = [&](const float* row, int head, ImU32 col) {
       const std::vector<float> r = compressedRow(row);
@@ -419,16 +442,17 @@ void drawArcsPanel(UiContext& ui) {
   if (compress_keys) {
     char note[128];
     std::snprintf(note, sizeof note, "the query and its strongest keys: %d of %d tokens", int(kidx.size()), app.nk());
+    if (ImGui::CalcTextSize(note).x > right - left)
+      std::snprintf(note, sizeof note, "%d of %d tokens shown", int(kidx.size()), app.nk());
     const ImVec2 ts = ImGui::CalcTextSize(note);
     dl->AddText(ImVec2(right - ts.x, pos.y + size.y - ts.y), palette().dim, note);
   }
   if (all) {  // head colour key
-    float x = pos.x + margin;
+    const float sq = 10 * ui.scale, dy = 0.5f * (ImGui::GetTextLineHeight() - sq);
     for (int h = 0; h < app.heads(); ++h) {
-      const std::string& name = app.headNames()[std::size_t(h)];
-      dl->AddRectFilled(ImVec2(x, pos.y + 4), ImVec2(x + 10, pos.y + 14), headColor(h), 2.0f);
-      dl->AddText(ImVec2(x + 14, pos.y), palette().label, name.c_str());
-      x += 24 + ImGui::CalcTextSize(name.c_str()).x;
+      const ImVec2 p = key_pos[std::size_t(h)];
+      dl->AddRectFilled(ImVec2(p.x, p.y + dy), ImVec2(p.x + sq, p.y + dy + sq), headColor(h), 2.0f);
+      dl->AddText(ImVec2(p.x + sq + 4 * ui.scale, p.y), palette().label, app.headNames()[std::size_t(h)].c_str());
     }
   }
   ImGui::PopFont();
@@ -469,7 +493,7 @@ void drawTopAttentionPanel(UiContext& ui) {
     dl->AddText(ImVec2(p.x + avail - ts.x, p.y), palette().title, pct);
     ImGui::Dummy(ImVec2(avail, h));
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("rank %zu: %s receives %.4f of the query's attention", r + 1,
-                                                 app.keyNames()[std::size_t(k.index)].c_str(), double(k.weight));
+                                                 boundedText(app.keyNames()[std::size_t(k.index)], kMaxUiLineBytes).c_str(), double(k.weight));
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/stats.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -211,7 +212,9 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
   if (labels) {
     if (mp.slot == 0) ui.row_labels_rect = ImVec4(pos.x, m0.y, m0.x, mat_bottom);
-    dl->PushClipRect(ImVec2(pos.x, m0.y), ImVec2(m0.x, m0.y + msize.y), true);
+    // Label clips reach half a line into the empty corner (and below the matrix), so the first
+    // row's and column's labels are whole even when a cell is thinner than a line of text.
+    dl->PushClipRect(ImVec2(pos.x, m0.y - small_h * 0.5f), ImVec2(m0.x, m0.y + msize.y + small_h * 0.5f), true);
     for (int i = i_first; i <= i_last; ++i) {
       if (i != sel && (i % row_stride != 0 || std::abs(i - sel) * cell_py < small_h)) continue;
       const float cy = cellY(i + 0.5f);
@@ -226,7 +229,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
                   selected || hovered_row ? palette().label_strong : palette().label, text.c_str());
     }
     dl->PopClipRect();
-    dl->PushClipRect(ImVec2(m0.x, pos.y), ImVec2(m0.x + msize.x, m0.y), true);
+    dl->PushClipRect(ImVec2(m0.x - small_h * 0.5f, pos.y), ImVec2(m0.x + msize.x + small_h * 0.5f, m0.y), true);
     for (int j = j_first; j <= j_last; ++j) {
       if (j % col_stride != 0) continue;
       const float cx = cellX(j + 0.5f);
@@ -248,7 +251,16 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
   dl->PushClipRect(m0, ImVec2(m0.x + msize.x, m0.y + msize.y), true);
   // Values printed in cells large enough to hold them.
   if (cell_px >= 40 * ui.scale && cell_py >= small_h * 1.2f) {
-    ImGui::PushFont(ui.fonts.mono);
+    // Presentation: the values in the large bold face when the cells can hold it (read from the
+    // back of a lecture hall); figures keep the mono face the exports are made with.
+    ImFont* value_font = ui.fonts.mono;
+    if (ui.present && !ui.figure && ui.fonts.large) {
+      ImGui::PushFont(ui.fonts.large);
+      const ImVec2 big = ImGui::CalcTextSize("1.00");
+      ImGui::PopFont();
+      if (big.x * 1.25f <= cell_px && big.y * 1.2f <= cell_py) value_font = ui.fonts.large;
+    }
+    ImGui::PushFont(value_font);
     for (int i = i_first; i <= i_last; ++i) {
       const float* row = rowData(app, mp.head, i);
       for (int j = j_first; j <= j_last; ++j) {
@@ -324,7 +336,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
     ImGui::EndTooltip();
   } else if (hovered && over_row_labels) {
     app.setHoverCell(int(mi), -1);
-    ImGui::SetTooltip("Query %s: click to show its attention", qlab[std::size_t(int(mi))].c_str());
+    ImGui::SetTooltip("Query %s: click to show its attention", boundedText(qlab[std::size_t(int(mi))], kMaxUiLineBytes).c_str());
   }
   dl->PopClipRect();
 }
@@ -348,6 +360,7 @@ void drawHeatmapPanel(UiContext& ui) {
   const bool legend_inline = ImGui::CalcTextSize(title.c_str()).x + legend_w + 12 * ui.scale < avail_w;
   if (legend_inline) drawLegend(ui, ImVec2(start.x + avail_w, start.y));
   ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
   if (app.selfAttention())
     ImGui::TextDisabled("Row = query (attends FROM)   Column = key (attends TO)");
   else
@@ -359,6 +372,7 @@ void drawHeatmapPanel(UiContext& ui) {
       ImGui::SameLine();
     ImGui::TextColored(ImVec4(0.95f, 0.75f, 0.35f, 1), "%s", note);
   }
+  ImGui::PopTextWrapPos();
   ImGui::PopFont();
   if (!legend_inline) {
     drawLegend(ui, ImVec2(start.x + avail_w, ImGui::GetCursorScreenPos().y));

@@ -1,5 +1,6 @@
 // Input & configuration: sentence(s), mode, mask, head, temperature, engine, colormap, examples,
 // and bringing your own .npy matrices.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -7,11 +8,60 @@
 #include <imgui_stdlib.h>
 
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
 
 const char* kEngines[] = {"auto", "gpu-compute", "gpu-fragment", "cpu-fast", "cpu-ref"};
+
+// Word wrap for the sentence boxes (ImGui 1.86's multiline input never wraps): the spaces where a
+// line must break become '\n' and every other '\n' a space. The length does not change, so the
+// cursor and selection stay where they were while the person types; the app is given the text
+// with the breaks turned back into spaces (a sentence's tokens are the same either way).
+void wrapInPlace(char* text, int len, float width) {
+  for (int i = 0; i < len; ++i)
+    if (text[i] == '\n') text[i] = ' ';
+  int line_start = 0, last_space = -1;
+  for (int i = 0; i <= len; ++i) {
+    if (i < len && text[i] != ' ') continue;
+    // text[line_start, i) is the line so far up to the end of a word.
+    if (last_space >= line_start && ImGui::CalcTextSize(text + line_start, text + i).x > width) {
+      text[last_space] = '\n';
+      line_start = last_space + 1;
+    }
+    last_space = i;
+  }
+}
+
+std::string unwrapped(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+int wrapCallback(ImGuiInputTextCallbackData* data) {
+  const float width = *static_cast<const float*>(data->UserData);
+  std::string before(data->Buf, std::size_t(data->BufTextLen));
+  wrapInPlace(data->Buf, data->BufTextLen, width);
+  if (before.compare(0, before.size(), data->Buf, std::size_t(data->BufTextLen)) != 0) data->BufDirty = true;
+  return 0;
+}
+
+// A sentence box that wraps its text and grows with it from min_lines up to max_lines (then it
+// scrolls). Returns true with *text (breaks as spaces) when the person edited it.
+bool wrappingTextBox(const char* id, const std::string& current, std::string* edited, float min_lines, float max_lines) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float width = ImGui::GetContentRegionAvail().x;
+  float wrap_w = width - 2 * style.FramePadding.x - style.ScrollbarSize;
+  std::string shown = current;
+  wrapInPlace(shown.data(), int(shown.size()), wrap_w);
+  const float lines = float(std::count(shown.begin(), shown.end(), '\n') + 1);
+  const float h = std::clamp(lines + 0.3f, min_lines, max_lines) * ImGui::GetTextLineHeight() + 2 * style.FramePadding.y;
+  if (!ImGui::InputTextMultiline(id, &shown, ImVec2(width, h), ImGuiInputTextFlags_CallbackAlways, wrapCallback, &wrap_w))
+    return false;
+  *edited = unwrapped(shown);
+  return *edited != current;
+}
 
 const char* engineTip(const char* engine) {
   const std::string e = engine;
@@ -26,9 +76,16 @@ const char* engineTip(const char* engine) {
 void temperatureSlider(UiContext& ui) {
   AppController& app = *ui.app;
   float t = app.temperature();
+  // The value beside the slider, not inside it: the grab would cover it at T near 1.
+  ImGui::AlignTextToFramePadding();
+  const float value_w = ImGui::CalcTextSize("T = 10.00").x;
+  const ImVec2 value_pos = ImGui::GetCursorScreenPos();
+  ImGui::Text("T = %.2f", double(t));
+  ImGui::SameLine(0, 0);
+  ImGui::SetCursorScreenPos(ImVec2(value_pos.x + value_w + ImGui::GetStyle().ItemSpacing.x, value_pos.y));
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 3.2f);
   const ImVec2 slider_pos = ImGui::GetCursorScreenPos();
-  if (ImGui::SliderFloat("##temperature", &t, kMinTemperatureUi, kMaxTemperatureUi, "T = %.2f",
+  if (ImGui::SliderFloat("##temperature", &t, kMinTemperatureUi, kMaxTemperatureUi, "",
                          ImGuiSliderFlags_Logarithmic | ImGuiSliderFlags_AlwaysClamp))
     app.setTemperature(t);
   const ImVec2 slider_size = ImGui::GetItemRectSize();
@@ -103,8 +160,13 @@ void headPicker(UiContext& ui) {
   };
   for (int h = 0; h < int(names.size()); ++h) {
     char label[96];
-    std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
-    const char* tip = app.importedData() ? "A head of the imported data" : headTip(names[std::size_t(h)]);
+    if (app.modelShown())  // real models: "L5H1", numbered from 0 as Hugging Face does
+      std::snprintf(label, sizeof label, "%s", names[std::size_t(h)].c_str());
+    else
+      std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
+    const char* tip = app.modelShown()     ? "A head of the loaded model (layer and head numbered from 0)"
+                      : app.importedData() ? "A head of the imported data"
+                                           : headTip(names[std::size_t(h)]);
     item(label, {HeadSelection::Single, h}, tip);
   }
   item("Mean", {HeadSelection::Mean, 0}, "Average of all heads: each cell is the mean of that cell over the heads");
@@ -117,17 +179,19 @@ void drawInputPanel(UiContext& ui) {
   AppController& app = *ui.app;
   sectionTitle("Input & configuration");
   ImGui::Spacing();
+  drawModelPicker(ui);  // panel_model.cpp
 
   if (app.importedData()) {
-    ImGui::TextWrapped("Showing imported data: %s", app.importedName().c_str());
+    ImGui::TextWrapped("Showing imported data: %s", boundedText(app.importedName(), kMaxUiLineBytes).c_str());
     if (app.layerCount() > 1) {
-      // [layers, h, nq, nk]: one layer at a time, the head and the selected row stay.
-      int layer = app.layer() + 1;
+      // [layers, h, nq, nk]: one layer at a time, the head and the selected row stay. Numbered from 0,
+      // as --layer and the model view number them.
+      int layer = app.layer();
       ImGui::SetNextItemWidth(-1);
-      if (ImGui::SliderInt("##layer", &layer, 1, app.layerCount(), "layer %d", ImGuiSliderFlags_AlwaysClamp))
-        app.setLayer(layer - 1);
+      if (ImGui::SliderInt("##layer", &layer, 0, app.layerCount() - 1, "layer %d", ImGuiSliderFlags_AlwaysClamp))
+        app.setLayer(layer);
       if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("The file holds %d layers ([layers, h, nq, nk]); drag or Ctrl+click to type one", app.layerCount());
+        ImGui::SetTooltip("The file holds layers 0..%d ([layers, h, nq, nk]); drag or Ctrl+click to type one", app.layerCount() - 1);
     }
     if (ImGui::Button("Back to the simulated model")) app.useSimulatedModel();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forget the imported data and show the simulated model on the sentence again");
@@ -136,13 +200,13 @@ void drawInputPanel(UiContext& ui) {
 
   const bool cross = app.mode() == AttentionMode::Cross;
   ImGui::TextUnformatted(cross ? "Source sentence (encoder, columns)" : "Sentence");
-  std::string text = app.text();
+  std::string text;
   const ImVec2 box_pos = ImGui::GetCursorScreenPos();
-  // Imported data has its own tokens: the sentence is unrelated to what is shown, so it is not editable.
-  const ImGuiInputTextFlags text_flags = app.importedData() ? ImGuiInputTextFlags_ReadOnly : 0;
+  // Three lines at least; up to about a third of the window, then it scrolls. Imported data has its
+  // own tokens: the sentence is unrelated to what is shown, so it is not editable.
+  const float max_lines = std::max(4.0f, ImGui::GetIO().DisplaySize.y * 0.3f / ImGui::GetTextLineHeight());
   if (app.importedData()) ImGui::BeginDisabled();
-  if (ImGui::InputTextMultiline("##text", &text, ImVec2(-1, ImGui::GetTextLineHeight() * 4.2f), text_flags))
-    app.setText(text);
+  if (wrappingTextBox("##text", app.text(), &text, 3.9f, max_lines)) app.setText(text);
   if (app.importedData()) ImGui::EndDisabled();
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
     ImGui::SetTooltip(app.importedData() ? "The sentence belongs to the simulated model; the imported data has its own tokens.\n"
@@ -159,9 +223,8 @@ void drawInputPanel(UiContext& ui) {
                        "CSV and JSON exports show them.");
   if (cross && !app.importedData()) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
-    std::string target = app.target();
-    if (ImGui::InputTextMultiline("##target", &target, ImVec2(-1, ImGui::GetTextLineHeight() * 3.0f)))
-      app.setTarget(target);
+    std::string target;
+    if (wrappingTextBox("##target", app.target(), &target, 2.7f, max_lines * 0.6f)) app.setTarget(target);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("The decoder's sentence: each of its tokens is a row that attends to the source.");
   }
 
@@ -178,27 +241,32 @@ void drawInputPanel(UiContext& ui) {
     ImGui::SetTooltip("Example sentences chosen to show a pattern (coreference, translation, a long paragraph)");
   ImGui::Spacing();
 
-  int mode = cross ? 1 : 0;
-  // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
-  if (app.importedData()) ImGui::BeginDisabled();
-  if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
-  if (app.importedData()) ImGui::EndDisabled();
-  {
-    const std::string why_not = app.causalUnavailableReason();
-    bool causal = app.causal() && why_not.empty();
-    if (!why_not.empty()) ImGui::BeginDisabled();
-    if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
-    if (!why_not.empty()) ImGui::EndDisabled();
+  if (!app.modelShown()) {  // a real decoder-only model decides both: self-attention, causal
+    int mode = cross ? 1 : 0;
+    // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
+    if (app.importedData()) ImGui::BeginDisabled();
+    if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-      ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
-                        why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
-    if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+      ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
+    // Side by side when both fit, else one under the other (never a cut label).
+    const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
+    if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
+      ImGui::SameLine();
+    if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
+    if (app.importedData()) ImGui::EndDisabled();
+    {
+      const std::string why_not = app.causalUnavailableReason();
+      bool causal = app.causal() && why_not.empty();
+      if (!why_not.empty()) ImGui::BeginDisabled();
+      if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
+      if (!why_not.empty()) ImGui::EndDisabled();
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
+                          why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
+      if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+    }
   }
 
   ImGui::Spacing();

@@ -9,6 +9,7 @@
 
 #include "core/maths_steps.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -29,9 +30,11 @@ ImU32 textOnDiverging(float t) {
   return palette().light ? IM_COL32(15, 15, 20, 255) : IM_COL32(235, 238, 245, 255);
 }
 
-// A vector (or matrix rows) as a strip of coloured cells; hover shows the value.
+// A vector (or matrix rows) as a strip of coloured cells; hover shows the value. Each row has its
+// own colour scale (its largest |value| is full colour): one scale for q and all k_j made the
+// smaller key vectors a uniform grey.
 void vectorStrip(UiContext& ui, const char* id, const std::vector<std::vector<float>>& rows,
-                 const std::vector<std::string>& row_labels, float max_abs) {
+                 const std::vector<std::string>& row_labels) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const int d = rows.empty() ? 0 : int(rows.front().size());
   if (d == 0) return;
@@ -49,6 +52,8 @@ void vectorStrip(UiContext& ui, const char* id, const std::vector<std::vector<fl
       const std::string l = elide(row_labels[r], label_w - 6 * ui.scale);
       dl->AddText(ImVec2(p0.x, y + (h - ImGui::GetTextLineHeight()) * 0.5f), palette().label, l.c_str());
     }
+    float max_abs = 0;
+    for (float v : rows[r]) max_abs = std::max(max_abs, std::abs(v));
     for (int c = 0; c < d; ++c) {
       const float x = p0.x + label_w + float(c) * cell;
       dl->AddRectFilled(ImVec2(x, y), ImVec2(x + cell - (cell > 5 ? 1 : 0), y + h),
@@ -62,7 +67,7 @@ void vectorStrip(UiContext& ui, const char* id, const std::vector<std::vector<fl
     const ImVec2 m = ImGui::GetIO().MousePos;
     const int c = int((m.x - p0.x - label_w) / cell), r = int((m.y - p0.y) / (h + 1));
     if (c >= 0 && c < d && r >= 0 && r < int(rows.size()))
-      ImGui::SetTooltip("%s[%d] = %.4f", row_labels.empty() ? "q" : row_labels[std::size_t(r)].c_str(), c,
+      ImGui::SetTooltip("%s[%d] = %.4f", row_labels.empty() ? "q" : boundedText(row_labels[std::size_t(r)], kMaxUiLineBytes).c_str(), c,
                         double(rows[std::size_t(r)][std::size_t(c)]));
   }
 }
@@ -106,13 +111,15 @@ void drawMathsPanel(UiContext& ui) {
     cached_query = shown->query;
   }
   const QueryMaths* m = unscaled ? &without_scaling : &with_scaling;
+  // Every line wraps at the panel's edge: a narrow tab column must not cut the header or the legend.
+  ImGui::PushTextWrapPos(0);
   const auto& klab = app.keyLabels();
   const int nk = int(m->raw_scores.size());
   const int d = int(m->query_vector.size());
   const double sqrt_d = std::sqrt(double(d));
   char line[256];
   std::snprintf(line, sizeof line, "Query \"%s\" \xC2\xB7 head %s \xC2\xB7 d_k = %d, \xE2\x88\x9A" "d_k = %.2f, T = %.2f",
-                app.queryLabels()[std::size_t(m->query)].c_str(), app.headNames()[std::size_t(m->head)].c_str(), d,
+                app.queryNames()[std::size_t(m->query)].c_str(), app.headNames()[std::size_t(m->head)].c_str(), d,
                 sqrt_d, m->temperature);
   sectionTitle(line);
   ImGui::Checkbox("without the 1/\xE2\x88\x9A" "d_k scaling", &unscaled);
@@ -134,13 +141,9 @@ void drawMathsPanel(UiContext& ui) {
                         app.headLabel().c_str());
 
   // 1. q and the keys, as coloured vectors.
-  float vmax = 0;
-  for (float x : m->query_vector) vmax = std::max(vmax, std::abs(x));
-  for (const auto& k : m->key_vectors)
-    for (float x : k) vmax = std::max(vmax, std::abs(x));
-  ImGui::TextUnformatted("1. query vector q and key vectors k_j (blue < 0 < red; hover for values)");
-  vectorStrip(ui, "##q", {m->query_vector}, {"q"}, vmax);
-  if (nk <= 24) vectorStrip(ui, "##k", m->key_vectors, klab, vmax);
+  ImGui::TextUnformatted("1. query vector q and key vectors k_j (blue < 0 < red, each row scaled to its own largest |value|; hover for values)");
+  vectorStrip(ui, "##q", {m->query_vector}, {"q"});
+  if (nk <= 24) vectorStrip(ui, "##k", m->key_vectors, app.keyNames());
   else ImGui::TextDisabled("(%d key vectors: too many to draw here)", nk);
 
   // 2..6: one row per stage, one column per key, with the numbers.
@@ -208,12 +211,11 @@ void drawMathsPanel(UiContext& ui) {
   if (!m->output.empty()) {
     ImGui::TextUnformatted("7. output = \xCE\xA3_j w_j v_j (the weighted sum of the value vectors)");
     std::vector<float> out(m->output.begin(), m->output.end());
-    float omax = 0;
-    for (float x : out) omax = std::max(omax, std::abs(x));
-    vectorStrip(ui, "##out", {out}, {"output"}, omax);
+    vectorStrip(ui, "##out", {out}, {"output"});
   } else {
     ImGui::TextDisabled("7. no value vectors in this input: the output is not defined");
   }
+  ImGui::PopTextWrapPos();
 }
 
 }  // namespace attnviz::ui

@@ -10,6 +10,7 @@
 #include "ui/deck_player.h"
 #include "ui/shortcuts.h"
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 namespace {
@@ -35,6 +36,12 @@ bool typed(ImWchar c) {
 void handleShortcuts(UiContext& ui) {
   ImGuiIO& io = ImGui::GetIO();
   AppController& app = *ui.app;
+  // On the stage and while a deck plays, the keys are the presenter's (PageDown, arrows): ImGui's
+  // keyboard navigation would also take them and frame the focused panel.
+  if (ui.hide_panels || ui.deck)
+    io.ConfigFlags &= ~ImGuiConfigFlags_NavEnableKeyboard;
+  else
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
   // A text box has the keyboard: every key is the user's text.
   if (io.WantTextInput) return;
   auto ctrl = [&](SDL_Scancode sc, bool repeat = true) { return pressedWith(ui, sc, true, repeat); };
@@ -66,20 +73,46 @@ void handleShortcuts(UiContext& ui) {
     if (pressed(SDL_SCANCODE_PAGEDOWN)) ui.deck->next(app);
     if (pressed(SDL_SCANCODE_PAGEUP)) ui.deck->prev(app);
   }
+  // A real model's layers: [ ] always, PageUp/PageDown when no deck claims them.
+  if (pressed(SDL_SCANCODE_LEFTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEUP))) applyShortcut(app, Shortcut::LayerPrev);
+  if (pressed(SDL_SCANCODE_RIGHTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEDOWN))) applyShortcut(app, Shortcut::LayerNext);
 }
 
 float captionBarHeight(const UiContext& ui) {
   if (!ui.deck || ui.deck->empty() || !ui.fonts.caption) return 0;
   const float cap = ui.fonts.caption->FontSize * ImGui::GetIO().FontGlobalScale;
   const float small = ui.fonts.small->FontSize * ImGui::GetIO().FontGlobalScale;
+  const float top = ui.present ? ui.fonts.large->FontSize * ImGui::GetIO().FontGlobalScale : small;
   const bool problems = !ui.deck->problems().empty();
-  return std::floor(cap * 2.5f + small * (problems ? 2.6f : 1.4f) + ImGui::GetStyle().WindowPadding.y * 2 +
+  return std::floor(cap * 2.5f + top * 1.4f + small * (problems ? 1.2f : 0.0f) + ImGui::GetStyle().WindowPadding.y * 2 +
                     ImGui::GetStyle().ItemSpacing.y);
+}
+
+// What the stage shows, in one line a room can read: the head, T, the mask and the average entropy
+// (a deck step about entropy needs its number on screen).
+void drawStageStatus(UiContext& ui) {
+  AppController& app = *ui.app;
+  if (!app.hasResult()) return;
+  const MatrixStats& s = app.stats();
+  char line[256];
+  std::snprintf(line, sizeof line, "Head: %s   \xC2\xB7   T = %.2f%s   \xC2\xB7   avg entropy %.2f bits (%.0f%% of max)",
+                app.headLabel().c_str(), double(app.temperature()), app.causalMaskShown() ? "   \xC2\xB7   causal mask" : "",
+                s.avg_entropy_bits, s.avg_normalized_entropy * 100.0);
+  ImGui::PushFont(ui.fonts.large);
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette().title));
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextUnformatted(line);
+  ImGui::PopTextWrapPos();
+  ImGui::PopStyleColor();
+  ImGui::PopFont();
 }
 
 void drawStage(UiContext& ui, ImVec2 size) {
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const float status_y = ImGui::GetCursorPosY();
+  drawStageStatus(ui);
+  size.y -= ImGui::GetCursorPosY() - status_y;
   if (size.x > size.y * 1.15f) {
     const float heat_w = std::floor((size.x - gap) * 0.5f);
     beginPanel(ui, "##heatmap", ImVec2(heat_w, size.y), flags);
@@ -108,17 +141,33 @@ void drawCaptionBar(UiContext& ui) {
   beginPanel(ui, "##caption", ImVec2(ImGui::GetContentRegionAvail().x, h),
              ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   const float w = ImGui::GetContentRegionAvail().x;
+  // The deck's title and keys small; "step i / n" large enough for the back of a lecture hall.
+  const float top_y = ImGui::GetCursorPosY();
   ImGui::PushFont(ui.fonts.small);
-  const std::string pos = deck.position() + "   PageDown: next   PageUp: back";
+  const char* keys = "PageDown: next   PageUp: back";
   ImGui::TextDisabled("%s", deck.deck().title.c_str());
-  ImGui::SameLine(std::max(0.0f, w - ImGui::CalcTextSize(pos.c_str()).x));
-  ImGui::TextDisabled("%s", pos.c_str());
+  const float keys_w = ImGui::CalcTextSize(keys).x;
   ImGui::PopFont();
+  ImGui::PushFont(ui.present ? ui.fonts.large : ui.fonts.small);
+  const std::string pos = deck.position();
+  const float pos_w = ImGui::CalcTextSize(pos.c_str()).x;
+  const float spacing = 16 * ui.scale;
+  ImGui::SameLine(std::max(0.0f, w - pos_w - spacing - keys_w));
+  ImGui::SetCursorPosY(top_y);
+  ImGui::TextUnformatted(pos.c_str());
+  const float line_h = ImGui::GetTextLineHeight();
+  ImGui::PopFont();
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::SameLine(std::max(0.0f, w - keys_w));
+  ImGui::SetCursorPosY(top_y + line_h - ImGui::GetTextLineHeight());
+  ImGui::TextDisabled("%s", keys);
+  ImGui::PopFont();
+  ImGui::SetCursorPosY(top_y + line_h + ImGui::GetStyle().ItemSpacing.y);
   ImGui::PushFont(ui.fonts.caption);
   ImGui::PushTextWrapPos(0);
   const DeckStep* step = deck.current();
   if (step && !step->caption.empty())
-    ImGui::TextUnformatted(step->caption.c_str());
+    ImGui::TextUnformatted(boundedText(step->caption, kMaxUiParagraphBytes).c_str());
   else if (!step)
     ImGui::TextDisabled("Press PageDown to start.");
   ImGui::PopTextWrapPos();
@@ -134,7 +183,7 @@ void drawCaptionBar(UiContext& ui) {
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) {
       ImGui::BeginTooltip();
-      for (const std::string& p : problems) ImGui::TextUnformatted(p.c_str());
+      for (const std::string& p : problems) ImGui::TextUnformatted(boundedText(p, kMaxUiLineBytes).c_str());
       ImGui::EndTooltip();
     }
     ImGui::PopFont();

@@ -12,7 +12,7 @@ void card(UiContext& ui, const char* id, float w, float h, const char* label, co
           const std::string& detail, const char* tooltip) {
   beginPanel(ui, id, ImVec2(w, h), ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   ImGui::PushFont(ui.fonts.small);
-  ImGui::TextDisabled("%s", label);
+  ImGui::TextDisabled("%s", elide(label, w - 2 * ImGui::GetStyle().WindowPadding.x).c_str());
   ImGui::PopFont();
   ImGui::PushFont(ui.fonts.large);
   ImGui::TextUnformatted(elide(value, w - 20 * ui.scale).c_str());
@@ -25,7 +25,9 @@ void card(UiContext& ui, const char* id, float w, float h, const char* label, co
     ImGui::PopFont();
   }
   ImGui::EndChild();
-  if (tooltip && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
+  // The whole value and detail too: on a narrow card they may be elided.
+  if (tooltip && ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s: %s%s%s\n%s", label, value.c_str(), detail.empty() ? "" : "  ", detail.c_str(), tooltip);
 }
 
 }  // namespace
@@ -33,7 +35,10 @@ void card(UiContext& ui, const char* id, float w, float h, const char* label, co
 void drawStatsRow(UiContext& ui) {
   AppController& app = *ui.app;
   const float spacing = ImGui::GetStyle().ItemSpacing.x;
-  const float w = (ImGui::GetContentRegionAvail().x - 3 * spacing) / 4.0f;
+  // Four cards in a row, or two rows of two when a card would be too narrow for its numbers.
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const int per_row = (avail - 3 * spacing) / 4.0f >= 150 * ui.scale ? 4 : 2;
+  const float w = (avail - float(per_row - 1) * spacing) / float(per_row);
   const float h = ImGui::GetFontSize() * 3.6f;
   if (!app.hasResult()) {
     ImGui::Dummy(ImVec2(w, h));
@@ -54,14 +59,14 @@ void drawStatsRow(UiContext& ui) {
   std::snprintf(detail, sizeof detail, "%.0f%% of max", s.avg_normalized_entropy * 100.0);
   card(ui, "##entropy", w, h, of_mean ? "Avg attention entropy (mean)" : "Avg attention entropy", buf, detail,
        "Mean over rows of -sum p log2 p (bits).\nAs a percentage of log2(visible keys): 100% = uniform, 0% = one key.");
-  ImGui::SameLine();
+  if (per_row == 4) ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "%.3f", double(s.max_weight));
-  const std::string cell = app.queryLabels().empty() ? ""
-                                                     : app.queryLabels()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
-                                                           app.keyLabels()[std::size_t(s.max_col)];
+  const std::string cell = app.queryNames().empty() ? ""
+                                                    : app.queryNames()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
+                                                          app.keyNames()[std::size_t(s.max_col)];
   card(ui, "##max", w, h, of_mean ? "Max attention weight (mean)" : "Max attention weight", buf, cell, "The largest weight in the shown matrix: query -> key");
   ImGui::SameLine();
-  const std::string most = app.keyLabels().empty() ? "" : app.keyLabels()[std::size_t(s.most_attended_index)];
+  const std::string most = app.keyNames().empty() ? "" : app.keyNames()[std::size_t(s.most_attended_index)];
   std::snprintf(buf, sizeof buf, "\xCE\xA3 %.2f", s.column_sums.empty() ? 0.0 : s.column_sums[std::size_t(s.most_attended_index)]);
   card(ui, "##most", w, h, "Most attended token", most, buf,
        "The key with the largest column sum (the total attention it receives)");

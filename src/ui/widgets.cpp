@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ui/ui_context.h"
+#include "ui/text_bounds.h"
 
 namespace attnviz::ui {
 
@@ -17,7 +18,9 @@ ImU32 textColorOn(Colormap c, float t) {
   return luminance > 0.45f ? IM_COL32(10, 10, 14, 255) : IM_COL32(245, 245, 245, 255);
 }
 
-std::string elide(const std::string& text, float max_width) {
+std::string elide(const std::string& full_text, float max_width) {
+  // Bounded first: measuring a 17,000-character label code point by code point every frame is slow.
+  const std::string text = boundedText(full_text, kMaxUiLineBytes);
   if (ImGui::CalcTextSize(text.c_str()).x <= max_width) return text;
   const char* ell = "\xE2\x80\xA6";  // U+2026
   const float ell_w = ImGui::CalcTextSize(ell).x;
@@ -35,7 +38,10 @@ std::string elide(const std::string& text, float max_width) {
   return out + ell;
 }
 
-void addTextRotated90(ImDrawList* dl, ImVec2 bottom_left, ImU32 col, const char* text) {
+void addTextRotated90(ImDrawList* dl, ImVec2 bottom_left, ImU32 col, const char* full_text) {
+  // No CPU clip below, so every glyph writes vertices: bound the text (16-bit vertex indices).
+  const std::string bounded = boundedText(full_text, kMaxUiLineBytes);
+  const char* text = bounded.c_str();
   // Draw horizontally, then turn the new vertices 90 degrees counter-clockwise about the pivot, so
   // the text reads upwards and occupies [pivot.x - font height, pivot.x] x [pivot.y - width, pivot.y].
   const int first = dl->VtxBuffer.Size;
@@ -76,7 +82,9 @@ ImU32 accentColor(float alpha) { return ImGui::ColorConvertFloat4ToU32(ImVec4(1.
 
 void sectionTitle(const char* text) {
   ImGui::PushStyleColor(ImGuiCol_Text, palette().section);
+  ImGui::PushTextWrapPos(0);  // a narrow panel wraps its title instead of cutting it
   ImGui::TextUnformatted(text);
+  ImGui::PopTextWrapPos();
   ImGui::PopStyleColor();
 }
 

@@ -80,7 +80,7 @@ TEST(Roofline, FmaProbeIsPositiveFiniteAndBelowItsTheoreticalPeak) {
     EXPECT_GT(roof.measured_gflops, 0.1) << simdPathName(path);
     EXPECT_EQ(roof.cores, sharedThreadPool().size());
     EXPECT_GE(roof.fma_ports, 1);
-    EXPECT_EQ(roof.lanes, path == SimdPath::Avx512 ? 16 : path == SimdPath::Avx2 ? 8 : 1);
+    EXPECT_EQ(roof.lanes, path == SimdPath::Avx512 || path == SimdPath::Amx ? 16 : path == SimdPath::Avx2 ? 8 : 1);
 #if defined(__x86_64__)
     // The add chain gives a plausible clock (a probe folded by the compiler or the renamer reads
     // tens of GHz), and the FMA rate cannot beat cores x ports x lanes x 2 x that clock.

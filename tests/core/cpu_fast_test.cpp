@@ -121,7 +121,7 @@ double caseTolerance(const AttentionProblem& p, int lanes) {
   return std::tanh(score_err / 2) + (kExp2MaxUlps + 1) * kU / 2 + gamma(sum_terms) + 2.5 * kU;
 }
 
-int lanesOf(SimdPath path) { return path == SimdPath::Avx512 ? 32 : path == SimdPath::Avx2 ? 16 : 2; }
+int lanesOf(SimdPath path) { return path == SimdPath::Avx512 || path == SimdPath::Amx ? 32 : path == SimdPath::Avx2 ? 16 : 2; }
 
 const char* storesName(CpuFastOptions::Stores s) {
   return s == CpuFastOptions::Stores::Streaming ? "streaming" : s == CpuFastOptions::Stores::Regular ? "regular" : "auto";

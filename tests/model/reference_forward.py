@@ -148,6 +148,18 @@ def llama(cfg, w, ids):
     return maps, x @ head.T
 
 
+def rollout(maps):
+    """Abnar & Zuidema 2020: per layer the head mean, 0.5 A + 0.5 I, rows renormalised, multiplied
+    through the layers with the later layer on the left."""
+    n = maps[0].shape[-1]
+    result = np.eye(n)
+    for layer_maps in maps:
+        a = 0.5 * layer_maps.mean(axis=0) + 0.5 * np.eye(n)
+        a = a / a.sum(axis=-1, keepdims=True)
+        result = a @ result
+    return result
+
+
 def run(directory, ids):
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)

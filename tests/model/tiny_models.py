@@ -5,7 +5,8 @@ Usage: tiny_models.py OUT_DIR
 
 Each model gets OUT_DIR/<name>/ with config.json, safetensors weights, a small byte-level BPE
 tokenizer (vocab.json + merges.txt) and the reference outputs of reference_forward.py for the
-token ids in ref_ids.npy: ref_attn_L<l>.npy [heads, n, n] and ref_logits.npy [n, vocab].
+token ids in ref_ids.npy: ref_attn_L<l>.npy [heads, n, n], ref_logits.npy [n, vocab] and
+ref_rollout.npy [n, n].
 
 Weights are random with fixed seeds; the query/key projections are scaled up so that the maps are
 far from uniform (sharp rows), which is what makes a wrong head order or rotary convention visible.
@@ -194,6 +195,7 @@ def main():
         for layer, maps in enumerate(attention):
             np.save(os.path.join(directory, f"ref_attn_L{layer}.npy"), maps.astype(np.float64))
         np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
+        np.save(os.path.join(directory, "ref_rollout.npy"), reference_forward.rollout(attention))
     print("\n".join(models))
 
 

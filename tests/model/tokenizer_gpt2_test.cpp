@@ -26,12 +26,17 @@ class Gpt2Vocabulary : public ::testing::Test {
     expected_ = nlohmann::json::parse(readFile(data_ / "expected.json"));
     cases_ = nlohmann::json::parse(readFile(fs::path(ATTNVIZ_TEST_DIR) / "model" / "gpt2_cases.json"));
   }
+  // Loaded once for the suite (parsing the 1 MB vocabulary takes a few hundred ms).
+  const ModelTokenizer& gpt2() {
+    static const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(data_ / "gpt2-tokenizer");
+    return tokenizer;
+  }
   fs::path data_;
   nlohmann::json expected_, cases_;
 };
 
 TEST_F(Gpt2Vocabulary, IdsEqualTheReferenceEncoderOnEveryCase) {
-  const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(data_ / "gpt2-tokenizer");
+  const ModelTokenizer& tokenizer = gpt2();
   EXPECT_EQ(tokenizer.vocabSize(), 50257u);
   ASSERT_EQ(expected_.size(), cases_.size()) << "expected.json is stale: rerun scripts/fetch-test-data.sh";
   std::size_t tokens = 0;
@@ -54,8 +59,37 @@ TEST_F(Gpt2Vocabulary, IdsEqualTheReferenceEncoderOnEveryCase) {
   EXPECT_GT(tokens, 300u);  // the cases are not trivially short
 }
 
+// The same vocabulary as a tokenizer.json laid out as Hugging Face's gpt2 repository has it
+// (ByteLevel pre-tokenizer and post-processor, merges as "A B" strings, <|endoftext|> added).
+TEST_F(Gpt2Vocabulary, TokenizerJsonFormGivesTheSameIds) {
+  nlohmann::json merges = nlohmann::json::array();
+  const std::string mergesText = readFile(data_ / "gpt2-tokenizer" / "merges.txt");
+  std::size_t pos = mergesText.find('\n') + 1;  // after "#version: 0.2"
+  while (pos < mergesText.size()) {
+    const std::size_t end = mergesText.find('\n', pos);
+    const std::string line = mergesText.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (!line.empty()) merges.push_back(line);
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  nlohmann::json j;
+  j["version"] = "1.0";
+  j["added_tokens"] = {{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}, {"normalized", true}}};
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+  j["post_processor"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}};
+  j["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
+                {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false},
+                {"vocab", nlohmann::json::parse(readFile(data_ / "gpt2-tokenizer" / "vocab.json"))}, {"merges", merges}};
+  EXPECT_EQ(merges.size(), 50000u);
+  const ModelTokenizer tokenizer = ModelTokenizer::fromTokenizerJson(j.dump());
+  for (std::size_t i = 0; i < cases_.size(); ++i)
+    EXPECT_EQ(tokenizer.encode(cases_[i].get<std::string>()).ids, expected_[i]["ids"].get<std::vector<std::int32_t>>())
+        << "case " << i;
+}
+
 TEST_F(Gpt2Vocabulary, PiecesAndReadableLabels) {
-  const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(data_ / "gpt2-tokenizer");
+  const ModelTokenizer& tokenizer = gpt2();
   const Encoding e = tokenizer.encode("The bank\n café 🤗");
   ASSERT_EQ(e.pieces.size(), e.ids.size());
   EXPECT_EQ(e.pieces[1], "\u0120bank");  // 'Ġ' is the space in GPT-2's byte alphabet
@@ -73,7 +107,7 @@ TEST_F(Gpt2Vocabulary, PiecesAndReadableLabels) {
 }
 
 TEST_F(Gpt2Vocabulary, EndOfTextIsASpecialTokenAndNoBosByDefault) {
-  const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(data_ / "gpt2-tokenizer");
+  const ModelTokenizer& tokenizer = gpt2();
   EXPECT_FALSE(tokenizer.bosId().has_value());
   const Encoding e = tokenizer.encode("Hi<|endoftext|>there");
   EXPECT_EQ(e.ids, (std::vector<std::int32_t>{17250, 50256, 8117}));

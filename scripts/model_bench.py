@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""Speed and memory figures of attnviz's real-model path (a benchmark, not a test).
+
+  scripts/model_bench.py [--cache DIR] [--tokens 1024] [--repeat 5] [--binary build/attnviz]
+
+1. Writes random-weight checkpoints shaped like GPT-2 small (12 layers x 12 heads, 768 wide,
+   vocabulary 50257, 1024 positions) and SmolLM2-135M (30 layers, 9 heads, 3 KV heads, 576 wide,
+   intermediate 1536, vocabulary 49152) into DIR (default ~/.cache/attnviz/bench-models, outside
+   the repository), once.
+2. Runs `attnviz model-bench` on them: forward time vs forward FLOPs / measured sgemm rate,
+   head/layer switch, append-a-token at 200, resident memory (GPT-2 @1024, SmolLM2 @4096).
+3. Runs the same GPT-2 weights through PyTorch (Debian's python3-torch, float32, as many threads
+   as attnviz's OpenBLAS uses) with every layer's attention maps materialised, as
+   output_attentions=True would, and prints both medians and the ratio.
+Random weights take the same time as trained ones: nothing here depends on their values.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "model"))
+from tiny_models import write_safetensors  # noqa: E402
+
+
+def normal(rng, shape, std):
+    return (rng.standard_normal(shape, dtype=np.float32) * std).astype(np.float32)
+
+
+def write_gpt2_small(directory):
+    cfg = {"model_type": "gpt2", "vocab_size": 50257, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_positions": 1024,
+           "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new"}
+    rng = np.random.default_rng(0)
+    D = 768
+    t = {"wte.weight": normal(rng, (50257, D), 0.02), "wpe.weight": normal(rng, (1024, D), 0.01)}
+    for layer in range(12):
+        p = f"h.{layer}."
+        t[p + "ln_1.weight"] = np.ones(D, np.float32)
+        t[p + "ln_1.bias"] = np.zeros(D, np.float32)
+        t[p + "attn.c_attn.weight"] = normal(rng, (D, 3 * D), 0.05)
+        t[p + "attn.c_attn.bias"] = np.zeros(3 * D, np.float32)
+        t[p + "attn.c_proj.weight"] = normal(rng, (D, D), 0.02)
+        t[p + "attn.c_proj.bias"] = np.zeros(D, np.float32)
+        t[p + "ln_2.weight"] = np.ones(D, np.float32)
+        t[p + "ln_2.bias"] = np.zeros(D, np.float32)
+        t[p + "mlp.c_fc.weight"] = normal(rng, (D, 4 * D), 0.02)
+        t[p + "mlp.c_fc.bias"] = np.zeros(4 * D, np.float32)
+        t[p + "mlp.c_proj.weight"] = normal(rng, (4 * D, D), 0.02)
+        t[p + "mlp.c_proj.bias"] = np.zeros(D, np.float32)
+    t["ln_f.weight"] = np.ones(D, np.float32)
+    t["ln_f.bias"] = np.zeros(D, np.float32)
+    save(directory, cfg, t)
+
+
+def write_smollm2_135m(directory):
+    cfg = {"model_type": "llama", "vocab_size": 49152, "hidden_size": 576, "num_hidden_layers": 30,
+           "num_attention_heads": 9, "num_key_value_heads": 3, "intermediate_size": 1536,
+           "max_position_embeddings": 8192, "rms_norm_eps": 1e-5, "rope_theta": 100000.0, "tie_word_embeddings": True}
+    rng = np.random.default_rng(1)
+    D, I, hd = 576, 1536, 64
+    t = {"model.embed_tokens.weight": normal(rng, (49152, D), 0.02)}
+    for layer in range(30):
+        p = f"model.layers.{layer}."
+        t[p + "input_layernorm.weight"] = np.ones(D, np.float32)
+        t[p + "self_attn.q_proj.weight"] = normal(rng, (9 * hd, D), 0.05)
+        t[p + "self_attn.k_proj.weight"] = normal(rng, (3 * hd, D), 0.05)
+        t[p + "self_attn.v_proj.weight"] = normal(rng, (3 * hd, D), 0.02)
+        t[p + "self_attn.o_proj.weight"] = normal(rng, (D, 9 * hd), 0.02)
+        t[p + "post_attention_layernorm.weight"] = np.ones(D, np.float32)
+        t[p + "mlp.gate_proj.weight"] = normal(rng, (I, D), 0.02)
+        t[p + "mlp.up_proj.weight"] = normal(rng, (I, D), 0.02)
+        t[p + "mlp.down_proj.weight"] = normal(rng, (D, I), 0.02)
+    t["model.norm.weight"] = np.ones(D, np.float32)
+    save(directory, cfg, t)
+
+
+def save(directory, cfg, tensors):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    write_safetensors(os.path.join(directory, "model.safetensors"), tensors, "F32")
+    open(os.path.join(directory, "done"), "w").close()
+
+
+def torch_gpt2_forward_ms(directory, tokens, repeat, threads):
+    """The same GPT-2 forward in PyTorch float32, attention maps of every layer kept."""
+    import torch
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "model"))
+    from reference_forward import read_safetensors
+    torch.set_num_threads(threads)
+    w = {k: torch.from_numpy(v.astype(np.float32)) for k, v in read_safetensors(os.path.join(directory, "model.safetensors")).items()}
+    H, D = 12, 768
+    hd = D // H
+    ids = torch.from_numpy(np.random.default_rng(7).integers(0, 50257, tokens))
+    mask = torch.full((tokens, tokens), float("-inf")).triu(1)
+
+    def forward():
+        maps = []
+        x = w["wte.weight"][ids] + w["wpe.weight"][:tokens]
+        for layer in range(12):
+            p = f"h.{layer}."
+            a = torch.nn.functional.layer_norm(x, (D,), w[p + "ln_1.weight"], w[p + "ln_1.bias"], 1e-5)
+            q, k, v = torch.addmm(w[p + "attn.c_attn.bias"], a, w[p + "attn.c_attn.weight"]).split(D, dim=1)
+            q, k, v = (t.view(tokens, H, hd).transpose(0, 1) for t in (q, k, v))
+            probs = torch.softmax(q @ k.transpose(1, 2) / hd ** 0.5 + mask, dim=-1)
+            maps.append(probs)  # materialised, as output_attentions=True keeps them
+            o = (probs @ v).transpose(0, 1).reshape(tokens, D)
+            x = x + torch.addmm(w[p + "attn.c_proj.bias"], o, w[p + "attn.c_proj.weight"])
+            a = torch.nn.functional.layer_norm(x, (D,), w[p + "ln_2.weight"], w[p + "ln_2.bias"], 1e-5)
+            m = torch.nn.functional.gelu(torch.addmm(w[p + "mlp.c_fc.bias"], a, w[p + "mlp.c_fc.weight"]), approximate="tanh")
+            x = x + torch.addmm(w[p + "mlp.c_proj.bias"], m, w[p + "mlp.c_proj.weight"])
+        x = torch.nn.functional.layer_norm(x, (D,), w["ln_f.weight"], w["ln_f.bias"], 1e-5)
+        return maps, x[-1] @ w["wte.weight"].T  # last position's logits, as attnviz computes
+
+    times = []
+    with torch.inference_mode():
+        forward()  # warm-up
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            forward()
+            times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times)), times, torch.__version__
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/attnviz/bench-models"))
+    ap.add_argument("--tokens", type=int, default=1024)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "attnviz"))
+    ap.add_argument("--skip-torch", action="store_true")
+    args = ap.parse_args()
+    gpt2 = os.path.join(args.cache, "gpt2-small-random")
+    smol = os.path.join(args.cache, "smollm2-135m-random")
+    if not os.path.exists(os.path.join(gpt2, "done")):
+        write_gpt2_small(gpt2)
+    if not os.path.exists(os.path.join(smol, "done")):
+        write_smollm2_135m(smol)
+    threads = os.cpu_count()
+
+    def bench(*extra):
+        out = subprocess.run([args.binary, "model-bench", *extra], check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    result = {"cpu": subprocess.run(["sh", "-c", "lscpu | grep 'Model name' | sed 's/.*: *//'"], capture_output=True, text=True).stdout.strip(),
+              "threads": threads}
+    result["gpt2"] = bench("--model", gpt2, "--tokens", str(args.tokens), "--repeat", str(args.repeat))
+    result["gpt2_memory"] = bench("--model", gpt2, "--tokens", "1024", "--memory-only")
+    result["smollm2_memory"] = bench("--model", smol, "--tokens", "4096", "--memory-only")
+    if not args.skip_torch:
+        ms, all_ms, version = torch_gpt2_forward_ms(gpt2, args.tokens, args.repeat, threads)
+        result["torch"] = {"version": version, "forward_ms_median": ms, "forward_ms_all": all_ms}
+        result["attnviz_over_torch"] = result["gpt2"]["forward_ms_median"] / ms
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+// attnviz model-bench: timings and memory of the real-model path on a checkpoint (random weights
+// are fine: scripts/model_bench.py writes GPT-2-small- and SmolLM2-135M-shaped ones). Prints JSON.
+// A benchmark, not a test: the machine may be shared, so every figure is a median of repeats.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "app/cli_args.h"
+#include "app/commands.h"
+#include "core/cpu_fast.h"
+#include "model/model_bench.h"
+#include "model/model_error.h"
+#include "model/model_session.h"
+#include "model/transformer.h"
+
+namespace attnviz::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int runModelBench(int argc, char** argv) {
+  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at"}, {"memory-only", "help"});
+  try {
+    args.parse(argc, argv);
+    if (args.has("help")) {
+      std::printf(
+          "usage: attnviz model-bench --model DIR [--tokens N] [--repeat R] [--append-at M] [--memory-only]\n"
+          "Times the forward on N random token ids (default 1024) against forward FLOPs / measured sgemm rate,\n"
+          "a layer/head switch (one head's map on cpu-fast), appending a token at M tokens (default 200),\n"
+          "and reports resident memory. --memory-only: one forward, then memory (for a clean RSS figure).\n");
+      return 0;
+    }
+    if (!args.has("model")) throw UsageError("--model is required");
+    const int tokens = int(args.getInt("tokens").value_or(1024));
+    const int repeat = int(std::max(1L, args.getInt("repeat").value_or(5)));
+    const int append_at = int(args.getInt("append-at").value_or(200));
+    const auto mem0 = model::residentMemory();
+    auto session = model::ModelSession::load(*args.get("model"), false);
+    const auto mem_loaded = model::residentMemory();
+    const auto& cfg = session->config();
+    if (tokens < 2 || tokens > cfg.max_positions) throw UsageError("--tokens must be 2.." + std::to_string(cfg.max_positions));
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> pick(0, cfg.vocab_size - 1);
+    std::vector<int> ids(static_cast<std::size_t>(tokens));
+    for (int& id : ids) id = pick(rng);
+
+    std::printf("{\"model\":\"%s\",\"layers\":%d,\"heads\":%d,\"kv_heads\":%d,\"hidden\":%d,\"vocab\":%d,\"tokens\":%d,\n",
+                args.get("model")->c_str(), cfg.num_layers, cfg.num_heads, cfg.num_kv_heads, cfg.hidden_size, cfg.vocab_size, tokens);
+    if (args.has("memory-only")) {
+      session->setTokenIds(ids);
+      AttentionResult result;
+      computeFastInto(session->problemFor(cfg.num_layers - 1, 0), result);  // one map on screen
+      const auto mem = model::residentMemory();
+      std::printf("\"rss_before_load_mb\":%.1f,\"rss_after_load_mb\":%.1f,\"rss_after_forward_mb\":%.1f,\"peak_rss_mb\":%.1f,"
+                  "\"qkv_cache_mb\":%.1f,\"one_map_mb\":%.1f}\n",
+                  mem0.current_bytes / 1048576.0, mem_loaded.current_bytes / 1048576.0, mem.current_bytes / 1048576.0,
+                  mem.peak_bytes / 1048576.0, session->cacheBytes() / 1048576.0, result.p.size() * 4 / 1048576.0);
+      return 0;
+    }
+
+    const double sgemm = model::measureSgemmGflops(1024, 3072, 768, 7);
+    const double flops = session->transformer().forwardFlops(0, tokens);
+    std::vector<double> forward_ms;
+    for (int r = 0; r < repeat; ++r) {
+      session->setTokenIds({ids[0] == 0 ? 1 : 0});  // a different first token: nothing is reused
+      const auto t0 = Clock::now();
+      session->setTokenIds(ids);
+      forward_ms.push_back(msSince(t0));
+    }
+    const double fwd = median(forward_ms);
+    const double ideal_ms = flops / (sgemm * 1e9) * 1e3;
+
+    // Layer/head switch: the new head's problem from the cache and its map on cpu-fast.
+    std::vector<double> switch_ms, layer_ms;
+    AttentionResult result;
+    for (int r = 0; r < std::max(repeat, 5); ++r) {
+      const int layer = (r * 5) % cfg.num_layers, head = (r * 7) % cfg.num_heads;
+      auto t0 = Clock::now();
+      computeFastInto(session->problemFor(layer, head), result);
+      switch_ms.push_back(msSince(t0));
+      t0 = Clock::now();
+      computeFastInto(session->problemForLayer(layer), result);
+      layer_ms.push_back(msSince(t0));
+    }
+
+    // Appending a token at append_at tokens: forward of the new token + the shown head's map.
+    std::vector<double> append_ms, append_forward_ms;
+    std::vector<int> prefix(ids.begin(), ids.begin() + std::min(append_at, tokens - 1));
+    for (int r = 0; r < std::max(repeat, 5); ++r) {
+      session->setTokenIds(prefix);
+      std::vector<int> longer = prefix;
+      longer.push_back(ids[prefix.size()]);
+      const auto t0 = Clock::now();
+      const auto report = session->setTokenIds(longer);
+      append_forward_ms.push_back(report.milliseconds);
+      computeFastInto(session->problemFor(cfg.num_layers / 2, 0), result);
+      append_ms.push_back(msSince(t0));
+    }
+    const auto mem = model::residentMemory();
+    std::printf("\"sgemm_gflops\":%.1f,\"forward_gflop\":%.2f,\"forward_ms_median\":%.1f,\"forward_ms_all\":[",
+                sgemm, flops / 1e9, fwd);
+    for (std::size_t i = 0; i < forward_ms.size(); ++i) std::printf("%s%.1f", i ? "," : "", forward_ms[i]);
+    std::printf("],\"ideal_ms_at_sgemm_rate\":%.1f,\"forward_over_ideal\":%.2f,\n", ideal_ms, fwd / ideal_ms);
+    std::printf("\"head_switch_ms_median\":%.2f,\"layer_all_heads_ms_median\":%.2f,", median(switch_ms), median(layer_ms));
+    std::printf("\"append_at\":%d,\"append_forward_ms_median\":%.2f,\"append_update_ms_median\":%.2f,\n", int(prefix.size()),
+                median(append_forward_ms), median(append_ms));
+    std::printf("\"rss_after_load_mb\":%.1f,\"rss_now_mb\":%.1f,\"peak_rss_mb\":%.1f,\"qkv_cache_mb\":%.1f}\n",
+                mem_loaded.current_bytes / 1048576.0, mem.current_bytes / 1048576.0, mem.peak_bytes / 1048576.0,
+                session->cacheBytes() / 1048576.0);
+    return 0;
+  } catch (const UsageError& e) {
+    return reportUsageError("model-bench", e.what());
+  } catch (const model::ModelError& e) {
+    std::fprintf(stderr, "attnviz model-bench: %s\n", e.what());
+    return 2;
+  }
+}
+
+}  // namespace attnviz::app

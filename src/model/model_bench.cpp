@@ -1,0 +1,44 @@
+#include "model/model_bench.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace attnviz::model {
+
+double measureSgemmGflops(int m, int n, int k, int repeats) {
+  std::vector<float> a(std::size_t(m) * k), b(std::size_t(k) * n), c(std::size_t(m) * n);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (float& x : a) x = u(rng);
+  for (float& x : b) x = u(rng);
+  std::vector<double> rates;
+  for (int r = 0; r < repeats + 1; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) rates.push_back(2.0 * m * n * k / s / 1e9);  // the first call warms up the threads
+  }
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
+}
+
+ResidentMemory residentMemory() {
+  ResidentMemory out;
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    std::size_t kb = 0;
+    if (key == "VmRSS:" && in >> kb) out.current_bytes = kb * 1024;
+    else if (key == "VmHWM:" && in >> kb) out.peak_bytes = kb * 1024;
+    else in.ignore(1 << 20, '\n');
+  }
+  return out;
+}
+
+}  // namespace attnviz::model

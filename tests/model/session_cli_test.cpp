@@ -1,0 +1,175 @@
+// The session's measures and rollout against the NumPy reference maps, and the model commands of
+// the CLI (dump --model, heads, render --model) end to end on the tiny checkpoints.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "../core/cli_test_support.h"
+#include "core/attention.h"
+#include "core/npy.h"
+#include "model/head_measures.h"
+#include "model/model_session.h"
+#include "tiny_models.h"
+
+namespace attnviz::model {
+namespace {
+
+using nlohmann::json;
+
+std::string modelDir(const char* name) { return testing::tinyModelsDir() + "/" + name; }
+
+std::vector<int> referenceIds(const std::string& dir) {
+  std::vector<int> ids;
+  for (float v : readNpy(dir + "/ref_ids.npy").data) ids.push_back(int(v));
+  return ids;
+}
+
+TEST(SessionMeasures, AgreeWithTheReferenceMaps) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("llama_gqa_bf16");
+  auto session = ModelSession::load(dir, false);
+  session->setTokenIds(referenceIds(dir));
+  const int n = session->numTokens();
+  const auto measures = session->measures();
+  ASSERT_EQ(int(measures.size()), session->numLayers() * session->numHeads());
+  for (const auto& m : measures) {
+    const NpyArray ref = readNpy(dir + "/ref_attn_L" + std::to_string(m.layer) + ".npy");
+    const HeadMeasures r = measureMap(ref.data.data() + std::size_t(m.head) * n * n, n);
+    // Map errors <= 2e-3 (forward_test.cpp); entropy is Lipschitz-bounded only loosely near 0, so
+    // allow 0.05 bits; the linear measures move by at most the map error times their weights.
+    EXPECT_NEAR(m.entropy_bits, r.entropy_bits, 0.05) << m.layer << "," << m.head;
+    EXPECT_NEAR(m.mean_distance, r.mean_distance, 2e-3 * n) << m.layer << "," << m.head;
+    EXPECT_NEAR(m.previous_token, r.previous_token, 2e-3) << m.layer << "," << m.head;
+    EXPECT_NEAR(m.sink_mass, r.sink_mass, 2e-3) << m.layer << "," << m.head;
+    EXPECT_NEAR(m.confidence, r.confidence, 2e-3) << m.layer << "," << m.head;
+  }
+}
+
+TEST(SessionMeasures, RolloutMatchesTheReference) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  for (const char* name : {"gpt2_plain", "qwen2_bias_f16"}) {
+    const std::string dir = modelDir(name);
+    auto session = ModelSession::load(dir, false);
+    session->setTokenIds(referenceIds(dir));
+    const std::vector<float> got = session->rollout();
+    const NpyArray ref = readNpy(dir + "/ref_rollout.npy");
+    ASSERT_EQ(got.size(), ref.data.size());
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], ref.data[i], 2e-3) << name << " " << i;
+  }
+}
+
+TEST(SessionMeasures, InductionScoresLeaveTheTextAsItWas) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  auto session = ModelSession::load(modelDir("gpt2_prefixed"));
+  session->setText("the cat sat");
+  const auto ids = session->tokenIds();
+  const AttentionResult before = computeReference(session->problemForLayer(1));
+  const auto scores = session->inductionScores(10, 3);
+  ASSERT_EQ(scores.size(), 2u);
+  for (const auto& layer : scores)
+    for (double s : layer) EXPECT_TRUE(s >= 0 && s <= 1) << s;
+  EXPECT_EQ(session->tokenIds(), ids);
+  const AttentionResult after = computeReference(session->problemForLayer(1));
+  EXPECT_EQ(after.p, before.p);
+}
+
+TEST(SessionText, TokenizedTextAndLabels) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  auto session = ModelSession::load(modelDir("gpt2_plain"));
+  ASSERT_TRUE(session->hasTokenizer());
+  session->setText("the cat sat");
+  // Byte-level BPE with merges "Ġt"+"he" -> "Ġthe", "Ġc"+"at" -> "Ġcat": t|he|·cat|·|s|at.
+  EXPECT_EQ(session->tokenLabels(), (std::vector<std::string>{"t", "he", "·cat", "·", "s", "at"}));
+  const ForwardReport r = session->setText("the cat sat on");
+  EXPECT_GE(r.reused_prefix, 5);
+  EXPECT_EQ(r.tokens, session->numTokens());
+}
+
+TEST(ModelCli, DumpCarriesModelLayerIdsAndNextTokens) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("gpt2_plain");
+  const auto r = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 2 --engine cpu-ref --next 4");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["model"], dir);
+  EXPECT_EQ(doc["layer"], 2);
+  EXPECT_EQ(doc["token_ids"].size(), 6u);
+  EXPECT_EQ(doc["heads"].size(), 8u);
+  EXPECT_EQ(doc["heads"][3]["name"], "L2H3");
+  EXPECT_TRUE(doc.contains("mean"));
+  ASSERT_EQ(doc["next_tokens"].size(), 4u);
+  EXPECT_GE(doc["next_tokens"][0]["prob"].get<double>(), doc["next_tokens"][1]["prob"].get<double>());
+  EXPECT_TRUE(doc["causal"].get<bool>());
+
+  // The session gives the same map and next token.
+  auto session = ModelSession::load(dir);
+  session->setText("the cat sat");
+  const AttentionResult ref = computeReference(session->problemFor(2, 3));
+  for (int i = 0; i < ref.nq; ++i)
+    for (int j = 0; j < ref.nk; ++j) EXPECT_NEAR(doc["heads"][3]["weights"][i][j].get<double>(), ref.at(0, i, j), 1e-7);
+  EXPECT_EQ(doc["next_tokens"][0]["id"], session->nextTokens(1)[0].id);
+
+  // --head 3 and --head L2H3 select the same head; a mismatched layer is refused.
+  const auto a = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 2 --engine cpu-ref --head 3");
+  const auto b = testing::run("dump --model '" + dir + "' --text 'the cat sat' --engine cpu-ref --head L2H3");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(json::parse(a.out)["heads"].size(), 1u);
+  const auto c = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 1 --head L2H3");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_EQ(testing::lines(c.err), 1) << c.err;
+  const auto d = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 1 --head 8");
+  EXPECT_EQ(d.code, 2);
+  EXPECT_NE(d.err.find("0..7"), std::string::npos) << d.err;
+  const auto csv = testing::run("dump --model '" + dir + "' --text 'the cat' --layer 0 --format csv --head 1");
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_EQ(testing::lines(csv.out), 1 + 3);  // header + "t", "he", "·cat"
+}
+
+TEST(ModelCli, HeadsTableJsonAndCsv) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("llama_gqa_bf16");
+  const std::string text = "the cat sat on the mat";
+  const auto j = testing::run("heads --model '" + dir + "' --text '" + text + "' --json --induction --repeat 8");
+  ASSERT_EQ(j.code, 0) << j.err;
+  const json doc = json::parse(j.out);
+  ASSERT_EQ(doc["heads"].size(), 12u);
+  EXPECT_EQ(doc["kv_heads"], 2);
+  EXPECT_EQ(doc["heads"][5]["name"], "L0H5");
+  EXPECT_EQ(doc["heads"][5]["kv_head"], 1);
+  EXPECT_TRUE(doc["definitions"].contains("induction"));
+  auto session = ModelSession::load(dir);
+  session->setText(text);
+  const auto measures = session->measures();
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_NEAR(doc["heads"][i]["entropy_bits"].get<double>(), measures[std::size_t(i)].entropy_bits, 1e-5);
+    EXPECT_NEAR(doc["heads"][i]["previous_token"].get<double>(), measures[std::size_t(i)].previous_token, 1e-5);
+    const double ind = doc["heads"][i]["induction"].get<double>();
+    EXPECT_TRUE(ind >= 0 && ind <= 1);
+  }
+  const auto c = testing::run("heads --model '" + dir + "' --text '" + text + "' --csv");
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(testing::lines(c.out), 13);
+  EXPECT_EQ(c.out.substr(0, c.out.find('\n')), "layer,head,kv_head,entropy_bits,mean_distance,previous_token,sink_mass,confidence");
+  const auto t = testing::run("heads --model '" + dir + "' --text '" + text + "'");
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("L1H5"), std::string::npos);
+  const auto bad = testing::run("heads --model '" + dir + "' --text '" + text + "' --json --csv");
+  EXPECT_EQ(bad.code, 2);
+}
+
+TEST(ModelCli, RenderSvgOfAModelHead) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string out = testing::tempDir() + "/model_head.svg";
+  const auto r = testing::run("render --model '" + modelDir("qwen2_bias_f16") + "' --text 'the cat sat' --head L1H2 --engine cpu-ref --out " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string svg = testing::readWholeFile(out);
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("·cat"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnviz::model
