@@ -492,7 +492,7 @@ std::string AppController::headLabel() const {
   switch (head_.kind) {
     case HeadSelection::Single:
       return head_.index < int(head_names_.size()) ? head_names_[std::size_t(head_.index)] : "head";
-    case HeadSelection::Mean: return "mean of " + std::to_string(result_.heads) + " heads";
+    case HeadSelection::Mean: return result_.heads > 0 ? "mean of " + std::to_string(result_.heads) + " heads" : "mean of the heads";
     case HeadSelection::All: return "all heads";
   }
   return "";
