@@ -201,8 +201,10 @@ int runAppWindow(const WindowOptions& opt) {
   geometry.width = std::clamp(geometry.width, 480, 8192);
   geometry.height = std::clamp(geometry.height, 360, 8192);
 
+  // ASCII on purpose: SDL 2.26 under a C locale sets WM_NAME as Latin-1 STRING from the UTF-8 bytes
+  // (an em dash showed as "â€”" in window lists, seen with xprop under Xvfb).
   SDL_Window* window =
-      SDL_CreateWindow("attnviz \xE2\x80\x94 attention visualizer", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+      SDL_CreateWindow("attnviz - attention visualizer", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                        geometry.width, geometry.height, SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
   if (!window) {
     std::fprintf(stderr, "attnviz: cannot create a window: %s\n", SDL_GetError());

@@ -73,8 +73,14 @@ void drawFigureLayout(UiContext& ui, const FigureRequest& req) {
     ImGui::PopStyleColor();
     ImGui::PopFont();
   }
-  // The same line as the SVG's subtitle: which head, temperature, mask and data the picture shows.
-  ImGui::TextDisabled("%s", figureDescription(*ui.app).c_str());
+  // The SVG's subtitle: which head, temperature, mask, data and colour scale the picture shows. The
+  // stage (view "both") prints head, T and mask itself, so there only the rest is added.
+  if (req.view == FigureView::Both)
+    ImGui::TextDisabled("%s \xC2\xB7 %s colour scale",
+                        ui.app->importedData() ? ui.app->importedName().c_str() : "simulated model",
+                        colourScaleName(ui.app->colourScale()));
+  else
+    ImGui::TextDisabled("%s", figureDescription(*ui.app).c_str());
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (req.view == FigureView::Heatmap) {

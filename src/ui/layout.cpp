@@ -131,7 +131,6 @@ void paintGaps(const UiContext& ui) {
 }  // namespace
 
 void drawMainLayout(UiContext& ui) {
-  AppController& app = *ui.app;
   ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(io.DisplaySize);
@@ -185,14 +184,7 @@ void drawMainLayout(UiContext& ui) {
   // otherwise stacked in the scrolling column.
   const bool side_by_side = main_w > 520 * ui.scale;
   if (!narrow) ImGui::BeginChild("##main", ImVec2(main_w, avail.y), false, ImGuiWindowFlags_NoScrollbar);
-  drawStatsRow(ui);
-  if (!app.error().empty()) {
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
-    ImGui::PushTextWrapPos(0);
-    ImGui::TextUnformatted(boundedText(app.error(), kMaxUiParagraphBytes).c_str());
-    ImGui::PopTextWrapPos();
-    ImGui::PopStyleColor();
-  }
+  drawStatsRow(ui);  // an input error is shown in the stats row's place (same height: no jump)
   ImVec2 rest = ImGui::GetContentRegionAvail();
   if (narrow) {
     // The pictures fill the visible part of the scrolling column; the controls follow below.

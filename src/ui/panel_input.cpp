@@ -198,13 +198,14 @@ void drawInputPanel(UiContext& ui) {
   if (app.importedData()) {
     ImGui::TextWrapped("Showing imported data: %s", boundedText(app.importedName(), kMaxUiLineBytes).c_str());
     if (app.layerCount() > 1) {
-      // [layers, h, nq, nk]: one layer at a time, the head and the selected row stay.
-      int layer = app.layer() + 1;
+      // [layers, h, nq, nk]: one layer at a time, the head and the selected row stay. Numbered from 0,
+      // as --layer and the model view number them.
+      int layer = app.layer();
       ImGui::SetNextItemWidth(-1);
-      if (ImGui::SliderInt("##layer", &layer, 1, app.layerCount(), "layer %d", ImGuiSliderFlags_AlwaysClamp))
-        app.setLayer(layer - 1);
+      if (ImGui::SliderInt("##layer", &layer, 0, app.layerCount() - 1, "layer %d", ImGuiSliderFlags_AlwaysClamp))
+        app.setLayer(layer);
       if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("The file holds %d layers ([layers, h, nq, nk]); drag or Ctrl+click to type one", app.layerCount());
+        ImGui::SetTooltip("The file holds layers 0..%d ([layers, h, nq, nk]); drag or Ctrl+click to type one", app.layerCount() - 1);
     }
     if (ImGui::Button("Back to the simulated model")) app.useSimulatedModel();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Forget the imported data and show the simulated model on the sentence again");

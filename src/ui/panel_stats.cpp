@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ui/text_bounds.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -40,6 +41,22 @@ void drawStatsRow(UiContext& ui) {
   const int per_row = (avail - 3 * spacing) / 4.0f >= 150 * ui.scale ? 4 : 2;
   const float w = (avail - float(per_row - 1) * spacing) / float(per_row);
   const float h = ImGui::GetFontSize() * 3.6f;
+  if (!app.error().empty()) {
+    // The message takes the stats row's place and height, so the panels below do not move when
+    // it appears or goes (typing through an empty or invalid input).
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float full_w = ImGui::GetContentRegionAvail().x;
+    ImGui::BeginChild("##input_message", ImVec2(full_w, h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextUnformatted(boundedText(app.error(), kMaxUiParagraphBytes).c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+    ImGui::EndChild();
+    if (ImGui::IsMouseHoveringRect(p, ImVec2(p.x + full_w, p.y + h)))
+      ImGui::SetTooltip("%s", boundedText(app.error(), kMaxUiParagraphBytes).c_str());
+    return;
+  }
   if (!app.hasResult()) {
     ImGui::Dummy(ImVec2(w, h));
     return;
