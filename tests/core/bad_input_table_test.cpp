@@ -124,6 +124,7 @@ void makeFiles() {
   write("deck_overflow.json", R"({"steps": [{"text": "a b", "temperature": 1e400}]})");
   write("deck_not_json.json", R"({"title": "broken")");
   write("deck_no_steps.json", R"({"title": "x"})");
+  write("deck_all_steps_bad.json", R"({"steps": [{"temperature": "x"}, {"colour": 1}]})");
   write("deck_nul.json", std::string("{\"steps\": [\0]}", 14));
   sparse("deck_huge.json", "{", off_t(17) << 20);
   write("deck_long_caption.json", "{\"steps\": [{\"caption\": \"" + std::string(17000, 'x') + "\", \"text\": \"The bank by the river was steep.\"}]}");
@@ -313,6 +314,7 @@ std::vector<Case> cases() {
            {"deck_not_json.json", "not valid JSON"},
            {"deck_no_steps.json", "\"steps\" array"},
            {"deck_nul.json", "not valid JSON"},
+           {"deck_all_steps_bad.json", "no playable steps (step 1: 'temperature' must be a number > 0; step 2: unknown field"},
            {"deck_huge.json", "a deck may be at most 16.0 MiB"}})
     add("window_deck_" + file.substr(0, file.size() - 5), {"--no-settings", "--deck", path(file), "--screenshot", path("w.png")},
         fragment);
