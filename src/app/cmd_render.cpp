@@ -88,6 +88,21 @@ int runRender(int argc, char** argv) {
     if (select < 0 || select >= spec.nq)
       throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");
     spec.selected_query = int(select);
+    {  // What the figure shows, as the window's figures say it: head, mode, temperature, mask, source, scale.
+      const char* dot = " \xC2\xB7 ";
+      std::string line = sel.kind == HeadSelection::Single ? in.head_names[std::size_t(sel.index)] + " head"
+                                                            : "mean of " + std::to_string(in.result.heads) + " heads";
+      line += dot + std::string(spec.cross ? "cross-attention" : "self-attention");
+      if (!args.has("weights")) {
+        char t[32];
+        std::snprintf(t, sizeof t, "T = %.2f", in.temperature);
+        line += dot + std::string(t);
+      }
+      if (in.causal) line += dot + std::string("causal mask");
+      line += dot + (args.has("weights") ? args.getOr("weights", "") : args.has("q") ? args.getOr("q", "") : std::string("simulated model"));
+      line += dot + std::string(colourScaleName(spec.scale)) + " colour scale";
+      spec.subtitle = sanitizeUtf8(line);
+    }
 
     if (svg) {
       std::ofstream file(out, std::ios::binary);

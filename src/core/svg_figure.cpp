@@ -226,6 +226,11 @@ void writeSvg(const FigureSpec& s, std::ostream& o) {
     o << "<text x=\"24\" y=\"36\" font-size=\"24\" font-weight=\"bold\" fill=\"" << t.text << "\">" << xmlEscape(s.title) << "</text>\n";
     top = 56;
   }
+  if (!s.subtitle.empty()) {
+    o << "<text id=\"subtitle\" x=\"24\" y=\"" << fmt(top + 14) << "\" font-size=\"15\" fill=\"" << t.muted << "\">"
+      << xmlEscape(s.subtitle) << "</text>\n";
+    top += 30;
+  }
   const Box whole{24, top, double(s.width) - 48, double(s.height) - top - 16};
   if (s.nq > 0 && s.nk > 0 && s.weights.size() == std::size_t(s.nq) * s.nk) {
     if (s.view == FigureView::Heatmap) drawHeatmap(o, s, t, whole);

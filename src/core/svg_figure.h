@@ -28,9 +28,10 @@ struct FigureSpec {
   bool dark = false;                        // dark theme (else light, for projectors and paper)
   FigureView view = FigureView::Both;
   int selected_query = 0;
-  int top_k = 3;                            // arcs labelled with percentages
+  int top_k = 5;                            // arcs labelled with percentages (as the window's arcs panel)
   int width = 1600, height = 900;           // pixels (SVG user units)
   std::string title;                        // optional heading
+  std::string subtitle;                     // optional line under it: head, temperature, mask, source
 };
 
 std::string renderSvg(const FigureSpec& spec);

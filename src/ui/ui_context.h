@@ -45,8 +45,9 @@ enum class MainView { Heatmap, ModelGrid, Rollout };
 // The Export tab's choices; the window performs a request between frames (it needs the GL
 // context and the heatmap renderer), see ui/figure_export.h.
 struct ExportSettings {
-  std::string folder = ".";
+  std::string folder = ".";  // the window sets it to the remembered folder or defaultExportFolder()
   std::string name = "attnviz-figure";
+  std::string saved_folder;  // absolute folder of the last export that wrote files (kept in the settings)
   FigureView view = FigureView::Both;
   int width = 1920, height = 1080;
   bool light = true;
@@ -119,7 +120,7 @@ struct UiContext {
   // with the UiContext while the window's context is current.
   std::shared_ptr<ModelPanelState> model_panel;
   MainView main_view = MainView::Heatmap;
-  ImVec4 model_view_rect{0, 0, 0, 0};  // the model view's grid of thumbnails (screen pixels)
+  ImVec4 model_view_rect{0, 0, 0, 0};  // the model view's cells, labels excluded (screen pixels)
 };
 
 // Colour of panel interiors (cleared, not painted by ImGui) and of the window behind them; set by
