@@ -159,11 +159,15 @@ int runAppWindow(const WindowOptions& opt) {
       std::fprintf(stderr, "attnviz: bad deck: %s\n", e.what());  // the message names the file
       return 2;
     }
-    for (const std::string& p : deck_player.deck().problems) std::fprintf(stderr, "attnviz: deck %s: %s\n", opt.deck.c_str(), p.c_str());
-    if (deck_player.empty()) {
-      std::fprintf(stderr, "attnviz: deck %s: no playable steps\n", opt.deck.c_str());
+    const std::vector<std::string>& problems = deck_player.deck().problems;
+    if (deck_player.empty()) {  // an error: one line, naming every step's problem
+      std::string why;
+      for (const std::string& p : problems) why += (why.empty() ? " (" : "; ") + p;
+      std::fprintf(stderr, "attnviz: deck %s: no playable steps%s\n", opt.deck.c_str(), why.empty() ? "" : (why + ")").c_str());
       return 2;
     }
+    // Playable with some steps skipped: warnings, one per skipped step (the window also lists them).
+    for (const std::string& p : problems) std::fprintf(stderr, "attnviz: deck %s: %s\n", opt.deck.c_str(), p.c_str());
     if (opt.deck_step < 1 || opt.deck_step > deck_player.count()) {
       std::fprintf(stderr, "attnviz: --deck-step %d is out of range: deck %s has %d playable steps (1..%d)\n", opt.deck_step,
                    opt.deck.c_str(), deck_player.count(), deck_player.count());
