@@ -24,7 +24,12 @@ const char* kWindowHelp =
     "  --text TEXT            sentence (self mode) or source sentence (cross mode)\n"
     "  --target TEXT          target sentence (cross mode)\n"
     "  --mode self|cross      attention mode (default self; --target alone implies cross)\n"
-    "  --head H               1-based head index, head name, mean or all (default mean)\n"
+    "  --head H               1-based head index, head name, mean or all (default mean); with --model\n"
+    "                         also L5H1 (layer 5, head 1, both from 0)\n"
+    "  --model PATH|NAME      a real model: a folder with config.json, safetensors and tokenizer files,\n"
+    "                         or a name in the Hugging Face cache (gpt2, HuggingFaceTB/SmolLM2-135M)\n"
+    "  --layer L              the model's layer shown first (0-based, default 0)\n"
+    "  --view head|model|rollout   with --model: the picture shown first (default head)\n"
     "  --temperature T        softmax temperature, 0.05..10 (default 1)\n"
     "  --causal               causal mask (a query sees only keys up to itself)\n"
     "  --select I             selected query row, 0-based (default 0)\n"
@@ -32,7 +37,7 @@ const char* kWindowHelp =
     "  --colormap NAME        cividis (default, colour-blind safe), viridis, magma, greyscale\n"
     "  --scale S              colour scale: linear (default), auto (0..max), row (per-row max) or log\n"
     "  --open PATH            show a .npy of probabilities, or a folder with q.npy + k.npy (+ tokens.txt)\n"
-    "  --tab top|patterns|explain|maths|export|bench   which info tab is open first\n"
+    "  --tab top|patterns|explain|maths|export|bench|next|measures   which info tab is open first\n"
     "                         (bench-run: the Benchmark tab, running its default suite; with\n"
     "                         --screenshot the run completes before the first frame)\n"
     "  --present              presentation mode: fullscreen, larger UI, light theme, heatmap + arcs only\n"
@@ -45,6 +50,8 @@ const char* kWindowHelp =
     "  --frames N             frames before the screenshot\n"
     "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
+    "  --bench-model layer|head|append   with --bench-frames and --model: every 10th frame switch the layer or\n"
+    "                         head, or append a word; reports the latency until that frame is on screen\n"
     "  --max-memory SIZE      memory budget, e.g. 2G (default: a quarter of physical memory)\n"
     "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
     "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
@@ -65,7 +72,8 @@ int usage(const std::string& message) {
 int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
-                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory"},
+                "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
+                "model", "layer", "view", "bench-model"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
@@ -136,10 +144,26 @@ int runWindow(int argc, char** argv) {
       o.bench_frames = int(*n);
     }
     if (auto v = args.get("open")) o.open = *v;
+    if (auto v = args.get("model")) {
+      if (v->empty()) throw UsageError("--model needs a folder or a model name");
+      if (!o.open.empty()) throw UsageError("--model and --open both choose what is shown; give one");
+      o.model = *v;
+    }
+    if (auto l = args.getInt("layer")) {
+      if (o.model.empty()) throw UsageError("--layer needs --model");
+      if (*l < 0) throw UsageError("--layer must be 0 or more (layers are numbered from 0)");
+      o.layer = int(*l);
+    }
+    if (auto v = args.get("view")) {
+      if (o.model.empty()) throw UsageError("--view needs --model");
+      if (*v != "head" && *v != "model" && *v != "rollout") throw UsageError("--view must be head, model or rollout");
+      o.view = *v;
+    }
     if (auto v = args.get("tab")) {
       if (*v != "top" && *v != "patterns" && *v != "explain" && *v != "maths" && *v != "export" && *v != "bench" &&
-          *v != "bench-run")
-        throw UsageError("--tab must be top, patterns, explain, maths, export, bench or bench-run");
+          *v != "bench-run" && *v != "next" && *v != "measures")
+        throw UsageError("--tab must be top, patterns, explain, maths, export, bench, bench-run, next or measures");
+      if ((*v == "next" || *v == "measures") && !args.get("model")) throw UsageError("--tab " + *v + " needs --model");
       o.tab = *v;
     }
     o.present = args.has("present");
@@ -154,6 +178,11 @@ int runWindow(int argc, char** argv) {
       o.deck_step = int(*n);
     }
     o.bench_zoom = args.has("bench-zoom");
+    if (auto v = args.get("bench-model")) {
+      if (*v != "layer" && *v != "head" && *v != "append") throw UsageError("--bench-model must be layer, head or append");
+      if (o.bench_frames == 0 || o.model.empty()) throw UsageError("--bench-model needs --bench-frames N and --model");
+      o.bench_model = *v;
+    }
     if (o.bench_zoom && o.bench_frames == 0) throw UsageError("--bench-zoom needs --bench-frames N");
     o.causal = args.has("causal");
     if (o.causal && o.mode && *o.mode == "cross") throw UsageError(kCausalCrossReason);

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/attention.h"
+#include "core/head_selection.h"
 #include "core/input_file.h"
+#include "core/simulated_model.h"
 
 namespace attnviz {
 namespace {

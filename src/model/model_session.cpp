@@ -60,6 +60,11 @@ ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
   return last_;
 }
 
+std::string ModelSession::decode(const std::vector<int>& ids) const {
+  if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
+  return tokenizer_->decode(std::vector<std::int32_t>(ids.begin(), ids.end()));
+}
+
 std::string ModelSession::labelOf(int id) const {
   if (tokenizer_ && std::size_t(id) < tokenizer_->vocabSize()) {
     try {

@@ -75,6 +75,9 @@ class ModelSession {
 
   int numTokens() const;
   const std::vector<int>& tokenIds() const;
+  // The text a sequence of ids stands for (their bytes concatenated; what generate() appended).
+  // Throws ModelError without a tokenizer that can decode.
+  std::string decode(const std::vector<int>& ids) const;
   // The readable label of any id ("#id" when the tokenizer has no piece for it).
   std::string tokenLabel(int id) const { return labelOf(id); }
   // Readable pieces, one per token (a leading space shown as a subtle mark, e.g. "·bank").

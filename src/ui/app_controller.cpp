@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -11,6 +12,7 @@
 #include "core/embedded.h"
 #include "core/npy.h"
 #include "core/token_names.h"
+#include "ui/model_holder.h"
 
 namespace attnviz::ui {
 namespace {
@@ -107,7 +109,7 @@ void AppController::markDirty() {
 void AppController::setText(const std::string& text) {
   if (text == text_) return;
   text_ = text;
-  if (source_ == Source::Simulated) markDirty();
+  if (source_ == Source::Simulated || source_ == Source::Model) markDirty();
 }
 void AppController::setTarget(const std::string& target) {
   if (target == target_) return;
@@ -115,7 +117,7 @@ void AppController::setTarget(const std::string& target) {
   if (source_ == Source::Simulated && mode_ == AttentionMode::Cross) markDirty();
 }
 void AppController::setMode(AttentionMode mode) {
-  if (mode == mode_) return;
+  if (mode == mode_ || source_ == Source::Model) return;  // a decoder-only model attends to itself
   mode_ = mode;
   if (mode_ == AttentionMode::Cross && trim(target_).empty()) {
     // A sensible first target: the translation pair from the examples.
@@ -129,7 +131,7 @@ void AppController::setMode(AttentionMode mode) {
   if (source_ == Source::Simulated) markDirty();
 }
 void AppController::setCausal(bool causal) {
-  if (causal == causal_) return;
+  if (causal == causal_ || source_ == Source::Model) return;  // the model was trained causal
   causal_ = causal;
   if (causalApplies()) markDirty();
 }
@@ -159,6 +161,15 @@ void AppController::setEngine(const std::string& engine) {
 void AppController::loadExample(int index) {
   const auto& list = examples();
   if (index < 0 || index >= int(list.size())) return;
+  if (source_ == Source::Model) {
+    // An example sentence goes to the real model; cross-attention pairs need the simulated one.
+    if (list[std::size_t(index)].mode == AttentionMode::Self) {
+      text_ = list[std::size_t(index)].text;
+      markDirty();
+      return;
+    }
+    releaseModel();
+  }
   source_ = Source::Simulated;
   const Example& e = list[std::size_t(index)];
   mode_ = e.mode;
@@ -178,6 +189,26 @@ void AppController::setHead(HeadSelection head) {
 }
 
 bool AppController::setHeadByName(const std::string& text, std::string* error) {
+  static const std::regex layer_head(R"(\s*[Ll](\d{1,4})[Hh](\d{1,4})\s*)");
+  std::smatch m;
+  if (std::regex_match(text, m, layer_head)) {
+    if (!model_) {
+      if (error) *error = "'" + text + "' names a layer and head of a real model; open one with --model";
+      return false;
+    }
+    const int l = std::stoi(m[1].str()), h = std::stoi(m[2].str());
+    if (l >= model_->layers() || h >= model_->heads()) {
+      if (error)
+        *error = "'" + text + "' is outside the model (" + std::to_string(model_->layers()) + " layers L0-L" +
+                 std::to_string(model_->layers() - 1) + ", " + std::to_string(model_->heads()) + " heads H0-H" +
+                 std::to_string(model_->heads() - 1) + ")";
+      return false;
+    }
+    setLayer(l);
+    head_ = {HeadSelection::Single, h};
+    if (hasResult() && !dirty_) refreshShown();
+    return true;
+  }
   std::vector<std::string> names = head_names_;
   if (names.empty()) names = mode_ == AttentionMode::Cross ? crossHeadNames() : selfHeadNames();
   try {
@@ -208,6 +239,7 @@ bool AppController::isMasked(int row, int col) const {
 bool AppController::recomputeIfDue(double now_s) {
   now_ = now_s;
   bool applied = false;
+  if (model_) model_->poll();  // the model view's overview advances a layer at a time
   if (pending_.valid()) {
     if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
     applyJob(pending_job_, pending_.get());
@@ -260,7 +292,7 @@ void AppController::recompute() {
   applyJob(job, runJob(job, compute_));
 }
 
-AppController::Job AppController::makeJob() const {
+AppController::Job AppController::makeJob() {
   Job job;
   job.source = source_;
   job.engine = engine_requested_;
@@ -277,12 +309,27 @@ AppController::Job AppController::makeJob() const {
   } else if (source_ == Source::ImportedProblem) {
     job.reuse = true;
     job.base = imported_problem_;
+  } else if (source_ == Source::Model) {
+    // The forward runs here, on this thread (the session is not thread-safe); the job gets a copy
+    // of the layer's Q/K/V and the engine may run on the worker.
+    job.input.causal = true;
+    job.reuse = true;
+    try {
+      job.base = model_->problem(text_);
+    } catch (const std::exception& e) {
+      job.input_error = e.what();
+    }
   }
   return job;
 }
 
 AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& compute) {
   JobResult r;
+  if (!job.input_error.empty()) {
+    r.error = "Input: " + job.input_error;
+    r.input_error = true;
+    return r;
+  }
   try {
     if (job.reuse) {
       r.problem = job.base;
@@ -317,6 +364,9 @@ void AppController::applyJob(const Job& job, JobResult r) {
   built_mode_ = job.input.mode;
   ComputeOutput& out = r.out;
   const bool same_shape = out.result.heads == result_.heads && out.result.nq == result_.nq && out.result.nk == result_.nk;
+  // With a real model the selection follows the end of the text (the next-token view's position)
+  // while it was on the last token: typing and generating keep the newest token selected.
+  const bool follow_end = job.source == Source::Model && (result_.nq == 0 || selected_ == result_.nq - 1);
   problem_ = std::move(r.problem);
   result_ = std::move(out.result);
   engine_used_ = out.engine;
@@ -332,7 +382,7 @@ void AppController::applyJob(const Job& job, JobResult r) {
   if (int(query_labels_.size()) != result_.nq) query_labels_ = numberedLabels(result_.nq);
   if (int(key_labels_.size()) != result_.nk) key_labels_ = numberedLabels(result_.nk);
   if (head_.kind == HeadSelection::Single && head_.index >= result_.heads) head_ = {HeadSelection::Mean, 0};
-  if (selected_ >= result_.nq) selected_ = std::max(result_.nq - 1, 0);
+  if (selected_ >= result_.nq || follow_end) selected_ = std::max(result_.nq - 1, 0);
   ++result_version_;
   animate_change_ = same_shape;
   refreshShown();
@@ -442,8 +492,10 @@ std::string AppController::headLabel() const {
   switch (head_.kind) {
     case HeadSelection::Single:
       return head_.index < int(head_names_.size()) ? head_names_[std::size_t(head_.index)] : "head";
-    case HeadSelection::Mean: return "mean of " + std::to_string(result_.heads) + " heads";
-    case HeadSelection::All: return "all heads";
+    case HeadSelection::Mean:
+      return (model_ ? "L" + std::to_string(model_->layer()) + " " : std::string()) + "mean of " +
+             std::to_string(result_.heads) + " heads";
+    case HeadSelection::All: return (model_ ? "L" + std::to_string(model_->layer()) + " " : std::string()) + "all heads";
   }
   return "";
 }
@@ -520,6 +572,7 @@ bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
   imported_problem_ = std::move(p);
   imported_layers_.clear();
   layer_ = 0;
+  releaseModel();
   source_ = Source::ImportedProblem;
   imported_name_ = name;
   mode_ = imported_problem_.nq == imported_problem_.nk ? AttentionMode::Self : AttentionMode::Cross;
@@ -549,7 +602,7 @@ bool AppController::loadWeightLayers(std::vector<AttentionResult> layers, const 
   return true;
 }
 
-void AppController::setLayer(int i) {
+void AppController::setImportedLayer(int i) {
   if (imported_layers_.empty() || source_ != Source::ImportedWeights) return;
   i = std::clamp(i, 0, int(imported_layers_.size()) - 1);
   if (i == layer_) return;
@@ -576,6 +629,7 @@ bool AppController::showWeights(AttentionResult r, const std::vector<std::string
     result_ = std::move(r);
     problem_ = AttentionProblem{};
     built_valid_ = false;
+    releaseModel();
     source_ = Source::ImportedWeights;
     imported_name_ = name;
     head_names_.clear();
@@ -600,6 +654,7 @@ bool AppController::showWeights(AttentionResult r, const std::vector<std::string
 void AppController::useSimulatedModel() {
   if (source_ == Source::Simulated) return;
   discardPending();
+  releaseModel();
   source_ = Source::Simulated;
   imported_name_.clear();
   imported_layers_.clear();
@@ -620,6 +675,69 @@ const std::vector<std::string>& AppController::queryNames() const {
 const std::vector<std::string>& AppController::keyNames() const {
   queryNames();
   return key_names_;
+}
+
+}  // namespace attnviz::ui
+
+namespace attnviz::ui {
+
+void AppController::releaseModel() {
+  if (!model_) return;
+  model_.reset();
+  causal_ = causal_before_model_;
+  built_valid_ = false;
+}
+
+bool AppController::loadModel(const std::string& path_or_name) {
+  std::unique_ptr<ModelHolder> loaded;
+  try {
+    loaded = std::make_unique<ModelHolder>(path_or_name);
+  } catch (const std::exception& e) {
+    error_ = std::string("Could not load: ") + e.what();  // what is shown stays
+    return false;
+  }
+  discardPending();
+  if (source_ == Source::Simulated) simulated_mode_ = mode_;
+  if (!model_) causal_before_model_ = causal_;
+  // The layer and head keep their numbers where the new model has them.
+  if (model_) loaded->setLayer(model_->layer());
+  model_ = std::move(loaded);
+  source_ = Source::Model;
+  imported_name_ = model_->name();
+  mode_ = AttentionMode::Self;
+  causal_ = true;
+  error_.clear();
+  selected_ = 1 << 30;  // the last token: where the next-token view looks
+  result_ = AttentionResult{};
+  markDirty();
+  // A text the model refuses (too long, nothing to tokenize) leaves the model loaded with error()
+  // saying why, so that the text can be edited.
+  recompute();
+  return true;
+}
+
+int AppController::layerCount() const { return model_ ? model_->layers() : int(imported_layers_.size()); }
+
+int AppController::layer() const { return model_ ? model_->layer() : layer_; }
+
+void AppController::setLayer(int layer) {
+  if (!model_) return setImportedLayer(layer);
+  if (model_->setLayer(layer)) markDirty();
+}
+
+bool AppController::generate(int count, bool sample, std::uint64_t seed) {
+  if (!model_ || count <= 0) return false;
+  waitForPending();
+  try {
+    const std::string added = model_->generate(count, sample, seed + std::uint64_t(std::max(nq(), 0)), text_);
+    text_ += added;
+  } catch (const std::exception& e) {
+    error_ = std::string("Generate: ") + e.what();
+    return false;
+  }
+  if (selected_ == nq() - 1) selected_ = 1 << 30;  // keep following the end
+  markDirty();
+  return true;
 }
 
 }  // namespace attnviz::ui

@@ -11,6 +11,8 @@
 #include <functional>
 #include <future>
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,8 @@ struct Example {
 };
 // The examples from assets/examples/sentences.txt (embedded).
 const std::vector<Example>& examples();
+
+class ModelHolder;  // ui/model_holder.h: a real model (src/model) and its overview
 
 inline constexpr const char* kDefaultSentence = "The bank by the river was steep.";
 inline constexpr float kMinTemperatureUi = 0.05f;
@@ -80,7 +84,8 @@ class AppController {
 
   // ---- view (no recompute) ----
   void setHead(HeadSelection head);
-  // "N" (1-based), a head name, "mean" or "all"; false and *error when unknown.
+  // "N" (1-based), a head name, "mean" or "all"; with a real model also "L5H1" (layer 5, head 1,
+  // both from 0, as Hugging Face numbers them). False and *error when unknown.
   bool setHeadByName(const std::string& text, std::string* error);
   void setColormap(Colormap c) { colormap_ = c; }
   // How weights map onto the colormap (linear / auto / row / log); rebuilds the display.
@@ -103,13 +108,28 @@ class AppController {
   // Several layers of probabilities ([L, h, nq, nk]): layer 0 is shown, setLayer switches.
   bool loadWeightLayers(std::vector<AttentionResult> layers, const std::vector<std::string>& query_labels,
                         const std::vector<std::string>& key_labels, const std::string& name);
-  int layerCount() const { return int(imported_layers_.size()); }  // 0 unless several layers were loaded
-  int layer() const { return layer_; }                                // 0-based
-  // Shows layer i (clamped) of the loaded layers, keeping head, selection and labels.
-  void setLayer(int i);
-  // Back to the simulated model on the current text.
+  // Back to the simulated model on the current text (a loaded real model is released).
   void useSimulatedModel();
-  bool importedData() const { return source_ != Source::Simulated; }
+
+  // ---- a real model (src/model, held by ui/model_holder.h) ----
+  // Loads a model directory or Hugging Face cache name and shows the selected layer on the current
+  // text (causal, all heads). On failure error() says why and what was shown stays (the simulated
+  // model, imported data or the previous real model). Returns whether it loaded.
+  bool loadModel(const std::string& path_or_name);
+  bool modelShown() const { return source_ == Source::Model; }
+  ModelHolder* model() { return model_.get(); }  // nullptr unless a real model is shown
+  const ModelHolder* model() const { return model_.get(); }
+  // Layers of what is shown: a real model's, or those of a [L, h, nq, nk] import (0 otherwise).
+  int layerCount() const;
+  // The layer shown (0-based). Changing it recomputes a model layer's maps, or shows that imported
+  // layer keeping head, selection and labels; out-of-range values are clamped.
+  int layer() const;
+  void setLayer(int layer);
+  // Appends `count` tokens predicted by the model to the text (greedy, or sampled with a seed)
+  // through the KV cache; the view follows on the next recompute. False and error() on failure.
+  bool generate(int count, bool sample = false, std::uint64_t seed = 0);
+  // Matrices or probabilities from files (not the simulated model, not a real model).
+  bool importedData() const { return source_ == Source::ImportedProblem || source_ == Source::ImportedWeights; }
   const std::string& importedName() const { return imported_name_; }
 
   // ---- scheduling ----
@@ -193,7 +213,7 @@ class AppController {
   bool animateDisplayChange() const { return animate_change_; }
 
  private:
-  enum class Source { Simulated, ImportedProblem, ImportedWeights };
+  enum class Source { Simulated, ImportedProblem, ImportedWeights, Model };
   void markDirty();
   void refreshShown();
   void recompute();
@@ -205,6 +225,7 @@ class AppController {
     AttentionProblem base;
     std::string engine;
     std::chrono::steady_clock::time_point start;
+    std::string input_error;  // the problem could not be built (e.g. a real model refused the text)
   };
   struct JobResult {
     AttentionProblem problem;
@@ -212,7 +233,8 @@ class AppController {
     std::string error;  // "" on success
     bool input_error = false;  // the text could not be built (the previous result, if any, stays)
   };
-  Job makeJob() const;
+  Job makeJob();  // non-const: a real model runs its forward here (on the UI thread)
+  void releaseModel();
   static JobResult runJob(const Job& job, const ComputeFn& compute);
   void applyJob(const Job& job, JobResult result);
   void discardPending();
@@ -240,10 +262,13 @@ class AppController {
   bool showWeights(AttentionResult r, const std::vector<std::string>& ql, const std::vector<std::string>& kl,
                    const std::string& name);
   std::vector<AttentionResult> imported_layers_;  // [L, h, nq, nk] imports; empty otherwise
+  void setImportedLayer(int i);  // setLayer for [L, h, nq, nk] imports
   int layer_ = 0;
   AttentionProblem imported_problem_;
   std::string imported_name_;
   AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
+  bool causal_before_model_ = false;                     // restored when the real model goes
+  std::unique_ptr<ModelHolder> model_;
 
   bool dirty_ = true;
   double dirty_since_ = -1;

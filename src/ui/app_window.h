@@ -14,11 +14,17 @@ struct WindowOptions {
   std::optional<int> select;
   bool causal = false;
   std::string open;        // a .npy file or folder to show instead of the simulated model
+  std::string model;       // a real model (folder or Hugging Face cache name) to show
+  int layer = -1;          // its layer shown first (-1: 0, or as --head L5H1 says)
+  std::string view;        // "head" | "model" | "rollout": the main picture with a real model
   std::string tab;         // info tab to open first: top | patterns | explain
   std::string screenshot;  // non-empty: render `frames` frames, save the window as PNG, exit
   int frames = 8;
   int bench_frames = 0;    // > 0: render that many frames and print one JSON line of timings
   bool bench_zoom = false; // with bench_frames: zoom the heatmap in and out every frame (no recomputes)
+  // With bench_frames and a model: every 10th frame switch the layer ("layer"), the head ("head")
+  // or append a word to the text ("append"); reports event-to-displayed-frame latencies.
+  std::string bench_model;
   int width = 0, height = 0;  // 0 = from settings (default 1280 x 800)
   float ui_scale = 0;         // 0 = from the display DPI
   bool use_settings = true;   // load/save settings (off for --screenshot and --bench-frames)

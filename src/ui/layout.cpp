@@ -3,10 +3,33 @@
 #include <algorithm>
 #include <cmath>
 
+#include "render/screen_rects.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
 
 namespace attnviz::ui {
+namespace {
+
+// The main picture: the heatmap, or with a real model its model view or rollout, chosen by a row
+// of switches above it (one line of the given height).
+void recordHeatmapPanel(UiContext& ui);
+
+void drawPictureSlot(UiContext& ui, ImVec2 size, ImGuiWindowFlags flags) {
+  ImGui::BeginGroup();
+  ui.model_view_rect = ImVec4(0, 0, 0, 0);  // set again by the model view when it is drawn
+  if (drawMainViewSwitch(ui)) size.y -= ImGui::GetFrameHeightWithSpacing();
+  beginPanel(ui, "##heatmap", size, flags);
+  recordHeatmapPanel(ui);
+  switch (ui.main_view) {
+    case MainView::ModelGrid: drawModelViewPanel(ui); break;
+    case MainView::Rollout: drawRolloutPanel(ui); break;
+    case MainView::Heatmap: drawHeatmapPanel(ui); break;
+  }
+  ImGui::EndChild();
+  ImGui::EndGroup();
+}
+
+}  // namespace
 
 namespace {
 
@@ -14,12 +37,14 @@ struct InfoTab {
   const char* id;     // --tab name
   const char* label;
   void (*draw)(UiContext&);
+  bool model_only;    // shown only while a real model is (next tokens, head measures)
 };
 
 const InfoTab kInfoTabs[] = {
-    {"top", "Top attention", drawTopAttentionPanel}, {"patterns", "What to look for", drawPatternsPanel},
-    {"explain", "Explanation", drawExplanationPanel}, {"maths", "Maths", drawMathsPanel},
-    {"export", "Export", drawExportPanel},            {"bench", "Benchmark", drawBenchPanel},
+    {"next", "Next token", drawNextTokensPanel, true}, {"measures", "Head measures", drawMeasuresPanel, true},
+    {"top", "Top attention", drawTopAttentionPanel, false}, {"patterns", "What to look for", drawPatternsPanel, false},
+    {"explain", "Explanation", drawExplanationPanel, false}, {"maths", "Maths", drawMathsPanel, false},
+    {"export", "Export", drawExportPanel, false},            {"bench", "Benchmark", drawBenchPanel, false},
 };
 
 // The info tabs: a strip of tab buttons that wraps onto a second line rather than scrolling or
@@ -27,12 +52,20 @@ const InfoTab kInfoTabs[] = {
 // content scrolls on its own, the strip stays put.
 void drawInfoTabs(UiContext& ui) {
   const int count = int(sizeof kInfoTabs / sizeof kInfoTabs[0]);
+  const bool model = ui.app->modelShown();
+  auto shown = [&](int t) { return model || !kInfoTabs[t].model_only; };
   if (!ui.initial_tab.empty()) {
     for (int t = 0; t < count; ++t)
       if (ui.initial_tab == kInfoTabs[t].id) ui.info_tab = t;
     ui.initial_tab.clear();
   }
   ui.info_tab = std::clamp(ui.info_tab, 0, count - 1);
+  if (!shown(ui.info_tab))
+    for (int t = 0; t < count; ++t)
+      if (shown(t)) {
+        ui.info_tab = t;
+        break;
+      }
   ui.tab_rects.clear();
   {
     const ImVec2 a = ImGui::GetWindowDrawList()->GetClipRectMin(), b = ImGui::GetWindowDrawList()->GetClipRectMax();
@@ -47,6 +80,7 @@ void drawInfoTabs(UiContext& ui) {
   const float h = ImGui::GetTextLineHeight() + 2 * pad.y;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   for (int t = 0; t < count; ++t) {
+    if (!shown(t)) continue;
     const ImVec2 ts = ImGui::CalcTextSize(kInfoTabs[t].label);
     const float w = ts.x + 2 * pad.x;
     if (x > 0 && x + w > avail) {  // wrap
@@ -80,6 +114,20 @@ void recordHeatmapPanel(UiContext& ui) {
   ui.heatmap_panel_rect = ImVec4(p.x, p.y, p.x + sz.x, p.y + sz.y);
 }
 
+// The frame is cleared to the panel colour; what lies outside every panel is painted in the
+// window colour here, a few flat rectangles behind everything (see render/screen_rects.h).
+void paintGaps(const UiContext& ui) {
+  const ImVec2 display = ImGui::GetIO().DisplaySize;
+  std::vector<render::PixelRect> panels;
+  panels.reserve(ui.panel_rects.size());
+  for (const ImVec4& r : ui.panel_rects)
+    panels.push_back({int(std::floor(r.x)), int(std::floor(r.y)), int(std::ceil(r.z)), int(std::ceil(r.w))});
+  ImDrawList* bg = ImGui::GetBackgroundDrawList();
+  const ImU32 col = ImGui::ColorConvertFloat4ToU32(kWindowColor);
+  for (const render::PixelRect& g : render::uncoveredRects({0, 0, int(std::ceil(display.x)), int(std::ceil(display.y))}, panels))
+    bg->AddRectFilled(ImVec2(float(g.x0), float(g.y0)), ImVec2(float(g.x1), float(g.y1)), col);
+}
+
 }  // namespace
 
 void drawMainLayout(UiContext& ui) {
@@ -104,6 +152,7 @@ void drawMainLayout(UiContext& ui) {
     drawStage(ui, stage);
     drawCaptionBar(ui);
     drawShortcutOverlay(ui);
+    paintGaps(ui);
     ImGui::End();
     return;
   }
@@ -152,13 +201,10 @@ void drawMainLayout(UiContext& ui) {
   }
   const ImGuiWindowFlags panel_flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (side_by_side) {
-    // The heatmap column about as wide as the panel is tall (its cells stay near square), within
+    // The picture column about as wide as the panel is tall (heatmap cells stay near square), within
     // 45..58% of the width; the arcs and the tabs share the rest.
     const float heat_w = std::floor(std::clamp(rest.y * 0.92f, rest.x * 0.45f, rest.x * 0.58f));
-    beginPanel(ui, "##heatmap", ImVec2(heat_w, rest.y), panel_flags);
-    recordHeatmapPanel(ui);
-    drawHeatmapPanel(ui);
-    ImGui::EndChild();
+    drawPictureSlot(ui, ImVec2(heat_w, rest.y), panel_flags);
     ImGui::SameLine();
     ImGui::BeginGroup();
     const float right_w = rest.x - heat_w - gap;
@@ -168,14 +214,11 @@ void drawMainLayout(UiContext& ui) {
     ImGui::EndChild();
     beginPanel(ui, "##tabs", ImVec2(right_w, rest.y - arcs_h - ImGui::GetStyle().ItemSpacing.y), panel_flags);
   } else {
-    // Stacked: the heatmap panel near square (as tall as it is wide, within what is visible), the
+    // Stacked: the picture panel near square (as tall as it is wide, within what is visible), the
     // arcs and the tabs below it at useful heights; the column scrolls.
     const float heat_h = std::floor(std::clamp(rest.x * 0.8f, 260 * ui.scale, std::max(260 * ui.scale, rest.y)));
     const float w = rest.x;
-    beginPanel(ui, "##heatmap", ImVec2(w, heat_h), panel_flags);
-    recordHeatmapPanel(ui);
-    drawHeatmapPanel(ui);
-    ImGui::EndChild();
+    drawPictureSlot(ui, ImVec2(w, heat_h), panel_flags);
     beginPanel(ui, "##arcs", ImVec2(w, std::max(220 * ui.scale, avail.y * 0.45f)), panel_flags);
     drawArcsPanel(ui);
     ImGui::EndChild();
@@ -192,6 +235,7 @@ void drawMainLayout(UiContext& ui) {
   ImGui::EndChild();  // ##main or ##scroll
   if (caption_h > 0) drawCaptionBar(ui);
   drawShortcutOverlay(ui);
+  paintGaps(ui);
   ImGui::End();
 }
 

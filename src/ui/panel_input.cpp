@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -53,8 +54,21 @@ bool wrappingTextBox(const char* id, const std::string& current, std::string* ed
   const ImGuiStyle& style = ImGui::GetStyle();
   const float width = ImGui::GetContentRegionAvail().x;
   float wrap_w = width - 2 * style.FramePadding.x - style.ScrollbarSize;
-  std::string shown = current;
-  wrapInPlace(shown.data(), int(shown.size()), wrap_w);
+  // Wrapped once per change of text, width or font size, not every frame (long paragraphs).
+  struct WrapCache {
+    std::string source, wrapped;
+    float width = -1, font = -1;
+  };
+  static std::map<std::string, WrapCache> caches;
+  WrapCache& cache = caches[id];
+  if (cache.width != wrap_w || cache.font != ImGui::GetFontSize() || cache.source != current) {
+    cache.source = current;
+    cache.wrapped = current;
+    wrapInPlace(cache.wrapped.data(), int(cache.wrapped.size()), wrap_w);
+    cache.width = wrap_w;
+    cache.font = ImGui::GetFontSize();
+  }
+  std::string shown = cache.wrapped;
   const float lines = float(std::count(shown.begin(), shown.end(), '\n') + 1);
   const float h = std::clamp(lines + 0.3f, min_lines, max_lines) * ImGui::GetTextLineHeight() + 2 * style.FramePadding.y;
   if (!ImGui::InputTextMultiline(id, &shown, ImVec2(width, h), ImGuiInputTextFlags_CallbackAlways, wrapCallback, &wrap_w))
@@ -113,6 +127,12 @@ void temperatureSlider(UiContext& ui) {
   ImGui::PopFont();
 }
 
+bool hasCharactersBeyondBmp(const std::string& utf8) {
+  for (char c : utf8)
+    if ((static_cast<unsigned char>(c) & 0xF8) == 0xF0) return true;  // the lead byte of a 4-byte sequence
+  return false;
+}
+
 // A control that does not apply is drawn disabled with the reason beneath it, never silently inert.
 void disabledReason(UiContext& ui, const std::string& reason) {
   ImGui::PushFont(ui.fonts.small);
@@ -154,8 +174,13 @@ void headPicker(UiContext& ui) {
   };
   for (int h = 0; h < int(names.size()); ++h) {
     char label[96];
-    std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
-    const char* tip = app.importedData() ? "A head of the imported data" : headTip(names[std::size_t(h)]);
+    if (app.modelShown())  // real models: "L5H1", numbered from 0 as Hugging Face does
+      std::snprintf(label, sizeof label, "%s", names[std::size_t(h)].c_str());
+    else
+      std::snprintf(label, sizeof label, "%d %s", h + 1, names[std::size_t(h)].c_str());
+    const char* tip = app.modelShown()     ? "A head of the loaded model (layer and head numbered from 0)"
+                      : app.importedData() ? "A head of the imported data"
+                                           : headTip(names[std::size_t(h)]);
     item(label, {HeadSelection::Single, h}, tip);
   }
   item("Mean", {HeadSelection::Mean, 0}, "Average of all heads: each cell is the mean of that cell over the heads");
@@ -168,6 +193,7 @@ void drawInputPanel(UiContext& ui) {
   AppController& app = *ui.app;
   sectionTitle("Input & configuration");
   ImGui::Spacing();
+  drawModelPicker(ui);  // panel_model.cpp
 
   if (app.importedData()) {
     ImGui::TextWrapped("Showing imported data: %s", boundedText(app.importedName(), kMaxUiLineBytes).c_str());
@@ -202,6 +228,12 @@ void drawInputPanel(UiContext& ui) {
   ui.text_box_rect = ImVec4(box_pos.x, box_pos.y, box_pos.x + ImGui::GetItemRectSize().x,
                             box_pos.y + ImGui::GetItemRectSize().y);
   if (app.importedData()) disabledReason(ui, "Not used: the imported data has its own tokens.");
+  // Dear ImGui as Debian builds it stores characters in 16 bits: every code point above U+FFFF (most
+  // emoji) becomes U+FFFD before a font is asked. Say so rather than show an unexplained glyph.
+  if (hasCharactersBeyondBmp(app.text()) || hasCharactersBeyondBmp(app.target()))
+    disabledReason(ui, "Emoji and other characters beyond U+FFFF show as \xEF\xBF\xBD in this window (its Dear ImGui "
+                       "build stores 16-bit characters), and editing the box replaces them. The tokens keep them; SVG, "
+                       "CSV and JSON exports show them.");
   if (cross && !app.importedData()) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
     std::string target;
@@ -222,30 +254,32 @@ void drawInputPanel(UiContext& ui) {
     ImGui::SetTooltip("Example sentences chosen to show a pattern (coreference, translation, a long paragraph)");
   ImGui::Spacing();
 
-  int mode = cross ? 1 : 0;
-  // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
-  if (app.importedData()) ImGui::BeginDisabled();
-  if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
-  // Side by side when both fit, else one under the other (never a cut label).
-  const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
-  if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
-    ImGui::SameLine();
-  if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
-  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
-  if (app.importedData()) ImGui::EndDisabled();
-  {
-    const std::string why_not = app.causalUnavailableReason();
-    bool causal = app.causal() && why_not.empty();
-    if (!why_not.empty()) ImGui::BeginDisabled();
-    if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
-    if (!why_not.empty()) ImGui::EndDisabled();
+  if (!app.modelShown()) {  // a real decoder-only model decides both: self-attention, causal
+    int mode = cross ? 1 : 0;
+    // Imported data: the mode follows the matrix's shape (square: self), it is not a choice.
+    if (app.importedData()) ImGui::BeginDisabled();
+    if (ImGui::RadioButton("Self-attention", &mode, 0)) app.setMode(AttentionMode::Self);
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-      ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
-                        why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
-    if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+      ImGui::SetTooltip("Self-attention: one sentence; every token attends to the tokens of the same sentence");
+    // Side by side when both fit, else one under the other (never a cut label).
+    const float cross_w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("Cross-attention").x;
+    if (ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= cross_w)
+      ImGui::SameLine();
+    if (ImGui::RadioButton("Cross-attention", &mode, 1)) app.setMode(AttentionMode::Cross);
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("Cross-attention: target (decoder) tokens attend to source (encoder) tokens, as in translation");
+    if (app.importedData()) ImGui::EndDisabled();
+    {
+      const std::string why_not = app.causalUnavailableReason();
+      bool causal = app.causal() && why_not.empty();
+      if (!why_not.empty()) ImGui::BeginDisabled();
+      if (ImGui::Checkbox("Causal mask (no looking ahead)", &causal)) app.setCausal(causal);
+      if (!why_not.empty()) ImGui::EndDisabled();
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Query i may only attend to keys j <= i, as in a decoder (GPT-style).\nMasked cells are hatched.%s%s",
+                          why_not.empty() ? "" : "\n\nUnavailable: ", why_not.c_str());
+      if (!why_not.empty()) disabledReason(ui, "Causal mask off: " + why_not + ".");
+    }
   }
 
   ImGui::Spacing();

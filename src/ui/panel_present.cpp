@@ -73,6 +73,9 @@ void handleShortcuts(UiContext& ui) {
     if (pressed(SDL_SCANCODE_PAGEDOWN)) ui.deck->next(app);
     if (pressed(SDL_SCANCODE_PAGEUP)) ui.deck->prev(app);
   }
+  // A real model's layers: [ ] always, PageUp/PageDown when no deck claims them.
+  if (pressed(SDL_SCANCODE_LEFTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEUP))) applyShortcut(app, Shortcut::LayerPrev);
+  if (pressed(SDL_SCANCODE_RIGHTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEDOWN))) applyShortcut(app, Shortcut::LayerNext);
 }
 
 float captionBarHeight(const UiContext& ui) {

@@ -58,6 +58,13 @@ bool applyShortcut(AppController& app, Shortcut s) {
       app.setHead(app.head().kind == HeadSelection::All ? HeadSelection{HeadSelection::Mean, 0}
                                                          : HeadSelection{HeadSelection::All, 0});
       return true;
+    case Shortcut::LayerPrev:
+    case Shortcut::LayerNext: {
+      const int before = app.layer();
+      if (!app.modelShown()) return false;
+      app.setLayer(before + (s == Shortcut::LayerNext ? 1 : -1));
+      return app.layer() != before;
+    }
   }
   return false;
 }
@@ -70,7 +77,8 @@ const std::vector<ShortcutHelp>& shortcutHelp() {
       {"T / Shift+T", "temperature down / up (sharper / flatter)"},
       {"C", "causal mask on / off"},
       {"M", "self-attention / cross-attention"},
-      {"PageDown / PageUp", "next / previous deck step (presenter clickers)"},
+      {"PageDown / PageUp", "next / previous deck step (presenter clickers); without a deck: layer"},
+      {"[ / ]", "previous / next layer of a real model (layers from 0)"},
       {"H", "hide / show the side panels (heatmap + arcs only)"},
       {"Space", "pause / resume animations"},
       {"S", "save a figure (Export tab settings)"},

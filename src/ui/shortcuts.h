@@ -19,6 +19,7 @@ enum class Shortcut {
   ToggleCausal,              // C
   ToggleMode,                // M: self / cross
   ToggleAllHeads,            // A
+  LayerPrev, LayerNext,      // [ / ] (and PageUp / PageDown without a deck): a real model's layer
 };
 
 // Applies a controller shortcut. Returns whether it changed something.

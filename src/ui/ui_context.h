@@ -36,12 +36,18 @@ struct UiFonts {
 
 class DeckPlayer;  // ui/deck_player.h
 struct BenchPanelState;  // ui/panel_bench.cpp
+struct ModelPanelState;  // ui/panel_model.cpp: picker, model view textures, generate
+
+// What the main picture slot shows. With a real model: its layers x heads grid or its rollout
+// instead of the selected head's heatmap.
+enum class MainView { Heatmap, ModelGrid, Rollout };
 
 // The Export tab's choices; the window performs a request between frames (it needs the GL
 // context and the heatmap renderer), see ui/figure_export.h.
 struct ExportSettings {
-  std::string folder = ".";
+  std::string folder = ".";  // the window sets it to the remembered folder or defaultExportFolder()
   std::string name = "attnviz-figure";
+  std::string saved_folder;  // absolute folder of the last export that wrote files (kept in the settings)
   FigureView view = FigureView::Both;
   int width = 1920, height = 1080;
   bool light = true;
@@ -110,6 +116,11 @@ struct UiContext {
   // Benchmark tab (panel_bench.cpp): made when the tab is first shown; kept while the app runs.
   std::shared_ptr<BenchPanelState> bench;
   bool headless = false;  // --screenshot/--bench-frames: nobody watches; the benchmark runs to the end at once
+  // Real models (panel_model*.cpp): made on first use; holds GL textures, so it is destroyed
+  // with the UiContext while the window's context is current.
+  std::shared_ptr<ModelPanelState> model_panel;
+  MainView main_view = MainView::Heatmap;
+  ImVec4 model_view_rect{0, 0, 0, 0};  // the model view's cells, labels excluded (screen pixels)
 };
 
 // Colour of panel interiors (cleared, not painted by ImGui) and of the window behind them; set by
@@ -152,6 +163,19 @@ void drawExplanationPanel(UiContext& ui);
 void drawMathsPanel(UiContext& ui);   // step-by-step maths of the selected query (panel_maths.cpp)
 void drawExportPanel(UiContext& ui);  // PNG/SVG/CSV/JSON export choices (panel_export.cpp)
 void drawBenchPanel(UiContext& ui);   // the Benchmark tab (panel_bench.cpp)
+// Real models. panel_model.cpp: the model picker and the layer/head selectors (sidebar) and the
+// switch between heatmap, model view and rollout; panel_model_view.cpp: the layers x heads grid
+// and the rollout map; panel_measures.cpp: the sortable head measures; panel_next_tokens.cpp:
+// top-k next tokens and Generate.
+void drawModelPicker(UiContext& ui);
+bool drawMainViewSwitch(UiContext& ui);  // false (nothing drawn) without a real model
+void drawModelViewPanel(UiContext& ui);
+void drawRolloutPanel(UiContext& ui);
+void drawMeasuresPanel(UiContext& ui);
+void drawNextTokensPanel(UiContext& ui);
+ModelPanelState& modelPanelState(UiContext& ui);
+class ModelHolder;
+std::string modelDisplayName(const ModelHolder& m);  // "gpt2", or a model folder's own name
 void updateBenchmark(UiContext& ui);  // every frame: advances a benchmark run even while its tab is hidden
 // Presentation (panel_present.cpp): keyboard shortcuts (not while a text box has the keyboard),
 // the heatmap + arcs stage when panels are hidden, the deck caption bar and the shortcut overlay.

@@ -1,0 +1,115 @@
+// The model picker (built-in simulated model, models in the Hugging Face cache, a path field), the
+// layer selector, and the switch of the main picture between heatmap, model view and rollout.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "model/model_session.h"
+#include "ui/model_holder.h"
+#include "ui/model_panel_state.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+
+std::string modelDisplayName(const ModelHolder& m) {
+  // A cache name as given ("HuggingFaceTB/SmolLM2-135M"); a folder by its last part.
+  const std::string& name = m.name();
+  if (std::filesystem::is_directory(name)) {
+    std::filesystem::path p(name);
+    if (!p.has_filename()) p = p.parent_path();
+    return p.filename().string();
+  }
+  return name;
+}
+
+ModelPanelState& modelPanelState(UiContext& ui) {
+  if (!ui.model_panel) ui.model_panel = std::make_shared<ModelPanelState>();
+  return *ui.model_panel;
+}
+
+void drawModelPicker(UiContext& ui) {
+  AppController& app = *ui.app;
+  ModelPanelState& st = modelPanelState(ui);
+  if (!st.cached_listed) {
+    st.cached = model::listCachedModels();
+    st.cached_listed = true;
+  }
+  ImGui::TextUnformatted("Model");
+  const char* simulated = "Simulated (built-in)";
+  std::string current = simulated;
+  if (app.modelShown()) current = modelDisplayName(*app.model());
+  else if (app.importedData()) current = "Imported: " + app.importedName();
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##model", current.c_str())) {
+    if (ImGui::Selectable(simulated, !app.modelShown() && !app.importedData())) app.useSimulatedModel();
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Hand-made heads with readable roles; no weights");
+    for (const model::CachedModel& m : st.cached) {
+      if (ImGui::Selectable(m.name.c_str(), app.modelShown() && app.model()->name() == m.name)) app.loadModel(m.name);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.snapshot.string().c_str());
+    }
+    if (st.cached.empty())
+      ImGui::TextDisabled("No models in the Hugging Face cache\n(%s)", model::huggingFaceHubCache().string().c_str());
+    ImGui::Separator();
+    if (ImGui::Selectable("Look in the cache again", false)) st.cached_listed = false;
+    ImGui::EndCombo();
+  }
+  ImGui::SetNextItemWidth(-ImGui::CalcTextSize("Load").x - ImGui::GetStyle().FramePadding.x * 2 -
+                          ImGui::GetStyle().ItemSpacing.x);
+  const bool enter = ImGui::InputTextWithHint("##model_path", "model folder or name (gpt2)", &st.path,
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  if ((ImGui::Button("Load") || enter) && !st.path.empty()) app.loadModel(st.path);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A folder with config.json, model.safetensors and the tokenizer files,\n"
+                      "or a name in the Hugging Face cache. Nothing is downloaded.");
+
+  if (app.modelShown()) {
+    ModelHolder& m = *app.model();
+    const model::ModelConfig& cfg = m.session().config();
+    ImGui::PushFont(ui.fonts.small);
+    ImGui::PushTextWrapPos(0);
+    if (m.kvHeads() != m.heads())
+      ImGui::TextDisabled("%s: %d layers x %d heads (%d key/value groups), %d tokens of %d", cfg.model_type.c_str(),
+                          m.layers(), m.heads(), m.kvHeads(), m.session().numTokens(), m.maxTokens());
+    else
+      ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens of %d", cfg.model_type.c_str(), m.layers(), m.heads(),
+                          m.session().numTokens(), m.maxTokens());
+    const model::ForwardReport& f = m.lastForward();
+    if (f.tokens > 0)
+      ImGui::TextDisabled("Last forward: %d token%s run, %d reused from the cache, %.1f ms", f.recomputed,
+                          f.recomputed == 1 ? "" : "s", f.reused_prefix, f.milliseconds);
+    ImGui::PopTextWrapPos();
+    ImGui::PopFont();
+    int layer = app.layer();
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::SliderInt("##layer", &layer, 0, std::max(m.layers() - 1, 0), "Layer %d"))
+      app.setLayer(layer);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Layers from 0, as Hugging Face numbers them.\n[ ] or PageUp/PageDown: previous / next layer");
+  }
+  ImGui::Separator();
+}
+
+bool drawMainViewSwitch(UiContext& ui) {
+  if (!ui.app->modelShown()) {
+    ui.main_view = MainView::Heatmap;
+    return false;
+  }
+  int v = int(ui.main_view);
+  ImGui::RadioButton("Head", &v, int(MainView::Heatmap));
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("The selected layer and head as a heatmap");
+  ImGui::SameLine();
+  ImGui::RadioButton("Model view", &v, int(MainView::ModelGrid));
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Every layer x head at once; click one to open it");
+  ImGui::SameLine();
+  ImGui::RadioButton("Rollout", &v, int(MainView::Rollout));
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Attention rollout through all layers (Abnar & Zuidema 2020)");
+  ui.main_view = MainView(v);
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s", ui.app->headLabel().c_str());
+  return true;
+}
+
+}  // namespace attnviz::ui

@@ -1,0 +1,238 @@
+// The model view (every layer x head of a real model as a small heatmap, one texture for all of
+// them, click one to open it) and the attention rollout map.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include <imgui.h>
+
+#include "ui/model_holder.h"
+#include "ui/model_panel_state.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+namespace {
+
+constexpr int kRolloutPixels = 512;
+
+// sqrt spreads the small weights of long rows over the colour scale; -1 (masked) gets the
+// masked-cell colour.
+void colourPixels(const float* values, std::size_t count, Colormap cmap, std::vector<std::uint8_t>* rgba) {
+  rgba->resize(count * 4);
+  const ImVec4 masked = ImGui::ColorConvertU32ToFloat4(palette().masked_fill);
+  for (std::size_t i = 0; i < count; ++i) {
+    const float v = values[i];
+    float r = masked.x, g = masked.y, b = masked.z;
+    if (v >= 0) {
+      const Rgb c = sampleColormap(cmap, std::sqrt(std::min(v, 1.0f)));
+      r = c.r;
+      g = c.g;
+      b = c.b;
+    }
+    std::uint8_t* px = rgba->data() + i * 4;
+    px[0] = std::uint8_t(std::lround(r * 255));
+    px[1] = std::uint8_t(std::lround(g * 255));
+    px[2] = std::uint8_t(std::lround(b * 255));
+    px[3] = 255;
+  }
+}
+
+// Brings the grid texture up to date with the layers the overview has finished.
+void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
+  const int t = ModelHolder::kThumbSize;
+  const bool same = st.grid_holder == &m && st.grid_colormap == ui.app->colormap() && st.grid_version == m.tokensVersion();
+  if (!same) {
+    st.grid_layers = 0;
+    st.grid_holder = &m;
+    st.grid_colormap = ui.app->colormap();
+    st.grid_version = m.tokensVersion();
+    st.grid_error.clear();
+    if (!st.grid.resize(m.heads() * t, m.layers() * t, &st.grid_error)) return;
+  }
+  std::vector<std::uint8_t> rgba;
+  std::vector<float> row(std::size_t(m.heads()) * t * t);
+  while (st.grid_layers < m.overviewLayersDone()) {
+    const LayerOverview* o = m.overview(st.grid_layers);
+    if (!o) break;
+    // [heads][t][t] to one strip of t rows, heads side by side.
+    for (int h = 0; h < m.heads(); ++h)
+      for (int y = 0; y < t; ++y)
+        std::copy_n(o->thumbs.data() + (std::size_t(h) * t + std::size_t(y)) * t, t,
+                    row.data() + std::size_t(y) * std::size_t(m.heads()) * t + std::size_t(h) * t);
+    colourPixels(row.data(), row.size(), st.grid_colormap, &rgba);
+    st.grid.update(0, st.grid_layers * t, m.heads() * t, t, rgba.data());
+    ++st.grid_layers;
+  }
+}
+
+ImTextureID textureId(unsigned texture) { return reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(texture)); }
+
+}  // namespace
+
+void drawModelViewPanel(UiContext& ui) {
+  AppController& app = *ui.app;
+  if (!app.model()) return;
+  ModelHolder& m = *app.model();
+  ModelPanelState& st = modelPanelState(ui);
+  updateGridTexture(ui, m, st);
+  if (!st.grid_error.empty()) {
+    ImGui::TextWrapped("Model view unavailable: %s", st.grid_error.c_str());
+    return;
+  }
+  const int layers = m.layers(), heads = m.heads(), t = ModelHolder::kThumbSize;
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map (largest weight per block, "
+                      "colour = square root of the weight). Click one to open it.",
+                      modelDisplayName(m).c_str(), layers, heads, m.session().numTokens());
+  ImGui::PopTextWrapPos();
+  const float label_w = ImGui::CalcTextSize("L000").x + 6 * ui.scale;
+  const float label_h = ImGui::GetTextLineHeight() + 2 * ui.scale;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = std::max(1.0f, 2 * ui.scale);
+  // Fit the width; fit the height too when the cells stay readable, else scroll down the layers.
+  float cell = (avail.x - label_w) / float(heads) - gap;
+  const float fit_h = (avail.y - label_h) / float(layers) - gap;
+  if (fit_h >= 24 * ui.scale) cell = std::min(cell, fit_h);
+  cell = std::floor(std::clamp(cell, 12 * ui.scale, 160 * ui.scale));
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  ImGui::BeginChild("##model_grid", ImVec2(avail.x, avail.y), false, ImGuiWindowFlags_None);
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float grid_w = label_w + float(heads) * (cell + gap), grid_h = label_h + float(layers) * (cell + gap);
+  ImGui::InvisibleButton("##grid", ImVec2(grid_w, grid_h));
+  const bool hovered = ImGui::IsItemHovered();
+  const bool clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  // The cells only (labels excluded): cell (l, h) is the (h, l)th of heads x layers equal steps.
+  ui.model_view_rect = ImVec4(o.x + label_w, o.y + label_h, o.x + grid_w, o.y + grid_h);
+  (void)origin;
+  for (int h = 0; h < heads; ++h) {
+    char label[16];
+    std::snprintf(label, sizeof label, "H%d", h);
+    const float x = o.x + label_w + float(h) * (cell + gap) + cell * 0.5f - ImGui::CalcTextSize(label).x * 0.5f;
+    dl->AddText(ImVec2(x, o.y), palette().dim, label);
+  }
+  const ImVec2 clip0 = ImGui::GetWindowPos();
+  const ImVec2 clip1(clip0.x + ImGui::GetWindowSize().x, clip0.y + ImGui::GetWindowSize().y);
+  const HeadSelection sel = app.head();
+  int hover_l = -1, hover_h = -1;
+  for (int l = 0; l < layers; ++l) {
+    const float y = o.y + label_h + float(l) * (cell + gap);
+    if (y > clip1.y || y + cell < clip0.y) continue;  // only the rows on screen
+    char label[16];
+    std::snprintf(label, sizeof label, "L%d", l);
+    dl->AddText(ImVec2(o.x, y + cell * 0.5f - ImGui::GetTextLineHeight() * 0.5f), palette().dim, label);
+    const bool done = l < st.grid_layers;
+    for (int h = 0; h < heads; ++h) {
+      const ImVec2 a(o.x + label_w + float(h) * (cell + gap), y), b(a.x + cell, a.y + cell);
+      if (done) {
+        const float u0 = float(h * t) / float(st.grid.width()), u1 = float((h + 1) * t) / float(st.grid.width());
+        const float v0 = float(l * t) / float(st.grid.height()), v1 = float((l + 1) * t) / float(st.grid.height());
+        dl->AddImage(textureId(st.grid.texture()), a, b, ImVec2(u0, v0), ImVec2(u1, v1));
+      } else {
+        dl->AddRectFilled(a, b, palette().box);
+      }
+      if (hovered && mouse.x >= a.x && mouse.x < b.x + gap && mouse.y >= a.y && mouse.y < b.y + gap) {
+        hover_l = l;
+        hover_h = h;
+      }
+      const bool selected = l == app.layer() && sel.kind == HeadSelection::Single && sel.index == h;
+      if (selected) dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), accentColor(), 0, 0, 2.0f * ui.scale);
+      else if (l == hover_l && h == hover_h) dl->AddRect(a, b, palette().hover_cell);
+    }
+  }
+  if (hover_l >= 0) {
+    const LayerOverview* ov = m.overview(hover_l);
+    const std::string name = m.session().headName(hover_l, hover_h);
+    if (ov && hover_h < int(ov->measures.size())) {
+      const model::HeadMeasures& hm = ov->measures[std::size_t(hover_h)];
+      ImGui::SetTooltip("%s\nentropy %.2f bits   mean distance %.1f tokens\nprevious token %.2f   first token (sink) %.2f   "
+                        "confidence %.2f\nclick: open it",
+                        name.c_str(), hm.entropy_bits, hm.mean_distance, hm.previous_token, hm.sink_mass, hm.confidence);
+    } else {
+      ImGui::SetTooltip("%s (computing...)", name.c_str());
+    }
+    if (clicked) {
+      app.setLayer(hover_l);
+      app.setHead({HeadSelection::Single, hover_h});
+      ui.main_view = MainView::Heatmap;
+    }
+  }
+  ImGui::EndChild();
+  ImGui::PopFont();
+}
+
+void drawRolloutPanel(UiContext& ui) {
+  AppController& app = *ui.app;
+  if (!app.model()) return;
+  ModelHolder& m = *app.model();
+  ModelPanelState& st = modelPanelState(ui);
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
+  ImGui::TextDisabled("Attention rollout (Abnar & Zuidema 2020): per layer the mean over heads, 0.5 A + 0.5 I, rows "
+                      "renormalised, multiplied through all %d layers. Row i: how much each token feeds token i at the top.",
+                      m.layers());
+  ImGui::PopTextWrapPos();
+  if (!m.overviewComplete() || m.rollout().empty()) {
+    ImGui::Text("Computing layer %d of %d...", m.overviewLayersDone() + 1, m.layers());
+    ImGui::PopFont();
+    return;
+  }
+  const int n = m.rolloutTokens();
+  const int px = std::min(n, kRolloutPixels);
+  if (st.rollout_holder != &m || st.rollout_version != m.tokensVersion() || st.rollout_colormap != app.colormap()) {
+    std::string error;
+    if (st.rollout.resize(px, px, &error)) {
+      // Max-pool n x n to px x px; the upper triangle stays masked.
+      std::vector<float> pooled(std::size_t(px) * std::size_t(px), -1.0f);
+      const std::vector<float>& r = m.rollout();
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j <= i; ++j) {
+          float& cell = pooled[std::size_t(std::int64_t(i) * px / n) * std::size_t(px) + std::size_t(std::int64_t(j) * px / n)];
+          cell = std::max(cell, r[std::size_t(i) * std::size_t(n) + std::size_t(j)]);
+        }
+      std::vector<std::uint8_t> rgba;
+      colourPixels(pooled.data(), pooled.size(), app.colormap(), &rgba);
+      st.rollout.update(0, 0, px, px, rgba.data());
+    }
+    st.rollout_holder = &m;
+    st.rollout_version = m.tokensVersion();
+    st.rollout_colormap = app.colormap();
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float side = std::max(64.0f, std::min(avail.x, avail.y - ImGui::GetTextLineHeightWithSpacing() * 2));
+  const ImVec2 a = ImGui::GetCursorScreenPos();
+  ImGui::Image(textureId(st.rollout.texture()), ImVec2(side, side));
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 mp = ImGui::GetIO().MousePos;
+    const int i = std::clamp(int((mp.y - a.y) / side * float(n)), 0, n - 1);
+    const int j = std::clamp(int((mp.x - a.x) / side * float(n)), 0, n - 1);
+    const auto& labels = m.session().tokenLabels();
+    if (j <= i && i < int(labels.size()))
+      ImGui::SetTooltip("token %d '%s' <- token %d '%s': %.3f", i, labels[std::size_t(i)].c_str(), j,
+                        labels[std::size_t(j)].c_str(), double(m.rollout()[std::size_t(i) * std::size_t(n) + std::size_t(j)]));
+    if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) app.selectQuery(i);
+  }
+  // The selected token's strongest sources through the whole model.
+  const int q = std::clamp(app.selectedQuery(), 0, n - 1);
+  std::vector<int> order(std::size_t(q + 1));
+  for (int j = 0; j <= q; ++j) order[std::size_t(j)] = j;
+  const float* row = m.rollout().data() + std::size_t(q) * std::size_t(n);
+  std::sort(order.begin(), order.end(), [&](int x, int y) { return row[x] > row[y]; });
+  std::string line = "Token " + std::to_string(q) + " draws on:";
+  const auto& labels = m.session().tokenLabels();
+  for (std::size_t k = 0; k < std::min<std::size_t>(5, order.size()); ++k) {
+    char buf[128];
+    const int j = order[k];
+    std::snprintf(buf, sizeof buf, "  '%s' %.0f%%", j < int(labels.size()) ? labels[std::size_t(j)].c_str() : "?",
+                  double(row[j]) * 100.0);
+    line += buf;
+  }
+  ImGui::TextUnformatted(line.c_str());
+  ImGui::PopFont();
+}
+
+}  // namespace attnviz::ui

@@ -1,0 +1,82 @@
+// Next-token view of a real model: the top-k tokens after the selected position (the last one by
+// default) with their probabilities, and Generate: append the top or a sampled (seeded) token and
+// watch attention grow, a token per frame, through the KV cache.
+#include <algorithm>
+#include <cstdio>
+
+#include <imgui.h>
+
+#include "ui/model_holder.h"
+#include "ui/model_panel_state.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+
+void drawNextTokensPanel(UiContext& ui) {
+  AppController& app = *ui.app;
+  if (!app.model()) {
+    ImGui::TextDisabled("The next-token view needs a real model (Model, in the sidebar).");
+    return;
+  }
+  ModelHolder& m = *app.model();
+  ModelPanelState& st = modelPanelState(ui);
+  const int n = m.session().numTokens();
+  if (n == 0 || !app.hasResult()) {
+    ImGui::TextDisabled("No tokens yet.");
+    return;
+  }
+  // One token per frame while a Generate run lasts, each after the view caught up with the last.
+  if (st.generate_left > 0 && !app.dirty() && !app.busy()) {
+    if (n >= m.maxTokens() || !app.generate(1, st.sample, std::uint64_t(st.seed))) st.generate_left = 0;
+    else --st.generate_left;
+  }
+  const int position = std::clamp(app.selectedQuery(), 0, n - 1);
+  const auto& labels = m.session().tokenLabels();
+  ImGui::Text("After token %d '%s'%s", position, position < int(labels.size()) ? labels[std::size_t(position)].c_str() : "",
+              position == n - 1 ? " (the last)" : "");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+  ImGui::SliderInt("top k", &st.top_k, 1, 30);
+
+  const bool generating = st.generate_left > 0;
+  ImGui::BeginDisabled(generating);
+  if (ImGui::Button("Generate 1")) st.generate_left = 1;
+  ImGui::SameLine();
+  if (ImGui::Button("Generate 10")) st.generate_left = 10;
+  ImGui::EndDisabled();
+  if (generating) {
+    ImGui::SameLine();
+    if (ImGui::Button("Stop")) st.generate_left = 0;
+  }
+  ImGui::SameLine();
+  ImGui::Checkbox("Sample", &st.sample);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Off: append the most probable token. On: draw one from the distribution (seeded).");
+  if (st.sample) {
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+    ImGui::InputInt("seed", &st.seed);
+  }
+
+  const std::vector<model::NextToken>& next = m.nextTokens(st.top_k, position);
+  const float w = ImGui::GetContentRegionAvail().x;
+  const float label_w = std::min(w * 0.35f, 180 * ui.scale);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImGui::PushFont(ui.fonts.mono);
+  for (const model::NextToken& t : next) {
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float h = ImGui::GetTextLineHeight();
+    const std::string label = elide(t.token, label_w - 4 * ui.scale);
+    dl->AddText(p, palette().label, label.c_str());
+    const float bar_x = p.x + label_w, bar_w = std::max(1.0f, (w - label_w - 70 * ui.scale) * float(t.prob));
+    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + w - label_w - 70 * ui.scale, p.y + h - 2), palette().box);
+    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w, p.y + h - 2), accentColor());
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%5.1f%%", t.prob * 100.0);
+    dl->AddText(ImVec2(p.x + w - 64 * ui.scale, p.y), palette().label, pct);
+    ImGui::Dummy(ImVec2(w, h));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("id %d   p = %.4f", t.id, t.prob);
+  }
+  ImGui::PopFont();
+}
+
+}  // namespace attnviz::ui

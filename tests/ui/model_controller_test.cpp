@@ -1,0 +1,373 @@
+// The window's controller with a real (tiny, generated) model: loading, layer and head switching,
+// next tokens, generate, the overview behind the model view, and load errors that keep what was
+// shown. The checkpoints come from tests/model/tiny_models.py (random weights, byte-level BPE).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "../model/tiny_models.h"
+#include "core/attention.h"
+#include "model/head_measures.h"
+#include "ui/app_controller.h"
+#include "ui/figure_export.h"
+#include "ui/model_holder.h"
+#include "ui/shortcuts.h"
+
+namespace attnviz::ui {
+namespace {
+
+// cpu-fast (what the controller runs) against cpu-ref on the same problem: the engines' own
+// agreement bound for rows this short (tests/core/cpu_fast_test.cpp derives 1e-5-scale bounds
+// for n <= 64); 2e-5 leaves room for the float Q/K copies being rounded identically.
+constexpr float kEngineTolerance = 2e-5f;
+
+std::string tinyModel(const std::string& name) {
+  const std::string dir = testing::tinyModelsDir();
+  return dir.empty() ? std::string() : dir + "/" + name;
+}
+
+#define REQUIRE_TINY_MODELS() \
+  ASSERT_FALSE(testing::tinyModelsDir().empty()) << "tiny_models.py could not write the checkpoints"
+
+float maxDifference(const float* a, const float* b, std::size_t n) {
+  float d = 0;
+  for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+
+TEST(ModelController, LoadsATinyGpt2AndShowsLayerZeroCausal) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(app.hasResult()) << app.error();
+  ASSERT_NE(app.model(), nullptr);
+  EXPECT_TRUE(app.modelShown());
+  EXPECT_FALSE(app.importedData());
+  EXPECT_EQ(app.layer(), 0);
+  EXPECT_EQ(app.heads(), app.model()->heads());
+  EXPECT_EQ(app.nq(), app.model()->session().numTokens());
+  EXPECT_EQ(app.nq(), app.nk());
+  EXPECT_TRUE(app.causalMaskShown());
+  EXPECT_EQ(app.headNames()[1], "L0H1");
+  EXPECT_EQ(app.queryLabels(), app.model()->session().tokenLabels());
+  // The next-token view looks at the last token unless told otherwise.
+  EXPECT_EQ(app.selectedQuery(), app.nq() - 1);
+  // Causal: nothing above the diagonal.
+  for (int i = 0; i < app.nq(); ++i)
+    for (int j = i + 1; j < app.nk(); ++j) ASSERT_EQ(app.result().row(0, i)[j], 0.0f) << i << "," << j;
+  // The causal checkbox and the mode cannot contradict the model.
+  app.setCausal(false);
+  app.setMode(AttentionMode::Cross);
+  EXPECT_TRUE(app.causal());
+  EXPECT_TRUE(app.selfAttention());
+}
+
+TEST(ModelController, LayerSwitchShowsThatLayersMapsAndHeadSwitchDoesNotRecompute) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat, the cat ate");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_prefixed"))) << app.error();
+  ASSERT_TRUE(app.hasResult());
+  const AttentionResult layer0 = app.result();
+  app.setLayer(1);
+  EXPECT_TRUE(app.dirty());
+  app.recomputeNow();
+  ASSERT_TRUE(app.hasResult()) << app.error();
+  EXPECT_EQ(app.layer(), 1);
+  EXPECT_EQ(app.headNames()[2], "L1H2");
+  const model::ModelSession& s = app.model()->session();
+  for (int h = 0; h < app.heads(); ++h) {
+    const AttentionResult ref = computeReference(s.problemFor(1, h));
+    const std::size_t n = std::size_t(app.nq()) * std::size_t(app.nk());
+    EXPECT_LE(maxDifference(app.result().row(h, 0), ref.row(0, 0), n), kEngineTolerance) << "head " << h;
+  }
+  // The maps of layer 1 are not those of layer 0 (random weights make them far apart).
+  EXPECT_GT(maxDifference(app.result().p.data(), layer0.p.data(), app.result().p.size()), 0.05f);
+  // [ and ] step through the layers, stopping at the ends.
+  EXPECT_TRUE(applyShortcut(app, Shortcut::LayerPrev));
+  EXPECT_EQ(app.layer(), 0);
+  EXPECT_FALSE(applyShortcut(app, Shortcut::LayerPrev));
+  EXPECT_TRUE(applyShortcut(app, Shortcut::LayerNext));
+  EXPECT_EQ(app.layer(), 1);
+  // Clamped at both ends.
+  app.setLayer(99);
+  EXPECT_EQ(app.layer(), app.model()->layers() - 1);
+  app.recomputeNow();
+
+  const int version = app.resultVersion();
+  app.setHead({HeadSelection::Single, 3});
+  EXPECT_FALSE(app.dirty());
+  EXPECT_EQ(app.resultVersion(), version);
+  EXPECT_EQ(maxDifference(app.shown().row(0, 0), app.result().row(3, 0), std::size_t(app.nq() * app.nk())), 0.0f);
+  EXPECT_EQ(app.headLabel(), "L1H3");
+  // Up/Down walk the heads of this layer.
+  EXPECT_TRUE(applyShortcut(app, Shortcut::HeadNext));
+  EXPECT_EQ(app.head().kind, HeadSelection::Mean);  // after the last head: the layer's mean
+  EXPECT_TRUE(applyShortcut(app, Shortcut::HeadNext));
+  EXPECT_EQ(app.head().kind, HeadSelection::Single);
+  EXPECT_EQ(app.head().index, 0);
+}
+
+TEST(ModelController, LayerHeadNamesInTheHuggingFaceForm) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  std::string error;
+  EXPECT_FALSE(app.setHeadByName("L0H1", &error));  // no model yet
+  EXPECT_NE(error.find("--model"), std::string::npos) << error;
+  app.setText("the cat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(app.setHeadByName("L1H2", &error)) << error;
+  app.recomputeNow();
+  EXPECT_EQ(app.layer(), 1);
+  EXPECT_EQ(app.head().kind, HeadSelection::Single);
+  EXPECT_EQ(app.head().index, 2);
+  error.clear();
+  const int layers = app.model()->layers();
+  EXPECT_FALSE(app.setHeadByName("L" + std::to_string(layers) + "H0", &error));  // one past the last layer
+  EXPECT_NE(error.find(std::to_string(layers) + " layers"), std::string::npos) << error;
+  EXPECT_FALSE(app.setHeadByName("L0H" + std::to_string(app.model()->heads()), &error));
+  EXPECT_EQ(app.layer(), 1);
+}
+
+TEST(ModelController, GroupedQueryHeadsAreLabelledWithTheirKeyValueGroup) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat");
+  ASSERT_TRUE(app.loadModel(tinyModel("llama_gqa_bf16"))) << app.error();
+  ASSERT_TRUE(app.hasResult()) << app.error();
+  const ModelHolder& m = *app.model();
+  ASSERT_LT(m.kvHeads(), m.heads());
+  for (int h = 0; h < app.heads(); ++h) {
+    const std::string& name = app.headNames()[std::size_t(h)];
+    EXPECT_EQ(name.rfind("L0H" + std::to_string(h), 0), 0u) << name;
+    EXPECT_NE(name.find("kv " + std::to_string(h / (m.heads() / m.kvHeads()))), std::string::npos) << name;
+  }
+}
+
+TEST(ModelController, NextTokensAreTheSessionsSortedAndFollowTheSelection) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ModelHolder& m = *app.model();
+  const auto last = m.nextTokens(5, app.selectedQuery());
+  ASSERT_EQ(last.size(), 5u);
+  const auto direct = m.session().nextTokens(5);
+  for (std::size_t i = 0; i < last.size(); ++i) {
+    EXPECT_EQ(last[i].id, direct[i].id);
+    if (i > 0) {
+      EXPECT_GE(last[i - 1].prob, last[i].prob);
+    }
+  }
+  double sum = 0;
+  for (const auto& t : last) sum += t.prob;
+  EXPECT_LE(sum, 1.0 + 1e-9);
+  EXPECT_GT(last[0].prob, 0.0);
+  // Another position gives that position's distribution.
+  const auto first = m.nextTokens(5, 0);
+  const auto direct0 = m.session().nextTokens(5, 0);
+  EXPECT_EQ(first[0].id, direct0[0].id);
+}
+
+TEST(ModelController, GenerateAppendsThroughTheCacheAndTheViewGrows) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  const int n0 = app.nq();
+  const int top = app.model()->nextTokens(1, -1)[0].id;
+  const std::string before = app.text();
+  ASSERT_TRUE(app.generate(1)) << app.error();
+  EXPECT_EQ(app.model()->session().tokenIds().back(), top);  // greedy: the top next token
+  EXPECT_EQ(app.model()->lastForward().reused_prefix, n0) << "generate must reuse the cached prefix";
+  ASSERT_TRUE(app.generate(2)) << app.error();
+  EXPECT_GT(app.text().size(), before.size());
+  EXPECT_EQ(app.text().compare(0, before.size(), before), 0);
+  app.recomputeNow();
+  ASSERT_TRUE(app.hasResult()) << app.error();
+  EXPECT_EQ(app.nq(), n0 + 3);
+  EXPECT_EQ(app.selectedQuery(), app.nq() - 1);  // the selection followed the end
+  // The text the window now holds gives the same view without rerunning anything.
+  EXPECT_EQ(app.model()->session().numTokens(), n0 + 3);
+
+  // Seeded sampling is reproducible.
+  AppController a, b;
+  a.setText("the cat");
+  b.setText("the cat");
+  ASSERT_TRUE(a.loadModel(tinyModel("gpt2_plain")));
+  ASSERT_TRUE(b.loadModel(tinyModel("gpt2_plain")));
+  ASSERT_TRUE(a.generate(4, true, 7));
+  ASSERT_TRUE(b.generate(4, true, 7));
+  EXPECT_EQ(a.model()->session().tokenIds(), b.model()->session().tokenIds());
+}
+
+TEST(ModelController, TypingAtTheEndReusesTheCachedPrefix) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  const int n0 = app.nq();
+  app.setText("the cat sat on the mat and the cat");
+  app.recomputeNow();
+  ASSERT_TRUE(app.hasResult()) << app.error();
+  const model::ForwardReport& f = app.model()->lastForward();
+  EXPECT_GE(f.reused_prefix, n0 - 1);  // the last token may merge with what follows
+  EXPECT_EQ(f.reused_prefix + f.recomputed, app.nq());
+}
+
+TEST(ModelController, LoadErrorsKeepWhatWasShown) {
+  REQUIRE_TINY_MODELS();
+  namespace fs = std::filesystem;
+  AppController app;
+  app.recomputeNow();
+  ASSERT_TRUE(app.hasResult());
+  const int simulated_nq = app.nq();
+  // From the simulated model: a missing folder.
+  EXPECT_FALSE(app.loadModel("/nonexistent/attnviz-model"));
+  EXPECT_NE(app.error().find("/nonexistent/attnviz-model"), std::string::npos) << app.error();
+  EXPECT_FALSE(app.modelShown());
+  EXPECT_TRUE(app.hasResult());
+  EXPECT_EQ(app.nq(), simulated_nq);
+
+  // From a real model: an unsupported architecture and a damaged weights file.
+  app.setText("the cat sat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  const int nq = app.nq();
+  const std::string bad = ::testing::TempDir() + "attnviz_bad_model";
+  fs::remove_all(bad);
+  fs::create_directories(bad);
+  for (const auto& e : fs::directory_iterator(tinyModel("gpt2_plain"))) fs::copy(e.path(), bad + "/" + e.path().filename().string());
+  std::ofstream(bad + "/config.json") << R"({"model_type": "bert", "vocab_size": 10})";
+  EXPECT_FALSE(app.loadModel(bad));
+  EXPECT_NE(app.error().find("bert"), std::string::npos) << app.error();
+  ASSERT_TRUE(app.modelShown());
+  EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
+  EXPECT_EQ(app.nq(), nq);
+  EXPECT_TRUE(app.hasResult());
+
+  fs::copy_file(tinyModel("gpt2_plain") + "/config.json", bad + "/config.json", fs::copy_options::overwrite_existing);
+  {
+    const auto size = fs::file_size(bad + "/model.safetensors");
+    fs::resize_file(bad + "/model.safetensors", size / 2);  // truncated
+  }
+  EXPECT_FALSE(app.loadModel(bad));
+  EXPECT_NE(app.error().find("model.safetensors"), std::string::npos) << app.error();
+  EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
+  // The error does not stick once the next action succeeds.
+  app.setLayer(1);
+  app.recomputeNow();
+  EXPECT_TRUE(app.error().empty()) << app.error();
+  fs::remove_all(bad);
+}
+
+TEST(ModelController, TextLongerThanTheModelIsRefusedWithItsLimit) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();  // n_positions 64
+  const int nq = app.nq();
+  std::string long_text;
+  for (int i = 0; i < 100; ++i) long_text += " x";
+  app.setText(long_text);
+  app.recomputeNow();
+  EXPECT_NE(app.error().find("64"), std::string::npos) << app.error();
+  EXPECT_TRUE(app.hasResult());
+  EXPECT_EQ(app.nq(), nq);  // the previous result stays
+}
+
+TEST(ModelController, OverviewHoldsEveryHeadsMeasuresThumbnailAndTheRollout) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat and the cat sat on the hat");
+  ASSERT_TRUE(app.loadModel(tinyModel("qwen2_bias_f16"))) << app.error();
+  ModelHolder& m = *app.model();
+  m.finishOverview();
+  ASSERT_TRUE(m.overviewComplete());
+  const int n = m.session().numTokens();
+  for (int l = 0; l < m.layers(); ++l) {
+    const LayerOverview* o = m.overview(l);
+    ASSERT_NE(o, nullptr) << l;
+    ASSERT_EQ(int(o->measures.size()), m.heads());
+    ASSERT_EQ(o->thumbs.size(), std::size_t(m.heads()) * ModelHolder::kThumbSize * ModelHolder::kThumbSize);
+    for (int h = 0; h < m.heads(); ++h) {
+      const AttentionResult ref = computeReference(m.session().problemFor(l, h));
+      const model::HeadMeasures want = model::measureMap(ref.row(0, 0), n);
+      const model::HeadMeasures& got = o->measures[std::size_t(h)];
+      EXPECT_EQ(got.layer, l);
+      EXPECT_EQ(got.head, h);
+      EXPECT_NEAR(got.entropy_bits, want.entropy_bits, 1e-3) << l << "," << h;
+      EXPECT_NEAR(got.previous_token, want.previous_token, 1e-4);
+      EXPECT_NEAR(got.sink_mass, want.sink_mass, 1e-4);
+      // Thumbnail: the top-left cell holds token 0's weight on itself (1), the top-right is masked.
+      const float* thumb = o->thumbs.data() + std::size_t(h) * ModelHolder::kThumbSize * ModelHolder::kThumbSize;
+      EXPECT_NEAR(thumb[0], 1.0f, 1e-5f);
+      EXPECT_EQ(thumb[ModelHolder::kThumbSize - 1], -1.0f);
+    }
+  }
+  const std::vector<float>& r = m.rollout();
+  ASSERT_EQ(int(r.size()), n * n);
+  const std::vector<float> direct = m.session().rollout();
+  EXPECT_LE(maxDifference(r.data(), direct.data(), r.size()), 1e-4f);
+  for (int i = 0; i < n; ++i) {
+    float sum = 0;
+    for (int j = 0; j < n; ++j) sum += r[std::size_t(i * n + j)];
+    EXPECT_NEAR(sum, 1.0f, 1e-4f) << "rollout row " << i;
+  }
+  // New tokens invalidate the overview.
+  app.setText(app.text() + " again");
+  app.recomputeNow();
+  EXPECT_EQ(m.overview(0), nullptr);
+}
+
+TEST(ModelController, BackToTheSimulatedModelReleasesTheModel) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setCausal(false);
+  app.setText("the cat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  EXPECT_TRUE(app.causal());
+  app.useSimulatedModel();
+  app.recomputeNow();
+  EXPECT_EQ(app.model(), nullptr);
+  EXPECT_FALSE(app.modelShown());
+  EXPECT_FALSE(app.causal());
+  EXPECT_EQ(app.layer(), 0);
+  ASSERT_TRUE(app.hasResult());
+  EXPECT_EQ(app.heads(), 4);  // the simulated heads
+}
+
+}  // namespace
+}  // namespace attnviz::ui
+
+namespace attnviz::ui {
+namespace {
+
+TEST(ModelController, ExportedDocumentsNameTheModelLayerAndHead) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  std::string error;
+  ASSERT_TRUE(app.setHeadByName("L1H2", &error)) << error;
+  app.recomputeNow();
+  const DumpDocument doc = dumpDocumentFor(app);
+  EXPECT_EQ(doc.model, tinyModel("gpt2_plain"));
+  EXPECT_EQ(doc.layer, 1);
+  EXPECT_EQ(doc.token_ids, app.model()->session().tokenIds());
+  ASSERT_EQ(doc.heads.size(), 1u);
+  EXPECT_EQ(doc.heads[0].name, "L1H2");
+  const std::string json = toJson(doc);
+  EXPECT_NE(json.find("\"layer\":1"), std::string::npos);
+  EXPECT_NE(json.find("\"L1H2\""), std::string::npos);
+  // The mean of the layer says which layer it is.
+  app.setHead({HeadSelection::Mean, 0});
+  EXPECT_EQ(app.headLabel().rfind("L1 mean of", 0), 0u) << app.headLabel();
+}
+
+}  // namespace
+}  // namespace attnviz::ui
