@@ -15,7 +15,8 @@ struct FmaRoof {
   double measured_gflops = 0;     // best run, all workers together (an FMA counts 2 FLOP)
   double frequency_ghz = 0;       // inferred from a chain of dependent integer adds (1 cycle each),
                                   // run on every worker right after its FMA loop; 0 when unknown
-  int cores = 0;                  // workers, each pinned to its own CPU of this process's set
+  int cores = 0;                  // workers, each pinned to its own CPU of this process's set (no more
+                                  // than that set has)
   int fma_ports = 0;              // vector FMA issues per cycle per core at this width (see fmaPortsPerCore)
   int lanes = 0;                  // floats per vector
   double theoretical_gflops = 0;  // cores * fma_ports * lanes * 2 * frequency; 0 when the frequency is unknown
