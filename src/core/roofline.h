@@ -28,9 +28,11 @@ struct FmaRoof {
 // (family 19h) 2 at 256 bits and 1 at 512 (double-pumped), Zen 5 (1Ah) 2; scalar 2.
 int fmaPortsPerCore(SimdPath path);
 
-// Each worker pins itself to a CPU of its own and, after a barrier so all run at once, runs
-// independent FMA chains on registers (24 on AVX-512, 12 on AVX2: more than latency 4 x 2 ports)
-// for about `seconds`, then the add chain that gives the frequency; the best of `reps` runs.
+// One worker per CPU (at most the pool's), each pinned to a CPU of its own, starts after a barrier
+// so all run at once and runs independent FMA chains on registers (24 on AVX-512, 12 on AVX2: more
+// than latency 4 x 2 ports) for about `seconds` per run, in 32 slices each followed by an add-chain
+// slice that gives the clock. measured_gflops sums each worker's best FMA slice over `reps` runs;
+// the frequency is the best add-chain slice. Both only read low when other processes take time.
 FmaRoof measureFmaRoof(SimdPath path, double seconds = 0.1, int reps = 5, int max_threads = 0);
 
 // measureFmaRoof(path, seconds).measured_gflops.
