@@ -68,12 +68,12 @@ const char* attentionInputHelp() {
          "  --q/--k/--v FILE     your own Q, K (and V) as .npy, float32/float64, shape [h,n,d] or [n,d]\n"
          "  --weights FILE       precomputed probabilities as .npy, shape [h,nq,nk], [nq,nk], [1,h,nq,nk]\n"
          "                       or [layers,h,nq,nk]\n"
-         "  --layer N            which layer of a [layers,h,nq,nk] weights file (1-based)\n"
          "  --tokens FILE        labels of the query tokens, one per line (also of the keys unless --key-tokens)\n"
          "  --key-tokens FILE    labels of the key tokens, one per line\n"
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
          "                       --text and --layer L (from 0), heads numbered from 0 or written L5H1\n"
-         "  --layer L            layer of --model to show (0-based; implied by --head L5H1)\n"
+         "  --layer L            layer of --model to show (0-based; implied by --head L5H1), or of a\n"
+         "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n"
          "  --max-memory SIZE    memory budget, e.g. 2G or 512M (default: a quarter of physical memory);\n"
          "                       larger requests are refused before anything is allocated\n";
 }
@@ -168,7 +168,7 @@ AttentionInput loadModelInput(const CliArgs& args) {
 AttentionInput loadAttentionInput(const CliArgs& args) {
   if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
   if (args.has("model")) return loadModelInput(args);
-  if (args.has("layer")) throw UsageError("--layer applies to --model input");
+  if (args.has("layer") && !args.has("weights")) throw UsageError("--layer applies to --model or --weights input");
   const bool from_text = args.has("text");
   const bool from_qk = args.has("q") || args.has("k");
   const bool from_weights = args.has("weights");
@@ -192,7 +192,6 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
   if (in.causal && in.mode == "cross") throw UsageError(kCausalCrossReason);
   if (from_weights && (args.has("temperature") || args.has("causal") || args.has("engine")))
     throw UsageError("--temperature, --causal and --engine do not apply to --weights (already probabilities)");
-  if (args.has("layer") && !from_weights) throw UsageError("--layer applies to --weights input");
   if (from_text && (args.has("tokens") || args.has("key-tokens"))) throw UsageError("--tokens applies to .npy input");
 
   if (from_weights) {
@@ -200,14 +199,15 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
     const NpyArray weights = readNpy(path);
     const int layers = weightLayerCount(weights, path);
     int layer = -1;
+    // 0-based, as --layer is for --model.
     if (auto n = args.getInt("layer")) {
-      if (*n < 1 || *n > layers)
-        throw UsageError("--layer " + std::to_string(*n) + " is out of range: " + path + " holds " + std::to_string(layers) +
-                         (layers == 1 ? " layer (1)" : " layers (1.." + std::to_string(layers) + ")"));
-      layer = int(*n) - 1;
+      if (*n < 0 || *n >= layers)
+        throw UsageError("--layer " + std::to_string(*n) + " is out of range: " + path + " holds layers 0.." +
+                         std::to_string(layers - 1));
+      layer = int(*n);
     } else if (layers > 1) {
-      throw UsageError(path + " holds " + std::to_string(layers) + " layers: choose one with --layer N (1.." +
-                       std::to_string(layers) + ")");
+      throw UsageError(path + " holds " + std::to_string(layers) + " layers: choose one with --layer L (0.." +
+                       std::to_string(layers - 1) + ")");
     }
     in.result = resultFromWeights(weights, path, layer);
     for (int h = 0; h < in.result.heads; ++h) in.head_names.push_back("head " + std::to_string(h + 1));

@@ -88,10 +88,25 @@ int runRender(int argc, char** argv) {
     if (select < 0 || select >= spec.nq)
       throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");
     spec.selected_query = int(select);
+    {  // What the figure shows, as the window's figures say it: head, mode, temperature, mask, source, scale.
+      const char* dot = " \xC2\xB7 ";
+      std::string line = sel.kind == HeadSelection::Single ? in.head_names[std::size_t(sel.index)] + " head"
+                                                            : "mean of " + std::to_string(in.result.heads) + " heads";
+      line += dot + std::string(spec.cross ? "cross-attention" : "self-attention");
+      if (!args.has("weights")) {
+        char t[32];
+        std::snprintf(t, sizeof t, "T = %.2f", in.temperature);
+        line += dot + std::string(t);
+      }
+      if (in.causal) line += dot + std::string("causal mask");
+      line += dot + (args.has("weights") ? args.getOr("weights", "") : args.has("q") ? args.getOr("q", "") : std::string("simulated model"));
+      line += dot + std::string(colourScaleName(spec.scale)) + " colour scale";
+      spec.subtitle = sanitizeUtf8(line);
+    }
 
     if (svg) {
       std::ofstream file(out, std::ios::binary);
-      file << renderSvg(spec);
+      writeSvg(spec, file);
       if (!file) {
         std::fprintf(stderr, "attnviz render: cannot write '%s'\n", out.c_str());
         return 1;
@@ -99,9 +114,10 @@ int runRender(int argc, char** argv) {
       return 0;
     }
     std::string error;
-    if (!renderFigurePng(args, in, sel, spec, out, &error)) {
+    bool too_large = false;
+    if (!renderFigurePng(args, in, sel, spec, out, &error, &too_large)) {
       std::fprintf(stderr, "attnviz render: %s\n", error.c_str());
-      return 1;
+      return too_large ? 2 : 1;  // a matrix beyond the texture limit is bad input, not a failure
     }
     return 0;
   } catch (const UsageError& e) {

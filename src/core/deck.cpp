@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/attention.h"
+#include "core/head_selection.h"
 #include "core/input_file.h"
+#include "core/simulated_model.h"
 
 namespace attnviz {
 namespace {
@@ -124,7 +126,8 @@ Deck parseDeck(const std::string& json_text, const std::string& name) {
     DeckStep next = current;
     next.caption.clear();  // captions belong to one step
     if (std::string why = applyStep(s, next); !why.empty()) {
-      deck.problems.push_back("step " + std::to_string(index) + ": " + why);
+      // A quoted key may hold control characters; problems are shown one per line (found by fuzz_deck).
+      deck.problems.push_back("step " + std::to_string(index) + ": " + oneLine(why));
       continue;
     }
     next.source_index = index - 1;

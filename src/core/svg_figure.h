@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,15 @@ struct FigureSpec {
   bool dark = false;                        // dark theme (else light, for projectors and paper)
   FigureView view = FigureView::Both;
   int selected_query = 0;
-  int top_k = 3;                            // arcs labelled with percentages
+  int top_k = 5;                            // arcs labelled with percentages (as the window's arcs panel)
   int width = 1600, height = 900;           // pixels (SVG user units)
   std::string title;                        // optional heading
+  std::string subtitle;                     // optional line under it: head, temperature, mask, source
 };
 
 std::string renderSvg(const FigureSpec& spec);
+// The same, written as it goes (a figure of 5,000 x 5,000 cells is gigabytes of text).
+void writeSvg(const FigureSpec& spec, std::ostream& out);
 
 // Token text shortened to at most max_chars code points, with an ellipsis when cut.
 std::string elide(const std::string& utf8, int max_chars);

@@ -39,6 +39,14 @@ std::string logTickLabel(double v) {
   return buf;
 }
 
+std::vector<double> logAxisTicks(int first_decade, int last_decade) {
+  std::vector<double> ticks;
+  for (int e = first_decade; e < last_decade; ++e)
+    for (double m : {1.0, 2.0, 5.0}) ticks.push_back(m * std::pow(10.0, e));
+  ticks.push_back(std::pow(10.0, last_decade));
+  return ticks;
+}
+
 std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std::string& title, const std::string& x_label,
                                 const std::string& y_label, int width, int height) {
   double x_min = 1e300, x_max = 0, y_min = 1e300, y_max = 0;
@@ -61,17 +69,27 @@ std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std
     << "\" height=\"" << height << "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"13\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   o << "<text x=\"" << num(left) << "\" y=\"30\" font-size=\"17\" font-weight=\"bold\" fill=\"#1b1f24\">" << xml(title) << "</text>\n";
-  for (double e = ly0; e <= ly1; ++e) {
-    const double y = py(std::pow(10, e));
-    o << "<line x1=\"" << num(left) << "\" x2=\"" << num(right) << "\" y1=\"" << num(y) << "\" y2=\"" << num(y)
-      << "\" stroke=\"#d0d5dc\"/>\n<text x=\"" << num(left - 8) << "\" y=\"" << num(y + 4) << "\" text-anchor=\"end\" fill=\"#5b6370\">"
-      << logTickLabel(std::pow(10, e)) << "</text>\n";
+  // Ticks at 1-2-5 steps: decades drawn stronger; the 2s and 5s labelled while the axis spans few
+  // enough decades for their labels to fit.
+  auto is_decade = [](double v) { return std::fabs(std::log10(v) - std::round(std::log10(v))) < 1e-9; };
+  const bool label_y_minor = ly1 - ly0 <= 4, label_x_minor = lx1 - lx0 <= 3;
+  for (double v : logAxisTicks(int(ly0), int(ly1))) {
+    const double y = py(v);
+    const bool major = is_decade(v);
+    o << "<line class=\"y-tick\" x1=\"" << num(left) << "\" x2=\"" << num(right) << "\" y1=\"" << num(y) << "\" y2=\"" << num(y)
+      << "\" stroke=\"" << (major ? "#d0d5dc" : "#eceef2") << "\"/>\n";
+    if (major || label_y_minor)
+      o << "<text class=\"y-tick-label\" x=\"" << num(left - 8) << "\" y=\"" << num(y + 4) << "\" text-anchor=\"end\" fill=\"#5b6370\">"
+        << logTickLabel(v) << "</text>\n";
   }
-  for (double e = lx0; e <= lx1; ++e) {
-    const double x = px(std::pow(10, e));
-    o << "<line x1=\"" << num(x) << "\" x2=\"" << num(x) << "\" y1=\"" << num(top) << "\" y2=\"" << num(bottom)
-      << "\" stroke=\"#d0d5dc\"/>\n<text x=\"" << num(x) << "\" y=\"" << num(bottom + 18) << "\" text-anchor=\"middle\" fill=\"#5b6370\">"
-      << logTickLabel(std::pow(10, e)) << "</text>\n";
+  for (double v : logAxisTicks(int(lx0), int(lx1))) {
+    const double x = px(v);
+    const bool major = is_decade(v);
+    o << "<line class=\"x-tick\" x1=\"" << num(x) << "\" x2=\"" << num(x) << "\" y1=\"" << num(top) << "\" y2=\"" << num(bottom)
+      << "\" stroke=\"" << (major ? "#d0d5dc" : "#eceef2") << "\"/>\n";
+    if (major || label_x_minor)
+      o << "<text class=\"x-tick-label\" x=\"" << num(x) << "\" y=\"" << num(bottom + 18) << "\" text-anchor=\"middle\" fill=\"#5b6370\">"
+        << logTickLabel(v) << "</text>\n";
   }
   o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(right - left) << "\" height=\"" << num(bottom - top)
     << "\" fill=\"none\" stroke=\"#5b6370\"/>\n";

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "model/model_error.h"
+#include "core/input_file.h"
 
 namespace attnviz::model {
 namespace {
@@ -174,11 +175,13 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
 }
 
 ModelConfig loadModelConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path + ": cannot read (missing?)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseModelConfig(text.str(), path);
+  std::string text;
+  try {
+    text = readInputFile(path, InputKind::ModelText);  // regular files only, never blocks, capped
+  } catch (const InputError& e) {
+    throw ModelError(e.what());
+  }
+  return parseModelConfig(text, path);
 }
 
 }  // namespace attnviz::model

@@ -248,6 +248,8 @@ int runAppWindow(const WindowOptions& opt) {
     int glyph_checked_version = -1;
     ui.app = &app;
     ui.heatmap = &heatmap;
+    // Exports go where the last one went, else to a folder a person looks in (not the launch folder).
+    ui.exporting.folder = geometry.export_folder.empty() ? defaultExportFolder() : geometry.export_folder;
     const float base_scale = displayScale(window, opt.ui_scale) * (opt.present ? 1.25f : 1.0f);
     float density = 1.0f;
     ui.scale = base_scale;
@@ -335,6 +337,7 @@ int runAppWindow(const WindowOptions& opt) {
     const char* video_driver = SDL_GetCurrentVideoDriver();
     const bool x11 = video_driver && std::string(video_driver) == "x11";
     int shown_display_version = -1, shown_result_version = -1;
+    std::string source_problem;  // why the last result could not become a texture ("" when it did)
     Colormap shown_colormap = heatmap.colormap();
     std::vector<double> frame_ms, recompute_ms, build_ms;
     // --bench-model: when the pending event started (-1: none, -2: an untimed one), the versions
@@ -420,19 +423,25 @@ int runAppWindow(const WindowOptions& opt) {
       const bool recomputed = app.recomputeIfDue(now);
       const double rc0 = nowSeconds();
       if (app.resultVersion() != shown_result_version) {
+        source_problem.clear();
         // GPU engines left P in their texture (the compute function pointed the heatmap at it);
         // CPU engines and imported probabilities are uploaded here, once per result.
         if (app.hasResult() && app.engineUsed() != "gpu-compute" && app.engineUsed() != "gpu-fragment") {
           std::string error;
-          if (!heatmap.uploadSource(app.result(), &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+          if (!heatmap.uploadSource(app.result(), &error)) {
+            source_problem = error;
+            std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+            if (headless_run) exit_code = 2;  // the input is beyond the GL limits
+          }
         }
         shown_result_version = app.resultVersion();
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error,
-                             displayScalingFor(app))) {
-          std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+        // Without an uploaded matrix there is nothing to prepare; its problem was already reported.
+        if (source_problem.empty() && !heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(),
+                                                       &error, displayScalingFor(app))) {
+          std::fprintf(stderr, "attnviz: %s\n", error.empty() ? "the heatmap could not be prepared" : error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }
         ui.display_changed_at = heatmap.canBlend() ? now : -10.0;
@@ -516,18 +525,11 @@ int runAppWindow(const WindowOptions& opt) {
       glBindFramebuffer(GL_FRAMEBUFFER, 0);
       glViewport(0, 0, fb_w, fb_h);
       glDisable(GL_SCISSOR_TEST);
-      glClearColor(kWindowColor.x, kWindowColor.y, kWindowColor.z, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      // Panel interiors: scissored clears instead of blended quads (see UiContext::panel_rects).
-      glEnable(GL_SCISSOR_TEST);
+      // The whole frame in the panel colour (one full clear, the fast path of a software
+      // rasteriser); the gaps between the panels were added to ImGui's background list in the
+      // window colour by the layout. Scissored clears per panel are drawn quads on llvmpipe.
       glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
-      const ImVec2 fbs = io.DisplayFramebufferScale;
-      for (const ImVec4& r : ui.panel_rects) {
-        const int x0 = int(std::floor(r.x * fbs.x)), x1 = int(std::ceil(r.z * fbs.x));
-        const int y0 = int(std::floor(r.y * fbs.y)), y1 = int(std::ceil(r.w * fbs.y));
-        glScissor(x0, fb_h - y1, x1 - x0, y1 - y0);
-        glClear(GL_COLOR_BUFFER_BIT);
-      }
+      glClear(GL_COLOR_BUFFER_BIT);
       glDisable(GL_SCISSOR_TEST);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       ++frame;
@@ -615,6 +617,7 @@ int runAppWindow(const WindowOptions& opt) {
     }
     if (!settings_path.empty() && exit_code == 0) {
       SDL_GetWindowSize(window, &geometry.width, &geometry.height);
+      if (!ui.exporting.saved_folder.empty()) geometry.export_folder = ui.exporting.saved_folder;
       std::string error;
       if (!saveSettingsFile(settings_path, app, geometry, &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
     }

@@ -8,7 +8,9 @@
 #include <cctype>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 
 #include "gpu/gl_objects.h"
@@ -71,6 +73,8 @@ void drawFigureLayout(UiContext& ui, const FigureRequest& req) {
     ImGui::PopStyleColor();
     ImGui::PopFont();
   }
+  // The same line as the SVG's subtitle: which head, temperature, mask and data the picture shows.
+  ImGui::TextDisabled("%s", figureDescription(*ui.app).c_str());
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
   if (req.view == FigureView::Heatmap) {
@@ -193,6 +197,23 @@ bool writeFigurePng(AppController& app, render::HeatmapRenderer& heatmap, const 
   return render::writePngRgba(path, request.width, request.height, rgba, false, error);
 }
 
+std::string figureDescription(const AppController& app, bool all_as_mean) {
+  const char* dot = " \xC2\xB7 ";
+  std::string head = app.headLabel();
+  if (app.head().kind == HeadSelection::Single) head += " head";
+  if (app.head().kind == HeadSelection::All && all_as_mean) head = "mean of " + std::to_string(app.heads()) + " heads";
+  std::string line = head + dot + (app.selfAttention() ? "self-attention" : "cross-attention");
+  if (app.temperatureUnavailableReason().empty()) {
+    char t[32];
+    std::snprintf(t, sizeof t, "T = %.2f", double(app.temperature()));
+    line += dot + std::string(t);
+  }
+  if (app.causalMaskShown()) line += dot + std::string("causal mask");
+  line += dot + (app.importedData() ? app.importedName() : std::string("simulated model"));
+  line += dot + std::string(colourScaleName(app.colourScale())) + " colour scale";
+  return line;
+}
+
 FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
   FigureSpec spec;
   const AttentionResult& shown = app.shown();
@@ -215,6 +236,7 @@ FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
   spec.width = request.width;
   spec.height = request.height;
   spec.title = request.title;
+  spec.subtitle = figureDescription(app, true);
   return spec;
 }
 
@@ -254,10 +276,28 @@ std::string csvFor(const AppController& app) {
 
 namespace {
 
-bool writeText(const std::string& path, const std::string& text) {
+// The exports are written as they go (TextOut / std::ofstream), never built as one string: a large
+// matrix is gigabytes of text.
+bool writeSvgFile(const std::string& path, const FigureSpec& spec) {
   std::ofstream f(path, std::ios::binary);
-  f << text;
+  writeSvg(spec, f);
   return bool(f);
+}
+
+bool writeDumpFile(const std::string& path, const DumpDocument& doc, bool csv) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) return false;
+  bool ok;
+  {
+    TextOut out(file);
+    std::vector<MatrixView> heads;
+    for (const ExportedMatrix& m : doc.heads) heads.push_back(viewOf(m));
+    const MatrixView mean = viewOf(doc.mean);
+    if (csv) writeCsv(doc.has_mean ? mean : heads.front(), doc.query_tokens, doc.key_tokens, out);
+    else writeJson(doc, heads, doc.has_mean ? &mean : nullptr, out);
+    ok = out.flush();
+  }
+  return std::fclose(file) == 0 && ok;
 }
 
 }  // namespace
@@ -312,28 +352,29 @@ void performExport(UiContext& ui) {
       failed.push_back("PNG: " + error);
   }
   if (ex.svg) {
-    if (writeText(target(".svg"), renderSvg(svgSpecFor(app, req))))
+    if (writeSvgFile(target(".svg"), svgSpecFor(app, req)))
       written.push_back(name + ".svg");
     else
       failed.push_back("cannot write " + target(".svg"));
   }
   if (ex.csv) {
-    if (writeText(target(".csv"), csvFor(app)))
+    if (writeDumpFile(target(".csv"), dumpDocumentFor(app), true))
       written.push_back(name + ".csv");
     else
       failed.push_back("cannot write " + target(".csv"));
   }
   if (ex.json) {
-    if (writeText(target(".json"), toJson(dumpDocumentFor(app))))
+    if (writeDumpFile(target(".json"), dumpDocumentFor(app), false))
       written.push_back(name + ".json");
     else
       failed.push_back("cannot write " + target(".json"));
   }
   std::string status;
   if (!written.empty()) {
-    status = "Saved ";
-    for (std::size_t k = 0; k < written.size(); ++k) status += (k ? ", " : "") + written[k];
-    status += " in " + base.parent_path().string();
+    // The full path of the first file, so the status line says exactly where to look.
+    status = "Saved " + (base.parent_path() / written.front()).string();
+    for (std::size_t k = 1; k < written.size(); ++k) status += ", " + written[k];
+    ex.saved_folder = base.parent_path().string();
   }
   for (const std::string& f : failed) status += (status.empty() ? "" : "; ") + f;
   if (written.empty() && failed.empty()) status = "Choose at least one format.";

@@ -45,6 +45,11 @@ bool renderFigureRgba(AppController& app, render::HeatmapRenderer& heatmap, cons
 bool writeFigurePng(AppController& app, render::HeatmapRenderer& heatmap, const FigureRequest& request,
                     const std::string& path, std::string* error);
 
+// One line saying what a figure shows: "Semantic head · T = 0.50 · causal mask · simulated model"
+// (the source is the imported file's name for imported data). all_as_mean: the figure shows the
+// mean where the window shows all heads (SVG).
+std::string figureDescription(const AppController& app, bool all_as_mean = false);
+
 // The vector figure of what the controller shows (the mean in all-heads mode).
 FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request);
 // What `attnviz dump` writes for the same input and head selection (--head all: every head and

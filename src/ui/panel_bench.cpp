@@ -358,7 +358,19 @@ void drawContents(UiContext& ui, BenchPanelState& st, bool large) {
   } else {
     overlay = "not run yet";
   }
-  ImGui::ProgressBar(running ? float(pr.fraction) : session.hasReport() ? 1.0f : 0.0f, ImVec2(-1, 0), overlay.c_str());
+  // The bar shares its line with the buttons; when the words do not fit in it, the bar shows the
+  // percentage and the words go on the line below (never clipped).
+  const float fraction = running ? float(pr.fraction) : session.hasReport() ? 1.0f : 0.0f;
+  const bool fits = ImGui::CalcTextSize(overlay.c_str()).x + 2 * ImGui::GetStyle().FramePadding.x <= ImGui::GetContentRegionAvail().x;
+  char percent[16];
+  std::snprintf(percent, sizeof percent, "%.0f%%", double(fraction) * 100.0);
+  ImGui::ProgressBar(fraction, ImVec2(-1, 0), fits ? overlay.c_str() : percent);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", overlay.c_str());
+  if (!fits) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextUnformatted(overlay.c_str());
+    ImGui::PopTextWrapPos();
+  }
   if (!st.error.empty()) ImGui::TextColored(ImVec4(0.95f, 0.40f, 0.30f, 1), "%s", st.error.c_str());
 
   // Device.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/teaching.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -97,10 +98,40 @@ void drawExplanationPanel(UiContext& ui) {
             "Entropy (in bits) says how spread a row is: 0 bits for a single key, log2(n) bits for a uniform row; "
             "the stats row also gives it as a share of that maximum so rows of different length compare. A low "
             "temperature sharpens the softmax toward the largest score; a high one flattens it toward uniform.");
-  paragraph("What attention does not prove",
-            "A large weight shows where information was read from, not why the model decided anything: the values, "
-            "later layers and the residual stream all matter. Use attention to build intuition and form questions; "
-            "test causal claims with interventions or attribution methods.");
+  // The teaching sections (core/teaching.cpp), folded so the tab stays short; each ends with its sources.
+  for (const TeachingSection& section : teachingSections()) {
+    if (!ImGui::CollapsingHeader(section.title.c_str())) continue;
+    ImGui::PushTextWrapPos(0);
+    for (const std::string& p : section.paragraphs) {
+      ImGui::TextUnformatted(p.c_str());
+      ImGui::Spacing();
+    }
+    std::string sources = "Sources: ";
+    for (std::size_t k = 0; k < section.cites.size(); ++k) sources += (k ? "; " : "") + section.cites[k];
+    ImGui::PushFont(ui.fonts.small);
+    ImGui::TextDisabled("%s", sources.c_str());
+    ImGui::PopFont();
+    ImGui::PopTextWrapPos();
+    ImGui::Spacing();
+  }
+  if (ImGui::CollapsingHeader("FAQ")) {
+    ImGui::PushTextWrapPos(0);
+    for (const FaqEntry& e : teachingFaq()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, palette().section);
+      ImGui::TextUnformatted(e.question.c_str());
+      ImGui::PopStyleColor();
+      ImGui::TextUnformatted(e.answer.c_str());
+      ImGui::Spacing();
+    }
+    ImGui::PopTextWrapPos();
+  }
+  if (ImGui::CollapsingHeader("References")) {
+    ImGui::PushFont(ui.fonts.small);
+    ImGui::PushTextWrapPos(0);
+    for (const Reference& r : teachingReferences()) ImGui::BulletText("%s", r.full.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::PopFont();
+  }
 }
 
 }  // namespace attnviz::ui

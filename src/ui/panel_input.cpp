@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -53,8 +54,21 @@ bool wrappingTextBox(const char* id, const std::string& current, std::string* ed
   const ImGuiStyle& style = ImGui::GetStyle();
   const float width = ImGui::GetContentRegionAvail().x;
   float wrap_w = width - 2 * style.FramePadding.x - style.ScrollbarSize;
-  std::string shown = current;
-  wrapInPlace(shown.data(), int(shown.size()), wrap_w);
+  // Wrapped once per change of text, width or font size, not every frame (long paragraphs).
+  struct WrapCache {
+    std::string source, wrapped;
+    float width = -1, font = -1;
+  };
+  static std::map<std::string, WrapCache> caches;
+  WrapCache& cache = caches[id];
+  if (cache.width != wrap_w || cache.font != ImGui::GetFontSize() || cache.source != current) {
+    cache.source = current;
+    cache.wrapped = current;
+    wrapInPlace(cache.wrapped.data(), int(cache.wrapped.size()), wrap_w);
+    cache.width = wrap_w;
+    cache.font = ImGui::GetFontSize();
+  }
+  std::string shown = cache.wrapped;
   const float lines = float(std::count(shown.begin(), shown.end(), '\n') + 1);
   const float h = std::clamp(lines + 0.3f, min_lines, max_lines) * ImGui::GetTextLineHeight() + 2 * style.FramePadding.y;
   if (!ImGui::InputTextMultiline(id, &shown, ImVec2(width, h), ImGuiInputTextFlags_CallbackAlways, wrapCallback, &wrap_w))
@@ -111,6 +125,12 @@ void temperatureSlider(UiContext& ui) {
               IM_COL32(150, 156, 170, 255), flat);
   ImGui::Dummy(ImVec2(1, ImGui::GetFontSize()));
   ImGui::PopFont();
+}
+
+bool hasCharactersBeyondBmp(const std::string& utf8) {
+  for (char c : utf8)
+    if ((static_cast<unsigned char>(c) & 0xF8) == 0xF0) return true;  // the lead byte of a 4-byte sequence
+  return false;
 }
 
 // A control that does not apply is drawn disabled with the reason beneath it, never silently inert.
@@ -208,6 +228,12 @@ void drawInputPanel(UiContext& ui) {
   ui.text_box_rect = ImVec4(box_pos.x, box_pos.y, box_pos.x + ImGui::GetItemRectSize().x,
                             box_pos.y + ImGui::GetItemRectSize().y);
   if (app.importedData()) disabledReason(ui, "Not used: the imported data has its own tokens.");
+  // Dear ImGui as Debian builds it stores characters in 16 bits: every code point above U+FFFF (most
+  // emoji) becomes U+FFFD before a font is asked. Say so rather than show an unexplained glyph.
+  if (hasCharactersBeyondBmp(app.text()) || hasCharactersBeyondBmp(app.target()))
+    disabledReason(ui, "Emoji and other characters beyond U+FFFF show as \xEF\xBF\xBD in this window (its Dear ImGui "
+                       "build stores 16-bit characters), and editing the box replaces them. The tokens keep them; SVG, "
+                       "CSV and JSON exports show them.");
   if (cross && !app.importedData()) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
     std::string target;

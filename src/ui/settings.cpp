@@ -16,6 +16,40 @@ std::string configDir() {
   return "";
 }
 
+namespace {
+
+// XDG_<NAME>_DIR from user-dirs.dirs: lines like XDG_PICTURES_DIR="$HOME/Bilder".
+std::string xdgUserDir(const std::string& config_home, const std::string& home, const char* name) {
+  std::ifstream in(config_home + "/user-dirs.dirs");
+  const std::string key = std::string("XDG_") + name + "_DIR=";
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, key.size(), key) != 0) continue;
+    std::string v = line.substr(key.size());
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    if (v.compare(0, 5, "$HOME") == 0) v = home + v.substr(5);
+    if (!v.empty() && v.front() == '/' && v != home && v != home + "/") return v;  // "$HOME" alone means unset
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string defaultExportFolder() {
+  const char* home_env = std::getenv("HOME");
+  if (!home_env || !*home_env) return ".";
+  const std::string home = home_env;
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const std::string config_home = xdg && *xdg ? std::string(xdg) : home + "/.config";
+  std::error_code ec;
+  for (const char* name : {"PICTURES", "DOCUMENTS"}) {
+    const std::string dir = xdgUserDir(config_home, home, name);
+    if (!dir.empty() && std::filesystem::is_directory(dir, ec)) return dir;
+    const std::string fallback = home + (std::string(name) == "PICTURES" ? "/Pictures" : "/Documents");
+    if (std::filesystem::is_directory(fallback, ec)) return fallback;
+  }
+  return home;
+}
+
 nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& window) {
   nlohmann::json j;
   j["version"] = 1;
@@ -30,6 +64,7 @@ nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& wi
   const HeadSelection h = app.head();
   j["head"] = h.kind == HeadSelection::All ? "all" : h.kind == HeadSelection::Mean ? "mean" : std::to_string(h.index + 1);
   j["window"] = {{"width", window.width}, {"height", window.height}};
+  if (!window.export_folder.empty()) j["export_folder"] = window.export_folder;
   return j;
 }
 
@@ -54,6 +89,7 @@ void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* 
     if (parseColourScale(*c, &scale)) app->setColourScale(scale);
   }
   if (auto* h = str("head")) app->setHeadByName(*h, nullptr);
+  if (auto* f = str("export_folder"); f && window) window->export_folder = *f;
   if (auto it = j.find("window"); it != j.end() && it->is_object() && window) {
     const auto& w = *it;
     if (w.contains("width") && w["width"].is_number_integer()) window->width = w["width"].get<int>();

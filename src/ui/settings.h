@@ -10,13 +10,20 @@
 
 namespace attnviz::ui {
 
+// What the window keeps between runs besides the controller's state.
 struct WindowGeometry {
   int width = 1280;
   int height = 800;
+  std::string export_folder;  // where the last export went ("" = none yet)
 };
 
 // The folder for settings, "" when neither XDG_CONFIG_HOME nor HOME is set.
 std::string configDir();
+
+// Where exports go by default: the user's pictures folder (XDG_PICTURES_DIR from
+// ~/.config/user-dirs.dirs, else ~/Pictures), else the documents folder, else home; "." only when
+// there is no home. Only folders that exist are chosen.
+std::string defaultExportFolder();
 
 nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& window);
 // Applies what it understands and ignores the rest (an old or hand-edited file never fails).

@@ -45,8 +45,9 @@ enum class MainView { Heatmap, ModelGrid, Rollout };
 // The Export tab's choices; the window performs a request between frames (it needs the GL
 // context and the heatmap renderer), see ui/figure_export.h.
 struct ExportSettings {
-  std::string folder = ".";
+  std::string folder = ".";  // the window sets it to the remembered folder or defaultExportFolder()
   std::string name = "attnviz-figure";
+  std::string saved_folder;  // absolute folder of the last export that wrote files (kept in the settings)
   FigureView view = FigureView::Both;
   int width = 1920, height = 1080;
   bool light = true;

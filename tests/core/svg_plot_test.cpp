@@ -24,3 +24,19 @@ TEST(SvgPlot, LogLogChartIsValidXmlWithOnePathPerSeries) {
   EXPECT_NE(svg.find(">0.01<"), std::string::npos);
   EXPECT_NE(svg.find(">1000<"), std::string::npos);
 }
+
+TEST(SvgPlot, LogAxisTicksStepOneTwoFive) {
+  EXPECT_EQ(logAxisTicks(0, 2), (std::vector<double>{1, 2, 5, 10, 20, 50, 100}));
+  const std::vector<double> small = logAxisTicks(-2, -1);
+  ASSERT_EQ(small.size(), 4u);
+  EXPECT_DOUBLE_EQ(small[1], 0.02);
+  EXPECT_DOUBLE_EQ(small[3], 0.1);
+  // In a chart spanning 64..1024 tokens (decades 10..10000) the x axis is labelled 20, 50, 200, 500, ...
+  const std::string svg = renderLogLogPlotSvg({{"cpu", {{64, 1}, {1024, 30}}, false}}, "t", "n", "ms");
+  tinyxml2::XMLDocument doc;
+  ASSERT_EQ(doc.Parse(svg.c_str()), tinyxml2::XML_SUCCESS) << doc.ErrorStr();
+  std::vector<std::string> x_labels;
+  for (auto* e = doc.RootElement()->FirstChildElement("text"); e; e = e->NextSiblingElement("text"))
+    if (const char* c = e->Attribute("class"); c && std::string(c) == "x-tick-label") x_labels.push_back(e->GetText());
+  EXPECT_EQ(x_labels, (std::vector<std::string>{"10", "20", "50", "100", "200", "500", "1000", "2000", "5000", "10000"}));
+}
