@@ -398,14 +398,25 @@ void AppController::refreshShown() {
   if (causalMaskShown())
     for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
   stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
-  shown_max_ = matrixMaximum(shown_.p.data(), shown_.nq, shown_.nk);
-  shown_row_max_ = rowMaxima(shown_.p.data(), shown_.nq, shown_.nk);
-  head_max_.assign(std::size_t(result_.heads), 0.0f);
-  head_row_max_.assign(std::size_t(result_.heads) * std::size_t(result_.nq), 0.0f);
-  for (int h = 0; h < result_.heads; ++h) {
-    const std::vector<float> rows = rowMaxima(result_.row(h, 0), result_.nq, result_.nk);
-    std::copy(rows.begin(), rows.end(), head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq);
-    for (float m : rows) head_max_[std::size_t(h)] = std::max(head_max_[std::size_t(h)], m);
+  // Every head's maxima depend on the result only: a head switch reuses them (at 1024 tokens and
+  // 12 heads rescanning them took most of the switch).
+  if (head_max_version_ != result_version_) {
+    head_max_version_ = result_version_;
+    head_max_.assign(std::size_t(result_.heads), 0.0f);
+    head_row_max_.assign(std::size_t(result_.heads) * std::size_t(result_.nq), 0.0f);
+    for (int h = 0; h < result_.heads; ++h) {
+      const std::vector<float> rows = rowMaxima(result_.row(h, 0), result_.nq, result_.nk);
+      std::copy(rows.begin(), rows.end(), head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq);
+      for (float m : rows) head_max_[std::size_t(h)] = std::max(head_max_[std::size_t(h)], m);
+    }
+  }
+  if (head_.kind == HeadSelection::Single) {
+    const auto first = head_row_max_.begin() + std::ptrdiff_t(head_.index) * result_.nq;
+    shown_row_max_.assign(first, first + result_.nq);
+    shown_max_ = head_max_[std::size_t(head_.index)];
+  } else {
+    shown_max_ = matrixMaximum(shown_.p.data(), shown_.nq, shown_.nk);
+    shown_row_max_ = rowMaxima(shown_.p.data(), shown_.nq, shown_.nk);
   }
   const bool self = mode_ == AttentionMode::Self && shown_.nq == shown_.nk;
   patterns_ = detectPatterns(shown_.p.data(), shown_.nq, shown_.nk, self, key_labels_, visible_keys_);

@@ -254,6 +254,7 @@ class AppController {
   // of each head ([head] and [head][row]).
   float shown_max_ = 0;
   std::vector<float> shown_row_max_, head_max_, head_row_max_;
+  int head_max_version_ = -1;  // result_version_ that head_max_/head_row_max_ were computed for
   int selected_ = 0;
   double selection_time_ = 0, now_ = 0;
   int hover_row_ = -1, hover_col_ = -1;
