@@ -20,6 +20,8 @@ packages=(
   xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
   fonts-dejavu-core       # UI font
   fonts-droid-fallback    # CJK glyphs behind DejaVu
+  clang-14 libclang-rt-14-dev  # libFuzzer targets of the readers (scripts/run-nets.sh; GCC has no libFuzzer)
+  libasan8 libubsan1 libtsan2  # GCC's sanitizer runtimes for build-asan and build-tsan
 )
 
 missing=()

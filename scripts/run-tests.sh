@@ -3,6 +3,7 @@
 # llvmpipe: ATTNVIZ_REQUIRE_GL makes "no GL context" a failure instead of a skip.
 set -euo pipefail
 build_dir=${1:-build}
+scripts_dir=$(cd "$(dirname "$0")" && pwd)
 if [ "${CI:-}" = "true" ]; then
   export ATTNVIZ_REQUIRE_GL=1
   # The window tests skip (exit 77) without Xvfb; in CI that would be a silent hole, so fail early.
@@ -12,6 +13,12 @@ if [ "${CI:-}" = "true" ]; then
 fi
 # Test data fetched into a cache outside the repository (tests never use the network). Without it
 # the GPT-2 vocabulary tests skip, or fail in CI, saying why.
-"$(dirname "$0")/fetch-test-data.sh" || echo "run-tests: could not fetch the tokenizer test data (see above)" >&2
-cd "$build_dir"
-ctest --output-on-failure -j "$(nproc)" --timeout 900
+"$scripts_dir/fetch-test-data.sh" || echo "run-tests: could not fetch the tokenizer test data (see above)" >&2
+(cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" --timeout 900)
+# The sanitizer, fuzz and TSan builds (scripts/run-nets.sh) roughly double the time of a test run:
+# always in CI, on request elsewhere.
+if [ "${CI:-}" = "true" ] || [ "${NETS:-0}" = "1" ]; then
+  "$scripts_dir/run-nets.sh"
+else
+  echo "run-tests: sanitizer, fuzz and TSan nets not run here (NETS=1 or CI=true runs them)"
+fi

@@ -29,7 +29,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int runModelBench(int argc, char** argv) {
-  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at"}, {"memory-only", "help"});
+  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at"}, {"memory-only", "forward-only", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -37,7 +37,8 @@ int runModelBench(int argc, char** argv) {
           "usage: attnviz model-bench --model DIR [--tokens N] [--repeat R] [--append-at M] [--memory-only]\n"
           "Times the forward on N random token ids (default 1024) against forward FLOPs / measured sgemm rate,\n"
           "a layer/head switch (one head's map on cpu-fast), appending a token at M tokens (default 200),\n"
-          "and reports resident memory. --memory-only: one forward, then memory (for a clean RSS figure).\n");
+          "and reports resident memory. --memory-only: one forward, then memory (for a clean RSS figure).\n"
+          "--forward-only: only the forward times (for interleaving with another program).\n");
       return 0;
     }
     if (!args.has("model")) throw UsageError("--model is required");
@@ -68,6 +69,17 @@ int runModelBench(int argc, char** argv) {
       return 0;
     }
 
+    if (args.has("forward-only")) {
+      std::printf("\"forward_ms_all\":[");
+      for (int r = 0; r < repeat; ++r) {
+        session->setTokenIds({ids[0] == 0 ? 1 : 0});
+        const auto t0 = Clock::now();
+        session->setTokenIds(ids);
+        std::printf("%s%.1f", r ? "," : "", msSince(t0));
+      }
+      std::printf("]}\n");
+      return 0;
+    }
     const double sgemm = model::measureSgemmGflops(1024, 3072, 768, 7);
     const double flops = session->transformer().forwardFlops(0, tokens);
     std::vector<double> forward_ms;
@@ -106,7 +118,16 @@ int runModelBench(int argc, char** argv) {
       computeFastInto(session->problemFor(cfg.num_layers / 2, 0), result);
       append_ms.push_back(msSince(t0));
     }
+    std::size_t weights = 0;
+    {
+      const double D = cfg.hidden_size, I = cfg.intermediate_size, hd = cfg.head_dim;
+      const double per_layer = D * hd * (cfg.num_heads * 2.0 + cfg.num_kv_heads * 2.0) +
+                               (cfg.arch == model::Architecture::Gpt2 ? 2.0 : 3.0) * D * I;
+      weights = std::size_t(per_layer * cfg.num_layers);
+    }
+    const double stream_ms = model::measureWeightStreamMs(weights, 5);
     const auto mem = model::residentMemory();
+    std::printf("\"layer_weights_stream_ms\":%.1f,", stream_ms);
     std::printf("\"sgemm_gflops\":%.1f,\"forward_gflop\":%.2f,\"forward_ms_median\":%.1f,\"forward_ms_all\":[",
                 sgemm, flops / 1e9, fwd);
     for (std::size_t i = 0; i < forward_ms.size(); ++i) std::printf("%s%.1f", i ? "," : "", forward_ms[i]);

@@ -106,7 +106,7 @@ int runRender(int argc, char** argv) {
 
     if (svg) {
       std::ofstream file(out, std::ios::binary);
-      file << renderSvg(spec);
+      writeSvg(spec, file);
       if (!file) {
         std::fprintf(stderr, "attnviz render: cannot write '%s'\n", out.c_str());
         return 1;
@@ -114,9 +114,10 @@ int runRender(int argc, char** argv) {
       return 0;
     }
     std::string error;
-    if (!renderFigurePng(args, in, sel, spec, out, &error)) {
+    bool too_large = false;
+    if (!renderFigurePng(args, in, sel, spec, out, &error, &too_large)) {
       std::fprintf(stderr, "attnviz render: %s\n", error.c_str());
-      return 1;
+      return too_large ? 2 : 1;  // a matrix beyond the texture limit is bad input, not a failure
     }
     return 0;
   } catch (const UsageError& e) {

@@ -50,6 +50,8 @@ const char* kWindowHelp =
     "  --frames N             frames before the screenshot\n"
     "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
+    "  --bench-model layer|head|append   with --bench-frames and --model: every 10th frame switch the layer or\n"
+    "                         head, or append a word; reports the latency until that frame is on screen\n"
     "  --max-memory SIZE      memory budget, e.g. 2G (default: a quarter of physical memory)\n"
     "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
     "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
@@ -71,7 +73,7 @@ int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
                 "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
-                "model", "layer", "view"},
+                "model", "layer", "view", "bench-model"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
@@ -176,6 +178,11 @@ int runWindow(int argc, char** argv) {
       o.deck_step = int(*n);
     }
     o.bench_zoom = args.has("bench-zoom");
+    if (auto v = args.get("bench-model")) {
+      if (*v != "layer" && *v != "head" && *v != "append") throw UsageError("--bench-model must be layer, head or append");
+      if (o.bench_frames == 0 || o.model.empty()) throw UsageError("--bench-model needs --bench-frames N and --model");
+      o.bench_model = *v;
+    }
     if (o.bench_zoom && o.bench_frames == 0) throw UsageError("--bench-zoom needs --bench-frames N");
     o.causal = args.has("causal");
     if (o.causal && o.mode && *o.mode == "cross") throw UsageError(kCausalCrossReason);

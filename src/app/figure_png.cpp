@@ -12,7 +12,7 @@ namespace attnviz::app {
 
 #if ATTNVIZ_HAVE_UI
 bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSelection& head, const FigureSpec& spec,
-                     const std::string& path, std::string* error) {
+                     const std::string& path, std::string* error, bool* input_too_large) {
   std::string why;
   gpu::ContextOptions copt;
   copt.min_major = 3;
@@ -26,6 +26,13 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
   {
     render::HeatmapRenderer heatmap;
     if (!heatmap.init(error)) return false;
+    // Checked before anything is set up: an input beyond the GL limits is the user's (exit 2).
+    if (std::string limit = render::HeatmapRenderer::textureLimitProblem(in.result.nq, in.result.nk, in.result.heads);
+        !limit.empty()) {
+      *error = limit;
+      if (input_too_large) *input_too_large = true;
+      return false;
+    }
     // The controller shows exactly the result the requested engine produced.
     const AttentionResult result = in.result;
     ui::AppController app([&result, &in](const AttentionProblem&, const std::string&) {
@@ -73,7 +80,7 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
 }
 #else
 bool renderFigurePng(const CliArgs&, const AttentionInput&, const HeadSelection&, const FigureSpec&, const std::string&,
-                     std::string* error) {
+                     std::string* error, bool*) {
   *error = "PNG figures need the ui target, which this build lacks; use --out FILE.svg";
   return false;
 }

@@ -17,6 +17,6 @@ namespace attnviz::app {
 // title. False and *error set (one line) when no GL context could be made or the file can't be
 // written.
 bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSelection& head, const FigureSpec& spec,
-                     const std::string& path, std::string* error);
+                     const std::string& path, std::string* error, bool* input_too_large = nullptr);
 
 }  // namespace attnviz::app

@@ -173,7 +173,14 @@ std::string benchPlotTitle(const BenchConfig& c) {
 }
 
 std::string benchReportSvg(const BenchReport& r) {
-  return renderLogLogPlotSvg(benchPlotSeries(r), benchPlotTitle(r.config), "sequence length n (nq = nk)", "median time (ms)");
+  // The file names the machine, so figures from different CPUs are never mixed up.
+  std::string title = benchPlotTitle(r.config);
+  if (!r.device.cpu.empty()) {  // shorter wording, so the CPU's name fits the width
+    const BenchConfig& c = r.config;
+    title = "Attention time vs n (heads " + std::to_string(c.heads) + ", d " + std::to_string(c.dim) + (c.causal ? ", causal" : "") +
+            "), " + r.device.cpu + ", " + r.device.simd;
+  }
+  return renderLogLogPlotSvg(benchPlotSeries(r), title, "sequence length n (nq = nk)", "median time (ms)");
 }
 
 }  // namespace attnviz

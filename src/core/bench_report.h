@@ -78,6 +78,6 @@ std::string benchReportCsv(const BenchReport& report);
 // Median time vs n per engine (in the configuration's order), then the CPU roofline (dashed).
 std::vector<PlotSeries> benchPlotSeries(const BenchReport& report);
 std::string benchPlotTitle(const BenchConfig& config);
-std::string benchReportSvg(const BenchReport& report);
+std::string benchReportSvg(const BenchReport& report);  // titled with the CPU and cpu-fast's SIMD path
 
 }  // namespace attnviz

@@ -8,7 +8,7 @@
 //  * A task is up to 4 micro-tiles (48 rows on AVX-512) that use each key panel while it is in L1:
 //    with one tile per task K (1 MiB per head at n = 4096) was re-read from memory for every 12 rows
 //    (1.4 GB per call) and the GEMM ran at half speed; 4 tiles cut that to a quarter. The task's
-//    scores (<= 640 KiB) stay in L2 between the GEMM and the softmax; the softmax reads them three times (max; exp2 + sum; normalise) but writes the
+//    scores (<= 60% of L2) stay in L2 between the GEMM and the softmax; the softmax reads them three times (max; exp2 + sum; normalise) but writes the
 //    output row only once, with non-temporal stores for outputs larger than the L3, so P costs
 //    one write of its bytes to memory and no read-for-ownership.
 //  * Tasks are (head, row block) so both heads and rows spread over the workers; the pool hands
@@ -19,6 +19,16 @@
 //    the previous task's rows a slice per key panel of the current task's GEMM.
 //  * Nothing is allocated per call once the packed-K and scratch buffers have grown to the largest
 //    problem seen; with computeFastInto the output is reused too.
+// Round 3 (2-core Xeon with AVX-512 + AMX, 3.8 GHz, n = 4096; runs at real-time priority because
+// the machine was shared): the corrected FMA roof is ~450-490 GFLOP/s (19-20 ms for Q·Kᵀ), the
+// streaming-write roof ~35-44 GB/s (6-8 ms for P). AVX-512: ~46-58 ms in all, of which the GEMM
+// alone ~30 ms: the 12x32 micro-kernel runs at ~65-70% of the FMA peak even with everything in L1
+// (other shapes 6x64, 8x48, 14x32 and pre-broadcast Q were no better). Tried and dropped, no
+// measurable gain: double-buffered score blocks with the previous block's output written a slice
+// per key panel or per micro-tile, or a chunk every few steps of d inside the micro-kernel (the
+// stores still stall: the writes take ~12 ms where a plain streaming loop takes ~8); more rows per
+// task (up to 8 tiles); the causal blocks largest first. The AMX path (below) cuts the GEMM to
+// ~11 ms: ~37-40 ms in all, two thirds of it the softmax (exp2 ~12 ms, writing P ~12 ms).
 #include "core/cpu_fast.h"
 
 // GCC 12 reports its own AVX-512 intrinsics' "__Y = __Y" idiom as uninitialised once they are
@@ -39,6 +49,8 @@
 #include <new>
 #include <stdexcept>
 #include <vector>
+
+#include <unistd.h>
 
 #include "core/thread_pool.h"
 
@@ -112,6 +124,15 @@ struct EngineState {
   std::vector<std::vector<double>> redo_scores;  // per worker, for the exact path
 };
 
+// Per-core L2 size from the C library (sysconf), 1 MiB when it does not say.
+std::size_t l2CacheBytes() {
+  static const std::size_t bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 >= (64L << 10) && l2 <= (64L << 20) ? std::size_t(l2) : std::size_t(1) << 20;
+  }();
+  return bytes;
+}
+
 EngineState& engineState() {
   static EngineState state;
   return state;
@@ -152,7 +173,7 @@ struct S {
 // ---- AVX2 + FMA kernels ------------------------------------------------------------------------
 #if defined(__x86_64__)
 #pragma GCC push_options
-#pragma GCC target("avx2,fma,prfchw")
+#pragma GCC target("avx2,fma")
 namespace kernel_avx2 {
 struct S {
   using V = __m256;
@@ -220,7 +241,7 @@ struct S {
 
 // ---- AVX-512F kernels --------------------------------------------------------------------------
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma,prfchw")
+#pragma GCC target("avx512f,avx2,fma")
 namespace kernel_avx512 {
 struct S {
   using V = __m512;
@@ -275,7 +296,7 @@ struct S {
 // 16 query rows x 32 dims (A) and 16 pairs of dims x 16 keys (B, pairs interleaved), giving 16 x 16
 // float scores; a micro-tile is 16 rows x 32 keys (two C tiles), d a multiple of 32.
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512bf16,avx2,fma,prfchw,amx-tile,amx-bf16")
+#pragma GCC target("avx512f,avx512bw,avx512bf16,avx2,fma,amx-tile,amx-bf16")
 namespace kernel_amx {
 struct S : kernel_avx512::S {
   static constexpr int MR = 16, NV = 2;
@@ -485,10 +506,11 @@ void computeFastInto(const AttentionProblem& problem, AttentionResult& out, cons
   c.qscale = float(problem.scoreScale() * 1.4426950408889634);  // log2(e): exp(s) = 2^(s log2 e)
   c.panels = (problem.nk + info.nr - 1) / info.nr;
   c.ld = std::size_t(c.panels) * info.nr;
-  // Micro-tiles per task: as many as keep the task's scores within ~640 KiB (most of a 1 MiB L2,
-  // leaving room for the key panels streaming through), at most 4; fewer when nq is small.
+  // Micro-tiles per task: as many as keep the task's scores within 60% of the core's L2 (leaving
+  // room for the key panels streaming through), at most 4; fewer when nq is small. (With a 2 MiB
+  // L2 this gives n = 8192 three tiles instead of one: ~7% faster there, the same at 4096.)
   const std::size_t tile_bytes = std::size_t(info.mr) * c.ld * sizeof(float);
-  c.tiles = int(std::max<std::size_t>(1, std::min<std::size_t>(4, (std::size_t(640) << 10) / tile_bytes)));
+  c.tiles = int(std::max<std::size_t>(1, std::min<std::size_t>(4, l2CacheBytes() * 6 / 10 / tile_bytes)));
   c.tiles = std::min(c.tiles, (problem.nq + info.mr - 1) / info.mr);
   c.blocks = (problem.nq + info.mr * c.tiles - 1) / (info.mr * c.tiles);
   c.out = out.p.data();

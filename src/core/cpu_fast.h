@@ -14,7 +14,11 @@
 //     output is larger than the last-level cache);
 //   * the scale 1/sqrt(d)/T and log2(e) are folded into Q, so exp(s - max) is one exp2;
 //   * causal rows skip the key panels that are entirely masked;
-//   * AVX-512 (16 lanes), AVX2+FMA (8 lanes) and scalar kernels, chosen at run time.
+//   * AVX-512 (16 lanes), AVX2+FMA (8 lanes) and scalar kernels, chosen at run time; on request
+//     (SimdPath::Amx, ATTNVIZ_SIMD=amx-bf16x3) Q·Kᵀ on AMX-BF16 tiles as three bf16 products
+//     (q = qh + ql, k = kh + kl; qh·kh + qh·kl + ql·kh accumulated in float), for d a multiple of
+//     32 (else AVX-512). Its errors are within the same bound (the test table runs on it too) but
+//     ~10x those of the float paths, so it is not the default.
 // A row whose scores are not finite in float (inputs of ~1e19 or NaN) is recomputed exactly as
 // computeReference does, in double. Needs no GL context. Thread-safe (calls are serialised).
 #pragma once

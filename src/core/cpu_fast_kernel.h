@@ -78,13 +78,6 @@ inline V outputChunk(const float* sc, int j, int len, V inv) {
 // must go to the exact path (non-finite scores, or no visible key); then out is untouched.
 inline int softmaxRow(float* sc, int len, int nk, const std::uint8_t* mrow, float* out, bool streaming) {
   const float kNegInf = -std::numeric_limits<float>::infinity();
-  // The row's first and last cache lines are written with ordinary stores when the row is not
-  // line-aligned (they are shared with the neighbouring rows): fetch them for writing now, so that
-  // their misses do not hold up the store buffer, and the streaming stores behind it, in step 3.
-  if (streaming && nk > 0) {
-    __builtin_prefetch(out, 1, 3);
-    __builtin_prefetch(out + (nk - 1), 1, 3);
-  }
   // 1. row maximum (masked keys set to -inf first)
   V m0 = S::set1(kNegInf), m1 = m0;
   int j = 0;

@@ -96,7 +96,8 @@ Deck parseDeck(const std::string& json_text, const std::string& name) {
     DeckStep next = current;
     next.caption.clear();  // captions belong to one step
     if (std::string why = applyStep(s, next); !why.empty()) {
-      deck.problems.push_back("step " + std::to_string(index) + ": " + why);
+      // A quoted key may hold control characters; problems are shown one per line (found by fuzz_deck).
+      deck.problems.push_back("step " + std::to_string(index) + ": " + oneLine(why));
       continue;
     }
     next.source_index = index - 1;

@@ -51,7 +51,7 @@ struct Box {
   double x, y, w, h;
 };
 
-void drawHeatmap(std::ostringstream& o, const FigureSpec& s, const Theme& t, Box box) {
+void drawHeatmap(std::ostream& o, const FigureSpec& s, const Theme& t, Box box) {
   std::vector<std::string> rows, cols;
   for (int i = 0; i < s.nq; ++i) rows.push_back(elide(i < int(s.query_labels.size()) ? s.query_labels[i] : std::to_string(i), 14));
   for (int j = 0; j < s.nk; ++j) cols.push_back(elide(j < int(s.key_labels.size()) ? s.key_labels[j] : std::to_string(j), 14));
@@ -131,7 +131,7 @@ void drawHeatmap(std::ostringstream& o, const FigureSpec& s, const Theme& t, Box
   o << "</g>\n";
 }
 
-void drawArcs(std::ostringstream& o, const FigureSpec& s, const Theme& t, Box box) {
+void drawArcs(std::ostream& o, const FigureSpec& s, const Theme& t, Box box) {
   if (s.selected_query < 0 || s.selected_query >= s.nq) return;
   const int q = s.selected_query;
   const float* row = &s.weights[std::size_t(q) * s.nk];
@@ -204,8 +204,13 @@ std::string elide(const std::string& utf8, int max_chars) {
 }
 
 std::string renderSvg(const FigureSpec& s) {
-  const Theme& t = s.dark ? kDark : kLight;
   std::ostringstream o;
+  writeSvg(s, o);
+  return o.str();
+}
+
+void writeSvg(const FigureSpec& s, std::ostream& o) {
+  const Theme& t = s.dark ? kDark : kLight;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << s.width << "\" height=\"" << s.height << "\" viewBox=\"0 0 "
     << s.width << " " << s.height << "\" font-family=\"DejaVu Sans, Noto Sans, Arial, sans-serif\">\n";
@@ -237,7 +242,6 @@ std::string renderSvg(const FigureSpec& s) {
     }
   }
   o << "</svg>\n";
-  return o.str();
 }
 
 }  // namespace attnviz

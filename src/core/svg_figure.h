@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct FigureSpec {
 };
 
 std::string renderSvg(const FigureSpec& spec);
+// The same, written as it goes (a figure of 5,000 x 5,000 cells is gigabytes of text).
+void writeSvg(const FigureSpec& spec, std::ostream& out);
 
 // Token text shortened to at most max_chars code points, with an ellipsis when cut.
 std::string elide(const std::string& utf8, int max_chars);

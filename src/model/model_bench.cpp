@@ -28,6 +28,22 @@ double measureSgemmGflops(int m, int n, int k, int repeats) {
   return rates[rates.size() / 2];
 }
 
+double measureWeightStreamMs(std::size_t floats, int repeats) {
+  constexpr int kSide = 1024;
+  const std::size_t block = std::size_t(kSide) * kSide;
+  const std::size_t blocks = std::max<std::size_t>(1, floats / block);
+  std::vector<float> w(blocks * block, 0.5f), x(kSide, 1.0f), y(kSide);
+  std::vector<double> ms;
+  for (int r = 0; r < repeats + 1; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t b = 0; b < blocks; ++b)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, kSide, kSide, 1.0f, w.data() + b * block, kSide, x.data(), 1, 0.0f, y.data(), 1);
+    if (r > 0) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
 ResidentMemory residentMemory() {
   ResidentMemory out;
   std::ifstream in("/proc/self/status");

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "model/model_error.h"
+#include "core/input_file.h"
 
 namespace attnviz::model {
 namespace {
@@ -148,9 +149,22 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
         const auto f = rs->find("factor");
         if (f == rs->end() || !f->is_number() || !(f->get<double>() > 0)) r.fail("rope_scaling 'linear' needs a positive factor");
         c.rope_linear_factor = f->get<double>();
+      } else if (kind == "llama3") {
+        auto number = [&](const char* key) {
+          const auto f = rs->find(key);
+          if (f == rs->end() || !f->is_number() || !(f->get<double>() > 0))
+            r.fail(std::string("rope_scaling 'llama3' needs a positive \"") + key + "\"");
+          return f->get<double>();
+        };
+        c.rope_llama3.factor = number("factor");
+        c.rope_llama3.low_freq_factor = number("low_freq_factor");
+        c.rope_llama3.high_freq_factor = number("high_freq_factor");
+        c.rope_llama3.original_max_positions = number("original_max_position_embeddings");
+        if (!(c.rope_llama3.high_freq_factor > c.rope_llama3.low_freq_factor))
+          r.fail("rope_scaling 'llama3' needs high_freq_factor > low_freq_factor");
       } else if (kind != "default") {
         r.fail("rope_scaling '" + (kind.empty() ? std::string("(no rope_type)") : kind) +
-               "' is not implemented (supported: default, linear)");
+               "' is not implemented (supported: default, linear, llama3)");
       }
     }
     c.bos_token_id = r.tokenIdOr("bos_token_id");
@@ -161,11 +175,13 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
 }
 
 ModelConfig loadModelConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path + ": cannot read (missing?)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseModelConfig(text.str(), path);
+  std::string text;
+  try {
+    text = readInputFile(path, InputKind::ModelText);  // regular files only, never blocks, capped
+  } catch (const InputError& e) {
+    throw ModelError(e.what());
+  }
+  return parseModelConfig(text, path);
 }
 
 }  // namespace attnviz::model

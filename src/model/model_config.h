@@ -23,6 +23,10 @@ struct ModelConfig {
   double norm_eps = 1e-5;     // layer_norm_epsilon / rms_norm_eps
   double rope_theta = 10000;  // Llama family
   double rope_linear_factor = 1;  // rope_scaling {"rope_type": "linear", "factor": f}
+  // rope_scaling {"rope_type": "llama3", ...} (Llama 3.1 / 3.2): factor > 0 when active.
+  struct Llama3Rope {
+    double factor = 0, low_freq_factor = 1, high_freq_factor = 4, original_max_positions = 8192;
+  } rope_llama3;
   int sliding_window = 0;     // mistral/qwen2 when active; 0 = none
   bool qkv_bias = false;      // qwen2 always; llama with attention_bias
   bool o_bias = false;        // llama with attention_bias

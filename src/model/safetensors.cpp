@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "model/model_error.h"
+#include "core/input_file.h"
 
 namespace attnviz::model {
 namespace {
@@ -165,23 +166,20 @@ SafetensorsHeader parseSafetensorsHeader(const std::uint8_t* bytes, std::size_t 
 }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(path, "not a regular file");
+  // The shared reader refuses FIFOs (without blocking), devices and directories, and files over
+  // the weights cap; the mapping then uses its descriptor.
+  std::unique_ptr<InputFile> file;
+  try {
+    file = std::make_unique<InputFile>(path, InputKind::ModelWeights);
+  } catch (const InputError& e) {
+    fail(path, e.problem());
   }
-  size_ = std::size_t(st.st_size);
+  size_ = std::size_t(file->size());
   if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      ::close(fd);
-      fail(path, std::string("cannot map: ") + std::strerror(errno));
-    }
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, file->fd(), 0);
+    if (p == MAP_FAILED) fail(path, std::string("cannot map: ") + std::strerror(errno));
     data_ = static_cast<const std::uint8_t*>(p);
   }
-  ::close(fd);
 }
 
 MappedFile::~MappedFile() {
@@ -214,12 +212,15 @@ WeightStore WeightStore::openDirectory(const std::string& dir) {
   if (::stat(single.c_str(), &st) == 0) return openFile(single);
   if (::stat(index.c_str(), &st) != 0)
     throw ModelError(dir + ": no model.safetensors or model.safetensors.index.json (only safetensors weights are read)");
-  std::ifstream in(index, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text;
+  try {
+    text = readInputFile(index, InputKind::ModelText);  // regular files only, never blocks, capped
+  } catch (const InputError& e) {
+    fail(index, e.problem());
+  }
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(text.str());
+    doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception&) {
     fail(index, "not valid JSON");
   }

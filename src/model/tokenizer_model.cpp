@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "model/model_error.h"
+#include "core/input_file.h"
 #include "model/tokenizer_bpe.h"
 #include "model/tokenizer_pipeline.h"
 
@@ -42,17 +43,15 @@ bool isWordByte(char c) {
 }
 
 std::string readFileCapped(const fs::path& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw ModelError(path.string() + ": cannot read (" + ec.message() + ")");
-  if (size > kMaxTokenizerFileBytes)
-    throw ModelError(path.string() + ": " + std::to_string(size) + " bytes, more than the " +
-                     std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a tokenizer file may have");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path.string() + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  try {
+    const InputFile file(path.string(), InputKind::ModelText);  // regular files only, never blocks
+    if (file.size() > kMaxTokenizerFileBytes)
+      throw ModelError(path.string() + ": " + std::to_string(file.size()) + " bytes, more than the " +
+                       std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a tokenizer file may have");
+    return file.readAll();
+  } catch (const InputError& e) {
+    throw ModelError(e.what());
+  }
 }
 
 Json parseJsonObject(std::string_view text, const std::string& source) {

@@ -9,7 +9,10 @@
 //   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges)
 //   post-processor  TemplateProcessing (its special tokens around the text), ByteLevel, Sequence
 // Anything else is refused by name (ModelError) rather than tokenised differently. Added and
-// special tokens are matched in the raw text before the model (leftmost, then longest).
+// special tokens are matched in the raw text before the model (leftmost, then longest; lstrip,
+// rstrip and single_word honoured); the text between them is normalised and pre-tokenised piece
+// by piece, as in Hugging Face's tokenizers (so Llama 2's Prepend gives "▁" after "<s>", and
+// Metaspace's prepend_scheme "first" only at the very start of the input).
 // NFC: texts whose NFC form may differ from themselves (combining marks, a few singletons) are
 // refused, because the Unicode composition tables are not implemented here.
 //
@@ -60,7 +63,9 @@ class ModelTokenizer {
   std::string bytesOf(std::int32_t id) const;
   // readableLabel(bytesOf(id)), except special tokens, which keep their piece ("<s>").
   std::string label(std::int32_t id) const;
-  // Text of a sequence of ids: their bytes concatenated (invalid UTF-8 left for the caller to sanitise).
+  // Text of a sequence of ids: their bytes concatenated (invalid UTF-8 left for the caller to
+  // sanitise). A SentencePiece-style tokenizer's prepended '▁' comes back as a leading space, which
+  // is what appending generated tokens to a text needs.
   std::string decode(const std::vector<std::int32_t>& ids) const;
 
   // Largest id + 1, counting added tokens; ids in [0, vocabSize()) may still have no piece.

@@ -8,7 +8,6 @@
 
 #include "core/cpu_fast.h"
 #include "core/cpu_features.h"
-#include "core/thread_pool.h"
 #include "model/model_error.h"
 
 namespace attnviz::model {
@@ -95,20 +94,27 @@ void project(const float* in, int m, const Matrix& w, const Vec* bias, float* ou
     for (int r = 0; r < m; ++r) std::memcpy(out + std::size_t(r) * w.out, bias->data(), sizeof(float) * w.out);
   }
   const float beta = bias && bias->t.data ? 1.0f : 0.0f;
+  if (m == 1) {
+    // One token (typing, generating): a matrix-vector product reads each weight once, where
+    // sgemm would first pack the whole matrix.
+    if (w.transposed)
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, w.out, w.in, 1.0f, w.t.data, w.in, in, 1, beta, out, 1);
+    else
+      cblas_sgemv(CblasRowMajor, CblasTrans, w.in, w.out, 1.0f, w.t.data, w.out, in, 1, beta, out, 1);
+    return;
+  }
   if (w.transposed)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.in, beta, out, w.out);
   else
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, w.out, w.in, 1.0f, in, w.in, w.t.data, w.out, beta, out, w.out);
 }
 
-// Runs body(row) for rows [0, m) on the shared pool (element-wise work BLAS does not do for us).
+// Runs body(row) for rows [0, m) on the calling thread. Not on the shared pool: OpenBLAS's own
+// threads busy-wait for a while after each product, and pool workers sharing the second core with a
+// spinning BLAS thread made the whole forward slower on the 2-core machine, not faster.
 template <class Body>
 void forRows(int m, Body&& body) {
-  if (m < 4) {
-    for (int r = 0; r < m; ++r) body(r);
-    return;
-  }
-  sharedThreadPool().run(m, [&](int r, int) { body(r); });
+  for (int r = 0; r < m; ++r) body(r);
 }
 
 constexpr float kLog2e = 1.4426950408889634f;
@@ -246,8 +252,25 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
       w->separate_lm_head = true;
     }
     rope_inv_freq_.resize(std::size_t(hd / 2));
-    for (int i = 0; i < hd / 2; ++i)
-      rope_inv_freq_[std::size_t(i)] = float(1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor);
+    const ModelConfig::Llama3Rope& l3 = c.rope_llama3;
+    for (int i = 0; i < hd / 2; ++i) {
+      double f = 1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor;
+      if (l3.factor > 0) {
+        // Llama 3.1's scaling as Hugging Face computes it: long wavelengths slowed by `factor`,
+        // short ones kept, the band between blended linearly in original_len / wavelength.
+        const double wavelength = 2 * M_PI / f;
+        const double low_wavelength = l3.original_max_positions / l3.low_freq_factor;
+        const double high_wavelength = l3.original_max_positions / l3.high_freq_factor;
+        if (wavelength > low_wavelength) {
+          f /= l3.factor;
+        } else if (wavelength >= high_wavelength) {
+          const double smooth = (l3.original_max_positions / wavelength - l3.low_freq_factor) /
+                                (l3.high_freq_factor - l3.low_freq_factor);
+          f = (1 - smooth) * f / l3.factor + smooth * f;
+        }
+      }
+      rope_inv_freq_[std::size_t(i)] = float(f);
+    }
   }
   w_ = w.release();
   cache_.resize(std::size_t(c.num_layers));

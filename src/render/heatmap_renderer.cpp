@@ -81,14 +81,20 @@ void HeatmapRenderer::setSourceTexture(GLuint texture_array, int heads, int nq, 
   nk_ = nk;
 }
 
-bool HeatmapRenderer::uploadSource(const AttentionResult& r, std::string* error) {
+std::string HeatmapRenderer::textureLimitProblem(int nq, int nk, int heads) {
   GLint max_size = 0, max_layers = 0;
   glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_size);
   glGetIntegerv(GL_MAX_ARRAY_TEXTURE_LAYERS, &max_layers);
-  if (r.nk > max_size || r.nq > max_size || r.heads > max_layers || r.heads <= 0 || r.nq <= 0 || r.nk <= 0) {
-    if (error)
-      *error = "matrix " + std::to_string(r.nq) + "x" + std::to_string(r.nk) + "x" + std::to_string(r.heads) +
-               " exceeds this GPU's texture limit (" + std::to_string(max_size) + " per side)";
+  if (nk > max_size || nq > max_size || heads > max_layers || heads <= 0 || nq <= 0 || nk <= 0)
+    return "matrix " + std::to_string(nq) + "x" + std::to_string(nk) + "x" + std::to_string(heads) +
+           " exceeds this GPU's texture limit (" + std::to_string(max_size) + " per side, " + std::to_string(max_layers) +
+           " layers)";
+  return {};
+}
+
+bool HeatmapRenderer::uploadSource(const AttentionResult& r, std::string* error) {
+  if (std::string why = textureLimitProblem(r.nq, r.nk, r.heads); !why.empty()) {
+    if (error) *error = why;
     return false;
   }
   if (!own_source_) own_source_ = gpu::Texture::create();

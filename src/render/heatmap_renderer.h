@@ -57,6 +57,9 @@ class HeatmapRenderer {
   void setSourceTexture(GLuint texture_array, int heads, int nq, int nk);
   // Uploads P once (for CPU engines). False and *error when it is larger than the GL limits.
   bool uploadSource(const AttentionResult& result, std::string* error);
+  // Why a [heads][nq][nk] matrix cannot be a texture on this context ("" when it can). Needs a
+  // current GL context.
+  static std::string textureLimitProblem(int nq, int nk, int heads);
 
   // Rebuilds the display layers: each entry of `heads_per_layer` is a head index or -1 (mean),
   // holding the colormap position of each cell under `scaling` (masked cells -1).

@@ -339,8 +339,15 @@ int runAppWindow(const WindowOptions& opt) {
     const char* video_driver = SDL_GetCurrentVideoDriver();
     const bool x11 = video_driver && std::string(video_driver) == "x11";
     int shown_display_version = -1, shown_result_version = -1;
+    std::string source_problem;  // why the last result could not become a texture ("" when it did)
     Colormap shown_colormap = heatmap.colormap();
     std::vector<double> frame_ms, recompute_ms, build_ms;
+    // --bench-model: when the pending event started (-1: none, -2: an untimed one), the versions
+    // before it, and the latencies measured.
+    double event_start = -1;
+    std::pair<int, int> event_versions{0, 0};
+    std::vector<double> event_ms;
+    std::string bench_base_text;
     const int total_frames = opt.bench_frames > 0 ? opt.bench_frames : opt.frames;
     double last_frame_end = nowSeconds();
     double fit_cpp = 0;
@@ -385,7 +392,25 @@ int runAppWindow(const WindowOptions& opt) {
         // Keep arcs animating and force a recompute every 10th frame (a temperature nudge), or
         // zoom the heatmap between the whole matrix and ~40x every frame.
         if (frame % 60 == 30) app.moveSelection(app.selectedQuery() + 1 < app.nq() ? 1 : -app.selectedQuery());
-        if (!opt.bench_zoom && frame % 10 == 5) app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
+        if (!opt.bench_zoom && opt.bench_model.empty() && frame % 10 == 5)
+          app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
+        if (!opt.bench_model.empty() && app.model() && frame % 10 == 5 && event_start == -1) {
+          // A person's action on a real model, timed until the frame showing its result is swapped.
+          event_start = nowSeconds();
+          event_versions = {app.resultVersion(), app.displayVersion()};
+          if (opt.bench_model == "layer") {
+            app.setLayer((app.layer() + 1) % app.model()->layers());
+          } else if (opt.bench_model == "head") {
+            const HeadSelection h = app.head();
+            app.setHead({HeadSelection::Single, h.kind == HeadSelection::Single ? (h.index + 1) % app.heads() : 0});
+          } else {
+            // Append a word to the base text; every other event goes back to the base (not timed).
+            if (bench_base_text.empty()) bench_base_text = app.text();
+            const bool append = app.text() == bench_base_text;
+            app.setText(append ? bench_base_text + " river" : bench_base_text);
+            if (!append) event_start = -2;  // untimed, but wait for it like the others
+          }
+        }
         if (opt.bench_zoom && frame == 2) fit_cpp = ui.view.cpp;
         if (opt.bench_zoom && frame > 2 && fit_cpp > 0) {
           const double zoom = 1.0 + 39.0 * 0.5 * (1.0 - std::cos(frame * 0.15));
@@ -400,19 +425,25 @@ int runAppWindow(const WindowOptions& opt) {
       const bool recomputed = app.recomputeIfDue(now);
       const double rc0 = nowSeconds();
       if (app.resultVersion() != shown_result_version) {
+        source_problem.clear();
         // GPU engines left P in their texture (the compute function pointed the heatmap at it);
         // CPU engines and imported probabilities are uploaded here, once per result.
         if (app.hasResult() && app.engineUsed() != "gpu-compute" && app.engineUsed() != "gpu-fragment") {
           std::string error;
-          if (!heatmap.uploadSource(app.result(), &error)) std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+          if (!heatmap.uploadSource(app.result(), &error)) {
+            source_problem = error;
+            std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+            if (headless_run) exit_code = 2;  // the input is beyond the GL limits
+          }
         }
         shown_result_version = app.resultVersion();
       }
       if (app.displayVersion() != shown_display_version && app.hasResult()) {
         std::string error;
-        if (!heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(), &error,
-                             displayScalingFor(app))) {
-          std::fprintf(stderr, "attnviz: %s\n", error.c_str());
+        // Without an uploaded matrix there is nothing to prepare; its problem was already reported.
+        if (source_problem.empty() && !heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(),
+                                                       &error, displayScalingFor(app))) {
+          std::fprintf(stderr, "attnviz: %s\n", error.empty() ? "the heatmap could not be prepared" : error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }
         ui.display_changed_at = heatmap.canBlend() ? now : -10.0;
@@ -496,31 +527,28 @@ int runAppWindow(const WindowOptions& opt) {
       glBindFramebuffer(GL_FRAMEBUFFER, 0);
       glViewport(0, 0, fb_w, fb_h);
       glDisable(GL_SCISSOR_TEST);
-      glClearColor(kWindowColor.x, kWindowColor.y, kWindowColor.z, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      // Panel interiors: scissored clears instead of blended quads (see UiContext::panel_rects).
-      glEnable(GL_SCISSOR_TEST);
+      // The whole frame in the panel colour (one full clear, the fast path of a software
+      // rasteriser); the gaps between the panels were added to ImGui's background list in the
+      // window colour by the layout. Scissored clears per panel are drawn quads on llvmpipe.
       glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
-      const ImVec2 fbs = io.DisplayFramebufferScale;
-      for (const ImVec4& r : ui.panel_rects) {
-        const int x0 = int(std::floor(r.x * fbs.x)), x1 = int(std::ceil(r.z * fbs.x));
-        const int y0 = int(std::floor(r.y * fbs.y)), y1 = int(std::ceil(r.w * fbs.y));
-        glScissor(x0, fb_h - y1, x1 - x0, y1 - y0);
-        glClear(GL_COLOR_BUFFER_BIT);
-      }
+      glClear(GL_COLOR_BUFFER_BIT);
       glDisable(GL_SCISSOR_TEST);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       ++frame;
       if (opt.debug_layout && (frame % 10 == 1)) {
         std::printf("layout heatmap=%.0f,%.0f,%.0f,%.0f rows=%.0f,%.0f,%.0f,%.0f arcs=%.0f,%.0f,%.0f,%.0f text=%.0f,%.0f,%.0f,%.0f "
-                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f deck=%d overlay=%d\n",
+                    "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f deck=%d overlay=%d "
+                    "modelview=%.0f,%.0f,%.0f,%.0f layer=%d head=%d main=%d\n",
                     double(ui.heatmap_rect.x), double(ui.heatmap_rect.y), double(ui.heatmap_rect.z), double(ui.heatmap_rect.w),
                     double(ui.row_labels_rect.x), double(ui.row_labels_rect.y), double(ui.row_labels_rect.z),
                     double(ui.row_labels_rect.w), double(ui.arcs_rect.x), double(ui.arcs_rect.y), double(ui.arcs_rect.z),
                     double(ui.arcs_rect.w), double(ui.text_box_rect.x), double(ui.text_box_rect.y),
                     double(ui.text_box_rect.z), double(ui.text_box_rect.w), app.selectedQuery(), app.nq(), app.nk(),
                     double(io.MousePos.x), double(io.MousePos.y), double(ui.view.x0), double(ui.view.y0),
-                    double(ui.view.cpp), ui.deck ? ui.deck->index() + 1 : 0, ui.show_shortcuts ? 1 : 0);
+                    double(ui.view.cpp), ui.deck ? ui.deck->index() + 1 : 0, ui.show_shortcuts ? 1 : 0,
+                    double(ui.model_view_rect.x), double(ui.model_view_rect.y), double(ui.model_view_rect.z),
+                    double(ui.model_view_rect.w), app.layer(),
+                    app.head().kind == HeadSelection::Single ? app.head().index : -1, int(ui.main_view));
         // The placed rectangles as JSON, for the layout tests (no pixels needed).
         auto rect = [](const ImVec4& r) {
           char b[96];
@@ -555,6 +583,12 @@ int runAppWindow(const WindowOptions& opt) {
         std::fprintf(stderr, "attnviz: export: %s\n", ui.exporting.status.c_str());
       }
       SDL_GL_SwapWindow(window);
+      if (event_start != -1 && (app.resultVersion() != event_versions.first ||
+                                (opt.bench_model == "head" && app.displayVersion() != event_versions.second))) {
+        glFinish();
+        if (event_start >= 0) event_ms.push_back((nowSeconds() - event_start) * 1000.0);
+        event_start = -1;
+      }
       const double frame_end = nowSeconds();
       if (opt.bench_frames > 0) build_ms.push_back((ui1 - ui0) * 1000.0);
       if (opt.bench_frames > 0) {
@@ -572,6 +606,10 @@ int runAppWindow(const WindowOptions& opt) {
       std::string renderer = render::HeatmapRenderer::glRenderer();
       for (char& c : renderer)
         if (c == '"' || c == '\\') c = '\'';
+      if (!opt.bench_model.empty())
+        std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_max_ms\":%.3f,\"tokens\":%d}\n",
+                    opt.bench_model.c_str(), int(event_ms.size()), percentile(event_ms, 0.5),
+                    event_ms.empty() ? 0.0 : *std::max_element(event_ms.begin(), event_ms.end()), app.nq());
       std::printf("{\"frames\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"recompute_p50_ms\":%.3f,"
                   "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d}\n",
                   int(frame_ms.size()), percentile(frame_ms, 0.5), percentile(frame_ms, 0.95),

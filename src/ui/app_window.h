@@ -22,6 +22,9 @@ struct WindowOptions {
   int frames = 8;
   int bench_frames = 0;    // > 0: render that many frames and print one JSON line of timings
   bool bench_zoom = false; // with bench_frames: zoom the heatmap in and out every frame (no recomputes)
+  // With bench_frames and a model: every 10th frame switch the layer ("layer"), the head ("head")
+  // or append a word to the text ("append"); reports event-to-displayed-frame latencies.
+  std::string bench_model;
   int width = 0, height = 0;  // 0 = from settings (default 1280 x 800)
   float ui_scale = 0;         // 0 = from the display DPI
   bool use_settings = true;   // load/save settings (off for --screenshot and --bench-frames)

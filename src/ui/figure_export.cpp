@@ -5,14 +5,17 @@
 #include <imgui_impl_opengl3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 
 #include "gpu/gl_objects.h"
 #include "render/png_writer.h"
+#include "ui/model_holder.h"
 
 namespace attnviz::ui {
 
@@ -253,6 +256,11 @@ DumpDocument dumpDocumentFor(const AppController& app) {
   doc.d_k = app.problem().d;
   doc.query_tokens = app.queryLabels();
   doc.key_tokens = app.keyLabels();
+  if (const ModelHolder* m = app.model()) {  // a real model: which one, which layer, which ids
+    doc.model = m->name();
+    doc.layer = app.layer();
+    doc.token_ids = m->session().tokenIds();
+  }
   const AttentionResult& r = app.result();
   const HeadSelection sel = app.head();
   const auto& names = app.headNames();
@@ -274,10 +282,28 @@ std::string csvFor(const AppController& app) {
 
 namespace {
 
-bool writeText(const std::string& path, const std::string& text) {
+// The exports are written as they go (TextOut / std::ofstream), never built as one string: a large
+// matrix is gigabytes of text.
+bool writeSvgFile(const std::string& path, const FigureSpec& spec) {
   std::ofstream f(path, std::ios::binary);
-  f << text;
+  writeSvg(spec, f);
   return bool(f);
+}
+
+bool writeDumpFile(const std::string& path, const DumpDocument& doc, bool csv) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (!file) return false;
+  bool ok;
+  {
+    TextOut out(file);
+    std::vector<MatrixView> heads;
+    for (const ExportedMatrix& m : doc.heads) heads.push_back(viewOf(m));
+    const MatrixView mean = viewOf(doc.mean);
+    if (csv) writeCsv(doc.has_mean ? mean : heads.front(), doc.query_tokens, doc.key_tokens, out);
+    else writeJson(doc, heads, doc.has_mean ? &mean : nullptr, out);
+    ok = out.flush();
+  }
+  return std::fclose(file) == 0 && ok;
 }
 
 }  // namespace
@@ -299,8 +325,25 @@ void performExport(UiContext& ui) {
   for (const char* ext : {".png", ".svg", ".csv", ".json"})  // "figure.png" typed as the name
     if (name.size() > 4 && name.compare(name.size() - std::string(ext).size(), std::string::npos, ext) == 0)
       name.resize(name.size() - std::string(ext).size());
+  std::string model_title;
+  if (const ModelHolder* m = app.model()) {
+    // Figures of a real model say which model, layer and head they show: in the heading, and in
+    // the file names unless the user named the files.
+    const std::string shown = app.head().kind == HeadSelection::Single ? app.headNames()[std::size_t(app.head().index)]
+                                                                        : app.headLabel();
+    model_title = modelDisplayName(*m) + " \xC2\xB7 " + shown;
+    if (ex.name.empty() || ex.name == ExportSettings{}.name) {
+      std::string tag = modelDisplayName(*m) + "-L" + std::to_string(app.layer()) +
+                        (app.head().kind == HeadSelection::Single ? "H" + std::to_string(app.head().index)
+                         : app.head().kind == HeadSelection::Mean ? "-mean" : "-all");
+      for (char& c : tag)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') c = '-';
+      name = "attnviz-" + tag;
+    }
+  }
   const fs::path base = fs::absolute(folder / name, ec).lexically_normal();
   FigureRequest req;
+  req.title = model_title;
   req.width = std::clamp(ex.width, 64, 16384);
   req.height = std::clamp(ex.height, 64, 16384);
   req.light = ex.light;
@@ -315,19 +358,19 @@ void performExport(UiContext& ui) {
       failed.push_back("PNG: " + error);
   }
   if (ex.svg) {
-    if (writeText(target(".svg"), renderSvg(svgSpecFor(app, req))))
+    if (writeSvgFile(target(".svg"), svgSpecFor(app, req)))
       written.push_back(name + ".svg");
     else
       failed.push_back("cannot write " + target(".svg"));
   }
   if (ex.csv) {
-    if (writeText(target(".csv"), csvFor(app)))
+    if (writeDumpFile(target(".csv"), dumpDocumentFor(app), true))
       written.push_back(name + ".csv");
     else
       failed.push_back("cannot write " + target(".csv"));
   }
   if (ex.json) {
-    if (writeText(target(".json"), toJson(dumpDocumentFor(app))))
+    if (writeDumpFile(target(".json"), dumpDocumentFor(app), false))
       written.push_back(name + ".json");
     else
       failed.push_back("cannot write " + target(".json"));

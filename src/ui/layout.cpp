@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "render/screen_rects.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
 
@@ -15,6 +16,7 @@ void recordHeatmapPanel(UiContext& ui);
 
 void drawPictureSlot(UiContext& ui, ImVec2 size, ImGuiWindowFlags flags) {
   ImGui::BeginGroup();
+  ui.model_view_rect = ImVec4(0, 0, 0, 0);  // set again by the model view when it is drawn
   if (drawMainViewSwitch(ui)) size.y -= ImGui::GetFrameHeightWithSpacing();
   beginPanel(ui, "##heatmap", size, flags);
   recordHeatmapPanel(ui);
@@ -112,6 +114,20 @@ void recordHeatmapPanel(UiContext& ui) {
   ui.heatmap_panel_rect = ImVec4(p.x, p.y, p.x + sz.x, p.y + sz.y);
 }
 
+// The frame is cleared to the panel colour; what lies outside every panel is painted in the
+// window colour here, a few flat rectangles behind everything (see render/screen_rects.h).
+void paintGaps(const UiContext& ui) {
+  const ImVec2 display = ImGui::GetIO().DisplaySize;
+  std::vector<render::PixelRect> panels;
+  panels.reserve(ui.panel_rects.size());
+  for (const ImVec4& r : ui.panel_rects)
+    panels.push_back({int(std::floor(r.x)), int(std::floor(r.y)), int(std::ceil(r.z)), int(std::ceil(r.w))});
+  ImDrawList* bg = ImGui::GetBackgroundDrawList();
+  const ImU32 col = ImGui::ColorConvertFloat4ToU32(kWindowColor);
+  for (const render::PixelRect& g : render::uncoveredRects({0, 0, int(std::ceil(display.x)), int(std::ceil(display.y))}, panels))
+    bg->AddRectFilled(ImVec2(float(g.x0), float(g.y0)), ImVec2(float(g.x1), float(g.y1)), col);
+}
+
 }  // namespace
 
 void drawMainLayout(UiContext& ui) {
@@ -135,6 +151,7 @@ void drawMainLayout(UiContext& ui) {
     drawStage(ui, stage);
     drawCaptionBar(ui);
     drawShortcutOverlay(ui);
+    paintGaps(ui);
     ImGui::End();
     return;
   }
@@ -210,6 +227,7 @@ void drawMainLayout(UiContext& ui) {
   ImGui::EndChild();  // ##main or ##scroll
   if (caption_h > 0) drawCaptionBar(ui);
   drawShortcutOverlay(ui);
+  paintGaps(ui);
   ImGui::End();
 }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <glm/geometric.hpp>
+
 #include "render/arc_layout.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
@@ -100,11 +102,15 @@ void drawStrip(UiContext& ui, ImDrawList* dl, const std::vector<std::string>& la
 }
 
 void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, float time, ImU32 base_rgb) {
-  const int segments = 40;
-  const int last = std::max(1, int(std::ceil(grow * segments)));
-  ImVec2 pts[segments + 1];
+  // Segments by the curve's rough length (a segment per ~14 px, 8..40): every triangle costs
+  // set-up time on a software rasteriser, and short arcs need few to look smooth.
+  constexpr int kMaxSegments = 40;
+  const float rough_len = glm::length(arc.p1 - arc.p0) + glm::length(arc.p2 - arc.p1) + glm::length(arc.p3 - arc.p2);
+  const int segments = std::clamp(int(rough_len / (14.0f * ui.scale)), 8, kMaxSegments);
+  const int last = std::max(1, int(std::ceil(grow * float(segments))));
+  ImVec2 pts[kMaxSegments + 1];
   for (int k = 0; k <= last; ++k) {
-    const float t = std::min(grow, float(k) / segments);
+    const float t = std::min(grow, float(k) / float(segments));
     const glm::vec2 p = render::bezierPoint(arc, t);
     pts[k] = ImVec2(p.x, p.y);
   }
@@ -121,7 +127,7 @@ void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, 
       const glm::vec2 p = render::bezierPoint(arc, t);
       const float fade = std::sin(t * 3.14159f);
       dl->AddCircleFilled(ImVec2(p.x, p.y), (arc.width * width_scale * 0.35f + 1.6f) * ui.scale,
-                          IM_COL32(255, 255, 255, int(200 * fade * arc.alpha)));
+                          IM_COL32(255, 255, 255, int(200 * fade * arc.alpha)), 10);
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -53,8 +54,21 @@ bool wrappingTextBox(const char* id, const std::string& current, std::string* ed
   const ImGuiStyle& style = ImGui::GetStyle();
   const float width = ImGui::GetContentRegionAvail().x;
   float wrap_w = width - 2 * style.FramePadding.x - style.ScrollbarSize;
-  std::string shown = current;
-  wrapInPlace(shown.data(), int(shown.size()), wrap_w);
+  // Wrapped once per change of text, width or font size, not every frame (long paragraphs).
+  struct WrapCache {
+    std::string source, wrapped;
+    float width = -1, font = -1;
+  };
+  static std::map<std::string, WrapCache> caches;
+  WrapCache& cache = caches[id];
+  if (cache.width != wrap_w || cache.font != ImGui::GetFontSize() || cache.source != current) {
+    cache.source = current;
+    cache.wrapped = current;
+    wrapInPlace(cache.wrapped.data(), int(cache.wrapped.size()), wrap_w);
+    cache.width = wrap_w;
+    cache.font = ImGui::GetFontSize();
+  }
+  std::string shown = cache.wrapped;
   const float lines = float(std::count(shown.begin(), shown.end(), '\n') + 1);
   const float h = std::clamp(lines + 0.3f, min_lines, max_lines) * ImGui::GetTextLineHeight() + 2 * style.FramePadding.y;
   if (!ImGui::InputTextMultiline(id, &shown, ImVec2(width, h), ImGuiInputTextFlags_CallbackAlways, wrapCallback, &wrap_w))

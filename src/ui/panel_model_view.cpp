@@ -106,7 +106,8 @@ void drawModelViewPanel(UiContext& ui) {
   const bool hovered = ImGui::IsItemHovered();
   const bool clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
   const ImVec2 mouse = ImGui::GetIO().MousePos;
-  ui.model_view_rect = ImVec4(o.x, o.y, o.x + grid_w, o.y + grid_h);
+  // The cells only (labels excluded): cell (l, h) is the (h, l)th of heads x layers equal steps.
+  ui.model_view_rect = ImVec4(o.x + label_w, o.y + label_h, o.x + grid_w, o.y + grid_h);
   (void)origin;
   for (int h = 0; h < heads; ++h) {
     char label[16];

@@ -120,7 +120,7 @@ struct UiContext {
   // with the UiContext while the window's context is current.
   std::shared_ptr<ModelPanelState> model_panel;
   MainView main_view = MainView::Heatmap;
-  ImVec4 model_view_rect{0, 0, 0, 0};  // the model view's grid of thumbnails (screen pixels)
+  ImVec4 model_view_rect{0, 0, 0, 0};  // the model view's cells, labels excluded (screen pixels)
 };
 
 // Colour of panel interiors (cleared, not painted by ImGui) and of the window behind them; set by

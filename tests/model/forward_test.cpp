@@ -1,7 +1,7 @@
 // The forward pass against the independent NumPy reference (tests/model/reference_forward.py) on
 // tiny checkpoints of every supported layout: GPT-2 with and without the "transformer." prefix
 // (and with the attn.bias buffers), Llama with GQA in BF16 sharded with an index, Qwen2 with q/k/v
-// biases and an explicit head_dim in F16, Mistral in F32.
+// biases and an explicit head_dim in F16, Mistral in F32, Llama with Llama 3.1's rotary scaling.
 //
 // Tolerances. The reference runs in float64 on the same (already rounded) weights, so the only
 // differences are attnviz's float32 arithmetic. A float32 dot product of length K has a relative
@@ -177,7 +177,8 @@ TEST_P(ForwardVsNumpy, NextTokensAndGreedyGenerationFollowTheLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, ForwardVsNumpy,
-                         ::testing::Values("gpt2_prefixed", "gpt2_plain", "llama_gqa_bf16", "qwen2_bias_f16", "mistral_f32"));
+                         ::testing::Values("gpt2_prefixed", "gpt2_plain", "llama_gqa_bf16", "qwen2_bias_f16", "mistral_f32",
+                                           "llama3_rope_f32"));
 
 TEST(ForwardLimits, LongerThanThePositionsIsRefusedWithTheNumber) {
   const std::string root = testing::tinyModelsDir();

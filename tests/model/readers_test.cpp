@@ -126,8 +126,12 @@ TEST(ModelConfigParse, RefusalsNameTheField) {
                 .find("multiple"),
             std::string::npos);
   EXPECT_NE(configError(R"({"model_type":"llama","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,)"
+                        R"("intermediate_size":4,"max_position_embeddings":4,"rope_scaling":{"rope_type":"dynamic","factor":8}})")
+                .find("'dynamic'"),
+            std::string::npos);
+  EXPECT_NE(configError(R"({"model_type":"llama","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,)"
                         R"("intermediate_size":4,"max_position_embeddings":4,"rope_scaling":{"rope_type":"llama3","factor":8}})")
-                .find("llama3"),
+                .find("low_freq_factor"),
             std::string::npos);
   EXPECT_NE(configError(R"({"model_type":"llama","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,)"
                         R"("intermediate_size":4,"max_position_embeddings":4,"hidden_act":"gelu"})")

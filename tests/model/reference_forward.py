@@ -116,6 +116,19 @@ def llama(cfg, w, ids):
     theta = cfg.get("rope_theta", 10000.0)
     n = len(ids)
     inv_freq = 1.0 / theta ** (np.arange(0, hd, 2, dtype=np.float64) / hd)
+    scaling = cfg.get("rope_scaling") or {}
+    if scaling.get("rope_type") == "llama3":
+        # modeling_rope_utils._compute_llama3_parameters: wavelengths longer than
+        # original/low_freq_factor divided by factor, shorter than original/high_freq_factor kept,
+        # the medium band interpolated with smooth = (original/wavelen - low) / (high - low).
+        factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+        original = scaling["original_max_position_embeddings"]
+        wavelen = 2 * np.pi / inv_freq
+        scaled = np.where(wavelen > original / low, inv_freq / factor, inv_freq)
+        smooth = (original / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < original / high) & ~(wavelen > original / low)
+        inv_freq = np.where(medium, smoothed, scaled)
     freqs = np.outer(np.arange(n, dtype=np.float64), inv_freq)
     emb = np.concatenate([freqs, freqs], axis=-1)
     cos, sin = np.cos(emb), np.sin(emb)

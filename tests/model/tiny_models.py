@@ -189,6 +189,15 @@ def main():
            "rope_theta": 1000000.0, "tie_word_embeddings": False, "sliding_window": None}
     models.append(write_model(out, "mistral_f32", cfg, llama_weights(np.random.default_rng(5), cfg), "F32"))
 
+    # Llama 3.1-style rotary scaling; with head_dim 8 and theta 5e5 the four wavelengths (6, 167,
+    # 4443, 1.2e5) fall in the kept, blended, slowed and slowed bands of original 512 / 4 and 512 / 1.
+    cfg = {"model_type": "llama", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "num_key_value_heads": 1, "intermediate_size": 48, "max_position_embeddings": 256, "rms_norm_eps": 1e-5,
+           "rope_theta": 500000.0, "tie_word_embeddings": True, "bos_token_id": vocab - 1,
+           "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                            "original_max_position_embeddings": 512}}
+    models.append(write_model(out, "llama3_rope_f32", cfg, llama_weights(np.random.default_rng(6), cfg), "F32"))
+
     for directory in models:
         np.save(os.path.join(directory, "ref_ids.npy"), ids.astype(np.float64))  # float: what attnviz's npy reader takes
         attention, logits = reference_forward.run(directory, ids)

@@ -109,6 +109,23 @@ TEST(SentencePieceStyle, AddedTokensAreMatchedBeforeTheModel) {
   EXPECT_TRUE(e.special[2]);
 }
 
+TEST(SentencePieceStyle, AddedTokenRstripAndSingleWord) {
+  Json j = llama2Style();
+  j["added_tokens"].push_back({{"id", 302}, {"content", "<sep>"}, {"special", true}, {"rstrip", true}});
+  j["added_tokens"].push_back({{"id", 303}, {"content", "cat"}, {"special", false}, {"single_word", true}});
+  const ModelTokenizer t = load(j);
+  // rstrip: "<sep>" swallows the spaces after it, so "the" starts a segment of its own: ▁the.
+  const Encoding e = t.encode("<sep>  the");
+  EXPECT_EQ(e.ids, (Ids{1, 302, 265}));
+  EXPECT_EQ(e.spans[1], (std::pair<std::size_t, std::size_t>{0, 7}));
+  // single_word: "cat" alone is the added token (303); inside "cats" it is not, so the model
+  // sees "▁the▁cats": ▁the ▁cat, then s is not a piece -> byte fallback <0x73> = 3 + 0x73 = 118.
+  EXPECT_EQ(t.encode("the cat").ids, (Ids{1, 265, 259, 303}));
+  EXPECT_EQ(t.encode("the cats").ids, (Ids{1, 265, 270, 118}));
+  EXPECT_FALSE(t.encode("the cat").special[3]);
+  EXPECT_EQ(t.label(303), "cat");
+}
+
 TEST(SentencePieceStyle, TokenizerConfigDecidesBosAndEos) {
   const Json j = llama2Style();
   EXPECT_EQ(load(j, R"({"add_bos_token": false})").encode("the").ids, (Ids{265}));

@@ -13,6 +13,7 @@
 #include "core/attention.h"
 #include "model/head_measures.h"
 #include "ui/app_controller.h"
+#include "ui/figure_export.h"
 #include "ui/model_holder.h"
 #include "ui/shortcuts.h"
 
@@ -338,6 +339,34 @@ TEST(ModelController, BackToTheSimulatedModelReleasesTheModel) {
   EXPECT_EQ(app.layer(), 0);
   ASSERT_TRUE(app.hasResult());
   EXPECT_EQ(app.heads(), 4);  // the simulated heads
+}
+
+}  // namespace
+}  // namespace attnviz::ui
+
+namespace attnviz::ui {
+namespace {
+
+TEST(ModelController, ExportedDocumentsNameTheModelLayerAndHead) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  std::string error;
+  ASSERT_TRUE(app.setHeadByName("L1H2", &error)) << error;
+  app.recomputeNow();
+  const DumpDocument doc = dumpDocumentFor(app);
+  EXPECT_EQ(doc.model, tinyModel("gpt2_plain"));
+  EXPECT_EQ(doc.layer, 1);
+  EXPECT_EQ(doc.token_ids, app.model()->session().tokenIds());
+  ASSERT_EQ(doc.heads.size(), 1u);
+  EXPECT_EQ(doc.heads[0].name, "L1H2");
+  const std::string json = toJson(doc);
+  EXPECT_NE(json.find("\"layer\":1"), std::string::npos);
+  EXPECT_NE(json.find("\"L1H2\""), std::string::npos);
+  // The mean of the layer says which layer it is.
+  app.setHead({HeadSelection::Mean, 0});
+  EXPECT_EQ(app.headLabel().rfind("L1 mean of", 0), 0u) << app.headLabel();
 }
 
 }  // namespace

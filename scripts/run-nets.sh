@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The standing nets, run by scripts/run-tests.sh after the ordinary suite (always in CI, locally
+# with NETS=1). Each stage has its own build folder beside the ordinary one and prints its time:
+#   asan  build-asan (GCC, ASan+UBSan): every test of the suite, leaks checked except where a GL
+#         context is made (see below);
+#   fuzz  build-fuzz (clang-14 + libFuzzer, ASan+UBSan): each target fuzzed FUZZ_SECONDS (default 25)
+#         from its corpus in tests/fuzz/corpus/, then the corpus replayed;
+#   tsan  build-tsan (GCC, ThreadSanitizer): the thread pool, the CPU engines and the controller's
+#         worker-thread recompute.
+# NETS_STAGES picks stages (default "asan fuzz tsan"). In CI a missing compiler or sanitizer runtime
+# fails the run; locally the stage is skipped with a line saying why.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+stages=${NETS_STAGES:-asan fuzz tsan}
+fuzz_seconds=${FUZZ_SECONDS:-25}
+jobs=$(nproc)
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+
+# unavailable WHAT: fail in CI, skip the stage elsewhere (returns 1 so the caller skips).
+unavailable() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "run-nets: $1 (scripts/install-deps.sh installs it)" >&2
+    exit 1
+  fi
+  echo "run-nets: skipping: $1" >&2
+  return 1
+}
+# compiles_with COMPILER FLAGS...: a one-line program builds and runs with these sanitizer flags.
+compiles_with() {
+  local cxx=$1 dir
+  shift
+  command -v "$cxx" >/dev/null 2>&1 || return 1
+  dir=$(mktemp -d)
+  printf 'int main(){return 0;}\n' >"$dir/probe.cpp"
+  "$cxx" "$@" "$dir/probe.cpp" -o "$dir/probe" >/dev/null 2>&1 && "$dir/probe" >/dev/null 2>&1
+  local ok=$?
+  rm -rf "$dir"
+  return $ok
+}
+# clang++-14 links a libFuzzer target with ASan+UBSan (libclang-rt-14-dev holds the runtimes).
+fuzzer_links() {
+  command -v clang++-14 >/dev/null 2>&1 || return 1
+  local dir ok=0
+  dir=$(mktemp -d)
+  printf '#include <cstddef>\n#include <cstdint>\nextern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n' >"$dir/probe.cpp"
+  clang++-14 -fsanitize=fuzzer,address,undefined "$dir/probe.cpp" -o "$dir/probe" >/dev/null 2>&1 && "$dir/probe" -runs=1 >/dev/null 2>&1 || ok=1
+  rm -rf "$dir"
+  return $ok
+}
+stage_start() {
+  STAGE_T0=$(date +%s)
+  echo "run-nets: == $1 =="
+}
+stage_end() { echo "run-nets: $1 took $(($(date +%s) - STAGE_T0)) s"; }
+
+sanitized_build() {  # sanitized_build DIR SANITIZERS [cmake --build args...]
+  local dir=$1 sanitizers=$2
+  shift 2
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTNVIZ_SANITIZE="$sanitizers" "${launcher[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs" "$@"
+}
+
+# Tests that make a GL context in their own process or in the attnviz child they start. Mesa
+# leaks a few bytes from driver frames that are unloaded at exit (their stacks cannot even be
+# named in a suppression), so these run with leak detection off; ASan's other checks stay on.
+gl_test_labels='^(gpu|app)$'
+gl_test_names='^(HeatmapRenderer|RenderCli)\.'
+# ASan's quarantine keeps freed memory resident by design, so the soak's RSS bound is judged in the
+# ordinary build only.
+asan_excluded='^app\.soak$'
+
+run_asan() {
+  compiles_with g++ -fsanitize=address,undefined || { unavailable "g++ cannot build with -fsanitize=address,undefined (libasan8, libubsan1)"; return 0; }
+  stage_start asan
+  sanitized_build build-asan address,undefined
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  local common=abort_on_error=0:halt_on_error=1:strict_init_order=1
+  (
+    cd build-asan
+    # Leaks checked.
+    ASAN_OPTIONS=$common:detect_leaks=1 ctest --output-on-failure -j "$jobs" --timeout 1800 \
+      -LE "$gl_test_labels" -E "$gl_test_names|$asan_excluded"
+    # GL context made: leak detection off (see gl_test_names above).
+    ASAN_OPTIONS=$common:detect_leaks=0 ctest --output-on-failure -j "$jobs" --timeout 1800 -L "$gl_test_labels" -E "$asan_excluded"
+    ASAN_OPTIONS=$common:detect_leaks=0 ctest --output-on-failure -j "$jobs" --timeout 1800 -R "$gl_test_names"
+  )
+  stage_end asan
+}
+
+run_fuzz() {
+  fuzzer_links || { unavailable "clang++-14 cannot link libFuzzer with ASan+UBSan (clang-14, libclang-rt-14-dev)"; return 0; }
+  stage_start fuzz
+  cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTNVIZ_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
+    -DCMAKE_CXX_COMPILER=clang++-14 "${launcher[@]}" >/dev/null
+  cmake --build build-fuzz -j "$jobs"
+  local work
+  work=$(mktemp -d)
+  for target in $(sed -n 's/^set(ATTNVIZ_FUZZ_TARGETS \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt); do
+    mkdir -p "$work/$target"
+    # New inputs go to a scratch folder (the repository's corpus stays small and reviewed); a crash
+    # is written to build-fuzz/crashes/ to be saved under tests/fuzz/corpus/<target>/ with the fix.
+    mkdir -p build-fuzz/crashes
+    if ! build-fuzz/tests/fuzz/fuzz_"$target" -max_total_time="$fuzz_seconds" -max_len=65536 -rss_limit_mb=2048 \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$target-" \
+        "$work/$target" "tests/fuzz/corpus/$target" >"$work/$target.log" 2>&1; then
+      tail -40 "$work/$target.log"
+      echo "run-nets: fuzz_$target found a crash: build-fuzz/crashes/$target-*" >&2
+      rm -rf "$work"
+      exit 1
+    fi
+    echo "run-nets: fuzz_$target: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$target.log" | grep -o '[0-9]*$') executions in ${fuzz_seconds} s, corpus $(ls "$work/$target" | wc -l) new inputs"
+  done
+  rm -rf "$work"
+  (cd build-fuzz && ctest --output-on-failure -j "$jobs")
+  stage_end fuzz
+}
+
+run_tsan() {
+  compiles_with g++ -fsanitize=thread || { unavailable "g++ cannot build with -fsanitize=thread (libtsan2)"; return 0; }
+  stage_start tsan
+  sanitized_build build-tsan thread --target attnviz_core_tests attnviz_ui_tests
+  (
+    cd build-tsan
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j "$jobs" --timeout 1800 \
+      -R '(ThreadPool|CpuFast|CpuFastTable|AppController|BenchSession|DeckPlayer)\.'
+  )
+  stage_end tsan
+}
+
+for stage in $stages; do
+  case $stage in
+    asan) run_asan ;;
+    fuzz) run_fuzz ;;
+    tsan) run_tsan ;;
+    *) echo "run-nets: unknown stage '$stage' (asan, fuzz, tsan)" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,98 @@
+#!/bin/bash
+# End-to-end test of the window with a real (tiny, generated) model: `attnviz --model DIR` under
+# Xvfb, the model view checked from a screenshot, keys and a click on the grid driven with xdotool,
+# and load errors (one line, exit 2). $1 = the attnviz binary. Exit 77 (skip) only without Xvfb.
+source "$(dirname "$0")/xvfb_session.bash"
+start_xvfb
+
+MODELS="$TMP/models"
+"$PY" "$HERE/../model/tiny_models.py" "$MODELS" >/dev/null || fail "tiny_models.py could not write the checkpoints"
+GPT2="$MODELS/gpt2_plain"  # 3 layers x 8 heads, byte-level BPE
+TEXT="the cat sat on the mat and the cat ate the hat"
+
+# Latest layout line: MV_* (model view grid), LAYER, HEAD (-1 = mean/all), MAIN (0 head, 1 model view, 2 rollout), NQ.
+read_layout() {  # read_layout [quiet]: with quiet, returns 1 instead of failing before the first line
+  local line
+  line=$(grep '^layout ' "$TMP/app.log" | tail -1)
+  if [ -z "$line" ]; then
+    [ -n "${1:-}" ] && return 1
+    fail "the app printed no layout"
+  fi
+  eval "$("$PY" - "$line" <<'PYEOF'
+import re, sys
+line = sys.argv[1]
+mv = re.search(r"modelview=(\S+)", line).group(1).split(",")
+for name, v in zip(("X0", "Y0", "X1", "Y1"), mv):
+    print(f"MV_{name}={int(float(v))}")
+for key, var in (("layer", "LAYER"), ("head", "HEAD"), ("main", "MAIN"), ("nq", "NQ")):
+    value = re.search(key + r"=(-?\d+)", line).group(1)
+    print(f"{var}={value}")
+PYEOF
+)"
+}
+wait_for() {  # wait_for 'CONDITION' seconds
+  local cond=$1 t=$2
+  for _ in $(seq $((t * 10))); do
+    read_layout quiet && eval "$cond" && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for: $cond (layer=${LAYER:-?} head=${HEAD:-?} main=${MAIN:-?})"
+}
+
+# 1. The model view in a screenshot: every layer x head cell drawn through the colormap.
+"$BIN" --no-settings --model "$GPT2" --text "$TEXT" --view model --width $W --height $H \
+  --screenshot "$TMP/model_view.png" --frames 6 --debug-layout >"$TMP/app.log" 2>&1 || fail "--screenshot exited $?"
+read_layout
+echo "model view grid at $MV_X0,$MV_Y0-$MV_X1,$MV_Y1; $NQ tokens"
+[ "$MV_X1" -gt "$MV_X0" ] && [ "$MV_Y1" -gt "$MV_Y0" ] || fail "the model view was not drawn"
+[ "$MAIN" = 1 ] || fail "--view model did not open the model view (main=$MAIN)"
+# Cells below the diagonal are on the colormap; the masked triangles and gaps are not: a third.
+check "$TMP/model_view.png" colormap "$MV_X0" "$MV_Y0" "$MV_X1" "$MV_Y1" 0.3
+
+# 2. --head in the Hugging Face form opens that layer and head.
+"$BIN" --no-settings --model "$GPT2" --text "$TEXT" --head L2H5 --width $W --height $H \
+  --screenshot "$TMP/l2h5.png" --frames 4 --debug-layout >"$TMP/app.log" 2>&1 || fail "--head L2H5 exited $?"
+read_layout
+[ "$LAYER" = 2 ] && [ "$HEAD" = 5 ] || fail "--head L2H5 showed layer $LAYER head $HEAD"
+
+# 3. Errors: one line on stderr, exit 2, before any frame.
+expect_error() {  # expect_error 'WHAT' ARGS...
+  local what=$1; shift
+  "$BIN" --no-settings "$@" --screenshot "$TMP/err.png" >"$TMP/err.out" 2>"$TMP/err.log"
+  local rc=$?
+  [ "$rc" = 2 ] || fail "$what: exit $rc, expected 2 ($(cat "$TMP/err.log"))"
+  [ "$(wc -l <"$TMP/err.log")" = 1 ] || fail "$what: expected one line on stderr, got: $(cat "$TMP/err.log")"
+  grep -q "$what" "$TMP/err.log" || fail "stderr does not name '$what': $(cat "$TMP/err.log")"
+}
+expect_error "/nonexistent/model" --model /nonexistent/model
+expect_error "out of range" --model "$GPT2" --layer 3
+expect_error "64" --model "$GPT2" --text "$(printf 'x %.0s' $(seq 100))"
+mkdir -p "$TMP/bad" && cp "$GPT2"/* "$TMP/bad/" && echo '{"model_type": "bert"}' >"$TMP/bad/config.json"
+expect_error "bert" --model "$TMP/bad"
+
+# 4. The live window: ] and [ change the layer, Down the head, a click on the grid opens a head.
+"$BIN" --model "$GPT2" --text "$TEXT" --view model --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
+APP_PID=$!
+WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+[ -n "$WIN" ] || fail "no window appeared"
+xdotool windowmove "$WIN" 0 0
+sleep 0.5
+wait_for '[ "$MV_X1" -gt 0 ]' 30
+xdotool mousemove 5 5 key bracketright
+wait_for '[ "$LAYER" = 1 ]' 10
+xdotool key bracketright key bracketright  # stops at the last layer
+wait_for '[ "$LAYER" = 2 ]' 10
+xdotool key bracketleft
+wait_for '[ "$LAYER" = 1 ]' 10
+xdotool key Down
+wait_for '[ "$HEAD" = 0 ]' 10
+# The grid's cells: 8 heads across, 3 layers down; click the middle of layer 2, head 6.
+CX=$(( MV_X0 + (MV_X1 - MV_X0) * 13 / 16 ))
+CY=$(( MV_Y0 + (MV_Y1 - MV_Y0) * 5 / 6 ))
+xdotool mousemove "$CX" "$CY" sleep 0.3 click 1
+wait_for '[ "$LAYER" = 2 ] && [ "$HEAD" = 6 ] && [ "$MAIN" = 0 ]' 10
+import -window root "$TMP/live.png" 2>/dev/null
+kill $APP_PID 2>/dev/null
+wait $APP_PID 2>/dev/null
+APP_PID=""
+echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click)"

@@ -1,0 +1,369 @@
+// The bad-input table (issue 11): every hostile input found so far and the classes around it,
+// through the real `attnviz` binary. Each case must end with its exit code (2 for bad input),
+// exactly one line on stderr, within a time bound and a memory bound measured from the child's
+// own rusage (wait4); RLIMIT_AS guards the machine should a case run away anyway.
+// Window cases use SDL's offscreen video driver (no X server needed).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cmath>
+#include <cstring>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "core/npy.h"
+
+namespace {
+
+const std::string& dir() {
+  static const std::string d = [] {
+    char tmpl[] = "/tmp/attnviz_bad_inputs_XXXXXX";
+    return std::string(mkdtemp(tmpl));
+  }();
+  return d;
+}
+
+std::string path(const std::string& name) { return dir() + "/" + name; }
+
+void write(const std::string& name, const std::string& bytes) { std::ofstream(path(name), std::ios::binary) << bytes; }
+
+// A .npy preamble + header dict, padded as NumPy pads it.
+std::string npyHeader(const std::string& dict) {
+  std::string header = dict;
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += char(header.size() & 0xFF);
+  out += char(header.size() >> 8);
+  return out + header;
+}
+std::string f4Header(const std::string& shape) { return npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"); }
+
+std::string floats(std::size_t n, float value) {
+  std::string s(n * 4, '\0');
+  for (std::size_t i = 0; i < n; ++i) std::memcpy(&s[i * 4], &value, 4);
+  return s;
+}
+
+void sparse(const std::string& name, const std::string& head, off_t size) {
+  write(name, head);
+  ASSERT_EQ(::truncate(path(name).c_str(), size), 0);
+}
+
+std::string words(std::size_t n) {
+  std::string s;
+  s.reserve(n * 2);
+  for (std::size_t i = 0; i < n; ++i) s += "w ";
+  return s;
+}
+
+// Every file the cases name, made once.
+void makeFiles() {
+  static bool made = false;
+  if (made) return;
+  made = true;
+  ::mkfifo(path("fifo.npy").c_str(), 0600);
+  ::mkfifo(path("fifo.json").c_str(), 0600);
+  ::mkfifo(path("fifo.txt").c_str(), 0600);
+  ::mkdir(path("folder.npy").c_str(), 0700);
+  ::mkdir(path("empty_folder").c_str(), 0700);
+  ::mkdir(path("runtime").c_str(), 0700);
+  // Damaged .npy files, one per kind of damage.
+  write("bad_magic.npy", "PK\x03\x04 not numpy at all");
+  write("truncated_preamble.npy", std::string("\x93NUMPY\x01", 7));
+  write("header_past_end.npy", f4Header("(2, 2)").substr(0, 40));
+  write("dup_shape.npy", npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'shape': (4,), }") + floats(4, 0.25f));
+  write("unknown_key.npy", npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), 'x': 1, }") + floats(4, 0.5f));
+  write("unbalanced.npy", npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, }") + floats(4, 0.5f));
+  write("unterminated.npy", npyHeader("{'descr': '<f4, 'fortran_order': False, 'shape': (2, 2)}") + floats(4, 0.5f));
+  write("not_a_dict.npy", npyHeader("['descr', '<f4']") + floats(4, 0.5f));
+  write("no_shape.npy", npyHeader("{'descr': '<f4', 'fortran_order': False, }") + floats(4, 0.5f));
+  write("big_endian.npy", npyHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2, 2), }") + floats(4, 0.5f));
+  write("fortran.npy", npyHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }") + floats(4, 0.5f));
+  write("int32.npy", npyHeader("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }") + floats(4, 0.5f));
+  write("shape_text.npy", npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 'x'), }") + floats(4, 0.5f));
+  write("huge_dim.npy", f4Header("(99999999999999, 2)"));
+  write("short_data.npy", f4Header("(2, 2)") + floats(3, 0.5f));
+  write("long_data.npy", f4Header("(2, 2)") + floats(5, 0.5f));
+  write("empty_dim.npy", f4Header("(0, 2)"));
+  write("nan.npy", f4Header("(2, 2)") + floats(4, std::nanf("")));
+  write("not_probabilities.npy", f4Header("(2, 2)") + floats(4, 0.9f));
+  write("rank5.npy", f4Header("(1, 1, 1, 2, 2)") + floats(4, 0.5f));
+  write("v2_header_4gb.npy", std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12));
+  // A valid header followed by 20 GB of hole, promising it all, and one promising 16 bytes.
+  sparse("sparse_20gb.npy", f4Header("(5, 1048576, 1024)"), off_t(20) << 30);
+  sparse("sparse_mismatch.npy", f4Header("(2, 2)"), off_t(20) << 30);
+  // 2 tokens of probabilities, valid; 20,000 query rows: beyond llvmpipe's 16,384 texture side.
+  write("ok_weights.npy", f4Header("(2, 2)") + floats(4, 0.5f));
+  {
+    std::string tall = f4Header("(20000, 2)");
+    for (int i = 0; i < 20000; ++i) tall += floats(1, 1.0f) + floats(1, 0.0f);
+    write("tall_weights.npy", tall);
+  }
+  // Q/K whose result would hold 4 x 40000 x 40000 weights (the arrays themselves are small).
+  write("q_long.npy", f4Header("(4, 40000, 1)") + floats(160000, 0.1f));
+  write("k_long.npy", f4Header("(4, 40000, 1)") + floats(160000, 0.1f));
+  write("two_labels.txt", "a\nb\n");
+  write("three_labels.txt", "a\nb\nc\n");
+  sparse("huge_labels.txt", "a\n", off_t(65) << 20);
+  // Decks.
+  write("deck_overflow.json", R"({"steps": [{"text": "a b", "temperature": 1e400}]})");
+  write("deck_not_json.json", R"({"title": "broken")");
+  write("deck_no_steps.json", R"({"title": "x"})");
+  write("deck_nul.json", std::string("{\"steps\": [\0]}", 14));
+  sparse("deck_huge.json", "{", off_t(17) << 20);
+  write("deck_long_caption.json", "{\"steps\": [{\"caption\": \"" + std::string(17000, 'x') + "\", \"text\": \"The bank by the river was steep.\"}]}");
+  // Model folders whose files are special: config.json a FIFO; model.safetensors /dev/zero or a FIFO.
+  const std::string config = R"({"model_type":"gpt2","n_layer":1,"n_head":1,"n_embd":4,"vocab_size":10,"n_positions":8})";
+  for (const char* m : {"model_fifo_config", "model_dev_zero_weights", "model_fifo_weights"}) ::mkdir(path(m).c_str(), 0700);
+  ::mkfifo(path("model_fifo_config/config.json").c_str(), 0600);
+  write("model_dev_zero_weights/config.json", config);
+  ::symlink("/dev/zero", path("model_dev_zero_weights/model.safetensors").c_str());
+  write("model_fifo_weights/config.json", config);
+  ::mkfifo(path("model_fifo_weights/model.safetensors").c_str(), 0600);
+  write("deck_big_text.json", "{\"steps\": [{\"caption\": \"big\", \"text\": \"" + words(1800000) + "\"}]}");
+}
+
+struct Case {
+  std::string name;
+  std::vector<std::string> args;
+  int exit_code = 2;
+  std::string stderr_has;       // a fragment the one line must contain
+  bool one_line = true;         // exactly one line on stderr (false: any, for success cases)
+  double max_seconds = 30;
+  long max_rss_mib = 1024;
+};
+
+struct Outcome {
+  int exit_code = -1;
+  bool timed_out = false;
+  std::string err;
+  double seconds = 0;
+  long max_rss_mib = 0;
+};
+
+Outcome runCase(const Case& c) {
+  const std::string err_path = path("stderr_" + c.name);
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Guard: even a runaway child cannot take the machine (llvmpipe reserves address space
+    // generously, hence the margin over the asserted resident bound).
+    const char* guard = std::getenv("ATTNVIZ_TABLE_AS_GIB");  // lower it when running an old build
+    const rlim_t as_bytes = rlim_t(guard && std::atoi(guard) > 0 ? std::atoi(guard) : 8) << 30;
+    const rlimit as{as_bytes, as_bytes};
+    setrlimit(RLIMIT_AS, &as);
+    const int in = open("/dev/null", O_RDONLY), out = open("/dev/null", O_WRONLY),
+              err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    setenv("SDL_VIDEODRIVER", "offscreen", 1);
+    setenv("XDG_RUNTIME_DIR", path("runtime").c_str(), 1);
+    setenv("XDG_CONFIG_HOME", path("config").c_str(), 1);
+    std::vector<char*> argv;
+    // ATTNVIZ_TABLE_BINARY runs the table against another build (e.g. one from before the fixes).
+    const char* other = std::getenv("ATTNVIZ_TABLE_BINARY");
+    std::string binary = other && *other ? other : ATTNVIZ_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> args = c.args;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  Outcome o;
+  int status = 0;
+  rusage usage{};
+  for (;;) {
+    const pid_t done = wait4(pid, &status, WNOHANG, &usage);
+    o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (done == pid) break;
+    if (o.seconds > c.max_seconds) {
+      kill(pid, SIGKILL);
+      wait4(pid, &status, 0, &usage);
+      o.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  o.max_rss_mib = usage.ru_maxrss / 1024;  // KiB on Linux
+  std::ifstream e(err_path, std::ios::binary);
+  std::ostringstream s;
+  s << e.rdbuf();
+  o.err = s.str();
+  return o;
+}
+
+std::vector<Case> cases() {
+  const std::string fifo = path("fifo.npy"), folder = path("folder.npy");
+  std::vector<Case> t;
+  auto add = [&](std::string name, std::vector<std::string> args, std::string fragment, int code = 2) {
+    Case c;
+    c.name = std::move(name);
+    c.args = std::move(args);
+    c.stderr_has = std::move(fragment);
+    c.exit_code = code;
+    t.push_back(c);
+  };
+  // Special files where a file is expected, through every command that reads one.
+  for (const auto& [cmd, extra] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"dump", {}}, {"render", {"--out", path("x.svg")}}}) {
+    for (const auto& [what, file, fragment] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"fifo", fifo, "is a FIFO (named pipe)"},
+             {"dev_zero", "/dev/zero", "/dev/zero: is a character device"},
+             {"dev_null", "/dev/null", "/dev/null: is a character device"},
+             {"directory", folder, "is a directory"},
+             {"missing", path("missing.npy"), "cannot open file: No such file"}}) {
+      std::vector<std::string> a = {cmd, "--weights", file};
+      a.insert(a.end(), extra.begin(), extra.end());
+      add(cmd + "_weights_" + what, a, fragment);
+      std::vector<std::string> qk = {cmd, "--q", file, "--k", file};
+      qk.insert(qk.end(), extra.begin(), extra.end());
+      add(cmd + "_qk_" + what, qk, fragment);
+    }
+    for (const auto& [what, file, fragment] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"fifo", path("fifo.txt"), "is a FIFO"},
+             {"dev_zero", "/dev/zero", "is a character device, not a labels file"},
+             {"directory", folder, "is a directory, not a labels file"},
+             {"over_cap", path("huge_labels.txt"), "a labels file may be at most 64.0 MiB"},
+             {"wrong_count", path("three_labels.txt"), "has 3 labels but there are 2"}}) {
+      std::vector<std::string> a = {cmd, "--weights", path("ok_weights.npy"), "--tokens", file};
+      a.insert(a.end(), extra.begin(), extra.end());
+      add(cmd + "_tokens_" + what, a, fragment);
+    }
+  }
+  for (const auto& [model, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"model_fifo_config", "config.json: is a FIFO"},
+           {"model_dev_zero_weights", "model.safetensors: is a character device"},
+           {"model_fifo_weights", "model.safetensors: is a FIFO"}})
+    add("dump_" + model, {"dump", "--model", path(model), "--text", "a b", "--layer", "0"}, fragment);
+  // Every kind of damaged .npy header or body.
+  for (const auto& [file, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"bad_magic.npy", "bad magic"},
+           {"truncated_preamble.npy", "bad magic"},
+           {"header_past_end.npy", "header is longer than the file"},
+           {"dup_shape.npy", "has the key 'shape' twice"},
+           {"unknown_key.npy", "unknown key 'x'"},
+           {"unbalanced.npy", "unbalanced brackets"},
+           {"unterminated.npy", "header"},
+           {"not_a_dict.npy", "is not a {...} dict"},
+           {"no_shape.npy", "no 'shape' entry"},
+           {"big_endian.npy", "big-endian"},
+           {"fortran.npy", "Fortran-ordered"},
+           {"int32.npy", "not supported"},
+           {"shape_text.npy", "non-integer"},
+           {"huge_dim.npy", "absurdly large"},
+           {"short_data.npy", "but the file holds 12"},
+           {"long_data.npy", "but the file holds 20"},
+           {"empty_dim.npy", "empty dimension"},
+           {"nan.npy", "NaN"},
+           {"not_probabilities.npy", "sums to 1.8"},
+           {"rank5.npy", "must have shape"},
+           {"v2_header_4gb.npy", "header claims 4294967295 bytes"},
+           {"sparse_20gb.npy", "is 20.0 GiB; a npy array may be at most 4.0 GiB"},
+           {"sparse_mismatch.npy", "is 20.0 GiB"}})
+    add("npy_" + file.substr(0, file.size() - 4), {"dump", "--weights", path(file)}, fragment);
+  // Oversize requests: refused before allocating, with the estimate and the budget.
+  add("text_23000_tokens", {"dump", "--max-memory", "4G", "--text", words(23000)}, "needs about 10.0 GiB");
+  add("text_over_result_limit", {"dump", "--text", words(24000)}, "the limit is 2147483648");
+  add("qk_over_result_limit", {"dump", "--max-memory", "1T", "--q", path("q_long.npy"), "--k", path("k_long.npy")}, "billion weights");
+  add("qk_over_budget", {"dump", "--max-memory", "1M", "--q", path("q_long.npy"), "--k", path("k_long.npy")},
+      "but the memory budget is 1.0 MiB");
+  add("render_png_beyond_texture_limit", {"render", "--weights", path("tall_weights.npy"), "--out", path("tall.png")},
+      "exceeds this GPU's texture limit");
+  // Numbers: one strict routine everywhere.
+  for (const char* bad : {"0x10", "inf", "nan", "1e400", "1e-400", "", " 1", "+1", "1,5"}) {
+    add("dump_temperature_" + std::to_string(t.size()), {"dump", "--text", "a b", "--temperature", bad}, "expects a number");
+    add("window_temperature_" + std::to_string(t.size()), {"--no-settings", "--temperature", bad, "--screenshot", path("w.png")},
+        "expects a number");
+  }
+  add("window_select_int_overflow", {"--no-settings", "--select", "2147483648", "--screenshot", path("w.png")},
+      "from -2147483648 to 2147483647, got '2147483648'");
+  add("render_select_int_overflow", {"render", "--text", "a b", "--select", "2147483648", "--out", path("x.svg")},
+      "from -2147483648 to 2147483647, got '2147483648'");
+  add("render_width_exponent", {"render", "--text", "a b", "--width", "1e3", "--out", path("x.svg")}, "expects a whole decimal number");
+  add("max_memory_malformed", {"dump", "--text", "a b", "--max-memory", "lots"}, "--max-memory' expects a size");
+  // The window's readers.
+  add("window_open_fifo", {"--no-settings", "--open", fifo, "--screenshot", path("w.png")}, "is a FIFO");
+  add("window_open_dev_zero", {"--no-settings", "--open", "/dev/zero", "--screenshot", path("w.png")}, "Could not load");
+  add("window_open_empty_folder", {"--no-settings", "--open", path("empty_folder"), "--screenshot", path("w.png")},
+      "no .npy file");
+  add("window_open_damaged_npy", {"--no-settings", "--open", path("dup_shape.npy"), "--screenshot", path("w.png")}, "twice");
+  add("window_png_beyond_texture_limit", {"--no-settings", "--open", path("tall_weights.npy"), "--screenshot", path("w.png")},
+      "exceeds this GPU's texture limit");
+  for (const auto& [file, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"fifo.json", "is a FIFO"},
+           {"deck_overflow.json", "number overflow"},
+           {"deck_not_json.json", "not valid JSON"},
+           {"deck_no_steps.json", "\"steps\" array"},
+           {"deck_nul.json", "not valid JSON"},
+           {"deck_huge.json", "a deck may be at most 16.0 MiB"}})
+    add("window_deck_" + file.substr(0, file.size() - 5), {"--no-settings", "--deck", path(file), "--screenshot", path("w.png")},
+        fragment);
+  add("window_deck_dev_zero", {"--no-settings", "--deck", "/dev/zero", "--screenshot", path("w.png")}, "is a character device");
+  add("window_deck_directory", {"--no-settings", "--deck", folder, "--screenshot", path("w.png")}, "is a directory");
+  // Must not crash: inputs that are fine but long.
+  Case caption{"window_deck_caption_17000_chars", {"--no-settings", "--present", "--deck", path("deck_long_caption.json"),
+                                                  "--screenshot", path("caption.png")}, 0, "", false, 90};
+  t.push_back(caption);
+  Case big_text{"window_deck_text_1_8M_tokens", {"--no-settings", "--deck", path("deck_big_text.json"), "--screenshot",
+                                                 path("bigtext.png")}, 0, "", false, 90};
+  t.push_back(big_text);
+  Case long_token{"window_token_17000_chars", {"--no-settings", "--text", std::string(17000, 'x') + " bank", "--screenshot",
+                                              path("token.png")}, 0, "", false, 90};
+  t.push_back(long_token);
+  return t;
+}
+
+int lineCount(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n + (!s.empty() && s.back() != '\n' ? 1 : 0);
+}
+
+}  // namespace
+
+TEST(BadInputTable, EveryCaseExitsCleanlyWithOneLineInBoundedTimeAndMemory) {
+  makeFiles();
+  int clean = 0, total = 0;
+  double slowest = 0;
+  long fattest = 0;
+  for (const Case& c : cases()) {
+    ++total;
+    const Outcome o = runCase(c);
+    std::string shown_args;
+    for (const std::string& a : c.args) shown_args += " '" + (a.size() > 60 ? a.substr(0, 60) + "...(" + std::to_string(a.size()) + " bytes)" : a) + "'";
+    const std::string where = c.name + ": attnviz" + shown_args + "\n  stderr: " + o.err.substr(0, 600);
+    bool ok = true;
+    if (o.timed_out) ADD_FAILURE() << where << "\n  did not finish within " << c.max_seconds << " s", ok = false;
+    if (o.exit_code != c.exit_code) ADD_FAILURE() << where << "\n  exit " << o.exit_code << ", expected " << c.exit_code, ok = false;
+    if (c.one_line && lineCount(o.err) != 1)
+      ADD_FAILURE() << where << "\n  " << lineCount(o.err) << " lines on stderr, expected exactly one", ok = false;
+    if (!c.stderr_has.empty() && o.err.find(c.stderr_has) == std::string::npos)
+      ADD_FAILURE() << where << "\n  stderr lacks '" << c.stderr_has << "'", ok = false;
+    if (o.err.find("attnviz: \n") != std::string::npos) ADD_FAILURE() << where << "\n  an empty 'attnviz: ' line", ok = false;
+    if (o.max_rss_mib > c.max_rss_mib)
+      ADD_FAILURE() << where << "\n  peak resident memory " << o.max_rss_mib << " MiB, bound " << c.max_rss_mib << " MiB", ok = false;
+    clean += ok;
+    slowest = std::max(slowest, o.seconds);
+    fattest = std::max(fattest, o.max_rss_mib);
+  }
+  std::printf("bad-input table: %d cases, %d ended as they should; slowest %.1f s, largest peak RSS %ld MiB\n", total, clean,
+              slowest, fattest);
+}
