@@ -20,14 +20,13 @@ if command -v ccache >/dev/null 2>&1; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 
-# unavailable WHAT: fail in CI, skip the stage elsewhere (returns 1 so the caller skips).
+# unavailable WHAT: fail in CI; elsewhere say so, and the caller skips its stage.
 unavailable() {
   if [ "${CI:-}" = "true" ]; then
     echo "run-nets: $1 (scripts/install-deps.sh installs it)" >&2
     exit 1
   fi
   echo "run-nets: skipping: $1" >&2
-  return 1
 }
 # compiles_with COMPILER FLAGS...: a one-line program builds and runs with these sanitizer flags.
 compiles_with() {

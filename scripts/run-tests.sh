@@ -15,8 +15,8 @@ fi
 # the GPT-2 vocabulary tests skip, or fail in CI, saying why.
 "$scripts_dir/fetch-test-data.sh" || echo "run-tests: could not fetch the tokenizer test data (see above)" >&2
 (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" --timeout 900)
-# The sanitizer, fuzz and TSan builds (scripts/run-nets.sh) roughly double the time of a test run:
-# always in CI, on request elsewhere.
+# The nets (scripts/run-nets.sh) add three builds (ASan+UBSan, clang libFuzzer, TSan), the suite under
+# ASan and 7 x 25 s of fuzzing: always in CI, on request (NETS=1) elsewhere.
 if [ "${CI:-}" = "true" ] || [ "${NETS:-0}" = "1" ]; then
   "$scripts_dir/run-nets.sh"
 else

@@ -1,8 +1,12 @@
 #include "core/deck.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <fstream>
 #include <stdexcept>
+
+#include "core/head_selection.h"
+#include "core/simulated_model.h"
+#include <nlohmann/json.hpp>
 
 #include "core/attention.h"
 #include "core/head_selection.h"
@@ -17,7 +21,8 @@ using nlohmann::json;
 // Applies the fields of `in` to `step`; returns the first problem, or "" when all were fine.
 std::string applyStep(const json& in, DeckStep& step) {
   if (!in.is_object()) return "is not an object";
-  static const char* known[] = {"caption", "text", "target", "mode", "head", "temperature", "causal", "select"};
+  static const char* known[] = {"caption", "text", "target", "mode", "head", "temperature", "causal", "select",
+                                "model", "layer"};
   for (auto it = in.begin(); it != in.end(); ++it) {
     bool ok = false;
     for (const char* k : known) ok |= it.key() == k;
@@ -41,6 +46,21 @@ std::string applyStep(const json& in, DeckStep& step) {
     }
     step.cross = cross;
   }
+  if (in.contains("model")) {
+    if (!in["model"].is_string()) return "'model' must be a string (a folder or a model name)";
+    std::string model = in["model"].get<std::string>();
+    if (model == "simulated") model.clear();
+    if (model != step.model) {
+      if (!in.contains("head")) step.head = "mean";  // the other model's head names mean nothing here
+      if (!in.contains("layer")) step.layer = -1;
+    }
+    step.model = model;
+  }
+  if (in.contains("layer")) {
+    const json& l = in["layer"];
+    if (!l.is_number_integer() || l.get<long>() < 0 || l.get<long>() > 100000) return "'layer' must be a layer index >= 0";
+    step.layer = int(l.get<long>());
+  }
   if (in.contains("head")) {
     const json& h = in["head"];
     if (h.is_number_integer()) step.head = std::to_string(h.get<long>());
@@ -63,7 +83,17 @@ std::string applyStep(const json& in, DeckStep& step) {
     step.select = int(s.get<long>());
   }
   if (step.cross && step.causal) return "'causal' does not apply in cross mode (source and target are different sequences)";
-  {
+  if (!step.model.empty()) {
+    // A real decoder-only model: self-attention, heads named by layer and head (checked on play).
+    if (step.cross) return "a real model ('model') shows self-attention; 'mode' cannot be cross";
+    const std::string& h = step.head;
+    const bool layer_head = h.size() >= 4 && (h[0] == 'L' || h[0] == 'l') &&
+                            h.find_first_of("Hh") != std::string::npos &&
+                            h.find_first_not_of("0123456789LlHh") == std::string::npos;
+    if (h != "mean" && h != "all" && !layer_head) return "'head' of a real model must be like \"L5H1\", \"mean\" or \"all\"";
+  } else if (step.layer >= 0) {
+    return "'layer' needs a real model ('model')";
+  } else {
     const std::vector<std::string>& names = step.cross ? crossHeadNames() : selfHeadNames();
     try {
       parseHeadSelection(step.head, names);

@@ -189,6 +189,7 @@ void checkDataSize(const NpyLayout& layout, std::uint64_t file_bytes, const std:
 
 // Converts `layout.count` little-endian values at src into a.data (already sized).
 void convertData(const NpyLayout& layout, const char* src, NpyArray& a) {
+  if (layout.count == 0) return;  // an empty vector's data() may be null: memcpy must not see it (UBSan, fuzz_npy)
   if (layout.item == 4) {
     std::memcpy(a.data.data(), src, layout.count * 4);
     return;

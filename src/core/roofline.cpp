@@ -254,8 +254,11 @@ FmaRoof measureFmaRoof(SimdPath path, double seconds, int reps, int max_threads)
   FmaRoof roof;
   if (!simdPathSupported(path)) return roof;
   ThreadPool& pool = sharedThreadPool();
-  const int workers = max_threads > 0 ? std::min(max_threads, pool.size()) : pool.size();
   const std::vector<int> cpus = allowedCpus();
+  // One worker per CPU at most: workers sharing a core (ATTNVIZ_THREADS above the CPU count) would
+  // each find slices with the core to themselves, and their sum would overstate the roof.
+  int workers = max_threads > 0 ? std::min(max_threads, pool.size()) : pool.size();
+  if (!cpus.empty()) workers = std::min<int>(workers, int(cpus.size()));
   roof.cores = workers;
   roof.lanes = lanesOf(path);
   roof.fma_ports = fmaPortsPerCore(path);
@@ -272,12 +275,12 @@ FmaRoof measureFmaRoof(SimdPath path, double seconds, int reps, int max_threads)
   };
   const long iters = calibrate([path](long i) { g_sink.store(fmaLoop(path, i), std::memory_order_relaxed); });
 #if defined(__x86_64__)
-  const long add_iters = calibrate([](long i) { g_isink.store(addChain(i), std::memory_order_relaxed); }) / 128;
+  const long add_iters = calibrate([](long i) { g_isink.store(addChain(i), std::memory_order_relaxed); }) / 32;
 #endif
-  // Both figures are the best of short slices (FMA slices, and add-chain slices before and after
-  // them): time taken from the probe by other processes only lowers a slice's figure, and a short
-  // slice is more likely to run undisturbed on a shared machine.
-  constexpr int kSlices = 32;  // FMA slices per run; add-chain slices: 8 before, 8 after
+  // Both figures are the best of short slices, an add-chain slice after every FMA slice (so both
+  // sample the same clock): time taken from the probe by other processes only lowers a slice's
+  // figure, and a short slice is more likely to run undisturbed on a shared machine.
+  constexpr int kSlices = 32;  // FMA slices per run, each followed by an add-chain slice as long
   std::vector<double> fma_s(std::size_t(workers), 0.0), ghz_best(std::size_t(workers), 0.0);
   bool all_pinned = true;
   for (int rep = 0; rep < std::max(1, reps); ++rep) {
@@ -289,17 +292,16 @@ FmaRoof measureFmaRoof(SimdPath path, double seconds, int reps, int max_threads)
         const double ghz = double(kAddsPerIteration) * double(add_iters) / std::max(secondsSince(t), 1e-9) / 1e9;
         ghz_best[std::size_t(w)] = std::max(ghz_best[std::size_t(w)], ghz);
       };
-      for (int i = 0; i < 8; ++i) slice();
 #endif
       for (int i = 0; i < kSlices; ++i) {
         const auto t = std::chrono::steady_clock::now();
         g_sink.store(fmaLoop(path, iters / kSlices), std::memory_order_relaxed);
         const double s = secondsSince(t);
         if (fma_s[std::size_t(w)] == 0 || s < fma_s[std::size_t(w)]) fma_s[std::size_t(w)] = s;
-      }
 #if defined(__x86_64__)
-      for (int i = 0; i < 8; ++i) slice();
+        slice();
 #endif
+      }
     }) && all_pinned;
   }
   // The workers ran their FMA slices at the same time; each one's fastest slice is its rate with

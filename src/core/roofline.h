@@ -15,7 +15,8 @@ struct FmaRoof {
   double measured_gflops = 0;     // best run, all workers together (an FMA counts 2 FLOP)
   double frequency_ghz = 0;       // inferred from a chain of dependent integer adds (1 cycle each),
                                   // run on every worker right after its FMA loop; 0 when unknown
-  int cores = 0;                  // workers, each pinned to its own CPU of this process's set
+  int cores = 0;                  // workers, each pinned to its own CPU of this process's set (no more
+                                  // than that set has)
   int fma_ports = 0;              // vector FMA issues per cycle per core at this width (see fmaPortsPerCore)
   int lanes = 0;                  // floats per vector
   double theoretical_gflops = 0;  // cores * fma_ports * lanes * 2 * frequency; 0 when the frequency is unknown
@@ -27,9 +28,11 @@ struct FmaRoof {
 // (family 19h) 2 at 256 bits and 1 at 512 (double-pumped), Zen 5 (1Ah) 2; scalar 2.
 int fmaPortsPerCore(SimdPath path);
 
-// Each worker pins itself to a CPU of its own and, after a barrier so all run at once, runs
-// independent FMA chains on registers (24 on AVX-512, 12 on AVX2: more than latency 4 x 2 ports)
-// for about `seconds`, then the add chain that gives the frequency; the best of `reps` runs.
+// One worker per CPU (at most the pool's), each pinned to a CPU of its own, starts after a barrier
+// so all run at once and runs independent FMA chains on registers (24 on AVX-512, 12 on AVX2: more
+// than latency 4 x 2 ports) for about `seconds` per run, in 32 slices each followed by an add-chain
+// slice that gives the clock. measured_gflops sums each worker's best FMA slice over `reps` runs;
+// the frequency is the best add-chain slice. Both only read low when other processes take time.
 FmaRoof measureFmaRoof(SimdPath path, double seconds = 0.1, int reps = 5, int max_threads = 0);
 
 // measureFmaRoof(path, seconds).measured_gflops.

@@ -494,7 +494,7 @@ std::string AppController::headLabel() const {
       return head_.index < int(head_names_.size()) ? head_names_[std::size_t(head_.index)] : "head";
     case HeadSelection::Mean:
       return (model_ ? "L" + std::to_string(model_->layer()) + " " : std::string()) +
-             (result_.heads > 0 ? "mean of " + std::to_string(result_.heads) + " heads" : std::string("mean of the heads"));
+             (result_.heads > 0 ? "mean of " + std::to_string(result_.heads) + " heads" : "mean of the heads");
     case HeadSelection::All: return (model_ ? "L" + std::to_string(model_->layer()) + " " : std::string()) + "all heads";
   }
   return "";

@@ -159,11 +159,15 @@ int runAppWindow(const WindowOptions& opt) {
       std::fprintf(stderr, "attnviz: bad deck: %s\n", e.what());  // the message names the file
       return 2;
     }
-    for (const std::string& p : deck_player.deck().problems) std::fprintf(stderr, "attnviz: deck %s: %s\n", opt.deck.c_str(), p.c_str());
-    if (deck_player.empty()) {
-      std::fprintf(stderr, "attnviz: deck %s: no playable steps\n", opt.deck.c_str());
+    const std::vector<std::string>& problems = deck_player.deck().problems;
+    if (deck_player.empty()) {  // an error: one line, naming every step's problem
+      std::string why;
+      for (const std::string& p : problems) why += (why.empty() ? " (" : "; ") + p;
+      std::fprintf(stderr, "attnviz: deck %s: no playable steps%s\n", opt.deck.c_str(), why.empty() ? "" : (why + ")").c_str());
       return 2;
     }
+    // Playable with some steps skipped: warnings, one per skipped step (the window also lists them).
+    for (const std::string& p : problems) std::fprintf(stderr, "attnviz: deck %s: %s\n", opt.deck.c_str(), p.c_str());
     if (opt.deck_step < 1 || opt.deck_step > deck_player.count()) {
       std::fprintf(stderr, "attnviz: --deck-step %d is out of range: deck %s has %d playable steps (1..%d)\n", opt.deck_step,
                    opt.deck.c_str(), deck_player.count(), deck_player.count());
@@ -563,6 +567,10 @@ int runAppWindow(const WindowOptions& opt) {
                   ",\"text_w\":" + std::to_string(ui.tab_rects[t].text_w) + "}";
         json += "],\"arc_labels\":[";
         for (std::size_t k = 0; k < ui.arc_label_rects.size(); ++k) json += (k ? "," : "") + rect(ui.arc_label_rects[k]);
+        json += "],\"arc_chips\":[";
+        for (std::size_t k = 0; k < ui.arc_chip_rects.size(); ++k)
+          json += (k ? ",[" : "[") + std::to_string(ui.arc_chip_rects[k].first) + "," +
+                  rect(ui.arc_chip_rects[k].second).substr(1);
         json += "],\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
         std::printf("layoutjson %s\n", json.c_str());
         std::fflush(stdout);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ui/model_holder.h"
+
 namespace attnviz::ui {
 
 std::string DeckPlayer::position() const {
@@ -21,7 +23,29 @@ bool DeckPlayer::goTo(int i, AppController& app) {
   if (i == index_) return false;
   index_ = i;
   const DeckStep& s = deck_.steps[std::size_t(i)];
-  if (app.importedData()) app.useSimulatedModel();
+  auto problem = [&](const std::string& what) {
+    const std::string line = "step " + std::to_string(s.source_index + 1) + ": " + what;
+    if (std::find(play_problems_.begin(), play_problems_.end(), line) == play_problems_.end()) play_problems_.push_back(line);
+  };
+  if (!s.model.empty()) {
+    // A real model: loaded once and kept while the following steps name it.
+    app.setText(s.text);
+    if ((!app.model() || app.model()->name() != s.model) && !app.loadModel(s.model)) {
+      problem("model: " + app.error());
+      return true;
+    }
+    if (s.layer >= 0) {
+      if (s.layer >= app.model()->layers()) problem("layer " + std::to_string(s.layer) + " is out of range");
+      app.setLayer(s.layer);
+    }
+    app.setTemperature(s.temperature);
+    std::string error;
+    if (!app.setHeadByName(s.head, &error)) problem("head: " + error);
+    app.recomputeNow();
+    app.selectQuery(s.select);
+    return true;
+  }
+  if (app.importedData() || app.modelShown()) app.useSimulatedModel();
   // Target before mode: switching to cross with an empty target would pick an example's.
   app.setTarget(s.target);
   app.setText(s.text);

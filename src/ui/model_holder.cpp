@@ -85,11 +85,13 @@ void ModelHolder::poll() {
     rollout_n_ = 0;
     rollout_acc_ = std::make_shared<model::Rollout>(session_->numTokens());
     overview_of_version_ = tokens_version_;
+    overview_error_.clear();
     ++overview_version_;
   }
   if (job_.valid()) {
     if (job_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
     LayerJobResult r = job_.get();
+    if (r.version == tokens_version_ && !r.error.empty()) overview_error_ = "layer " + std::to_string(r.layer) + ": " + r.error;
     if (r.version == tokens_version_ && r.layer == overviewLayersDone() && r.error.empty()) {
       overview_.push_back(std::move(r.overview));
       if (!r.rollout.empty()) {
@@ -99,11 +101,11 @@ void ModelHolder::poll() {
       ++overview_version_;
     }
   }
-  if (overviewLayersDone() < layers()) startLayerJob();
+  if (overviewLayersDone() < layers() && overview_error_.empty()) startLayerJob();
 }
 
 void ModelHolder::finishOverview() {
-  while (has_forward_ && !overviewComplete()) {
+  while (has_forward_ && !overviewComplete() && overview_error_.empty()) {
     poll();
     if (job_.valid()) job_.wait();
   }

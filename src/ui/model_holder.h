@@ -80,6 +80,7 @@ class ModelHolder {
   // Attention rollout after the last layer, [n][n] row-major; empty until the overview is complete.
   const std::vector<float>& rollout() const { return rollout_; }
   int rolloutTokens() const { return rollout_n_; }
+  const std::string& overviewError() const { return overview_error_; }
 
   // Induction scores [layer][head] (computed on request; a few random tokens repeated twice).
   const std::vector<std::vector<double>>& inductionScores();
@@ -110,6 +111,7 @@ class ModelHolder {
   std::vector<float> rollout_;
   int rollout_n_ = 0;
   std::future<LayerJobResult> job_;
+  std::string overview_error_;  // a failed layer stops the overview until the tokens change
 
   std::vector<model::NextToken> next_;
   int next_version_ = -1, next_position_ = -2, next_k_ = 0;

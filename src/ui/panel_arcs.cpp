@@ -261,6 +261,7 @@ void drawArcsPanel(UiContext& ui) {
   dl->PushClipRect(pos, ImVec2(pos.x + size.x, pos.y + size.y), true);
   ui.arc_label_rects.clear();
   ui.arc_labels_dropped = 0;
+  ui.arc_chip_rects.clear();
 
   const bool all = app.head().kind == HeadSelection::All;
   const bool self = app.selfAttention();
@@ -364,7 +365,10 @@ void drawArcsPanel(UiContext& ui) {
     }
     for (auto& [a, col] : arcs) drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col);
     std::vector<render::LabelBox> chips;
-    for (int i = 0; i < int(kidx.size()); ++i) chips.push_back(chipBox(ui, keys, i, baseline));
+    for (int i = 0; i < int(kidx.size()); ++i) {
+      chips.push_back(chipBox(ui, keys, i, baseline));
+      ui.arc_chip_rects.emplace_back(kidx[std::size_t(i)], ImVec4(chips.back().x0, chips.back().y0, chips.back().x1, chips.back().y1));
+    }
     drawArcLabels(ui, dl, arcs, seconds, {pos.x, labels_top, pos.x + size.x, pos.y + size.y}, chips);
     drawStrip(ui, dl, klab_s, keys, baseline, sel_k, all ? nullptr : &key_weights, labelled);
     drawGaps(dl, keys, kidx, baseline);
@@ -401,7 +405,10 @@ void drawArcsPanel(UiContext& ui) {
     }
     for (auto& [a, col] : arcs) drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col);
     std::vector<render::LabelBox> chips;
-    for (int i = 0; i < int(qidx.size()); ++i) chips.push_back(chipBox(ui, queries, i, top));
+    for (int i = 0; i < int(qidx.size()); ++i) {
+      chips.push_back(chipBox(ui, queries, i, top));
+      ui.arc_chip_rects.emplace_back(qidx[std::size_t(i)], ImVec4(chips.back().x0, chips.back().y0, chips.back().x1, chips.back().y1));
+    }
     for (int i = 0; i < int(kidx.size()); ++i) chips.push_back(chipBox(ui, keys, i, bottom));
     drawArcLabels(ui, dl, arcs, seconds, {pos.x, labels_top, pos.x + size.x, pos.y + size.y}, chips);
     drawStrip(ui, dl, qlab_s, queries, top, sel_q, nullptr, {});

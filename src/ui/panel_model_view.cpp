@@ -77,8 +77,8 @@ void drawModelViewPanel(UiContext& ui) {
   ModelHolder& m = *app.model();
   ModelPanelState& st = modelPanelState(ui);
   updateGridTexture(ui, m, st);
-  if (!st.grid_error.empty()) {
-    ImGui::TextWrapped("Model view unavailable: %s", st.grid_error.c_str());
+  if (!st.grid_error.empty() || !m.overviewError().empty()) {
+    ImGui::TextWrapped("Model view unavailable: %s", st.grid_error.empty() ? m.overviewError().c_str() : st.grid_error.c_str());
     return;
   }
   const int layers = m.layers(), heads = m.heads(), t = ModelHolder::kThumbSize;
@@ -177,7 +177,10 @@ void drawRolloutPanel(UiContext& ui) {
                       m.layers());
   ImGui::PopTextWrapPos();
   if (!m.overviewComplete() || m.rollout().empty()) {
-    ImGui::Text("Computing layer %d of %d...", m.overviewLayersDone() + 1, m.layers());
+    if (!m.overviewError().empty())
+      ImGui::TextWrapped("Rollout unavailable: %s", m.overviewError().c_str());
+    else
+      ImGui::Text("Computing layer %d of %d...", m.overviewLayersDone() + 1, m.layers());
     ImGui::PopFont();
     return;
   }

@@ -88,6 +88,8 @@ struct UiContext {
   ImVec4 tabs_panel_rect{0, 0, 0, 0};     // what the tabs' panel shows (its clip rectangle)
   ImVec4 heatmap_panel_rect{0, 0, 0, 0};  // the heatmap's whole panel
   int arc_labels_dropped = 0;
+  // Token chips of the arcs strip that select a query on click: (token index, rectangle).
+  std::vector<std::pair<int, ImVec4>> arc_chip_rects;
   // Panel rectangles of this frame (screen pixels, clipped to what is visible). The window clears
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
   // rasteriser, where blending a full-window background costs several milliseconds.

@@ -82,6 +82,19 @@ check "$TMP/right.png" accent "$RL_X0" "$B0" "$RL_X1" "$B1" 200
 ARC_MID=$(( ($AR_Y0 + $AR_Y1) / 2 ))
 check "$TMP/right.png" ink "$AR_X0" "$AR_Y0" "$AR_X1" "$ARC_MID" 0.004
 
+# Clicking a token chip in the arcs strip selects that token, as a row label does (the chip's
+# rectangle comes from the layout JSON of --debug-layout).
+CHIP=$(grep '^layoutjson ' "$TMP/app.log" | tail -1 | cut -d' ' -f2- | "$PY" -c "
+import json, sys
+for t, x0, y0, x1, y1 in json.load(sys.stdin)['arc_chips']:
+    if t == 6: print(int((x0 + x1) / 2), int((y0 + y1) / 2))")
+[ -n "$CHIP" ] || fail "no arcs chip for token 6 in the layout"
+read -r CX CY <<<"$CHIP"
+xdotool mousemove --sync "$CX" "$CY" mousemove_relative 1 0 click 1
+wait_for '[ "$SEL" = 6 ]' 10
+echo "ok chip click selects token 6"
+xdotool mousemove_relative -- -2000 -2000
+
 # Typing into the sentence box recomputes live: three more tokens.
 xdotool mousemove --sync $(( $TX_X1 - 8 )) $(( $TX_Y1 - 8 )) click 1
 sleep 0.2

@@ -124,6 +124,7 @@ void makeFiles() {
   write("deck_overflow.json", R"({"steps": [{"text": "a b", "temperature": 1e400}]})");
   write("deck_not_json.json", R"({"title": "broken")");
   write("deck_no_steps.json", R"({"title": "x"})");
+  write("deck_all_steps_bad.json", R"({"steps": [{"temperature": "x"}, {"colour": 1}]})");
   write("deck_nul.json", std::string("{\"steps\": [\0]}", 14));
   sparse("deck_huge.json", "{", off_t(17) << 20);
   write("deck_long_caption.json", "{\"steps\": [{\"caption\": \"" + std::string(17000, 'x') + "\", \"text\": \"The bank by the river was steep.\"}]}");
@@ -313,6 +314,7 @@ std::vector<Case> cases() {
            {"deck_not_json.json", "not valid JSON"},
            {"deck_no_steps.json", "\"steps\" array"},
            {"deck_nul.json", "not valid JSON"},
+           {"deck_all_steps_bad.json", "no playable steps (step 1: 'temperature' must be a number > 0; step 2: unknown field"},
            {"deck_huge.json", "a deck may be at most 16.0 MiB"}})
     add("window_deck_" + file.substr(0, file.size() - 5), {"--no-settings", "--deck", path(file), "--screenshot", path("w.png")},
         fragment);
@@ -366,4 +368,27 @@ TEST(BadInputTable, EveryCaseExitsCleanlyWithOneLineInBoundedTimeAndMemory) {
   }
   std::printf("bad-input table: %d cases, %d ended as they should; slowest %.1f s, largest peak RSS %ld MiB\n", total, clean,
               slowest, fattest);
+}
+
+// Streaming output: `dump` writes as it goes, so its peak memory stays near the result (4 heads x
+// 1500 x 1500 floats = 34 MiB, plus the mean) rather than the 150 MB of JSON it writes. Built as
+// one string, the same dump peaked at about 450 MiB.
+TEST(StreamingOutput, DumpOf1500TokensPeaksNearTheResultSize) {
+  makeFiles();
+  Case c;
+  c.name = "dump_1500_tokens_json";
+  c.args = {"dump", "--engine", "cpu-fast", "--text", words(1500), "--out", path("d1500.json")};
+  c.exit_code = 0;
+  const Outcome o = runCase(c);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_FALSE(o.timed_out);
+  EXPECT_LT(o.max_rss_mib, 200) << "peak resident memory of the dump";
+  std::ifstream f(path("d1500.json"), std::ios::binary | std::ios::ate);
+  const auto bytes = std::streamoff(f.tellg());
+  EXPECT_GT(bytes, std::streamoff(100) << 20);  // 5 matrices of 2.25 M weights each
+  f.seekg(bytes - 2);
+  char tail[2] = {};
+  f.read(tail, 2);
+  EXPECT_EQ(std::string(tail, 2), "}\n");
+  std::printf("dump of 1500 tokens: %.1f s, peak RSS %ld MiB, %lld bytes of JSON\n", o.seconds, o.max_rss_mib, (long long)bytes);
 }

@@ -75,19 +75,24 @@ TEST(BenchMetrics, MaxAbsDifference) {
 
 TEST(Roofline, FmaProbeIsPositiveFiniteAndBelowItsTheoreticalPeak) {
   for (SimdPath path : supportedSimdPaths()) {
-    const FmaRoof roof = measureFmaRoof(path, 0.02, 2);
+    const FmaRoof roof = measureFmaRoof(path, 0.05, 3);
     EXPECT_TRUE(std::isfinite(roof.measured_gflops)) << simdPathName(path);
     EXPECT_GT(roof.measured_gflops, 0.1) << simdPathName(path);
-    EXPECT_EQ(roof.cores, sharedThreadPool().size());
+    EXPECT_GE(roof.cores, 1);
+    EXPECT_LE(roof.cores, sharedThreadPool().size());
     EXPECT_GE(roof.fma_ports, 1);
     EXPECT_EQ(roof.lanes, path == SimdPath::Avx512 || path == SimdPath::Amx ? 16 : path == SimdPath::Avx2 ? 8 : 1);
 #if defined(__x86_64__)
     // The add chain gives a plausible clock (a probe folded by the compiler or the renamer reads
-    // tens of GHz), and the FMA rate cannot beat cores x ports x lanes x 2 x that clock.
+    // tens of GHz), and the FMA rate cannot beat cores x ports x lanes x 2 x that clock. Margin 3%:
+    // the clock comes from a different loop than the FMAs, and on a shared machine the turbo clock
+    // moves with the other cores' load between slices; a path that reaches its limit (AVX2 does,
+    // 100% on the Xeon this was written on) read up to 1.6% above it in 1 of 15 runs with one
+    // thread. A probe that counted wrongly (ports, lanes, too few chains) is off by 25% or more.
     EXPECT_GT(roof.frequency_ghz, 0.2) << simdPathName(path);
     EXPECT_LT(roof.frequency_ghz, 7.0) << simdPathName(path);
     EXPECT_DOUBLE_EQ(roof.theoretical_gflops, roof.cores * roof.fma_ports * roof.lanes * 2.0 * roof.frequency_ghz);
-    EXPECT_LT(roof.measured_gflops, roof.theoretical_gflops) << simdPathName(path);
+    EXPECT_LT(roof.measured_gflops, roof.theoretical_gflops * 1.03) << simdPathName(path);
 #endif
   }
 }

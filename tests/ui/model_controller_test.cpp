@@ -371,3 +371,57 @@ TEST(ModelController, ExportedDocumentsNameTheModelLayerAndHead) {
 
 }  // namespace
 }  // namespace attnviz::ui
+
+#include "core/deck.h"
+#include "ui/deck_player.h"
+
+namespace attnviz::ui {
+namespace {
+
+TEST(ModelDeck, StepsNameAModelLayerAndHead) {
+  REQUIRE_TINY_MODELS();
+  const std::string model = tinyModel("gpt2_plain");
+  const std::string json = R"({"steps": [
+    {"caption": "simulated", "text": "The bank by the river"},
+    {"caption": "real", "model": ")" + model + R"(", "text": "the cat sat on the mat", "head": "L1H2"},
+    {"caption": "its layer 2 mean", "layer": 2, "head": "mean"},
+    {"caption": "bad head", "head": "Positional"},
+    {"caption": "cross with a model", "mode": "cross", "target": "x"},
+    {"caption": "layer without a model", "model": "", "layer": 1},
+    {"caption": "a missing model", "model": "/nonexistent/attnviz-deck-model"},
+    {"caption": "back", "model": "simulated", "text": "The bank by the river", "head": "mean"}
+  ]})";
+  const Deck deck = parseDeck(json, "test deck");
+  ASSERT_EQ(deck.problems.size(), 3u);
+  EXPECT_NE(deck.problems[0].find("step 4"), std::string::npos) << deck.problems[0];
+  EXPECT_NE(deck.problems[0].find("L5H1"), std::string::npos) << deck.problems[0];
+  EXPECT_NE(deck.problems[1].find("cross"), std::string::npos) << deck.problems[1];
+  EXPECT_NE(deck.problems[2].find("'layer' needs a real model"), std::string::npos) << deck.problems[2];
+  ASSERT_EQ(deck.steps.size(), 5u);
+
+  AppController app;
+  DeckPlayer player(deck);
+  player.goTo(0, app);
+  EXPECT_FALSE(app.modelShown());
+  player.goTo(1, app);
+  ASSERT_TRUE(app.modelShown()) << app.error();
+  EXPECT_EQ(app.layer(), 1);
+  EXPECT_EQ(app.head().kind, HeadSelection::Single);
+  EXPECT_EQ(app.head().index, 2);
+  const ModelHolder* loaded = app.model();
+  player.goTo(2, app);
+  EXPECT_EQ(app.model(), loaded);  // the same model is not loaded again
+  EXPECT_EQ(app.layer(), 2);
+  EXPECT_EQ(app.head().kind, HeadSelection::Mean);
+  player.goTo(3, app);  // the missing model: says so, keeps the loaded one
+  EXPECT_EQ(app.model(), loaded);
+  bool reported = false;
+  for (const std::string& p : player.problems()) reported |= p.find("/nonexistent/attnviz-deck-model") != std::string::npos;
+  EXPECT_TRUE(reported);
+  player.goTo(4, app);
+  EXPECT_FALSE(app.modelShown());
+  EXPECT_EQ(app.heads(), 4);
+}
+
+}  // namespace
+}  // namespace attnviz::ui
