@@ -124,6 +124,23 @@ std::vector<std::uint8_t> AttentionInput::masked() const {
 
 namespace {
 
+// Runs the input's problem on --engine and takes the result, the engine that ran and the labels.
+void runOnEngine(AttentionInput& in, const CliArgs& args) {
+  gpu::EngineRun run;
+  try {
+    run = gpu::runAttention(in.problem, args.getOr("engine", "auto"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  in.result = std::move(run.result);
+  in.engine = run.engine;
+  in.engine_fallback_reason = run.fallback_reason;
+  in.head_names = in.problem.head_names;
+  in.query_tokens = in.problem.query_labels;
+  in.key_tokens = in.problem.key_labels;
+  in.visible_keys = visibleKeysPerRow(in.problem);
+}
+
 AttentionInput loadModelInput(const CliArgs& args) {
   for (const char* other : {"target", "q", "k", "v", "weights", "tokens", "key-tokens", "temperature"})
     if (args.has(other)) throw UsageError(std::string("--") + other + " does not apply to --model input");
@@ -147,19 +164,7 @@ AttentionInput loadModelInput(const CliArgs& args) {
   in.problem = in.session->problemForLayer(layer);
   in.causal = true;
   in.mode = "self";
-  gpu::EngineRun run;
-  try {
-    run = gpu::runAttention(in.problem, args.getOr("engine", "auto"));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  in.result = std::move(run.result);
-  in.engine = run.engine;
-  in.engine_fallback_reason = run.fallback_reason;
-  in.head_names = in.problem.head_names;
-  in.query_tokens = in.problem.query_labels;
-  in.key_tokens = in.problem.key_labels;
-  in.visible_keys = visibleKeysPerRow(in.problem);
+  runOnEngine(in, args);
   return in;
 }
 
@@ -241,23 +246,7 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
       in.problem.mask = in.causal ? MaskKind::Causal : MaskKind::None;
       in.problem.temperature = float(in.temperature);
     }
-    gpu::EngineRun run;
-    try {
-      run = gpu::runAttention(in.problem, args.getOr("engine", "auto"));
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
-    in.result = std::move(run.result);
-    in.engine = run.engine;
-    in.engine_fallback_reason = run.fallback_reason;
-    in.head_names = in.problem.head_names;
-    in.query_tokens = in.problem.query_labels;
-    in.key_tokens = in.problem.key_labels;
-    for (int i = 0; i < in.problem.nq; ++i) {
-      int visible = 0;
-      for (int j = 0; j < in.problem.nk; ++j) visible += in.problem.visible(i, j) ? 1 : 0;
-      in.visible_keys.push_back(visible);
-    }
+    runOnEngine(in, args);
   }
   if (in.query_tokens.empty()) in.query_tokens = numbered(in.result.nq);
   if (in.key_tokens.empty()) in.key_tokens = numbered(in.result.nk);
