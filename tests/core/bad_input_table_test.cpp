@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/npy.h"
+#include "cli_test_support.h"
 
 namespace {
 
@@ -41,16 +42,7 @@ std::string path(const std::string& name) { return dir() + "/" + name; }
 
 void write(const std::string& name, const std::string& bytes) { std::ofstream(path(name), std::ios::binary) << bytes; }
 
-// A .npy preamble + header dict, padded as NumPy pads it.
-std::string npyHeader(const std::string& dict) {
-  std::string header = dict;
-  while ((10 + header.size() + 1) % 64) header += ' ';
-  header += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out += char(header.size() & 0xFF);
-  out += char(header.size() >> 8);
-  return out + header;
-}
+using attnviz::testing::npyHeader;
 std::string f4Header(const std::string& shape) { return npyHeader("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"); }
 
 std::string floats(std::size_t n, float value) {

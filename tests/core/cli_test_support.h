@@ -17,6 +17,17 @@ struct CliRun {
   std::string out, err;
 };
 
+// A .npy preamble + header dict, padded as NumPy pads it (v1.0: 2-byte header length).
+inline std::string npyHeader(const std::string& dict) {
+  std::string header = dict;
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += char(header.size() & 0xFF);
+  out += char(header.size() >> 8);
+  return out + header;
+}
+
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;

@@ -17,6 +17,7 @@
 #include "core/input_file.h"
 #include "core/memory_budget.h"
 #include "core/npy.h"
+#include "cli_test_support.h"
 #include "core/strict_number.h"
 
 using namespace attnviz;
@@ -54,15 +55,7 @@ std::string errorOf(F&& f) {
   return "(no InputError)";
 }
 
-std::string npyHeader(const std::string& dict) {
-  std::string header = dict;
-  while ((10 + header.size() + 1) % 64) header += ' ';
-  header += '\n';
-  std::string out("\x93NUMPY\x01\x00", 8);
-  out += char(header.size() & 0xFF);
-  out += char(header.size() >> 8);
-  return out + header;
-}
+using attnviz::testing::npyHeader;
 
 double secondsOf(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();
