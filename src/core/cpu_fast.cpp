@@ -64,7 +64,8 @@ constexpr int kRowRedo = 1;
 
 struct WorkerScratch {
   float* q_tile = nullptr;  // [MR][d]
-  float* scores = nullptr;  // [MR][ld]
+  float* scores = nullptr;   // [rows per task][ld]
+  float* row_max = nullptr;  // [rows per task][W]: lane maxima folded in by the GEMM
 };
 
 struct FastContext;
@@ -267,22 +268,22 @@ struct S {
     const __mmask16 visible = _mm512_test_epi32_mask(w, w);
     return _mm512_mask_mov_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), visible, x);
   }
-  // As the AVX2 exp2, with VSCALEFPS for 2^n.
+  // 2^x for x <= 0: x = n + f, n = round(x), f in [-1/2, 1/2]; 2^f by a degree-6 polynomial fitted
+  // for relative error (1.3 u evaluated in float, against 1e-9 truncation), 2^n by VSCALEFPS. Ten
+  // vector instructions: the softmax spends most of its arithmetic here. x < -126 (and -inf) give
+  // exactly 0 through the zeroing mask; NaN passes the mask (unordered compare) and stays NaN.
   static V exp2(V x) {
-    const V xc = _mm512_max_ps(_mm512_set1_ps(-127.0f), x);
-    const V n = _mm512_roundscale_ps(xc, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const V f = _mm512_sub_ps(xc, n);
-    V p = _mm512_set1_ps(1.525273380405984e-05f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.540353039338161e-04f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.333355814642844e-03f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618129107628477e-03f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550410866482158e-02f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402265069591007e-01f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931471805599453e-01f));
+    const V n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const V f = _mm512_sub_ps(x, n);
+    V p = _mm512_set1_ps(1.5353362e-04f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3398875e-03f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6184369e-03f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5503324e-02f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022648e-01f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718e-01f));
     p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    const V r = _mm512_scalef_ps(p, n);
-    const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-126.0f), _CMP_LT_OQ);
-    return _mm512_mask_mov_ps(r, tiny, _mm512_setzero_ps());
+    const __mmask16 in_range = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-126.0f), _CMP_NLT_UQ);
+    return _mm512_maskz_scalef_ps(in_range, p, n);
   }
 };
 #include "core/cpu_fast_kernel.h"
@@ -344,8 +345,34 @@ inline void prepareQTile(float* qt, int rows, int d) {
   }
 }
 
-inline void beginTileGemm() { _tile_loadconfig(&tileConfig()); }
-inline void endTileGemm() { _tile_release(); }
+// The row maxima of a micro-tile's scores are folded in while the next micro-tile's products run:
+// read right after the tile store, they would wait for it.
+struct DeferredMax {
+  const float* scores = nullptr;  // 16 rows x 32, row stride ld
+  std::size_t ld = 0;
+  float* rowmax = nullptr;  // [16][16]
+};
+thread_local DeferredMax t_deferred;
+
+inline void foldDeferredMax() {
+  const DeferredMax& q = t_deferred;
+  if (!q.rowmax) return;
+  for (int r = 0; r < kTileRows; ++r) {
+    const float* row = q.scores + std::size_t(r) * q.ld;
+    const __m512 m = _mm512_max_ps(_mm512_loadu_ps(row), _mm512_loadu_ps(row + 16));
+    _mm512_storeu_ps(q.rowmax + r * 16, _mm512_max_ps(_mm512_loadu_ps(q.rowmax + r * 16), m));
+  }
+  t_deferred = DeferredMax{};
+}
+
+inline void beginTileGemm() {
+  _tile_loadconfig(&tileConfig());
+  t_deferred = DeferredMax{};
+}
+inline void endTileGemm() {
+  foldDeferredMax();
+  _tile_release();
+}
 
 // Panel `panel` of head h, in the panel's d * 32 floats of kpack: the hi halves then the lo
 // halves, each as [d / 32 steps][2 key blocks][16 pairs of dims][16 keys][2] bf16.
@@ -374,7 +401,7 @@ inline void packKeyPanel(const FastContext& c, int h, int panel) {
 }
 
 // scores[r][0..32) for the 16 rows of the prepared Q tile qt against one packed panel.
-inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld) {
+inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld, float* rowmax) {
   const auto* q = reinterpret_cast<const std::uint16_t*>(qt);
   const auto* hi = reinterpret_cast<const std::uint16_t*>(panel);
   const std::uint16_t* lo = hi + std::size_t(d) * 32;
@@ -396,8 +423,10 @@ inline void scoreTile(const float* qt, const float* panel, int d, float* out, st
     _tile_dpbf16ps(1, 2, 7);
     _tile_dpbf16ps(1, 2, 6);
   }
+  foldDeferredMax();  // the previous micro-tile's, while these products run
   _tile_stored(0, out, ld * sizeof(float));
   _tile_stored(1, out + 16, ld * sizeof(float));
+  if (rowmax) t_deferred = DeferredMax{out, ld, rowmax};
 }
 
 #define ATTNVIZ_KERNEL_OWN_TILE_GEMM
@@ -445,7 +474,7 @@ void redoRowExactly(const FastContext& c, int h, int i, int worker) {
 }
 
 struct PathInfo {
-  int mr, nr;
+  int mr, nr, w;
   void (*compute)(const FastContext&, ThreadPool&, int);
   void (*exp2)(const float*, float*, std::size_t);
 };
@@ -453,9 +482,9 @@ struct PathInfo {
 PathInfo pathInfo(SimdPath path) {
   switch (path) {
 #if defined(__x86_64__)
-    case SimdPath::Amx: return {kernel_amx::kMR, kernel_amx::kNR, kernel_amx::computeAll, kernel_amx::exp2Array};
-    case SimdPath::Avx512: return {kernel_avx512::kMR, kernel_avx512::kNR, kernel_avx512::computeAll, kernel_avx512::exp2Array};
-    case SimdPath::Avx2: return {kernel_avx2::kMR, kernel_avx2::kNR, kernel_avx2::computeAll, kernel_avx2::exp2Array};
+    case SimdPath::Amx: return {kernel_amx::kMR, kernel_amx::kNR, kernel_amx::kW, kernel_amx::computeAll, kernel_amx::exp2Array};
+    case SimdPath::Avx512: return {kernel_avx512::kMR, kernel_avx512::kNR, kernel_avx512::kW, kernel_avx512::computeAll, kernel_avx512::exp2Array};
+    case SimdPath::Avx2: return {kernel_avx2::kMR, kernel_avx2::kNR, kernel_avx2::kW, kernel_avx2::computeAll, kernel_avx2::exp2Array};
 #else
     case SimdPath::Amx:
     case SimdPath::Avx512:
@@ -463,7 +492,7 @@ PathInfo pathInfo(SimdPath path) {
 #endif
     case SimdPath::Scalar: break;
   }
-  return {kernel_scalar::kMR, kernel_scalar::kNR, kernel_scalar::computeAll, kernel_scalar::exp2Array};
+  return {kernel_scalar::kMR, kernel_scalar::kNR, kernel_scalar::kW, kernel_scalar::computeAll, kernel_scalar::exp2Array};
 }
 
 SimdPath chosenPath(const std::optional<SimdPath>& requested) {
@@ -536,9 +565,10 @@ void computeFastInto(const AttentionProblem& problem, AttentionResult& out, cons
   }
   const std::size_t task_rows = std::size_t(info.mr) * c.tiles;
   const std::size_t q_tile = ((task_rows * c.d + 15) / 16) * 16;
+  const std::size_t scores = task_rows * c.ld;
   for (int w = 0; w < max_workers; ++w) {
-    float* base = state.worker_buffers[std::size_t(w)].reserve(q_tile + task_rows * c.ld);
-    state.scratch[std::size_t(w)] = WorkerScratch{base, base + q_tile};
+    float* base = state.worker_buffers[std::size_t(w)].reserve(q_tile + scores + task_rows * std::size_t(info.w));
+    state.scratch[std::size_t(w)] = WorkerScratch{base, base + q_tile, base + q_tile + scores};
   }
   c.scratch = state.scratch.data();
   info.compute(c, pool, max_workers);

@@ -40,8 +40,10 @@ inline void packKeyPanel(const FastContext& c, int h, int panel) {
 }
 
 // scores[r][0..kNR) = qt[r] . panel keys, for kMR rows. qt is [kMR][d]; the panel [d][kNR];
-// out has row stride ld. The accumulators (kMR x kNV vectors) stay in registers.
-inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld) {
+// out has row stride ld. The accumulators (kMR x kNV vectors) stay in registers. With rowmax
+// ([kMR][kW] lane maxima), each row's scores are folded into it while still in registers, so the
+// softmax need not read them once more for the maximum.
+inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld, float* rowmax) {
   V acc[kMR][kNV];
 #pragma GCC unroll 32
   for (int r = 0; r < kMR; ++r)
@@ -63,6 +65,15 @@ inline void scoreTile(const float* qt, const float* panel, int d, float* out, st
   for (int r = 0; r < kMR; ++r)
 #pragma GCC unroll 8
     for (int v = 0; v < kNV; ++v) S::store(out + std::size_t(r) * ld + v * kW, acc[r][v]);
+  if (rowmax) {
+#pragma GCC unroll 32
+    for (int r = 0; r < kMR; ++r) {
+      V m = S::load(rowmax + r * kW);
+#pragma GCC unroll 8
+      for (int v = 0; v < kNV; ++v) m = S::max(m, acc[r][v]);
+      S::store(rowmax + r * kW, m);
+    }
+  }
 }
 #endif  // ATTNVIZ_KERNEL_OWN_TILE_GEMM
 
@@ -73,14 +84,13 @@ inline V outputChunk(const float* sc, int j, int len, V inv) {
   return S::mul(S::loadPartial(sc + j, len - j, 0.0f), inv);
 }
 
-// Softmax of one row of log2-domain scores sc[0..len) (keys >= len are masked: causal), with the
-// custom mask row mrow if given; writes out[0..nk) once. Returns kRowOk, or kRowRedo when the row
-// must go to the exact path (non-finite scores, or no visible key); then out is untouched.
-inline int softmaxRow(float* sc, int len, int nk, const std::uint8_t* mrow, float* out, bool streaming) {
+// Maximum of one row of log2-domain scores sc[0..len) (keys >= len are masked: causal). fused, if
+// given, holds the lane maxima of sc[0..j0) (folded in by scoreTile); with the custom mask row mrow
+// (then j0 = 0), invisible scores are set to -inf on the way.
+inline float rowMax(float* sc, int len, const std::uint8_t* mrow, const float* fused, int j0) {
   const float kNegInf = -std::numeric_limits<float>::infinity();
-  // 1. row maximum (masked keys set to -inf first)
-  V m0 = S::set1(kNegInf), m1 = m0;
-  int j = 0;
+  V m0 = fused ? S::load(fused) : S::set1(kNegInf), m1 = S::set1(kNegInf);
+  int j = j0;
   if (mrow) {
     for (; j + kW <= len; j += kW) {
       const V x = S::maskInvisible(S::load(sc + j), mrow + j);
@@ -97,51 +107,83 @@ inline int softmaxRow(float* sc, int len, int nk, const std::uint8_t* mrow, floa
     for (; j + kW <= len; j += kW) m0 = S::max(m0, S::load(sc + j));
   }
   if (j < len) m1 = S::max(m1, S::loadPartial(sc + j, len - j, kNegInf));
-  const float m = S::hmax(S::max(m0, m1));
-  if (!(m > kNegInf) || !(m < std::numeric_limits<float>::infinity())) return kRowRedo;
+  return S::hmax(S::max(m0, m1));
+}
 
-  // 2. e = 2^(s - max), kept in the scratch row, and their sum
+// A row whose exponentials are in its scratch row and whose output is not yet written.
+struct PendingRow {
+  const float* sc = nullptr;
+  int len = 0;
+  float* out = nullptr;
+  float inv = 0.0f;  // 1 / sum of the exponentials
+};
+
+// Streaming stores need aligned addresses: the elements before the first aligned one are written
+// one by one here. Returns where the vector writes start.
+inline int writeHead(const PendingRow& w, int nk, bool streaming) {
+  if (!streaming || kW == 1) return 0;
+  constexpr std::uintptr_t kAlign = sizeof(float) * kW;
+  const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(w.out);
+  int head = int(((kAlign - addr % kAlign) % kAlign) / sizeof(float));
+  if (head > nk) head = nk;
+  for (int j = 0; j < head; ++j) w.out[j] = j < w.len ? w.sc[j] * w.inv : 0.0f;
+  return head;
+}
+
+inline void writeChunk(const PendingRow& w, int j, V inv, bool streaming) {
+  if (streaming) S::stream(w.out + j, outputChunk(w.sc, j, w.len, inv));
+  else S::store(w.out + j, outputChunk(w.sc, j, w.len, inv));
+}
+
+inline void writeTail(const PendingRow& w, int j, int nk, V inv) {
+  if (j < nk) S::storePartial(w.out + j, outputChunk(w.sc, j, w.len, inv), nk - j);
+}
+
+// Writes a pending row's output (normalised probabilities, 0 past len) exactly once.
+inline void writeRow(const PendingRow& w, int nk, bool streaming) {
+  const V inv = S::set1(w.inv);
+  int j = writeHead(w, nk, streaming);
+  for (; j + kW <= nk; j += kW) writeChunk(w, j, inv, streaming);
+  writeTail(w, j, nk, inv);
+}
+
+inline void expChunk(float* sc, int j, V mv, V& sum) {
+  const V e = S::exp2(S::sub(S::load(sc + j), mv));
+  S::store(sc + j, e);
+  sum = S::add(sum, e);
+}
+
+// e = 2^(s - m) over sc[0..len), kept in the scratch row; returns their sum. Meanwhile writes the
+// previous row's output, if any, a chunk per chunk: the stores to memory then overlap this row's
+// arithmetic instead of stalling a loop of their own.
+inline float expSumWritingPrevious(float* sc, int len, float m, const PendingRow* prev, int nk, bool streaming) {
   const V mv = S::set1(m);
   V s0 = S::zero(), s1 = S::zero();
-  j = 0;
-  for (; j + 2 * kW <= len; j += 2 * kW) {
-    const V e0 = S::exp2(S::sub(S::load(sc + j), mv));
-    const V e1 = S::exp2(S::sub(S::load(sc + j + kW), mv));
-    S::store(sc + j, e0);
-    S::store(sc + j + kW, e1);
-    s0 = S::add(s0, e0);
-    s1 = S::add(s1, e1);
+  int je = 0, jw = 0;
+  const V inv = S::set1(prev ? prev->inv : 0.0f);
+  const int write_end = prev ? nk : 0;
+  if (prev) jw = writeHead(*prev, nk, streaming);
+  for (; je + 2 * kW <= len && jw + 2 * kW <= write_end; je += 2 * kW, jw += 2 * kW) {
+    expChunk(sc, je, mv, s0);
+    writeChunk(*prev, jw, inv, streaming);
+    expChunk(sc, je + kW, mv, s1);
+    writeChunk(*prev, jw + kW, inv, streaming);
   }
-  for (; j + kW <= len; j += kW) {
-    const V e = S::exp2(S::sub(S::load(sc + j), mv));
-    S::store(sc + j, e);
-    s0 = S::add(s0, e);
+  for (; je + 2 * kW <= len; je += 2 * kW) {
+    expChunk(sc, je, mv, s0);
+    expChunk(sc, je + kW, mv, s1);
   }
-  if (j < len) {
-    const V e = S::exp2(S::sub(S::loadPartial(sc + j, len - j, kNegInf), mv));
-    S::storePartial(sc + j, e, len - j);
+  for (; je + kW <= len; je += kW) expChunk(sc, je, mv, s0);
+  if (je < len) {
+    const V e = S::exp2(S::sub(S::loadPartial(sc + je, len - je, -std::numeric_limits<float>::infinity()), mv));
+    S::storePartial(sc + je, e, len - je);
     s1 = S::add(s1, e);
   }
-  const float sum = S::hsum(S::add(s0, s1));
-  // The maximum contributes exactly 2^0 = 1, so sum >= 1 unless a NaN got in.
-  if (!(sum >= 1.0f) || !(sum < std::numeric_limits<float>::infinity())) return kRowRedo;
-
-  // 3. normalise and write the output row exactly once
-  const float invf = 1.0f / sum;
-  const V inv = S::set1(invf);
-  j = 0;
-  if (streaming && kW > 1) {
-    constexpr std::uintptr_t kAlign = sizeof(float) * kW;
-    const std::uintptr_t addr = reinterpret_cast<std::uintptr_t>(out);
-    int head = int(((kAlign - addr % kAlign) % kAlign) / sizeof(float));
-    if (head > nk) head = nk;
-    for (; j < head; ++j) out[j] = j < len ? sc[j] * invf : 0.0f;
-    for (; j + kW <= nk; j += kW) S::stream(out + j, outputChunk(sc, j, len, inv));
-  } else {
-    for (; j + kW <= nk; j += kW) S::store(out + j, outputChunk(sc, j, len, inv));
+  if (prev) {
+    for (; jw + kW <= nk; jw += kW) writeChunk(*prev, jw, inv, streaming);
+    writeTail(*prev, jw, nk, inv);
   }
-  if (j < nk) S::storePartial(out + j, outputChunk(sc, j, len, inv), nk - j);
-  return kRowOk;
+  return S::hsum(S::add(s0, s1));
 }
 
 // One task: query rows [b * rows_per_task, ...) of head h, as c.tiles micro-tiles of kMR rows that
@@ -154,34 +196,67 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
   const int tiles = (rows + kMR - 1) / kMR;
   float* qt = c.scratch[worker].q_tile;
   float* sc = c.scratch[worker].scores;
+  float* rowmax = c.scratch[worker].row_max;
   // Q tiles with the score scale and log2(e) folded in; rows past nq are zero.
   const float* q = c.q + (std::size_t(h) * c.nq + i0) * c.d;
   for (int r = 0; r < tiles * kMR; ++r)
     for (int cc = 0; cc < c.d; ++cc) qt[r * c.d + cc] = r < rows ? q[std::size_t(r) * c.d + cc] * c.qscale : 0.0f;
   prepareQTile(qt, tiles * kMR, c.d);
+  for (int r = 0; r < tiles * kMR * kW; ++r) rowmax[r] = -std::numeric_limits<float>::infinity();
 
   const bool causal = c.mask == MaskKind::Causal;
   const float* kp = c.kpack + std::size_t(h) * c.panels * c.d * kNR;
   // Causal: tile t's last row sees keys < i0 + (t + 1) * kMR; later panels are not computed.
   const int keys_needed = causal ? (c.nk < i0 + rows ? c.nk : i0 + rows) : c.nk;
   const int panels = (keys_needed + kNR - 1) / kNR;
+  // Tile t's maxima are folded in during the GEMM for the panels every row of the tile sees whole
+  // (no zero padding past nk, no causal mask; none with a custom mask): the first fused[t].
+  constexpr int kMaxTiles = 8;
+  int fused[kMaxTiles];
+  for (int t = 0; t < tiles; ++t) {
+    const int seen = c.mask == MaskKind::Custom ? 0 : causal ? (c.nk < i0 + t * kMR + 1 ? c.nk : i0 + t * kMR + 1) : c.nk;
+    fused[t] = seen / kNR;
+  }
   beginTileGemm();
   for (int p = 0; p < panels; ++p) {
     const float* panel = kp + std::size_t(p) * c.d * kNR;
     for (int t = 0; t < tiles; ++t) {
       if (causal && p * kNR >= i0 + (t + 1) * kMR) continue;  // every key of the panel is masked for this tile
-      scoreTile(qt + std::size_t(t) * kMR * c.d, panel, c.d, sc + std::size_t(t) * kMR * c.ld + std::size_t(p) * kNR, c.ld);
+      scoreTile(qt + std::size_t(t) * kMR * c.d, panel, c.d, sc + std::size_t(t) * kMR * c.ld + std::size_t(p) * kNR, c.ld,
+                p < fused[t] ? rowmax + std::size_t(t) * kMR * kW : nullptr);
     }
   }
   endTileGemm();
 
+  // Per row: the maximum, then the exponentials and their sum while the previous row's output is
+  // written; the last row is written after the loop. A row that must go to the exact path (scores
+  // not finite, or no visible key) is redone there and leaves the pending row as it was.
+  const float kInf = std::numeric_limits<float>::infinity();
+  PendingRow pending;
+  bool has_pending = false;
   for (int r = 0; r < rows; ++r) {
     const int i = i0 + r;
     const int len = causal ? (i + 1 < c.nk ? i + 1 : c.nk) : c.nk;
     const std::uint8_t* mrow = c.mask == MaskKind::Custom ? c.custom + std::size_t(i) * c.nk : nullptr;
     float* out = c.out + (std::size_t(h) * c.nq + i) * c.nk;
-    if (softmaxRow(sc + std::size_t(r) * c.ld, len, c.nk, mrow, out, c.streaming) != kRowOk) c.redo_row(c, h, i, worker);
+    float* row = sc + std::size_t(r) * c.ld;
+    const int j0 = fused[r / kMR] * kNR;
+    const float m = rowMax(row, len, mrow, j0 > 0 ? rowmax + std::size_t(r) * kW : nullptr, j0);
+    if (!(m > -kInf) || !(m < kInf)) {
+      c.redo_row(c, h, i, worker);
+      continue;
+    }
+    const float sum = expSumWritingPrevious(row, len, m, has_pending ? &pending : nullptr, c.nk, c.streaming);
+    has_pending = false;
+    // The maximum contributes exactly 2^0 = 1, so sum >= 1 unless a NaN got in.
+    if (!(sum >= 1.0f) || !(sum < kInf)) {
+      c.redo_row(c, h, i, worker);
+      continue;
+    }
+    pending = PendingRow{row, len, out, 1.0f / sum};
+    has_pending = true;
   }
+  if (has_pending) writeRow(pending, c.nk, c.streaming);
   S::fence();
 }
 
