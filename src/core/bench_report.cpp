@@ -107,6 +107,7 @@ std::string benchReportJson(const BenchReport& r) {
   for (const BenchRow& row : r.rows) {
     nlohmann::ordered_json o;
     o["engine"] = row.engine;
+    if (!row.simd.empty()) o["simd"] = row.simd;
     o["n"] = row.n;
     o["heads"] = c.heads;
     o["dim"] = c.dim;

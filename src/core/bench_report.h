@@ -40,6 +40,7 @@ AttentionProblem makeBenchProblem(int heads, int n, int dim, bool causal, unsign
 
 struct BenchRow {
   std::string engine;
+  std::string simd;  // cpu-fast rows: the instruction-set path it took at this size
   int n = 0;
   TimingSummary t;  // ms; for GPU engines the GPU time (see gpu_ms)
   double gflops = 0, gbps = 0;
@@ -52,7 +53,7 @@ struct BenchRow {
 struct BenchDevice {
   std::string cpu;          // CPU model name
   int threads = 0;          // workers of the shared thread pool
-  std::string simd;         // cpu-fast's instruction-set path
+  std::string simd;         // cpu-fast's instruction-set path(s) over the configured sizes
   double busy_percent = -1; // share of the CPUs busy with other work before the run; -1 unknown
   std::string gl_renderer;  // empty when no GL context was used
   std::string gl_error;     // why there was no GL context, when one was wanted

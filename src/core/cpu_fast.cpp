@@ -495,6 +495,8 @@ PathInfo pathInfo(SimdPath path) {
   return {kernel_scalar::kMR, kernel_scalar::kNR, kernel_scalar::kW, kernel_scalar::computeAll, kernel_scalar::exp2Array};
 }
 
+bool amxShape(const AttentionProblem& problem) { return problem.d % 32 == 0 && problem.d <= kAmxMaxDim; }
+
 SimdPath chosenPath(const std::optional<SimdPath>& requested) {
   if (!requested) return bestSimdPath();
   if (!simdPathSupported(*requested))
@@ -506,9 +508,9 @@ SimdPath chosenPath(const std::optional<SimdPath>& requested) {
 
 void computeFastInto(const AttentionProblem& problem, AttentionResult& out, const CpuFastOptions& options) {
   if (std::string why = problem.validate(); !why.empty()) throw std::invalid_argument(why);
-  SimdPath path = chosenPath(options.simd);
+  SimdPath path = options.simd ? chosenPath(options.simd) : cpuFastDefaultPath(problem);
   // The tile kernel needs d in steps of 32 (one A tile's width); otherwise the FMA kernel.
-  if (path == SimdPath::Amx && (problem.d % 32 != 0 || problem.d > kAmxMaxDim)) path = SimdPath::Avx512;
+  if (path == SimdPath::Amx && !amxShape(problem)) path = SimdPath::Avx512;
   const PathInfo info = pathInfo(path);
 
   const std::size_t total = std::size_t(problem.heads) * problem.nq * problem.nk;
@@ -572,6 +574,13 @@ void computeFastInto(const AttentionProblem& problem, AttentionResult& out, cons
   }
   c.scratch = state.scratch.data();
   info.compute(c, pool, max_workers);
+}
+
+SimdPath cpuFastDefaultPath(const AttentionProblem& problem) {
+  if (const auto requested = requestedSimdPath()) return *requested;
+  const std::size_t probabilities = std::size_t(problem.heads) * std::size_t(problem.nq) * std::size_t(problem.nk);
+  if (probabilities >= kCpuFastAmxMinProbabilities && amxShape(problem) && simdPathSupported(SimdPath::Amx)) return SimdPath::Amx;
+  return bestSimdPath();
 }
 
 AttentionResult computeFast(const AttentionProblem& problem) {

@@ -14,11 +14,12 @@
 //     output is larger than the last-level cache);
 //   * the scale 1/sqrt(d)/T and log2(e) are folded into Q, so exp(s - max) is one exp2;
 //   * causal rows skip the key panels that are entirely masked;
-//   * AVX-512 (16 lanes), AVX2+FMA (8 lanes) and scalar kernels, chosen at run time; on request
-//     (SimdPath::Amx, ATTNVIZ_SIMD=amx-bf16x3) Q·Kᵀ on AMX-BF16 tiles as three bf16 products
-//     (q = qh + ql, k = kh + kl; qh·kh + qh·kl + ql·kh accumulated in float), for d a multiple of
-//     32 (else AVX-512). Its errors are within the same bound (the test table runs on it too) but
-//     ~10x those of the float paths, so it is not the default.
+//   * AVX-512 (16 lanes), AVX2+FMA (8 lanes) and scalar kernels, chosen at run time; and
+//     (SimdPath::Amx) Q·Kᵀ on AMX-BF16 tiles as three bf16 products (q = qh + ql, k = kh + kl;
+//     qh·kh + qh·kl + ql·kh accumulated in float), for d a multiple of 32 (else AVX-512). Its
+//     errors are within the same derived bound (the test table runs on it too) but ~10x those of
+//     the float paths (~1e-6 against ~1e-7 on N(0,1) data), so it is taken by default only where
+//     it pays: problems of at least kCpuFastAmxMinProbabilities (see cpuFastDefaultPath).
 // A row whose scores are not finite in float (inputs of ~1e19 or NaN) is recomputed exactly as
 // computeReference does, in double. Needs no GL context. Thread-safe (calls are serialised).
 #pragma once
@@ -35,8 +36,18 @@ namespace attnviz {
 // fit in the last-level cache anyway (32 MiB on the machine this was tuned on).
 inline constexpr std::size_t kCpuFastStreamingBytes = std::size_t(32) << 20;
 
+// From this many probabilities (heads * nq * nk: n = 512 at 4 heads) the AMX path is cpu-fast's
+// default where the CPU has it. Below, a call takes under a millisecond on either path, so the float
+// path's smaller error costs nothing; above, the tiles cut the time by up to a third.
+inline constexpr std::size_t kCpuFastAmxMinProbabilities = std::size_t(1) << 20;
+
+// The path computeFast takes for `problem` when CpuFastOptions::simd is not set: the one ATTNVIZ_SIMD
+// names if any; else Amx when the CPU has it, d is a multiple of 32 (at most 1024) and the problem
+// has at least kCpuFastAmxMinProbabilities; else bestSimdPath().
+SimdPath cpuFastDefaultPath(const AttentionProblem& problem);
+
 struct CpuFastOptions {
-  std::optional<SimdPath> simd;  // default: bestSimdPath(); an unsupported path throws std::invalid_argument
+  std::optional<SimdPath> simd;  // default: cpuFastDefaultPath(); an unsupported path throws std::invalid_argument
   int max_threads = 0;           // 0: every worker of sharedThreadPool(); 1: only the calling thread
   enum class Stores { Auto, Streaming, Regular };
   // Auto: non-temporal (streaming) stores when the output is at least kCpuFastStreamingBytes.

@@ -67,17 +67,22 @@ std::vector<SimdPath> supportedSimdPaths() {
   return paths;
 }
 
+std::optional<SimdPath> requestedSimdPath() {
+  static const std::optional<SimdPath> requested = []() -> std::optional<SimdPath> {
+    if (const char* env = std::getenv("ATTNVIZ_SIMD"))
+      for (SimdPath p : supportedSimdPaths())
+        if (std::strcmp(env, simdPathName(p)) == 0) return p;
+    return std::nullopt;
+  }();
+  return requested;
+}
+
 SimdPath bestSimdPath() {
   static const SimdPath best = [] {
-    // The fastest path with float products; the AMX path (bf16 products, errors ~10x larger though
-    // within cpu-fast's derived bound) only on request.
+    if (const auto requested = requestedSimdPath()) return *requested;
     SimdPath b = SimdPath::Scalar;
     for (SimdPath p : supportedSimdPaths())
       if (p != SimdPath::Amx) b = p;
-    if (const char* env = std::getenv("ATTNVIZ_SIMD")) {
-      for (SimdPath p : supportedSimdPaths())
-        if (std::strcmp(env, simdPathName(p)) == 0) b = p;
-    }
     return b;
   }();
   return best;

@@ -2,6 +2,7 @@
 // the fast kernels are compiled per instruction set and chosen here). Needs no GL context.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,11 @@ const char* simdPathName(SimdPath path);  // "scalar", "avx2", "avx512", "amx-bf
 bool simdPathSupported(SimdPath path);
 std::vector<SimdPath> supportedSimdPaths();  // slowest first, always starts with Scalar
 // The fastest supported path with float products (Avx512, Avx2 or Scalar), unless
-// ATTNVIZ_SIMD=scalar|avx2|avx512|amx-bf16x3 asks for another supported one: Amx is opt-in (its
-// errors, ~1e-6 on N(0,1) data at d = 64, are within cpu-fast's bound but ~10x those of Avx512).
+// ATTNVIZ_SIMD=scalar|avx2|avx512|amx-bf16x3 asks for another supported one. (cpu-fast also takes
+// Amx for large problems on its own: see cpuFastDefaultPath in core/cpu_fast.h.)
 SimdPath bestSimdPath();
+// The supported path ATTNVIZ_SIMD names, if it names one.
+std::optional<SimdPath> requestedSimdPath();
 
 // "model name" from /proc/cpuinfo (e.g. "AMD EPYC 9654 96-Core Processor"), else "unknown CPU".
 std::string cpuModelName();

@@ -25,6 +25,29 @@ namespace attnviz::gpu {
 
 namespace {
 
+// The path(s) cpu-fast takes for the configured sizes (ascending), e.g. "amx-bf16x3" or
+// "avx512 below n=512, amx-bf16x3 from n=512".
+std::string cpuFastPathsFor(const BenchConfig& c) {
+  std::vector<int> sizes = c.sizes;
+  std::sort(sizes.begin(), sizes.end());
+  std::vector<std::pair<std::string, int>> runs;  // (path, first n taking it)
+  for (int n : sizes) {
+    AttentionProblem shape;  // cpuFastDefaultPath reads only the sizes
+    shape.heads = c.heads;
+    shape.nq = shape.nk = n;
+    shape.d = c.dim;
+    const std::string path = simdPathName(cpuFastDefaultPath(shape));
+    if (runs.empty() || runs.back().first != path) runs.emplace_back(path, n);
+  }
+  if (runs.size() == 1) return runs[0].first;
+  std::string out;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (i == 0) out = runs[0].first + " below n=" + std::to_string(runs[1].second);
+    else out += ", " + runs[i].first + " from n=" + std::to_string(runs[i].second);
+  }
+  return out;
+}
+
 double msSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
@@ -191,6 +214,7 @@ struct BenchRunner::Impl {
       row = BenchRow{};
       row.engine = e;
       row.n = n;
+      if (e == "cpu-fast") row.simd = simdPathName(cpuFastDefaultPath(problem));
       row.check_engine = check_engine;
       row.write_gbps = write_gbps;
       times.clear();
@@ -218,8 +242,8 @@ struct BenchRunner::Impl {
   void stepDevice() {
     BenchDevice& d = report.device;
     d.cpu = cpuModelName();
-    simd = bestSimdPath();
-    d.simd = simdPathName(simd);
+    simd = bestSimdPath();  // the vector path whose roofs are measured (AMX's are AVX-512's)
+    d.simd = cpuFastPathsFor(report.config);
     d.threads = sharedThreadPool().size();
     say("CPU " + d.cpu + ", " + std::to_string(d.threads) + " threads, cpu-fast path " + d.simd);
     d.busy_percent = machineBusyPercent();

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/cpu_fast.h"
 #include "core/cpu_features.h"
 #include "core/svg_plot.h"
 #include "core/thread_pool.h"
@@ -73,6 +74,8 @@ BenchPanelState& state(UiContext& ui) {
     ui.bench = std::make_shared<BenchPanelState>();
     ui.bench->cpu = cpuModelName();
     ui.bench->simd = simdPathName(bestSimdPath());
+    if (bestSimdPath() != SimdPath::Amx && simdPathSupported(SimdPath::Amx) && !requestedSimdPath())
+      ui.bench->simd += " (amx-bf16x3 from " + std::to_string(kCpuFastAmxMinProbabilities) + " probabilities)";
     ui.bench->threads = sharedThreadPool().size();
     ui.bench->gl_renderer = render::HeatmapRenderer::glRenderer();
   }
