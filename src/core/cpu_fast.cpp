@@ -537,6 +537,9 @@ void computeFastInto(const AttentionProblem& problem, AttentionResult& out, cons
   c.qscale = float(problem.scoreScale() * 1.4426950408889634);  // log2(e): exp(s) = 2^(s log2 e)
   c.panels = (problem.nk + info.nr - 1) / info.nr;
   c.ld = std::size_t(c.panels) * info.nr;
+  // An odd number of cache lines per scratch row: the micro-tiles store their rows at stride ld, and
+  // a stride of a multiple of 4 KiB (n = 1024, 2048, ...) put every row in the same L1 set.
+  if (c.ld % 16 == 0 && (c.ld / 16) % 2 == 0) c.ld += 16;
   // Micro-tiles per task: as many as keep the task's scores within 60% of the core's L2 (leaving
   // room for the key panels streaming through), at most 4; fewer when nq is small. (With a 2 MiB
   // L2 this gives n = 8192 three tiles instead of one: ~7% faster there, the same at 4096.)
