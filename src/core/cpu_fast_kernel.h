@@ -130,11 +130,6 @@ inline int writeHead(const PendingRow& w, int nk, bool streaming) {
   return head;
 }
 
-inline void writeChunk(const PendingRow& w, int j, V inv, bool streaming) {
-  if (streaming) S::stream(w.out + j, outputChunk(w.sc, j, w.len, inv));
-  else S::store(w.out + j, outputChunk(w.sc, j, w.len, inv));
-}
-
 inline void writeTail(const PendingRow& w, int j, int nk, V inv) {
   if (j < nk) S::storePartial(w.out + j, outputChunk(w.sc, j, w.len, inv), nk - j);
 }
@@ -143,7 +138,10 @@ inline void writeTail(const PendingRow& w, int j, int nk, V inv) {
 inline void writeRow(const PendingRow& w, int nk, bool streaming) {
   const V inv = S::set1(w.inv);
   int j = writeHead(w, nk, streaming);
-  for (; j + kW <= nk; j += kW) writeChunk(w, j, inv, streaming);
+  if (streaming)
+    for (; j + kW <= nk; j += kW) S::stream(w.out + j, outputChunk(w.sc, j, w.len, inv));
+  else
+    for (; j + kW <= nk; j += kW) S::store(w.out + j, outputChunk(w.sc, j, w.len, inv));
   writeTail(w, j, nk, inv);
 }
 
@@ -153,21 +151,32 @@ inline void expChunk(float* sc, int j, V mv, V& sum) {
   sum = S::add(sum, e);
 }
 
+template <bool kStreaming>
+inline void putChunk(float* out, V v) {
+  if constexpr (kStreaming) S::stream(out, v);
+  else S::store(out, v);
+}
+
 // e = 2^(s - m) over sc[0..len), kept in the scratch row; returns their sum. Meanwhile writes the
 // previous row's output, if any, a chunk per chunk: the stores to memory then overlap this row's
 // arithmetic instead of stalling a loop of their own.
-inline float expSumWritingPrevious(float* sc, int len, float m, const PendingRow* prev, int nk, bool streaming) {
+template <bool kStreaming>
+inline float expSumWritingPrevious(float* sc, int len, float m, const PendingRow* pending, int nk) {
   const V mv = S::set1(m);
   V s0 = S::zero(), s1 = S::zero();
-  int je = 0, jw = 0;
-  const V inv = S::set1(prev ? prev->inv : 0.0f);
-  const int write_end = prev ? nk : 0;
-  if (prev) jw = writeHead(*prev, nk, streaming);
-  for (; je + 2 * kW <= len && jw + 2 * kW <= write_end; je += 2 * kW, jw += 2 * kW) {
-    expChunk(sc, je, mv, s0);
-    writeChunk(*prev, jw, inv, streaming);
-    expChunk(sc, je + kW, mv, s1);
-    writeChunk(*prev, jw + kW, inv, streaming);
+  int je = 0;
+  if (pending) {
+    const PendingRow prev = *pending;  // a copy: the stores to sc cannot change it
+    const V inv = S::set1(prev.inv);
+    int jw = writeHead(prev, nk, kStreaming);
+    for (; je + 2 * kW <= len && jw + 2 * kW <= prev.len; je += 2 * kW, jw += 2 * kW) {
+      expChunk(sc, je, mv, s0);
+      putChunk<kStreaming>(prev.out + jw, S::mul(S::load(prev.sc + jw), inv));
+      expChunk(sc, je + kW, mv, s1);
+      putChunk<kStreaming>(prev.out + jw + kW, S::mul(S::load(prev.sc + jw + kW), inv));
+    }
+    for (; jw + kW <= nk; jw += kW) putChunk<kStreaming>(prev.out + jw, outputChunk(prev.sc, jw, prev.len, inv));
+    writeTail(prev, jw, nk, inv);
   }
   for (; je + 2 * kW <= len; je += 2 * kW) {
     expChunk(sc, je, mv, s0);
@@ -178,10 +187,6 @@ inline float expSumWritingPrevious(float* sc, int len, float m, const PendingRow
     const V e = S::exp2(S::sub(S::loadPartial(sc + je, len - je, -std::numeric_limits<float>::infinity()), mv));
     S::storePartial(sc + je, e, len - je);
     s1 = S::add(s1, e);
-  }
-  if (prev) {
-    for (; jw + kW <= nk; jw += kW) writeChunk(*prev, jw, inv, streaming);
-    writeTail(*prev, jw, nk, inv);
   }
   return S::hsum(S::add(s0, s1));
 }
@@ -246,7 +251,9 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
       c.redo_row(c, h, i, worker);
       continue;
     }
-    const float sum = expSumWritingPrevious(row, len, m, has_pending ? &pending : nullptr, c.nk, c.streaming);
+    const PendingRow* prev = has_pending ? &pending : nullptr;
+    const float sum = c.streaming ? expSumWritingPrevious<true>(row, len, m, prev, c.nk)
+                                  : expSumWritingPrevious<false>(row, len, m, prev, c.nk);
     has_pending = false;
     // The maximum contributes exactly 2^0 = 1, so sum >= 1 unless a NaN got in.
     if (!(sum >= 1.0f) || !(sum < kInf)) {
