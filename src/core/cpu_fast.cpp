@@ -347,30 +347,28 @@ inline void prepareQTile(float* qt, int rows, int d) {
 
 // The row maxima of a micro-tile's scores are folded in while the next micro-tile's products run:
 // read right after the tile store, they would wait for it.
-struct DeferredMax {
-  const float* scores = nullptr;  // 16 rows x 32, row stride ld
+struct GemmState {
+  const float* scores = nullptr;  // the last micro-tile's, 16 rows x 32, row stride ld
   std::size_t ld = 0;
-  float* rowmax = nullptr;  // [16][16]
+  float* rowmax = nullptr;  // its [16][16] lane maxima; null: nothing to fold
 };
-thread_local DeferredMax t_deferred;
 
-inline void foldDeferredMax() {
-  const DeferredMax& q = t_deferred;
-  if (!q.rowmax) return;
+inline void foldDeferredMax(GemmState& g) {
+  if (!g.rowmax) return;
   for (int r = 0; r < kTileRows; ++r) {
-    const float* row = q.scores + std::size_t(r) * q.ld;
+    const float* row = g.scores + std::size_t(r) * g.ld;
     const __m512 m = _mm512_max_ps(_mm512_loadu_ps(row), _mm512_loadu_ps(row + 16));
-    _mm512_storeu_ps(q.rowmax + r * 16, _mm512_max_ps(_mm512_loadu_ps(q.rowmax + r * 16), m));
+    _mm512_storeu_ps(g.rowmax + r * 16, _mm512_max_ps(_mm512_loadu_ps(g.rowmax + r * 16), m));
   }
-  t_deferred = DeferredMax{};
+  g.rowmax = nullptr;
 }
 
-inline void beginTileGemm() {
+inline GemmState beginTileGemm() {
   _tile_loadconfig(&tileConfig());
-  t_deferred = DeferredMax{};
+  return {};
 }
-inline void endTileGemm() {
-  foldDeferredMax();
+inline void endTileGemm(GemmState& g) {
+  foldDeferredMax(g);
   _tile_release();
 }
 
@@ -401,7 +399,7 @@ inline void packKeyPanel(const FastContext& c, int h, int panel) {
 }
 
 // scores[r][0..32) for the 16 rows of the prepared Q tile qt against one packed panel.
-inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld, float* rowmax) {
+inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld, float* rowmax, GemmState& g) {
   const auto* q = reinterpret_cast<const std::uint16_t*>(qt);
   const auto* hi = reinterpret_cast<const std::uint16_t*>(panel);
   const std::uint16_t* lo = hi + std::size_t(d) * 32;
@@ -423,10 +421,10 @@ inline void scoreTile(const float* qt, const float* panel, int d, float* out, st
     _tile_dpbf16ps(1, 2, 7);
     _tile_dpbf16ps(1, 2, 6);
   }
-  foldDeferredMax();  // the previous micro-tile's, while these products run
+  foldDeferredMax(g);  // the previous micro-tile's, while these products run
   _tile_stored(0, out, ld * sizeof(float));
   _tile_stored(1, out + 16, ld * sizeof(float));
-  if (rowmax) t_deferred = DeferredMax{out, ld, rowmax};
+  if (rowmax) g = GemmState{out, ld, rowmax};
 }
 
 #define ATTNVIZ_KERNEL_OWN_TILE_GEMM

@@ -21,8 +21,9 @@ using V = S::V;
 
 // Nothing to do: the FMA kernels read the float Q tile as it is.
 inline void prepareQTile(float*, int, int) {}
-inline void beginTileGemm() {}
-inline void endTileGemm() {}
+struct GemmState {};
+inline GemmState beginTileGemm() { return {}; }
+inline void endTileGemm(GemmState&) {}
 
 // Packs keys [panel*kNR, panel*kNR + kNR) of head h as [d][kNR] (zero past nk).
 inline void packKeyPanel(const FastContext& c, int h, int panel) {
@@ -43,7 +44,7 @@ inline void packKeyPanel(const FastContext& c, int h, int panel) {
 // out has row stride ld. The accumulators (kMR x kNV vectors) stay in registers. With rowmax
 // ([kMR][kW] lane maxima), each row's scores are folded into it while still in registers, so the
 // softmax need not read them once more for the maximum.
-inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld, float* rowmax) {
+inline void scoreTile(const float* qt, const float* panel, int d, float* out, std::size_t ld, float* rowmax, GemmState&) {
   V acc[kMR][kNV];
 #pragma GCC unroll 32
   for (int r = 0; r < kMR; ++r)
@@ -204,8 +205,9 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
   float* rowmax = c.scratch[worker].row_max;
   // Q tiles with the score scale and log2(e) folded in; rows past nq are zero.
   const float* q = c.q + (std::size_t(h) * c.nq + i0) * c.d;
-  for (int r = 0; r < tiles * kMR; ++r)
-    for (int cc = 0; cc < c.d; ++cc) qt[r * c.d + cc] = r < rows ? q[std::size_t(r) * c.d + cc] * c.qscale : 0.0f;
+  const std::size_t q_used = std::size_t(rows) * c.d, q_tiles = std::size_t(tiles) * kMR * c.d;
+  for (std::size_t x = 0; x < q_used; ++x) qt[x] = q[x] * c.qscale;
+  for (std::size_t x = q_used; x < q_tiles; ++x) qt[x] = 0.0f;
   prepareQTile(qt, tiles * kMR, c.d);
   for (int r = 0; r < tiles * kMR * kW; ++r) rowmax[r] = -std::numeric_limits<float>::infinity();
 
@@ -222,16 +224,16 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
     const int seen = c.mask == MaskKind::Custom ? 0 : causal ? (c.nk < i0 + t * kMR + 1 ? c.nk : i0 + t * kMR + 1) : c.nk;
     fused[t] = seen / kNR;
   }
-  beginTileGemm();
+  GemmState gemm = beginTileGemm();
   for (int p = 0; p < panels; ++p) {
     const float* panel = kp + std::size_t(p) * c.d * kNR;
     for (int t = 0; t < tiles; ++t) {
       if (causal && p * kNR >= i0 + (t + 1) * kMR) continue;  // every key of the panel is masked for this tile
       scoreTile(qt + std::size_t(t) * kMR * c.d, panel, c.d, sc + std::size_t(t) * kMR * c.ld + std::size_t(p) * kNR, c.ld,
-                p < fused[t] ? rowmax + std::size_t(t) * kMR * kW : nullptr);
+                p < fused[t] ? rowmax + std::size_t(t) * kMR * kW : nullptr, gemm);
     }
   }
-  endTileGemm();
+  endTileGemm(gemm);
 
   // Per row: the maximum, then the exponentials and their sum while the previous row's output is
   // written; the last row is written after the loop. A row that must go to the exact path (scores
