@@ -239,6 +239,43 @@ TEST(CpuFast, ComputeFastMatchesComputeFastInto) {
   EXPECT_EQ(a.row_fully_masked, b.row_fully_masked);
 }
 
+// The default path: the float kernels for small problems (the window's sentences), the AMX tiles
+// from kCpuFastAmxMinProbabilities where the CPU has them and d allows.
+TEST(CpuFast, DefaultPathTakesTheTilesOnlyForLargeProblems) {
+  if (requestedSimdPath()) GTEST_SKIP() << "ATTNVIZ_SIMD chooses the path";
+  auto shape = [](int heads, int n, int d) {
+    AttentionProblem p;
+    p.heads = heads;
+    p.nq = p.nk = n;
+    p.d = d;
+    return p;
+  };
+  const bool amx = simdPathSupported(SimdPath::Amx);
+  EXPECT_EQ(cpuFastDefaultPath(shape(4, 64, 64)), bestSimdPath());
+  EXPECT_EQ(cpuFastDefaultPath(shape(4, 511, 64)), bestSimdPath());  // just under 2^20 probabilities
+  EXPECT_EQ(cpuFastDefaultPath(shape(4, 512, 64)), amx ? SimdPath::Amx : bestSimdPath());
+  EXPECT_EQ(cpuFastDefaultPath(shape(1, 4096, 128)), amx ? SimdPath::Amx : bestSimdPath());
+  EXPECT_EQ(cpuFastDefaultPath(shape(4, 512, 48)), bestSimdPath());  // d not a multiple of 32
+  EXPECT_NE(bestSimdPath(), SimdPath::Amx);
+}
+
+// What computeFast gives by default on a problem large enough for the tiles stays within the same
+// derived bound as the table (which forces each path on smaller shapes).
+TEST(CpuFast, DefaultPathOnALargeProblemIsWithinTheBound) {
+  for (MaskKind mask : {MaskKind::None, MaskKind::Causal}) {
+    const AttentionProblem p = makeProblem({4, 512, 512, 64, mask, 1.0f, 43});
+    const SimdPath path = cpuFastDefaultPath(p);
+    const AttentionResult fast = computeFast(p);
+    const AttentionResult ref = computeReference(p);
+    ASSERT_EQ(fast.p.size(), ref.p.size());
+    double max_err = 0;
+    for (std::size_t e = 0; e < ref.p.size(); ++e) max_err = std::max(max_err, std::fabs(double(fast.p[e]) - double(ref.p[e])));
+    EXPECT_LE(max_err, caseTolerance(p, lanesOf(path))) << simdPathName(path);
+    EXPECT_GT(max_err, 0.0) << "an exact match would mean the check compared an engine with itself";
+    RecordProperty(std::string("default_path_max_abs_err_") + simdPathName(path), sci(max_err));
+  }
+}
+
 TEST(CpuFast, ReusesTheOutputWithoutReallocating) {
   const AttentionProblem p = makeProblem({2, 100, 120, 16, MaskKind::Custom, 1.0f, 41});
   AttentionResult r;
