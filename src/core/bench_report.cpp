@@ -176,11 +176,7 @@ std::string benchPlotTitle(const BenchConfig& c) {
 std::string benchReportSvg(const BenchReport& r) {
   // The file names the machine, so figures from different CPUs are never mixed up.
   std::string title = benchPlotTitle(r.config);
-  if (!r.device.cpu.empty()) {  // shorter wording, so the CPU's name fits the width
-    const BenchConfig& c = r.config;
-    title = "Attention time vs n (heads " + std::to_string(c.heads) + ", d " + std::to_string(c.dim) + (c.causal ? ", causal" : "") +
-            "), " + r.device.cpu + ", " + r.device.simd;
-  }
+  if (!r.device.cpu.empty()) title += "\n" + r.device.cpu + ", " + std::to_string(r.device.threads) + " threads; cpu-fast: " + r.device.simd;
   return renderLogLogPlotSvg(benchPlotSeries(r), title, "sequence length n (nq = nk)", "median time (ms)");
 }
 

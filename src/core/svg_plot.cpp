@@ -60,7 +60,11 @@ std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std
   // Whole decades on both axes.
   const double lx0 = std::floor(std::log10(x_min)), lx1 = std::max(lx0 + 1, std::ceil(std::log10(x_max)));
   const double ly0 = std::floor(std::log10(y_min)), ly1 = std::max(ly0 + 1, std::ceil(std::log10(y_max)));
-  const double left = 80, right = width - 180.0, top = 50, bottom = height - 60.0;
+  // A title with a newline gets its second part as a smaller subtitle line.
+  const std::size_t newline = title.find('\n');
+  const std::string heading = title.substr(0, newline);
+  const std::string subtitle = newline == std::string::npos ? "" : title.substr(newline + 1);
+  const double left = 80, right = width - 180.0, top = subtitle.empty() ? 50 : 62, bottom = height - 60.0;
   auto px = [&](double x) { return left + (std::log10(x) - lx0) / (lx1 - lx0) * (right - left); };
   auto py = [&](double y) { return bottom - (std::log10(y) - ly0) / (ly1 - ly0) * (bottom - top); };
 
@@ -68,7 +72,9 @@ std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << width
     << "\" height=\"" << height << "\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"13\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-  o << "<text x=\"" << num(left) << "\" y=\"30\" font-size=\"17\" font-weight=\"bold\" fill=\"#1b1f24\">" << xml(title) << "</text>\n";
+  o << "<text x=\"" << num(left) << "\" y=\"30\" font-size=\"17\" font-weight=\"bold\" fill=\"#1b1f24\">" << xml(heading) << "</text>\n";
+  if (!subtitle.empty())
+    o << "<text x=\"" << num(left) << "\" y=\"48\" font-size=\"12\" fill=\"#5b6370\">" << xml(subtitle) << "</text>\n";
   // Ticks at 1-2-5 steps: decades drawn stronger; the 2s and 5s labelled while the axis spans few
   // enough decades for their labels to fit.
   auto is_decade = [](double v) { return std::fabs(std::log10(v) - std::round(std::log10(v))) < 1e-9; };

@@ -21,6 +21,7 @@ std::string logTickLabel(double v);
 // each power of ten, ascending, ending at 10^last_decade.
 std::vector<double> logAxisTicks(int first_decade, int last_decade);
 
+// title: one line, or "heading\nsubtitle" (the subtitle drawn smaller beneath).
 std::string renderLogLogPlotSvg(const std::vector<PlotSeries>& series, const std::string& title, const std::string& x_label,
                                 const std::string& y_label, int width = 900, int height = 560);
 

@@ -82,7 +82,7 @@ const char* engineTip(const char* engine) {
   if (e == "auto") return "auto: the GPU compute path where a real GPU is present, else cpu-fast";
   if (e == "gpu-compute") return "gpu-compute: OpenGL 4.3 compute shaders; the heatmap samples the result texture directly";
   if (e == "gpu-fragment") return "gpu-fragment: the same maths in fragment shaders, for GL 3.3 drivers without compute";
-  if (e == "cpu-fast") return "cpu-fast: vectorised float32 on all cores";
+  if (e == "cpu-fast") return "cpu-fast: vectorised float32 on all cores (large problems on AMX bf16 tiles where the CPU has them)";
   if (e == "cpu-ref") return "cpu-ref: the reference (double accumulation, max-subtracted softmax); slow, always right";
   return "";
 }

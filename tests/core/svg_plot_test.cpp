@@ -40,3 +40,18 @@ TEST(SvgPlot, LogAxisTicksStepOneTwoFive) {
     if (const char* c = e->Attribute("class"); c && std::string(c) == "x-tick-label") x_labels.push_back(e->GetText());
   EXPECT_EQ(x_labels, (std::vector<std::string>{"10", "20", "50", "100", "200", "500", "1000", "2000", "5000", "10000"}));
 }
+
+// A long title (the bench's names the CPU and cpu-fast's paths) goes on two lines: the part after the
+// newline is a smaller line of its own, and the plot area starts below it.
+TEST(SvgPlot, TitleAfterANewlineIsASubtitleLine) {
+  const std::string svg = renderLogLogPlotSvg({{"cpu", {{64, 1}, {1024, 30}}, false}}, "Heading\nCPU X, 2 threads", "n", "ms");
+  tinyxml2::XMLDocument doc;
+  ASSERT_EQ(doc.Parse(svg.c_str()), tinyxml2::XML_SUCCESS) << doc.ErrorStr();
+  std::vector<std::string> texts;
+  for (auto* e = doc.RootElement()->FirstChildElement("text"); e; e = e->NextSiblingElement("text"))
+    if (e->GetText()) texts.push_back(e->GetText());
+  ASSERT_GE(texts.size(), 2u);
+  EXPECT_EQ(texts[0], "Heading");
+  EXPECT_EQ(texts[1], "CPU X, 2 threads");
+  EXPECT_EQ(svg.find("Heading\n"), std::string::npos);
+}
