@@ -8,27 +8,32 @@
 //  * A task is up to 4 micro-tiles (48 rows on AVX-512) that use each key panel while it is in L1:
 //    with one tile per task K (1 MiB per head at n = 4096) was re-read from memory for every 12 rows
 //    (1.4 GB per call) and the GEMM ran at half speed; 4 tiles cut that to a quarter. The task's
-//    scores (<= 60% of L2) stay in L2 between the GEMM and the softmax; the softmax reads them three times (max; exp2 + sum; normalise) but writes the
-//    output row only once, with non-temporal stores for outputs larger than the L3, so P costs
-//    one write of its bytes to memory and no read-for-ownership.
+//    scores (<= 60% of L2) stay in L2 between the GEMM and the softmax, which reads them twice
+//    (exp2 + sum; normalise, during the next row's exp2: the maxima come from the GEMM) and writes
+//    each output row once, with non-temporal stores for outputs larger than the L3, so P costs one
+//    write of its bytes to memory and no read-for-ownership.
 //  * Tasks are (head, row block) so both heads and rows spread over the workers; the pool hands
 //    them out one at a time (causal blocks differ in cost).
 //  * Measured (2-core Zen 4 VM, n = 4096): GEMM alone ~40 ms (peak 36.6 ms), softmax + writing P
 //    alone ~13.5 ms (writing 268 MB at 27 GB/s is 10 ms), together ~52 ms: the writes do not yet
-//    overlap the FMAs of the same core. Next step: double-buffer the scratch per worker and write
-//    the previous task's rows a slice per key panel of the current task's GEMM.
+//    overlap the FMAs of the same core (rounds 3 and 4 below tried to make them).
 //  * Nothing is allocated per call once the packed-K and scratch buffers have grown to the largest
 //    problem seen; with computeFastInto the output is reused too.
 // Round 3 (2-core Xeon with AVX-512 + AMX, 3.8 GHz, n = 4096; runs at real-time priority because
 // the machine was shared): the corrected FMA roof is ~450-490 GFLOP/s (19-20 ms for Q·Kᵀ), the
 // streaming-write roof ~35-44 GB/s (6-8 ms for P). AVX-512: ~46-58 ms in all, of which the GEMM
 // alone ~30 ms: the 12x32 micro-kernel runs at ~65-70% of the FMA peak even with everything in L1
-// (other shapes 6x64, 8x48, 14x32 and pre-broadcast Q were no better). Tried and dropped, no
-// measurable gain: double-buffered score blocks with the previous block's output written a slice
-// per key panel or per micro-tile, or a chunk every few steps of d inside the micro-kernel (the
-// stores still stall: the writes take ~12 ms where a plain streaming loop takes ~8); more rows per
-// task (up to 8 tiles); the causal blocks largest first. The AMX path (below) cuts the GEMM to
-// ~11 ms: ~37-40 ms in all, two thirds of it the softmax (exp2 ~12 ms, writing P ~12 ms).
+// (other shapes 6x64, 8x48, 14x32 and pre-broadcast Q were no better).
+// Round 4 (same machine, 4.1 GHz, quiet): the row maxima are folded in by the GEMM (AMX: a
+// micro-tile's while the next one's products run), each row's output is written during the next
+// row's exp2, exp2 is 10 instructions, and scratch rows are an odd number of cache lines apart (a
+// 4 KiB multiple put a tile's 16 rows in one L1 set). AMX 26 -> 20-21 ms (GEMM ~10 of it, writing P
+// ~5.5 that nothing hides), AVX-512 41 -> 34-37 ms. Streaming stores hold the line fill buffers, so
+// whatever waits for a cache miss while they drain stalls with them; measured worse, hence not
+// kept: P written during the next task's GEMM (a slice per key panel or per micro-tile, by column
+// or row by row from a second scratch block: 24-30 ms), a two-pass AMX task without a scores block
+// writing P from registers (34 ms), reading each row whole before the fused exp2/write loop, 2 MiB
+// pages for the scratch, more rows per task.
 #include "core/cpu_fast.h"
 
 // GCC 12 reports its own AVX-512 intrinsics' "__Y = __Y" idiom as uninitialised once they are
