@@ -63,9 +63,7 @@ namespace attnviz {
 
 namespace {
 
-constexpr int kRowOk = 0;
 constexpr int kAmxMaxDim = 1024;  // the AMX path's stack rows; larger d (or d % 32 != 0) uses AVX-512
-constexpr int kRowRedo = 1;
 
 struct WorkerScratch {
   float* q_tile = nullptr;  // [MR][d]
