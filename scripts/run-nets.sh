@@ -67,7 +67,7 @@ sanitized_build() {  # sanitized_build DIR SANITIZERS [cmake --build args...]
 # leaks a few bytes from driver frames that are unloaded at exit (their stacks cannot even be
 # named in a suppression), so these run with leak detection off; ASan's other checks stay on.
 gl_test_labels='^(gpu|app)$'
-gl_test_names='^(HeatmapRendererTest|RenderCli)\.|^DumpCli\.GpuEngines'
+gl_test_names='^(HeatmapRendererTest|RenderCli)\.|^DumpCli\.(GpuEngines|Info)'
 # ASan's quarantine keeps freed memory resident by design, so the soak's RSS bound is judged in the
 # ordinary build only.
 asan_excluded='^app\.soak$'

@@ -10,6 +10,9 @@
 #include "app/commands.h"
 #include "core/export.h"
 #include "core/attention.h"
+#include "core/cpu_fast.h"
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
 #include "gpu/engine_select.h"
 #include "gpu/fragment_engine.h"
 #include "gpu/gl_context.h"
@@ -23,7 +26,8 @@ void printHelp() {
   std::printf(
       "usage: attnviz info [--json]\n"
       "Prints the OpenGL device a headless run gets (vendor, renderer, version, how the context was\n"
-      "made), the limits the GPU engines depend on, and which engines are available here.\n"
+      "made), the limits the GPU engines depend on, the CPU (model, threads, SIMD paths, the path\n"
+      "cpu-fast takes by size) and which engines are available here.\n"
       "  --json   one JSON object instead of text\n"
       "Environment: ATTNVIZ_GL_BACKEND=egl-device|egl-surfaceless|egl-default|sdl forces the context path.\n");
 }
@@ -135,6 +139,11 @@ int runInfo(int argc, char** argv) {
              std::to_string(info.max_shader_storage_block_size) + ",\n      \"subgroup_ops\": " +
              (info.has_subgroup ? "true" : "false") + "\n    }\n  },\n";
     }
+    out += "  \"cpu\": {\"model\": " + jsonString(cpuModelName()) + ", \"threads\": " + std::to_string(sharedThreadPool().size()) +
+           ", \"simd_paths\": [";
+    const std::vector<SimdPath> paths = supportedSimdPaths();
+    for (std::size_t i = 0; i < paths.size(); ++i) out += (i ? ", " : "") + jsonString(simdPathName(paths[i]));
+    out += "], \"cpu_fast\": " + jsonString(cpuFastPathsDescription()) + "},\n";
     out += "  \"engines\": [\n";
     for (std::size_t i = 0; i < engines.size(); ++i) {
       out += "    {\"name\": " + jsonString(engines[i].name) + ", \"available\": " +
@@ -170,6 +179,9 @@ int runInfo(int argc, char** argv) {
       std::printf("  compute shaders               no (needs GL 4.3)\n");
     }
   }
+  std::printf("CPU\n  model         %s\n  threads       %d\n  SIMD paths   ", cpuModelName().c_str(), sharedThreadPool().size());
+  for (SimdPath path : supportedSimdPaths()) std::printf(" %s", simdPathName(path));
+  std::printf("\n  cpu-fast      %s\n", cpuFastPathsDescription().c_str());
   std::printf("Engines\n");
   for (const EngineStatus& e : engines)
     std::printf("  %-13s %s%s\n", e.name.c_str(), e.available ? "available" : "unavailable: ",

@@ -15,7 +15,7 @@ void printUsage(std::FILE* out) {
                "       attnviz tokenize [options]     a real model's token ids for a text\n"
                "       attnviz heads [options]        per-head measures of a real model (--model)\n"
                "       attnviz model-bench [options]  forward/switch/append timings and memory of a real model\n"
-               "       attnviz info                   GL device, limits and available engines\n"
+               "       attnviz info                   GL device, limits, CPU paths and available engines\n"
                "       attnviz --version | --help\n"
                "Each subcommand takes --help.\n");
 }

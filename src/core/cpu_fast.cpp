@@ -53,6 +53,7 @@
 #include <mutex>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <unistd.h>
@@ -585,6 +586,15 @@ SimdPath cpuFastDefaultPath(const AttentionProblem& problem) {
   const std::size_t probabilities = std::size_t(problem.heads) * std::size_t(problem.nq) * std::size_t(problem.nk);
   if (probabilities >= kCpuFastAmxMinProbabilities && amxShape(problem) && simdPathSupported(SimdPath::Amx)) return SimdPath::Amx;
   return bestSimdPath();
+}
+
+std::string cpuFastPathsDescription() {
+  if (const auto requested = requestedSimdPath()) return std::string(simdPathName(*requested)) + " (ATTNVIZ_SIMD)";
+  std::string out = simdPathName(bestSimdPath());
+  if (simdPathSupported(SimdPath::Amx))
+    out += std::string("; ") + simdPathName(SimdPath::Amx) + " from " + std::to_string(kCpuFastAmxMinProbabilities) +
+           " probabilities, d a multiple of 32";
+  return out;
 }
 
 AttentionResult computeFast(const AttentionProblem& problem) {

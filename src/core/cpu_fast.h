@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 
 #include "core/attention.h"
 #include "core/cpu_features.h"
@@ -45,6 +46,9 @@ inline constexpr std::size_t kCpuFastAmxMinProbabilities = std::size_t(1) << 20;
 // names if any; else Amx when the CPU has it, d is a multiple of 32 (at most 1024) and the problem
 // has at least kCpuFastAmxMinProbabilities; else bestSimdPath().
 SimdPath cpuFastDefaultPath(const AttentionProblem& problem);
+// The same as one line for `attnviz info` and the Benchmark tab, e.g.
+// "avx512; amx-bf16x3 from 1048576 probabilities, d a multiple of 32".
+std::string cpuFastPathsDescription();
 
 struct CpuFastOptions {
   std::optional<SimdPath> simd;  // default: cpuFastDefaultPath(); an unsupported path throws std::invalid_argument

@@ -73,9 +73,7 @@ BenchPanelState& state(UiContext& ui) {
   if (!ui.bench) {
     ui.bench = std::make_shared<BenchPanelState>();
     ui.bench->cpu = cpuModelName();
-    ui.bench->simd = simdPathName(bestSimdPath());
-    if (bestSimdPath() != SimdPath::Amx && simdPathSupported(SimdPath::Amx) && !requestedSimdPath())
-      ui.bench->simd += " (amx-bf16x3 from " + std::to_string(kCpuFastAmxMinProbabilities) + " probabilities)";
+    ui.bench->simd = "cpu-fast " + cpuFastPathsDescription();
     ui.bench->threads = sharedThreadPool().size();
     ui.bench->gl_renderer = render::HeatmapRenderer::glRenderer();
   }

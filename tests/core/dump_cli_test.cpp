@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "cli_test_support.h"
+#include "core/cpu_fast.h"
+#include "core/cpu_features.h"
 #include "core/npy.h"
 
 namespace {
@@ -42,6 +44,23 @@ TEST(DumpCli, VersionAndHelp) {
   CliRun d = run("dump --help");
   EXPECT_EQ(d.code, 0);
   EXPECT_NE(d.out.find("--temperature"), std::string::npos);
+}
+
+// `attnviz info --json` names the CPU, its SIMD paths and the path(s) cpu-fast takes, the same
+// words the library gives (the process under test sees the same CPU and environment).
+TEST(DumpCli, InfoNamesTheCpuAndCpuFastPaths) {
+  const CliRun r = run("info --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(info.contains("cpu"));
+  const nlohmann::json& cpu = info["cpu"];
+  EXPECT_EQ(cpu["model"].get<std::string>(), attnviz::cpuModelName());
+  EXPECT_GE(cpu["threads"].get<int>(), 1);
+  std::vector<std::string> paths;
+  for (attnviz::SimdPath p : attnviz::supportedSimdPaths()) paths.push_back(attnviz::simdPathName(p));
+  EXPECT_EQ(cpu["simd_paths"].get<std::vector<std::string>>(), paths);
+  EXPECT_EQ(cpu["cpu_fast"].get<std::string>(), attnviz::cpuFastPathsDescription());
+  EXPECT_EQ(cpu["cpu_fast"].get<std::string>().rfind(attnviz::simdPathName(attnviz::bestSimdPath()), 0), 0u);
 }
 
 TEST(DumpCli, JsonSchemaForTheDefaultSentence) {
