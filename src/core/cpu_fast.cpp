@@ -589,11 +589,11 @@ SimdPath cpuFastDefaultPath(const AttentionProblem& problem) {
 }
 
 std::string cpuFastPathsDescription() {
+  static_assert(kCpuFastAmxMinProbabilities == std::size_t(1) << 20, "the description below says 2^20");
   if (const auto requested = requestedSimdPath()) return std::string(simdPathName(*requested)) + " (ATTNVIZ_SIMD)";
   std::string out = simdPathName(bestSimdPath());
   if (simdPathSupported(SimdPath::Amx))
-    out += std::string("; ") + simdPathName(SimdPath::Amx) + " from " + std::to_string(kCpuFastAmxMinProbabilities) +
-           " probabilities, d a multiple of 32";
+    out += std::string("; ") + simdPathName(SimdPath::Amx) + " from 2^20 probabilities when d % 32 == 0";
   return out;
 }
 

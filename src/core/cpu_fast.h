@@ -47,7 +47,7 @@ inline constexpr std::size_t kCpuFastAmxMinProbabilities = std::size_t(1) << 20;
 // has at least kCpuFastAmxMinProbabilities; else bestSimdPath().
 SimdPath cpuFastDefaultPath(const AttentionProblem& problem);
 // The same as one line for `attnviz info` and the Benchmark tab, e.g.
-// "avx512; amx-bf16x3 from 1048576 probabilities, d a multiple of 32".
+// "avx512; amx-bf16x3 from 2^20 probabilities when d % 32 == 0".
 std::string cpuFastPathsDescription();
 
 struct CpuFastOptions {

@@ -73,7 +73,7 @@ BenchPanelState& state(UiContext& ui) {
   if (!ui.bench) {
     ui.bench = std::make_shared<BenchPanelState>();
     ui.bench->cpu = cpuModelName();
-    ui.bench->simd = "cpu-fast " + cpuFastPathsDescription();
+    ui.bench->simd = "cpu-fast: " + cpuFastPathsDescription();
     ui.bench->threads = sharedThreadPool().size();
     ui.bench->gl_renderer = render::HeatmapRenderer::glRenderer();
   }
@@ -379,8 +379,8 @@ void drawContents(UiContext& ui, BenchPanelState& st, bool large) {
   const std::string renderer = report.device.gl_renderer.empty() ? st.gl_renderer : report.device.gl_renderer;
   ImGui::PushFont(ui.fonts.small);
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("CPU %s, %d threads, %s  |  GL %s", st.cpu.c_str(), st.threads, st.simd.c_str(),
-                      renderer.empty() ? "(none)" : renderer.c_str());
+  ImGui::TextDisabled("CPU %s, %d threads  |  GL %s", st.cpu.c_str(), st.threads, renderer.empty() ? "(none)" : renderer.c_str());
+  ImGui::TextDisabled("%s", st.simd.c_str());
   const BenchConfig chosen = st.config();
   const bool gpu_chosen = st.engines[2] || st.engines[3];
   const int largest = chosen.sizes.empty() ? 0 : *std::max_element(chosen.sizes.begin(), chosen.sizes.end());
