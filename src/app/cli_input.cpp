@@ -1,6 +1,8 @@
 #include "app/cli_input.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <new>
 #include <regex>
 
 #include "core/export.h"
@@ -256,6 +258,27 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
   }
   if (auto labels = loadLabels(args, "key-tokens", in.result.nk, "key"); !labels.empty()) in.key_tokens = labels;
   return in;
+}
+
+int reportInputFailure(const std::string& command, const CliArgs& args) {
+  const std::string prefix = "attnviz " + command + ": ";
+  try {
+    throw;
+  } catch (const UsageError& e) {
+    return reportUsageError(command, e.what());
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "%s%s\n", prefix.c_str(), e.what());
+  } catch (const MemoryBudgetError& e) {
+    std::fprintf(stderr, "%s%s\n", prefix.c_str(), e.what());
+  } catch (const model::ModelError& e) {
+    std::fprintf(stderr, "%s%s\n", prefix.c_str(), e.what());
+  } catch (const gpu::EngineUnavailable& e) {
+    std::fprintf(stderr, "%sengine '%s' cannot run: %s\n", prefix.c_str(), args.getOr("engine", "auto").c_str(), e.what());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%sout of memory for this problem; try fewer heads or tokens\n", prefix.c_str());
+    return 1;
+  }
+  return 2;
 }
 
 }  // namespace attnviz::app

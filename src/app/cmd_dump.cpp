@@ -5,10 +5,6 @@
 #include "app/commands.h"
 #include "core/export.h"
 #include "core/head_selection.h"
-#include "core/memory_budget.h"
-#include "core/npy.h"
-#include "gpu/engine_select.h"
-#include "model/model_error.h"
 #include "model/model_session.h"
 
 namespace attnviz::app {
@@ -99,23 +95,8 @@ int runDump(int argc, char** argv) {
       return 1;
     }
     return 0;
-  } catch (const UsageError& e) {
-    return reportUsageError("dump", e.what());
-  } catch (const InputError& e) {
-    std::fprintf(stderr, "attnviz dump: %s\n", e.what());
-    return 2;
-  } catch (const MemoryBudgetError& e) {
-    std::fprintf(stderr, "attnviz dump: %s\n", e.what());
-    return 2;
-  } catch (const model::ModelError& e) {
-    std::fprintf(stderr, "attnviz dump: %s\n", e.what());
-    return 2;
-  } catch (const gpu::EngineUnavailable& e) {
-    std::fprintf(stderr, "attnviz dump: engine '%s' cannot run: %s\n", args.getOr("engine", "auto").c_str(), e.what());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "attnviz dump: out of memory for this problem; try fewer heads or tokens\n");
-    return 1;
+  } catch (...) {
+    return reportInputFailure("dump", args);
   }
 }
 

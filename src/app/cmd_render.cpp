@@ -7,12 +7,8 @@
 #include "app/commands.h"
 #include "app/figure_png.h"
 #include "core/head_selection.h"
-#include "core/memory_budget.h"
-#include "core/npy.h"
 #include "core/svg_figure.h"
 #include "core/tokenizer.h"
-#include "gpu/engine_select.h"
-#include "model/model_error.h"
 
 namespace attnviz::app {
 namespace {
@@ -120,23 +116,8 @@ int runRender(int argc, char** argv) {
       return too_large ? 2 : 1;  // a matrix beyond the texture limit is bad input, not a failure
     }
     return 0;
-  } catch (const UsageError& e) {
-    return reportUsageError("render", e.what());
-  } catch (const InputError& e) {
-    std::fprintf(stderr, "attnviz render: %s\n", e.what());
-    return 2;
-  } catch (const MemoryBudgetError& e) {
-    std::fprintf(stderr, "attnviz render: %s\n", e.what());
-    return 2;
-  } catch (const model::ModelError& e) {
-    std::fprintf(stderr, "attnviz render: %s\n", e.what());
-    return 2;
-  } catch (const gpu::EngineUnavailable& e) {
-    std::fprintf(stderr, "attnviz render: engine '%s' cannot run: %s\n", args.getOr("engine", "auto").c_str(), e.what());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "attnviz render: out of memory for this problem; try fewer heads or tokens\n");
-    return 1;
+  } catch (...) {
+    return reportInputFailure("render", args);
   }
 }
 
