@@ -56,9 +56,10 @@ std::shared_ptr<model::ModelSession> loadModelSession(const CliArgs& args);
 // Sets the process's memory budget from --max-memory when given (UsageError when malformed).
 void applyMemoryBudgetOption(const CliArgs& args);
 
-// Called inside a catch (...) of `command` (dump, render): prints the one-line message of the
-// exception in flight and returns the exit status — 2 for the errors listed at the top (bad
-// input), 1 for running out of memory. Any other exception is rethrown.
+// Called inside a catch (...) of `command` (dump, render, and the model commands heads, tokenize,
+// model-bench): prints the one-line message of the exception in flight and returns the exit
+// status — 2 for the errors listed at the top (bad input), 1 for running out of memory. Any other
+// exception is rethrown.
 int reportInputFailure(const std::string& command, const CliArgs& args);
 
 }  // namespace attnviz::app

@@ -8,7 +8,6 @@
 #include "app/commands.h"
 #include "core/export.h"
 #include "model/head_measures.h"
-#include "model/model_error.h"
 #include "model/model_session.h"
 
 namespace attnviz::app {
@@ -120,14 +119,8 @@ int runHeads(int argc, char** argv) {
       }
     }
     return 0;
-  } catch (const UsageError& e) {
-    return reportUsageError("heads", e.what());
-  } catch (const model::ModelError& e) {
-    std::fprintf(stderr, "attnviz heads: %s\n", e.what());
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "attnviz heads: out of memory for this text; try fewer tokens\n");
-    return 1;
+  } catch (...) {
+    return reportInputFailure("heads", args);
   }
 }
 

@@ -7,10 +7,10 @@
 #include <random>
 
 #include "app/cli_args.h"
+#include "app/cli_input.h"
 #include "app/commands.h"
 #include "core/cpu_fast.h"
 #include "model/model_bench.h"
-#include "model/model_error.h"
 #include "model/model_session.h"
 #include "model/transformer.h"
 
@@ -139,11 +139,8 @@ int runModelBench(int argc, char** argv) {
                 mem_loaded.current_bytes / 1048576.0, mem.current_bytes / 1048576.0, mem.peak_bytes / 1048576.0,
                 session->cacheBytes() / 1048576.0);
     return 0;
-  } catch (const UsageError& e) {
-    return reportUsageError("model-bench", e.what());
-  } catch (const model::ModelError& e) {
-    std::fprintf(stderr, "attnviz model-bench: %s\n", e.what());
-    return 2;
+  } catch (...) {
+    return reportInputFailure("model-bench", args);
   }
 }
 

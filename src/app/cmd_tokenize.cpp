@@ -4,10 +4,10 @@
 #include <string>
 
 #include "app/cli_args.h"
+#include "app/cli_input.h"
 #include "app/commands.h"
 #include "core/export.h"
 #include "core/tokenizer.h"
-#include "model/model_error.h"
 #include "model/model_path.h"
 #include "model/tokenizer_model.h"
 
@@ -66,11 +66,8 @@ int runTokenize(int argc, char** argv) {
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
-  } catch (const UsageError& e) {
-    return reportUsageError("tokenize", e.what());
-  } catch (const model::ModelError& e) {
-    std::fprintf(stderr, "attnviz tokenize: %s\n", e.what());
-    return 2;
+  } catch (...) {
+    return reportInputFailure("tokenize", args);
   }
 }
 
