@@ -131,21 +131,6 @@ inline int writeHead(const PendingRow& w, int nk, bool streaming) {
   return head;
 }
 
-inline void writeTail(const PendingRow& w, int j, int nk, V inv) {
-  if (j < nk) S::storePartial(w.out + j, outputChunk(w.sc, j, w.len, inv), nk - j);
-}
-
-// Writes a pending row's output (normalised probabilities, 0 past len) exactly once.
-inline void writeRow(const PendingRow& w, int nk, bool streaming) {
-  const V inv = S::set1(w.inv);
-  int j = writeHead(w, nk, streaming);
-  if (streaming)
-    for (; j + kW <= nk; j += kW) S::stream(w.out + j, outputChunk(w.sc, j, w.len, inv));
-  else
-    for (; j + kW <= nk; j += kW) S::store(w.out + j, outputChunk(w.sc, j, w.len, inv));
-  writeTail(w, j, nk, inv);
-}
-
 inline void expChunk(float* sc, int j, V mv, V& sum) {
   const V e = S::exp2(S::sub(S::load(sc + j), mv));
   S::store(sc + j, e);
@@ -156,6 +141,20 @@ template <bool kStreaming>
 inline void putChunk(float* out, V v) {
   if constexpr (kStreaming) S::stream(out, v);
   else S::store(out, v);
+}
+
+// Writes a pending row's output from column j (after its head) to nk: normalised probabilities,
+// 0 past len.
+template <bool kStreaming>
+inline void writeRest(const PendingRow& w, int j, int nk, V inv) {
+  for (; j + kW <= nk; j += kW) putChunk<kStreaming>(w.out + j, outputChunk(w.sc, j, w.len, inv));
+  if (j < nk) S::storePartial(w.out + j, outputChunk(w.sc, j, w.len, inv), nk - j);
+}
+
+// A pending row's whole output, written exactly once.
+template <bool kStreaming>
+inline void writeRow(const PendingRow& w, int nk) {
+  writeRest<kStreaming>(w, writeHead(w, nk, kStreaming), nk, S::set1(w.inv));
 }
 
 // e = 2^(s - m) over sc[0..len), kept in the scratch row; returns their sum. Meanwhile writes the
@@ -176,8 +175,7 @@ inline float expSumWritingPrevious(float* sc, int len, float m, const PendingRow
       expChunk(sc, je + kW, mv, s1);
       putChunk<kStreaming>(prev.out + jw + kW, S::mul(S::load(prev.sc + jw + kW), inv));
     }
-    for (; jw + kW <= nk; jw += kW) putChunk<kStreaming>(prev.out + jw, outputChunk(prev.sc, jw, prev.len, inv));
-    writeTail(prev, jw, nk, inv);
+    writeRest<kStreaming>(prev, jw, nk, inv);
   }
   for (; je + 2 * kW <= len; je += 2 * kW) {
     expChunk(sc, je, mv, s0);
@@ -265,7 +263,10 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
     pending = PendingRow{row, len, out, 1.0f / sum};
     has_pending = true;
   }
-  if (has_pending) writeRow(pending, c.nk, c.streaming);
+  if (has_pending) {
+    if (c.streaming) writeRow<true>(pending, c.nk);
+    else writeRow<false>(pending, c.nk);
+  }
   S::fence();
 }
 
