@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake make g++ pkg-config
+  ccache                  # compiler cache: the ordinary and the sanitizer builds rebuild only what changed
   python3-glad            # glad 2 generator: the GL/EGL loader is generated at configure time
   libsdl2-dev             # window, input, GL context for the app
   libglm-dev              # vector maths in the render layer
