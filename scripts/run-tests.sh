@@ -11,6 +11,10 @@ if [ "${CI:-}" = "true" ]; then
     command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: CI needs $tool (scripts/install-deps.sh installs it)" >&2; exit 1; }
   done
 fi
+# The machine first, so a failure in the log names the CPU, the SIMD path and the GL renderer.
+echo "run-tests: == machine =="
+"$build_dir/attnviz" info 2>&1 | sed -n -e '/^OpenGL/,/GLSL/p' -e '/^CPU/,/cpu-fast/p' -e '/auto/p' || echo "run-tests: attnviz info failed" >&2
+echo "run-tests: kernel $(uname -r), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 # Test data fetched into a cache outside the repository (tests never use the network). Without it
 # the GPT-2 vocabulary tests skip, or fail in CI, saying why.
 "$scripts_dir/fetch-test-data.sh" || echo "run-tests: could not fetch the tokenizer test data (see above)" >&2

@@ -100,7 +100,7 @@ HeadSelection selectHeads(const AttentionInput& in, const std::string& text) {
   const std::string lower = lowerCase(text);
   if (lower == "all") return {HeadSelection::All, 0};
   if (lower == "mean") return {HeadSelection::Mean, 0};
-  const int heads = in.result.heads;
+  const int heads = in.result.heads > 0 ? in.result.heads : in.problem.heads;
   int layer = in.layer, head = -1;
   if (parseLayerHead(text, &layer, &head)) {
     if (layer != in.layer)
@@ -164,15 +164,15 @@ AttentionInput loadModelInput(const CliArgs& args) {
   in.layer = layer;
   in.token_ids = in.session->tokenIds();
   in.problem = in.session->problemForLayer(layer);
+  in.head_names = in.problem.head_names;
   in.causal = true;
   in.mode = "self";
-  runOnEngine(in, args);
   return in;
 }
 
 }  // namespace
 
-AttentionInput loadAttentionInput(const CliArgs& args) {
+AttentionInput prepareAttentionInput(const CliArgs& args) {
   if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
   if (args.has("model")) return loadModelInput(args);
   if (args.has("layer") && !args.has("weights")) throw UsageError("--layer applies to --model or --weights input");
@@ -248,8 +248,14 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
       in.problem.mask = in.causal ? MaskKind::Causal : MaskKind::None;
       in.problem.temperature = float(in.temperature);
     }
-    runOnEngine(in, args);
+    in.head_names = in.problem.head_names;
   }
+  return in;
+}
+
+void runAttentionInput(AttentionInput& in, const CliArgs& args) {
+  if (in.result.heads == 0) runOnEngine(in, args);
+  if (in.session) return;
   if (in.query_tokens.empty()) in.query_tokens = numbered(in.result.nq);
   if (in.key_tokens.empty()) in.key_tokens = numbered(in.result.nk);
   if (auto labels = loadLabels(args, "tokens", in.result.nq, "query"); !labels.empty()) {
@@ -257,6 +263,11 @@ AttentionInput loadAttentionInput(const CliArgs& args) {
     if (!args.has("key-tokens") && in.result.nq == in.result.nk) in.key_tokens = labels;
   }
   if (auto labels = loadLabels(args, "key-tokens", in.result.nk, "key"); !labels.empty()) in.key_tokens = labels;
+}
+
+AttentionInput loadAttentionInput(const CliArgs& args) {
+  AttentionInput in = prepareAttentionInput(args);
+  runAttentionInput(in, args);
   return in;
 }
 

@@ -44,6 +44,13 @@ struct AttentionInput {
 
 AttentionInput loadAttentionInput(const CliArgs& args);
 
+// loadAttentionInput in two steps, so that options which only need the problem's shape (--head)
+// are checked before an engine runs: a bad --head then fails without making a GL context.
+// prepare reads and checks everything but runs no engine (result stays empty except for --weights
+// input, whose result is the file); run runs the engine and reads the label files.
+AttentionInput prepareAttentionInput(const CliArgs& args);
+void runAttentionInput(AttentionInput& in, const CliArgs& args);
+
 // --head for this input. Model input numbers heads from 0 as Hugging Face does and also takes
 // "L5H1" (its layer must be the one shown); other input: parseHeadSelection (1-based, names).
 // Throws UsageError.

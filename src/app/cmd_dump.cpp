@@ -41,10 +41,10 @@ int runDump(int argc, char** argv) {
     if (args.has("next") && !args.has("model")) throw UsageError("--next needs --model");
     const long next = args.getInt("next").value_or(0);
     if (next < 0 || next > 1000) throw UsageError("--next must be between 0 and 1000");
-    const AttentionInput in = loadAttentionInput(args);
-
+    AttentionInput in = prepareAttentionInput(args);
     const HeadSelection sel = selectHeads(in, args.getOr("head", format == "csv" ? "mean" : "all"));
     if (format == "csv" && sel.kind == HeadSelection::All) throw UsageError("CSV holds one matrix: choose --head N, a head name or mean");
+    runAttentionInput(in, args);
 
     // The document is written as it goes: the matrices are views of the result, never copied into
     // one big string (5,000 tokens: ~1 GB of JSON).

@@ -68,10 +68,11 @@ int runRender(int argc, char** argv) {
     spec.height = int(height);
     spec.title = sanitizeUtf8(args.getOr("title", ""));
 
-    const AttentionInput in = loadAttentionInput(args);
+    AttentionInput in = prepareAttentionInput(args);
     const HeadSelection sel = selectHeads(in, args.getOr("head", "mean"));
     if (sel.kind == HeadSelection::All && svg)
       throw UsageError("an SVG figure shows one matrix: choose --head N, a head name or mean (PNG can show all)");
+    runAttentionInput(in, args);
     const AttentionResult shown = sel.kind == HeadSelection::Single ? selectHead(in.result, sel.index) : meanOverHeads(in.result);
     spec.nq = shown.nq;
     spec.nk = shown.nk;

@@ -4,6 +4,9 @@
 #include <glad/gl.h>
 #include <SDL.h>
 
+#include <dlfcn.h>
+#include <link.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -196,6 +199,7 @@ bool createEglContextOn(EGLDisplay dpy, const ContextOptions& options, GlContext
     impl.display = dpy;
     impl.context = ctx;
     if (debug) installDebugCallback();
+    keepLoadedLibrariesResident();
     return true;
   }
   return fail("no OpenGL " + std::to_string(options.min_major) + "." + std::to_string(options.min_minor) +
@@ -288,6 +292,7 @@ bool createSdlContext(const ContextOptions& options, GlContext::Impl& impl, GlVe
     *got = currentGlVersion();
     if (got->atLeast(options.min_major, options.min_minor)) {
       if (debug) installDebugCallback();
+      keepLoadedLibrariesResident();
       return true;
     }
     SDL_GL_DeleteContext(impl.sdl_context);
@@ -298,6 +303,18 @@ bool createSdlContext(const ContextOptions& options, GlContext::Impl& impl, GlVe
 }
 
 }  // namespace
+
+void keepLoadedLibrariesResident() {
+  std::vector<std::string> names;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* out) {
+        if (info->dlpi_name && info->dlpi_name[0] == '/') static_cast<std::vector<std::string>*>(out)->push_back(info->dlpi_name);
+        return 0;
+      },
+      &names);
+  // The handles are kept on purpose: with RTLD_NODELETE a dlclose could not unload them anyway.
+  for (const std::string& name : names) dlopen(name.c_str(), RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+}
 
 GlContext::GlContext(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GlContext::~GlContext() = default;

@@ -41,6 +41,13 @@ struct ContextOptions {
 // "gpu-compute", and the version found) when it is older or no GL functions are loaded.
 bool currentContextAtLeast(int major, int minor, const std::string& what, std::string* why);
 
+// Marks every shared library loaded so far as never to be unloaded (glibc's RTLD_NODELETE,
+// promoted with RTLD_NOLOAD). Called once a context exists: the GL driver that context loaded then
+// stays mapped until exit, so a leak report of the driver's names its library (and the leak
+// suppressions in tests/lsan.supp can match it) instead of an "<unknown module>" that was unloaded.
+// Costs nothing at run time; the libraries would stay loaded while the context lives anyway.
+void keepLoadedLibrariesResident();
+
 // RAII owner of a headless GL context. Created current on the calling thread; the destructor
 // releases and destroys it. Destroy every GL object made in it (gl_objects.h) before the context.
 class GlContext {

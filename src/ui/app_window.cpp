@@ -227,6 +227,7 @@ int runAppWindow(const WindowOptions& opt) {
     return 1;
   }
   SDL_GL_MakeCurrent(window, gl);
+  gpu::keepLoadedLibrariesResident();
   if (!gladLoadGL(reinterpret_cast<GLADloadfunc>(SDL_GL_GetProcAddress))) {
     std::fprintf(stderr, "attnviz: cannot load OpenGL functions\n");
     SDL_GL_DeleteContext(gl);
