@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The standing nets, run by scripts/run-tests.sh after the ordinary suite (always in CI, locally
 # with NETS=1). Each stage has its own build folder beside the ordinary one and prints its time:
-#   asan  build-asan (GCC, ASan+UBSan): every test of the suite, leaks checked except where a GL
-#         context is made (see below);
+#   asan  build-asan (GCC, ASan+UBSan): every test of the suite, leaks checked (tests/lsan.supp names
+#         the system libraries whose own leaks are suppressed);
 #   fuzz  build-fuzz (clang-14 + libFuzzer, ASan+UBSan): each target fuzzed FUZZ_SECONDS (default 25)
 #         from its corpus in tests/fuzz/corpus/, then the corpus replayed;
 #   tsan  build-tsan (GCC, ThreadSanitizer): the thread pool, the CPU engines and the controller's
@@ -63,11 +63,6 @@ sanitized_build() {  # sanitized_build DIR SANITIZERS [cmake --build args...]
   cmake --build "$dir" -j "$jobs" "$@"
 }
 
-# Tests that make a GL context in their own process or in the attnviz child they start. Mesa
-# leaks a few bytes from driver frames that are unloaded at exit (their stacks cannot even be
-# named in a suppression), so these run with leak detection off; ASan's other checks stay on.
-gl_test_labels='^(gpu|app)$'
-gl_test_names='^(HeatmapRendererTest|RenderCli)\.|^DumpCli\.(GpuEngines|Info)'
 # ASan's quarantine keeps freed memory resident by design, so the soak's RSS bound is judged in the
 # ordinary build only.
 asan_excluded='^app\.soak$'
@@ -77,15 +72,15 @@ run_asan() {
   stage_start asan
   sanitized_build build-asan address,undefined
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  # The GL stack's own leaks are suppressed by library name (the file says which and why); a
+  # matched suppression prints nothing, so a child's stderr stays the one line the tests assert.
+  export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
   local common=abort_on_error=0:halt_on_error=1:strict_init_order=1
   (
     cd build-asan
-    # Leaks checked.
-    ASAN_OPTIONS=$common:detect_leaks=1 ctest --output-on-failure -j "$jobs" --timeout 1800 \
-      -LE "$gl_test_labels" -E "$gl_test_names|$asan_excluded"
-    # GL context made: leak detection off (see gl_test_names above).
-    ASAN_OPTIONS=$common:detect_leaks=0 ctest --output-on-failure -j "$jobs" --timeout 1800 -L "$gl_test_labels" -E "$asan_excluded"
-    ASAN_OPTIONS=$common:detect_leaks=0 ctest --output-on-failure -j "$jobs" --timeout 1800 -R "$gl_test_names"
+    # Leaks checked everywhere, GL contexts and windows included: the GL stack's and D-Bus's own
+    # leaks are suppressed by library name (tests/lsan.supp), never by turning detection off.
+    ASAN_OPTIONS=$common:detect_leaks=1 ctest --output-on-failure -j "$jobs" --timeout 1800 -E "$asan_excluded"
   )
   stage_end asan
 }

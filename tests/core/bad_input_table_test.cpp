@@ -183,12 +183,6 @@ Outcome runCase(const Case& c) {
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    // A window run makes a GL context: in the sanitizer build its leak check would report what Mesa
-    // leaks from driver frames unloaded at exit (see scripts/run-nets.sh), not attnviz's leaks.
-    if (kAddressSanitizer && !c.args.empty() && c.args[0].rfind("--", 0) == 0) {
-      const char* asan = std::getenv("ASAN_OPTIONS");
-      setenv("ASAN_OPTIONS", (std::string(asan ? asan : "") + ":detect_leaks=0").c_str(), 1);
-    }
     setenv("SDL_VIDEODRIVER", "offscreen", 1);
     setenv("XDG_RUNTIME_DIR", path("runtime").c_str(), 1);
     setenv("XDG_CONFIG_HOME", path("config").c_str(), 1);

@@ -3,8 +3,13 @@
 
 #include <glad/gl.h>
 
+#include <link.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <string>
 
 #include "core/embedded.h"
 #include "gl_test_support.h"
@@ -27,6 +32,36 @@ TEST(GlContext, HeadlessContextReportsVersionAndLimits) {
     EXPECT_GE(info.max_shader_storage_block_size, 1 << 24);
   }
   EXPECT_EQ(takeGlErrors(), "");
+}
+
+std::set<std::string> loadedLibraries() {
+  std::set<std::string> names;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* out) {
+        if (info->dlpi_name && info->dlpi_name[0] == '/') static_cast<std::set<std::string>*>(out)->insert(info->dlpi_name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+// The sanitizer net's leak suppressions name the driver's libraries (tests/lsan.supp); that only
+// works while they are mapped at exit, so a context's libraries must outlive the context.
+TEST(GlContext, TheDriverStaysLoadedAfterTheContextIsGone) {
+  const std::set<std::string> before = loadedLibraries();
+  std::string why;
+  auto ctx = GlContext::createHeadless({}, &why);
+  if (!ctx) {
+    if (std::getenv("ATTNVIZ_REQUIRE_GL")) FAIL() << "no GL context: " << why;
+    GTEST_SKIP() << "no GL context: " << why;
+  }
+  std::set<std::string> added;
+  for (const std::string& name : loadedLibraries())
+    if (!before.count(name)) added.insert(name);
+  ctx.reset();
+  if (added.empty()) GTEST_SKIP() << "the driver was loaded earlier in this process";
+  const std::set<std::string> after = loadedLibraries();
+  for (const std::string& name : added) EXPECT_TRUE(after.count(name)) << name << " was unloaded with the context";
 }
 
 TEST(GlContext, BadBackendNameIsAnErrorNotACrash) {
