@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+
 #include "model/model_error.h"
 
 namespace attnviz::model {
@@ -34,22 +36,54 @@ UnicodeRegex::UnicodeRegex(const std::string& pattern, bool literal, const std::
 
 UnicodeRegex::~UnicodeRegex() = default;
 
-std::vector<std::pair<std::size_t, std::size_t>> UnicodeRegex::findAll(std::string_view utf8) const {
+namespace {
+
+// Frees the match data and context however findAll leaves.
+struct MatchState {
+  pcre2_match_data* data = nullptr;
+  pcre2_match_context* context = nullptr;
+  ~MatchState() {
+    if (data) pcre2_match_data_free(data);
+    if (context) pcre2_match_context_free(context);
+  }
+};
+
+// The interpreter's nesting limit, used where the JIT is unavailable (the JIT has its own stack limit).
+constexpr std::uint32_t kDepthLimit = 100'000;
+
+}  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> UnicodeRegex::findAll(std::string_view utf8, RegexBudget& budget) const {
   std::vector<std::pair<std::size_t, std::size_t>> matches;
-  pcre2_match_data* data = pcre2_match_data_create_from_pattern(compiled_->code, nullptr);
-  if (!data) throw ModelError(source_ + ": out of memory for regex match data");
+  MatchState state;
+  state.data = pcre2_match_data_create_from_pattern(compiled_->code, nullptr);
+  state.context = pcre2_match_context_create(nullptr);
+  if (!state.data || !state.context) throw ModelError(source_ + ": out of memory for regex match data");
+  pcre2_set_depth_limit(state.context, kDepthLimit);
   const auto subject = reinterpret_cast<PCRE2_SPTR>(utf8.data());
   std::size_t start = 0;
   while (start <= utf8.size()) {
-    const int rc = pcre2_match(compiled_->code, subject, utf8.size(), start, PCRE2_NO_UTF_CHECK, data, nullptr);
+    int rc = 0;
+    for (std::uint64_t limit = kFirstMatchLimit;; limit *= 8) {
+      const bool retry = limit > kFirstMatchLimit;
+      const std::uint64_t allowed = retry ? std::min(limit, budget.steps_left) : limit;
+      pcre2_set_match_limit(state.context, std::uint32_t(std::min<std::uint64_t>(allowed, 0xFFFFFFFFu)));
+      rc = pcre2_match(compiled_->code, subject, utf8.size(), start, PCRE2_NO_UTF_CHECK, state.data, state.context);
+      if (retry) budget.steps_left -= allowed;
+      if (rc != PCRE2_ERROR_MATCHLIMIT) break;
+      if (retry && budget.steps_left == 0)
+        throw ModelError(source_ + ": the pattern needs more than " + std::to_string(kRegexStepsFloor / 1'000'000) + " million + " +
+                         std::to_string(kRegexStepsPerByte) + " x " + std::to_string(utf8.size()) +
+                         " backtracking steps on this text (at byte " + std::to_string(start) +
+                         "); a pattern that backtracks catastrophically is refused");
+    }
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
-      pcre2_match_data_free(data);
       PCRE2_UCHAR message[256];
       pcre2_get_error_message(rc, message, sizeof message);
       throw ModelError(source_ + ": regex match failed: " + reinterpret_cast<const char*>(message));
     }
-    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(state.data);
     const std::size_t begin = ovector[0], end = ovector[1];
     if (end > begin) {
       matches.emplace_back(begin, end);
@@ -62,7 +96,6 @@ std::vector<std::pair<std::size_t, std::size_t>> UnicodeRegex::findAll(std::stri
       start = next;
     }
   }
-  pcre2_match_data_free(data);
   return matches;
 }
 
