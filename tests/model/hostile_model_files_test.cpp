@@ -394,6 +394,13 @@ TEST(HostileSafetensors, NestedMetadataIsRefusedBeforeParsing) {
   EXPECT_NE(e.find("t.safetensors header: JSON nested deeper than 64"), std::string::npos) << e;
   EXPECT_LT(secondsSince(t0), 1.0);
   EXPECT_EQ(headerError(R"({"__metadata__": {"format": "pt"}})"), "");
+  // Wide instead of deep: 5 million empty arrays (15 MB, ~400 MB as objects) are more values than
+  // any real header holds.
+  std::string wide = "{\"__metadata__\": [";
+  for (int i = 0; i < 5000000; ++i) wide += "[],";
+  wide += "[]]}";
+  const std::string w = headerError(wide);
+  EXPECT_NE(w.find("JSON has more than 4194304 values"), std::string::npos) << w.substr(0, 300);
 }
 
 TEST(HostileSafetensors, TensorNamesWithNewlinesOrOfMegabytesGiveOneShortLine) {
