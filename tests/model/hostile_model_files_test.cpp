@@ -422,7 +422,8 @@ TEST(HostileSafetensors, AnIndexOfAMillionShardsIsLinear) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string e = errorOf([&] { WeightStore::openDirectory(dir.string()); });
   EXPECT_NE(e.find("s0.safetensors"), std::string::npos) << e;  // the first shard, which does not exist
-  EXPECT_LT(secondsSince(t0), 10.0);
+  // 3-8 s on the loaded 2-core machine (parsing 32 MB); quadratic, it would be ~5 x 10^11 compares.
+  EXPECT_LT(secondsSince(t0), 30.0);
 }
 
 TEST(HostileSafetensors, DeepIndexIsRefused) {
