@@ -40,6 +40,13 @@ std::string oneLine(const std::string& text) {
   return out;
 }
 
+std::string quoteForMessage(const std::string& text, std::size_t maxBytes) {
+  if (text.size() <= maxBytes) return oneLine(text);
+  std::size_t cut = maxBytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a code point
+  return oneLine(text.substr(0, cut)) + "\u2026";
+}
+
 InputError::InputError(const std::string& file, const std::string& problem)
     : std::runtime_error(oneLine(file) + ": " + oneLine(problem)), file_(file), problem_(problem) {}
 
@@ -52,6 +59,10 @@ std::uint64_t maxInputBytes(InputKind kind) {
     case InputKind::Settings: return 1 * MiB;
     case InputKind::ModelWeights: return 64 * GiB;
     case InputKind::ModelText: return 256 * MiB;
+    case InputKind::ModelRef: return 256;
+    case InputKind::ModelConfig: return 4 * MiB;
+    case InputKind::ModelTokenizer: return 64 * MiB;
+    case InputKind::ModelIndex: return 32 * MiB;
   }
   return 0;
 }
@@ -64,6 +75,10 @@ const char* inputKindName(InputKind kind) {
     case InputKind::Settings: return "settings file";
     case InputKind::ModelWeights: return "model weights file";
     case InputKind::ModelText: return "model text file";
+    case InputKind::ModelRef: return "refs file (one commit hash)";
+    case InputKind::ModelConfig: return "model config";
+    case InputKind::ModelTokenizer: return "tokenizer file";
+    case InputKind::ModelIndex: return "safetensors index";
   }
   return "input file";
 }

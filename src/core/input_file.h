@@ -39,7 +39,17 @@ enum class InputKind {
   Deck,             // lecture deck JSON: 16 MiB
   Settings,         // the window's settings JSON: 1 MiB
   ModelWeights,     // safetensors (memory-mapped, read lazily): 64 GiB
-  ModelText,        // tokenizer.json, vocab/merges, config.json: 256 MiB
+  ModelText,        // other text files of a model: 256 MiB
+  // The small files of a model each have a cap that fits the largest real ones with room to spare,
+  // so a hostile file is refused before it is read (and before a parser can amplify it):
+  ModelRef,         // refs/main of the Hugging Face cache: 256 bytes. It holds one commit hash
+                    // (40 hex characters, 64 for SHA-256) and perhaps a newline.
+  ModelConfig,      // config.json: 4 MiB. Real ones are 1-10 KB; classifier heads with a few
+                    // thousand id2label entries reach a few hundred KB.
+  ModelTokenizer,   // tokenizer.json, tokenizer_config.json, vocab.json, merges.txt: 64 MiB. The
+                    // largest real tokenizer.json (256k-entry vocabularies) are 17-35 MB.
+  ModelIndex,       // model.safetensors.index.json: 32 MiB. One entry per tensor: a 70B or 405B
+                    // model's index is ~100 KB, a many-expert one (DeepSeek-V3) ~9 MB.
 };
 
 std::uint64_t maxInputBytes(InputKind kind);
@@ -47,6 +57,10 @@ const char* inputKindName(InputKind kind);  // "npy array", "labels file", ...
 
 // Text made safe for a one-line message: control characters become \n, \r, \t or \xNN.
 std::string oneLine(const std::string& text);
+
+// A part of a message that comes from a file (a tensor name, a type, a piece): oneLine(text) cut to
+// at most `maxBytes` bytes of the text (on a UTF-8 boundary) with "…" appended when it was cut.
+std::string quoteForMessage(const std::string& text, std::size_t maxBytes = 200);
 
 // Byte counts for messages: "17 bytes", "3.2 MiB", "4.0 GiB".
 std::string formatBytes(std::uint64_t bytes);

@@ -6,12 +6,16 @@
 #include <sstream>
 
 #include "model/model_error.h"
+#include "model/model_json.h"
 #include "core/input_file.h"
 
 namespace attnviz::model {
 namespace {
 
 using nlohmann::json;
+
+// Real configs hold a few hundred values (a classifier's id2label a few thousand).
+constexpr std::size_t kMaxConfigJsonValues = 1u << 20;
 
 struct Reader {
   const json& doc;
@@ -31,9 +35,14 @@ struct Reader {
     const auto it = doc.find(key);
     return it == doc.end() || it->is_null() ? fallback : positiveInt(key);
   }
-  int tokenIdOr(const char* key) const {  // 0 is a valid id; a list (several eos) is not needed
+  // 0 is a valid id; a list (several eos) is not needed. An integer outside the vocabulary is
+  // refused rather than cut to 32 bits (2^32 + 264 would otherwise become 264).
+  int tokenIdOr(const char* key, int vocabSize) const {
     const auto it = doc.find(key);
-    if (it == doc.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0) return -1;
+    if (it == doc.end() || !it->is_number_integer()) return -1;
+    if (it->is_number_unsigned() ? it->get<std::uint64_t>() >= std::uint64_t(vocabSize) : it->get<std::int64_t>() >= vocabSize)
+      fail(std::string("\"") + key + "\" is " + it->dump() + ", outside the vocabulary (0.." + std::to_string(vocabSize - 1) + ")");
+    if (it->get<std::int64_t>() < 0) return -1;
     return int(it->get<std::int64_t>());
   }
   double positiveNumberOr(const char* key, double fallback) const {
@@ -71,6 +80,7 @@ const std::vector<std::string>& supportedModelTypes() {
 }
 
 ModelConfig parseModelConfig(const std::string& json_text, const std::string& file) {
+  checkJsonLimits(json_text, file, kMaxConfigJsonValues);
   json doc;
   try {
     doc = json::parse(json_text);
@@ -103,7 +113,7 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
       r.fail("n_embd " + std::to_string(c.hidden_size) + " is not a multiple of n_head " + std::to_string(c.num_heads));
     c.head_dim = c.hidden_size / c.num_heads;
     c.tie_word_embeddings = true;
-    c.bos_token_id = r.tokenIdOr("bos_token_id");
+    c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
     c.arch = Architecture::Llama;
     c.vocab_size = r.positiveInt("vocab_size");
@@ -167,9 +177,9 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
                "' is not implemented (supported: default, linear, llama3)");
       }
     }
-    c.bos_token_id = r.tokenIdOr("bos_token_id");
+    c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else {
-    throw ModelError(file + ": model_type '" + c.model_type + "' is not supported (supported: " + supportedList() + ")");
+    throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }
   return c;
 }
@@ -177,7 +187,7 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
 ModelConfig loadModelConfig(const std::string& path) {
   std::string text;
   try {
-    text = readInputFile(path, InputKind::ModelText);  // regular files only, never blocks, capped
+    text = readInputFile(path, InputKind::ModelConfig);  // regular files only, never blocks, capped (4 MiB)
   } catch (const InputError& e) {
     throw ModelError(e.what());
   }

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <system_error>
 
+#include "core/input_file.h"
 #include "model/model_error.h"
 
 namespace attnviz::model {
@@ -46,31 +46,36 @@ std::string cacheFolderName(const std::string& repositoryId) {
   return folder;
 }
 
-// The first line of refs/main, trimmed; empty when the file is missing.
-std::string readRef(const fs::path& refFile) {
-  std::ifstream in(refFile);
-  if (!in) return {};
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.pop_back();
-  return line;
+// A commit hash as huggingface_hub writes it into refs/main: hex digits (40 for SHA-1, 64 for SHA-256).
+bool isCommitHash(const std::string& s) {
+  return !s.empty() && s.size() <= 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); });
 }
 
-// The snapshot of a models--* folder, or an empty path with the reason in *why.
+// The snapshot of a models--* folder, or an empty path with the reason in *why. refs/main is read
+// through InputFile (a FIFO or device is refused without blocking, a file over 256 bytes unread).
 fs::path mainSnapshot(const fs::path& repoFolder, std::string* why) {
   const fs::path ref = repoFolder / "refs" / "main";
-  const std::string hash = readRef(ref);
-  if (hash.empty()) {
-    *why = "has no readable refs/main (" + ref.string() + ")";
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(ref, ec)) && !fs::exists(ref, ec)) {
+    *why = "has no refs/main (" + quoteForMessage(ref.string()) + ")";
     return {};
   }
-  if (hash.find('/') != std::string::npos || hash == "." || hash == "..") {
-    *why = "has a refs/main that is not a commit hash (" + ref.string() + ")";
+  std::string hash;
+  try {
+    hash = readInputFile(ref.string(), InputKind::ModelRef);
+  } catch (const InputError& e) {
+    *why = "has an unreadable refs/main: " + std::string(e.what());
+    return {};
+  }
+  while (!hash.empty() && (hash.back() == '\r' || hash.back() == '\n' || hash.back() == ' ')) hash.pop_back();
+  if (!isCommitHash(hash)) {
+    *why = "has a refs/main that is not a commit hash (hex digits): '" + quoteForMessage(hash, 80) + "' in " + quoteForMessage(ref.string());
     return {};
   }
   const fs::path snapshot = repoFolder / "snapshots" / hash;
   if (!isDirectory(snapshot)) {
-    *why = "names snapshot " + hash + " in refs/main, but " + snapshot.string() + " is not a directory";
+    *why = "names snapshot " + hash + " in refs/main, but " + quoteForMessage(snapshot.string()) + " is not a directory";
     return {};
   }
   return snapshot;

@@ -5,7 +5,8 @@
 // ~/.cache/huggingface/hub (huggingface_hub's own order). A model
 // "ORG/NAME" lives in <root>/models--ORG--NAME/; its file refs/main holds the commit hash that
 // names the snapshot folder <root>/models--ORG--NAME/snapshots/<hash>/ (files there are symlinks
-// into blobs/, which opening them follows).
+// into blobs/, which opening them follows). refs/main is read through InputFile (regular files
+// only, never blocking, at most 256 bytes) and must be a commit hash (hex digits).
 #pragma once
 
 #include <filesystem>

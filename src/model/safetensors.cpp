@@ -11,12 +11,19 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
+#include <unordered_set>
 
 #include "model/model_error.h"
+#include "model/model_json.h"
 #include "core/input_file.h"
 
 namespace attnviz::model {
 namespace {
+
+// A real header has ~8 values per tensor and at most ~10^5 tensors; an index one per tensor.
+constexpr std::size_t kMaxHeaderJsonValues = 4u << 20;
+constexpr std::size_t kMaxIndexJsonValues = 4u << 20;
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) { throw ModelError(file + ": " + what); }
 
@@ -108,6 +115,9 @@ SafetensorsHeader parseSafetensorsHeader(const std::uint8_t* bytes, std::size_t 
   header.header_bytes = n;
   header.data_offset = 8 + n;
   const std::uint64_t data_size = file_size - 8 - n;
+  // Nesting (a deep "__metadata__") and the number of values are bounded before any object is made.
+  checkJsonLimits(std::string_view(reinterpret_cast<const char*>(bytes + 8), std::size_t(n)), file + " header",
+                  kMaxHeaderJsonValues);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(reinterpret_cast<const char*>(bytes + 8), reinterpret_cast<const char*>(bytes + 8 + n));
@@ -120,14 +130,14 @@ SafetensorsHeader parseSafetensorsHeader(const std::uint8_t* bytes, std::size_t 
     if (it.key() == "__metadata__") continue;
     const std::string& name = it.key();
     const auto& entry = it.value();
-    const std::string where = "tensor '" + name + "'";
+    const std::string where = "tensor '" + quoteForMessage(name) + "'";
     if (!entry.is_object()) fail(file, where + ": entry is not an object");
     TensorInfo info;
     info.name = name;
     const auto dt = entry.find("dtype");
     if (dt == entry.end() || !dt->is_string()) fail(file, where + ": no dtype");
     if (!parseDType(dt->get<std::string>(), info.dtype))
-      fail(file, where + ": unsupported dtype " + dt->get<std::string>() + " (supported: F32, F16, BF16)");
+      fail(file, where + ": unsupported dtype " + quoteForMessage(dt->get<std::string>(), 40) + " (supported: F32, F16, BF16)");
     const auto sh = entry.find("shape");
     if (sh == entry.end() || !sh->is_array()) fail(file, where + ": no shape");
     std::uint64_t elements = 1;
@@ -161,7 +171,7 @@ SafetensorsHeader parseSafetensorsHeader(const std::uint8_t* bytes, std::size_t 
   std::sort(spans.begin(), spans.end(), [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
   for (std::size_t i = 1; i < spans.size(); ++i)
     if (spans[i]->begin < spans[i - 1]->end)
-      fail(file, "tensors '" + spans[i - 1]->name + "' and '" + spans[i]->name + "' overlap in the data");
+      fail(file, "tensors '" + quoteForMessage(spans[i - 1]->name) + "' and '" + quoteForMessage(spans[i]->name) + "' overlap in the data");
   return header;
 }
 
@@ -192,7 +202,7 @@ void WeightStore::addShard(const std::string& path) {
   shard->header = parseSafetensorsHeader(shard->file->data(), shard->file->size(), shard->file->size(), path);
   const std::size_t index = shards_.size();
   for (const auto& [name, info] : shard->header.tensors) {
-    if (where_.count(name)) fail(path, "tensor '" + name + "' also appears in " + shards_[where_[name]]->file->path());
+    if (where_.count(name)) fail(path, "tensor '" + quoteForMessage(name) + "' also appears in " + shards_[where_[name]]->file->path());
     where_[name] = index;
   }
   shards_.push_back(std::move(shard));
@@ -214,42 +224,50 @@ WeightStore WeightStore::openDirectory(const std::string& dir) {
     throw ModelError(dir + ": no model.safetensors or model.safetensors.index.json (only safetensors weights are read)");
   std::string text;
   try {
-    text = readInputFile(index, InputKind::ModelText);  // regular files only, never blocks, capped
+    text = readInputFile(index, InputKind::ModelIndex);  // regular files only, never blocks, capped (32 MiB)
   } catch (const InputError& e) {
     fail(index, e.problem());
   }
+  checkJsonLimits(text, index, kMaxIndexJsonValues);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception&) {
     fail(index, "not valid JSON");
   }
+  text.clear();
+  text.shrink_to_fit();
   if (!doc.is_object() || !doc.contains("weight_map") || !doc["weight_map"].is_object())
     fail(index, "no \"weight_map\" object");
+  // Shards in order of first mention; the set keeps this linear in the entries (10^6 entries each
+  // naming its own shard were quadratic with a search of the list).
   std::vector<std::string> files;
-  std::map<std::string, std::string> wanted;
-  for (auto it = doc["weight_map"].begin(); it != doc["weight_map"].end(); ++it) {
-    if (!it.value().is_string()) fail(index, "weight_map entry '" + it.key() + "' is not a file name");
-    const std::string shard = it.value().get<std::string>();
+  std::unordered_set<std::string> seen;
+  const auto& weightMap = doc["weight_map"];
+  for (auto it = weightMap.begin(); it != weightMap.end(); ++it) {
+    if (!it.value().is_string()) fail(index, "weight_map entry '" + quoteForMessage(it.key()) + "' is not a file name");
+    const std::string& shard = it.value().get_ref<const std::string&>();
     if (shard.empty() || shard.find('/') != std::string::npos || shard == "..")
-      fail(index, "weight_map entry '" + it.key() + "' names '" + shard + "', not a file beside the index");
-    wanted[it.key()] = shard;
-    if (std::find(files.begin(), files.end(), shard) == files.end()) files.push_back(shard);
+      fail(index, "weight_map entry '" + quoteForMessage(it.key()) + "' names '" + quoteForMessage(shard) + "', not a file beside the index");
+    if (seen.insert(shard).second) files.push_back(shard);
   }
+  seen.clear();
   WeightStore store;
   store.source_ = index;
   for (const auto& f : files) store.addShard(dir + "/" + f);
-  for (const auto& [name, shard] : wanted) {
-    if (!store.has(name)) fail(index, "tensor '" + name + "' is not in its shard " + shard);
+  for (auto it = weightMap.begin(); it != weightMap.end(); ++it) {
+    const std::string& name = it.key();
+    const std::string& shard = it.value().get_ref<const std::string&>();
+    if (!store.has(name)) fail(index, "tensor '" + quoteForMessage(name) + "' is not in its shard " + quoteForMessage(shard));
     if (store.shards_[store.where_[name]]->file->path() != dir + "/" + shard)
-      fail(index, "tensor '" + name + "' is listed in " + shard + " but found in " + store.fileOf(name));
+      fail(index, "tensor '" + quoteForMessage(name) + "' is listed in " + quoteForMessage(shard) + " but found in " + store.fileOf(name));
   }
   return store;
 }
 
 const TensorInfo& WeightStore::info(const std::string& name) const {
   const auto it = where_.find(name);
-  if (it == where_.end()) throw ModelError(source_ + ": tensor '" + name + "' is missing");
+  if (it == where_.end()) throw ModelError(source_ + ": tensor '" + quoteForMessage(name) + "' is missing");
   return shards_[it->second]->header.tensors.at(name);
 }
 

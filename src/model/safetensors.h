@@ -19,7 +19,9 @@ enum class DType { F32, F16, BF16 };
 const char* dtypeName(DType dtype);
 int dtypeBytes(DType dtype);
 
-// Headers larger than this are refused: real ones are a few hundred KB.
+// Headers larger than this are refused: real ones are a few hundred KB. The header's JSON (and the
+// index's, capped at 32 MiB by InputKind::ModelIndex) is checked for nesting past 64 levels and
+// for more than 4 Mi values before it is parsed (model_json.h).
 inline constexpr std::uint64_t kMaxSafetensorsHeaderBytes = 100u * 1000u * 1000u;
 
 struct TensorInfo {

@@ -5,6 +5,7 @@
 #include <queue>
 
 #include "model/model_error.h"
+#include "model/model_json.h"
 #include "model/tokenizer_text.h"
 
 namespace attnviz::model {
@@ -21,6 +22,7 @@ Vocabulary parseVocabJson(std::string_view json, const std::string& source) {
   if (json.size() > kMaxTokenizerFileBytes)
     throw ModelError(source + ": " + std::to_string(json.size()) + " bytes, more than the " +
                      std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a vocabulary may have");
+  checkJsonLimits(json, source, kMaxVocabularyId + 1u);  // one value per piece; before any object is made
   nlohmann::json parsed = nlohmann::json::parse(json.begin(), json.end(), nullptr, false);
   if (parsed.is_discarded()) throw ModelError(source + ": not valid JSON");
   if (!parsed.is_object()) throw ModelError(source + ": expected a JSON object of piece -> id");

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "model/model_error.h"
+#include "model/model_json.h"
 #include "core/input_file.h"
 #include "model/tokenizer_bpe.h"
 #include "model/tokenizer_pipeline.h"
@@ -42,22 +43,27 @@ bool isWordByte(char c) {
   return u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+static_assert(kMaxTokenizerFileBytes == 64u << 20, "InputKind::ModelTokenizer's cap in core/input_file.h says 64 MiB");
+
 std::string readFileCapped(const fs::path& path) {
   try {
-    const InputFile file(path.string(), InputKind::ModelText);  // regular files only, never blocks
-    if (file.size() > kMaxTokenizerFileBytes)
-      throw ModelError(path.string() + ": " + std::to_string(file.size()) + " bytes, more than the " +
-                       std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a tokenizer file may have");
-    return file.readAll();
+    return readInputFile(path.string(), InputKind::ModelTokenizer);  // regular files only, never blocks, 64 MiB
   } catch (const InputError& e) {
     throw ModelError(e.what());
   }
 }
 
+// Real tokenizer files hold up to ~2 million values (a 256k vocabulary and its merges as pairs).
+constexpr std::size_t kMaxTokenizerJsonValues = 8u << 20;
+// Real added tokens are under 100 bytes ("<|start_header_id|>", runs of spaces); the bound keeps
+// matching them linear in the text (each position walks at most this many bytes).
+constexpr std::size_t kMaxAddedTokenBytes = 256;
+
 Json parseJsonObject(std::string_view text, const std::string& source) {
   if (text.size() > kMaxTokenizerFileBytes)
     throw ModelError(source + ": " + std::to_string(text.size()) + " bytes, more than the " +
                      std::to_string(kMaxTokenizerFileBytes >> 20) + " MB a tokenizer file may have");
+  checkJsonLimits(text, source, kMaxTokenizerJsonValues);  // before any object is made
   Json j = Json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) throw ModelError(source + ": not valid JSON");
   if (!j.is_object()) throw ModelError(source + ": expected a JSON object");
@@ -88,13 +94,21 @@ struct ModelTokenizer::Impl {
   std::unique_ptr<PreTokenizer> pre_tokenizer;
   PipelineTraits traits;
   std::vector<AddedToken> added;                     // longest first
-  std::array<std::vector<std::size_t>, 256> added_by_first_byte;  // indices into `added`, longest first
+  // Indices into `added` sorted by content (bytewise), equal contents in `added` order: the tokens
+  // sharing a prefix form one range, so matching at a position narrows a range byte by byte (a
+  // trie walk without the nodes), never comparing every token.
+  std::vector<std::size_t> added_sorted;
   std::unordered_map<std::int32_t, std::size_t> added_by_id;
+  std::unordered_map<std::string, std::int32_t> added_by_content;  // the first token of each content
   std::vector<std::int32_t> prefix, suffix;          // inserted around every text (BOS, EOS)
   std::size_t vocab_size = 0;
 
   void addToken(AddedToken token) {
     if (token.content.empty()) return;
+    if (token.content.size() > kMaxAddedTokenBytes)
+      throw ModelError(source + ": added token " + std::to_string(token.id) + " ('" + quoteForMessage(token.content, 40) + "') is " +
+                       std::to_string(token.content.size()) + " bytes; at most " + std::to_string(kMaxAddedTokenBytes) +
+                       " are accepted (real ones are under 100)");
     if (added_by_id.count(token.id)) return;
     added_by_id[token.id] = added.size();
     added.push_back(std::move(token));
@@ -103,11 +117,15 @@ struct ModelTokenizer::Impl {
   void finishAdded() {
     std::stable_sort(added.begin(), added.end(), [](const AddedToken& a, const AddedToken& b) { return a.content.size() > b.content.size(); });
     added_by_id.clear();
-    for (auto& bucket : added_by_first_byte) bucket.clear();
+    added_by_content.clear();
+    added_sorted.resize(added.size());
     for (std::size_t i = 0; i < added.size(); ++i) {
       added_by_id[added[i].id] = i;
-      added_by_first_byte[static_cast<unsigned char>(added[i].content[0])].push_back(i);
+      added_by_content.emplace(added[i].content, added[i].id);
+      added_sorted[i] = i;
     }
+    std::stable_sort(added_sorted.begin(), added_sorted.end(),
+                     [&](std::size_t a, std::size_t b) { return added[a].content < added[b].content; });
     vocab_size = static_cast<std::size_t>(model.idLimit());
     for (const auto& a : added) vocab_size = std::max(vocab_size, static_cast<std::size_t>(a.id) + 1);
   }
@@ -118,9 +136,36 @@ struct ModelTokenizer::Impl {
   }
 
   std::optional<std::int32_t> lookup(const std::string& piece) const {
-    for (const auto& a : added)
-      if (a.content == piece) return a.id;
+    if (const auto it = added_by_content.find(piece); it != added_by_content.end()) return it->second;
     return model.idOf(piece);
+  }
+
+  bool singleWordHolds(const AddedToken& a, std::string_view text, std::size_t i) const {
+    return !a.single_word || !((i > 0 && isWordByte(text[i - 1])) ||
+                               (i + a.content.size() < text.size() && isWordByte(text[i + a.content.size()])));
+  }
+
+  // The longest added token at byte i whose single_word condition holds, or nullptr. Walks the
+  // sorted contents one text byte at a time: O(min(longest token, rest of text) x log tokens).
+  const AddedToken* addedAt(std::string_view text, std::size_t i) const {
+    const AddedToken* best = nullptr;
+    std::size_t lo = 0, hi = added_sorted.size();
+    for (std::size_t k = 0; lo < hi; ++k) {
+      // Contents of length k in the range equal text[i, i + k) and sort first.
+      for (; lo < hi && added[added_sorted[lo]].content.size() == k; ++lo) {
+        const AddedToken& a = added[added_sorted[lo]];
+        if ((!best || best->content.size() < k) && singleWordHolds(a, text, i)) best = &a;
+      }
+      if (lo == hi || i + k >= text.size()) break;
+      const unsigned char c = static_cast<unsigned char>(text[i + k]);
+      const auto byteAt = [&](std::size_t index) { return static_cast<unsigned char>(added[index].content[k]); };
+      const auto first = added_sorted.begin() + std::ptrdiff_t(lo), last = added_sorted.begin() + std::ptrdiff_t(hi);
+      const auto from = std::lower_bound(first, last, c, [&](std::size_t index, unsigned char v) { return byteAt(index) < v; });
+      const auto to = std::upper_bound(from, last, c, [&](unsigned char v, std::size_t index) { return v < byteAt(index); });
+      lo = std::size_t(from - added_sorted.begin());
+      hi = std::size_t(to - added_sorted.begin());
+    }
+    return best;
   }
 
   // Added tokens in the raw text: at the leftmost position where any matches, the longest.
@@ -128,16 +173,7 @@ struct ModelTokenizer::Impl {
     std::vector<Segment> out;
     std::size_t textStart = 0;
     for (std::size_t i = 0; i < text.size() && !added.empty();) {
-      const AddedToken* hit = nullptr;
-      for (std::size_t index : added_by_first_byte[static_cast<unsigned char>(text[i])]) {
-        const AddedToken& a = added[index];
-        if (text.compare(i, a.content.size(), a.content) != 0) continue;
-        if (a.single_word && ((i > 0 && isWordByte(text[i - 1])) ||
-                              (i + a.content.size() < text.size() && isWordByte(text[i + a.content.size()]))))
-          continue;
-        hit = &a;
-        break;
-      }
+      const AddedToken* hit = addedAt(text, i);
       if (!hit) {
         ++i;
         continue;
@@ -232,10 +268,14 @@ void configureInsertedTokens(Impl& impl, const Json* postProcessor, const Json& 
         const std::string name = item["SpecialToken"]["id"].get<std::string>();
         const Json* entry = p->contains("special_tokens") && (*p)["special_tokens"].contains(name) ? &(*p)["special_tokens"][name] : nullptr;
         if (!entry || !entry->contains("ids") || !(*entry)["ids"].is_array())
-          throw ModelError(impl.source + ": post_processor special token '" + name + "' has no ids");
+          throw ModelError(impl.source + ": post_processor special token '" + quoteForMessage(name) + "' has no ids");
         for (const auto& id : (*entry)["ids"]) {
-          if (!id.is_number_integer()) throw ModelError(impl.source + ": post_processor special token '" + name + "' has a non-integer id");
-          (afterText ? impl.suffix : impl.prefix).push_back(id.get<std::int32_t>());
+          // Range-checked as 64 bits: a get<int32_t> would turn 2^40 + 5 into token 5.
+          if (!id.is_number_integer() || id.get<std::int64_t>() < 0 || id.get<std::int64_t>() > kMaxVocabularyId ||
+              (id.is_number_unsigned() && id.get<std::uint64_t>() > std::uint64_t(kMaxVocabularyId)))
+            throw ModelError(impl.source + ": post_processor special token '" + quoteForMessage(name) + "' has the id " + id.dump() +
+                             ", not a token id (0.." + std::to_string(kMaxVocabularyId) + ")");
+          (afterText ? impl.suffix : impl.prefix).push_back(static_cast<std::int32_t>(id.get<std::int64_t>()));
         }
       }
     }
@@ -303,7 +343,7 @@ ModelTokenizer ModelTokenizer::fromTokenizerJson(std::string_view tokenizerJson,
   const Json& m = j["model"];
   const std::string type = typeOf(m);
   if (!type.empty() && type != "BPE")
-    throw ModelError(source + ": model type " + type + " is not supported (supported: BPE)");
+    throw ModelError(source + ": model type " + quoteForMessage(type, 60) + " is not supported (supported: BPE)");
   if (!m.contains("vocab") || !m["vocab"].is_object()) throw ModelError(source + ": model has no 'vocab' object");
   if (!m.contains("merges") || !m["merges"].is_array()) throw ModelError(source + ": model has no 'merges' list");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
@@ -346,8 +386,11 @@ ModelTokenizer ModelTokenizer::fromTokenizerJson(std::string_view tokenizerJson,
   settings.ignore_merges = flag("ignore_merges");
   impl->model = BpeModel(std::move(vocabulary), merges, settings, source);
 
-  impl->normalizer = makeNormalizer(j.value("normalizer", Json()), source, impl->traits);
-  impl->pre_tokenizer = makePreTokenizer(j.value("pre_tokenizer", Json()), source, impl->traits);
+  // By reference: a copy of the subtree (j.value) would be one more walk over it.
+  static const Json kNull;
+  const auto normalizer = j.find("normalizer"), preTokenizer = j.find("pre_tokenizer");
+  impl->normalizer = makeNormalizer(normalizer == j.end() ? kNull : *normalizer, source, impl->traits);
+  impl->pre_tokenizer = makePreTokenizer(preTokenizer == j.end() ? kNull : *preTokenizer, source, impl->traits);
 
   if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
     if (!j["added_tokens"].is_array()) throw ModelError(source + ": 'added_tokens' is not a list");
@@ -415,6 +458,7 @@ Encoding ModelTokenizer::encode(std::string_view utf8) const {
   if (const auto bad = firstInvalidUtf8(utf8)) throw ModelError("text: invalid UTF-8 at byte " + std::to_string(*bad));
   const Impl& impl = *impl_;
   Encoding e;
+  TokenizerWork work(utf8.size());  // one budget for the whole text (tokenizer_pipeline.h)
   for (std::int32_t id : impl.prefix) impl.push(e, id, {0, 0}, true);
   std::vector<WordToken> words;
   for (const Segment& seg : impl.segments(utf8)) {
@@ -423,10 +467,12 @@ Encoding ModelTokenizer::encode(std::string_view utf8) const {
       continue;
     }
     AlignedText text = AlignedText::fromInput(utf8.substr(seg.begin, seg.end - seg.begin), seg.begin);
-    if (impl.normalizer) impl.normalizer->apply(text);
+    if (impl.normalizer) impl.normalizer->apply(text, work);
+    // The growth bound is for the whole text: what this segment took is not left for the next.
+    work.max_text_bytes -= std::min(work.max_text_bytes, text.text.size());
     std::vector<AlignedText> splits;
     if (!text.empty()) splits.push_back(std::move(text));
-    if (impl.pre_tokenizer) impl.pre_tokenizer->apply(splits);
+    if (impl.pre_tokenizer) impl.pre_tokenizer->apply(splits, work);
     for (const AlignedText& split : splits) {
       words.clear();
       impl.model.encodeWord(split.text, words);

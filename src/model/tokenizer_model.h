@@ -16,6 +16,12 @@
 // NFC: texts whose NFC form may differ from themselves (combining marks, a few singletons) are
 // refused, because the Unicode composition tables are not implemented here.
 //
+// Hostile files are bounded (issue 17): each file is read through InputFile (64 MiB), its JSON
+// checked for nesting (64 levels) and size before parsing (model_json.h); added tokens are at
+// most 256 bytes and matched by narrowing a sorted range byte by byte (linear in the text); the
+// normalizers, Metaspace and regex work of one text are bounded as tokenizer_pipeline.h and
+// tokenizer_regex.h say; special-token ids are range-checked as 64-bit integers.
+//
 // Needs no GL context; a loaded tokenizer is immutable and may be shared between threads.
 #pragma once
 

@@ -41,21 +41,38 @@ std::unique_ptr<UnicodeRegex> makePattern(const Json& j, const std::string& wher
   throw ModelError(where + ": 'pattern' is not {\"String\": ...} or {\"Regex\": ...}");
 }
 
+// A string a step inserts into the text ("prepend", "content", "replacement"), at most kMaxInsertedBytes.
+std::string insertedField(const Json& j, const char* key, const std::string& where) {
+  std::string value = stringField(j, key, where);
+  if (value.size() > kMaxInsertedBytes)
+    throw ModelError(where + ": '" + key + "' is " + std::to_string(value.size()) + " bytes; at most " +
+                     std::to_string(kMaxInsertedBytes) + " are accepted (real tokenizers insert a '\u2581' or a space)");
+  return value;
+}
+
+[[noreturn]] void throwGrowth(const char* step, const TokenizerWork& work) {
+  throw ModelError(std::string("tokenizer: its ") + step + " step would make the text longer than " +
+                   std::to_string(work.max_text_bytes) + " bytes (at most " + std::to_string(kNormalizerGrowth) +
+                   " x the input + " + std::to_string(kNormalizerSlackBytes) + "); its tokenizer.json grows text without bound");
+}
+
 // ---- normalizers ----
 
 class SequenceNormalizer : public Normalizer {
  public:
   std::vector<std::unique_ptr<Normalizer>> steps;
-  void apply(AlignedText& text) const override {
-    for (const auto& step : steps) step->apply(text);
+  void apply(AlignedText& text, TokenizerWork& work) const override {
+    for (const auto& step : steps) step->apply(text, work);
   }
 };
 
 class PrependNormalizer : public Normalizer {
  public:
   explicit PrependNormalizer(std::string prefix) : prefix_(std::move(prefix)) {}
-  void apply(AlignedText& text) const override {
-    if (!text.empty()) text.prepend(prefix_);
+  void apply(AlignedText& text, TokenizerWork& work) const override {
+    if (text.empty()) return;
+    if (text.text.size() + prefix_.size() > work.max_text_bytes) throwGrowth("Prepend", work);
+    text.prepend(prefix_);
   }
 
  private:
@@ -66,9 +83,14 @@ class ReplaceNormalizer : public Normalizer {
  public:
   ReplaceNormalizer(std::unique_ptr<UnicodeRegex> pattern, std::string content)
       : pattern_(std::move(pattern)), content_(std::move(content)) {}
-  void apply(AlignedText& text) const override {
-    const auto matches = pattern_->findAll(text.text);
+  void apply(AlignedText& text, TokenizerWork& work) const override {
+    const auto matches = pattern_->findAll(text.text, work.regex);
     if (matches.empty()) return;
+    std::size_t matched = 0;
+    for (const auto& [begin, end] : matches) matched += end - begin;
+    // Checked before the output is built: one step can only grow the text to this bound.
+    if (text.text.size() - matched > work.max_text_bytes || matches.size() * content_.size() > work.max_text_bytes - (text.text.size() - matched))
+      throwGrowth("Replace", work);
     AlignedText out;
     std::size_t at = 0;
     for (const auto& [begin, end] : matches) {
@@ -99,8 +121,8 @@ class NfcNormalizer : public Normalizer {
                R"(\x{0A33}\x{0A36}\x{0A59}-\x{0A5B}\x{0A5E}\x{0B5C}\x{0B5D}\x{0F43}-\x{0FB9}\x{1F71}-\x{1FFD})"
                R"(\x{2ADC}\x{F900}-\x{FAFF}\x{FB1D}-\x{FB4E}\x{1D15E}-\x{1D1C0}\x{2F800}-\x{2FA1F}])",
                false, "NFC normalizer") {}
-  void apply(AlignedText& text) const override {
-    for (const auto& match : risky_.findAll(text.text)) {
+  void apply(AlignedText& text, TokenizerWork& work) const override {
+    for (const auto& match : risky_.findAll(text.text, work.regex)) {
       const std::size_t begin = match.first;
       const char32_t cp = decodeUtf8At(text.text, begin, validUtf8SequenceLength(text.text, begin));
       // Variation selectors (emoji presentation) are marks that NFC never changes.
@@ -122,8 +144,8 @@ class NfcNormalizer : public Normalizer {
 class SequencePreTokenizer : public PreTokenizer {
  public:
   std::vector<std::unique_ptr<PreTokenizer>> steps;
-  void apply(std::vector<AlignedText>& splits) const override {
-    for (const auto& step : steps) step->apply(splits);
+  void apply(std::vector<AlignedText>& splits, TokenizerWork& work) const override {
+    for (const auto& step : steps) step->apply(splits, work);
   }
 };
 
@@ -141,8 +163,8 @@ class SplitPreTokenizer : public PreTokenizer {
  public:
   SplitPreTokenizer(std::unique_ptr<UnicodeRegex> pattern, SplitBehavior behavior, bool invert)
       : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
-  void apply(std::vector<AlignedText>& splits) const override {
-    splitEach(splits, [&](const AlignedText& s) { return splitAtMatches(s, pattern_->findAll(s.text), behavior_, invert_); });
+  void apply(std::vector<AlignedText>& splits, TokenizerWork& work) const override {
+    splitEach(splits, [&](const AlignedText& s) { return splitAtMatches(s, pattern_->findAll(s.text, work.regex), behavior_, invert_); });
   }
 
  private:
@@ -155,12 +177,12 @@ class ByteLevelPreTokenizer : public PreTokenizer {
  public:
   ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex)
       : add_prefix_space_(addPrefixSpace), regex_(useRegex ? std::make_unique<UnicodeRegex>(kGpt2Pattern, false, "GPT-2 pattern") : nullptr) {}
-  void apply(std::vector<AlignedText>& splits) const override {
+  void apply(std::vector<AlignedText>& splits, TokenizerWork& work) const override {
     splitEach(splits, [&](const AlignedText& s) {
       AlignedText t = s;
       if (add_prefix_space_ && (t.text.empty() || t.text.front() != ' ')) t.prepend(" ");
       if (!regex_) return std::vector<AlignedText>{t};
-      return splitAtMatches(t, regex_->findAll(t.text), SplitBehavior::Isolated, false);
+      return splitAtMatches(t, regex_->findAll(t.text, work.regex), SplitBehavior::Isolated, false);
     });
     const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::instance();
     for (auto& s : splits) {
@@ -185,8 +207,11 @@ class MetaspacePreTokenizer : public PreTokenizer {
   enum class Prepend { Always, First, Never };
   MetaspacePreTokenizer(std::string replacement, Prepend prepend, bool split)
       : replacement_(std::move(replacement)), prepend_(prepend), split_(split) {}
-  void apply(std::vector<AlignedText>& splits) const override {
+  void apply(std::vector<AlignedText>& splits, TokenizerWork& work) const override {
     splitEach(splits, [&](const AlignedText& s) {
+      // Each space becomes the replacement (at most kMaxInsertedBytes): bounded like a normalizer's growth.
+      const std::size_t spaces = std::size_t(std::count(s.text.begin(), s.text.end(), ' '));
+      if (spaces * replacement_.size() > kNormalizerGrowth * s.text.size()) throwGrowth("Metaspace", work);
       AlignedText t = s;
       t.replaceAll(" ", replacement_);
       const bool startsWithMarker = t.text.rfind(replacement_, 0) == 0;
@@ -210,7 +235,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
 class DigitsPreTokenizer : public PreTokenizer {
  public:
   explicit DigitsPreTokenizer(bool individual) : individual_(individual) {}
-  void apply(std::vector<AlignedText>& splits) const override {
+  void apply(std::vector<AlignedText>& splits, TokenizerWork&) const override {
     splitEach(splits, [&](const AlignedText& s) {
       std::vector<std::pair<std::size_t, std::size_t>> digits;  // each ASCII digit is its own match
       for (std::size_t i = 0; i < s.text.size(); ++i)
@@ -298,23 +323,27 @@ std::vector<AlignedText> splitAtMatches(const AlignedText& text, const std::vect
   return out;
 }
 
-std::unique_ptr<Normalizer> makeNormalizer(const Json& j, const std::string& where, PipelineTraits& traits) {
+namespace {
+
+std::unique_ptr<Normalizer> makeNormalizerAt(const Json& j, const std::string& where, PipelineTraits& traits, int depth) {
   if (j.is_null()) return nullptr;
   const std::string type = typeOf(j);
-  const std::string here = where + " normalizer " + (type.empty() ? "(no type)" : type);
+  const std::string here = where + " normalizer " + (type.empty() ? "(no type)" : quoteForMessage(type, 60));
   if (type == "Sequence") {
+    if (depth >= kMaxPipelineDepth)
+      throw ModelError(here + ": Sequences nested deeper than " + std::to_string(kMaxPipelineDepth) + " levels");
     if (!j.contains("normalizers") || !j["normalizers"].is_array()) throw ModelError(here + ": 'normalizers' is not a list");
     auto seq = std::make_unique<SequenceNormalizer>();
     for (const auto& step : j["normalizers"]) {
-      auto n = makeNormalizer(step, where, traits);
+      auto n = makeNormalizerAt(step, where, traits, depth + 1);
       if (n) seq->steps.push_back(std::move(n));
     }
     return seq;
   }
-  if (type == "Prepend") return std::make_unique<PrependNormalizer>(stringField(j, "prepend", here));
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(insertedField(j, "prepend", here));
   if (type == "Replace") {
     if (!j.contains("pattern")) throw ModelError(here + ": 'pattern' is missing");
-    const std::string content = stringField(j, "content", here);
+    const std::string content = insertedField(j, "content", here);
     if (j["pattern"].is_object() && j["pattern"].contains("String") && j["pattern"]["String"] == " ") traits.space_marker = content;
     return std::make_unique<ReplaceNormalizer>(makePattern(j["pattern"], here), content);
   }
@@ -322,15 +351,17 @@ std::unique_ptr<Normalizer> makeNormalizer(const Json& j, const std::string& whe
   throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC)");
 }
 
-std::unique_ptr<PreTokenizer> makePreTokenizer(const Json& j, const std::string& where, PipelineTraits& traits) {
+std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::string& where, PipelineTraits& traits, int depth) {
   if (j.is_null()) return nullptr;
   const std::string type = typeOf(j);
-  const std::string here = where + " pre_tokenizer " + (type.empty() ? "(no type)" : type);
+  const std::string here = where + " pre_tokenizer " + (type.empty() ? "(no type)" : quoteForMessage(type, 60));
   if (type == "Sequence") {
+    if (depth >= kMaxPipelineDepth)
+      throw ModelError(here + ": Sequences nested deeper than " + std::to_string(kMaxPipelineDepth) + " levels");
     if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array()) throw ModelError(here + ": 'pretokenizers' is not a list");
     auto seq = std::make_unique<SequencePreTokenizer>();
     for (const auto& step : j["pretokenizers"]) {
-      auto p = makePreTokenizer(step, where, traits);
+      auto p = makePreTokenizerAt(step, where, traits, depth + 1);
       if (p) seq->steps.push_back(std::move(p));
     }
     return seq;
@@ -344,7 +375,7 @@ std::unique_ptr<PreTokenizer> makePreTokenizer(const Json& j, const std::string&
     return std::make_unique<SplitPreTokenizer>(makePattern(j["pattern"], here), parseBehavior(j, here), boolField(j, "invert", false, here));
   }
   if (type == "Metaspace") {
-    const std::string replacement = stringField(j, "replacement", here);
+    const std::string replacement = insertedField(j, "replacement", here);
     if (replacement.empty()) throw ModelError(here + ": 'replacement' is empty");
     MetaspacePreTokenizer::Prepend prepend = boolField(j, "add_prefix_space", true, here) ? MetaspacePreTokenizer::Prepend::Always
                                                                                           : MetaspacePreTokenizer::Prepend::Never;
@@ -364,6 +395,16 @@ std::unique_ptr<PreTokenizer> makePreTokenizer(const Json& j, const std::string&
   }
   if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(boolField(j, "individual_digits", false, here));
   throw ModelError(here + ": not supported (supported: Sequence, ByteLevel, Split, Metaspace, Digits)");
+}
+
+}  // namespace
+
+std::unique_ptr<Normalizer> makeNormalizer(const Json& j, const std::string& where, PipelineTraits& traits) {
+  return makeNormalizerAt(j, where, traits, 0);
+}
+
+std::unique_ptr<PreTokenizer> makePreTokenizer(const Json& j, const std::string& where, PipelineTraits& traits) {
+  return makePreTokenizerAt(j, where, traits, 0);
 }
 
 std::unique_ptr<PreTokenizer> makeGpt2PreTokenizer(PipelineTraits& traits) {

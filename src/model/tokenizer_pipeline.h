@@ -10,21 +10,57 @@
 #include <utility>
 #include <vector>
 
+#include "model/tokenizer_regex.h"
 #include "model/tokenizer_text.h"
 
 namespace attnviz::model {
 
+// Bounds of a tokenizer file's pipeline, so a small file cannot make encoding a text take unbounded
+// memory or time:
+// - a normalizer's output is at most kNormalizerGrowth x its input + kNormalizerSlackBytes bytes
+//   (the real ones grow a text by at most 3x: ' ' -> '▁' plus a prepended '▁'); 40 chained
+//   Replace "a" -> "aa" otherwise doubled the text 40 times;
+// - Prepend, Replace contents and Metaspace replacements are at most kMaxInsertedBytes (real
+//   ones are '▁' or a space);
+// - Sequences nest at most kMaxPipelineDepth levels (real ones: one);
+// - the regex work of one text is a RegexBudget (tokenizer_regex.h).
+inline constexpr std::size_t kNormalizerGrowth = 8;
+inline constexpr std::size_t kNormalizerSlackBytes = 4096;
+inline constexpr std::size_t kMaxInsertedBytes = 256;
+inline constexpr int kMaxPipelineDepth = 8;
+
+// What encoding one text may still spend; made per segment of text by the tokenizer.
+struct TokenizerWork {
+  // A normalizer refuses to make a text longer than this.
+  std::size_t max_text_bytes;
+  RegexBudget regex;
+  // For a text of `bytes` bytes (regex budget and growth bound both from its length).
+  explicit TokenizerWork(std::size_t bytes) : max_text_bytes(kNormalizerGrowth * bytes + kNormalizerSlackBytes), regex(bytes) {}
+};
+
 class Normalizer {
  public:
   virtual ~Normalizer() = default;
-  // Throws ModelError when the text cannot be normalised exactly (NFC on text it may change).
-  virtual void apply(AlignedText& text) const = 0;
+  // Throws ModelError when the text cannot be normalised exactly (NFC on text it may change), or
+  // would grow past work.max_text_bytes, or the regex budget runs out.
+  virtual void apply(AlignedText& text, TokenizerWork& work) const = 0;
+  void apply(AlignedText& text) const {
+    TokenizerWork work(text.text.size());
+    apply(text, work);
+  }
 };
 
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
-  virtual void apply(std::vector<AlignedText>& splits) const = 0;
+  // Throws ModelError when the regex budget runs out.
+  virtual void apply(std::vector<AlignedText>& splits, TokenizerWork& work) const = 0;
+  void apply(std::vector<AlignedText>& splits) const {
+    std::size_t bytes = 0;
+    for (const auto& s : splits) bytes += s.text.size();
+    TokenizerWork work(bytes);
+    apply(splits, work);
+  }
 };
 
 struct PipelineTraits {
@@ -33,6 +69,8 @@ struct PipelineTraits {
 };
 
 // `json` is the "normalizer" / "pre_tokenizer" value (null gives nullptr). `where` names the file.
+// Sequences nested deeper than kMaxPipelineDepth are refused (ModelError), so the recursion over
+// the tree is bounded.
 std::unique_ptr<Normalizer> makeNormalizer(const nlohmann::json& json, const std::string& where, PipelineTraits& traits);
 std::unique_ptr<PreTokenizer> makePreTokenizer(const nlohmann::json& json, const std::string& where, PipelineTraits& traits);
 // GPT-2's pre-tokenisation alone: ByteLevel without a prefix space, with its regex.

@@ -19,11 +19,14 @@
 #include <cstring>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/npy.h"
 #include "cli_test_support.h"
@@ -62,6 +65,8 @@ std::string words(std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) s += "w ";
   return s;
 }
+
+void makeModelReaderFiles();
 
 // Every file the cases name, made once.
 void makeFiles() {
@@ -129,7 +134,9 @@ void makeFiles() {
   write("model_fifo_weights/config.json", config);
   ::mkfifo(path("model_fifo_weights/model.safetensors").c_str(), 0600);
   write("deck_big_text.json", "{\"steps\": [{\"caption\": \"big\", \"text\": \"" + words(1800000) + "\"}]}");
+  makeModelReaderFiles();
 }
+
 
 // In the sanitizer build (scripts/run-nets.sh) the child is instrumented too: AddressSanitizer
 // reserves terabytes of address space for its shadow (so no RLIMIT_AS can be set) and keeps shadow
@@ -157,6 +164,7 @@ struct Case {
   bool one_line = true;         // exactly one line on stderr (false: any, for success cases)
   double max_seconds = 30;
   long max_rss_mib = 1024;
+  std::vector<std::pair<std::string, std::string>> env;  // set in the child only
 };
 
 struct Outcome {
@@ -183,6 +191,7 @@ Outcome runCase(const Case& c) {
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    for (const auto& [key, value] : c.env) setenv(key.c_str(), value.c_str(), 1);
     setenv("SDL_VIDEODRIVER", "offscreen", 1);
     setenv("XDG_RUNTIME_DIR", path("runtime").c_str(), 1);
     setenv("XDG_CONFIG_HOME", path("config").c_str(), 1);
@@ -219,6 +228,176 @@ Outcome runCase(const Case& c) {
   s << e.rdbuf();
   o.err = s.str();
   return o;
+}
+
+// ---- The model readers (issue 17): refs/main, config.json, tokenizer files, the safetensors
+// header and index, each finding of the hostile-user run as a row. Folders are made here, small on
+// disk where the finding allows (a 4 MiB Prepend shows what a 50 MB one did).
+using Json = nlohmann::json;
+
+// A BPE tokenizer.json whose vocabulary is printable ASCII (id = code) and "<unk>" 0.
+Json asciiTokenizer() {
+  Json vocab = Json::object();
+  vocab["<unk>"] = 0;
+  for (int c = 32; c < 127; ++c) vocab[std::string(1, char(c))] = c;
+  Json j;
+  j["model"] = {{"type", "BPE"}, {"unk_token", "<unk>"}, {"vocab", vocab}, {"merges", Json::array()}};
+  return j;
+}
+
+std::string repeated(const std::string& s, std::size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (std::size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// tokenizer.json text with `key` set to raw JSON text (for nestings nlohmann would not dump).
+std::string tokenizerWithRaw(const std::string& key, const std::string& raw) {
+  std::string text = asciiTokenizer().dump();
+  text.pop_back();
+  return text + ",\"" + key + "\":" + raw + "}";
+}
+
+void writeTokenizerFolder(const std::string& name, const std::string& tokenizerJson) {
+  ::mkdir(path(name).c_str(), 0700);
+  write(name + "/tokenizer.json", tokenizerJson);
+}
+
+std::string safetensorsWithHeader(const std::string& header, std::size_t dataBytes) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[std::size_t(i)] = char((header.size() >> (8 * i)) & 0xff);
+  return out + header + std::string(dataBytes, '\0');
+}
+
+const char* const kTinyGpt2Config = R"({"model_type":"gpt2","n_layer":1,"n_head":1,"n_embd":4,"vocab_size":300,"n_positions":8)";
+
+void writeModelFolder(const std::string& name, const std::string& config, const std::string& safetensors) {
+  ::mkdir(path(name).c_str(), 0700);
+  write(name + "/config.json", config);
+  if (!safetensors.empty()) write(name + "/model.safetensors", safetensors);
+}
+
+// A hub cache holding models--t--NAME whose refs/main is made by `makeRef`.
+void writeCachedRef(const std::string& name, const std::function<void(const std::string&)>& makeRef) {
+  for (const std::string& d : {std::string("hub"), "hub/models--t--" + name, "hub/models--t--" + name + "/refs",
+                               "hub/models--t--" + name + "/snapshots"})
+    ::mkdir(path(d).c_str(), 0700);
+  makeRef(path("hub/models--t--" + name + "/refs/main"));
+}
+
+void makeModelReaderFiles() {
+  writeCachedRef("fifo", [](const std::string& p) { ::mkfifo(p.c_str(), 0600); });
+  writeCachedRef("dev_zero", [](const std::string& p) { (void)::symlink("/dev/zero", p.c_str()); });
+  writeCachedRef("big", [](const std::string& p) { std::ofstream(p, std::ios::binary) << std::string(1 << 20, 'a'); });
+  writeCachedRef("escape", [](const std::string& p) { std::ofstream(p, std::ios::binary) << "\x1b[2J\n"; });
+  // config.json: 1 MiB of nested arrays (within the cap), and 200 MB (sparse; over it).
+  const std::string base = std::string(kTinyGpt2Config);
+  writeModelFolder("cfg_deep", base + ",\"x\":" + repeated("[", 1 << 19) + repeated("]", 1 << 19) + "}", "");
+  ::mkdir(path("cfg_200mb").c_str(), 0700);
+  sparse("cfg_200mb/config.json", "[", off_t(200) << 20);
+  writeModelFolder("cfg_model_type_newline", R"({"model_type":"bert\nattnviz: fake"})", "");
+  writeModelFolder("cfg_bos_2_32", base + ",\"bos_token_id\":4294967560}", "");
+  // safetensors: nested __metadata__ (8 MiB), names with a newline or of 4 MiB.
+  writeModelFolder("st_metadata_nested", base + "}",
+                   safetensorsWithHeader("{\"__metadata__\":" + repeated("[", 4 << 20) + repeated("]", 4 << 20) + "}", 0));
+  writeModelFolder("st_name_newline", base + "}",
+                   safetensorsWithHeader(R"({"w\nattnviz: fake":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}})", 1));
+  writeModelFolder("st_name_4mb", base + "}",
+                   safetensorsWithHeader("{\"" + std::string(4 << 20, 'n') + "\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1));
+  // An index of 10^6 entries, each naming its own shard (none exists).
+  {
+    writeModelFolder("st_index_1e6", base + "}", "");
+    std::string index = "{\"weight_map\":{";
+    for (int i = 0; i < 1000000; ++i) index += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":\"s" + std::to_string(i) + ".safetensors\"";
+    write("st_index_1e6/model.safetensors.index.json", index + "}}");
+  }
+  // tokenizer.json: nestings that overflowed the stack.
+  const std::string leaf = R"({"type":"Digits","individual_digits":true})";
+  writeTokenizerFolder("tok_deep_pre_tokenizer",
+                       tokenizerWithRaw("pre_tokenizer", repeated(R"({"type":"Sequence","pretokenizers":[)", 25000) + leaf + repeated("]}", 25000)));
+  writeTokenizerFolder("tok_deep_normalizer",
+                       tokenizerWithRaw("normalizer", repeated(R"({"type":"Sequence","normalizers":[)", 25000) + R"({"type":"NFC"})" + repeated("]}", 25000)));
+  writeTokenizerFolder("tok_normalizer_arrays", tokenizerWithRaw("normalizer", repeated("[", 100000) + repeated("]", 100000)));
+  // Tokenizer work: 40 chained doublings, a 1 MiB Replace, a 4 MiB Prepend, (a+)+$, 6,000 added tokens.
+  {
+    Json j = asciiTokenizer();
+    Json steps = Json::array();
+    for (int i = 0; i < 40; ++i) steps.push_back({{"type", "Replace"}, {"pattern", {{"String", "a"}}}, {"content", "aa"}});
+    j["normalizer"] = {{"type", "Sequence"}, {"normalizers", steps}};
+    writeTokenizerFolder("tok_replace_chain", j.dump());
+    j["normalizer"] = {{"type", "Replace"}, {"pattern", {{"String", "a"}}}, {"content", std::string(1 << 20, 'b')}};
+    writeTokenizerFolder("tok_replace_1mb", j.dump());
+    j["normalizer"] = {{"type", "Prepend"}, {"prepend", std::string(4 << 20, 'b')}};
+    writeTokenizerFolder("tok_prepend_4mb", j.dump());
+    j["normalizer"] = {{"type", "Lowercase\nattnviz: fake"}};
+    writeTokenizerFolder("tok_normalizer_type_newline", j.dump());
+    j = asciiTokenizer();
+    j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(a+)+$"}}}, {"behavior", "Isolated"}, {"invert", false}};
+    writeTokenizerFolder("tok_split_backtracking", j.dump());
+    j = asciiTokenizer();
+    Json added = Json::array();
+    for (int i = 0; i < 6000; ++i)
+      added.push_back({{"id", 1000 + i}, {"content", std::string(100, 'a') + "<" + std::to_string(i) + ">"}, {"special", true}});
+    j["added_tokens"] = added;
+    writeTokenizerFolder("tok_added_6000", j.dump());
+    j = asciiTokenizer();
+    j["model"]["merges"] = Json::array({"a\nattnviz: b"});
+    writeTokenizerFolder("tok_merge_newline", j.dump());
+    j = asciiTokenizer();
+    j["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", Json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}}}}})},
+                           {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", Json::array({(1ll << 40) + 5})}}}}}};
+    writeTokenizerFolder("tok_post_processor_id", j.dump());
+  }
+}
+
+void addModelReaderCases(std::vector<Case>& t) {
+  auto add = [&](std::string name, std::vector<std::string> args, std::string fragment, double seconds = 30,
+                 std::vector<std::pair<std::string, std::string>> env = {}) {
+    Case c;
+    c.name = std::move(name);
+    c.args = std::move(args);
+    c.stderr_has = std::move(fragment);
+    c.max_seconds = seconds;
+    c.env = std::move(env);
+    t.push_back(c);
+  };
+  const std::vector<std::pair<std::string, std::string>> hub = {{"HF_HUB_CACHE", path("hub")}};
+  add("refs_main_fifo", {"tokenize", "--model", "t/fifo", "--text", "a"}, "refs/main: is a FIFO", 10, hub);
+  add("refs_main_dev_zero", {"tokenize", "--model", "t/dev_zero", "--text", "a"}, "refs/main: is a character device", 10, hub);
+  add("refs_main_1mb", {"tokenize", "--model", "t/big", "--text", "a"}, "may be at most 256 bytes", 10, hub);
+  add("refs_main_escape_sequence", {"tokenize", "--model", "t/escape", "--text", "a"}, "not a commit hash (hex digits): '\\x1b[2J'", 10, hub);
+  const auto dump = [&](const std::string& folder) {
+    return std::vector<std::string>{"dump", "--model", path(folder), "--text", "a b", "--layer", "0"};
+  };
+  const auto tokenize = [&](const std::string& folder, const std::string& text) {
+    return std::vector<std::string>{"tokenize", "--model", path(folder), "--text", text};
+  };
+  add("config_nested_arrays", dump("cfg_deep"), "config.json: JSON nested deeper than 64 levels", 10);
+  add("config_200mb", dump("cfg_200mb"), "a model config may be at most 4.0 MiB", 10);
+  add("config_model_type_newline", dump("cfg_model_type_newline"), "model_type 'bert\\nattnviz: fake' is not supported", 10);
+  add("config_bos_token_id_beyond_int32", dump("cfg_bos_2_32"), "\"bos_token_id\" is 4294967560, outside the vocabulary", 10);
+  add("safetensors_metadata_nested", dump("st_metadata_nested"), "header: JSON nested deeper than 64 levels", 10);
+  add("safetensors_tensor_name_newline", dump("st_name_newline"), "tensor 'w\\nattnviz: fake': unsupported dtype I8", 10);
+  add("safetensors_tensor_name_4mb", dump("st_name_4mb"), "\u2026': unsupported dtype I8", 10);
+  add("safetensors_index_1e6_own_shards", dump("st_index_1e6"), "s0.safetensors: cannot open file", 30);
+  add("tokenizer_pre_tokenizer_25000_sequences", tokenize("tok_deep_pre_tokenizer", "a"), "JSON nested deeper than 64 levels", 10);
+  add("tokenizer_normalizer_25000_sequences", tokenize("tok_deep_normalizer", "a"), "JSON nested deeper than 64 levels", 10);
+  add("tokenizer_normalizer_100k_arrays", tokenize("tok_normalizer_arrays", "a"), "JSON nested deeper than 64 levels", 10);
+  add("tokenizer_40_chained_replaces", tokenize("tok_replace_chain", std::string(2000, 'a')), "Replace step would make the text longer", 10);
+  add("tokenizer_replace_by_1mb", tokenize("tok_replace_1mb", "a"), "'content' is 1048576 bytes; at most 256", 10);
+  add("tokenizer_prepend_4mb", tokenize("tok_prepend_4mb", "a"), "'prepend' is 4194304 bytes; at most 256", 10);
+  add("tokenizer_normalizer_type_newline", tokenize("tok_normalizer_type_newline", "a"), "normalizer Lowercase\\nattnviz: fake", 10);
+  add("tokenizer_merge_piece_newline", tokenize("tok_merge_newline", "a"), "merge 0 ('a\\nattnviz:' 'b')", 10);
+  add("tokenizer_post_processor_id_2_40", tokenize("tok_post_processor_id", "a"), "has the id 1099511627781, not a token id", 10);
+  add("tokenizer_split_catastrophic_backtracking", tokenize("tok_split_backtracking", repeated(std::string(18, 'a') + "b", 5000)),
+      "backtracking steps", 10);
+  // Valid but large: 6,000 added tokens sharing a 100-byte prefix against a 120 KB text where every
+  // position starts that prefix (compared token by token: 7 x 10^10 byte comparisons, ~7 s on the
+  // 2-core Xeon; matched by the sorted ranges: 0.6 s).
+  Case added{"tokenizer_6000_added_tokens_long_text", tokenize("tok_added_6000", std::string(120000, 'a') + "<7>"), 0, "", false, 3};
+  t.push_back(added);
 }
 
 std::vector<Case> cases() {
@@ -340,6 +519,7 @@ std::vector<Case> cases() {
   Case long_token{"window_token_17000_chars", {"--no-settings", "--text", std::string(17000, 'x') + " bank", "--screenshot",
                                               path("token.png")}, 0, "", false, 90};
   t.push_back(long_token);
+  addModelReaderCases(t);
   return t;
 }
 
@@ -370,6 +550,9 @@ TEST(BadInputTable, EveryCaseExitsCleanlyWithOneLineInBoundedTimeAndMemory) {
     if (!c.stderr_has.empty() && o.err.find(c.stderr_has) == std::string::npos)
       ADD_FAILURE() << where << "\n  stderr lacks '" << c.stderr_has << "'", ok = false;
     if (o.err.find("attnviz: \n") != std::string::npos) ADD_FAILURE() << where << "\n  an empty 'attnviz: ' line", ok = false;
+    if (c.one_line && std::any_of(o.err.begin(), o.err.end(), [](char ch) { return (static_cast<unsigned char>(ch) < 0x20 && ch != '\n') || ch == 0x7F; }))
+      ADD_FAILURE() << where << "\n  a raw control character on stderr", ok = false;
+    if (c.one_line && o.err.size() > 4096) ADD_FAILURE() << where << "\n  a line of " << o.err.size() << " bytes", ok = false;
     if (o.max_rss_mib > c.max_rss_mib * kRssFactor)
       ADD_FAILURE() << where << "\n  peak resident memory " << o.max_rss_mib << " MiB, bound " << c.max_rss_mib * kRssFactor
                     << " MiB", ok = false;
