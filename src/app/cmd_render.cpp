@@ -17,12 +17,14 @@ const char* kRenderUsage =
     "usage: attnviz render --text TEXT [--target TEXT] [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --q Q.npy --k K.npy [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --weights P.npy [options] --out FILE.png|FILE.svg\n"
-    "       attnviz render --model DIR|NAME --text TEXT --layer L --head H|L5H1|mean [options] --out FILE.png|FILE.svg\n"
+    "       attnviz render --model DIR|NAME --text TEXT [--layer L] [--head H|L5H1|mean] [options] --out FILE.png|FILE.svg\n"
     "\n"
     "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
 const char* kRenderOptions =
-    "  --head H             1-based index, head name or 'mean' (default: mean); PNG also 'all'\n"
-    "  --select I           selected query row for the arcs (0-based, default 0)\n"
+    "  --head H             1-based index, head name or 'mean' (default: mean); PNG also 'all';\n"
+    "                       with --model: 0-based index or L5H1\n"
+    "  --select I           selected query row for the arcs (0-based; default 0, with a causal mask\n"
+    "                       the last token, as the window selects: row 0 there only attends to itself)\n"
     "  --view V             heatmap | arcs | both (default both)\n"
     "  --width W --height H figure size in pixels (default 1600 x 900; 64..16384)\n"
     "  --theme light|dark   default light (for projectors and paper)\n"
@@ -70,6 +72,8 @@ int runRender(int argc, char** argv) {
 
     const AttentionInput in = loadAttentionInput(args);
     const HeadSelection sel = selectHeads(in, args.getOr("head", "mean"));
+    if (in.session && !args.has("title"))  // "gpt2 · L5H1", as the window's figures of a model
+      spec.title = sanitizeUtf8(modelFigureTitle(in, sel));
     if (sel.kind == HeadSelection::All && svg)
       throw UsageError("an SVG figure shows one matrix: choose --head N, a head name or mean (PNG can show all)");
     const AttentionResult shown = sel.kind == HeadSelection::Single ? selectHead(in.result, sel.index) : meanOverHeads(in.result);
@@ -80,7 +84,7 @@ int runRender(int argc, char** argv) {
     spec.key_labels = in.key_tokens;
     spec.masked = in.masked();
     spec.cross = in.mode == "cross";
-    const long select = args.getInt("select").value_or(0);
+    const long select = args.getInt("select").value_or(in.causal ? spec.nq - 1 : 0);
     if (select < 0 || select >= spec.nq)
       throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");
     spec.selected_query = int(select);

@@ -327,8 +327,9 @@ int runAppWindow(const WindowOptions& opt) {
     if (headless_run && !app.hasResult() && exit_code == 0) exit_code = 2;
     if (opt.head) {
       std::string error;
-      if (!app.setHeadByName(*opt.head, &error)) {
-        std::fprintf(stderr, "attnviz: --head: %s\n", error.c_str());
+      // With a model, the CLI's rule: heads from 0, and an L5H1 must agree with --layer.
+      if (!app.setHeadByName(*opt.head, &error, app.model() ? opt.layer : -1)) {
+        std::fprintf(stderr, "attnviz: %s%s\n", error.rfind("--head", 0) == 0 ? "" : "--head: ", error.c_str());
         exit_code = 2;
       }
     }
@@ -571,7 +572,10 @@ int runAppWindow(const WindowOptions& opt) {
         for (std::size_t k = 0; k < ui.arc_chip_rects.size(); ++k)
           json += (k ? ",[" : "[") + std::to_string(ui.arc_chip_rects[k].first) + "," +
                   rect(ui.arc_chip_rects[k].second).substr(1);
-        json += "],\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
+        json += "],\"named\":{";
+        for (std::size_t k = 0; k < ui.named_rects.size(); ++k)
+          json += (k ? ",\"" : "\"") + ui.named_rects[k].first + "\":" + rect(ui.named_rects[k].second);
+        json += "},\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
         std::printf("layoutjson %s\n", json.c_str());
         std::fflush(stdout);
       }

@@ -41,42 +41,65 @@ void drawMeasuresPanel(UiContext& ui) {
   ModelPanelState& st = modelPanelState(ui);
   const std::vector<model::MeasureInfo>& infos = model::measureInfos();
   ImGui::PushFont(ui.fonts.small);
-  ImGui::PushTextWrapPos(0);
-  for (const model::MeasureInfo& info : infos) {
-    if (std::string(info.key) == "induction" && !st.with_induction) continue;
-    ImGui::TextDisabled("%s: %s", info.title, info.definition);
+  // The table takes the space; the definitions are in the header tooltips and folded here (five
+  // paragraphs above it left one row visible at 1280x800).
+  if (ImGui::TreeNode("What the measures mean")) {
+    ImGui::PushTextWrapPos(0);
+    for (const model::MeasureInfo& info : infos) {
+      if (std::string(info.key) == "induction" && !st.with_induction) continue;
+      ImGui::TextDisabled("%s: %s", info.title, info.definition);
+    }
+    ImGui::PopTextWrapPos();
+    ImGui::TreePop();
   }
-  ImGui::PopTextWrapPos();
   ImGui::Checkbox("Induction score", &st.with_induction);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Runs the model once more on random tokens repeated twice (seeded); the text's cache is kept.");
   const std::vector<std::vector<double>>* induction = st.with_induction ? &m.inductionScores() : nullptr;
   ImGui::SameLine();
-  ImGui::TextDisabled("%d of %d layers measured", m.overviewLayersDone(), m.layers());
+  ImGui::TextDisabled("%d of %d layers measured; hover a header for its definition", m.overviewLayersDone(), m.layers());
 
   std::vector<model::HeadMeasures> rows;
   for (int l = 0; l < m.overviewLayersDone(); ++l)
     if (const LayerOverview* o = m.overview(l)) rows.insert(rows.end(), o->measures.begin(), o->measures.end());
 
   const int columns = induction ? 7 : 6;
+  // Columns as wide as their header (name and sort arrow) or their numbers, whichever is wider, so
+  // no header is cut to "Entr..."; a panel narrower than all of them scrolls sideways.
   const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
-                                ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
-  if (ImGui::BeginTable("##measures", columns, flags, ImGui::GetContentRegionAvail())) {
-    ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort);
-    int shown = 0;
+                                ImGuiTableFlags_ScrollX | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
+  const ImVec2 table_pos = ImGui::GetCursorScreenPos(), table_size = ImGui::GetContentRegionAvail();
+  if (ImGui::BeginTable("##measures", columns, flags, table_size)) {
+    ui.named_rects.emplace_back("measures_table", ImVec4(table_pos.x, table_pos.y, table_pos.x + table_size.x,
+                                                         table_pos.y + table_size.y));
+    const float pad = 2 * ImGui::GetStyle().CellPadding.x + ImGui::GetFontSize();  // padding and the sort arrow
+    ImGui::PushFont(ui.fonts.mono);
+    const float number_w = ImGui::CalcTextSize("0.000").x;
+    ImGui::PopFont();
+    ImGui::TableSetupScrollFreeze(1, 1);
+    ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
+                            std::max(ImGui::CalcTextSize("L00H00 (kv 0)").x, ImGui::CalcTextSize("Head").x) + pad);
+    std::vector<const model::MeasureInfo*> shown;
     for (const model::MeasureInfo& info : infos) {
       if (std::string(info.key) == "induction" && !induction) continue;
-      ImGui::TableSetupColumn(info.title, ImGuiTableColumnFlags_PreferSortDescending);
-      ++shown;
+      ImGui::TableSetupColumn(info.title, ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthFixed,
+                              std::max(ImGui::CalcTextSize(info.title).x + pad, number_w + pad));
+      shown.push_back(&info);
     }
-    ImGui::TableHeadersRow();
-    // Header tooltips: the definition again where the eye is.
-    for (int c = 1; c <= shown && c - 1 < int(infos.size()); ++c) {
-      ImGui::TableSetColumnIndex(c);
-      if (ImGui::IsItemHovered() || (ImGui::TableGetColumnFlags(c) & ImGuiTableColumnFlags_IsHovered))
-        if (ImGui::IsMouseHoveringRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax()))
-          ImGui::SetTooltip("%s", infos[std::size_t(c - 1)].definition);
+    // The header row drawn cell by cell so that each header has its definition as a tooltip.
+    ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+    for (int c = 0; c < columns; ++c) {
+      if (!ImGui::TableSetColumnIndex(c)) continue;
+      const char* title = ImGui::TableGetColumnName(c);
+      ImGui::TableHeader(title);
+      const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+      ui.named_rects.emplace_back(std::string("measures_header:") + title, ImVec4(lo.x, lo.y, hi.x, hi.y));
+      ui.named_rects.emplace_back(std::string("measures_header_text:") + title,
+                                  ImVec4(lo.x, lo.y, lo.x + ImGui::CalcTextSize(title).x, hi.y));
+      if (ImGui::IsItemHovered()) {
+        if (c == 0) ImGui::SetTooltip("Layer and head, numbered from 0 (click a row to open that head)");
+        else if (c - 1 < int(shown.size())) ImGui::SetTooltip("%s", shown[std::size_t(c - 1)]->definition);
+      }
     }
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs()) {
       if (specs->SpecsCount > 0) {
@@ -102,6 +125,7 @@ void drawMeasuresPanel(UiContext& ui) {
           app.setLayer(hm.layer);
           app.setHead({HeadSelection::Single, hm.head});
         }
+        if (r == clipper.DisplayStart) ui.nameLastItem("measures_first_row");
         ImGui::PushFont(ui.fonts.mono);
         for (int c = 1; c < columns; ++c) {
           ImGui::TableSetColumnIndex(c);

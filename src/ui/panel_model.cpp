@@ -7,6 +7,7 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include "model/model_path.h"
 #include "model/model_session.h"
 #include "ui/model_holder.h"
 #include "ui/model_panel_state.h"
@@ -14,16 +15,7 @@
 
 namespace attnviz::ui {
 
-std::string modelDisplayName(const ModelHolder& m) {
-  // A cache name as given ("HuggingFaceTB/SmolLM2-135M"); a folder by its last part.
-  const std::string& name = m.name();
-  if (std::filesystem::is_directory(name)) {
-    std::filesystem::path p(name);
-    if (!p.has_filename()) p = p.parent_path();
-    return p.filename().string();
-  }
-  return name;
-}
+std::string modelDisplayName(const ModelHolder& m) { return model::modelDisplayName(m.name()); }
 
 ModelPanelState& modelPanelState(UiContext& ui) {
   if (!ui.model_panel) ui.model_panel = std::make_shared<ModelPanelState>();
