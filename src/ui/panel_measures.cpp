@@ -1,6 +1,7 @@
 // Per-head measures of a real model: one row per layer x head, sortable by any column, each
 // measure defined in one line; click a row to open that head.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -29,6 +30,17 @@ double measureValue(const model::HeadMeasures& m, int column, const std::vector<
   }
 }
 
+// Short headers so that all six columns fit the tab at 1280x800 whole (the full names and their
+// definitions are the header tooltips and the fold above the table).
+const char* shortTitle(const model::MeasureInfo& info) {
+  const std::string key = info.key;
+  if (key == "mean_distance") return "Dist";
+  if (key == "previous_token") return "Prev";
+  if (key == "confidence") return "Conf";
+  if (key == "induction") return "Induct";
+  return info.title;
+}
+
 }  // namespace
 
 void drawMeasuresPanel(UiContext& ui) {
@@ -43,7 +55,7 @@ void drawMeasuresPanel(UiContext& ui) {
   ImGui::PushFont(ui.fonts.small);
   // The table takes the space; the definitions are in the header tooltips and folded here (five
   // paragraphs above it left one row visible at 1280x800).
-  if (ImGui::TreeNode("What the measures mean")) {
+  if (ImGui::TreeNode("What the measures mean (or hover a header)")) {
     ImGui::PushTextWrapPos(0);
     for (const model::MeasureInfo& info : infos) {
       if (std::string(info.key) == "induction" && !st.with_induction) continue;
@@ -57,7 +69,7 @@ void drawMeasuresPanel(UiContext& ui) {
     ImGui::SetTooltip("Runs the model once more on random tokens repeated twice (seeded); the text's cache is kept.");
   const std::vector<std::vector<double>>* induction = st.with_induction ? &m.inductionScores() : nullptr;
   ImGui::SameLine();
-  ImGui::TextDisabled("%d of %d layers measured; hover a header for its definition", m.overviewLayersDone(), m.layers());
+  ImGui::TextDisabled("%d of %d layers measured", m.overviewLayersDone(), m.layers());
 
   std::vector<model::HeadMeasures> rows;
   for (int l = 0; l < m.overviewLayersDone(); ++l)
@@ -69,21 +81,31 @@ void drawMeasuresPanel(UiContext& ui) {
   const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
                                 ImGuiTableFlags_ScrollX | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
   const ImVec2 table_pos = ImGui::GetCursorScreenPos(), table_size = ImGui::GetContentRegionAvail();
+  // Narrow cells: six columns fit the tab at 1280x800 (the theme's padding is for roomier tables).
+  ImGui::PushStyleVar(ImGuiStyleVar_CellPadding, ImVec2(3 * ui.scale, ImGui::GetStyle().CellPadding.y));
   if (ImGui::BeginTable("##measures", columns, flags, table_size)) {
     ui.named_rects.emplace_back("measures_table", ImVec4(table_pos.x, table_pos.y, table_pos.x + table_size.x,
                                                          table_pos.y + table_size.y));
-    const float pad = 2 * ImGui::GetStyle().CellPadding.x + ImGui::GetFontSize();  // padding and the sort arrow
+    // Each column holds its header with the sort arrow ImGui draws beside the sorted one (else
+    // the header is elided), or its numbers, whichever is wider, plus the cell padding.
+    const float arrow = std::floor(ImGui::GetFontSize() * 0.65f) + ImGui::GetStyle().FramePadding.x;
+    const float pad = 2 * ImGui::GetStyle().CellPadding.x;
     ImGui::PushFont(ui.fonts.mono);
     const float number_w = ImGui::CalcTextSize("0.000").x;
     ImGui::PopFont();
+    auto width = [&](const char* title, float content_w) {
+      return std::max(ImGui::CalcTextSize(title).x + arrow, content_w) + pad;
+    };
+    const std::string widest_head = m.session().headName(m.layers() - 1, m.heads() - 1);
     ImGui::TableSetupScrollFreeze(1, 1);
     ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
-                            std::max(ImGui::CalcTextSize("L00H00 (kv 0)").x, ImGui::CalcTextSize("Head").x) + pad);
+                            width("Head", ImGui::CalcTextSize(widest_head.c_str()).x));
     std::vector<const model::MeasureInfo*> shown;
     for (const model::MeasureInfo& info : infos) {
       if (std::string(info.key) == "induction" && !induction) continue;
-      ImGui::TableSetupColumn(info.title, ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthFixed,
-                              std::max(ImGui::CalcTextSize(info.title).x + pad, number_w + pad));
+      const char* title = shortTitle(info);
+      ImGui::TableSetupColumn(title, ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthFixed,
+                              width(title, number_w));
       shown.push_back(&info);
     }
     // The header row drawn cell by cell so that each header has its definition as a tooltip.
@@ -98,7 +120,8 @@ void drawMeasuresPanel(UiContext& ui) {
                                   ImVec4(lo.x, lo.y, lo.x + ImGui::CalcTextSize(title).x, hi.y));
       if (ImGui::IsItemHovered()) {
         if (c == 0) ImGui::SetTooltip("Layer and head, numbered from 0 (click a row to open that head)");
-        else if (c - 1 < int(shown.size())) ImGui::SetTooltip("%s", shown[std::size_t(c - 1)]->definition);
+        else if (c - 1 < int(shown.size()))
+          ImGui::SetTooltip("%s\n%s", shown[std::size_t(c - 1)]->title, shown[std::size_t(c - 1)]->definition);
       }
     }
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs()) {
@@ -126,6 +149,7 @@ void drawMeasuresPanel(UiContext& ui) {
           app.setHead({HeadSelection::Single, hm.head});
         }
         if (r == clipper.DisplayStart) ui.nameLastItem("measures_first_row");
+        if (r == clipper.DisplayStart + 1) ui.nameLastItem("measures_second_row");
         ImGui::PushFont(ui.fonts.mono);
         for (int c = 1; c < columns; ++c) {
           ImGui::TableSetColumnIndex(c);
@@ -135,6 +159,7 @@ void drawMeasuresPanel(UiContext& ui) {
       }
     ImGui::EndTable();
   }
+  ImGui::PopStyleVar();
   ImGui::PopFont();
 }
 
