@@ -401,6 +401,13 @@ void AppController::refreshShown() {
   if (causalMaskShown())
     for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
   stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
+  max_past_first_row_ = CellMax{};
+  if (causalMaskShown() && shown_.nq > 1)
+    for (int i = 1; i < shown_.nq; ++i) {
+      const float* row = shown_.row(0, i);
+      for (int j = 0; j < std::min(i + 1, shown_.nk); ++j)
+        if (row[j] > max_past_first_row_.w) max_past_first_row_ = {row[j], i, j};
+    }
   // Every head's maxima depend on the result only: a head switch reuses them (at 1024 tokens and
   // 12 heads rescanning them took most of the switch).
   if (head_max_version_ != result_version_) {

@@ -180,6 +180,13 @@ class AppController {
   const AttentionResult& result() const { return result_; }     // all heads
   const AttentionResult& shown() const { return shown_; }       // one head or the mean (in "all" mode: the mean)
   const MatrixStats& stats() const { return stats_; }
+  // The largest weight outside row 0 of a causal map (row 0 has one key: its weight is always 1,
+  // so the matrix maximum there says nothing). w < 0 when not causal or a single row.
+  struct CellMax {
+    float w = -1;
+    int row = 0, col = 0;
+  };
+  const CellMax& maxPastFirstRow() const { return max_past_first_row_; }
   const std::vector<PatternFinding>& patterns() const { return patterns_; }
   const std::vector<int>& visibleKeys() const { return visible_keys_; }
   bool isMasked(int row, int col) const;
@@ -295,6 +302,7 @@ class AppController {
   bool built_valid_ = false;
   AttentionResult result_, shown_;
   MatrixStats stats_;
+  CellMax max_past_first_row_;
   std::vector<PatternFinding> patterns_;
   std::vector<int> visible_keys_;
   std::vector<std::string> head_names_, query_labels_, key_labels_;
