@@ -27,6 +27,7 @@
 #include "ui/figure_export.h"
 #include "ui/model_holder.h"
 #include "ui/settings.h"
+#include "ui/text_bounds.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -299,6 +300,37 @@ int runAppWindow(const WindowOptions& opt) {
       ColourScale scale;
       if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
     }
+    bool fonts_on_device = false;  // the font texture exists before frame 0 when the loading frame drew
+    if (!opt.model.empty() && !headless_run) {
+      // Loading and the first forward run on this thread (1-5 s for GPT-2 small): draw one frame
+      // that says so rather than leave the window black. (Progress and Cancel need the model
+      // worker of issue 18.)
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplSDL2_NewFrame();
+      ImGui::NewFrame();
+      const ImVec2 display = io.DisplaySize;
+      ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
+      ImGui::Begin("##loading", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
+                                             ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoInputs);
+      ImGui::PushFont(ui.fonts.large);
+      ImGui::Text("Loading %s", boundedText(opt.model, kMaxUiLineBytes).c_str());
+      ImGui::PopFont();
+      ImGui::TextDisabled("reading the weights and running the first forward on the text; the window opens when done");
+      ImGui::End();
+      ImGui::Render();
+      int fb_w = 0, fb_h = 0;
+      SDL_GL_GetDrawableSize(window, &fb_w, &fb_h);
+      glViewport(0, 0, fb_w, fb_h);
+      glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      SDL_GL_SwapWindow(window);
+      fonts_on_device = true;
+      if (opt.debug_layout) {
+        std::printf("loading %s\n", opt.model.c_str());
+        std::fflush(stdout);
+      }
+    }
     if (!opt.model.empty()) {
       // A model that cannot be loaded is an input error: one line, exit 2 (a window would only
       // show the same line). A text it refuses opens anyway, saying why, unless nobody watches.
@@ -482,9 +514,9 @@ int runAppWindow(const WindowOptions& opt) {
             grow = true;
           }
         if (grow) {
-          if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
+          if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_DestroyFontsTexture();
           ui.fonts = loadFonts(font_scale, atlas_extra);
-          if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
+          if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_CreateFontsTexture();
         }
       }
       // Ctrl +/-/0 and the theme key: fonts re-rasterised at the new size (not a scaled bitmap).
@@ -494,9 +526,9 @@ int runAppWindow(const WindowOptions& opt) {
         applied_zoom = ui.zoom;
         ui.scale = base_scale * ui.zoom;
         font_scale = ui.scale * density;
-        if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
+        if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_DestroyFontsTexture();
         ui.fonts = loadFonts(font_scale, atlas_extra);
-        if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
+        if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_CreateFontsTexture();
         applyTheme(ui.scale, ui.light);
       }
       if (ui.toggle_fullscreen) {

@@ -4,6 +4,7 @@
 #   - Head measures: the table takes the space (>= 8 rows visible) and every column header is
 #     whole and on screen (they were cut to "He...", "Entr..." under five paragraphs of definitions).
 #   - Next token: the "top k" slider's label is on screen (it was cut at the panel's edge).
+#   - A folder without config.json, or with only pytorch_model.bin: one line saying what to do.
 # Screenshots are kept in $ATTNVIZ_TEST_ARTIFACTS (default /tmp/attnviz-e2e).
 # $1 = the attnviz binary. Exit 77 (skip) only without Xvfb.
 source "$(dirname "$0")/xvfb_session.bash"
@@ -58,4 +59,20 @@ assert top_k, "the top k slider was not drawn"
 assert top_k[2] <= panel[2], "the top k label is cut: it ends at %.0f, the panel at %.0f" % (top_k[2], panel[2])
 print("next: top k slider and its label inside the panel")
 PYEOF
+# Folders that are not models: one line saying what a model folder needs, or how to convert
+# a PyTorch-only one; exit 2 before any frame.
+expect_error() {  # expect_error 'WHAT' ARGS...
+  local what=$1; shift
+  "$BIN" --no-settings "$@" --screenshot "$TMP/err.png" >"$TMP/err.out" 2>"$TMP/err.log"
+  local rc=$?
+  [ "$rc" = 2 ] || fail "$what: exit $rc, expected 2 ($(cat "$TMP/err.log"))"
+  [ "$(wc -l <"$TMP/err.log")" = 1 ] || fail "$what: expected one line on stderr, got: $(cat "$TMP/err.log")"
+  grep -qF "$what" "$TMP/err.log" || fail "stderr does not name '$what': $(cat "$TMP/err.log")"
+}
+mkdir -p "$TMP/empty" "$TMP/torch"
+expect_error "no config.json (a model folder holds config.json, model.safetensors" --model "$TMP/empty"
+cp "$GPT2/config.json" "$TMP/torch/" && echo x >"$TMP/torch/pytorch_model.bin"
+expect_error "save_pretrained" --model "$TMP/torch"
+echo "errors: $(cat "$TMP/err.log")"
+
 echo "PASS: model views (measures table >= 8 rows with whole headers; top k label on screen)"

@@ -420,6 +420,21 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
   EXPECT_FALSE(app.loadModel(bad));
   EXPECT_NE(app.error().find("model.safetensors"), std::string::npos) << app.error();
   EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
+  // A folder that is not a model says what a model folder needs; a PyTorch-only one how to convert it.
+  const std::string empty = ::testing::TempDir() + "attnviz_not_a_model";
+  fs::remove_all(empty);
+  fs::create_directories(empty);
+  EXPECT_FALSE(app.loadModel(empty));
+  for (const char* needed : {"no config.json", "model.safetensors", "tokenizer.json"})
+    EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
+  std::ofstream(empty + "/pytorch_model.bin") << "not read";
+  std::ofstream(empty + "/config.json") << "{}";
+  EXPECT_FALSE(app.loadModel(empty));
+  for (const char* needed : {"pytorch_model.bin", "save_pretrained", "safe_serialization=True"})
+    EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
+  EXPECT_EQ(app.error().find('\n'), std::string::npos) << "one line";
+  EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
+  fs::remove_all(empty);
   // The error does not stick once the next action succeeds.
   app.setLayer(1);
   app.recomputeNow();
