@@ -308,15 +308,19 @@ int runAppWindow(const WindowOptions& opt) {
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplSDL2_NewFrame();
       ImGui::NewFrame();
+      // Drawn straight onto the foreground list: a new ImGui window stays hidden in its first frame.
       const ImVec2 display = io.DisplaySize;
-      ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Always, ImVec2(0.5f, 0.5f));
-      ImGui::Begin("##loading", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize |
-                                             ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoInputs);
-      ImGui::PushFont(ui.fonts.large);
-      ImGui::Text("Loading %s", boundedText(opt.model, kMaxUiLineBytes).c_str());
-      ImGui::PopFont();
-      ImGui::TextDisabled("reading the weights and running the first forward on the text; the window opens when done");
-      ImGui::End();
+      ImDrawList* dl = ImGui::GetForegroundDrawList();
+      const std::string title = "Loading " + boundedText(opt.model, kMaxUiLineBytes);
+      const char* detail = "reading the weights and running the first forward on the text; the window opens when done";
+      const ImVec2 title_size = ui.fonts.large->CalcTextSizeA(ui.fonts.large->FontSize, FLT_MAX, 0, title.c_str());
+      const ImVec2 detail_size = ui.fonts.small->CalcTextSizeA(ui.fonts.small->FontSize, FLT_MAX, 0, detail);
+      const float y = display.y * 0.5f - title_size.y;
+      dl->AddText(ui.fonts.large, ui.fonts.large->FontSize, ImVec2(std::floor((display.x - title_size.x) * 0.5f), y),
+                  palette().title, title.c_str());
+      dl->AddText(ui.fonts.small, ui.fonts.small->FontSize,
+                  ImVec2(std::floor((display.x - detail_size.x) * 0.5f), y + title_size.y + 8 * ui.scale), palette().dim,
+                  detail);
       ImGui::Render();
       int fb_w = 0, fb_h = 0;
       SDL_GL_GetDrawableSize(window, &fb_w, &fb_h);
