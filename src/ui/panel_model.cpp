@@ -100,7 +100,14 @@ bool drawMainViewSwitch(UiContext& ui) {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Attention rollout through all layers (Abnar & Zuidema 2020)");
   ui.main_view = MainView(v);
   ImGui::SameLine();
-  ImGui::TextDisabled("%s", ui.app->headLabel().c_str());
+  // What the main view shows: the rollout and the model view are not the selected layer's head.
+  const ModelHolder* m = ui.app->model();
+  if (ui.main_view == MainView::Rollout && m)
+    ImGui::TextDisabled("all %d layers, heads averaged", m->layers());  // short: this line sets the column's width
+  else if (ui.main_view == MainView::ModelGrid && m)
+    ImGui::TextDisabled("%d layers x %d heads", m->layers(), m->heads());
+  else
+    ImGui::TextDisabled("%s", ui.app->headLabel().c_str());
   return true;
 }
 
