@@ -29,7 +29,8 @@ const char* kRenderOptions =
     "  --width W --height H figure size in pixels (default 1600 x 900; 64..16384)\n"
     "  --theme light|dark   default light (for projectors and paper)\n"
     "  --colormap NAME      cividis (default), viridis, magma, greyscale\n"
-    "  --scale S            colour scale: linear (0..1, default), auto (0..max of the matrix),\n"
+    "  --scale S            colour scale: linear (0..1; the default, except log for --model past 32\n"
+    "                       tokens, as in the window), auto (0..max of the matrix),\n"
     "                       row (each row / its max) or log (1e-4..1); the legend names it\n"
     "  --title TEXT         heading drawn above the figure\n"
     "  --out FILE           .svg or .png\n";
@@ -72,6 +73,8 @@ int runRender(int argc, char** argv) {
 
     const AttentionInput in = loadAttentionInput(args);
     const HeadSelection sel = selectHeads(in, args.getOr("head", "mean"));
+    // As the window: until a scale is asked for, a real model past a few dozen tokens gets log.
+    if (!args.has("scale")) spec.scale = defaultColourScale(in.result.nq, in.session != nullptr);
     if (in.session && !args.has("title"))  // "gpt2 · L5H1", as the window's figures of a model
       spec.title = sanitizeUtf8(modelFigureTitle(in, sel));
     if (sel.kind == HeadSelection::All && svg)
