@@ -8,6 +8,7 @@
 #include "ui/model_holder.h"
 #include "ui/model_panel_state.h"
 #include "ui/number_format.h"
+#include "ui/text_bounds.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -22,7 +23,11 @@ void drawNextTokensPanel(UiContext& ui) {
   ModelPanelState& st = modelPanelState(ui);
   const int n = m.session().numTokens();
   if (n == 0 || !app.hasResult()) {
-    ImGui::TextDisabled("No tokens yet.");
+    // A text the model refused: the reason, not "no tokens" under a full sentence box.
+    ImGui::PushTextWrapPos(0);
+    if (!app.error().empty()) ImGui::TextDisabled("Nothing to predict from: %s", boundedText(app.error(), kMaxUiParagraphBytes).c_str());
+    else ImGui::TextDisabled("No tokens yet.");
+    ImGui::PopTextWrapPos();
     return;
   }
   // One token per frame while a Generate run lasts, each after the view caught up with the last.
