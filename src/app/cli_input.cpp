@@ -12,6 +12,7 @@
 #include "core/simulated_model.h"
 #include "gpu/engine_select.h"
 #include "model/model_error.h"
+#include "model/model_path.h"
 #include "model/model_session.h"
 
 namespace attnviz::app {
@@ -25,16 +26,6 @@ std::vector<std::string> loadLabels(const CliArgs& args, const char* option, int
     throw NpyError(*path, "has " + std::to_string(labels.size()) + " labels but there are " + std::to_string(expected) + " " +
                    what + " tokens");
   return labels;
-}
-
-// "L5H1" (case-insensitive): layer 5, head 1.
-bool parseLayerHead(const std::string& text, int* layer, int* head) {
-  static const std::regex pattern("[lL]([0-9]{1,6})[hH]([0-9]{1,6})");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return false;
-  *layer = std::stoi(m[1].str());
-  *head = std::stoi(m[2].str());
-  return true;
 }
 
 std::vector<std::string> numbered(int n) {
@@ -73,8 +64,9 @@ const char* attentionInputHelp() {
          "  --tokens FILE        labels of the query tokens, one per line (also of the keys unless --key-tokens)\n"
          "  --key-tokens FILE    labels of the key tokens, one per line\n"
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
-         "                       --text and --layer L (from 0), heads numbered from 0 or written L5H1\n"
-         "  --layer L            layer of --model to show (0-based; implied by --head L5H1), or of a\n"
+         "                       --text; heads numbered from 0 or written L5H1 (the window's rule too)\n"
+         "  --layer L            layer of --model to show (0-based, default 0; implied by --head L5H1, which\n"
+         "                       must agree with it), or of a\n"
          "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n"
          "  --max-memory SIZE    memory budget, e.g. 2G or 512M (default: a quarter of physical memory);\n"
          "                       larger requests are refused before anything is allocated\n";
@@ -97,22 +89,19 @@ HeadSelection selectHeads(const AttentionInput& in, const std::string& text) {
       throw UsageError(e.what());
     }
   }
-  const std::string lower = lowerCase(text);
-  if (lower == "all") return {HeadSelection::All, 0};
-  if (lower == "mean") return {HeadSelection::Mean, 0};
-  const int heads = in.result.heads > 0 ? in.result.heads : in.problem.heads;
-  int layer = in.layer, head = -1;
-  if (parseLayerHead(text, &layer, &head)) {
-    if (layer != in.layer)
-      throw UsageError("--head " + text + " names layer " + std::to_string(layer) + " but --layer is " + std::to_string(in.layer));
-  } else if (!text.empty() && text.size() <= 6 && text.find_first_not_of("0123456789") == std::string::npos) {
-    head = std::stoi(text);
-  } else {
-    throw UsageError("--head must be a head number (from 0), L" + std::to_string(in.layer) + "H<n>, mean or all; got '" + text + "'");
+  // A real model: the rule the window follows too (core/head_selection.h).
+  try {
+    return parseModelHead(text, in.layer, in.session->numLayers(), in.result.heads > 0 ? in.result.heads : in.problem.heads).head;
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
   }
-  if (head < 0 || head >= heads)
-    throw UsageError("head " + std::to_string(head) + " is out of range (0.." + std::to_string(heads - 1) + ")");
-  return {HeadSelection::Single, head};
+}
+
+std::string modelFigureTitle(const AttentionInput& in, const HeadSelection& sel) {
+  std::string shown;
+  if (sel.kind == HeadSelection::Single && sel.index < int(in.head_names.size())) shown = in.head_names[std::size_t(sel.index)];
+  else shown = "L" + std::to_string(in.layer) + (sel.kind == HeadSelection::All ? " all heads" : " mean of " + std::to_string(in.result.heads) + " heads");
+  return model::modelDisplayName(in.model_name) + " \xC2\xB7 " + shown;
 }
 
 std::vector<std::uint8_t> AttentionInput::masked() const {
@@ -148,13 +137,14 @@ AttentionInput loadModelInput(const CliArgs& args) {
     if (args.has(other)) throw UsageError(std::string("--") + other + " does not apply to --model input");
   if (args.getOr("mode", "self") != "self") throw UsageError("--model input is self-attention (--mode self)");
   AttentionInput in;
-  int layer = -1, head = -1;
+  // The layer: --layer, else the one --head L5H1 names, else 0 (as the window opens).
+  int layer = 0, head = -1;
   if (args.has("layer")) {
     const long l = *args.getInt("layer");
     if (l < 0 || l > 1000000) throw UsageError("--layer must be 0 or more, got " + std::to_string(l));
     layer = int(l);
-  } else if (!parseLayerHead(args.getOr("head", ""), &layer, &head)) {
-    throw UsageError("--model needs --layer L (or --head L5H1)");
+  } else if (!parseLayerHeadName(args.getOr("head", ""), &layer, &head)) {
+    layer = 0;
   }
   in.session = loadModelSession(args);
   if (layer >= in.session->numLayers())

@@ -55,6 +55,8 @@ void runAttentionInput(AttentionInput& in, const CliArgs& args);
 // "L5H1" (its layer must be the one shown); other input: parseHeadSelection (1-based, names).
 // Throws UsageError.
 HeadSelection selectHeads(const AttentionInput& in, const std::string& text);
+// The heading of a --model figure: "gpt2 · L5H1" (the model folder's name, not its path).
+std::string modelFigureTitle(const AttentionInput& in, const HeadSelection& sel);
 
 // Runs a real model on --text for `command`'s options (--model, --text): loads, tokenizes and
 // runs the forward. Throws model::ModelError / UsageError.

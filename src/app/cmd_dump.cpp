@@ -14,7 +14,7 @@ const char* kDumpUsage =
     "usage: attnviz dump --text TEXT [--target TEXT] [--mode self|cross] [options]\n"
     "       attnviz dump --q Q.npy --k K.npy [--v V.npy] [--tokens FILE] [--key-tokens FILE] [options]\n"
     "       attnviz dump --weights P.npy [--tokens FILE] [--key-tokens FILE] [--head ...] [--format ...]\n"
-    "       attnviz dump --model DIR|NAME --text TEXT --layer L [--head H|L5H1|all|mean] [--next K] [options]\n"
+    "       attnviz dump --model DIR|NAME --text TEXT [--layer L] [--head H|L5H1|all|mean] [--next K] [options]\n"
     "\n"
     "Prints attention weights and statistics (entropy in bits) computed by an engine.\n";
 const char* kDumpOptions =

@@ -17,17 +17,20 @@ const char* kRenderUsage =
     "usage: attnviz render --text TEXT [--target TEXT] [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --q Q.npy --k K.npy [options] --out FILE.png|FILE.svg\n"
     "       attnviz render --weights P.npy [options] --out FILE.png|FILE.svg\n"
-    "       attnviz render --model DIR|NAME --text TEXT --layer L --head H|L5H1|mean [options] --out FILE.png|FILE.svg\n"
+    "       attnviz render --model DIR|NAME --text TEXT [--layer L] [--head H|L5H1|mean] [options] --out FILE.png|FILE.svg\n"
     "\n"
     "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
 const char* kRenderOptions =
-    "  --head H             1-based index, head name or 'mean' (default: mean); PNG also 'all'\n"
-    "  --select I           selected query row for the arcs (0-based, default 0)\n"
+    "  --head H             1-based index, head name or 'mean' (default: mean); PNG also 'all';\n"
+    "                       with --model: 0-based index or L5H1\n"
+    "  --select I           selected query row for the arcs (0-based; default 0, with a causal mask\n"
+    "                       the last token, as the window selects: row 0 there only attends to itself)\n"
     "  --view V             heatmap | arcs | both (default both)\n"
     "  --width W --height H figure size in pixels (default 1600 x 900; 64..16384)\n"
     "  --theme light|dark   default light (for projectors and paper)\n"
     "  --colormap NAME      cividis (default), viridis, magma, greyscale\n"
-    "  --scale S            colour scale: linear (0..1, default), auto (0..max of the matrix),\n"
+    "  --scale S            colour scale: linear (0..1; the default, except log for --model past 32\n"
+    "                       tokens, as in the window), auto (0..max of the matrix),\n"
     "                       row (each row / its max) or log (1e-4..1); the legend names it\n"
     "  --title TEXT         heading drawn above the figure\n"
     "  --out FILE           .svg or .png\n";
@@ -70,6 +73,10 @@ int runRender(int argc, char** argv) {
 
     AttentionInput in = prepareAttentionInput(args);
     const HeadSelection sel = selectHeads(in, args.getOr("head", "mean"));
+    // As the window: until a scale is asked for, a real model past a few dozen tokens gets log.
+    if (!args.has("scale")) spec.scale = defaultColourScale(in.result.nq, in.session != nullptr);
+    if (in.session && !args.has("title"))  // "gpt2 · L5H1", as the window's figures of a model
+      spec.title = sanitizeUtf8(modelFigureTitle(in, sel));
     if (sel.kind == HeadSelection::All && svg)
       throw UsageError("an SVG figure shows one matrix: choose --head N, a head name or mean (PNG can show all)");
     runAttentionInput(in, args);
@@ -81,7 +88,7 @@ int runRender(int argc, char** argv) {
     spec.key_labels = in.key_tokens;
     spec.masked = in.masked();
     spec.cross = in.mode == "cross";
-    const long select = args.getInt("select").value_or(0);
+    const long select = args.getInt("select").value_or(in.causal ? spec.nq - 1 : 0);
     if (select < 0 || select >= spec.nq)
       throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");
     spec.selected_query = int(select);

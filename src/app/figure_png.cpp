@@ -1,6 +1,7 @@
 #include "app/figure_png.h"
 
 #include "gpu/gl_context.h"
+#include "model/model_path.h"
 
 #if ATTNVIZ_HAVE_UI
 #include "render/heatmap_renderer.h"
@@ -45,7 +46,7 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
       ok = app.loadWeights(in.result, in.query_tokens, in.key_tokens, args.getOr("weights", ""));
     } else if (args.has("model")) {
       app.setCausal(true);
-      ok = app.loadProblem(in.problem, args.getOr("model", "model") + " layer " + std::to_string(in.layer));
+      ok = app.loadProblem(in.problem, model::modelDisplayName(args.getOr("model", "model")) + " layer " + std::to_string(in.layer));
     } else if (args.has("text")) {
       app.setMode(in.mode == "cross" ? AttentionMode::Cross : AttentionMode::Self);
       app.setText(args.getOr("text", ""));

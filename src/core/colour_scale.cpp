@@ -70,6 +70,10 @@ std::vector<float> rowMaxima(const float* p, int rows, int cols) {
   return out;
 }
 
+ColourScale defaultColourScale(int tokens, bool real_model) {
+  return real_model && tokens > kLogDefaultTokens ? ColourScale::Log : ColourScale::Linear;
+}
+
 ColourScaleLegend colourScaleLegend(ColourScale s, float matrix_max) {
   char high[32];
   switch (s) {

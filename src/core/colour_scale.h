@@ -25,6 +25,13 @@ bool parseColourScale(const std::string& name, ColourScale* out);
 // One line for tooltips and help: what the scale does and when to use it.
 const char* colourScaleHelp(ColourScale s);
 
+// The scale a matrix gets until a person chooses one. A real model's causal map past a few dozen
+// tokens spreads each row over many keys, so under linear it reads as a dark triangle: log shows its
+// structure there. Short inputs, the simulated model and imported data keep linear (comparable
+// between matrices).
+inline constexpr int kLogDefaultTokens = 32;
+ColourScale defaultColourScale(int tokens, bool real_model);
+
 // t in [0, 1] for a weight p >= 0. `denominator` is the matrix maximum (Auto) or the row maximum
 // (Row) and is ignored otherwise; a denominator <= 0 (an all-zero matrix or row) gives t = 0.
 // Negative p (a masked cell) and NaN give 0.

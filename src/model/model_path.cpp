@@ -140,4 +140,12 @@ std::vector<CachedModel> listCachedModels() {
   return models;
 }
 
+std::string modelDisplayName(const std::string& pathOrName) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(pathOrName, ec)) return pathOrName;
+  std::filesystem::path p(pathOrName);
+  if (!p.has_filename()) p = p.parent_path();
+  return p.filename().string();
+}
+
 }  // namespace attnviz::model

@@ -24,6 +24,10 @@ std::filesystem::path huggingFaceHubCache();
 // and where when nothing is found.
 std::filesystem::path resolveModelDirectory(const std::string& pathOrName);
 
+// How titles name a model: a cache name as given ("HuggingFaceTB/SmolLM2-135M"), a folder by its
+// last part ("/home/me/models/gpt2/" -> "gpt2").
+std::string modelDisplayName(const std::string& pathOrName);
+
 struct CachedModel {
   std::string name;                // "HuggingFaceTB/SmolLM2-135M"
   std::filesystem::path snapshot;  // the folder resolveModelDirectory(name) returns

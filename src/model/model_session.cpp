@@ -20,6 +20,24 @@ double millisecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// What a model folder needs, said before any file is parsed: "config.json: cannot open file" did not
+// tell a newcomer what to put there, and a PyTorch-only folder needs one conversion step.
+void checkModelFolder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool safetensors = fs::exists(dir / "model.safetensors", ec) || fs::exists(dir / "model.safetensors.index.json", ec);
+  const bool pytorch = fs::exists(dir / "pytorch_model.bin", ec) || fs::exists(dir / "pytorch_model.bin.index.json", ec);
+  if (!safetensors && pytorch)
+    throw ModelError(dir.string() +
+                     ": has only pytorch_model.bin, which attnviz does not read; convert it once with: python3 -c "
+                     "\"from transformers import AutoModelForCausalLM as M; M.from_pretrained('" + dir.string() +
+                     "').save_pretrained('" + dir.string() + "', safe_serialization=True)\"");
+  if (!fs::exists(dir / "config.json", ec))
+    throw ModelError(dir.string() +
+                     ": not a model folder: it has no config.json (a model folder holds config.json, model.safetensors "
+                     "or its shards with model.safetensors.index.json, and tokenizer.json or vocab.json + merges.txt)");
+}
+
 }  // namespace
 
 ModelSession::ModelSession() = default;
@@ -27,6 +45,7 @@ ModelSession::~ModelSession() = default;
 
 std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name, bool require_tokenizer) {
   const std::filesystem::path dir = resolveModelDirectory(path_or_name);
+  checkModelFolder(dir);
   ModelConfig config = loadModelConfig((dir / "config.json").string());
   WeightStore weights = WeightStore::openDirectory(dir.string());
   std::unique_ptr<ModelSession> s(new ModelSession());

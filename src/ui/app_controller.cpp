@@ -188,26 +188,25 @@ void AppController::setHead(HeadSelection head) {
   }
 }
 
-bool AppController::setHeadByName(const std::string& text, std::string* error) {
-  static const std::regex layer_head(R"(\s*[Ll](\d{1,4})[Hh](\d{1,4})\s*)");
-  std::smatch m;
-  if (std::regex_match(text, m, layer_head)) {
-    if (!model_) {
-      if (error) *error = "'" + text + "' names a layer and head of a real model; open one with --model";
+bool AppController::setHeadByName(const std::string& text, std::string* error, int layer_asked) {
+  if (model_) {
+    // The rule `dump` and `render` follow (core/head_selection.h): heads from 0, "L5H1" naming
+    // the same layer as --layer, nothing clamped silently.
+    try {
+      const ModelHeadChoice c = parseModelHead(text, layer_asked, model_->layers(), model_->heads());
+      if (c.layer >= 0) setLayer(c.layer);
+      head_ = c.head;
+      if (hasResult() && !dirty_) refreshShown();
+      return true;
+    } catch (const std::invalid_argument& e) {
+      if (error) *error = e.what();
       return false;
     }
-    const int l = std::stoi(m[1].str()), h = std::stoi(m[2].str());
-    if (l >= model_->layers() || h >= model_->heads()) {
-      if (error)
-        *error = "'" + text + "' is outside the model (" + std::to_string(model_->layers()) + " layers L0-L" +
-                 std::to_string(model_->layers() - 1) + ", " + std::to_string(model_->heads()) + " heads H0-H" +
-                 std::to_string(model_->heads() - 1) + ")";
-      return false;
-    }
-    setLayer(l);
-    head_ = {HeadSelection::Single, h};
-    if (hasResult() && !dirty_) refreshShown();
-    return true;
+  }
+  int named_layer = 0, named_head = 0;
+  if (parseLayerHeadName(text, &named_layer, &named_head)) {
+    if (error) *error = "'" + text + "' names a layer and head of a real model; open one with --model";
+    return false;
   }
   std::vector<std::string> names = head_names_;
   if (names.empty()) names = mode_ == AttentionMode::Cross ? crossHeadNames() : selfHeadNames();
@@ -225,6 +224,7 @@ void AppController::selectQuery(int i) {
   i = std::clamp(i, 0, n - 1);
   if (i == selected_) return;
   selected_ = i;
+  follow_end_ = false;  // a person chose a token: stay there
   selection_time_ = now_;
 }
 
@@ -366,7 +366,9 @@ void AppController::applyJob(const Job& job, JobResult r) {
   const bool same_shape = out.result.heads == result_.heads && out.result.nq == result_.nq && out.result.nk == result_.nk;
   // With a real model the selection follows the end of the text (the next-token view's position)
   // while it was on the last token: typing and generating keep the newest token selected.
-  const bool follow_end = job.source == Source::Model && (result_.nq == 0 || selected_ == result_.nq - 1);
+  const bool follow_end =
+      job.source == Source::Model && (follow_end_ || result_.nq == 0 || selected_ == result_.nq - 1);
+  follow_end_ = false;
   problem_ = std::move(r.problem);
   result_ = std::move(out.result);
   engine_used_ = out.engine;
@@ -385,6 +387,7 @@ void AppController::applyJob(const Job& job, JobResult r) {
   if (selected_ >= result_.nq || follow_end) selected_ = std::max(result_.nq - 1, 0);
   ++result_version_;
   animate_change_ = same_shape;
+  applyDefaultColourScale();
   refreshShown();
   recompute_ms_ = wallMs(job.start);
 }
@@ -398,6 +401,13 @@ void AppController::refreshShown() {
   if (causalMaskShown())
     for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
   stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
+  max_past_first_row_ = CellMax{};
+  if (causalMaskShown() && shown_.nq > 1)
+    for (int i = 1; i < shown_.nq; ++i) {
+      const float* row = shown_.row(0, i);
+      for (int j = 0; j < std::min(i + 1, shown_.nk); ++j)
+        if (row[j] > max_past_first_row_.w) max_past_first_row_ = {row[j], i, j};
+    }
   // Every head's maxima depend on the result only: a head switch reuses them (at 1024 tokens and
   // 12 heads rescanning them took most of the switch).
   if (head_max_version_ != result_version_) {
@@ -449,10 +459,24 @@ const QueryMaths* AppController::selectedMaths() {
 }
 
 void AppController::setColourScale(ColourScale s) {
+  colour_scale_chosen_ = true;
   if (s == colour_scale_) return;
   colour_scale_ = s;
   animate_change_ = false;
   ++display_version_;  // same matrix, new colours: the display is rebuilt, nothing recomputed
+}
+
+void AppController::applyDefaultColourScale() {
+  if (colour_scale_chosen_) return;
+  const ColourScale s = defaultColourScale(result_.nq, source_ == Source::Model);
+  if (s == colour_scale_) return;
+  colour_scale_ = s;
+  animate_change_ = false;  // the caller refreshes the display
+}
+
+std::string AppController::colourScaleNote() const {
+  if (colour_scale_chosen_ || colour_scale_ == ColourScale::Linear || !hasResult()) return "";
+  return "chosen for " + std::to_string(result_.nq) + " tokens";
 }
 
 float AppController::colourPosition(int head, int row, float w) const {
@@ -657,6 +681,7 @@ bool AppController::showWeights(AttentionResult r, const std::vector<std::string
     error_.clear();
     ++result_version_;
     animate_change_ = same_shape;
+    applyDefaultColourScale();
     refreshShown();
     return true;
   }
@@ -718,8 +743,17 @@ bool AppController::loadModel(const std::string& path_or_name) {
   mode_ = AttentionMode::Self;
   causal_ = true;
   error_.clear();
-  selected_ = 1 << 30;  // the last token: where the next-token view looks
   result_ = AttentionResult{};
+  shown_ = AttentionResult{};
+  selected_ = 0;
+  follow_end_ = true;  // the last token, once the first result is in: where the next-token view looks
+  // Until a result is in (a text the model refuses leaves none), the labels are this model's, not
+  // the simulated model's "Positional, Syntactic, ..." of the view before.
+  head_names_.clear();
+  for (int h = 0; h < model_->heads(); ++h) head_names_.push_back(model_->session().headName(model_->layer(), h));
+  query_labels_.clear();
+  key_labels_.clear();
+  ++result_version_;
   markDirty();
   // A text the model refuses (too long, nothing to tokenize) leaves the model loaded with error()
   // saying why, so that the text can be edited.
@@ -746,7 +780,9 @@ bool AppController::generate(int count, bool sample, std::uint64_t seed) {
     error_ = std::string("Generate: ") + e.what();
     return false;
   }
-  if (selected_ == nq() - 1) selected_ = 1 << 30;  // keep following the end
+  // Keep following the end; the selection itself stays a row of the result still on screen
+  // until the longer one arrives (the arcs and lists draw it meanwhile).
+  if (selected_ == nq() - 1) follow_end_ = true;
   markDirty();
   return true;
 }

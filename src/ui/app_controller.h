@@ -84,12 +84,18 @@ class AppController {
 
   // ---- view (no recompute) ----
   void setHead(HeadSelection head);
-  // "N" (1-based), a head name, "mean" or "all"; with a real model also "L5H1" (layer 5, head 1,
-  // both from 0, as Hugging Face numbers them). False and *error when unknown.
-  bool setHeadByName(const std::string& text, std::string* error);
+  // "N" (1-based), a head name, "mean" or "all"; with a real model the CLI's rule instead
+  // (parseModelHead: "N" from 0, "L5H1" = layer 5 head 1, which must agree with `layer_asked`,
+  // the --layer given apart, when that is >= 0). False and *error when unknown or out of range.
+  bool setHeadByName(const std::string& text, std::string* error, int layer_asked = -1);
   void setColormap(Colormap c) { colormap_ = c; }
-  // How weights map onto the colormap (linear / auto / row / log); rebuilds the display.
+  // How weights map onto the colormap (linear / auto / row / log); rebuilds the display. Until a
+  // scale is set, each result gets defaultColourScale() of its tokens (log for a real model's long
+  // maps), and colourScaleNote() says so.
   void setColourScale(ColourScale s);
+  bool colourScaleChosen() const { return colour_scale_chosen_; }
+  // "chosen for 197 tokens" when the default rule picked a scale other than linear; "" otherwise.
+  std::string colourScaleNote() const;
   void selectQuery(int i);      // clamped to the rows
   void moveSelection(int delta);
   void setHoverCell(int row, int col) { hover_row_ = row; hover_col_ = col; }
@@ -174,6 +180,13 @@ class AppController {
   const AttentionResult& result() const { return result_; }     // all heads
   const AttentionResult& shown() const { return shown_; }       // one head or the mean (in "all" mode: the mean)
   const MatrixStats& stats() const { return stats_; }
+  // The largest weight outside row 0 of a causal map (row 0 has one key: its weight is always 1,
+  // so the matrix maximum there says nothing). w < 0 when not causal or a single row.
+  struct CellMax {
+    float w = -1;
+    int row = 0, col = 0;
+  };
+  const CellMax& maxPastFirstRow() const { return max_past_first_row_; }
   const std::vector<PatternFinding>& patterns() const { return patterns_; }
   const std::vector<int>& visibleKeys() const { return visible_keys_; }
   bool isMasked(int row, int col) const;
@@ -250,12 +263,19 @@ class AppController {
   HeadSelection head_{HeadSelection::Mean, 0};
   Colormap colormap_ = kDefaultColormap;
   ColourScale colour_scale_ = ColourScale::Linear;
+  bool colour_scale_chosen_ = false;  // set by a person (or settings, --scale): no default rule
+  void applyDefaultColourScale();
   // Maxima for the auto and row scales, refreshed with the shown matrix: of the shown matrix, and
   // of each head ([head] and [head][row]).
   float shown_max_ = 0;
   std::vector<float> shown_row_max_, head_max_, head_row_max_;
   int head_max_version_ = -1;  // result_version_ that head_max_/head_row_max_ were computed for
+  // Always a row of result_ (0 when there is none): draw functions index with it as it is.
   int selected_ = 0;
+  // A real model's selection moves to the last token when the next result arrives (after a load,
+  // or a generate while the last token was selected); until then selected_ stays valid for the
+  // result on screen.
+  bool follow_end_ = false;
   double selection_time_ = 0, now_ = 0;
   int hover_row_ = -1, hover_col_ = -1;
 
@@ -282,6 +302,7 @@ class AppController {
   bool built_valid_ = false;
   AttentionResult result_, shown_;
   MatrixStats stats_;
+  CellMax max_past_first_row_;
   std::vector<PatternFinding> patterns_;
   std::vector<int> visible_keys_;
   std::vector<std::string> head_names_, query_labels_, key_labels_;

@@ -27,6 +27,7 @@
 #include "ui/figure_export.h"
 #include "ui/model_holder.h"
 #include "ui/settings.h"
+#include "ui/text_bounds.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -300,6 +301,41 @@ int runAppWindow(const WindowOptions& opt) {
       ColourScale scale;
       if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
     }
+    bool fonts_on_device = false;  // the font texture exists before frame 0 when the loading frame drew
+    if (!opt.model.empty() && !headless_run) {
+      // Loading and the first forward run on this thread (1-5 s for GPT-2 small): draw one frame
+      // that says so rather than leave the window black. (Progress and Cancel need the model
+      // worker of issue 18.)
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplSDL2_NewFrame();
+      ImGui::NewFrame();
+      // Drawn straight onto the foreground list: a new ImGui window stays hidden in its first frame.
+      const ImVec2 display = io.DisplaySize;
+      ImDrawList* dl = ImGui::GetForegroundDrawList();
+      const std::string title = "Loading " + boundedText(opt.model, kMaxUiLineBytes);
+      const char* detail = "reading the weights and running the first forward on the text; the window opens when done";
+      const ImVec2 title_size = ui.fonts.large->CalcTextSizeA(ui.fonts.large->FontSize, FLT_MAX, 0, title.c_str());
+      const ImVec2 detail_size = ui.fonts.small->CalcTextSizeA(ui.fonts.small->FontSize, FLT_MAX, 0, detail);
+      const float y = display.y * 0.5f - title_size.y;
+      dl->AddText(ui.fonts.large, ui.fonts.large->FontSize, ImVec2(std::floor((display.x - title_size.x) * 0.5f), y),
+                  palette().title, title.c_str());
+      dl->AddText(ui.fonts.small, ui.fonts.small->FontSize,
+                  ImVec2(std::floor((display.x - detail_size.x) * 0.5f), y + title_size.y + 8 * ui.scale), palette().dim,
+                  detail);
+      ImGui::Render();
+      int fb_w = 0, fb_h = 0;
+      SDL_GL_GetDrawableSize(window, &fb_w, &fb_h);
+      glViewport(0, 0, fb_w, fb_h);
+      glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      SDL_GL_SwapWindow(window);
+      fonts_on_device = true;
+      if (opt.debug_layout) {
+        std::printf("loading %s\n", opt.model.c_str());
+        std::fflush(stdout);
+      }
+    }
     if (!opt.model.empty()) {
       // A model that cannot be loaded is an input error: one line, exit 2 (a window would only
       // show the same line). A text it refuses opens anyway, saying why, unless nobody watches.
@@ -328,8 +364,9 @@ int runAppWindow(const WindowOptions& opt) {
     if (headless_run && !app.hasResult() && exit_code == 0) exit_code = 2;
     if (opt.head) {
       std::string error;
-      if (!app.setHeadByName(*opt.head, &error)) {
-        std::fprintf(stderr, "attnviz: --head: %s\n", error.c_str());
+      // With a model, the CLI's rule: heads from 0, and an L5H1 must agree with --layer.
+      if (!app.setHeadByName(*opt.head, &error, app.model() ? opt.layer : -1)) {
+        std::fprintf(stderr, "attnviz: %s%s\n", error.rfind("--head", 0) == 0 ? "" : "--head: ", error.c_str());
         exit_code = 2;
       }
     }
@@ -482,9 +519,9 @@ int runAppWindow(const WindowOptions& opt) {
             grow = true;
           }
         if (grow) {
-          if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
+          if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_DestroyFontsTexture();
           ui.fonts = loadFonts(font_scale, atlas_extra);
-          if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
+          if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_CreateFontsTexture();
         }
       }
       // Ctrl +/-/0 and the theme key: fonts re-rasterised at the new size (not a scaled bitmap).
@@ -494,9 +531,9 @@ int runAppWindow(const WindowOptions& opt) {
         applied_zoom = ui.zoom;
         ui.scale = base_scale * ui.zoom;
         font_scale = ui.scale * density;
-        if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
+        if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_DestroyFontsTexture();
         ui.fonts = loadFonts(font_scale, atlas_extra);
-        if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
+        if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_CreateFontsTexture();
         applyTheme(ui.scale, ui.light);
       }
       if (ui.toggle_fullscreen) {
@@ -572,7 +609,10 @@ int runAppWindow(const WindowOptions& opt) {
         for (std::size_t k = 0; k < ui.arc_chip_rects.size(); ++k)
           json += (k ? ",[" : "[") + std::to_string(ui.arc_chip_rects[k].first) + "," +
                   rect(ui.arc_chip_rects[k].second).substr(1);
-        json += "],\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
+        json += "],\"named\":{";
+        for (std::size_t k = 0; k < ui.named_rects.size(); ++k)
+          json += (k ? ",\"" : "\"") + ui.named_rects[k].first + "\":" + rect(ui.named_rects[k].second);
+        json += "},\"arc_labels_dropped\":" + std::to_string(ui.arc_labels_dropped) + "}";
         std::printf("layoutjson %s\n", json.c_str());
         std::fflush(stdout);
       }

@@ -139,6 +139,7 @@ void drawMainLayout(UiContext& ui) {
                                       ImGuiWindowFlags_NoBackground;  // the frame is cleared to this colour: no need to paint it again
   ImGui::Begin("attnviz", nullptr, root_flags);
   ui.panel_rects.clear();
+  ui.named_rects.clear();
   updateBenchmark(ui);  // a running benchmark advances every frame, whichever tab is shown
 
   // Keyboard shortcuts (panel_present.cpp), unless a text box has the keyboard.

@@ -279,17 +279,29 @@ void drawArcsPanel(UiContext& ui) {
   std::vector<int> kidx;
   const bool compress_keys = !fitsNaturally(klab, right - left, box_pad);
   if (compress_keys) {
-    std::vector<int> picks;
-    if (self) picks.push_back(sel);
+    std::vector<RankedKey> candidates;
     const int per_head = all ? 3 : 6;
     auto pickFrom = [&](const float* row) {
       for (const RankedKey& k : topK(row, app.nk(), per_head))
-        if (k.weight > 0) picks.push_back(k.index);
+        if (k.weight > 0) candidates.push_back(k);
     };
     if (all) {
       for (int h = 0; h < app.heads(); ++h) pickFrom(app.rowOfHead(h, sel));
     } else {
       pickFrom(shown_row);
+    }
+    // No more chips than fit with a readable name ("#123" at least): with 12 heads x 3 keys the
+    // strip had 35 chips a few pixels wide whose names and gaps printed over each other. The
+    // heaviest keys (over the heads) stay; the others' arcs are left out.
+    const float min_chip = ImGui::CalcTextSize("\xC2\xB7" "abc" "\xE2\x80\xA6").x + 2 * box_pad + 16 * ui.scale;
+    const std::size_t max_chips = std::size_t(std::max(2.0f, std::floor((right - left) / min_chip)));
+    std::stable_sort(candidates.begin(), candidates.end(), [](const RankedKey& a, const RankedKey& b) { return a.weight > b.weight; });
+    std::vector<int> picks;
+    if (self) picks.push_back(sel);
+    for (const RankedKey& k : candidates) {
+      if (std::find(picks.begin(), picks.end(), k.index) != picks.end()) continue;
+      if (picks.size() >= max_chips) break;
+      picks.push_back(k.index);
     }
     kidx = focusSet(picks);
   } else {

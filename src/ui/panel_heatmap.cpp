@@ -64,10 +64,16 @@ ColourScaleLegend legendFor(const AppController& app) {
   return l;
 }
 
+// The scale's name, and why when the default rule chose it ("log, chosen for 197 tokens").
+std::string legendName(const AppController& app) {
+  const std::string note = app.colourScaleNote();
+  return std::string(colourScaleName(app.colourScale())) + (note.empty() ? "" : ", " + note);
+}
+
 // Width of the legend drawn by drawLegend (small font must be pushed).
 float legendWidth(const UiContext& ui, const ColourScaleLegend& l, bool masked) {
   float w = 120 * ui.scale + ImGui::CalcTextSize(l.low.c_str()).x + ImGui::CalcTextSize(l.high.c_str()).x + 18 * ui.scale;
-  w += ImGui::CalcTextSize(colourScaleName(ui.app->colourScale())).x + 10 * ui.scale;
+  w += ImGui::CalcTextSize(legendName(*ui.app).c_str()).x + 10 * ui.scale;
   if (masked) w += 14 * ui.scale + ImGui::CalcTextSize("masked").x + 26 * ui.scale;
   return w;
 }
@@ -96,8 +102,9 @@ void drawLegend(UiContext& ui, ImVec2 right_top) {
     name_right = mx - 4 * ui.scale;
   }
   // The scale's name, so a reader knows whether bright means 1 or "the largest here".
-  const char* name = colourScaleName(app.colourScale());
-  dl->AddText(ImVec2(name_right - ImGui::CalcTextSize(name).x - 6 * ui.scale, right_top.y), palette().legend, name);
+  const std::string name = legendName(app);
+  dl->AddText(ImVec2(name_right - ImGui::CalcTextSize(name.c_str()).x - 6 * ui.scale, right_top.y), palette().legend,
+              name.c_str());
   dl->AddText(ImVec2(x - ImGui::CalcTextSize(legend.low.c_str()).x - 5 * ui.scale, right_top.y), palette().legend,
               legend.low.c_str());
   const int steps = 32;
@@ -379,7 +386,15 @@ void drawHeatmapPanel(UiContext& ui) {
     ImGui::Dummy(ImVec2(1, ImGui::GetTextLineHeight()));
   }
   if (!app.hasResult()) {
-    ImGui::TextDisabled("Type a sentence to see its attention.");
+    // A text the model refuses (too long for its positions, no tokens) says so here too: "Type a
+    // sentence" over a full sentence box read as if nothing had been typed.
+    if (app.modelShown() && !app.error().empty()) {
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextDisabled("Nothing to show: %s", boundedText(app.error(), kMaxUiParagraphBytes).c_str());
+      ImGui::PopTextWrapPos();
+    } else {
+      ImGui::TextDisabled("Type a sentence to see its attention.");
+    }
     return;
   }
   const ImVec2 pos = ImGui::GetCursorScreenPos();

@@ -1,6 +1,7 @@
 // Per-head measures of a real model: one row per layer x head, sortable by any column, each
 // measure defined in one line; click a row to open that head.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -29,6 +30,17 @@ double measureValue(const model::HeadMeasures& m, int column, const std::vector<
   }
 }
 
+// Short headers so that all six columns fit the tab at 1280x800 whole (the full names and their
+// definitions are the header tooltips and the fold above the table).
+const char* shortTitle(const model::MeasureInfo& info) {
+  const std::string key = info.key;
+  if (key == "mean_distance") return "Dist";
+  if (key == "previous_token") return "Prev";
+  if (key == "confidence") return "Conf";
+  if (key == "induction") return "Induct";
+  return info.title;
+}
+
 }  // namespace
 
 void drawMeasuresPanel(UiContext& ui) {
@@ -41,12 +53,17 @@ void drawMeasuresPanel(UiContext& ui) {
   ModelPanelState& st = modelPanelState(ui);
   const std::vector<model::MeasureInfo>& infos = model::measureInfos();
   ImGui::PushFont(ui.fonts.small);
-  ImGui::PushTextWrapPos(0);
-  for (const model::MeasureInfo& info : infos) {
-    if (std::string(info.key) == "induction" && !st.with_induction) continue;
-    ImGui::TextDisabled("%s: %s", info.title, info.definition);
+  // The table takes the space; the definitions are in the header tooltips and folded here (five
+  // paragraphs above it left one row visible at 1280x800).
+  if (ImGui::TreeNode("What the measures mean (or hover a header)")) {
+    ImGui::PushTextWrapPos(0);
+    for (const model::MeasureInfo& info : infos) {
+      if (std::string(info.key) == "induction" && !st.with_induction) continue;
+      ImGui::TextDisabled("%s: %s", info.title, info.definition);
+    }
+    ImGui::PopTextWrapPos();
+    ImGui::TreePop();
   }
-  ImGui::PopTextWrapPos();
   ImGui::Checkbox("Induction score", &st.with_induction);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Runs the model once more on random tokens repeated twice (seeded); the text's cache is kept.");
@@ -59,24 +76,53 @@ void drawMeasuresPanel(UiContext& ui) {
     if (const LayerOverview* o = m.overview(l)) rows.insert(rows.end(), o->measures.begin(), o->measures.end());
 
   const int columns = induction ? 7 : 6;
+  // Columns as wide as their header (name and sort arrow) or their numbers, whichever is wider, so
+  // no header is cut to "Entr..."; a panel narrower than all of them scrolls sideways.
   const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
-                                ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingStretchProp;
-  if (ImGui::BeginTable("##measures", columns, flags, ImGui::GetContentRegionAvail())) {
-    ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort);
-    int shown = 0;
+                                ImGuiTableFlags_ScrollX | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
+  const ImVec2 table_pos = ImGui::GetCursorScreenPos(), table_size = ImGui::GetContentRegionAvail();
+  // Narrow cells: six columns fit the tab at 1280x800 (the theme's padding is for roomier tables).
+  ImGui::PushStyleVar(ImGuiStyleVar_CellPadding, ImVec2(3 * ui.scale, ImGui::GetStyle().CellPadding.y));
+  if (ImGui::BeginTable("##measures", columns, flags, table_size)) {
+    ui.named_rects.emplace_back("measures_table", ImVec4(table_pos.x, table_pos.y, table_pos.x + table_size.x,
+                                                         table_pos.y + table_size.y));
+    // Each column holds its header with the sort arrow ImGui draws beside the sorted one (else
+    // the header is elided), or its numbers, whichever is wider, plus the cell padding.
+    const float arrow = std::floor(ImGui::GetFontSize() * 0.65f) + ImGui::GetStyle().FramePadding.x;
+    const float pad = 2 * ImGui::GetStyle().CellPadding.x;
+    ImGui::PushFont(ui.fonts.mono);
+    const float number_w = ImGui::CalcTextSize("0.000").x;
+    ImGui::PopFont();
+    auto width = [&](const char* title, float content_w) {
+      return std::max(ImGui::CalcTextSize(title).x + arrow, content_w) + pad;
+    };
+    const std::string widest_head = m.session().headName(m.layers() - 1, m.heads() - 1);
+    ImGui::TableSetupScrollFreeze(1, 1);
+    ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
+                            width("Head", ImGui::CalcTextSize(widest_head.c_str()).x));
+    std::vector<const model::MeasureInfo*> shown;
     for (const model::MeasureInfo& info : infos) {
       if (std::string(info.key) == "induction" && !induction) continue;
-      ImGui::TableSetupColumn(info.title, ImGuiTableColumnFlags_PreferSortDescending);
-      ++shown;
+      const char* title = shortTitle(info);
+      ImGui::TableSetupColumn(title, ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthFixed,
+                              width(title, number_w));
+      shown.push_back(&info);
     }
-    ImGui::TableHeadersRow();
-    // Header tooltips: the definition again where the eye is.
-    for (int c = 1; c <= shown && c - 1 < int(infos.size()); ++c) {
-      ImGui::TableSetColumnIndex(c);
-      if (ImGui::IsItemHovered() || (ImGui::TableGetColumnFlags(c) & ImGuiTableColumnFlags_IsHovered))
-        if (ImGui::IsMouseHoveringRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax()))
-          ImGui::SetTooltip("%s", infos[std::size_t(c - 1)].definition);
+    // The header row drawn cell by cell so that each header has its definition as a tooltip.
+    ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
+    for (int c = 0; c < columns; ++c) {
+      if (!ImGui::TableSetColumnIndex(c)) continue;
+      const char* title = ImGui::TableGetColumnName(c);
+      ImGui::TableHeader(title);
+      const ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+      ui.named_rects.emplace_back(std::string("measures_header:") + title, ImVec4(lo.x, lo.y, hi.x, hi.y));
+      ui.named_rects.emplace_back(std::string("measures_header_text:") + title,
+                                  ImVec4(lo.x, lo.y, lo.x + ImGui::CalcTextSize(title).x, hi.y));
+      if (ImGui::IsItemHovered()) {
+        if (c == 0) ImGui::SetTooltip("Layer and head, numbered from 0 (click a row to open that head)");
+        else if (c - 1 < int(shown.size()))
+          ImGui::SetTooltip("%s\n%s", shown[std::size_t(c - 1)]->title, shown[std::size_t(c - 1)]->definition);
+      }
     }
     if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs()) {
       if (specs->SpecsCount > 0) {
@@ -102,6 +148,8 @@ void drawMeasuresPanel(UiContext& ui) {
           app.setLayer(hm.layer);
           app.setHead({HeadSelection::Single, hm.head});
         }
+        if (r == clipper.DisplayStart) ui.nameLastItem("measures_first_row");
+        if (r == clipper.DisplayStart + 1) ui.nameLastItem("measures_second_row");
         ImGui::PushFont(ui.fonts.mono);
         for (int c = 1; c < columns; ++c) {
           ImGui::TableSetColumnIndex(c);
@@ -111,6 +159,7 @@ void drawMeasuresPanel(UiContext& ui) {
       }
     ImGui::EndTable();
   }
+  ImGui::PopStyleVar();
   ImGui::PopFont();
 }
 

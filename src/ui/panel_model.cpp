@@ -7,6 +7,7 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include "model/model_path.h"
 #include "model/model_session.h"
 #include "ui/model_holder.h"
 #include "ui/model_panel_state.h"
@@ -14,16 +15,7 @@
 
 namespace attnviz::ui {
 
-std::string modelDisplayName(const ModelHolder& m) {
-  // A cache name as given ("HuggingFaceTB/SmolLM2-135M"); a folder by its last part.
-  const std::string& name = m.name();
-  if (std::filesystem::is_directory(name)) {
-    std::filesystem::path p(name);
-    if (!p.has_filename()) p = p.parent_path();
-    return p.filename().string();
-  }
-  return name;
-}
+std::string modelDisplayName(const ModelHolder& m) { return model::modelDisplayName(m.name()); }
 
 ModelPanelState& modelPanelState(UiContext& ui) {
   if (!ui.model_panel) ui.model_panel = std::make_shared<ModelPanelState>();
@@ -108,7 +100,14 @@ bool drawMainViewSwitch(UiContext& ui) {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Attention rollout through all layers (Abnar & Zuidema 2020)");
   ui.main_view = MainView(v);
   ImGui::SameLine();
-  ImGui::TextDisabled("%s", ui.app->headLabel().c_str());
+  // What the main view shows: the rollout and the model view are not the selected layer's head.
+  const ModelHolder* m = ui.app->model();
+  if (ui.main_view == MainView::Rollout && m)
+    ImGui::TextDisabled("all %d layers, heads averaged", m->layers());  // short: this line sets the column's width
+  else if (ui.main_view == MainView::ModelGrid && m)
+    ImGui::TextDisabled("%d layers x %d heads", m->layers(), m->heads());
+  else
+    ImGui::TextDisabled("%s", ui.app->headLabel().c_str());
   return true;
 }
 

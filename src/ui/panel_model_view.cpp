@@ -205,15 +205,59 @@ void drawRolloutPanel(UiContext& ui) {
     st.rollout_version = m.tokensVersion();
     st.rollout_colormap = app.colormap();
   }
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float side = std::max(64.0f, std::min(avail.x, avail.y - ImGui::GetTextLineHeightWithSpacing() * 2));
-  const ImVec2 a = ImGui::GetCursorScreenPos();
+  // Legend: what a colour means (the square root of the rolled-out share, as the model view).
+  const auto& token_labels = m.session().tokenLabels();
+  {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float bar_w = 120 * ui.scale, bar_h = 10 * ui.scale, text_h = ImGui::GetFontSize();
+    const char* caption = "share of token i drawn from token j (sqrt colour)";
+    float x = p.x;
+    dl->AddText(ImVec2(x, p.y), palette().legend, caption);
+    x += ImGui::CalcTextSize(caption).x + 8 * ui.scale;
+    dl->AddText(ImVec2(x, p.y), palette().legend, "0");
+    x += ImGui::CalcTextSize("0").x + 4 * ui.scale;
+    const int steps = 32;
+    for (int k = 0; k < steps; ++k) {
+      const float t0 = float(k) / steps, t1 = float(k + 1) / steps;
+      dl->AddRectFilledMultiColor(ImVec2(x + bar_w * t0, p.y + (text_h - bar_h) * 0.5f + 2),
+                                  ImVec2(x + bar_w * t1 + 0.5f, p.y + (text_h + bar_h) * 0.5f + 2),
+                                  colormapColor(app.colormap(), t0), colormapColor(app.colormap(), t1),
+                                  colormapColor(app.colormap(), t1), colormapColor(app.colormap(), t0));
+    }
+    dl->AddText(ImVec2(x + bar_w + 4 * ui.scale, p.y), palette().legend, "1");
+    ImGui::Dummy(ImVec2(1, text_h + 4 * ui.scale));
+  }
+  // Token labels beside the rows and above the columns, every `step`-th one when they do not all fit.
+  const ImVec2 avail0 = ImGui::GetContentRegionAvail();
+  float label_w = 0;
+  for (const std::string& l : token_labels) label_w = std::max(label_w, ImGui::CalcTextSize(l.c_str()).x);
+  label_w = std::min(label_w, 80 * ui.scale) + 6 * ui.scale;
+  const float label_h = std::min(label_w, 60 * ui.scale);
+  const float side = std::max(64.0f, std::min(avail0.x - label_w, avail0.y - label_h - ImGui::GetTextLineHeightWithSpacing() * 2));
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const ImVec2 a(origin.x + label_w, origin.y + label_h);
+  {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float cell = side / float(n), text_h = ImGui::GetFontSize();
+    const int step = std::max(1, int(std::ceil(text_h * 1.1f / cell)));
+    for (int i = 0; i < n && i < int(token_labels.size()); i += step) {
+      const std::string l = elide(token_labels[std::size_t(i)], label_w - 6 * ui.scale);
+      const float cy = a.y + (float(i) + 0.5f) * cell;
+      const ImU32 colour = i == app.selectedQuery() ? accentColor() : palette().label;
+      dl->AddText(ImVec2(a.x - 4 * ui.scale - ImGui::CalcTextSize(l.c_str()).x, cy - text_h * 0.5f), colour, l.c_str());
+      const std::string c = elide(token_labels[std::size_t(i)], label_h - 4 * ui.scale);
+      const float cx = a.x + (float(i) + 0.5f) * cell;
+      addTextRotated90(dl, ImVec2(cx + text_h * 0.5f, a.y - 3 * ui.scale), palette().label, c.c_str());
+    }
+  }
+  ImGui::SetCursorScreenPos(a);
   ImGui::Image(textureId(st.rollout.texture()), ImVec2(side, side));
   if (ImGui::IsItemHovered()) {
     const ImVec2 mp = ImGui::GetIO().MousePos;
     const int i = std::clamp(int((mp.y - a.y) / side * float(n)), 0, n - 1);
     const int j = std::clamp(int((mp.x - a.x) / side * float(n)), 0, n - 1);
-    const auto& labels = m.session().tokenLabels();
+    const auto& labels = token_labels;
     if (j <= i && i < int(labels.size()))
       ImGui::SetTooltip("token %d '%s' <- token %d '%s': %.3f", i, labels[std::size_t(i)].c_str(), j,
                         labels[std::size_t(j)].c_str(), double(m.rollout()[std::size_t(i) * std::size_t(n) + std::size_t(j)]));

@@ -2,12 +2,13 @@
 // default) with their probabilities, and Generate: append the top or a sampled (seeded) token and
 // watch attention grow, a token per frame, through the KV cache.
 #include <algorithm>
-#include <cstdio>
 
 #include <imgui.h>
 
 #include "ui/model_holder.h"
 #include "ui/model_panel_state.h"
+#include "ui/number_format.h"
+#include "ui/text_bounds.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -22,7 +23,11 @@ void drawNextTokensPanel(UiContext& ui) {
   ModelPanelState& st = modelPanelState(ui);
   const int n = m.session().numTokens();
   if (n == 0 || !app.hasResult()) {
-    ImGui::TextDisabled("No tokens yet.");
+    // A text the model refused: the reason, not "no tokens" under a full sentence box.
+    ImGui::PushTextWrapPos(0);
+    if (!app.error().empty()) ImGui::TextDisabled("Nothing to predict from: %s", boundedText(app.error(), kMaxUiParagraphBytes).c_str());
+    else ImGui::TextDisabled("No tokens yet.");
+    ImGui::PopTextWrapPos();
     return;
   }
   // One token per frame while a Generate run lasts, each after the view caught up with the last.
@@ -34,15 +39,14 @@ void drawNextTokensPanel(UiContext& ui) {
   const auto& labels = m.session().tokenLabels();
   ImGui::Text("After token %d '%s'%s", position, position < int(labels.size()) ? labels[std::size_t(position)].c_str() : "",
               position == n - 1 ? " (the last)" : "");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
-  ImGui::SliderInt("top k", &st.top_k, 1, 30);
 
   const bool generating = st.generate_left > 0;
   ImGui::BeginDisabled(generating);
   if (ImGui::Button("Generate 1")) st.generate_left = 1;
+  ui.nameLastItem("generate1");
   ImGui::SameLine();
   if (ImGui::Button("Generate 10")) st.generate_left = 10;
+  ui.nameLastItem("generate10");
   ImGui::EndDisabled();
   if (generating) {
     ImGui::SameLine();
@@ -56,25 +60,32 @@ void drawNextTokensPanel(UiContext& ui) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
     ImGui::InputInt("seed", &st.seed);
   }
+  // On a line of its own: beside the heading it was cut at the panel's edge ("top" without "k").
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+  ImGui::SliderInt("top k", &st.top_k, 1, 30);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("How many of the most probable next tokens to list.");
+  ui.nameLastItem("top_k");
 
   const std::vector<model::NextToken>& next = m.nextTokens(st.top_k, position);
   const float w = ImGui::GetContentRegionAvail().x;
   const float label_w = std::min(w * 0.35f, 180 * ui.scale);
   ImDrawList* dl = ImGui::GetWindowDrawList();
   ImGui::PushFont(ui.fonts.mono);
+  // Room for the widest number (small probabilities print in scientific notation).
+  const float number_w = ImGui::CalcTextSize("3.1e-06%").x + 8 * ui.scale;
+  const float track_w = std::max(1.0f, w - label_w - number_w);
   for (const model::NextToken& t : next) {
     const ImVec2 p = ImGui::GetCursorScreenPos();
     const float h = ImGui::GetTextLineHeight();
     const std::string label = elide(t.token, label_w - 4 * ui.scale);
     dl->AddText(p, palette().label, label.c_str());
-    const float bar_x = p.x + label_w, bar_w = std::max(1.0f, (w - label_w - 70 * ui.scale) * float(t.prob));
-    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + w - label_w - 70 * ui.scale, p.y + h - 2), palette().box);
+    const float bar_x = p.x + label_w, bar_w = std::max(1.0f, track_w * float(t.prob));
+    dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + track_w, p.y + h - 2), palette().box);
     dl->AddRectFilled(ImVec2(bar_x, p.y + 2), ImVec2(bar_x + bar_w, p.y + h - 2), accentColor());
-    char pct[32];
-    std::snprintf(pct, sizeof pct, "%5.1f%%", t.prob * 100.0);
-    dl->AddText(ImVec2(p.x + w - 64 * ui.scale, p.y), palette().label, pct);
+    const std::string pct = formatProbabilityPercent(t.prob);
+    dl->AddText(ImVec2(p.x + w - ImGui::CalcTextSize(pct.c_str()).x, p.y), palette().label, pct.c_str());
     ImGui::Dummy(ImVec2(w, h));
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("id %d   p = %.4f", t.id, t.prob);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("id %d   p = %.3g", t.id, t.prob);
   }
   ImGui::PopFont();
 }

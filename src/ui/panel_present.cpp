@@ -95,8 +95,10 @@ void drawStageStatus(UiContext& ui) {
   if (!app.hasResult()) return;
   const MatrixStats& s = app.stats();
   char line[256];
-  std::snprintf(line, sizeof line, "Head: %s   \xC2\xB7   T = %.2f%s   \xC2\xB7   avg entropy %.2f bits (%.0f%% of max)",
-                app.headLabel().c_str(), double(app.temperature()), app.causalMaskShown() ? "   \xC2\xB7   causal mask" : "",
+  // A real model's stage names it ("gpt2 · Head: L5H1"): the room sees which model it is.
+  const std::string model = app.model() ? modelDisplayName(*app.model()) + "   \xC2\xB7   " : std::string();
+  std::snprintf(line, sizeof line, "%sHead: %s   \xC2\xB7   T = %.2f%s   \xC2\xB7   avg entropy %.2f bits (%.0f%% of max)",
+                model.c_str(), app.headLabel().c_str(), double(app.temperature()), app.causalMaskShown() ? "   \xC2\xB7   causal mask" : "",
                 s.avg_entropy_bits, s.avg_normalized_entropy * 100.0);
   ImGui::PushFont(ui.fonts.large);
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette().title));

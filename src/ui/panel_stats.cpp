@@ -77,11 +77,21 @@ void drawStatsRow(UiContext& ui) {
   card(ui, "##entropy", w, h, of_mean ? "Avg attention entropy (mean)" : "Avg attention entropy", buf, detail,
        "Mean over rows of -sum p log2 p (bits).\nAs a percentage of log2(visible keys): 100% = uniform, 0% = one key.");
   if (per_row == 4) ImGui::SameLine();
-  std::snprintf(buf, sizeof buf, "%.3f", double(s.max_weight));
+  // Row 0 of a causal map holds one key, so the maximum is trivially 1 there ("The -> The"): show
+  // the largest weight of the other rows instead, and say so.
+  const AppController::CellMax& past_first = app.maxPastFirstRow();
+  const bool skip_first = past_first.w >= 0 && s.max_row == 0;
+  const float max_w = skip_first ? past_first.w : s.max_weight;
+  const int max_row = skip_first ? past_first.row : s.max_row, max_col = skip_first ? past_first.col : s.max_col;
+  std::snprintf(buf, sizeof buf, "%.3f", double(max_w));
   const std::string cell = app.queryNames().empty() ? ""
-                                                    : app.queryNames()[std::size_t(s.max_row)] + " \xE2\x86\x92 " +
-                                                          app.keyNames()[std::size_t(s.max_col)];
-  card(ui, "##max", w, h, of_mean ? "Max attention weight (mean)" : "Max attention weight", buf, cell, "The largest weight in the shown matrix: query -> key");
+                                                    : app.queryNames()[std::size_t(max_row)] + " \xE2\x86\x92 " +
+                                                          app.keyNames()[std::size_t(max_col)];
+  const char* max_title = skip_first ? (of_mean ? "Max weight after row 0 (mean)" : "Max weight after row 0")
+                                     : (of_mean ? "Max attention weight (mean)" : "Max attention weight");
+  card(ui, "##max", w, h, max_title, buf, cell,
+       skip_first ? "The largest weight outside the first row: query -> key.\nThe first row of a causal map has one key, so its weight is always 1."
+                  : "The largest weight in the shown matrix: query -> key");
   ImGui::SameLine();
   const std::string most = app.keyNames().empty() ? "" : app.keyNames()[std::size_t(s.most_attended_index)];
   std::snprintf(buf, sizeof buf, "\xCE\xA3 %.2f", s.column_sums.empty() ? 0.0 : s.column_sums[std::size_t(s.most_attended_index)]);

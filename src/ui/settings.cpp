@@ -60,7 +60,8 @@ nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& wi
   j["temperature"] = app.temperature();
   j["engine"] = app.engineRequested();
   j["colormap"] = colormapName(app.colormap());
-  j["colour_scale"] = colourScaleName(app.colourScale());
+  // Only a scale someone chose: otherwise the default rule keeps choosing from the data.
+  if (app.colourScaleChosen()) j["colour_scale"] = colourScaleName(app.colourScale());
   const HeadSelection h = app.head();
   j["head"] = h.kind == HeadSelection::All ? "all" : h.kind == HeadSelection::Mean ? "mean" : std::to_string(h.index + 1);
   j["window"] = {{"width", window.width}, {"height", window.height}};

@@ -90,6 +90,13 @@ struct UiContext {
   int arc_labels_dropped = 0;
   // Token chips of the arcs strip that select a query on click: (token index, rectangle).
   std::vector<std::pair<int, ImVec4>> arc_chip_rects;
+  // Controls and readouts the window tests click or measure, by name ("generate10", ...), placed
+  // this frame (--debug-layout prints them as "named").
+  std::vector<std::pair<std::string, ImVec4>> named_rects;
+  void nameLastItem(const char* name) {
+    named_rects.emplace_back(name, ImVec4(ImGui::GetItemRectMin().x, ImGui::GetItemRectMin().y,
+                                          ImGui::GetItemRectMax().x, ImGui::GetItemRectMax().y));
+  }
   // Panel rectangles of this frame (screen pixels, clipped to what is visible). The window clears
   // them to the panel colour before ImGui draws: a scissored clear is nearly free on a software
   // rasteriser, where blending a full-window background costs several milliseconds.

@@ -8,13 +8,19 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <chrono>
 
+#include <nlohmann/json.hpp>
+
+#include "../core/cli_test_support.h"
 #include "../model/tiny_models.h"
 #include "core/attention.h"
 #include "model/head_measures.h"
 #include "ui/app_controller.h"
 #include "ui/figure_export.h"
 #include "ui/model_holder.h"
+#include "ui/settings.h"
 #include "ui/shortcuts.h"
 
 namespace attnviz::ui {
@@ -129,9 +135,53 @@ TEST(ModelController, LayerHeadNamesInTheHuggingFaceForm) {
   error.clear();
   const int layers = app.model()->layers();
   EXPECT_FALSE(app.setHeadByName("L" + std::to_string(layers) + "H0", &error));  // one past the last layer
-  EXPECT_NE(error.find(std::to_string(layers) + " layers"), std::string::npos) << error;
+  EXPECT_NE(error.find("layers 0.." + std::to_string(layers - 1)), std::string::npos) << error;
   EXPECT_FALSE(app.setHeadByName("L0H" + std::to_string(app.model()->heads()), &error));
   EXPECT_EQ(app.layer(), 1);
+}
+
+// Issue 23: the window's --head 12 showed L0H11 (1-based, clamped) and --layer 3 --head L5H1 showed
+// L5H1, while dump refused both. One rule now: each case is accepted or refused by the window's
+// controller exactly when `attnviz dump` accepts or refuses it, and an accepted one shows the same
+// layer and head.
+TEST(ModelController, WindowAndDumpFollowOneRuleForHeadAndLayer) {
+  REQUIRE_TINY_MODELS();
+  const std::string model = tinyModel("gpt2_plain");  // 3 layers x 8 heads
+  struct Case {
+    const char* head;
+    int layer;  // --layer, -1 = not given
+    bool accepted;
+  };
+  const Case cases[] = {{"7", -1, true},     {"8", -1, false},      {"12", -1, false},  {"L1H2", -1, true},
+                        {"L1H2", 1, true},   {"L1H2", 2, false},    {"L3H0", -1, false}, {"l2h7", -1, true},
+                        {"mean", 2, true},   {"Positional", -1, false}, {"3", 2, true}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string("--head ") + c.head + " --layer " + std::to_string(c.layer));
+    AppController app;
+    app.setText("the cat sat");
+    ASSERT_TRUE(app.loadModel(model)) << app.error();
+    if (c.layer >= 0) app.setLayer(c.layer);  // as the window applies --layer before --head
+    std::string error;
+    const bool window_ok = app.setHeadByName(c.head, &error, c.layer);
+    app.recomputeNow();
+    const testing::CliRun dump = testing::run("dump --engine cpu-ref --model '" + model + "' --text 'the cat sat' --head '" +
+                                              c.head + "'" + (c.layer >= 0 ? " --layer " + std::to_string(c.layer) : ""));
+    EXPECT_EQ(window_ok, c.accepted) << error;
+    EXPECT_EQ(dump.code, c.accepted ? 0 : 2) << dump.err;
+    if (!c.accepted) {
+      EXPECT_FALSE(error.empty());
+      EXPECT_EQ(testing::lines(dump.err), 1) << dump.err;
+      continue;
+    }
+    const nlohmann::json doc = nlohmann::json::parse(dump.out);
+    EXPECT_EQ(doc.at("layer").get<int>(), app.layer());
+    if (app.head().kind == HeadSelection::Single) {
+      ASSERT_EQ(doc.at("heads").size(), 1u);
+      EXPECT_EQ(doc.at("heads")[0].at("name").get<std::string>(), app.headNames()[std::size_t(app.head().index)]);
+    } else {
+      EXPECT_EQ(app.head().kind, HeadSelection::Mean);
+    }
+  }
 }
 
 TEST(ModelController, GroupedQueryHeadsAreLabelledWithTheirKeyValueGroup) {
@@ -206,6 +256,118 @@ TEST(ModelController, GenerateAppendsThroughTheCacheAndTheViewGrows) {
   EXPECT_EQ(a.model()->session().tokenIds(), b.model()->session().tokenIds());
 }
 
+// Issue 23: Generate set the selection to a placeholder (1 << 30) until the longer result arrived,
+// and the arcs panel indexed the token names with it in the frames between (SIGSEGV). The
+// selection must be a row of the result on screen at every moment, and move to the new last token
+// only once that token's result is shown.
+TEST(ModelController, SelectionIsARowOfTheShownResultWhileGenerating) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  const int n0 = app.nq();
+  ASSERT_EQ(app.selectedQuery(), n0 - 1);
+  auto selection_valid = [&app] {
+    return app.hasResult() && app.selectedQuery() >= 0 && app.selectedQuery() < app.nq() &&
+           app.selectedQuery() < int(app.queryNames().size()) && app.selectedRow() != nullptr;
+  };
+  ASSERT_TRUE(app.generate(1)) << app.error();
+  EXPECT_EQ(app.nq(), n0) << "the result on screen is the old one until the recompute";
+  EXPECT_TRUE(selection_valid()) << "selected " << app.selectedQuery() << " of " << app.nq();
+  app.recomputeNow();
+  EXPECT_EQ(app.nq(), n0 + 1);
+  EXPECT_EQ(app.selectedQuery(), n0) << "the selection follows the end once the new token is shown";
+
+  // As the window runs it: the engine on a worker, Generate 10 one token per frame, each frame
+  // drawing whatever result is current.
+  app.setOffThread([](const std::string&) { return true; });
+  int left = 10, frames = 0;
+  double now = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);  // a loaded machine is slow
+  while ((left > 0 || app.dirty() || app.busy()) && std::chrono::steady_clock::now() < give_up) {
+    if (left > 0 && !app.dirty() && !app.busy()) {
+      ASSERT_TRUE(app.generate(1)) << app.error();
+      --left;
+    }
+    ASSERT_TRUE(selection_valid()) << "frame " << frames << ": selected " << app.selectedQuery() << " of " << app.nq();
+    app.recomputeIfDue(now += 0.016);
+    ASSERT_TRUE(selection_valid()) << "frame " << frames << ": selected " << app.selectedQuery() << " of " << app.nq();
+    ++frames;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // frames take time; the worker runs meanwhile
+  }
+  EXPECT_EQ(app.nq(), n0 + 11);
+  EXPECT_EQ(app.selectedQuery(), app.nq() - 1);
+
+  // A token chosen by hand stays chosen while the text grows.
+  app.selectQuery(1);
+  ASSERT_TRUE(app.generate(1)) << app.error();
+  EXPECT_TRUE(selection_valid());
+  app.recomputeNow();
+  EXPECT_EQ(app.selectedQuery(), 1);
+}
+
+// Issue 23: linear made a real model's 200-token causal map a featureless dark triangle. Until a
+// person picks a scale, a real model past kLogDefaultTokens tokens is shown on the log scale and
+// the legend's note says why; a chosen scale is kept (and is what the settings save).
+TEST(ModelController, DefaultColourScaleIsLogForLongRealModelMaps) {
+  REQUIRE_TINY_MODELS();
+  EXPECT_EQ(defaultColourScale(kLogDefaultTokens, true), ColourScale::Linear);
+  EXPECT_EQ(defaultColourScale(kLogDefaultTokens + 1, true), ColourScale::Log);
+  EXPECT_EQ(defaultColourScale(1000, false), ColourScale::Linear);  // simulated or imported
+
+  AppController app;
+  app.setText("the cat sat");
+  ASSERT_TRUE(app.loadModel(tinyModel("llama3_rope_f32"))) << app.error();  // 256 positions
+  ASSERT_LE(app.nq(), kLogDefaultTokens);
+  EXPECT_EQ(app.colourScale(), ColourScale::Linear);
+  EXPECT_EQ(app.colourScaleNote(), "");
+  std::string longer;
+  for (int i = 0; i < 8; ++i) longer += "the cat sat on the mat ";
+  app.setText(longer);
+  app.recomputeNow();
+  ASSERT_GT(app.nq(), kLogDefaultTokens) << app.error();
+  EXPECT_EQ(app.colourScale(), ColourScale::Log);
+  EXPECT_EQ(app.colourScaleNote(), "chosen for " + std::to_string(app.nq()) + " tokens");
+  EXPECT_FALSE(settingsToJson(app, WindowGeometry{}).contains("colour_scale")) << "a rule's choice is not saved";
+  // Back to the simulated model: linear again.
+  app.useSimulatedModel();
+  app.recomputeNow();
+  EXPECT_EQ(app.colourScale(), ColourScale::Linear);
+
+  // A person's choice wins over the rule, and is saved.
+  AppController chosen;
+  chosen.setColourScale(ColourScale::Linear);
+  chosen.setText(longer);
+  ASSERT_TRUE(chosen.loadModel(tinyModel("llama3_rope_f32"))) << chosen.error();
+  ASSERT_GT(chosen.nq(), kLogDefaultTokens);
+  EXPECT_EQ(chosen.colourScale(), ColourScale::Linear);
+  EXPECT_EQ(chosen.colourScaleNote(), "");
+  EXPECT_EQ(settingsToJson(chosen, WindowGeometry{}).value("colour_scale", ""), "linear");
+}
+
+// Row 0 of a causal map has one key (weight 1): the stats report the largest weight of the other
+// rows instead of the trivial "1.000 The -> The".
+TEST(ModelController, MaximumPastTheFirstRowOfACausalMap) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("the cat sat on the mat");
+  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(app.setHeadByName("L0H3", nullptr));
+  ASSERT_EQ(app.shown().row(0, 0)[0], 1.0f);
+  float best = -1;
+  for (int i = 1; i < app.nq(); ++i)
+    for (int j = 0; j <= i; ++j) best = std::max(best, app.result().row(3, i)[j]);
+  const AppController::CellMax& m = app.maxPastFirstRow();
+  EXPECT_GE(m.row, 1);
+  EXPECT_LE(m.col, m.row);
+  EXPECT_EQ(m.w, best);
+  EXPECT_EQ(app.result().row(3, m.row)[m.col], best);
+  // Without a causal mask there is nothing to skip.
+  app.useSimulatedModel();
+  app.recomputeNow();
+  EXPECT_LT(app.maxPastFirstRow().w, 0.0f);
+}
+
 TEST(ModelController, TypingAtTheEndReusesTheCachedPrefix) {
   REQUIRE_TINY_MODELS();
   AppController app;
@@ -258,6 +420,21 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
   EXPECT_FALSE(app.loadModel(bad));
   EXPECT_NE(app.error().find("model.safetensors"), std::string::npos) << app.error();
   EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
+  // A folder that is not a model says what a model folder needs; a PyTorch-only one how to convert it.
+  const std::string empty = ::testing::TempDir() + "attnviz_not_a_model";
+  fs::remove_all(empty);
+  fs::create_directories(empty);
+  EXPECT_FALSE(app.loadModel(empty));
+  for (const char* needed : {"no config.json", "model.safetensors", "tokenizer.json"})
+    EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
+  std::ofstream(empty + "/pytorch_model.bin") << "not read";
+  std::ofstream(empty + "/config.json") << "{}";
+  EXPECT_FALSE(app.loadModel(empty));
+  for (const char* needed : {"pytorch_model.bin", "save_pretrained", "safe_serialization=True"})
+    EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
+  EXPECT_EQ(app.error().find('\n'), std::string::npos) << "one line";
+  EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
+  fs::remove_all(empty);
   // The error does not stick once the next action succeeds.
   app.setLayer(1);
   app.recomputeNow();
@@ -278,6 +455,20 @@ TEST(ModelController, TextLongerThanTheModelIsRefusedWithItsLimit) {
   EXPECT_NE(app.error().find("64"), std::string::npos) << app.error();
   EXPECT_TRUE(app.hasResult());
   EXPECT_EQ(app.nq(), nq);  // the previous result stays
+
+  // Opened on a text it refuses: no result, and the head names are the model's, not the
+  // simulated model's "Positional, Syntactic, ..." shown before (issue 23).
+  AppController fresh;
+  fresh.recomputeNow();
+  ASSERT_EQ(fresh.headNames().front(), selfHeadNames().front());
+  fresh.setText(long_text);
+  ASSERT_TRUE(fresh.loadModel(tinyModel("gpt2_plain"))) << fresh.error();
+  EXPECT_FALSE(fresh.hasResult());
+  EXPECT_NE(fresh.error().find("64"), std::string::npos) << fresh.error();
+  ASSERT_EQ(int(fresh.headNames().size()), fresh.model()->heads());
+  EXPECT_EQ(fresh.headNames()[1], "L0H1");
+  EXPECT_TRUE(fresh.queryLabels().empty());
+  EXPECT_EQ(fresh.selectedQuery(), 0);
 }
 
 TEST(ModelController, OverviewHoldsEveryHeadsMeasuresThumbnailAndTheRollout) {
