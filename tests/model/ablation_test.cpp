@@ -375,6 +375,16 @@ TEST(AblationCli, HeadsImportanceColumn) {
             "layer,head,kv_head,entropy_bits,mean_distance,previous_token,sink_mass,confidence,importance");
 }
 
+TEST(AblationCli, ModelBenchTimesTheImportanceOfEveryHead) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const auto r = testing::run("model-bench --model '" + modelDir("gpt2_plain") + "' --tokens 20 --importance");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["importance_heads"], 24);
+  EXPECT_GT(doc["importance_ms"].get<double>(), 0.0);
+  EXPECT_GT(doc["largest_importance_nats"].get<double>(), 0.0);
+}
+
 TEST(AblationCli, DumpContributionIsTheWeightsTimesTheValueNorms) {
   ASSERT_FALSE(testing::tinyModelsDir().empty());
   const std::string dir = modelDir("gpt2_plain");
