@@ -5,6 +5,7 @@
 #include "app/commands.h"
 #include "core/export.h"
 #include "core/head_selection.h"
+#include "model/head_ablation.h"
 #include "model/model_session.h"
 
 namespace attnviz::app {
@@ -21,6 +22,11 @@ const char* kDumpOptions =
     "  --head H             1-based index, head name, 'mean' or 'all' (default all: every head + mean);\n"
     "                       with --model: 0-based index or L5H1\n"
     "  --next K             with --model: add the K most probable next tokens after the last one\n"
+    "  --contribution       with --model and one --head: the value-weighted matrix (Kobayashi et al. 2020)\n"
+    "                       C[i][j] = ||weight[i][j] * v_j W_O^h|| (output-projection bias excluded), raw\n"
+    "                       norms in the hidden state's units, in place of the weights; the stats are\n"
+    "                       those of the row-normalised matrix\n"
+    "  --normalise-rows     with --contribution: each row divided by its sum (rows sum to 1)\n"
     "  --format json|csv    default json; csv holds one matrix (default head for csv: mean)\n"
     "  --out FILE           write to FILE instead of standard output\n";
 
@@ -29,7 +35,7 @@ const char* kDumpOptions =
 int runDump(int argc, char** argv) {
   std::set<std::string> options = attentionInputOptions();
   options.insert({"head", "format", "out", "next"});
-  CliArgs args("dump", options, {"causal", "help"});
+  CliArgs args("dump", options, {"causal", "help", "contribution", "normalise-rows"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -41,9 +47,13 @@ int runDump(int argc, char** argv) {
     if (args.has("next") && !args.has("model")) throw UsageError("--next needs --model");
     const long next = args.getInt("next").value_or(0);
     if (next < 0 || next > 1000) throw UsageError("--next must be between 0 and 1000");
+    const bool contribution = args.has("contribution");
+    if (contribution && !args.has("model")) throw UsageError("--contribution needs --model (it uses the model's values and output projection)");
+    if (args.has("normalise-rows") && !contribution) throw UsageError("--normalise-rows needs --contribution");
     AttentionInput in = prepareAttentionInput(args);
     const HeadSelection sel = selectHeads(in, args.getOr("head", format == "csv" ? "mean" : "all"));
     if (format == "csv" && sel.kind == HeadSelection::All) throw UsageError("CSV holds one matrix: choose --head N, a head name or mean");
+    if (contribution && sel.kind != HeadSelection::Single) throw UsageError("--contribution needs one head: --head N or L5H1");
     runAttentionInput(in, args);
 
     // The document is written as it goes: the matrices are views of the result, never copied into
@@ -67,9 +77,29 @@ int runDump(int argc, char** argv) {
       }
     }
     std::vector<MatrixView> heads;
+    // --contribution: the head's weights times ||v_j W_O^h|| per key column (head_ablation.h).
+    std::vector<float> contributions, normalised;
+    if (contribution) {
+      const int n = in.result.nq;
+      const std::vector<float> norms = in.session->valueOutputNorms(in.layer, sel.index);
+      contributions = model::contributionsOfWeights(in.result.head(sel.index), n, norms, args.has("normalise-rows"));
+      normalised = model::contributionsOfWeights(in.result.head(sel.index), n, norms, true);
+      doc.values = args.has("normalise-rows") ? "contribution_row_normalised" : "contribution";
+      doc.values_definition =
+          std::string("||weight[i][j] * v_j W_O^h|| (Kobayashi et al. 2020): the norm of what query i receives from key j "
+                      "through this head; output-projection bias excluded; ") +
+          (args.has("normalise-rows") ? "each row divided by its sum" : "raw norms, hidden-state units") +
+          "; stats of the row-normalised matrix";
+      MatrixView v = viewHead(in.result, sel.index, in.head_names[std::size_t(sel.index)], in.visible_keys);
+      v.weights = contributions.data();
+      const std::vector<std::uint8_t> flags(in.result.row_fully_masked.begin() + std::ptrdiff_t(sel.index) * n,
+                                            in.result.row_fully_masked.begin() + std::ptrdiff_t(sel.index + 1) * n);
+      v.stats = computeStats(normalised.data(), n, n, in.visible_keys, flags);
+      heads.push_back(v);
+    }
     if (sel.kind == HeadSelection::All)
       for (int h = 0; h < in.result.heads; ++h) heads.push_back(viewHead(in.result, h, in.head_names[h], in.visible_keys));
-    if (sel.kind == HeadSelection::Single) heads.push_back(viewHead(in.result, sel.index, in.head_names[sel.index], in.visible_keys));
+    if (sel.kind == HeadSelection::Single && !contribution) heads.push_back(viewHead(in.result, sel.index, in.head_names[sel.index], in.visible_keys));
     AttentionResult mean_result;
     MatrixView mean;
     if (sel.kind != HeadSelection::Single) {

@@ -14,10 +14,15 @@ namespace attnviz::app {
 namespace {
 
 const char* kHeadsUsage =
-    "usage: attnviz heads --model DIR|NAME --text TEXT [--json|--csv] [--induction] [--out FILE]\n"
+    "usage: attnviz heads --model DIR|NAME --text TEXT [--json|--csv] [--induction] [--importance] [--out FILE]\n"
     "\n"
     "Measures every attention head of a real model on TEXT (layers and heads numbered from 0).\n"
     "Rows 1..n-1 of each causal map are averaged (row 0 can only attend to itself).\n";
+
+const model::MeasureInfo kImportance = {
+    "importance", "importance",
+    "increase of the next-token loss (mean over positions of -ln p(next token), nats) when this head alone is "
+    "zero-ablated (Michel et al. 2019)"};
 
 std::string fixed(double x) {
   char buf[32];
@@ -28,15 +33,17 @@ std::string fixed(double x) {
 }  // namespace
 
 int runHeads(int argc, char** argv) {
-  CliArgs args("heads", {"model", "text", "out", "repeat", "seed"}, {"json", "csv", "induction", "help"});
+  CliArgs args("heads", {"model", "text", "out", "repeat", "seed"}, {"json", "csv", "induction", "importance", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
       std::printf("%s\nColumns:\n", kHeadsUsage);
       for (const auto& m : model::measureInfos()) std::printf("  %-15s %s\n", m.key, m.definition);
+      std::printf("  %-15s %s\n", kImportance.key, kImportance.definition);
       std::printf("\nOptions:\n  --induction          add the induction score (runs a second forward)\n"
                   "  --repeat T           induction: T random tokens repeated twice (default 50)\n"
                   "  --seed S             induction: seed of the random tokens (default 1)\n"
+                  "  --importance         add each head's importance (one ablated rerun per head, from its layer)\n"
                   "  --json | --csv       output format (default: an aligned text table)\n");
       return 0;
     }
@@ -52,19 +59,27 @@ int runHeads(int argc, char** argv) {
     std::vector<std::vector<double>> induction;
     if (args.has("induction")) induction = session->inductionScores(int(repeat), std::uint64_t(seed));
     const bool with_induction = !induction.empty();
+    std::vector<std::vector<double>> importance;
+    if (args.has("importance")) importance = session->headImportance();
+    const bool with_importance = !importance.empty();
 
     std::ostringstream out;
     auto values = [&](const model::HeadMeasures& m) {
       std::vector<double> v = {m.entropy_bits, m.mean_distance, m.previous_token, m.sink_mass, m.confidence};
       if (with_induction) v.push_back(induction[std::size_t(m.layer)][std::size_t(m.head)]);
+      if (with_importance) v.push_back(importance[std::size_t(m.layer)][std::size_t(m.head)]);
       return v;
     };
-    const auto& infos = model::measureInfos();
-    const std::size_t columns = with_induction ? 6 : 5;
+    std::vector<model::MeasureInfo> infos(model::measureInfos().begin(), model::measureInfos().begin() + 5);
+    if (with_induction) infos.push_back(model::measureInfos()[5]);
+    if (with_importance) infos.push_back(kImportance);
+    const std::size_t columns = infos.size();
     if (args.has("json")) {
       out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"tokens\":" << session->numTokens()
           << ",\"layers\":" << session->numLayers() << ",\"heads_per_layer\":" << session->numHeads()
-          << ",\"kv_heads\":" << session->numKvHeads() << ",\"entropy_unit\":\"bits\",\n\"definitions\":{";
+          << ",\"kv_heads\":" << session->numKvHeads() << ",\"entropy_unit\":\"bits\",";
+      if (with_importance) out << "\"loss_nats\":" << fixed(session->nextTokenLoss()) << ",\"importance_unit\":\"nats\",";
+      out << "\n\"definitions\":{";
       for (std::size_t c = 0; c < columns; ++c)
         out << (c ? "," : "") << "\"" << infos[c].key << "\":\"" << jsonEscape(infos[c].definition) << "\"";
       out << "},\n\"heads\":[";
@@ -104,7 +119,8 @@ int runHeads(int argc, char** argv) {
         }
         out << "\n";
       }
-      out << "(" << session->numTokens() << " tokens; entropy in bits, distance in tokens; see --help for the definitions)\n";
+      out << "(" << session->numTokens() << " tokens; entropy in bits, distance in tokens" << (with_importance ? ", importance in nats" : "")
+          << "; see --help for the definitions)\n";
     }
     const std::string text = out.str();
     const std::string path = args.getOr("out", "");

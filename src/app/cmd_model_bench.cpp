@@ -2,6 +2,7 @@
 // are fine: scripts/model_bench.py writes GPT-2-small- and SmolLM2-135M-shaped ones). Prints JSON.
 // A benchmark, not a test: the machine may be shared, so every figure is a median of repeats.
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -29,7 +30,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int runModelBench(int argc, char** argv) {
-  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at"}, {"memory-only", "forward-only", "help"});
+  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at"}, {"memory-only", "forward-only", "importance", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -38,7 +39,9 @@ int runModelBench(int argc, char** argv) {
           "Times the forward on N random token ids (default 1024) against forward FLOPs / measured sgemm rate,\n"
           "a layer/head switch (one head's map on cpu-fast), appending a token at M tokens (default 200),\n"
           "and reports resident memory. --memory-only: one forward, then memory (for a clean RSS figure).\n"
-          "--forward-only: only the forward times (for interleaving with another program).\n");
+          "--forward-only: only the forward times (for interleaving with another program).\n"
+          "--importance: the time of every head's importance (one zero-ablated rerun per head, from its layer,\n"
+          "plus the loss over all positions; see attnviz heads --importance), once.\n");
       return 0;
     }
     if (!args.has("model")) throw UsageError("--model is required");
@@ -66,6 +69,19 @@ int runModelBench(int argc, char** argv) {
                   "\"qkv_cache_mb\":%.1f,\"one_map_mb\":%.1f}\n",
                   mem0.current_bytes / 1048576.0, mem_loaded.current_bytes / 1048576.0, mem.current_bytes / 1048576.0,
                   mem.peak_bytes / 1048576.0, session->cacheBytes() / 1048576.0, result.p.size() * 4 / 1048576.0);
+      return 0;
+    }
+
+    if (args.has("importance")) {
+      session->setTokenIds(ids);
+      const auto t0 = Clock::now();
+      const auto importance = session->headImportance();
+      const double ms = msSince(t0);
+      double largest = 0;
+      for (const auto& layer : importance)
+        for (double x : layer) largest = std::max(largest, std::abs(x));
+      std::printf("\"importance_heads\":%d,\"importance_ms\":%.1f,\"largest_importance_nats\":%.6g}\n", cfg.num_layers * cfg.num_heads,
+                  ms, largest);
       return 0;
     }
 

@@ -10,5 +10,6 @@ int runRender(int argc, char** argv);   // attnviz render ...  (cmd_render.cpp)
 int runWindow(int argc, char** argv);   // attnviz [options]   (cmd_window.cpp)
 int runTokenize(int argc, char** argv); // attnviz tokenize ... (cmd_tokenize.cpp)
 int runHeads(int argc, char** argv);    // attnviz heads ...   (cmd_heads.cpp)
+int runAblate(int argc, char** argv);   // attnviz ablate ...  (cmd_ablate.cpp)
 int runModelBench(int argc, char** argv);  // attnviz model-bench ... (cmd_model_bench.cpp)
 }  // namespace attnviz::app

@@ -14,6 +14,7 @@ void printUsage(std::FILE* out) {
                "       attnviz bench [options]        benchmark the CPU and GPU engines\n"
                "       attnviz tokenize [options]     a real model's token ids for a text\n"
                "       attnviz heads [options]        per-head measures of a real model (--model)\n"
+               "       attnviz ablate [options]       a real model's next token with attention heads ablated\n"
                "       attnviz model-bench [options]  forward/switch/append timings and memory of a real model\n"
                "       attnviz info                   GL device, limits, CPU paths and available engines\n"
                "       attnviz --version | --help\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     if (first == "render") return runRender(argc - 1, argv + 1);
     if (first == "tokenize") return runTokenize(argc - 1, argv + 1);
     if (first == "heads") return runHeads(argc - 1, argv + 1);
+    if (first == "ablate") return runAblate(argc - 1, argv + 1);
     if (first == "model-bench") return runModelBench(argc - 1, argv + 1);
     if (first[0] != '-') {
       std::fprintf(stderr, "attnviz: unknown command '%s' (try 'attnviz --help')\n", first.c_str());

@@ -234,6 +234,13 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
   out.put(",\"d_k\":");
   out.integer(doc.d_k);
   out.put(",\"entropy_unit\":\"bits\",\n");
+  if (!doc.values.empty()) {
+    out.put("\"values\":");
+    writeString(out, doc.values);
+    out.put(",\"values_definition\":");
+    writeString(out, doc.values_definition);
+    out.put(",\n");
+  }
   if (!doc.model.empty()) {
     out.put("\"model\":");
     writeString(out, doc.model);

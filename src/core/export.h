@@ -39,6 +39,10 @@ struct DumpDocument {
   };
   std::string model;
   int layer = -1;
+  // What the matrices hold when they are not attention weights (written as "values" and
+  // "values_definition" when set): "contribution" or "contribution_row_normalised".
+  std::string values;
+  std::string values_definition;
   std::vector<int> token_ids;
   bool has_next_tokens = false;
   std::vector<NextToken> next_tokens;

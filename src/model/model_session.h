@@ -14,11 +14,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/attention.h"
+#include "model/head_ablation.h"
 #include "model/head_measures.h"
 #include "model/model_config.h"
 
@@ -46,6 +48,19 @@ struct ForwardReport {
   int reused_prefix = 0;    // tokens whose cached Q/K/V were kept
   int recomputed = 0;       // tokens run through the layers
   double milliseconds = 0;  // wall time of the forward part
+};
+
+// What ablate() found at the last position (definitions in head_ablation.h).
+struct AblationOutcome {
+  std::vector<HeadRef> heads;
+  AblationMode mode = AblationMode::Zero;
+  int rerun_from_layer = 0;              // layers below it were taken from the recorded residual stream
+  std::vector<NextToken> before, after;  // top-k next tokens without and with the ablation
+  double kl_nats = 0;                    // KL(before || after) of the next-token distributions
+  int target_id = -1;                    // -1: no target asked for
+  double target_logprob_before = 0, target_logprob_after = 0;  // ln p(target)
+  bool has_loss = false;                 // the text has >= 2 tokens
+  double loss_before = 0, loss_after = 0;  // mean next-token loss, nats
 };
 
 class ModelSession {
@@ -109,6 +124,21 @@ class ModelSession {
   std::vector<std::vector<double>> inductionScores(int repeat = 50, std::uint64_t seed = 1);
   // Attention rollout after the last layer, [n][n] row-major (see head_measures.h).
   std::vector<float> rollout() const;
+
+  // Head ablation and importance (head_ablation.h; implemented in head_ablation.cpp). Each call
+  // records the residual stream of the current text once (one forward), then reruns only from
+  // the first ablated layer; the cache and the maps of the current text are left as they were.
+  // heads must be valid and distinct (parseHeadList checks both); target_id < 0: none.
+  AblationOutcome ablate(const std::vector<HeadRef>& heads, AblationMode mode, int top_k, int target_id = -1);
+  // [layer][head]: the increase of the next-token loss (nats) when that head alone is
+  // zero-ablated. progress(done, total) is called after each head when given. Throws ModelError
+  // for fewer than 2 tokens.
+  std::vector<std::vector<double>> headImportance(const std::function<void(int, int)>& progress = {});
+  // The text's mean next-token loss, nats (>= 2 tokens).
+  double nextTokenLoss() const;
+  // ||v_j W_O^h|| per key j (b_O excluded), [n]: multiply the weights' columns by it for the
+  // value-weighted contributions (contributionsOfWeights).
+  std::vector<float> valueOutputNorms(int layer, int head) const;
 
   // For benchmarks and tests.
   const Transformer& transformer() const { return *transformer_; }

@@ -8,9 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "model/head_ablation.h"
 #include "model/model_config.h"
 #include "model/safetensors.h"
 
@@ -53,10 +55,46 @@ class Transformer {
   // scores, P.V, MLP; without the logits). For the benchmark's FLOP rate.
   double forwardFlops(int prefix, int count) const;
 
+  // Head ablation, contributions and loss (definitions in head_ablation.h). None of these change
+  // the cache or the final hidden states of the current ids.
+  //
+  // One full forward of the current ids (from position 0, into scratch) recording the residual
+  // stream entering every layer and every head's mean output. Throws ModelError before any text.
+  AblationBase recordAblationBase();
+  // Final hidden states [n][hidden] of the current ids with `heads` ablated: layers from
+  // `from_layer` on are rerun on base.residual[from_layer] (-1: the first ablated layer; a smaller
+  // from_layer reruns unchanged layers too, which tests use). `heads` may be empty. With
+  // ablated_layers given, it receives the Q/K/V of layers from_layer.. of the ablated run
+  // (index 0 = from_layer) for the ablated maps. base must have been recorded for the current ids.
+  std::vector<float> ablatedFinalHidden(const AblationBase& base, const std::vector<HeadRef>& heads, AblationMode mode,
+                                        int from_layer = -1, std::vector<LayerCache>* ablated_layers = nullptr);
+  const std::vector<float>& finalHidden() const { return final_hidden_; }
+  // Logits [vocab] of one row of final hidden states.
+  std::vector<float> logitsOfHidden(const float* hidden_row) const;
+  // Mean over positions 0..n-2 of -ln softmax(logits(i))[ids[i+1]], in nats, from final hidden
+  // states [n][hidden] of the current ids (logits in blocks of rows, never [n][vocab] at once).
+  // Throws ModelError for fewer than 2 tokens.
+  double nextTokenLoss(const std::vector<float>& final_hidden) const;
+  // ||v_j W_O^h|| for every key j of head `head` of `layer` (v of its key/value head, value bias
+  // included, W_O^h the head's head_dim rows (Conv1D) / columns (nn.Linear) of the output
+  // projection, b_O excluded), [n].
+  std::vector<float> valueOutputNorms(int layer, int head) const;
+
  private:
   struct Weights;
+  // Optional hooks of run(): where ablation and recording plug into the one forward.
+  struct ForwardHooks {
+    int first_layer = 0;                                  // layers below are skipped
+    const std::vector<float>* residual_in = nullptr;      // [n][hidden] entering first_layer (> 0)
+    std::vector<std::vector<float>>* residual_out = nullptr;  // [layer][n][hidden] recorded
+    // Called with the chunk's concatenated head outputs [rows][heads * head_dim] before W_O.
+    std::function<void(int layer, int first_row, int rows, float* heads)> before_output_projection;
+  };
   void truncate(int n);
-  void run(int start);  // runs tokens [start, n) given the cache for [0, start)
+  void run(int start, const ForwardHooks* hooks = nullptr);  // runs tokens [start, n) given the cache for [0, start)
+  // Runs `hooks` from position 0 with the cache of layers >= first and the final hidden states
+  // swapped for scratch (restored even when the forward throws); returns the scratch hidden states.
+  std::vector<float> runOnScratch(const ForwardHooks& hooks, std::vector<LayerCache>* scratch_layers);
 
   ModelConfig config_;
   WeightStore store_;

@@ -14,6 +14,18 @@ modeling_qwen2.py (read, not copied):
     the MLP is down(silu(gate(x)) * up(x)).
 It reads the safetensors files itself (its own parser), so it also checks attnviz's reader.
 Returns every layer's attention maps [heads, n, n] and the logits [n, vocab].
+
+Interventions (`edit`, a dict, all optional), from the definitions in attnviz's head_ablation.h:
+  * "zero": [(layer, head)]: that head's output (probs @ v, its head_dim slice of the concatenated
+    heads before the output projection) is set to 0;
+  * "mean": {(layer, head): vector [head_dim]}: it is replaced by that vector (the caller passes the
+    head's mean over positions from the unablated run, see head_means);
+  * "drop_attention": layer: the attention sublayer adds only its output-projection bias (what is
+    left when every head's output is 0; Llama-family models have none, so nothing is added);
+  * "trace": a dict that receives "head_out"[layer] = [heads, n, head_dim] (before any edit) and
+    "contrib"[layer] = [heads, n, n], Kobayashi et al.'s ||alpha_ij * v_j W_O^h|| computed as the
+    norm of each weighted vector itself (v with its bias, W_O^h the head's block of the output
+    projection, no output bias).
 """
 import json
 import os
@@ -79,7 +91,35 @@ def gelu_new(x):
     return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
-def gpt2(cfg, w, ids):
+def edit_heads(heads, layer, edit):
+    """heads [H, n, hd] of one layer -> the heads the output projection sees."""
+    if not edit:
+        return heads
+    heads = heads.copy()
+    for (l, h) in edit.get("zero", []):
+        if l == layer:
+            heads[h] = 0.0
+    for (l, h), mean in edit.get("mean", {}).items():
+        if l == layer:
+            heads[h] = mean[None, :]
+    return heads
+
+
+def contributions(probs, v, w_o_blocks):
+    """probs [H, n, n], v [H, n, hd] (already repeated for GQA), w_o_blocks [H, hd, D]."""
+    f = np.einsum("hjc,hcd->hjd", v, w_o_blocks)  # v_j W_O^h
+    weighted = probs[:, :, :, None] * f[:, None, :, :]  # alpha_ij * v_j W_O^h, [H, n, n, D]
+    return np.sqrt((weighted ** 2).sum(axis=-1))
+
+
+def trace_layer(edit, layer, heads, probs, v, w_o_blocks):
+    trace = edit.get("trace") if edit else None
+    if trace is not None:
+        trace.setdefault("head_out", {})[layer] = heads
+        trace.setdefault("contrib", {})[layer] = contributions(probs, v, w_o_blocks)
+
+
+def gpt2(cfg, w, ids, edit=None):
     p = "transformer." if "transformer.wte.weight" in w else ""
     D, H = cfg["n_embd"], cfg["n_head"]
     hd = D // H
@@ -95,8 +135,14 @@ def gpt2(cfg, w, ids):
         q, k, v = (t.reshape(n, H, hd).transpose(1, 0, 2) for t in (q, k, v))
         probs = softmax_causal(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
         maps.append(probs)
-        attn = (probs @ v).transpose(1, 0, 2).reshape(n, D)
-        x = x + attn @ w[h + "attn.c_proj.weight"] + w[h + "attn.c_proj.bias"]
+        w_o = w[h + "attn.c_proj.weight"]  # Conv1D [in, out]: head i's block is rows i*hd..(i+1)*hd
+        heads = probs @ v
+        trace_layer(edit, layer, heads, probs, v, w_o.reshape(H, hd, D))
+        attn = edit_heads(heads, layer, edit).transpose(1, 0, 2).reshape(n, D)
+        if edit and edit.get("drop_attention") == layer:
+            x = x + w[h + "attn.c_proj.bias"]
+        else:
+            x = x + attn @ w_o + w[h + "attn.c_proj.bias"]
         a = layer_norm(x, w[h + "ln_2.weight"], w[h + "ln_2.bias"], eps)
         m = gelu_new(a @ w[h + "mlp.c_fc.weight"] + w[h + "mlp.c_fc.bias"])
         x = x + m @ w[h + "mlp.c_proj.weight"] + w[h + "mlp.c_proj.bias"]
@@ -109,7 +155,7 @@ def rotate_half(x):
     return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
 
 
-def llama(cfg, w, ids):
+def llama(cfg, w, ids, edit=None):
     D, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg.get("num_key_value_heads", cfg["num_attention_heads"])
     hd = cfg.get("head_dim") or D // H
     eps = cfg.get("rms_norm_eps", 1e-6)
@@ -151,8 +197,15 @@ def llama(cfg, w, ids):
         v = np.repeat(v, H // KV, axis=0)
         probs = softmax_causal(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
         maps.append(probs)
-        attn = (probs @ v).transpose(1, 0, 2).reshape(n, H * hd)
-        x = x + linear(p + "self_attn.o_proj", attn)
+        w_o = w[p + "self_attn.o_proj.weight"]  # nn.Linear [out, in]: head i's block is columns i*hd..
+        heads = probs @ v
+        trace_layer(edit, layer, heads, probs, v, w_o.T.reshape(H, hd, D))
+        attn = edit_heads(heads, layer, edit).transpose(1, 0, 2).reshape(n, H * hd)
+        if edit and edit.get("drop_attention") == layer:
+            if p + "self_attn.o_proj.bias" in w:
+                x = x + w[p + "self_attn.o_proj.bias"]
+        else:
+            x = x + linear(p + "self_attn.o_proj", attn)
         a = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
         g = linear(p + "mlp.gate_proj", a)
         x = x + linear(p + "mlp.down_proj", g / (1.0 + np.exp(-g)) * linear(p + "mlp.up_proj", a))
@@ -173,11 +226,29 @@ def rollout(maps):
     return result
 
 
-def run(directory, ids):
+def run(directory, ids, edit=None):
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
     w = load_weights(directory)
     ids = np.asarray(ids, dtype=np.int64)
     if cfg["model_type"] == "gpt2":
-        return gpt2(cfg, w, ids)
-    return llama(cfg, w, ids)
+        return gpt2(cfg, w, ids, edit)
+    return llama(cfg, w, ids, edit)
+
+
+def head_means(directory, ids, heads):
+    """{(layer, head): mean over positions of that head's output} in the unablated forward."""
+    trace = {}
+    run(directory, ids, {"trace": trace})
+    return {(l, h): trace["head_out"][l][h].mean(axis=0) for (l, h) in heads}
+
+
+def log_softmax(logits):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def next_token_loss(logits, ids):
+    """Mean over positions 0..n-2 of -ln p(ids[i+1]), nats."""
+    lp = log_softmax(logits)
+    return float(-np.mean(lp[np.arange(len(ids) - 1), np.asarray(ids[1:], dtype=np.int64)]))

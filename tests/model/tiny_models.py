@@ -160,6 +160,41 @@ def write_model(out, name, cfg, tensors, dtype, shards=1):
     return directory
 
 
+def write_ablation_references(directory, ids):
+    """Head ablation, importance and contributions of reference_forward.py (its `edit`):
+    ref_contrib_L<l>.npy [heads, n, n]; ref_ablate_zero_logits.npy / ref_ablate_mean_logits.npy [n,
+    vocab] with the heads of ref_ablation.json ablated; ref_drop_attention_logits.npy with layer
+    0's attention reduced to its output bias; ref_importance.npy [layers, heads] (loss increase,
+    nats, each head alone zero-ablated); the unablated loss in ref_ablation.json."""
+    with open(os.path.join(directory, "config.json")) as f:
+        cfg = json.load(f)
+    layers = cfg.get("n_layer", cfg.get("num_hidden_layers"))
+    heads = cfg.get("n_head", cfg.get("num_attention_heads"))
+    chosen = [(0, 1)] + ([(layers - 1, heads - 1)] if layers > 1 else [])
+    trace = {}
+    _, logits = reference_forward.run(directory, ids, {"trace": trace})
+    for layer in range(layers):
+        np.save(os.path.join(directory, f"ref_contrib_L{layer}.npy"), trace["contrib"][layer])
+    _, zero = reference_forward.run(directory, ids, {"zero": chosen})
+    means = {key: trace["head_out"][key[0]][key[1]].mean(axis=0) for key in chosen}
+    _, mean = reference_forward.run(directory, ids, {"mean": means})
+    _, dropped = reference_forward.run(directory, ids, {"drop_attention": 0})
+    np.save(os.path.join(directory, "ref_ablate_zero_logits.npy"), zero)
+    np.save(os.path.join(directory, "ref_ablate_mean_logits.npy"), mean)
+    np.save(os.path.join(directory, "ref_drop_attention_logits.npy"), dropped)
+    loss = reference_forward.next_token_loss(logits, ids)
+    importance = np.zeros((layers, heads))
+    for layer in range(layers):
+        for head in range(heads):
+            _, ablated = reference_forward.run(directory, ids, {"zero": [(layer, head)]})
+            importance[layer, head] = reference_forward.next_token_loss(ablated, ids) - loss
+    np.save(os.path.join(directory, "ref_importance.npy"), importance)
+    with open(os.path.join(directory, "ref_ablation.json"), "w") as f:
+        json.dump({"heads": chosen, "drop_attention_layer": 0, "loss": loss,
+                   "loss_zero": reference_forward.next_token_loss(zero, ids),
+                   "loss_mean": reference_forward.next_token_loss(mean, ids)}, f)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -205,6 +240,7 @@ def main():
             np.save(os.path.join(directory, f"ref_attn_L{layer}.npy"), maps.astype(np.float64))
         np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
         np.save(os.path.join(directory, "ref_rollout.npy"), reference_forward.rollout(attention))
+        write_ablation_references(directory, ids)
     print("\n".join(models))
 
 

@@ -1,0 +1,160 @@
+// attnviz ablate: a real model's next-token prediction with some attention heads ablated.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "app/cli_args.h"
+#include "app/cli_input.h"
+#include "app/commands.h"
+#include "core/export.h"
+#include "model/head_ablation.h"
+#include "model/model_error.h"
+#include "model/model_session.h"
+#include "model/tokenizer_model.h"
+
+namespace attnviz::app {
+namespace {
+
+const char* kAblateUsage =
+    "usage: attnviz ablate --model DIR|NAME --text TEXT --heads L5H1,L6H9 [--mode zero|mean]\n"
+    "                      [--target TOKEN] [--top K] [--json] [--out FILE]\n"
+    "\n"
+    "Runs TEXT through a real model with the listed heads ablated (layers and heads from 0) and\n"
+    "compares the next-token prediction after the last token with the unablated run.\n"
+    "\n"
+    "  --heads LIST         heads to ablate, e.g. L5H1,L6H9 (each at most once)\n"
+    "  --mode zero|mean     zero (default): the head's output, its slice of the concatenated heads\n"
+    "                       before the output projection, is set to 0; mean: it is replaced by its\n"
+    "                       mean over the positions of this text in the unablated run (not causal:\n"
+    "                       every position gets an average that includes later tokens). The output\n"
+    "                       projection's bias stays in both modes.\n"
+    "  --target TOKEN       report ln p(TOKEN) before and after; TOKEN must be one token of the\n"
+    "                       model's tokenizer (e.g. ' Paris' with its leading space), or #ID\n"
+    "  --top K              next tokens to list before and after (default 5)\n"
+    "  --json               JSON instead of text\n"
+    "  --out FILE           write to FILE instead of standard output\n"
+    "\n"
+    "Also printed: KL(before || after) of the next-token distributions, in nats, and the text's\n"
+    "next-token loss (mean over positions of -ln p(next token), nats) before and after. The forward\n"
+    "reruns only from the first ablated layer, on the residual stream recorded for the layers below.\n";
+
+std::string number(double x) {
+  if (!std::isfinite(x)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", x);
+  return buf;
+}
+
+int resolveTarget(const model::ModelSession& session, const std::string& text) {
+  const int vocab = session.config().vocab_size;
+  if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos && text.size() <= 10) {
+    const long id = std::stol(text.substr(1));
+    if (id >= vocab) throw UsageError("--target " + text + " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+    return int(id);
+  }
+  if (!session.tokenizer()) throw UsageError("--target TOKEN needs the model's tokenizer; give #ID instead");
+  const model::Encoding e = session.tokenizer()->encode(text);
+  std::vector<int> ids;
+  const auto bos = session.tokenizer()->bosId();
+  for (std::size_t i = 0; i < e.ids.size(); ++i)
+    if (!(e.special[i] && bos && e.ids[i] == *bos)) ids.push_back(e.ids[i]);
+  if (ids.size() != 1)
+    throw UsageError("--target '" + text + "' is " + std::to_string(ids.size()) +
+                     " tokens for this tokenizer; give one token (or #ID; 'attnviz tokenize' lists them)");
+  return ids.front();
+}
+
+void writeTokensJson(std::ostringstream& out, const std::vector<model::NextToken>& tokens) {
+  out << "[";
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    out << (i ? "," : "") << "{\"token\":\"" << jsonEscape(tokens[i].token) << "\",\"id\":" << tokens[i].id
+        << ",\"prob\":" << number(tokens[i].prob) << "}";
+  out << "]";
+}
+
+}  // namespace
+
+int runAblate(int argc, char** argv) {
+  CliArgs args("ablate", {"model", "text", "heads", "mode", "target", "top", "out", "max-memory"}, {"json", "help"});
+  try {
+    args.parse(argc, argv);
+    if (args.has("help")) {
+      std::printf("%s", kAblateUsage);
+      return 0;
+    }
+    if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
+    if (!args.has("model")) throw UsageError("--model is required");
+    if (!args.has("heads")) throw UsageError("--heads is required (e.g. --heads L5H1,L6H9)");
+    const std::string mode_text = args.getOr("mode", "zero");
+    if (mode_text != "zero" && mode_text != "mean") throw UsageError("--mode must be 'zero' or 'mean', got '" + mode_text + "'");
+    const long top = args.getInt("top").value_or(5);
+    if (top < 1 || top > 1000) throw UsageError("--top must be between 1 and 1000");
+    applyMemoryBudgetOption(args);
+    std::shared_ptr<model::ModelSession> session = loadModelSession(args);
+    std::vector<model::HeadRef> heads;
+    try {
+      heads = model::parseHeadList(*args.get("heads"), session->numLayers(), session->numHeads());
+    } catch (const model::ModelError& e) {
+      throw UsageError(std::string("--heads: ") + e.what());
+    }
+    const int target = args.has("target") ? resolveTarget(*session, *args.get("target")) : -1;
+    const model::AblationMode mode = mode_text == "mean" ? model::AblationMode::Mean : model::AblationMode::Zero;
+    const model::AblationOutcome r = session->ablate(heads, mode, int(top), target);
+
+    std::ostringstream out;
+    const int n = session->numTokens();
+    if (args.has("json")) {
+      out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"tokens\":" << n << ",\"position\":" << n - 1
+          << ",\"heads\":[";
+      for (std::size_t i = 0; i < r.heads.size(); ++i) out << (i ? "," : "") << "\"" << model::headRefName(r.heads[i]) << "\"";
+      out << "],\"mode\":\"" << mode_text << "\",\"rerun_from_layer\":" << r.rerun_from_layer << ",\n\"before\":";
+      writeTokensJson(out, r.before);
+      out << ",\n\"after\":";
+      writeTokensJson(out, r.after);
+      out << ",\n\"kl_nats\":" << number(r.kl_nats);
+      if (r.target_id >= 0)
+        out << ",\"target\":{\"token\":\"" << jsonEscape(session->tokenLabel(r.target_id)) << "\",\"id\":" << r.target_id
+            << ",\"logprob_before\":" << number(r.target_logprob_before) << ",\"logprob_after\":" << number(r.target_logprob_after)
+            << ",\"logprob_change\":" << number(r.target_logprob_after - r.target_logprob_before) << "}";
+      if (r.has_loss) out << ",\"loss_before\":" << number(r.loss_before) << ",\"loss_after\":" << number(r.loss_after);
+      out << ",\"loss_unit\":\"nats\"}\n";
+    } else {
+      out << "ablated (" << mode_text << "):";
+      for (const auto& h : r.heads) out << " " << model::headRefName(h);
+      out << "   rerun from layer " << r.rerun_from_layer << "; " << n << " tokens, next token after position " << n - 1 << "\n";
+      char line[256];
+      std::snprintf(line, sizeof line, "%-4s %-24s %10s   %-24s %10s\n", "rank", "before", "prob", "after", "prob");
+      out << line;
+      for (std::size_t i = 0; i < r.before.size(); ++i) {
+        std::snprintf(line, sizeof line, "%-4zu %-24s %10.6f   %-24s %10.6f\n", i + 1, r.before[i].token.c_str(), r.before[i].prob,
+                      r.after[i].token.c_str(), r.after[i].prob);
+        out << line;
+      }
+      out << "KL(before || after) = " << number(r.kl_nats) << " nats\n";
+      if (r.target_id >= 0)
+        out << "ln p(" << session->tokenLabel(r.target_id) << ") " << number(r.target_logprob_before) << " -> "
+            << number(r.target_logprob_after) << " (change " << number(r.target_logprob_after - r.target_logprob_before) << ")\n";
+      if (r.has_loss)
+        out << "next-token loss " << number(r.loss_before) << " -> " << number(r.loss_after) << " nats (mean over " << n - 1
+            << " positions)\n";
+    }
+    const std::string text = out.str();
+    const std::string path = args.getOr("out", "");
+    if (path.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+      std::ofstream file(path, std::ios::binary);
+      file << text;
+      if (!file) {
+        std::fprintf(stderr, "attnviz ablate: cannot write '%s'\n", path.c_str());
+        return 1;
+      }
+    }
+    return 0;
+  } catch (...) {
+    return reportInputFailure("ablate", args);
+  }
+}
+
+}  // namespace attnviz::app

@@ -1,0 +1,171 @@
+// Head ablation, importance and value-weighted contributions: the parsing and log-softmax helpers
+// and the ModelSession members declared under "Head ablation" in model_session.h (kept in their own
+// file so model_session.cpp stays as it was).
+#include "model/head_ablation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <regex>
+
+#include "model/model_error.h"
+#include "model/model_session.h"
+#include "model/transformer.h"
+
+namespace attnviz::model {
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return std::string();
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// ln sum exp(z) in double with the maximum subtracted.
+double logSumExp(const std::vector<float>& z) {
+  const double mx = *std::max_element(z.begin(), z.end());
+  double sum = 0;
+  for (float v : z) sum += std::exp(double(v) - mx);
+  return mx + std::log(sum);
+}
+
+}  // namespace
+
+std::string headRefName(const HeadRef& h) { return "L" + std::to_string(h.layer) + "H" + std::to_string(h.head); }
+
+std::vector<HeadRef> parseHeadList(const std::string& text, int layers, int heads) {
+  static const std::regex pattern("[lL]([0-9]{1,6})[hH]([0-9]{1,6})");
+  if (trimmed(text).empty()) throw ModelError("the list of heads is empty (expected e.g. L5H1,L6H9)");
+  std::vector<HeadRef> out;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', begin);
+    const std::string item = trimmed(text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin));
+    std::smatch m;
+    if (!std::regex_match(item, m, pattern))
+      throw ModelError(item.empty() ? "the list of heads has an empty item (expected e.g. L5H1,L6H9)"
+                                    : "'" + item + "' is not a head name (expected L<layer>H<head>, e.g. L5H1)");
+    const HeadRef h{std::stoi(m[1].str()), std::stoi(m[2].str())};
+    if (h.layer >= layers)
+      throw ModelError("head " + item + ": layer " + std::to_string(h.layer) + " is out of range (0.." + std::to_string(layers - 1) + ")");
+    if (h.head >= heads)
+      throw ModelError("head " + item + ": head " + std::to_string(h.head) + " is out of range (0.." + std::to_string(heads - 1) + ")");
+    if (std::find(out.begin(), out.end(), h) != out.end()) throw ModelError("head " + headRefName(h) + " is listed twice");
+    out.push_back(h);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  return out;
+}
+
+std::vector<float> contributionsOfWeights(const float* p, int n, const std::vector<float>& norms, bool row_normalised) {
+  std::vector<float> out(std::size_t(n) * n);
+  for (int i = 0; i < n; ++i) {
+    double sum = 0;
+    for (int j = 0; j < n; ++j) {
+      const float c = p[std::size_t(i) * n + j] * norms[std::size_t(j)];
+      out[std::size_t(i) * n + j] = c;
+      sum += c;
+    }
+    if (row_normalised && sum > 0)
+      for (int j = 0; j < n; ++j) out[std::size_t(i) * n + j] = float(out[std::size_t(i) * n + j] / sum);
+  }
+  return out;
+}
+
+double klDivergenceOfLogits(const std::vector<float>& p_logits, const std::vector<float>& q_logits) {
+  const double lp = logSumExp(p_logits), lq = logSumExp(q_logits);
+  double kl = 0;
+  for (std::size_t i = 0; i < p_logits.size(); ++i) {
+    const double log_p = double(p_logits[i]) - lp, log_q = double(q_logits[i]) - lq;
+    kl += std::exp(log_p) * (log_p - log_q);
+  }
+  return std::max(0.0, kl);  // rounding can leave -1e-17 for equal distributions
+}
+
+double logProbOf(const std::vector<float>& logits, int id) { return double(logits[std::size_t(id)]) - logSumExp(logits); }
+
+// ---- ModelSession members ----
+
+namespace {
+
+std::vector<NextToken> topOf(const ModelSession& s, const std::vector<float>& logits, int k) {
+  const int vocab = int(logits.size());
+  k = std::clamp(k, 0, vocab);
+  const double lse = logSumExp(logits);
+  std::vector<int> order(static_cast<std::size_t>(vocab));
+  for (int i = 0; i < vocab; ++i) order[std::size_t(i)] = i;
+  // The same order as nextTokens(): larger logit first, ties by id.
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
+    return logits[std::size_t(a)] > logits[std::size_t(b)] || (logits[std::size_t(a)] == logits[std::size_t(b)] && a < b);
+  });
+  std::vector<NextToken> out;
+  for (int i = 0; i < k; ++i) {
+    const int id = order[std::size_t(i)];
+    out.push_back({id, s.tokenLabel(id), std::exp(double(logits[std::size_t(id)]) - lse)});
+  }
+  return out;
+}
+
+}  // namespace
+
+AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, AblationMode mode, int top_k, int target_id) {
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  if (heads.empty()) throw ModelError("the list of heads is empty");
+  if (target_id >= config().vocab_size) throw ModelError("target id " + std::to_string(target_id) + " is outside the vocabulary");
+  for (std::size_t i = 0; i < heads.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (heads[i] == heads[j]) throw ModelError("head " + headRefName(heads[i]) + " is listed twice");
+  AblationOutcome r;
+  r.heads = heads;
+  r.mode = mode;
+  r.rerun_from_layer = std::min_element(heads.begin(), heads.end(), [](const HeadRef& a, const HeadRef& b) { return a.layer < b.layer; })->layer;
+  Transformer& t = *transformer_;
+  const AblationBase base = t.recordAblationBase();
+  const std::vector<float> hidden = t.ablatedFinalHidden(base, heads, mode);
+  const int last = numTokens() - 1;
+  const std::size_t D = std::size_t(config().hidden_size);
+  const std::vector<float> before = t.logits(last);
+  const std::vector<float> after = t.logitsOfHidden(hidden.data() + std::size_t(last) * D);
+  r.before = topOf(*this, before, top_k);
+  r.after = topOf(*this, after, top_k);
+  r.kl_nats = klDivergenceOfLogits(before, after);
+  if (target_id >= 0) {
+    r.target_id = target_id;
+    r.target_logprob_before = logProbOf(before, target_id);
+    r.target_logprob_after = logProbOf(after, target_id);
+  }
+  if (numTokens() >= 2) {
+    r.has_loss = true;
+    r.loss_before = t.nextTokenLoss(t.finalHidden());
+    r.loss_after = t.nextTokenLoss(hidden);
+  }
+  return r;
+}
+
+std::vector<std::vector<double>> ModelSession::headImportance(const std::function<void(int, int)>& progress) {
+  if (numTokens() < 2)
+    throw ModelError("head importance needs a text of at least 2 tokens (the loss predicts each next token; this text has " +
+                     std::to_string(numTokens()) + ")");
+  Transformer& t = *transformer_;
+  const AblationBase base = t.recordAblationBase();
+  const double loss = t.nextTokenLoss(t.finalHidden());
+  const int L = numLayers(), H = numHeads();
+  std::vector<std::vector<double>> out(static_cast<std::size_t>(L), std::vector<double>(static_cast<std::size_t>(H)));
+  std::vector<LayerCache> scratch;  // reused: its vectors keep their capacity between heads
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h) {
+      const std::vector<float> hidden = t.ablatedFinalHidden(base, {HeadRef{l, h}}, AblationMode::Zero, -1, &scratch);
+      out[std::size_t(l)][std::size_t(h)] = t.nextTokenLoss(hidden) - loss;
+      if (progress) progress(l * H + h + 1, L * H);
+    }
+  return out;
+}
+
+double ModelSession::nextTokenLoss() const {
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  return transformer_->nextTokenLoss(transformer_->finalHidden());
+}
+
+std::vector<float> ModelSession::valueOutputNorms(int layer, int head) const { return transformer_->valueOutputNorms(layer, head); }
+
+}  // namespace attnviz::model
