@@ -52,6 +52,7 @@ std::uint64_t maxInputBytes(InputKind kind) {
     case InputKind::Settings: return 1 * MiB;
     case InputKind::ModelWeights: return 64 * GiB;
     case InputKind::ModelText: return 256 * MiB;
+    case InputKind::Text: return 16 * MiB;
   }
   return 0;
 }
@@ -64,6 +65,7 @@ const char* inputKindName(InputKind kind) {
     case InputKind::Settings: return "settings file";
     case InputKind::ModelWeights: return "model weights file";
     case InputKind::ModelText: return "model text file";
+    case InputKind::Text: return "text file";
   }
   return "input file";
 }

@@ -40,6 +40,8 @@ enum class InputKind {
   Settings,         // the window's settings JSON: 1 MiB
   ModelWeights,     // safetensors (memory-mapped, read lazily): 64 GiB
   ModelText,        // tokenizer.json, vocab/merges, config.json: 256 MiB
+  Text,             // --text-file, a text to tokenize: 16 MiB (as a deck; ~4 M tokens, beyond any
+                    // model's positions, while the tokens, labels and spans it becomes stay < 1 GiB)
 };
 
 std::uint64_t maxInputBytes(InputKind kind);
