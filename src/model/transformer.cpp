@@ -358,6 +358,8 @@ Transformer::Transformer(Transformer&& o) noexcept
     : config_(std::move(o.config_)),
       store_(std::move(o.store_)),
       w_(o.w_),
+      weight_bytes_mapped_(o.weight_bytes_mapped_),
+      weight_bytes_converted_(o.weight_bytes_converted_),
       ids_(std::move(o.ids_)),
       cache_(std::move(o.cache_)),
       final_hidden_(std::move(o.final_hidden_)),
@@ -372,6 +374,8 @@ Transformer& Transformer::operator=(Transformer&& o) noexcept {
     store_ = std::move(o.store_);
     w_ = o.w_;
     o.w_ = nullptr;
+    weight_bytes_mapped_ = o.weight_bytes_mapped_;
+    weight_bytes_converted_ = o.weight_bytes_converted_;
     ids_ = std::move(o.ids_);
     cache_ = std::move(o.cache_);
     final_hidden_ = std::move(o.final_hidden_);
