@@ -31,6 +31,8 @@ class CliArgs {
   std::optional<double> getDouble(const std::string& name) const;
   std::optional<long> getInt(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // Sets a value option as if it had been given (readTextFileOption: --text-file into --text).
+  void set(const std::string& name, std::string value) { values_[name] = std::move(value); }
   const std::string& command() const { return command_; }
 
  private:

@@ -1,11 +1,13 @@
 #include "app/cli_input.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <new>
 #include <regex>
 
 #include "core/export.h"
+#include "core/input_file.h"
 #include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/tokenizer.h"
@@ -36,6 +38,35 @@ std::vector<std::string> numbered(int n) {
 
 }  // namespace
 
+void readTextFileOption(CliArgs& args) {
+  const auto path = args.get("text-file");
+  if (!path) return;
+  if (args.has("text")) throw UsageError("give --text or --text-file, not both");
+  const std::uint64_t cap = maxInputBytes(InputKind::Text);
+  if (*path != "-") {
+    args.set("text", readInputFile(*path, InputKind::Text));
+    return;
+  }
+  // Standard input: read up to one byte past the cap, so a longer input is refused, not cut.
+  std::string text;
+  char buffer[65536];
+  while (text.size() <= cap) {
+    const std::size_t got = std::fread(buffer, 1, sizeof buffer, stdin);
+    text.append(buffer, got);
+    if (got < sizeof buffer) break;
+  }
+  if (std::ferror(stdin)) throw InputError("standard input", "cannot be read");
+  if (text.size() > cap)
+    throw InputError("standard input", "is more than " + formatBytes(cap) + "; a " + inputKindName(InputKind::Text) +
+                                           " may be at most " + formatBytes(cap));
+  args.set("text", std::move(text));
+}
+
+const char* textFileHelp() {
+  return "  --text-file PATH|-   the text from a file, or from standard input with '-' (instead of --text;\n"
+         "                       for texts longer than a command line allows; at most 16 MiB)\n";
+}
+
 void applyMemoryBudgetOption(const CliArgs& args) {
   const auto text = args.get("max-memory");
   if (!text) return;
@@ -47,12 +78,13 @@ void applyMemoryBudgetOption(const CliArgs& args) {
 const std::set<std::string>& attentionInputOptions() {
   static const std::set<std::string> options = {"text",   "target",     "mode",  "temperature", "engine",
                                                 "q",      "k",          "v",     "weights",     "tokens",
-                                                "key-tokens", "model", "layer", "max-memory"};
+                                                "key-tokens", "model", "layer", "max-memory", "text-file"};
   return options;
 }
 
 const char* attentionInputHelp() {
   return "  --text TEXT          sentence (self mode) or source sentence (cross mode)\n"
+         "  --text-file PATH|-   --text from a file, or from standard input with '-' (at most 16 MiB)\n"
          "  --target TEXT        target sentence, cross mode only (rows = target, columns = source)\n"
          "  --mode self|cross    default: cross when --target is given, else self\n"
          "  --causal             causal mask: query i sees keys 0..i\n"
@@ -76,6 +108,7 @@ std::shared_ptr<model::ModelSession> loadModelSession(const CliArgs& args) {
   const std::string name = args.getOr("model", "");
   if (name.empty()) throw UsageError("--model needs a directory or a model name");
   if (!args.has("text")) throw UsageError("--model needs --text");
+  applyMemoryBudgetOption(args);  // before the weights and the forward are sized against it
   std::shared_ptr<model::ModelSession> session = model::ModelSession::load(name);
   session->setText(*args.get("text"));
   return session;
@@ -245,7 +278,21 @@ AttentionInput prepareAttentionInput(const CliArgs& args) {
 
 void runAttentionInput(AttentionInput& in, const CliArgs& args) {
   if (in.result.heads == 0) runOnEngine(in, args);
-  if (in.session) return;
+  if (in.session) {
+    // The forward refuses non-finite values; an engine's own scores could still overflow float
+    // (a row with no finite weight comes back flagged as fully masked, impossible in a causal map).
+    const int layer = in.layer;
+    for (std::size_t i = 0; i < in.result.p.size(); ++i)
+      if (!std::isfinite(in.result.p[i]))
+        throw model::ModelError("layer " + std::to_string(layer) + "'s attention map is not finite on engine " + in.engine +
+                                " (head " + std::to_string(i / (std::size_t(in.result.nq) * in.result.nk)) + "): its scores overflow float");
+    for (std::size_t i = 0; i < in.result.row_fully_masked.size(); ++i)
+      if (in.result.row_fully_masked[i])
+        throw model::ModelError("layer " + std::to_string(layer) + "'s attention map has no finite weight in row " +
+                                std::to_string(i % std::size_t(in.result.nq)) + " of head " + std::to_string(i / std::size_t(in.result.nq)) +
+                                " on engine " + in.engine + ": its scores overflow float");
+    return;
+  }
   if (in.query_tokens.empty()) in.query_tokens = numbered(in.result.nq);
   if (in.key_tokens.empty()) in.key_tokens = numbered(in.result.nk);
   if (auto labels = loadLabels(args, "tokens", in.result.nq, "query"); !labels.empty()) {
@@ -277,6 +324,10 @@ int reportInputFailure(const std::string& command, const CliArgs& args) {
     std::fprintf(stderr, "%sengine '%s' cannot run: %s\n", prefix.c_str(), args.getOr("engine", "auto").c_str(), e.what());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "%sout of memory for this problem; try fewer heads or tokens\n", prefix.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    // Not one of the errors above: a bug, but still one line naming the command, never an abort.
+    std::fprintf(stderr, "%sinternal error (%s); please report it with the command line\n", prefix.c_str(), oneLine(e.what()).c_str());
     return 1;
   }
   return 2;

@@ -62,13 +62,20 @@ std::string modelFigureTitle(const AttentionInput& in, const HeadSelection& sel)
 // runs the forward. Throws model::ModelError / UsageError.
 std::shared_ptr<model::ModelSession> loadModelSession(const CliArgs& args);
 
+// --text-file PATH|-: reads the text (a regular file through InputFile, capped at
+// maxInputBytes(InputKind::Text), or standard input for "-", with the same cap) and sets it as
+// --text; UsageError when both are given, InputError for a bad file or input over the cap.
+// Every command that takes --text calls it after parsing.
+void readTextFileOption(CliArgs& args);
+const char* textFileHelp();
+
 // Sets the process's memory budget from --max-memory when given (UsageError when malformed).
 void applyMemoryBudgetOption(const CliArgs& args);
 
 // Called inside a catch (...) of `command` (dump, render, and the model commands heads, tokenize,
 // model-bench): prints the one-line message of the exception in flight and returns the exit
-// status — 2 for the errors listed at the top (bad input), 1 for running out of memory. Any other
-// exception is rethrown.
+// status — 2 for the errors listed at the top (bad input), 1 for running out of memory and for any
+// other std::exception (an internal error, named as such). Anything else is rethrown.
 int reportInputFailure(const std::string& command, const CliArgs& args);
 
 }  // namespace attnviz::app

@@ -42,6 +42,7 @@ int runDump(int argc, char** argv) {
       std::printf("%s%s%s", kDumpUsage, attentionInputHelp(), kDumpOptions);
       return 0;
     }
+    readTextFileOption(args);
     const std::string format = args.getOr("format", "json");
     if (format != "json" && format != "csv") throw UsageError("--format must be 'json' or 'csv', got '" + format + "'");
     if (args.has("next") && !args.has("model")) throw UsageError("--next needs --model");

@@ -33,7 +33,7 @@ std::string fixed(double x) {
 }  // namespace
 
 int runHeads(int argc, char** argv) {
-  CliArgs args("heads", {"model", "text", "out", "repeat", "seed"}, {"json", "csv", "induction", "importance", "help"});
+  CliArgs args("heads", {"model", "text", "text-file", "out", "repeat", "seed", "max-memory"}, {"json", "csv", "induction", "importance", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -43,10 +43,13 @@ int runHeads(int argc, char** argv) {
       std::printf("\nOptions:\n  --induction          add the induction score (runs a second forward)\n"
                   "  --repeat T           induction: T random tokens repeated twice (default 50)\n"
                   "  --seed S             induction: seed of the random tokens (default 1)\n"
-                  "  --importance         add each head's importance (one ablated rerun per head, from its layer)\n"
-                  "  --json | --csv       output format (default: an aligned text table)\n");
+                  "  --importance         add each head's importance (one ablated rerun per head, from its layer)
+                  "  --json | --csv       output format (default: an aligned text table)\n"
+                  "  --max-memory SIZE    memory budget, e.g. 2G (default: a quarter of physical memory)\n%s",
+                  textFileHelp());
       return 0;
     }
+    readTextFileOption(args);
     if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
     if (!args.has("model")) throw UsageError("--model is required");
     if (args.has("json") && args.has("csv")) throw UsageError("choose one of --json and --csv");

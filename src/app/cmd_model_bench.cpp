@@ -30,7 +30,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int runModelBench(int argc, char** argv) {
-  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at"}, {"memory-only", "forward-only", "importance", "help"});
+  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at", "max-memory"}, {"memory-only", "forward-only", "importance", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -41,13 +41,24 @@ int runModelBench(int argc, char** argv) {
           "and reports resident memory. --memory-only: one forward, then memory (for a clean RSS figure).\n"
           "--forward-only: only the forward times (for interleaving with another program).\n"
           "--importance: the time of every head's importance (one zero-ablated rerun per head, from its layer,\n"
-          "plus the loss over all positions; see attnviz heads --importance), once.\n");
+          "plus the loss over all positions; see attnviz heads --importance), once.\n"
+          "--max-memory SIZE: memory budget, e.g. 2G (default: a quarter of physical memory).\n");
       return 0;
     }
     if (!args.has("model")) throw UsageError("--model is required");
+    if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
     const int tokens = int(args.getInt("tokens").value_or(1024));
-    const int repeat = int(std::max(1L, args.getInt("repeat").value_or(5)));
-    const int append_at = int(args.getInt("append-at").value_or(200));
+    if (tokens < 2) throw UsageError("--tokens must be 2 or more");
+    const long repeat_option = args.getInt("repeat").value_or(5);
+    if (repeat_option < 1 || repeat_option > 1000) throw UsageError("--repeat must be between 1 and 1000");
+    const int repeat = int(repeat_option);
+    // The prefix the token is appended to: at least one token, and shorter than the sequence.
+    const long append_option = args.getInt("append-at").value_or(std::min(200, tokens - 1));
+    if (append_option < 1 || append_option > tokens - 1)
+      throw UsageError("--append-at must be between 1 and --tokens - 1 (" + std::to_string(tokens - 1) + "), got " +
+                       std::to_string(append_option));
+    const int append_at = int(append_option);
+    applyMemoryBudgetOption(args);
     const auto mem0 = model::residentMemory();
     auto session = model::ModelSession::load(*args.get("model"), false);
     const auto mem_loaded = model::residentMemory();

@@ -1,6 +1,7 @@
 // attnviz render: draws a figure of one attention matrix headlessly, as SVG (vector, from the core)
 // or PNG (rendered offscreen through GL by the same renderers as the app).
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "app/cli_input.h"
@@ -35,6 +36,14 @@ const char* kRenderOptions =
     "  --title TEXT         heading drawn above the figure\n"
     "  --out FILE           .svg or .png\n";
 
+// The model a figure comes from, and its layer: "gpt2 layer 5" (a folder by its last component).
+std::string modelLabel(const AttentionInput& in) {
+  std::string name = in.model_name;
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
+  if (std::filesystem::is_directory(name)) name = std::filesystem::path(name).filename().string();
+  return name + " layer " + std::to_string(in.layer);
+}
+
 bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -51,6 +60,7 @@ int runRender(int argc, char** argv) {
       std::printf("%s%s%s", kRenderUsage, attentionInputHelp(), kRenderOptions);
       return 0;
     }
+    readTextFileOption(args);
     const std::string out = args.getOr("out", "");
     if (out.empty()) throw UsageError("--out FILE.png or FILE.svg is required");
     const bool svg = endsWith(out, ".svg"), png = endsWith(out, ".png");
@@ -103,7 +113,7 @@ int runRender(int argc, char** argv) {
         line += dot + std::string(t);
       }
       if (in.causal) line += dot + std::string("causal mask");
-      line += dot + (args.has("weights") ? args.getOr("weights", "") : args.has("q") ? args.getOr("q", "") : std::string("simulated model"));
+      line += dot + (args.has("weights") ? args.getOr("weights", "") : args.has("q") ? args.getOr("q", "") : in.session ? modelLabel(in) : std::string("simulated model"));
       line += dot + std::string(colourScaleName(spec.scale)) + " colour scale";
       spec.subtitle = sanitizeUtf8(line);
     }

@@ -31,13 +31,15 @@ std::string quoted(const std::string& s) { return "\"" + jsonEscape(s) + "\""; }
 }  // namespace
 
 int runTokenize(int argc, char** argv) {
-  CliArgs args("tokenize", {"model", "text"}, {"json", "help"});
+  CliArgs args("tokenize", {"model", "text", "text-file"}, {"json", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
       std::fputs(kTokenizeHelp, stdout);
+      std::fputs(textFileHelp(), stdout);
       return 0;
     }
+    readTextFileOption(args);
     if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
     const auto modelName = args.get("model");
     if (!modelName) throw UsageError("--model PATH|NAME is required");

@@ -8,6 +8,7 @@
 #include "core/simulated_model.h"
 #include "core/colormap.h"
 #include "core/colour_scale.h"
+#include "core/input_file.h"
 
 #if ATTNVIZ_HAVE_UI
 #include "ui/app_window.h"
@@ -22,6 +23,7 @@ const char* kWindowHelp =
     "Opens the attention visualizer window on a sentence (default: \"The bank by the river was steep.\").\n"
     "\n"
     "  --text TEXT            sentence (self mode) or source sentence (cross mode)\n"
+    "  --text-file PATH|-     --text from a file, or from standard input with '-' (at most 16 MiB)\n"
     "  --target TEXT          target sentence (cross mode)\n"
     "  --mode self|cross      attention mode (default self; --target alone implies cross)\n"
     "  --head H               1-based head index, head name, mean or all (default mean); with --model\n"
@@ -73,7 +75,7 @@ int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
                 "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
-                "model", "layer", "view", "bench-model"},
+                "model", "layer", "view", "bench-model", "text-file"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
@@ -85,6 +87,7 @@ int runWindow(int argc, char** argv) {
     }
     if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
     applyMemoryBudgetOption(args);
+    readTextFileOption(args);
     if (auto v = args.get("text")) o.text = *v;
     if (auto v = args.get("target")) {
       o.target = *v;
@@ -190,6 +193,9 @@ int runWindow(int argc, char** argv) {
     o.debug_layout = args.has("debug-layout");
   } catch (const UsageError& e) {
     return usage(e.what());
+  } catch (const InputError& e) {  // --text-file
+    std::fprintf(stderr, "attnviz: %s\n", e.what());
+    return 2;
   }
   return ui::runAppWindow(o);
 #else

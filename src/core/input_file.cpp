@@ -63,6 +63,7 @@ std::uint64_t maxInputBytes(InputKind kind) {
     case InputKind::ModelConfig: return 4 * MiB;
     case InputKind::ModelTokenizer: return 64 * MiB;
     case InputKind::ModelIndex: return 32 * MiB;
+    case InputKind::Text: return 16 * MiB;
   }
   return 0;
 }
@@ -79,6 +80,7 @@ const char* inputKindName(InputKind kind) {
     case InputKind::ModelConfig: return "model config";
     case InputKind::ModelTokenizer: return "tokenizer file";
     case InputKind::ModelIndex: return "safetensors index";
+    case InputKind::Text: return "text file";
   }
   return "input file";
 }

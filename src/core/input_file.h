@@ -50,6 +50,8 @@ enum class InputKind {
                     // largest real tokenizer.json (256k-entry vocabularies) are 17-35 MB.
   ModelIndex,       // model.safetensors.index.json: 32 MiB. One entry per tensor: a 70B or 405B
                     // model's index is ~100 KB, a many-expert one (DeepSeek-V3) ~9 MB.
+  Text,             // --text-file, a text to tokenize: 16 MiB (as a deck; ~4 M tokens, beyond any
+                    // model's positions, while the tokens, labels and spans it becomes stay < 1 GiB)
 };
 
 std::uint64_t maxInputBytes(InputKind kind);

@@ -1,6 +1,9 @@
 #include "model/model_config.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -16,6 +19,15 @@ using nlohmann::json;
 
 // Real configs hold a few hundred values (a classifier's id2label a few thousand).
 constexpr std::size_t kMaxConfigJsonValues = 1u << 20;
+// Ranges of the real-valued fields: real models use epsilons of 1e-12..1e-5, rope_theta of
+// 500..1e6 and scaling factors of 2..64. Outside these (far wider) ranges the forward's numbers
+// stop being finite (rope_theta 1e-300: 1 / theta^(2i/d) overflows; factor 1e-300: inv_freq / f
+// overflows; then cos(inf) = NaN) or stop meaning anything.
+constexpr double kMinNormEps = 1e-30, kMaxNormEps = 1.0;
+constexpr double kMinRopeTheta = 1.0, kMaxRopeTheta = 1e12;
+constexpr double kMinRopeFactor = 1e-3, kMaxRopeFactor = 1e6;
+
+std::string shortNumber(double x);
 
 struct Reader {
   const json& doc;
@@ -31,6 +43,26 @@ struct Reader {
       fail(std::string("\"") + key + "\" must be a positive integer");
     return int(it->get<std::int64_t>());
   }
+  // A positive integer no larger than `most`, a bound that no real model comes near (see kMax*).
+  int boundedInt(const char* key, int most, const char* what) const {
+    const int v = positiveInt(key);
+    if (v > most)
+      fail(std::string("\"") + key + "\" is " + std::to_string(v) + "; attnviz reads models with at most " + std::to_string(most) +
+           " " + what);
+    return v;
+  }
+  int boundedIntOr(const char* key, int fallback, int most, const char* what) const {
+    const auto it = doc.find(key);
+    return it == doc.end() || it->is_null() ? fallback : boundedInt(key, most, what);
+  }
+  // A finite number in [least, most] (the message says the range).
+  double numberInOr(const char* key, double fallback, double least, double most) const {
+    const auto it = doc.find(key);
+    if (it == doc.end() || it->is_null()) return fallback;
+    const double v = it->is_number() ? it->get<double>() : std::nan("");
+    if (!(v >= least && v <= most)) fail(std::string("\"") + key + "\" must be a number from " + shortNumber(least) + " to " + shortNumber(most));
+    return v;
+  }
   int positiveIntOr(const char* key, int fallback) const {
     const auto it = doc.find(key);
     return it == doc.end() || it->is_null() ? fallback : positiveInt(key);
@@ -45,13 +77,6 @@ struct Reader {
     if (it->get<std::int64_t>() < 0) return -1;
     return int(it->get<std::int64_t>());
   }
-  double positiveNumberOr(const char* key, double fallback) const {
-    const auto it = doc.find(key);
-    if (it == doc.end() || it->is_null()) return fallback;
-    if (!it->is_number() || !(it->get<double>() > 0) || !std::isfinite(it->get<double>()))
-      fail(std::string("\"") + key + "\" must be a positive number");
-    return it->get<double>();
-  }
   bool boolOr(const char* key, bool fallback) const {
     const auto it = doc.find(key);
     if (it == doc.end() || it->is_null()) return fallback;
@@ -65,6 +90,12 @@ struct Reader {
     return it->get<std::string>();
   }
 };
+
+std::string shortNumber(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
 
 std::string supportedList() {
   std::string s;
@@ -96,14 +127,14 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
   const Reader r{doc, file, c.model_type};
   if (c.model_type == "gpt2") {
     c.arch = Architecture::Gpt2;
-    c.vocab_size = r.positiveInt("vocab_size");
-    c.hidden_size = r.positiveInt("n_embd");
-    c.num_layers = r.positiveInt("n_layer");
-    c.num_heads = r.positiveInt("n_head");
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("n_embd", kMaxHidden, "hidden units");
+    c.num_layers = r.boundedInt("n_layer", kMaxLayers, "layers");
+    c.num_heads = r.boundedInt("n_head", kMaxHeads, "heads");
     c.num_kv_heads = c.num_heads;
-    c.max_positions = r.positiveInt("n_positions");
-    c.intermediate_size = r.positiveIntOr("n_inner", 4 * c.hidden_size);
-    c.norm_eps = r.positiveNumberOr("layer_norm_epsilon", 1e-5);
+    c.max_positions = r.boundedInt("n_positions", kMaxPositions, "positions");
+    c.intermediate_size = r.boundedIntOr("n_inner", 4 * c.hidden_size, kMaxIntermediate, "MLP units");
+    c.norm_eps = r.numberInOr("layer_norm_epsilon", 1e-5, kMinNormEps, kMaxNormEps);
     const std::string act = r.stringOr("activation_function", "gelu_new");
     if (act != "gelu_new") r.fail("activation_function '" + act + "' is not implemented (gpt2 supports gelu_new)");
     if (r.boolOr("scale_attn_by_inverse_layer_idx", false))
@@ -116,22 +147,24 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
     c.arch = Architecture::Llama;
-    c.vocab_size = r.positiveInt("vocab_size");
-    c.hidden_size = r.positiveInt("hidden_size");
-    c.num_layers = r.positiveInt("num_hidden_layers");
-    c.num_heads = r.positiveInt("num_attention_heads");
-    c.num_kv_heads = r.positiveIntOr("num_key_value_heads", c.num_heads);
-    c.intermediate_size = r.positiveInt("intermediate_size");
-    c.max_positions = r.positiveInt("max_position_embeddings");
-    c.norm_eps = r.positiveNumberOr("rms_norm_eps", 1e-6);
-    c.rope_theta = r.positiveNumberOr("rope_theta", 10000.0);
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
+    c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
+    c.num_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
+    c.num_kv_heads = r.boundedIntOr("num_key_value_heads", c.num_heads, kMaxHeads, "key/value heads");
+    c.intermediate_size = r.boundedInt("intermediate_size", kMaxIntermediate, "MLP units");
+    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    c.norm_eps = r.numberInOr("rms_norm_eps", 1e-6, kMinNormEps, kMaxNormEps);
+    c.rope_theta = r.numberInOr("rope_theta", 10000.0, kMinRopeTheta, kMaxRopeTheta);
     const std::string act = r.stringOr("hidden_act", "silu");
     if (act != "silu") r.fail("hidden_act '" + act + "' is not implemented (supported: silu)");
+    if (c.num_kv_heads > c.num_heads)
+      r.fail("num_key_value_heads " + std::to_string(c.num_kv_heads) + " is more than num_attention_heads " + std::to_string(c.num_heads));
     if (c.num_heads % c.num_kv_heads != 0)
       r.fail("num_attention_heads " + std::to_string(c.num_heads) + " is not a multiple of num_key_value_heads " +
              std::to_string(c.num_kv_heads));
     if (doc.contains("head_dim") && !doc["head_dim"].is_null()) {
-      c.head_dim = r.positiveInt("head_dim");
+      c.head_dim = r.boundedInt("head_dim", kMaxHeadDim, "units per head");
     } else {
       if (c.hidden_size % c.num_heads != 0)
         r.fail("hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
@@ -155,21 +188,22 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
       std::string kind = rs->contains("rope_type") && (*rs)["rope_type"].is_string() ? (*rs)["rope_type"].get<std::string>()
                          : rs->contains("type") && (*rs)["type"].is_string()       ? (*rs)["type"].get<std::string>()
                                                                                     : "";
+      // A positive number within [least, most] (see the ranges at the top).
+      auto number = [&](const char* key, double least, double most) {
+        const auto f = rs->find(key);
+        if (f == rs->end() || !f->is_number() || !(f->get<double>() > 0))
+          r.fail("rope_scaling '" + kind + "' needs a positive \"" + key + "\"");
+        if (!(f->get<double>() >= least && f->get<double>() <= most))
+          r.fail("rope_scaling \"" + std::string(key) + "\" must be from " + shortNumber(least) + " to " + shortNumber(most));
+        return f->get<double>();
+      };
       if (kind == "linear") {
-        const auto f = rs->find("factor");
-        if (f == rs->end() || !f->is_number() || !(f->get<double>() > 0)) r.fail("rope_scaling 'linear' needs a positive factor");
-        c.rope_linear_factor = f->get<double>();
+        c.rope_linear_factor = number("factor", kMinRopeFactor, kMaxRopeFactor);
       } else if (kind == "llama3") {
-        auto number = [&](const char* key) {
-          const auto f = rs->find(key);
-          if (f == rs->end() || !f->is_number() || !(f->get<double>() > 0))
-            r.fail(std::string("rope_scaling 'llama3' needs a positive \"") + key + "\"");
-          return f->get<double>();
-        };
-        c.rope_llama3.factor = number("factor");
-        c.rope_llama3.low_freq_factor = number("low_freq_factor");
-        c.rope_llama3.high_freq_factor = number("high_freq_factor");
-        c.rope_llama3.original_max_positions = number("original_max_position_embeddings");
+        c.rope_llama3.factor = number("factor", kMinRopeFactor, kMaxRopeFactor);
+        c.rope_llama3.low_freq_factor = number("low_freq_factor", kMinRopeFactor, kMaxRopeFactor);
+        c.rope_llama3.high_freq_factor = number("high_freq_factor", kMinRopeFactor, kMaxRopeFactor);
+        c.rope_llama3.original_max_positions = number("original_max_position_embeddings", 1, kMaxPositions);
         if (!(c.rope_llama3.high_freq_factor > c.rope_llama3.low_freq_factor))
           r.fail("rope_scaling 'llama3' needs high_freq_factor > low_freq_factor");
       } else if (kind != "default") {
@@ -178,10 +212,45 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
       }
     }
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
+    if (std::int64_t(c.num_heads) * c.head_dim > kMaxHidden)
+      r.fail("num_attention_heads x head_dim = " + std::to_string(std::int64_t(c.num_heads) * c.head_dim) +
+             "; attnviz reads models with at most " + std::to_string(kMaxHidden) + " query units per layer");
+    // The rotary frequencies the forward uses: each must be finite and positive, and so must the
+    // largest angle (position x frequency), or cos/sin turn into NaN.
+    const std::vector<double> freq = rotaryInverseFrequencies(c);
+    for (std::size_t i = 0; i < freq.size(); ++i)
+      if (!(freq[i] > 0 && std::isfinite(freq[i]) && std::isfinite(float(freq[i] * c.max_positions))))
+        r.fail("rope_theta " + shortNumber(c.rope_theta) + " with this rope_scaling gives the rotary frequency " +
+               shortNumber(freq[i]) + " (pair " + std::to_string(i) + "), which is not a positive finite number");
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }
   return c;
+}
+
+std::vector<double> rotaryInverseFrequencies(const ModelConfig& c) {
+  const int hd = c.head_dim;
+  std::vector<double> out(std::size_t(std::max(hd / 2, 0)));
+  const ModelConfig::Llama3Rope& l3 = c.rope_llama3;
+  for (int i = 0; i < hd / 2; ++i) {
+    double f = 1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor;
+    if (l3.factor > 0) {
+      // Llama 3.1's scaling as Hugging Face computes it: long wavelengths slowed by `factor`,
+      // short ones kept, the band between blended linearly in original_len / wavelength.
+      const double wavelength = 2 * M_PI / f;
+      const double low_wavelength = l3.original_max_positions / l3.low_freq_factor;
+      const double high_wavelength = l3.original_max_positions / l3.high_freq_factor;
+      if (wavelength > low_wavelength) {
+        f /= l3.factor;
+      } else if (wavelength >= high_wavelength) {
+        const double smooth = (l3.original_max_positions / wavelength - l3.low_freq_factor) /
+                              (l3.high_freq_factor - l3.low_freq_factor);
+        f = (1 - smooth) * f / l3.factor + smooth * f;
+      }
+    }
+    out[std::size_t(i)] = f;
+  }
+  return out;
 }
 
 ModelConfig loadModelConfig(const std::string& path) {

@@ -9,6 +9,16 @@ namespace attnviz::model {
 
 enum class Architecture { Gpt2, Llama };
 
+// Bounds on the sizes in config.json, far above what any real model uses (in brackets the largest
+// we know of, 2026-12): a damaged or hostile config is refused before anything is sized by it.
+inline constexpr int kMaxLayers = 1024;              // [126, Llama 3.1 405B]
+inline constexpr int kMaxHeads = 1024;               // [128]
+inline constexpr int kMaxHidden = 65536;             // [18432]; also heads * head_dim
+inline constexpr int kMaxHeadDim = 4096;             // [256]
+inline constexpr int kMaxIntermediate = 1 << 19;     // [73728]
+inline constexpr int kMaxPositions = 1 << 24;        // [10M, Llama 4 Scout]
+inline constexpr int kMaxVocabulary = 1 << 21;       // [262144, Gemma 3]
+
 struct ModelConfig {
   std::string model_type;  // as in the file: "gpt2", "llama", "mistral", "qwen2"
   Architecture arch = Architecture::Gpt2;
@@ -40,9 +50,15 @@ struct ModelConfig {
 
 const std::vector<std::string>& supportedModelTypes();
 
+// The rotary inverse frequencies [head_dim / 2] of a Llama-family config, in double, after its
+// rope_scaling (linear or llama3). parseModelConfig has checked that each is finite and positive.
+std::vector<double> rotaryInverseFrequencies(const ModelConfig& config);
+
 // Parses config.json text; `file` names it in messages. Throws ModelError: not JSON, unknown
 // model_type (listing the supported ones), a field its type needs missing or not a positive
-// number, inconsistent sizes, a rope_scaling or activation that is not implemented (by name).
+// number, a size beyond the bounds above, inconsistent sizes, a number that would make the forward
+// non-finite (rope_theta, rope_scaling factors, epsilon outside their ranges), a rope_scaling or
+// activation that is not implemented (by name).
 ModelConfig parseModelConfig(const std::string& json_text, const std::string& file = "config.json");
 ModelConfig loadModelConfig(const std::string& path);
 

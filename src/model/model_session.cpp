@@ -231,6 +231,9 @@ std::vector<HeadMeasures> ModelSession::measures() const {
       HeadMeasures m = measureMap(result.p.data(), numTokens());
       m.layer = l;
       m.head = h;
+      // The forward refuses non-finite values; cpu-fast's own scores could still overflow float.
+      for (double x : {m.entropy_bits, m.mean_distance, m.previous_token, m.sink_mass, m.confidence})
+        if (!std::isfinite(x)) throw ModelError(headName(l, h) + "'s map is not finite: its scores overflow float");
       out.push_back(m);
     }
   return out;
@@ -266,6 +269,8 @@ std::vector<std::vector<double>> ModelSession::inductionScores(int repeat, std::
       p.k = transformer_->layer(l).k[std::size_t(kv)];
       computeFastInto(p, result);
       scores[std::size_t(l)][std::size_t(h)] = inductionScore(result.p.data(), n, repeat);
+      if (!std::isfinite(scores[std::size_t(l)][std::size_t(h)]))
+        throw ModelError(headName(l, h) + "'s map is not finite: its scores overflow float");
     }
   if (!saved.empty()) transformer_->setTokens(saved);
   return scores;

@@ -300,6 +300,13 @@ FloatTensor WeightStore::load(const std::string& name) const {
   return t;
 }
 
+bool WeightStore::loadsWithoutCopy(const std::string& name) const {
+  const TensorInfo& ti = info(name);
+  const Shard& shard = *shards_[where_.at(name)];
+  const std::uint8_t* src = shard.file->data() + shard.header.data_offset + ti.begin;
+  return ti.dtype == DType::F32 && reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0;
+}
+
 std::vector<std::string> WeightStore::names() const {
   std::vector<std::string> out;
   for (const auto& [name, index] : where_) out.push_back(name);

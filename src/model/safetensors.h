@@ -86,6 +86,8 @@ class WeightStore {
   // The tensor as f32; throws ModelError when missing. Non-finite values are allowed here;
   // the model checks what it needs.
   FloatTensor load(const std::string& name) const;
+  // True when load(name) points into the mapping (F32, aligned) instead of converting a copy.
+  bool loadsWithoutCopy(const std::string& name) const;
   std::vector<std::string> names() const;
   // The file opened: model.safetensors or the index (for messages about missing tensors).
   const std::string& source() const { return source_; }

@@ -8,6 +8,8 @@
 
 #include "core/cpu_fast.h"
 #include "core/cpu_features.h"
+#include "core/input_file.h"
+#include "core/memory_budget.h"
 #include "model/model_error.h"
 
 namespace attnviz::model {
@@ -39,7 +41,7 @@ struct Vec {
 
 }  // namespace
 
-struct Transformer::Weights {
+struct TransformerWeights {
   struct Layer {
     Vec norm1_w, norm1_b, norm2_w, norm2_b;
     Matrix qkv;           // gpt2: c_attn [D][3D]
@@ -57,13 +59,21 @@ struct Transformer::Weights {
   Vec final_w, final_b;
   Matrix lm_head;  // [vocab][D] (tied: a second view of embed)
   bool separate_lm_head = false;
+  // Tensor names, to say which one holds a non-finite value when a stage's output is not finite.
+  std::vector<std::vector<std::string>> layer_names;  // [layer]
+  std::vector<std::string> embedding_names, final_names, head_names;
 };
 
 namespace {
 
+// Reads the tensors of an architecture. A dry loader only checks that each exists with its
+// shape and counts the bytes it would hold, so every missing or mis-shaped tensor and the memory
+// budget are checked before any weight is converted.
 class Loader {
  public:
-  Loader(const WeightStore& store, const ModelConfig& config) : store_(store), config_(config) {}
+  Loader(const WeightStore& store, const ModelConfig& config, bool dry) : store_(store), config_(config), dry_(dry) {}
+  std::uint64_t mapped_bytes = 0, converted_bytes = 0;
+  std::vector<std::string>* names = nullptr;  // where the names of the tensors read go
 
   std::string resolve(const std::string& name) const {
     if (store_.has(name)) return name;
@@ -71,22 +81,60 @@ class Loader {
     throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
   }
 
-  FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) const {
+  FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) {
     const std::string real = resolve(name);
     const TensorInfo& info = store_.info(real);
     if (info.shape != shape)
       throw ModelError(store_.fileOf(real) + ": tensor '" + real + "' has shape " + shapeText(info.shape) + " but the config implies " +
                        shapeText(shape));
+    if (names) names->push_back(real);
+    if (dry_) {
+      (store_.loadsWithoutCopy(real) ? mapped_bytes : converted_bytes) += std::uint64_t(info.elements()) * sizeof(float);
+      FloatTensor t;
+      t.shape = info.shape;
+      return t;
+    }
     return store_.load(real);
   }
-  Vec vec(const std::string& name, int n) const { return Vec{tensor(name, {n})}; }
-  Matrix conv1d(const std::string& name, int in, int out) const { return Matrix{tensor(name, {in, out}), in, out, false}; }
-  Matrix linear(const std::string& name, int in, int out) const { return Matrix{tensor(name, {out, in}), in, out, true}; }
+  Vec vec(const std::string& name, int n) { return Vec{tensor(name, {n})}; }
+  Matrix conv1d(const std::string& name, int in, int out) { return Matrix{tensor(name, {in, out}), in, out, false}; }
+  Matrix linear(const std::string& name, int in, int out) { return Matrix{tensor(name, {out, in}), in, out, true}; }
 
  private:
   const WeightStore& store_;
   const ModelConfig& config_;
+  bool dry_;
 };
+
+// Index of the first value that is NaN or +-Inf, or n when all are finite. Bit tests (exponent all
+// ones), so the loop vectorises without -ffast-math and costs about one pass over the data.
+std::size_t firstNonFinite(const float* x, std::size_t n) {
+  constexpr std::size_t kBlock = 1024;
+  for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - b0);
+    std::uint32_t bad = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+      std::uint32_t bits;
+      std::memcpy(&bits, x + b0 + i, 4);
+      bad |= std::uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (bad)
+      for (std::size_t i = b0; i < b0 + len; ++i)
+        if (!std::isfinite(x[i])) return i;
+  }
+  return n;
+}
+
+const char* nonFiniteName(float x) { return std::isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf"; }
+
+// checkMemoryBudget with the model layer's one error type.
+void checkBudget(const MemoryEstimate& estimate, const std::string& request) {
+  try {
+    checkMemoryBudget(estimate, request);
+  } catch (const MemoryBudgetError& e) {
+    throw ModelError(e.what());
+  }
+}
 
 // out[m][W.out] = in[m][W.in] . W (+ bias), BLAS.
 void project(const float* in, int m, const Matrix& w, const Vec* bias, float* out) {
@@ -190,17 +238,56 @@ void rmsNorm(const float* x, int m, int d, const float* w, double eps, float* ou
 
 }  // namespace
 
+namespace {
+
+// Reads every tensor of `c` through `ld` into `w` (the names per stage into w.*_names).
+void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& w);
+
+}  // namespace
+
 Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std::move(config)), store_(std::move(weights)) {
   const ModelConfig& c = config_;
-  const Loader ld(store_, c);
-  auto w = std::make_unique<Weights>();
+  {
+    // Every tensor's presence and shape first, and the memory the weights will take, before any
+    // is converted (a 2^25-row BF16 embedding is refused here, not after 3 GB).
+    Loader dry(store_, c, true);
+    TransformerWeights shapes;
+    readWeights(dry, c, store_, shapes);
+    weight_bytes_mapped_ = dry.mapped_bytes;
+    weight_bytes_converted_ = dry.converted_bytes;
+    checkBudget(MemoryEstimate{}
+                    .add("weights converted to float32", weight_bytes_converted_)
+                    .add("weights mapped", weight_bytes_mapped_),
+                "loading the weights of " + store_.source());
+  }
+  Loader ld(store_, c, false);
+  auto w = std::make_unique<TransformerWeights>();
+  readWeights(ld, c, store_, *w);
+  if (c.arch == Architecture::Llama)
+    for (double f : rotaryInverseFrequencies(c)) rope_inv_freq_.push_back(float(f));
+  w_ = w.release();
+  cache_.resize(std::size_t(c.num_layers));
+  for (auto& lc : cache_) {
+    lc.q.resize(std::size_t(c.num_heads));
+    lc.k.resize(std::size_t(c.num_kv_heads));
+    lc.v.resize(std::size_t(c.num_kv_heads));
+  }
+}
+
+namespace {
+
+void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& wr) {
+  TransformerWeights* w = &wr;
   const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
   w->layers.resize(std::size_t(c.num_layers));
+  w->layer_names.resize(std::size_t(c.num_layers));
   if (c.arch == Architecture::Gpt2) {
+    ld.names = &w->embedding_names;
     w->embed = Matrix{ld.tensor("wte.weight", {c.vocab_size, D}), D, c.vocab_size, true};
     w->positions = Vec{ld.tensor("wpe.weight", {c.max_positions, D})};
     for (int l = 0; l < c.num_layers; ++l) {
       auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
       const std::string p = "h." + std::to_string(l) + ".";
       L.norm1_w = ld.vec(p + "ln_1.weight", D);
       L.norm1_b = ld.vec(p + "ln_1.bias", D);
@@ -215,13 +302,17 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
       L.down = ld.conv1d(p + "mlp.c_proj.weight", I, D);
       L.down_b = ld.vec(p + "mlp.c_proj.bias", D);
     }
+    ld.names = &w->final_names;
     w->final_w = ld.vec("ln_f.weight", D);
     w->final_b = ld.vec("ln_f.bias", D);
+    w->head_names = {w->embedding_names.front()};
   } else {
     const int H = c.num_heads, KV = c.num_kv_heads;
+    ld.names = &w->embedding_names;
     w->embed = Matrix{ld.tensor("model.embed_tokens.weight", {c.vocab_size, D}), D, c.vocab_size, true};
     for (int l = 0; l < c.num_layers; ++l) {
       auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
       const std::string p = "model.layers." + std::to_string(l) + ".";
       L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
       L.q = ld.linear(p + "self_attn.q_proj.weight", D, H * hd);
@@ -244,42 +335,22 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
         L.down_b = ld.vec(p + "mlp.down_proj.bias", D);
       }
     }
+    ld.names = &w->final_names;
     w->final_w = ld.vec("model.norm.weight", D);
+    w->head_names = {w->embedding_names.front()};
     if (!c.tie_word_embeddings) {
-      if (!store_.has("lm_head.weight"))
-        throw ModelError(store_.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
+      if (!store.has("lm_head.weight"))
+        throw ModelError(store.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
+      w->head_names.clear();
+      ld.names = &w->head_names;
       w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
       w->separate_lm_head = true;
     }
-    rope_inv_freq_.resize(std::size_t(hd / 2));
-    const ModelConfig::Llama3Rope& l3 = c.rope_llama3;
-    for (int i = 0; i < hd / 2; ++i) {
-      double f = 1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor;
-      if (l3.factor > 0) {
-        // Llama 3.1's scaling as Hugging Face computes it: long wavelengths slowed by `factor`,
-        // short ones kept, the band between blended linearly in original_len / wavelength.
-        const double wavelength = 2 * M_PI / f;
-        const double low_wavelength = l3.original_max_positions / l3.low_freq_factor;
-        const double high_wavelength = l3.original_max_positions / l3.high_freq_factor;
-        if (wavelength > low_wavelength) {
-          f /= l3.factor;
-        } else if (wavelength >= high_wavelength) {
-          const double smooth = (l3.original_max_positions / wavelength - l3.low_freq_factor) /
-                                (l3.high_freq_factor - l3.low_freq_factor);
-          f = (1 - smooth) * f / l3.factor + smooth * f;
-        }
-      }
-      rope_inv_freq_[std::size_t(i)] = float(f);
-    }
   }
-  w_ = w.release();
-  cache_.resize(std::size_t(c.num_layers));
-  for (auto& lc : cache_) {
-    lc.q.resize(std::size_t(c.num_heads));
-    lc.k.resize(std::size_t(c.num_kv_heads));
-    lc.v.resize(std::size_t(c.num_kv_heads));
-  }
+  ld.names = nullptr;
 }
+
+}  // namespace
 
 Transformer::~Transformer() { delete w_; }
 
@@ -287,6 +358,8 @@ Transformer::Transformer(Transformer&& o) noexcept
     : config_(std::move(o.config_)),
       store_(std::move(o.store_)),
       w_(o.w_),
+      weight_bytes_mapped_(o.weight_bytes_mapped_),
+      weight_bytes_converted_(o.weight_bytes_converted_),
       ids_(std::move(o.ids_)),
       cache_(std::move(o.cache_)),
       final_hidden_(std::move(o.final_hidden_)),
@@ -301,6 +374,8 @@ Transformer& Transformer::operator=(Transformer&& o) noexcept {
     store_ = std::move(o.store_);
     w_ = o.w_;
     o.w_ = nullptr;
+    weight_bytes_mapped_ = o.weight_bytes_mapped_;
+    weight_bytes_converted_ = o.weight_bytes_converted_;
     ids_ = std::move(o.ids_);
     cache_ = std::move(o.cache_);
     final_hidden_ = std::move(o.final_hidden_);
@@ -335,9 +410,15 @@ int Transformer::setTokens(const std::vector<int>& ids) {
   std::size_t keep = 0;
   while (keep < ids.size() && keep < ids_.size() && ids[keep] == ids_[keep]) ++keep;
   if (keep == ids.size() && keep == ids_.size()) return int(keep);
+  checkBudget(estimateTokens(int(ids.size())), "the text of " + std::to_string(ids.size()) + " tokens through this model");
   truncate(int(keep));
   ids_ = ids;
-  run(int(keep));
+  try {
+    run(int(keep));
+  } catch (...) {
+    truncate(int(keep));  // the rows of the kept prefix were not touched
+    throw;
+  }
   return int(keep);
 }
 
@@ -383,6 +464,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         std::memcpy(xr, e, sizeof(float) * D);
       }
     }
+    if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
+      nonFinite("the embeddings", w_->embedding_names, c0, D, bad, x[bad]);
     for (int l = first_layer; l < c.num_layers; ++l) {
       const auto& L = w_->layers[std::size_t(l)];
       LayerCache& lc = cache_[std::size_t(l)];
@@ -474,6 +557,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       if (hooks && hooks->before_output_projection) hooks->before_output_projection(l, c0, m, attn.data());
       project(attn.data(), m, L.o, &L.o_b, proj.data());
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
+      // Every value of the forward flows into x, so one check of x after each half of a layer
+      // finds the first NaN/Inf, from a weight or from an overflow, with its layer.
+      if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
+        nonFinite("layer " + std::to_string(l) + " (attention)", w_->layer_names[std::size_t(l)], c0, D, bad, x[bad]);
       // MLP.
       if (gpt2) {
         layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
@@ -487,13 +574,31 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       }
       project(mlp_a.data(), m, L.down, &L.down_b, proj.data());
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
+      if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
+        nonFinite("layer " + std::to_string(l) + " (MLP)", w_->layer_names[std::size_t(l)], c0, D, bad, x[bad]);
     }
     float* fh = final_hidden_.data() + std::size_t(c0) * D;
     if (gpt2)
       layerNorm(x.data(), m, D, w_->final_w.data(), w_->final_b.data(), c.norm_eps, fh);
     else
       rmsNorm(x.data(), m, D, w_->final_w.data(), c.norm_eps, fh);
+    if (std::size_t bad = firstNonFinite(fh, std::size_t(m) * D); bad < std::size_t(m) * D)
+      nonFinite("the final norm", w_->final_names, c0, D, bad, fh[bad]);
   }
+}
+
+void Transformer::nonFinite(const std::string& stage, const std::vector<std::string>& tensors, int first_token, int width,
+                            std::size_t index, float value) const {
+  const std::string where = stage + " gave " + nonFiniteName(value) + " at token " + std::to_string(first_token + int(index / std::size_t(width)));
+  // Rare path: read the stage's tensors again to name the first one holding a NaN/Inf.
+  for (const std::string& name : tensors) {
+    const FloatTensor t = store_.load(name);
+    const std::size_t n = std::size_t(t.elements());
+    if (std::size_t bad = firstNonFinite(t.data, n); bad < n)
+      throw ModelError(store_.fileOf(name) + ": tensor '" + oneLine(name) + "' holds " + nonFiniteName(t.data[bad]) + " (element " +
+                       std::to_string(bad) + " of " + shapeText(t.shape) + "), so " + where + "; attnviz does not run non-finite weights");
+  }
+  throw ModelError("this model's numbers overflow float: " + where + " although its weights are finite (weights too large?)");
 }
 
 std::vector<float> Transformer::logits(int position) const {
@@ -503,7 +608,30 @@ std::vector<float> Transformer::logits(int position) const {
   std::vector<float> out(std::size_t(config_.vocab_size));
   cblas_sgemv(CblasRowMajor, CblasNoTrans, config_.vocab_size, config_.hidden_size, 1.0f, head.t.data, config_.hidden_size,
               final_hidden_.data() + std::size_t(position) * config_.hidden_size, 1, 0.0f, out.data(), 1);
+  if (std::size_t bad = firstNonFinite(out.data(), out.size()); bad < out.size())
+    nonFinite("the logits", w_->head_names, position, config_.vocab_size, bad, out[bad]);
   return out;
+}
+
+MemoryEstimate Transformer::estimateTokens(int tokens) const {
+  const ModelConfig& c = config_;
+  const double n = std::max(tokens, 0), D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads,
+               KV = c.num_kv_heads, L = c.num_layers;
+  const double chunk = std::min(n, double(kChunkTokens));
+  const double qkv_width = c.arch == Architecture::Gpt2 ? 3 * D : (H + 2 * KV) * hd;
+  MemoryEstimate e;
+  e.add("weights converted to float32", weight_bytes_converted_)
+      .add("weights mapped", weight_bytes_mapped_)
+      .add("Q/K/V cache", L * (H + 2 * KV) * hd * n, sizeof(float))
+      .add("final hidden states", n * D, sizeof(float))
+      // x, h, proj; the Q/K/V rows twice (Llama's temporaries); attention output; MLP; one score block.
+      .add("activations", chunk * (3 * D + 2 * qkv_width + H * hd + 2 * I) + double(kAttentionRowBlock) * n, sizeof(float))
+      .add("logits", double(c.vocab_size), 2.0 * sizeof(float));  // logits and the top-k order
+  // One layer's maps of every head (dump, render, the window's head grid), with that layer's
+  // Q/K/V copied into the problem.
+  const MemoryEstimate map = estimateAttention(c.num_heads, tokens, tokens, c.head_dim, c.head_dim);
+  e.add("one layer's maps", map.total());
+  return e;
 }
 
 std::size_t Transformer::cacheBytes() const {

@@ -16,7 +16,13 @@
 #include "model/model_config.h"
 #include "model/safetensors.h"
 
+namespace attnviz {
+class MemoryEstimate;
+}
+
 namespace attnviz::model {
+
+struct TransformerWeights;  // the tensors of one architecture (transformer.cpp)
 
 struct LayerCache {
   std::vector<std::vector<float>> q;  // [heads] -> [n][head_dim]
@@ -26,8 +32,9 @@ struct LayerCache {
 
 class Transformer {
  public:
-  // Reads every tensor the architecture needs and checks its shape against the config; throws
-  // ModelError naming the file, the tensor, the expected and the found shape.
+  // Checks that every tensor the architecture needs is there with the shape the config implies
+  // (ModelError naming the file, the tensor, the expected and the found shape) and that the weights
+  // fit the memory budget (core/memory_budget.h; ModelError with the estimate), then reads them.
   Transformer(ModelConfig config, WeightStore weights);
   ~Transformer();
   Transformer(Transformer&&) noexcept;
@@ -37,7 +44,10 @@ class Transformer {
 
   // Makes the cached sequence equal to `ids`: keeps the longest common prefix with the current
   // ids and runs the layers for the rest. Returns the number of tokens kept. Throws ModelError for
-  // an id outside the vocabulary or a sequence longer than max_positions (naming the limit).
+  // an id outside the vocabulary, a sequence longer than max_positions (naming the limit), one
+  // whose memory (estimateTokens) is over the budget, or a forward whose values stop being finite
+  // (naming the layer and stage, and the tensor holding a NaN/Inf when one does; the cache then
+  // holds the prefix that was kept).
   int setTokens(const std::vector<int>& ids);
   // Appends one token (the generate path).
   void append(int id);
@@ -46,9 +56,14 @@ class Transformer {
   const std::vector<int>& ids() const { return ids_; }
   const LayerCache& layer(int l) const { return cache_[std::size_t(l)]; }
 
-  // Logits [vocab] at `position` (0..n-1), in double-free float but accumulated by BLAS.
+  // Logits [vocab] at `position` (0..n-1), in double-free float but accumulated by BLAS. Throws
+  // ModelError when one is not finite (naming the output tensor).
   std::vector<float> logits(int position) const;
 
+  // What a sequence of n tokens takes: the weights (mapped and converted), the Q/K/V cache and
+  // final hidden states, the forward's activations, the logits of one position and the largest
+  // map the views compute (every head of one layer, as `dump` and the window's head grid do).
+  MemoryEstimate estimateTokens(int n) const;
   // Bytes held by the per-layer cache and the final hidden states.
   std::size_t cacheBytes() const;
   // Multiply-adds * 2 of running `count` tokens after `prefix` through all layers (projections,
@@ -81,7 +96,6 @@ class Transformer {
   std::vector<float> valueOutputNorms(int layer, int head) const;
 
  private:
-  struct Weights;
   // Optional hooks of run(): where ablation and recording plug into the one forward.
   struct ForwardHooks {
     int first_layer = 0;                                  // layers below are skipped
@@ -95,10 +109,14 @@ class Transformer {
   // Runs `hooks` from position 0 with the cache of layers >= first and the final hidden states
   // swapped for scratch (restored even when the forward throws); returns the scratch hidden states.
   std::vector<float> runOnScratch(const ForwardHooks& hooks, std::vector<LayerCache>* scratch_layers);
+  // Throws the ModelError for a non-finite value at `index` of a stage's output.
+  [[noreturn]] void nonFinite(const std::string& stage, const std::vector<std::string>& tensors, int first_token, int width,
+                              std::size_t index, float value) const;
 
   ModelConfig config_;
   WeightStore store_;
-  Weights* w_ = nullptr;
+  TransformerWeights* w_ = nullptr;
+  std::uint64_t weight_bytes_mapped_ = 0, weight_bytes_converted_ = 0;
   std::vector<int> ids_;
   std::vector<LayerCache> cache_;
   std::vector<float> final_hidden_;  // [n][hidden]

@@ -67,6 +67,53 @@ std::string words(std::size_t n) {
 }
 
 void makeModelReaderFiles();
+// A GPT-2 checkpoint folder of zero weights (a sparse file: the data is one hole), with a
+// byte-level BPE of three pieces ("a", "Ġ", "Ġa") so that "a a a ..." is one token per word.
+// `config_extra` is spliced into config.json (e.g. a field that overrides one before it).
+void writeZeroGpt2(const std::string& name, int layers, int heads, int hidden, long long vocab, long long positions,
+                   const std::string& dtype, const std::string& config_extra = "") {
+  ::mkdir(path(name).c_str(), 0700);
+  const std::string config = "{\"model_type\":\"gpt2\",\"n_layer\":" + std::to_string(layers) + ",\"n_head\":" + std::to_string(heads) +
+                             ",\"n_embd\":" + std::to_string(hidden) + ",\"vocab_size\":" + std::to_string(vocab) +
+                             ",\"n_positions\":" + std::to_string(positions) + config_extra + "}";
+  write(name + "/config.json", config);
+  write(name + "/vocab.json", "{\"a\": 0, \"\u0120\": 1, \"\u0120a\": 2}");
+  write(name + "/merges.txt", "#version: 0.2\n\u0120 a\n");
+  const long long bytes_each = dtype == "F32" ? 4 : 2, D = hidden;
+  std::vector<std::pair<std::string, std::vector<long long>>> tensors = {{"wte.weight", {vocab, D}}, {"wpe.weight", {positions, D}}};
+  for (int l = 0; l < layers; ++l) {
+    const std::string h = "h." + std::to_string(l) + ".";
+    for (const auto& [n, shape] : std::vector<std::pair<std::string, std::vector<long long>>>{
+             {"ln_1.weight", {D}}, {"ln_1.bias", {D}}, {"attn.c_attn.weight", {D, 3 * D}}, {"attn.c_attn.bias", {3 * D}},
+             {"attn.c_proj.weight", {D, D}}, {"attn.c_proj.bias", {D}}, {"ln_2.weight", {D}}, {"ln_2.bias", {D}},
+             {"mlp.c_fc.weight", {D, 4 * D}}, {"mlp.c_fc.bias", {4 * D}}, {"mlp.c_proj.weight", {4 * D, D}}, {"mlp.c_proj.bias", {D}}})
+      tensors.emplace_back(h + n, shape);
+  }
+  tensors.emplace_back("ln_f.weight", std::vector<long long>{D});
+  tensors.emplace_back("ln_f.bias", std::vector<long long>{D});
+  std::string header = "{";
+  long long offset = 0;
+  for (const auto& [n, shape] : tensors) {
+    long long count = 1;
+    std::string dims;
+    for (long long d : shape) count *= d, dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    header += (header.size() > 1 ? "," : "") + std::string("\"") + n + "\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + dims +
+              "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + count * bytes_each) + "]}";
+    offset += count * bytes_each;
+  }
+  header += "}";
+  while (header.size() % 8) header += ' ';
+  std::string length(8, '\0');
+  for (int i = 0; i < 8; ++i) length[std::size_t(i)] = char((header.size() >> (8 * i)) & 0xff);
+  sparse(name + "/model.safetensors", length + header, off_t(8 + header.size() + offset));
+}
+
+// A Llama config alone (the config is refused before any other file is read).
+void writeLlamaConfig(const std::string& name, const std::string& extra) {
+  ::mkdir(path(name).c_str(), 0700);
+  write(name + "/config.json", "{\"model_type\":\"llama\",\"vocab_size\":3,\"hidden_size\":16,\"num_hidden_layers\":1,"
+                               "\"num_attention_heads\":2,\"intermediate_size\":32,\"max_position_embeddings\":64" + extra + "}");
+}
 
 // Every file the cases name, made once.
 void makeFiles() {
@@ -135,6 +182,28 @@ void makeFiles() {
   ::mkfifo(path("model_fifo_weights/model.safetensors").c_str(), 0600);
   write("deck_big_text.json", "{\"steps\": [{\"caption\": \"big\", \"text\": \"" + words(1800000) + "\"}]}");
   makeModelReaderFiles();
+  // Model files (issue 17): sizes no real model has, or a valid model too large for the budget.
+  writeZeroGpt2("model_ok", 1, 4, 16, 3, 64, "F32");
+  writeZeroGpt2("model_positions_65536", 1, 4, 16, 3, 65536, "F32");
+  writeZeroGpt2("model_vocab_2e25_bf16", 1, 1, 24, 1 << 25, 64, "BF16");
+  writeZeroGpt2("model_vocab_2M_bf16", 1, 1, 64, 2000000, 64, "BF16");
+  writeZeroGpt2("model_layers_1000_of_3", 3, 1, 8, 3, 64, "F32", ",\"n_layer\":1000");
+  writeZeroGpt2("model_layers_3000000", 3, 1, 8, 3, 64, "F32", ",\"n_layer\":3000000");
+  writeZeroGpt2("model_layers_1e9", 3, 1, 8, 3, 64, "F32", ",\"n_layer\":1000000000");
+  writeLlamaConfig("model_rope_theta_1e-300", ",\"rope_theta\":1e-300");
+  writeLlamaConfig("model_rope_linear_1e-300", ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":1e-300}");
+  writeLlamaConfig("model_rope_llama3_1e-300", ",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":1e-300,"
+                   "\"low_freq_factor\":1,\"high_freq_factor\":4,\"original_max_position_embeddings\":64}");
+  writeLlamaConfig("model_heads_2000", ",\"num_attention_heads\":2000");
+  writeLlamaConfig("model_kv_heads_over_heads", ",\"num_key_value_heads\":4");
+  // --text-file inputs.
+  write("text_ok.txt", "a a a");
+  sparse("text_17mb.txt", "a ", off_t(17) << 20);
+  {
+    std::string a_words;
+    for (int i = 0; i < 20000; ++i) a_words += "a ";
+    write("text_20000_words.txt", a_words);  // one token per word in the model's three-piece vocabulary
+  }
 }
 
 
@@ -509,6 +578,60 @@ std::vector<Case> cases() {
         fragment);
   add("window_deck_dev_zero", {"--no-settings", "--deck", "/dev/zero", "--screenshot", path("w.png")}, "is a character device");
   add("window_deck_directory", {"--no-settings", "--deck", folder, "--screenshot", path("w.png")}, "is a directory");
+  // The model path under the same nets (issue 17): the budget before anything is allocated, config
+  // sizes against what real models use, configs that make the forward non-finite.
+  {
+    const std::vector<std::string> layer0 = {"--layer", "0"};
+    auto model = [&](std::string name, std::string model_folder, std::vector<std::string> extra, std::string fragment, long rss_mib) {
+      std::vector<std::string> a = {"dump", "--model", path(model_folder), "--text", "a a"};
+      a.insert(a.end(), extra.begin(), extra.end());
+      a.insert(a.end(), layer0.begin(), layer0.end());
+      add(std::move(name), a, std::move(fragment));
+      t.back().max_rss_mib = rss_mib;
+    };
+    // 20,000 tokens on a model of 65,536 positions: 4 maps of 20000^2 (6.0 GiB) refused before the forward.
+    Case positions{"model_positions_65536_text_20000_tokens", {"dump", "--max-memory", "1G", "--model", path("model_positions_65536"),
+                   "--text-file", path("text_20000_words.txt"), "--layer", "0"}, 2, "but the memory budget is 1.0 GiB (set by --max-memory 1G)"};
+    positions.max_rss_mib = 200;
+    t.push_back(positions);
+    model("model_vocab_2e25_bf16", "model_vocab_2e25_bf16", {"--max-memory", "256M"}, "\"vocab_size\" is 33554432; attnviz reads models with at most", 100);
+    model("model_vocab_2M_bf16_over_budget", "model_vocab_2M_bf16", {"--max-memory", "256M"},
+          "needs about 488.5 MiB (weights converted to float32 488.5 MiB)", 100);  // 2e6 x 64 BF16 rows as float32
+    model("model_layers_1000_missing_tensor", "model_layers_1000_of_3", {}, "tensor 'h.3.ln_1.weight' is missing", 100);
+    model("model_layers_3000000", "model_layers_3000000", {}, "\"n_layer\" is 3000000; attnviz reads models with at most 1024 layers", 100);
+    model("model_layers_1e9", "model_layers_1e9", {}, "\"n_layer\" is 1000000000; attnviz reads models with at most 1024 layers", 100);
+    model("model_rope_theta_1e-300", "model_rope_theta_1e-300", {}, "\"rope_theta\" must be a number from 1 to 1e+12", 100);
+    model("model_rope_linear_1e-300", "model_rope_linear_1e-300", {}, "rope_scaling \"factor\" must be from 0.001 to 1e+06", 100);
+    model("model_rope_llama3_1e-300", "model_rope_llama3_1e-300", {}, "rope_scaling \"factor\" must be from 0.001 to 1e+06", 100);
+    model("model_heads_2000", "model_heads_2000", {}, "at most 1024 heads", 100);
+    model("model_kv_heads_over_heads", "model_kv_heads_over_heads", {}, "num_key_value_heads 4 is more than num_attention_heads 2", 100);
+    add("heads_over_budget", {"heads", "--max-memory", "1K", "--model", path("model_ok"), "--text", "a a"}, "but the memory budget is 1.0 KiB");
+    add("model_bench_append_at_negative", {"model-bench", "--model", path("model_ok"), "--tokens", "10", "--append-at", "-5"},
+        "--append-at must be between 1 and --tokens - 1 (9), got -5");
+    add("model_bench_repeat_huge", {"model-bench", "--model", path("model_ok"), "--tokens", "10", "--repeat", "2000000000"},
+        "--repeat must be between 1 and 1000");
+    add("model_bench_tokens_1", {"model-bench", "--model", path("model_ok"), "--tokens", "1"}, "--tokens must be 2 or more");
+  }
+  // --text-file: the same reader as every other input, with a 16 MiB cap; never both it and --text.
+  for (const auto& [cmd, extra] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"dump", {}}, {"render", {"--out", path("x.svg")}}, {"heads", {"--model", path("model_ok")}},
+           {"tokenize", {"--model", path("model_ok")}}}) {
+    for (const auto& [what, file, fragment] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"fifo", path("fifo.txt"), "is a FIFO"},
+             {"dev_zero", "/dev/zero", "is a character device, not a text file"},
+             {"directory", folder, "is a directory, not a text file"},
+             {"over_cap", path("text_17mb.txt"), "a text file may be at most 16.0 MiB"},
+             {"missing", path("missing.txt"), "cannot open file"}}) {
+      std::vector<std::string> a = {cmd, "--text-file", file};
+      a.insert(a.end(), extra.begin(), extra.end());
+      add(cmd + "_text_file_" + what, a, fragment);
+      t.back().max_rss_mib = 100;
+    }
+    std::vector<std::string> both = {cmd, "--text-file", path("text_ok.txt"), "--text", "a"};
+    both.insert(both.end(), extra.begin(), extra.end());
+    add(cmd + "_text_file_and_text", both, "give --text or --text-file, not both");
+  }
+  add("window_text_file_fifo", {"--no-settings", "--text-file", path("fifo.txt"), "--screenshot", path("w.png")}, "is a FIFO");
   // Must not crash: inputs that are fine but long.
   Case caption{"window_deck_caption_17000_chars", {"--no-settings", "--present", "--deck", path("deck_long_caption.json"),
                                                   "--screenshot", path("caption.png")}, 0, "", false, 90};

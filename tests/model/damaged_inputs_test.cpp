@@ -3,11 +3,16 @@
 // and Llama checkpoints with one thing broken.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "../core/cli_test_support.h"
 #include "tiny_models.h"
@@ -195,6 +200,209 @@ TEST_F(DamagedModel, LayerOutOfRangeAndMissingFolder) {
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(testing::lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("no-such-org/no-such-model"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace attnviz::model
+
+// ---- Issue 17: non-finite values, config bounds, the budget on the model path. ----
+namespace attnviz::model {
+namespace {
+
+// The safetensors file of `dir` holding `tensor` (single file or through the index).
+std::string fileHolding(const std::string& dir, const std::string& tensor) {
+  if (fs::exists(dir + "/model.safetensors")) return dir + "/model.safetensors";
+  const json index = json::parse(testing::readWholeFile(dir + "/model.safetensors.index.json"));
+  return dir + "/" + index["weight_map"][tensor].get<std::string>();
+}
+
+std::uint16_t toHalf(float v) {  // enough for the values used here: NaN, +-Inf, 0
+  if (std::isnan(v)) return 0x7e00;
+  if (std::isinf(v)) return v > 0 ? 0x7c00 : 0xfc00;
+  return 0;
+}
+
+// Writes `value` into elements [first, first + count) of `tensor` (count -1: to the end), in the
+// tensor's own dtype (F32, F16 or BF16).
+void poke(const std::string& dir, const std::string& tensor, std::int64_t first, std::int64_t count, float value) {
+  const std::string file = fileHolding(dir, tensor);
+  std::string bytes = testing::readWholeFile(file);
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | std::uint8_t(bytes[std::size_t(i)]);
+  const json header = json::parse(bytes.substr(8, n));
+  const json& e = header.at(tensor);
+  const std::string dtype = e["dtype"];
+  const std::uint64_t begin = e["data_offsets"][0], end = e["data_offsets"][1];
+  const std::size_t size = dtype == "F32" ? 4 : 2;
+  const std::int64_t total = std::int64_t((end - begin) / size);
+  if (count < 0) count = total - first;
+  ASSERT_LE(first + count, total) << tensor;
+  for (std::int64_t i = first; i < first + count; ++i) {
+    char* at = &bytes[std::size_t(8 + n + begin + std::uint64_t(i) * size)];
+    if (dtype == "F32") {
+      std::memcpy(at, &value, 4);
+    } else {
+      std::uint32_t bits;
+      std::memcpy(&bits, &value, 4);
+      const std::uint16_t h = dtype == "BF16" ? std::uint16_t(bits >> 16) : toHalf(value);
+      at[0] = char(h & 0xff), at[1] = char(h >> 8);
+    }
+  }
+  writeFile(file, bytes);
+}
+
+// Every output of every model command for `dir`: exit 2, one line containing `needle`, nothing on
+// standard output (so no JSON, CSV, table or figure can carry NaN, null or an all-zero row).
+void expectEveryOutputRefused(const std::string& dir, const std::string& needle) {
+  const std::string m = "--model '" + dir + "' --text 'the cat sat'";
+  const std::string svg = testing::tempDir() + "/nonfinite.svg";
+  fs::remove(svg);
+  for (const std::string& args : {"dump " + m + " --layer 0", "dump " + m + " --layer 0 --next 5", "dump " + m + " --layer 1 --format csv",
+                                  "heads " + m + " --json", "heads " + m + " --csv", "heads " + m, "heads " + m + " --json --induction --repeat 4",
+                                  "render " + m + " --layer 0 --out " + svg}) {
+    const auto r = testing::run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(testing::lines(r.err), 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << args << "\n" << r.out.substr(0, 300);
+    for (const char* bad : {"nan", "null", "inf"}) EXPECT_EQ(r.out.find(bad), std::string::npos) << args;
+  }
+  EXPECT_FALSE(fs::exists(svg));
+}
+
+TEST_F(DamagedModel, TheIntactModelsOutputsCarryOnlyFiniteNumbers) {
+  const std::string dir = copyModel("gpt2_plain", "finite_control");
+  const auto d = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 0 --next 5");
+  ASSERT_EQ(d.code, 0) << d.err;
+  const auto h = testing::run("heads --model '" + dir + "' --text 'the cat sat' --json");
+  ASSERT_EQ(h.code, 0) << h.err;
+  for (const std::string& out : {d.out, h.out}) {
+    EXPECT_FALSE(json::parse(out, nullptr, false).is_discarded());  // valid JSON: a bare nan is not
+    for (const char* bad : {"nan", "null", "inf"}) EXPECT_EQ(out.find(bad), std::string::npos) << out.substr(0, 200);
+  }
+}
+
+// NaN or Inf in any weight of a layer, the embeddings or the final norm: refused in one line naming
+// the tensor and the stage where the value first appeared. Element 0 of every tensor is used by the
+// forward; of the embedding, the row of the text's first token.
+TEST_F(DamagedModel, NonFiniteWeightsAreRefusedNamingTheTensor) {
+  const std::string intact = copyModel("gpt2_plain", "nonfinite_src");
+  const int first_token = 116;  // "t" of "the cat sat" in the tiny byte-level BPE
+  std::vector<std::string> tensors = {"wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias"};
+  for (const char* t : {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight", "attn.c_proj.bias",
+                        "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"})
+    tensors.push_back(std::string("h.1.") + t);
+  int index = 0;
+  for (const std::string& tensor : tensors) {
+    const float value = index++ % 2 ? std::numeric_limits<float>::infinity() : std::nanf("");
+    const std::string dir = copyModel("gpt2_plain", "nonfinite");
+    poke(dir, tensor, tensor == "wte.weight" ? first_token * 64 : 0, 1, value);
+    const auto r = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 0 --next 3");
+    EXPECT_EQ(r.code, 2) << tensor << ": " << r.err;
+    EXPECT_EQ(testing::lines(r.err), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << tensor;
+    EXPECT_NE(r.err.find("tensor '" + tensor + "' holds " + (std::isnan(value) ? "NaN" : "+Inf")), std::string::npos) << r.err;
+    const std::string stage = tensor.rfind("h.1.", 0) == 0 ? "layer 1" : tensor.rfind("ln_f", 0) == 0 ? "the final norm" : "the embeddings";
+    EXPECT_NE(r.err.find(stage), std::string::npos) << tensor << ": " << r.err;
+  }
+  (void)intact;
+}
+
+// The other dtypes and layouts: BF16 through an index (q_proj, lm_head), F16 with biases.
+TEST_F(DamagedModel, NonFiniteWeightsInHalfPrecisionShards) {
+  for (const auto& [model, tensor] : std::vector<std::pair<std::string, std::string>>{
+           {"llama_gqa_bf16", "model.layers.0.self_attn.q_proj.weight"},
+           {"llama_gqa_bf16", "model.layers.1.mlp.down_proj.weight"},
+           {"llama_gqa_bf16", "model.norm.weight"},
+           {"qwen2_bias_f16", "model.layers.1.self_attn.k_proj.bias"},
+           {"qwen2_bias_f16", "model.layers.0.post_attention_layernorm.weight"}}) {
+    const std::string dir = copyModel(model, "nonfinite_half");
+    poke(dir, tensor, 0, 1, std::nanf(""));
+    const auto r = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 0");
+    EXPECT_EQ(r.code, 2) << tensor << ": " << r.err;
+    EXPECT_EQ(testing::lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("tensor '" + tensor + "' holds NaN"), std::string::npos) << r.err;
+  }
+  // A NaN in a row of the separate lm_head: the forward is finite, the next tokens are not.
+  const std::string dir = copyModel("llama_gqa_bf16", "nonfinite_lm_head");
+  poke(dir, "lm_head.weight", 48 * 7, 48, std::nanf(""));
+  const auto ok = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 0");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  const auto r = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 0 --next 3");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("tensor 'lm_head.weight' holds NaN (element 336"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the logits"), std::string::npos) << r.err;
+}
+
+// Finite weights whose products overflow float (3e38 everywhere in one matrix): refused as an overflow.
+TEST_F(DamagedModel, FiniteWeightsThatOverflowAreRefused) {
+  for (const std::string tensor : {"h.0.mlp.c_fc.weight", "h.2.attn.c_attn.weight", "ln_f.weight"}) {
+    const std::string dir = copyModel("gpt2_plain", "overflow");
+    poke(dir, tensor, 0, -1, 3e38f);
+    const auto r = testing::run("dump --model '" + dir + "' --text 'the cat sat' --layer 0");
+    EXPECT_EQ(r.code, 2) << tensor << ": " << r.err;
+    EXPECT_EQ(testing::lines(r.err), 1) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_NE(r.err.find("overflow float"), std::string::npos) << tensor << ": " << r.err;
+  }
+}
+
+TEST_F(DamagedModel, NoOutputOfAModelThatGivesNaNCarriesANonFiniteNumber) {
+  const std::string dir = copyModel("gpt2_plain", "nan_outputs");
+  poke(dir, "h.0.attn.c_attn.weight", 0, 1, std::nanf(""));
+  expectEveryOutputRefused(dir, "tensor 'h.0.attn.c_attn.weight' holds NaN");
+  const std::string big = copyModel("llama_gqa_bf16", "overflow_outputs");
+  poke(big, "model.layers.0.mlp.up_proj.weight", 0, -1, 3e38f);
+  expectEveryOutputRefused(big, "overflow float");
+}
+
+// Configs whose numbers make the forward non-finite or that no real model has: refused by field.
+TEST_F(DamagedModel, ConfigValuesOutsideWhatRealModelsUse) {
+  for (const auto& [field, value, needle] : std::vector<std::tuple<std::string, json, std::string>>{
+           {"rope_theta", 1e-300, "\"rope_theta\" must be a number from 1 to 1e+12"},
+           {"rope_theta", 1e300, "\"rope_theta\" must be a number from 1 to 1e+12"},
+           {"rope_scaling", json{{"rope_type", "linear"}, {"factor", 1e-300}}, "rope_scaling \"factor\" must be from 0.001 to 1e+06"},
+           {"rope_scaling", json{{"type", "linear"}, {"factor", 1e300}}, "rope_scaling \"factor\" must be from 0.001 to 1e+06"},
+           {"rms_norm_eps", 1e-300, "\"rms_norm_eps\" must be a number from 1e-30 to 1"},
+           {"num_hidden_layers", 3000000, "\"num_hidden_layers\" is 3000000; attnviz reads models with at most 1024 layers"},
+           {"num_attention_heads", 4096, "at most 1024 heads"},
+           {"hidden_size", 100000, "at most 65536 hidden units"},
+           {"intermediate_size", 1 << 20, "at most 524288 MLP units"},
+           {"max_position_embeddings", 1 << 25, "at most 16777216 positions"},
+           {"vocab_size", 1 << 25, "at most 2097152 vocabulary entries"},
+           {"head_dim", 8192, "at most 4096 units per head"},
+           {"num_key_value_heads", 12, "num_key_value_heads 12 is more than num_attention_heads 6"}}) {
+    const std::string dir = copyModel("llama_gqa_bf16", "config_range");
+    editConfig(dir, [&, f = field, v = value](json& c) { c[f] = v; });
+    expectRefused(dir, {"config.json", needle});
+  }
+  const std::string gpt2 = copyModel("gpt2_plain", "config_range_gpt2");
+  editConfig(gpt2, [](json& c) { c["n_layer"] = 1000000000; });
+  expectRefused(gpt2, {"config.json", "\"n_layer\" is 1000000000; attnviz reads models with at most 1024 layers"});
+}
+
+// The memory budget on the model path: the weights when loading, the text's forward and maps before
+// the forward, each with the estimate.
+TEST_F(DamagedModel, MemoryBudgetIsAppliedToTheModelPath) {
+  const std::string dir = copyModel("gpt2_plain", "budget");
+  auto r = testing::run("dump --max-memory 100K --model '" + dir + "' --text 'the cat' --layer 0");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(testing::lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("loading the weights of"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("weights mapped 668.5 KiB) but the memory budget is 100.0 KiB (set by --max-memory 100K)"), std::string::npos) << r.err;
+  // The weights fit in 1 MiB; 59 tokens' cache, activations and maps do not.
+  r = testing::run("dump --max-memory 1M --model '" + dir + "' --text '" + std::string(59, 'z') + "' --layer 0");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("the text of 59 tokens through this model needs about"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Q/K/V cache"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("one layer's maps"), std::string::npos) << r.err;
+  r = testing::run("dump --max-memory 2M --model '" + dir + "' --text '" + std::string(59, 'z') + "' --layer 0");
+  EXPECT_EQ(r.code, 0) << r.err;
+  const std::string bf16 = copyModel("llama_gqa_bf16", "budget_bf16");
+  r = testing::run("heads --max-memory 200K --model '" + bf16 + "' --text 'the cat'");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("(weights converted to float32 220.3 KiB)"), std::string::npos) << r.err;
 }
 
 }  // namespace

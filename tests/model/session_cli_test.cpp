@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "../core/cli_test_support.h"
@@ -169,6 +171,69 @@ TEST(ModelCli, RenderSvgOfAModelHead) {
   const std::string svg = testing::readWholeFile(out);
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("·cat"), std::string::npos);
+}
+
+// --text-file PATH|-: the same text as --text, from a file or standard input, for every command
+// that takes --text (issue 17).
+TEST(ModelCli, TextFileAndStandardInputGiveTheSameOutputAsText) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("gpt2_plain");
+  const std::string text = "the cat sat on the mat";
+  const std::string file = testing::tempDir() + "/text_file.txt";
+  std::ofstream(file, std::ios::binary) << text;
+  for (const std::string command : {"dump --layer 1 --engine cpu-ref --next 3", "heads --json", "tokenize --json"}) {
+    const std::string head = command.substr(0, command.find(' ')), rest = command.substr(command.find(' '));
+    const auto a = testing::run(head + " --model '" + dir + "' --text '" + text + "'" + rest);
+    const auto b = testing::run(head + " --model '" + dir + "' --text-file '" + file + "'" + rest);
+    ASSERT_EQ(a.code, 0) << command << ": " << a.err;
+    ASSERT_EQ(b.code, 0) << command << ": " << b.err;
+    EXPECT_EQ(a.out, b.out) << command;
+    // Standard input ("-"): run through the shell with the file as stdin.
+    const std::string out = testing::tempDir() + "/stdin_out";
+    const std::string cmd = std::string(ATTNVIZ_BINARY) + " " + head + " --model '" + dir + "' --text-file -" + rest + " <" + file +
+                            " >" + out + " 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    EXPECT_EQ(testing::readWholeFile(out), a.out) << command;
+  }
+  // Simulated input too; and a text longer than a command line may be (2.5 MB) works from a file.
+  const auto sim_a = testing::run("dump --text '" + text + "' --engine cpu-ref");
+  const auto sim_b = testing::run("dump --text-file '" + file + "' --engine cpu-ref");
+  ASSERT_EQ(sim_b.code, 0) << sim_b.err;
+  EXPECT_EQ(sim_a.out, sim_b.out);
+  std::string long_text;
+  while (long_text.size() < 2500000) long_text += "the cat ";
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << long_text;
+  const auto tok = testing::run("tokenize --model '" + dir + "' --text-file '" + file + "'");
+  EXPECT_EQ(tok.code, 0) << tok.err;
+  // t|he|·cat, then ·the|·cat per repeat, and the last space: 2 k + 2 tokens for k = 312,500 repeats.
+  EXPECT_EQ(testing::lines(tok.out), 2 * 312500 + 2);
+}
+
+// render --model names the model and the layer where simulated input says "simulated model".
+TEST(ModelCli, RenderOfAModelNamesTheModel) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string out = testing::tempDir() + "/model_label.svg";
+  const auto r = testing::run("render --model '" + modelDir("gpt2_plain") + "' --text 'the cat sat' --head L1H2 --engine cpu-ref --out " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string svg = testing::readWholeFile(out);
+  EXPECT_EQ(svg.find("simulated model"), std::string::npos);
+  EXPECT_NE(svg.find("L1H2 head"), std::string::npos);
+  EXPECT_NE(svg.find("gpt2_plain layer 1"), std::string::npos);
+}
+
+// model-bench's arguments: a negative --append-at used to escape as std::length_error (SIGABRT).
+TEST(ModelCli, ModelBenchRefusesArgumentsOutOfRangeInOneLine) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("gpt2_plain");
+  for (const std::string bad : {"--tokens 10 --append-at -5", "--tokens 10 --append-at 0", "--tokens 10 --append-at 10",
+                                 "--tokens 10 --repeat 0", "--tokens 10 --repeat 2000000000", "--tokens 1", "--tokens 65"}) {
+    const auto r = testing::run("model-bench --model '" + dir + "' " + bad + " --forward-only");
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(testing::lines(r.err), 1) << bad << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("attnviz model-bench: ", 0), 0u) << r.err;
+  }
+  const auto ok = testing::run("model-bench --model '" + dir + "' --tokens 10 --append-at 9 --repeat 1 --forward-only");
+  EXPECT_EQ(ok.code, 0) << ok.err;
 }
 
 }  // namespace
