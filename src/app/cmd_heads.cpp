@@ -43,7 +43,7 @@ int runHeads(int argc, char** argv) {
       std::printf("\nOptions:\n  --induction          add the induction score (runs a second forward)\n"
                   "  --repeat T           induction: T random tokens repeated twice (default 50)\n"
                   "  --seed S             induction: seed of the random tokens (default 1)\n"
-                  "  --importance         add each head's importance (one ablated rerun per head, from its layer)
+                  "  --importance         add each head's importance (one ablated rerun per head, from its layer)\n"
                   "  --json | --csv       output format (default: an aligned text table)\n"
                   "  --max-memory SIZE    memory budget, e.g. 2G (default: a quarter of physical memory)\n%s",
                   textFileHelp());
