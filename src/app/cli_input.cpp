@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <new>
 #include <regex>
 
@@ -331,6 +332,18 @@ int reportInputFailure(const std::string& command, const CliArgs& args) {
     return 1;
   }
   return 2;
+}
+
+int writeCommandOutput(const std::string& command, const std::string& text, const std::string& path) {
+  if (path.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  std::ofstream file(path, std::ios::binary);
+  file << text;
+  if (file) return 0;
+  std::fprintf(stderr, "attnviz %s: cannot write '%s'\n", command.c_str(), oneLine(path).c_str());
+  return 1;
 }
 
 }  // namespace attnviz::app

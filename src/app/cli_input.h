@@ -78,4 +78,8 @@ void applyMemoryBudgetOption(const CliArgs& args);
 // other std::exception (an internal error, named as such). Anything else is rethrown.
 int reportInputFailure(const std::string& command, const CliArgs& args);
 
+// Writes a command's text output to --out's path, or to standard output when `path` is empty.
+// Returns the exit status: 0, or 1 with one line naming the path when it cannot be written.
+int writeCommandOutput(const std::string& command, const std::string& text, const std::string& path);
+
 }  // namespace attnviz::app

@@ -1,7 +1,6 @@
 // attnviz ablate: a real model's next-token prediction with some attention heads ablated.
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "app/cli_args.h"
@@ -139,19 +138,7 @@ int runAblate(int argc, char** argv) {
         out << "next-token loss " << number(r.loss_before) << " -> " << number(r.loss_after) << " nats (mean over " << n - 1
             << " positions)\n";
     }
-    const std::string text = out.str();
-    const std::string path = args.getOr("out", "");
-    if (path.empty()) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-      std::ofstream file(path, std::ios::binary);
-      file << text;
-      if (!file) {
-        std::fprintf(stderr, "attnviz ablate: cannot write '%s'\n", path.c_str());
-        return 1;
-      }
-    }
-    return 0;
+    return writeCommandOutput("ablate", out.str(), args.getOr("out", ""));
   } catch (...) {
     return reportInputFailure("ablate", args);
   }

@@ -1,6 +1,5 @@
 // attnviz heads: the per-head measures of a real model on a text, one row per layer x head.
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
 #include "app/cli_args.h"
@@ -125,19 +124,7 @@ int runHeads(int argc, char** argv) {
       out << "(" << session->numTokens() << " tokens; entropy in bits, distance in tokens" << (with_importance ? ", importance in nats" : "")
           << "; see --help for the definitions)\n";
     }
-    const std::string text = out.str();
-    const std::string path = args.getOr("out", "");
-    if (path.empty()) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-      std::ofstream file(path, std::ios::binary);
-      file << text;
-      if (!file) {
-        std::fprintf(stderr, "attnviz heads: cannot write '%s'\n", path.c_str());
-        return 1;
-      }
-    }
-    return 0;
+    return writeCommandOutput("heads", out.str(), args.getOr("out", ""));
   } catch (...) {
     return reportInputFailure("heads", args);
   }

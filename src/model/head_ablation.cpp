@@ -86,28 +86,6 @@ double logProbOf(const std::vector<float>& logits, int id) { return double(logit
 
 // ---- ModelSession members ----
 
-namespace {
-
-std::vector<NextToken> topOf(const ModelSession& s, const std::vector<float>& logits, int k) {
-  const int vocab = int(logits.size());
-  k = std::clamp(k, 0, vocab);
-  const double lse = logSumExp(logits);
-  std::vector<int> order(static_cast<std::size_t>(vocab));
-  for (int i = 0; i < vocab; ++i) order[std::size_t(i)] = i;
-  // The same order as nextTokens(): larger logit first, ties by id.
-  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
-    return logits[std::size_t(a)] > logits[std::size_t(b)] || (logits[std::size_t(a)] == logits[std::size_t(b)] && a < b);
-  });
-  std::vector<NextToken> out;
-  for (int i = 0; i < k; ++i) {
-    const int id = order[std::size_t(i)];
-    out.push_back({id, s.tokenLabel(id), std::exp(double(logits[std::size_t(id)]) - lse)});
-  }
-  return out;
-}
-
-}  // namespace
-
 AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, AblationMode mode, int top_k, int target_id) {
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   if (heads.empty()) throw ModelError("the list of heads is empty");
@@ -126,8 +104,8 @@ AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, Ablation
   const std::size_t D = std::size_t(config().hidden_size);
   const std::vector<float> before = t.logits(last);
   const std::vector<float> after = t.logitsOfHidden(hidden.data() + std::size_t(last) * D);
-  r.before = topOf(*this, before, top_k);
-  r.after = topOf(*this, after, top_k);
+  r.before = topTokens(before, top_k);
+  r.after = topTokens(after, top_k);
   r.kl_nats = klDivergenceOfLogits(before, after);
   if (target_id >= 0) {
     r.target_id = target_id;

@@ -168,7 +168,10 @@ AttentionProblem ModelSession::problemFor(int layer, int head) const {
 std::vector<NextToken> ModelSession::nextTokens(int k, int position) const {
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   if (position < 0) position = numTokens() - 1;
-  const std::vector<float> logits = transformer_->logits(position);
+  return topTokens(transformer_->logits(position), k);
+}
+
+std::vector<NextToken> ModelSession::topTokens(const std::vector<float>& logits, int k) const {
   const int vocab = int(logits.size());
   k = std::clamp(k, 0, vocab);
   // Softmax in double with the maximum subtracted.

@@ -114,6 +114,9 @@ class ModelSession {
 
   // Top-k next tokens after `position` (default: the last token). k is clamped to the vocabulary.
   std::vector<NextToken> nextTokens(int k, int position = -1) const;
+  // The k most probable tokens of one row of logits [vocab] (softmax in double, the maximum
+  // subtracted; larger logit first, ties by id): what nextTokens and ablation report.
+  std::vector<NextToken> topTokens(const std::vector<float>& logits, int k) const;
   // Appends tokens one at a time with the KV cache; returns the ids appended.
   std::vector<int> generate(const GenerateOptions& options);
 
