@@ -35,13 +35,6 @@ const fs::path& folder() {
   return dir;
 }
 
-void checkMessage(const attnviz::model::ModelError& e) {
-  const std::string_view what(e.what());
-  if (what.size() > attnviz::model::kMaxModelErrorBytes + 3) std::abort();
-  for (unsigned char c : what)
-    if (c < 0x20 || c == 0x7F) std::abort();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -66,13 +59,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config = loadModelConfig((dir / "config.json").string());
     if (config->bos_token_id >= config->vocab_size) std::abort();
   } catch (const ModelError& e) {
-    checkMessage(e);
+    attnviz::fuzz::checkModelErrorMessage(e);
   }
   try {
     const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(dir);
     attnviz::fuzz::encodeSamples(tokenizer);
   } catch (const ModelError& e) {
-    checkMessage(e);
+    attnviz::fuzz::checkModelErrorMessage(e);
   }
   try {
     const WeightStore store = WeightStore::openDirectory(dir.string());
@@ -81,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (info.begin > info.end) std::abort();
     }
   } catch (const ModelError& e) {
-    checkMessage(e);
+    attnviz::fuzz::checkModelErrorMessage(e);
   }
   return 0;
 }

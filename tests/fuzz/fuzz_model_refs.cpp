@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_model_support.h"
 #include "model/model_error.h"
 #include "model/model_path.h"
 #include "model/safetensors.h"
@@ -42,13 +43,6 @@ const fs::path& repo() {
   return dir;
 }
 
-void checkMessage(const attnviz::model::ModelError& e) {
-  const std::string_view what(e.what());
-  if (what.size() > attnviz::model::kMaxModelErrorBytes + 3) std::abort();
-  for (unsigned char c : what)
-    if (c < 0x20 || c == 0x7F) std::abort();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -67,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const WeightStore store = WeightStore::openDirectory(dir.string());
     for (const std::string& name : store.names()) (void)store.info(name);
   } catch (const ModelError& e) {
-    checkMessage(e);
+    attnviz::fuzz::checkModelErrorMessage(e);
   }
   return 0;
 }

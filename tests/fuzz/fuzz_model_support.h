@@ -9,6 +9,14 @@
 
 namespace attnviz::fuzz {
 
+// A model error's message must be one short line: no control characters, at most the cap (plus "…").
+inline void checkModelErrorMessage(const model::ModelError& e) {
+  const std::string_view what(e.what());
+  if (what.size() > model::kMaxModelErrorBytes + 3) std::abort();
+  for (unsigned char c : what)
+    if (c < 0x20 || c == 0x7F) std::abort();
+}
+
 // Encodes a few texts (ASCII, accents, CJK, emoji, digits, spaces); a text the tokenizer cannot
 // encode may throw ModelError, but an encoding must be self-consistent.
 inline void encodeSamples(const model::ModelTokenizer& tokenizer) {
