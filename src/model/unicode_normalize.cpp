@@ -1,0 +1,76 @@
+#include "model/unicode_normalize.h"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "model/model_error.h"
+
+namespace attnviz::model {
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(utf8proc_uint8_t* p) const { std::free(p); }
+};
+
+[[noreturn]] void invalid(const std::string& where, utf8proc_ssize_t code) {
+  throw ModelError(where + ": the text cannot be normalised (" + utf8proc_errmsg(code) + ")");
+}
+
+}  // namespace
+
+bool parseUnicodeForm(std::string_view name, UnicodeForm& form) {
+  if (name == "NFC") form = UnicodeForm::nfc;
+  else if (name == "NFD") form = UnicodeForm::nfd;
+  else if (name == "NFKC") form = UnicodeForm::nfkc;
+  else if (name == "NFKD") form = UnicodeForm::nfkd;
+  else return false;
+  return true;
+}
+
+const char* unicodeFormName(UnicodeForm form) {
+  switch (form) {
+    case UnicodeForm::nfc: return "NFC";
+    case UnicodeForm::nfd: return "NFD";
+    case UnicodeForm::nfkc: return "NFKC";
+    case UnicodeForm::nfkd: return "NFKD";
+  }
+  return "?";
+}
+
+std::string normalizeUnicode(std::string_view utf8, UnicodeForm form, const std::string& where) {
+  if (utf8.empty()) return {};
+  int options = UTF8PROC_STABLE;
+  switch (form) {
+    case UnicodeForm::nfc: options |= UTF8PROC_COMPOSE; break;
+    case UnicodeForm::nfd: options |= UTF8PROC_DECOMPOSE; break;
+    case UnicodeForm::nfkc: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
+    case UnicodeForm::nfkd: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
+  }
+  utf8proc_uint8_t* out = nullptr;
+  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()),
+                                          utf8proc_ssize_t(utf8.size()), &out, utf8proc_option_t(options));
+  std::unique_ptr<utf8proc_uint8_t, FreeDeleter> owned(out);
+  if (n < 0) invalid(where, n);
+  return std::string(reinterpret_cast<const char*>(out), std::size_t(n));
+}
+
+std::string removeNonspacingMarks(std::string_view utf8, const std::string& where) {
+  std::string kept;
+  kept.reserve(utf8.size());
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
+  utf8proc_ssize_t left = utf8proc_ssize_t(utf8.size());
+  while (left > 0) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t len = utf8proc_iterate(p, left, &cp);
+    if (len < 0) invalid(where, len);
+    if (utf8proc_category(cp) != UTF8PROC_CATEGORY_MN) kept.append(reinterpret_cast<const char*>(p), std::size_t(len));
+    p += len;
+    left -= len;
+  }
+  return kept;
+}
+
+}  // namespace attnviz::model
