@@ -3,7 +3,7 @@
 // Loaded from a model directory: tokenizer.json (model type BPE) when present, else GPT-2's
 // vocab.json + merges.txt; tokenizer_config.json, when present, decides whether BOS/EOS are added
 // and names extra special tokens. Supported pipeline pieces:
-//   normalizers     Sequence, Prepend, Replace (string or regex), NFC (see below)
+//   normalizers     Sequence, Prepend, Replace (string or regex), NFC, NFD, NFKC, NFKD
 //   pre-tokenizers  Sequence, ByteLevel, Split (string or regex, every behaviour, invert),
 //                   Metaspace, Digits
 //   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges)
@@ -13,8 +13,7 @@
 // rstrip and single_word honoured); the text between them is normalised and pre-tokenised piece
 // by piece, as in Hugging Face's tokenizers (so Llama 2's Prepend gives "▁" after "<s>", and
 // Metaspace's prepend_scheme "first" only at the very start of the input).
-// NFC: texts whose NFC form may differ from themselves (combining marks, a few singletons) are
-// refused, because the Unicode composition tables are not implemented here.
+// The Unicode forms come from utf8proc (unicode_normalize.h), Unicode's own data.
 //
 // Hostile files are bounded (issue 17): each file is read through InputFile (64 MiB), its JSON
 // checked for nesting (64 levels) and size before parsing (model_json.h); added tokens are at
@@ -59,8 +58,8 @@ class ModelTokenizer {
                                            std::string_view tokenizerConfigJson = {},
                                            const std::string& source = "vocab.json + merges.txt");
 
-  // Throws ModelError for text that is not valid UTF-8 (naming the byte offset) or that this
-  // tokenizer cannot encode exactly (see NFC above).
+  // Throws ModelError for text that is not valid UTF-8 (naming the byte offset) or whose
+  // normalisation grows past the bound of tokenizer_pipeline.h.
   Encoding encode(std::string_view utf8) const;
 
   // Vocabulary piece of an id ("Ġbank"); ModelError for an id outside the vocabulary.

@@ -7,6 +7,7 @@
 
 #include "model/model_error.h"
 #include "model/tokenizer_regex.h"
+#include "model/unicode_normalize.h"
 
 namespace attnviz::model {
 
@@ -110,33 +111,47 @@ class ReplaceNormalizer : public Normalizer {
   std::string content_;
 };
 
-// NFC is the identity on text without combining marks, Hangul jamo or the few characters that
-// NFC maps to others (singletons, composition exclusions). Text with any of them is refused: the
-// composition tables are not implemented, and a silently different tokenisation would be wrong.
-class NfcNormalizer : public Normalizer {
+// NFC, NFD, NFKC, NFKD (utf8proc). The text is normalised in segments that normalise
+// independently (unicode_normalize.h), so each output byte keeps the input span of its segment: an
+// unchanged segment keeps its bytes' own spans, a changed one maps to the whole segment.
+class UnicodeFormNormalizer : public Normalizer {
  public:
-  NfcNormalizer()
-      : risky_(R"([\p{M}\x{1100}-\x{11FF}\x{2000}\x{2001}\x{2126}\x{212A}\x{212B}\x{2329}\x{232A})"
-               R"(\x{0340}\x{0341}\x{0343}\x{0344}\x{0374}\x{037E}\x{0387}\x{0958}-\x{095F}\x{09DC}\x{09DD}\x{09DF})"
-               R"(\x{0A33}\x{0A36}\x{0A59}-\x{0A5B}\x{0A5E}\x{0B5C}\x{0B5D}\x{0F43}-\x{0FB9}\x{1F71}-\x{1FFD})"
-               R"(\x{2ADC}\x{F900}-\x{FAFF}\x{FB1D}-\x{FB4E}\x{1D15E}-\x{1D1C0}\x{2F800}-\x{2FA1F}])",
-               false, "NFC normalizer") {}
+  explicit UnicodeFormNormalizer(UnicodeForm form) : form_(form) {}
   void apply(AlignedText& text, TokenizerWork& work) const override {
-    for (const auto& match : risky_.findAll(text.text, work.regex)) {
-      const std::size_t begin = match.first;
-      const char32_t cp = decodeUtf8At(text.text, begin, validUtf8SequenceLength(text.text, begin));
-      // Variation selectors (emoji presentation) are marks that NFC never changes.
-      if ((cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF)) continue;
-      char hex[16];
-      std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
-      throw ModelError(std::string("tokenizer: the text contains ") + hex + " at byte " +
-                       std::to_string(text.origin_begin[begin]) +
-                       ", which this tokenizer's NFC normalizer may change; NFC composition is not implemented");
+    if (text.empty()) return;
+    const std::string where = std::string("tokenizer: its ") + unicodeFormName(form_) + " normalizer";
+    const std::string whole = normalizeUnicode(text.text, form_, where);
+    if (whole == text.text) return;
+    if (whole.size() > work.max_text_bytes) throwGrowth(unicodeFormName(form_), work);
+    const auto starts = normalizationSegmentStarts(text.text, where);
+    AlignedText out;
+    out.text.reserve(whole.size());
+    for (std::size_t s = 0; s < starts.size(); ++s) {
+      const std::size_t begin = starts[s], end = s + 1 < starts.size() ? starts[s + 1] : text.text.size();
+      const std::string_view piece(text.text.data() + begin, end - begin);
+      const std::string normal = normalizeUnicode(piece, form_, where);
+      if (normal == piece) {
+        out.append(text.slice(begin, end));
+        continue;
+      }
+      const auto span = text.originSpan(begin, end);
+      out.text += normal;
+      out.origin_begin.insert(out.origin_begin.end(), normal.size(), static_cast<std::uint32_t>(span.first));
+      out.origin_end.insert(out.origin_end.end(), normal.size(), static_cast<std::uint32_t>(span.second));
     }
+    // The segments are where normalisation cannot cross; if they ever disagree with the whole,
+    // the whole is the truth and the spans fall back to the whole input.
+    if (out.text != whole) {
+      const auto span = text.originSpan(0, text.text.size());
+      out.text = whole;
+      out.origin_begin.assign(whole.size(), static_cast<std::uint32_t>(span.first));
+      out.origin_end.assign(whole.size(), static_cast<std::uint32_t>(span.second));
+    }
+    text = std::move(out);
   }
 
  private:
-  UnicodeRegex risky_;
+  UnicodeForm form_;
 };
 
 // ---- pre-tokenizers ----
@@ -347,8 +362,9 @@ std::unique_ptr<Normalizer> makeNormalizerAt(const Json& j, const std::string& w
     if (j["pattern"].is_object() && j["pattern"].contains("String") && j["pattern"]["String"] == " ") traits.space_marker = content;
     return std::make_unique<ReplaceNormalizer>(makePattern(j["pattern"], here), content);
   }
-  if (type == "NFC") return std::make_unique<NfcNormalizer>();
-  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC)");
+  UnicodeForm form{};
+  if (parseUnicodeForm(type, form)) return std::make_unique<UnicodeFormNormalizer>(form);
+  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD)");
 }
 
 std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::string& where, PipelineTraits& traits, int depth) {

@@ -41,8 +41,7 @@ struct TokenizerWork {
 class Normalizer {
  public:
   virtual ~Normalizer() = default;
-  // Throws ModelError when the text cannot be normalised exactly (NFC on text it may change), or
-  // would grow past work.max_text_bytes, or the regex budget runs out.
+  // Throws ModelError when the text would grow past work.max_text_bytes or the regex budget runs out.
   virtual void apply(AlignedText& text, TokenizerWork& work) const = 0;
   void apply(AlignedText& text) const {
     TokenizerWork work(text.text.size());

@@ -57,6 +57,25 @@ std::string normalizeUnicode(std::string_view utf8, UnicodeForm form, const std:
   return std::string(reinterpret_cast<const char*>(out), std::size_t(n));
 }
 
+std::vector<std::size_t> normalizationSegmentStarts(std::string_view utf8, const std::string& where) {
+  std::vector<std::size_t> starts;
+  const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
+  std::size_t at = 0;
+  while (at < utf8.size()) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t len = utf8proc_iterate(base + at, utf8proc_ssize_t(utf8.size() - at), &cp);
+    if (len < 0) invalid(where, len);
+    const utf8proc_property_t* prop = utf8proc_get_property(cp);
+    const bool mark = prop->category == UTF8PROC_CATEGORY_MN || prop->category == UTF8PROC_CATEGORY_MC ||
+                      prop->category == UTF8PROC_CATEGORY_ME;
+    // Hangul V and T jamo compose with the syllable or L jamo before them.
+    const bool jamo_tail = (cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2);
+    if (at == 0 || (prop->combining_class == 0 && !mark && !jamo_tail)) starts.push_back(at);
+    at += std::size_t(len);
+  }
+  return starts;
+}
+
 std::string removeNonspacingMarks(std::string_view utf8, const std::string& where) {
   std::string kept;
   kept.reserve(utf8.size());

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace attnviz::model {
 
@@ -16,6 +17,12 @@ const char* unicodeFormName(UnicodeForm form);
 // `utf8` in the normalisation form. Throws ModelError naming `where` when the text is not valid
 // UTF-8 (the tokenizers reject it the same way).
 std::string normalizeUnicode(std::string_view utf8, UnicodeForm form, const std::string& where);
+
+// Byte offsets where `utf8` may be cut so that normalising each piece on its own gives the
+// normalisation of the whole: before every code point that no normalisation form attaches to what
+// precedes it (canonical combining class 0, not a mark, not a Hangul vowel or final jamo). Always
+// starts with 0 for non-empty text. Throws ModelError naming `where` for invalid UTF-8.
+std::vector<std::size_t> normalizationSegmentStarts(std::string_view utf8, const std::string& where);
 
 // The text with combining marks (general category Mn) removed, as BertNormalizer's strip_accents
 // does after NFD.

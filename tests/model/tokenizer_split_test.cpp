@@ -161,14 +161,32 @@ TEST(SplitBehaviors, DigitsPreTokenizer) {
   EXPECT_EQ(parts[1].originSpan(0, 3), (std::pair<std::size_t, std::size_t>{3, 6}));
 }
 
-TEST(NfcNormalizer, PlainTextPassesAndTextNfcMayChangeIsRefused) {
+TEST(NfcNormalizer, DecomposedTextEncodesAsItsComposedForm) {
   Json j = llama3Style();
   j["normalizer"] = {{"type", "NFC"}};
   const ModelTokenizer t = load(j);
   EXPECT_EQ(t.encode("hello").ids, (Ids{300, 259}));
-  EXPECT_NO_THROW(t.encode("caf\u00E9 \u2764\uFE0F"));     // precomposed é; a variation selector
-  EXPECT_THROW(t.encode("cafe\u0301"), ModelError);          // e + combining acute would compose
-  EXPECT_THROW(t.encode("\u212B"), ModelError);               // the Angstrom sign becomes Å
+  // e + combining acute composes to é, the Angstrom sign to Å: the same ids as the composed text.
+  EXPECT_EQ(t.encode("cafe\u0301").ids, t.encode("caf\u00E9").ids);
+  EXPECT_EQ(t.encode("\u212B").ids, t.encode("\u00C5").ids);
+  EXPECT_NO_THROW(t.encode("\u2764\uFE0F"));  // a variation selector stays
+}
+
+TEST(UnicodeFormNormalizer, ChangedSegmentsSpanTheirInputAndTheRestKeepsItsBytes) {
+  PipelineTraits traits;
+  const auto nfkc = makeNormalizer(Json{{"type", "NFKC"}}, "test", traits);
+  AlignedText text = AlignedText::fromInput("a\uFB01 e\u0301!", 0);  // a, the fi ligature (3 bytes), space, e+acute (3), !
+  nfkc->apply(text);
+  EXPECT_EQ(text.text, "afi \u00E9!");
+  EXPECT_EQ(text.originSpan(0, 1), (std::pair<std::size_t, std::size_t>{0, 1}));  // a kept
+  EXPECT_EQ(text.originSpan(1, 3), (std::pair<std::size_t, std::size_t>{1, 4}));  // fi <- the ligature
+  EXPECT_EQ(text.originSpan(4, 6), (std::pair<std::size_t, std::size_t>{5, 8}));  // é <- e + acute
+  EXPECT_EQ(text.originSpan(6, 7), (std::pair<std::size_t, std::size_t>{8, 9}));  // ! kept
+  const auto nfd = makeNormalizer(Json{{"type", "NFD"}}, "test", traits);
+  AlignedText decomposed = AlignedText::fromInput("\u00E9", 0);
+  nfd->apply(decomposed);
+  EXPECT_EQ(decomposed.text, "e\u0301");
+  EXPECT_THROW(makeNormalizer(Json{{"type", "NFX"}}, "test", traits), ModelError);
 }
 
 }  // namespace
