@@ -106,7 +106,7 @@ std::string supportedList() {
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"gpt2", "llama", "mistral", "qwen2"};
+  static const std::vector<std::string> types = {"gpt2", "llama", "mistral", "qwen2", "qwen3"};
   return types;
 }
 
@@ -145,7 +145,8 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.head_dim = c.hidden_size / c.num_heads;
     c.tie_word_embeddings = true;
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
-  } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
+  } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
+             c.model_type == "qwen3") {
     c.arch = Architecture::Llama;
     c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
     c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
@@ -175,6 +176,11 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.tie_word_embeddings = r.boolOr("tie_word_embeddings", false);
     if (c.model_type == "qwen2") {
       c.qkv_bias = true;
+      if (r.boolOr("use_sliding_window", false)) c.sliding_window = r.positiveIntOr("sliding_window", 0);
+    } else if (c.model_type == "qwen3") {
+      // Qwen3Attention: q/k/v/o biases only with attention_bias; q_norm and k_norm always.
+      c.qkv_bias = c.o_bias = r.boolOr("attention_bias", false);
+      c.qk_norm = true;
       if (r.boolOr("use_sliding_window", false)) c.sliding_window = r.positiveIntOr("sliding_window", 0);
     } else if (c.model_type == "mistral") {
       c.sliding_window = r.positiveIntOr("sliding_window", 0);

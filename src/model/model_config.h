@@ -1,5 +1,5 @@
 // config.json of a Hugging Face checkpoint, for the architectures attnviz runs:
-// gpt2 and the Llama family (llama, mistral, qwen2). Needs no GL context.
+// gpt2 and the Llama family (llama, mistral, qwen2, qwen3). Needs no GL context.
 #pragma once
 
 #include <string>
@@ -41,6 +41,7 @@ struct ModelConfig {
   bool qkv_bias = false;      // qwen2 always; llama with attention_bias
   bool o_bias = false;        // llama with attention_bias
   bool mlp_bias = false;      // llama with mlp_bias
+  bool qk_norm = false;       // qwen3: RMSNorm over each head's q and k before rotary (q_norm, k_norm)
   bool tie_word_embeddings = true;
   int bos_token_id = -1;
 

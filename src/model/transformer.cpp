@@ -48,6 +48,7 @@ struct TransformerWeights {
     Vec qkv_b;
     Matrix q, k, v;       // llama family
     Vec q_b, k_b, v_b;
+    Vec q_norm_w, k_norm_w;  // qwen3 [head_dim]
     Matrix o;
     Vec o_b;
     Matrix up, gate, down;  // gpt2: up = c_fc, down = c_proj
@@ -323,6 +324,10 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
         L.k_b = ld.vec(p + "self_attn.k_proj.bias", KV * hd);
         L.v_b = ld.vec(p + "self_attn.v_proj.bias", KV * hd);
       }
+      if (c.qk_norm) {
+        L.q_norm_w = ld.vec(p + "self_attn.q_norm.weight", hd);
+        L.k_norm_w = ld.vec(p + "self_attn.k_norm.weight", hd);
+      }
       L.o = ld.linear(p + "self_attn.o_proj.weight", H * hd, D);
       if (c.o_bias) L.o_b = ld.vec(p + "self_attn.o_proj.bias", D);
       L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
@@ -493,6 +498,12 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           std::memcpy(row + v_off, tv.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
         }
       }
+      if (c.qk_norm)  // Qwen3: each head's q and k RMS-normed over head_dim, before rotary
+        for (int r = 0; r < m; ++r) {
+          float* row = qp + std::size_t(r) * q_stride;
+          rmsNorm(row, H, hd, L.q_norm_w.data(), c.norm_eps, row);
+          rmsNorm(row + k_off, KV, hd, L.k_norm_w.data(), c.norm_eps, row + k_off);
+        }
       for (int r = 0; r < m; ++r) {
         const int pos = c0 + r;
         const float* row = qp + std::size_t(r) * q_stride;

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""An independent NumPy forward of gpt2 / llama / mistral / qwen2 checkpoints, in float64.
+"""An independent NumPy forward of gpt2 / llama / mistral / qwen2 / qwen3 checkpoints, in float64.
 
 Written from the conventions of Hugging Face's modeling_gpt2.py, modeling_llama.py and
-modeling_qwen2.py (read, not copied):
+modeling_qwen2.py, modeling_qwen3.py (read, not copied; qwen3 adds an RMSNorm over each head's q and k
+before rotary):
   * GPT-2 Conv1D stores weights [in, out] and computes x @ W + b; c_attn's output is split
     Q | K | V along the last axis; heads are consecutive blocks of head_dim columns; scores are
     divided by sqrt(head_dim); LayerNorm uses the biased variance with eps inside the sqrt;
@@ -191,6 +192,9 @@ def llama(cfg, w, ids, edit=None):
         q = linear(p + "self_attn.q_proj", a).reshape(n, H, hd).transpose(1, 0, 2)
         k = linear(p + "self_attn.k_proj", a).reshape(n, KV, hd).transpose(1, 0, 2)
         v = linear(p + "self_attn.v_proj", a).reshape(n, KV, hd).transpose(1, 0, 2)
+        if p + "self_attn.q_norm.weight" in w:  # modeling_qwen3: q_norm / k_norm over head_dim, before rotary
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = np.repeat(k, H // KV, axis=0)  # repeat_kv: head h reads kv head h // (H / KV)

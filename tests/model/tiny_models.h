@@ -23,7 +23,7 @@ inline std::string readWholeFile(const std::string& path) {
   return s.str();
 }
 
-// Folder holding gpt2_prefixed, gpt2_plain, llama_gqa_bf16, qwen2_bias_f16, mistral_f32; empty
+// Folder holding gpt2_prefixed, gpt2_plain, llama_gqa_bf16, qwen2_bias_f16, mistral_f32, qwen3_qknorm_f32; empty
 // string (and a message on stderr) when generation failed.
 inline std::string tinyModelsDir() {
   namespace fs = std::filesystem;

@@ -127,6 +127,12 @@ def llama_weights(rng, cfg):
             t[p + "self_attn.q_proj.bias"] = rng.normal(0, 0.5, H * hd)
             t[p + "self_attn.k_proj.bias"] = rng.normal(0, 0.5, KV * hd)
             t[p + "self_attn.v_proj.bias"] = rng.normal(0, 0.5, KV * hd)
+        if cfg["model_type"] == "qwen3":
+            # Gains near 3: normalised q and k give small scores, and the test wants peaked maps.
+            t[p + "self_attn.q_norm.weight"] = 3 + rng.normal(0, 0.5, hd)
+            t[p + "self_attn.k_norm.weight"] = 3 + rng.normal(0, 0.5, hd)
+        if bias and cfg["model_type"] == "qwen3":
+            t[p + "self_attn.o_proj.bias"] = rng.normal(0, 0.2, D)
         t[p + "self_attn.o_proj.weight"] = rng.normal(0, 0.2, (D, H * hd))
         t[p + "post_attention_layernorm.weight"] = 1 + rng.normal(0, 0.2, D)
         t[p + "mlp.gate_proj.weight"] = rng.normal(0, 0.2, (I, D))
@@ -223,6 +229,13 @@ def main():
            "num_key_value_heads": 1, "intermediate_size": 32, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
            "rope_theta": 1000000.0, "tie_word_embeddings": False, "sliding_window": None}
     models.append(write_model(out, "mistral_f32", cfg, llama_weights(np.random.default_rng(5), cfg), "F32"))
+
+    # Qwen3: q_norm / k_norm on every head before rotary, with attention_bias (q/k/v/o biases).
+    cfg = {"model_type": "qwen3", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "head_dim": 8, "intermediate_size": 48, "max_position_embeddings": 64,
+           "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": True, "hidden_act": "silu",
+           "attention_bias": True, "use_sliding_window": False, "sliding_window": None}
+    models.append(write_model(out, "qwen3_qknorm_f32", cfg, llama_weights(np.random.default_rng(7), cfg), "F32"))
 
     # Llama 3.1-style rotary scaling; with head_dim 8 and theta 5e5 the four wavelengths (6, 167,
     # 4443, 1.2e5) fall in the kept, blended, slowed and slowed bands of original 512 / 4 and 512 / 1.
