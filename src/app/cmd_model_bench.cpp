@@ -149,7 +149,7 @@ int runModelBench(int argc, char** argv) {
     {
       const double D = cfg.hidden_size, I = cfg.intermediate_size, hd = cfg.head_dim;
       const double per_layer = D * hd * (cfg.num_heads * 2.0 + cfg.num_kv_heads * 2.0) +
-                               (cfg.arch == model::Architecture::Gpt2 ? 2.0 : 3.0) * D * I;
+                               (cfg.arch != model::Architecture::Llama ? 2.0 : 3.0) * D * I;
       weights = std::size_t(per_layer * cfg.num_layers);
     }
     const double stream_ms = model::measureWeightStreamMs(weights, 5);

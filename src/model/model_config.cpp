@@ -106,7 +106,7 @@ std::string supportedList() {
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"gpt2", "llama", "mistral", "qwen2", "qwen3"};
+  static const std::vector<std::string> types = {"gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3"};
   return types;
 }
 
@@ -228,6 +228,35 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
       if (!(freq[i] > 0 && std::isfinite(freq[i]) && std::isfinite(float(freq[i] * c.max_positions))))
         r.fail("rope_theta " + shortNumber(c.rope_theta) + " with this rope_scaling gives the rotary frequency " +
                shortNumber(freq[i]) + " (pair " + std::to_string(i) + "), which is not a positive finite number");
+    c.rotary_dims = c.head_dim;
+  } else if (c.model_type == "gpt_neox") {
+    // GPTNeoXConfig / modeling_gpt_neox: fused query_key_value laid out per head, rotary on the
+    // first head_dim * rotary_pct dimensions, LayerNorms with biases, exact (erf) GELU.
+    c.arch = Architecture::NeoX;
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
+    c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
+    c.num_heads = c.num_kv_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
+    c.intermediate_size = r.boundedInt("intermediate_size", kMaxIntermediate, "MLP units");
+    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    c.norm_eps = r.numberInOr("layer_norm_eps", 1e-5, kMinNormEps, kMaxNormEps);
+    c.rope_theta = r.numberInOr("rotary_emb_base", 10000.0, kMinRopeTheta, kMaxRopeTheta);
+    if (c.hidden_size % c.num_heads != 0)
+      r.fail("hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " + std::to_string(c.num_heads));
+    c.head_dim = c.hidden_size / c.num_heads;
+    const double pct = r.numberInOr("rotary_pct", 0.25, 1e-9, 1.0);
+    c.rotary_dims = int(c.head_dim * pct);  // int() as the Hugging Face code truncates
+    if (c.rotary_dims < 2 || c.rotary_dims % 2 != 0)
+      r.fail("rotary_pct " + shortNumber(pct) + " gives " + std::to_string(c.rotary_dims) +
+             " rotary dimensions per head; rotary positions need an even number of at least 2");
+    c.parallel_residual = r.boolOr("use_parallel_residual", true);
+    const std::string act = r.stringOr("hidden_act", "gelu");
+    if (act != "gelu") r.fail("hidden_act '" + act + "' is not implemented (supported: gelu)");
+    if (!r.boolOr("attention_bias", true)) r.fail("attention_bias = false is not implemented");
+    const auto rs = doc.find("rope_scaling");
+    if (rs != doc.end() && !rs->is_null()) r.fail("rope_scaling is not implemented for gpt_neox");
+    c.tie_word_embeddings = r.boolOr("tie_word_embeddings", false);
+    c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }
@@ -235,7 +264,7 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
 }
 
 std::vector<double> rotaryInverseFrequencies(const ModelConfig& c) {
-  const int hd = c.head_dim;
+  const int hd = c.rotary_dims > 0 ? c.rotary_dims : c.head_dim;
   std::vector<double> out(std::size_t(std::max(hd / 2, 0)));
   const ModelConfig::Llama3Rope& l3 = c.rope_llama3;
   for (int i = 0; i < hd / 2; ++i) {

@@ -264,7 +264,7 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
   Loader ld(store_, c, false);
   auto w = std::make_unique<TransformerWeights>();
   readWeights(ld, c, store_, *w);
-  if (c.arch == Architecture::Llama)
+  if (c.arch != Architecture::Gpt2)
     for (double f : rotaryInverseFrequencies(c)) rope_inv_freq_.push_back(float(f));
   w_ = w.release();
   cache_.resize(std::size_t(c.num_layers));
@@ -307,6 +307,36 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
     w->final_w = ld.vec("ln_f.weight", D);
     w->final_b = ld.vec("ln_f.bias", D);
     w->head_names = {w->embedding_names.front()};
+  } else if (c.arch == Architecture::NeoX) {
+    ld.names = &w->embedding_names;
+    w->embed = Matrix{ld.tensor("gpt_neox.embed_in.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
+      const std::string p = "gpt_neox.layers." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
+      L.norm1_b = ld.vec(p + "input_layernorm.bias", D);
+      L.qkv = ld.linear(p + "attention.query_key_value.weight", D, 3 * D);
+      L.qkv_b = ld.vec(p + "attention.query_key_value.bias", 3 * D);
+      L.o = ld.linear(p + "attention.dense.weight", D, D);
+      L.o_b = ld.vec(p + "attention.dense.bias", D);
+      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
+      L.norm2_b = ld.vec(p + "post_attention_layernorm.bias", D);
+      L.up = ld.linear(p + "mlp.dense_h_to_4h.weight", D, I);
+      L.up_b = ld.vec(p + "mlp.dense_h_to_4h.bias", I);
+      L.down = ld.linear(p + "mlp.dense_4h_to_h.weight", I, D);
+      L.down_b = ld.vec(p + "mlp.dense_4h_to_h.bias", D);
+    }
+    ld.names = &w->final_names;
+    w->final_w = ld.vec("gpt_neox.final_layer_norm.weight", D);
+    w->final_b = ld.vec("gpt_neox.final_layer_norm.bias", D);
+    w->head_names = {w->embedding_names.front()};
+    if (!c.tie_word_embeddings) {
+      w->head_names.clear();
+      ld.names = &w->head_names;
+      w->lm_head = ld.linear("embed_out.weight", D, c.vocab_size);
+      w->separate_lm_head = true;
+    }
   } else {
     const int H = c.num_heads, KV = c.num_kv_heads;
     ld.names = &w->embedding_names;
@@ -438,6 +468,9 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   const int n = int(ids_.size());
   const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
   const bool gpt2 = c.arch == Architecture::Gpt2;
+  const bool neox = c.arch == Architecture::NeoX;
+  const bool layer_norms = gpt2 || neox;  // LayerNorm with bias; the Llama family has RMSNorm
+  const int rot = c.rotary_dims > 0 ? c.rotary_dims : hd;  // rotated dimensions of each head (not gpt2)
   const double scale = 1.0 / std::sqrt(double(hd));
   static const SimdPath simd = bestSimdPath();
   final_hidden_.resize(std::size_t(n) * D);
@@ -448,9 +481,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   }
   const int chunk_max = std::min(kChunkTokens, n - start);
   std::vector<float> x(std::size_t(chunk_max) * D), h(std::size_t(chunk_max) * D);
-  std::vector<float> qkv(std::size_t(chunk_max) * (gpt2 ? 3 * D : (H + 2 * KV) * hd));
+  std::vector<float> qkv(std::size_t(chunk_max) * (layer_norms ? 3 * D : (H + 2 * KV) * hd));
+  std::vector<float> x_in(c.parallel_residual ? std::size_t(chunk_max) * D : 0);
   std::vector<float> attn(std::size_t(chunk_max) * H * hd), proj(std::size_t(chunk_max) * D);
-  std::vector<float> mlp_a(std::size_t(chunk_max) * I), mlp_b(gpt2 ? 0 : std::size_t(chunk_max) * I);
+  std::vector<float> mlp_a(std::size_t(chunk_max) * I), mlp_b(layer_norms ? 0 : std::size_t(chunk_max) * I);
   std::vector<float> scores(std::size_t(kAttentionRowBlock) * n), cosv(hd / 2), sinv(hd / 2);
 
   const int first_layer = hooks ? hooks->first_layer : 0;
@@ -478,11 +512,19 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         std::memcpy((*hooks->residual_out)[std::size_t(l)].data() + std::size_t(c0) * D, x.data(), sizeof(float) * std::size_t(m) * D);
       // Q, K, V of the chunk into the cache, head-major.
       float* qp = qkv.data();
-      int q_stride, k_off, v_off;
+      // Within a row of width q_stride: head h's q at h * q_step, kv head g's k and v at
+      // k_off / v_off + g * kv_step.
+      int q_stride, k_off, v_off, q_step = hd, kv_step = hd;
+      if (c.parallel_residual) std::memcpy(x_in.data(), x.data(), sizeof(float) * std::size_t(m) * D);
       if (gpt2) {
         layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
         project(h.data(), m, L.qkv, &L.qkv_b, qp);
         q_stride = 3 * D, k_off = D, v_off = 2 * D;  // c_attn's output columns are Q | K | V
+      } else if (neox) {
+        layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
+        project(h.data(), m, L.qkv, &L.qkv_b, qp);
+        // query_key_value's output is viewed [heads][3][head_dim]: each head's q, k, v side by side.
+        q_stride = 3 * D, k_off = hd, v_off = 2 * hd, q_step = kv_step = 3 * hd;
       } else {
         rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data());
         q_stride = (H + 2 * KV) * hd, k_off = H * hd, v_off = (H + KV) * hd;
@@ -510,7 +552,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         if (!gpt2) {
           // Rotary positions as Hugging Face applies them: the two halves of each head are rotated
           // together (rotate_half), angle pos * inv_freq[i] shared by elements i and i + hd/2.
-          for (int i = 0; i < hd / 2; ++i) {
+          for (int i = 0; i < rot / 2; ++i) {
             const double angle = double(pos) * double(rope_inv_freq_[std::size_t(i)]);
             cosv[std::size_t(i)] = float(std::cos(angle));
             sinv[std::size_t(i)] = float(std::sin(angle));
@@ -522,17 +564,19 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
             std::memcpy(o, src, sizeof(float) * hd);
             return;
           }
-          const int half = hd / 2;
+          // gpt_neox rotates only the first rot dimensions (rotary_pct) and passes the rest.
+          const int half = rot / 2;
           for (int i = 0; i < half; ++i) {
             const float a = src[i], b = src[i + half];
             o[i] = a * cosv[std::size_t(i)] - b * sinv[std::size_t(i)];
             o[i + half] = b * cosv[std::size_t(i)] + a * sinv[std::size_t(i)];
           }
+          if (rot < hd) std::memcpy(o + rot, src + rot, sizeof(float) * std::size_t(hd - rot));
         };
-        for (int hh = 0; hh < H; ++hh) store(lc.q[std::size_t(hh)], row + hh * hd, !gpt2);
+        for (int hh = 0; hh < H; ++hh) store(lc.q[std::size_t(hh)], row + hh * q_step, !gpt2);
         for (int kv = 0; kv < KV; ++kv) {
-          store(lc.k[std::size_t(kv)], row + k_off + kv * hd, !gpt2);
-          store(lc.v[std::size_t(kv)], row + v_off + kv * hd, false);
+          store(lc.k[std::size_t(kv)], row + k_off + kv * kv_step, !gpt2);
+          store(lc.v[std::size_t(kv)], row + v_off + kv * kv_step, false);
         }
       }
       // Causal attention of the chunk's rows, one head and one block of rows at a time.
@@ -572,11 +616,16 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       // finds the first NaN/Inf, from a weight or from an overflow, with its layer.
       if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
         nonFinite("layer " + std::to_string(l) + " (attention)", w_->layer_names[std::size_t(l)], c0, D, bad, x[bad]);
-      // MLP.
-      if (gpt2) {
-        layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
+      // MLP (on the layer's input, not the attention's output, with a parallel residual).
+      if (layer_norms) {
+        const float* mlp_in = c.parallel_residual ? x_in.data() : x.data();
+        layerNorm(mlp_in, m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
         project(h.data(), m, L.up, &L.up_b, mlp_a.data());
-        forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
+        if (gpt2)
+          forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
+        else
+          for (std::size_t i = 0; i < std::size_t(m) * I; ++i)  // exact GELU, as nn.GELU / ACT2FN["gelu"]
+            mlp_a[i] = float(0.5 * mlp_a[i] * (1.0 + std::erf(double(mlp_a[i]) * M_SQRT1_2)));
       } else {
         rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data());
         project(h.data(), m, L.gate, &L.gate_b, mlp_a.data());
@@ -589,7 +638,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         nonFinite("layer " + std::to_string(l) + " (MLP)", w_->layer_names[std::size_t(l)], c0, D, bad, x[bad]);
     }
     float* fh = final_hidden_.data() + std::size_t(c0) * D;
-    if (gpt2)
+    if (layer_norms)
       layerNorm(x.data(), m, D, w_->final_w.data(), w_->final_b.data(), c.norm_eps, fh);
     else
       rmsNorm(x.data(), m, D, w_->final_w.data(), c.norm_eps, fh);
@@ -629,7 +678,7 @@ MemoryEstimate Transformer::estimateTokens(int tokens) const {
   const double n = std::max(tokens, 0), D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads,
                KV = c.num_kv_heads, L = c.num_layers;
   const double chunk = std::min(n, double(kChunkTokens));
-  const double qkv_width = c.arch == Architecture::Gpt2 ? 3 * D : (H + 2 * KV) * hd;
+  const double qkv_width = c.arch != Architecture::Llama ? 3 * D : (H + 2 * KV) * hd;
   MemoryEstimate e;
   e.add("weights converted to float32", weight_bytes_converted_)
       .add("weights mapped", weight_bytes_mapped_)
@@ -660,7 +709,7 @@ double Transformer::forwardFlops(int prefix, int count) const {
   const double D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
   const double m = count;
   const double projections = 2 * m * D * (H * hd + 2 * KV * hd) + 2 * m * H * hd * D;
-  const double mlp = (c.arch == Architecture::Gpt2 ? 2.0 : 3.0) * 2 * m * D * I;
+  const double mlp = (c.arch != Architecture::Llama ? 2.0 : 3.0) * 2 * m * D * I;
   // Scores and P.V over the keys each row sees: sum over rows of (prefix + r + 1).
   const double keys = m * prefix + m * (m + 1) / 2;
   const double attention = 2 * 2 * H * hd * keys;

@@ -119,7 +119,15 @@ std::string configError(const std::string& json) {
 }
 
 TEST(ModelConfigParse, RefusalsNameTheField) {
-  EXPECT_NE(configError(R"({"model_type":"t5"})").find("gpt2, llama, mistral, qwen2"), std::string::npos);
+  EXPECT_NE(configError(R"({"model_type":"t5"})").find("gpt2, gpt_neox, llama, mistral, qwen2, qwen3"), std::string::npos);
+  // gpt_neox: head_dim 4 x rotary_pct 0.25 = 1 rotating dimension, which rotary cannot pair.
+  const std::string neox = R"({"model_type":"gpt_neox","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,)"
+                           R"("num_attention_heads":2,"intermediate_size":4,"max_position_embeddings":4)";
+  EXPECT_NE(configError(neox + "}").find("rotary_pct 0.25 gives 1 rotary dimensions"), std::string::npos) << configError(neox + "}");
+  EXPECT_EQ(configError(neox + R"(,"rotary_pct":0.5})"), "");
+  EXPECT_NE(configError(neox + R"(,"rotary_pct":0.5,"hidden_act":"relu"})").find("'relu'"), std::string::npos);
+  EXPECT_NE(configError(neox + R"(,"rotary_pct":0.5,"rope_scaling":{"type":"linear","factor":2}})").find("rope_scaling"),
+            std::string::npos);
   EXPECT_NE(configError(R"({"model_type":"gpt2","vocab_size":5,"n_embd":8,"n_layer":1,"n_positions":4})").find("n_head"),
             std::string::npos);
   EXPECT_NE(configError(R"({"model_type":"gpt2","vocab_size":5,"n_embd":8,"n_layer":1,"n_head":3,"n_positions":4})")

@@ -29,6 +29,7 @@ Interventions (`edit`, a dict, all optional), from the definitions in attnviz's 
     projection, no output bias).
 """
 import json
+import math
 import os
 
 import numpy as np
@@ -218,6 +219,56 @@ def llama(cfg, w, ids, edit=None):
     return maps, x @ head.T
 
 
+def gpt_neox(cfg, w, ids, edit=None):
+    # modeling_gpt_neox: query_key_value's output viewed [n, heads, 3 * head_dim] (q | k | v per
+    # head); rotary on the first int(head_dim * rotary_pct) dimensions with base rotary_emb_base;
+    # scores / sqrt(head_dim); exact GELU; x + attn(ln1(x)) + mlp(ln2(x)) with the parallel
+    # residual, else sequential; final_layer_norm; untied embed_out.
+    D, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    hd = D // H
+    rot = int(hd * cfg.get("rotary_pct", 0.25))
+    eps = cfg.get("layer_norm_eps", 1e-5)
+    n = len(ids)
+    inv_freq = 1.0 / cfg.get("rotary_emb_base", 10000) ** (np.arange(0, rot, 2, dtype=np.float64) / rot)
+    freqs = np.outer(np.arange(n, dtype=np.float64), inv_freq)
+    emb = np.concatenate([freqs, freqs], axis=-1)
+    cos, sin = np.cos(emb), np.sin(emb)
+    x = w["gpt_neox.embed_in.weight"][ids]
+    maps = []
+
+    def linear(name, t):
+        return t @ w[name + ".weight"].T + w[name + ".bias"]
+
+    def gelu(t):
+        return 0.5 * t * (1.0 + np.vectorize(math.erf)(t / math.sqrt(2.0)))
+
+    def rotary(t):
+        r, rest = t[..., :rot], t[..., rot:]
+        return np.concatenate([r * cos + rotate_half(r) * sin, rest], axis=-1)
+
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"gpt_neox.layers.{layer}."
+        a = layer_norm(x, w[p + "input_layernorm.weight"], w[p + "input_layernorm.bias"], eps)
+        qkv = linear(p + "attention.query_key_value", a).reshape(n, H, 3 * hd).transpose(1, 0, 2)
+        q, k, v = rotary(qkv[..., :hd]), rotary(qkv[..., hd:2 * hd]), qkv[..., 2 * hd:]
+        probs = softmax_causal(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
+        maps.append(probs)
+        w_o = w[p + "attention.dense.weight"]
+        heads = probs @ v
+        trace_layer(edit, layer, heads, probs, v, w_o.T.reshape(H, hd, D))
+        merged = edit_heads(heads, layer, edit).transpose(1, 0, 2).reshape(n, H * hd)
+        if edit and edit.get("drop_attention") == layer:
+            attn = np.broadcast_to(w[p + "attention.dense.bias"], (n, D))
+        else:
+            attn = linear(p + "attention.dense", merged)
+        mlp_in = x if cfg.get("use_parallel_residual", True) else x + attn
+        m = layer_norm(mlp_in, w[p + "post_attention_layernorm.weight"], w[p + "post_attention_layernorm.bias"], eps)
+        x = x + attn + linear(p + "mlp.dense_4h_to_h", gelu(linear(p + "mlp.dense_h_to_4h", m)))
+    x = layer_norm(x, w["gpt_neox.final_layer_norm.weight"], w["gpt_neox.final_layer_norm.bias"], eps)
+    head = w["gpt_neox.embed_in.weight"] if cfg.get("tie_word_embeddings", False) else w["embed_out.weight"]
+    return maps, x @ head.T
+
+
 def rollout(maps):
     """Abnar & Zuidema 2020: per layer the head mean, 0.5 A + 0.5 I, rows renormalised, multiplied
     through the layers with the later layer on the left."""
@@ -237,6 +288,8 @@ def run(directory, ids, edit=None):
     ids = np.asarray(ids, dtype=np.int64)
     if cfg["model_type"] == "gpt2":
         return gpt2(cfg, w, ids, edit)
+    if cfg["model_type"] == "gpt_neox":
+        return gpt_neox(cfg, w, ids, edit)
     return llama(cfg, w, ids, edit)
 
 

@@ -144,6 +144,28 @@ def llama_weights(rng, cfg):
     return t
 
 
+def neox_weights(rng, cfg):
+    D, L, V, I = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"], cfg["intermediate_size"]
+    t = {"gpt_neox.embed_in.weight": rng.normal(0, 1.0, (V, D))}
+    for layer in range(L):
+        p = f"gpt_neox.layers.{layer}."
+        for norm in ("input_layernorm", "post_attention_layernorm"):
+            t[p + norm + ".weight"] = 1 + rng.normal(0, 0.2, D)
+            t[p + norm + ".bias"] = rng.normal(0, 0.2, D)
+        t[p + "attention.query_key_value.weight"] = rng.normal(0, 0.45, (3 * D, D))
+        t[p + "attention.query_key_value.bias"] = rng.normal(0, 0.5, 3 * D)
+        t[p + "attention.dense.weight"] = rng.normal(0, 0.2, (D, D))
+        t[p + "attention.dense.bias"] = rng.normal(0, 0.2, D)
+        t[p + "mlp.dense_h_to_4h.weight"] = rng.normal(0, 0.2, (I, D))
+        t[p + "mlp.dense_h_to_4h.bias"] = rng.normal(0, 0.2, I)
+        t[p + "mlp.dense_4h_to_h.weight"] = rng.normal(0, 0.2, (D, I))
+        t[p + "mlp.dense_4h_to_h.bias"] = rng.normal(0, 0.2, D)
+    t["gpt_neox.final_layer_norm.weight"] = 1 + rng.normal(0, 0.2, D)
+    t["gpt_neox.final_layer_norm.bias"] = rng.normal(0, 0.2, D)
+    t["embed_out.weight"] = rng.normal(0, 0.5, (V, D))
+    return t
+
+
 def write_model(out, name, cfg, tensors, dtype, shards=1):
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
@@ -236,6 +258,16 @@ def main():
            "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": True, "hidden_act": "silu",
            "attention_bias": True, "use_sliding_window": False, "sliding_window": None}
     models.append(write_model(out, "qwen3_qknorm_f32", cfg, llama_weights(np.random.default_rng(7), cfg), "F32"))
+
+    # GPT-NeoX (Pythia): fused per-head q|k|v, rotary on a quarter of each head (head_dim 16 -> 4),
+    # parallel residual; and the sequential-residual variant with half the dimensions rotating.
+    cfg = {"model_type": "gpt_neox", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2,
+           "num_attention_heads": 2, "intermediate_size": 64, "max_position_embeddings": 64, "layer_norm_eps": 1e-5,
+           "rotary_pct": 0.25, "rotary_emb_base": 10000, "use_parallel_residual": True, "hidden_act": "gelu",
+           "tie_word_embeddings": False, "bos_token_id": 0}
+    models.append(write_model(out, "neox_parallel_f16", cfg, neox_weights(np.random.default_rng(8), cfg), "F16"))
+    cfg = dict(cfg, rotary_pct=0.5, use_parallel_residual=False, num_attention_heads=4)
+    models.append(write_model(out, "neox_sequential_f32", cfg, neox_weights(np.random.default_rng(9), cfg), "F32"))
 
     # Llama 3.1-style rotary scaling; with head_dim 8 and theta 5e5 the four wavelengths (6, 167,
     # 4443, 1.2e5) fall in the kept, blended, slowed and slowed bands of original 512 / 4 and 512 / 1.
