@@ -11,6 +11,7 @@
 #include "core/input_file.h"
 #include "core/memory_budget.h"
 #include "model/model_error.h"
+#include "model/transformer_weights.h"
 
 namespace attnviz::model {
 namespace {
@@ -20,92 +21,6 @@ namespace {
 constexpr int kChunkTokens = 512;
 // Query rows per block of the attention's own P.V: scores of one head and one block only.
 constexpr int kAttentionRowBlock = 128;
-
-std::string shapeText(const std::vector<std::int64_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-// A weight matrix as stored: Conv1D [in][out] (y = x W) or nn.Linear [out][in] (y = x Wᵀ).
-struct Matrix {
-  FloatTensor t;
-  int in = 0, out = 0;
-  bool transposed = false;  // true for nn.Linear [out][in]
-};
-
-struct Vec {
-  FloatTensor t;
-  const float* data() const { return t.data; }
-};
-
-}  // namespace
-
-struct TransformerWeights {
-  struct Layer {
-    Vec norm1_w, norm1_b, norm2_w, norm2_b;
-    Matrix qkv;           // gpt2: c_attn [D][3D]
-    Vec qkv_b;
-    Matrix q, k, v;       // llama family
-    Vec q_b, k_b, v_b;
-    Vec q_norm_w, k_norm_w;  // qwen3 [head_dim]
-    Matrix o;
-    Vec o_b;
-    Matrix up, gate, down;  // gpt2: up = c_fc, down = c_proj
-    Vec up_b, gate_b, down_b;
-  };
-  Matrix embed;  // [vocab][D]
-  Vec positions; // gpt2 wpe [P][D]
-  std::vector<Layer> layers;
-  Vec final_w, final_b;
-  Matrix lm_head;  // [vocab][D] (tied: a second view of embed)
-  bool separate_lm_head = false;
-  // Tensor names, to say which one holds a non-finite value when a stage's output is not finite.
-  std::vector<std::vector<std::string>> layer_names;  // [layer]
-  std::vector<std::string> embedding_names, final_names, head_names;
-};
-
-namespace {
-
-// Reads the tensors of an architecture. A dry loader only checks that each exists with its
-// shape and counts the bytes it would hold, so every missing or mis-shaped tensor and the memory
-// budget are checked before any weight is converted.
-class Loader {
- public:
-  Loader(const WeightStore& store, const ModelConfig& config, bool dry) : store_(store), config_(config), dry_(dry) {}
-  std::uint64_t mapped_bytes = 0, converted_bytes = 0;
-  std::vector<std::string>* names = nullptr;  // where the names of the tensors read go
-
-  std::string resolve(const std::string& name) const {
-    if (store_.has(name)) return name;
-    if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
-    throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
-  }
-
-  FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) {
-    const std::string real = resolve(name);
-    const TensorInfo& info = store_.info(real);
-    if (info.shape != shape)
-      throw ModelError(store_.fileOf(real) + ": tensor '" + real + "' has shape " + shapeText(info.shape) + " but the config implies " +
-                       shapeText(shape));
-    if (names) names->push_back(real);
-    if (dry_) {
-      (store_.loadsWithoutCopy(real) ? mapped_bytes : converted_bytes) += std::uint64_t(info.elements()) * sizeof(float);
-      FloatTensor t;
-      t.shape = info.shape;
-      return t;
-    }
-    return store_.load(real);
-  }
-  Vec vec(const std::string& name, int n) { return Vec{tensor(name, {n})}; }
-  Matrix conv1d(const std::string& name, int in, int out) { return Matrix{tensor(name, {in, out}), in, out, false}; }
-  Matrix linear(const std::string& name, int in, int out) { return Matrix{tensor(name, {out, in}), in, out, true}; }
-
- private:
-  const WeightStore& store_;
-  const ModelConfig& config_;
-  bool dry_;
-};
 
 // Index of the first value that is NaN or +-Inf, or n when all are finite. Bit tests (exponent all
 // ones), so the loop vectorises without -ffast-math and costs about one pass over the data.
@@ -239,13 +154,6 @@ void rmsNorm(const float* x, int m, int d, const float* w, double eps, float* ou
 
 }  // namespace
 
-namespace {
-
-// Reads every tensor of `c` through `ld` into `w` (the names per stage into w.*_names).
-void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& w);
-
-}  // namespace
-
 Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std::move(config)), store_(std::move(weights)) {
   const ModelConfig& c = config_;
   {
@@ -274,118 +182,6 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
     lc.v.resize(std::size_t(c.num_kv_heads));
   }
 }
-
-namespace {
-
-void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& wr) {
-  TransformerWeights* w = &wr;
-  const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
-  w->layers.resize(std::size_t(c.num_layers));
-  w->layer_names.resize(std::size_t(c.num_layers));
-  if (c.arch == Architecture::Gpt2) {
-    ld.names = &w->embedding_names;
-    w->embed = Matrix{ld.tensor("wte.weight", {c.vocab_size, D}), D, c.vocab_size, true};
-    w->positions = Vec{ld.tensor("wpe.weight", {c.max_positions, D})};
-    for (int l = 0; l < c.num_layers; ++l) {
-      auto& L = w->layers[std::size_t(l)];
-      ld.names = &w->layer_names[std::size_t(l)];
-      const std::string p = "h." + std::to_string(l) + ".";
-      L.norm1_w = ld.vec(p + "ln_1.weight", D);
-      L.norm1_b = ld.vec(p + "ln_1.bias", D);
-      L.qkv = ld.conv1d(p + "attn.c_attn.weight", D, 3 * D);
-      L.qkv_b = ld.vec(p + "attn.c_attn.bias", 3 * D);
-      L.o = ld.conv1d(p + "attn.c_proj.weight", D, D);
-      L.o_b = ld.vec(p + "attn.c_proj.bias", D);
-      L.norm2_w = ld.vec(p + "ln_2.weight", D);
-      L.norm2_b = ld.vec(p + "ln_2.bias", D);
-      L.up = ld.conv1d(p + "mlp.c_fc.weight", D, I);
-      L.up_b = ld.vec(p + "mlp.c_fc.bias", I);
-      L.down = ld.conv1d(p + "mlp.c_proj.weight", I, D);
-      L.down_b = ld.vec(p + "mlp.c_proj.bias", D);
-    }
-    ld.names = &w->final_names;
-    w->final_w = ld.vec("ln_f.weight", D);
-    w->final_b = ld.vec("ln_f.bias", D);
-    w->head_names = {w->embedding_names.front()};
-  } else if (c.arch == Architecture::NeoX) {
-    ld.names = &w->embedding_names;
-    w->embed = Matrix{ld.tensor("gpt_neox.embed_in.weight", {c.vocab_size, D}), D, c.vocab_size, true};
-    for (int l = 0; l < c.num_layers; ++l) {
-      auto& L = w->layers[std::size_t(l)];
-      ld.names = &w->layer_names[std::size_t(l)];
-      const std::string p = "gpt_neox.layers." + std::to_string(l) + ".";
-      L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
-      L.norm1_b = ld.vec(p + "input_layernorm.bias", D);
-      L.qkv = ld.linear(p + "attention.query_key_value.weight", D, 3 * D);
-      L.qkv_b = ld.vec(p + "attention.query_key_value.bias", 3 * D);
-      L.o = ld.linear(p + "attention.dense.weight", D, D);
-      L.o_b = ld.vec(p + "attention.dense.bias", D);
-      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
-      L.norm2_b = ld.vec(p + "post_attention_layernorm.bias", D);
-      L.up = ld.linear(p + "mlp.dense_h_to_4h.weight", D, I);
-      L.up_b = ld.vec(p + "mlp.dense_h_to_4h.bias", I);
-      L.down = ld.linear(p + "mlp.dense_4h_to_h.weight", I, D);
-      L.down_b = ld.vec(p + "mlp.dense_4h_to_h.bias", D);
-    }
-    ld.names = &w->final_names;
-    w->final_w = ld.vec("gpt_neox.final_layer_norm.weight", D);
-    w->final_b = ld.vec("gpt_neox.final_layer_norm.bias", D);
-    w->head_names = {w->embedding_names.front()};
-    if (!c.tie_word_embeddings) {
-      w->head_names.clear();
-      ld.names = &w->head_names;
-      w->lm_head = ld.linear("embed_out.weight", D, c.vocab_size);
-      w->separate_lm_head = true;
-    }
-  } else {
-    const int H = c.num_heads, KV = c.num_kv_heads;
-    ld.names = &w->embedding_names;
-    w->embed = Matrix{ld.tensor("model.embed_tokens.weight", {c.vocab_size, D}), D, c.vocab_size, true};
-    for (int l = 0; l < c.num_layers; ++l) {
-      auto& L = w->layers[std::size_t(l)];
-      ld.names = &w->layer_names[std::size_t(l)];
-      const std::string p = "model.layers." + std::to_string(l) + ".";
-      L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
-      L.q = ld.linear(p + "self_attn.q_proj.weight", D, H * hd);
-      L.k = ld.linear(p + "self_attn.k_proj.weight", D, KV * hd);
-      L.v = ld.linear(p + "self_attn.v_proj.weight", D, KV * hd);
-      if (c.qkv_bias) {
-        L.q_b = ld.vec(p + "self_attn.q_proj.bias", H * hd);
-        L.k_b = ld.vec(p + "self_attn.k_proj.bias", KV * hd);
-        L.v_b = ld.vec(p + "self_attn.v_proj.bias", KV * hd);
-      }
-      if (c.qk_norm) {
-        L.q_norm_w = ld.vec(p + "self_attn.q_norm.weight", hd);
-        L.k_norm_w = ld.vec(p + "self_attn.k_norm.weight", hd);
-      }
-      L.o = ld.linear(p + "self_attn.o_proj.weight", H * hd, D);
-      if (c.o_bias) L.o_b = ld.vec(p + "self_attn.o_proj.bias", D);
-      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
-      L.gate = ld.linear(p + "mlp.gate_proj.weight", D, I);
-      L.up = ld.linear(p + "mlp.up_proj.weight", D, I);
-      L.down = ld.linear(p + "mlp.down_proj.weight", I, D);
-      if (c.mlp_bias) {
-        L.gate_b = ld.vec(p + "mlp.gate_proj.bias", I);
-        L.up_b = ld.vec(p + "mlp.up_proj.bias", I);
-        L.down_b = ld.vec(p + "mlp.down_proj.bias", D);
-      }
-    }
-    ld.names = &w->final_names;
-    w->final_w = ld.vec("model.norm.weight", D);
-    w->head_names = {w->embedding_names.front()};
-    if (!c.tie_word_embeddings) {
-      if (!store.has("lm_head.weight"))
-        throw ModelError(store.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
-      w->head_names.clear();
-      ld.names = &w->head_names;
-      w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
-      w->separate_lm_head = true;
-    }
-  }
-  ld.names = nullptr;
-}
-
-}  // namespace
 
 Transformer::~Transformer() { delete w_; }
 

@@ -1,0 +1,113 @@
+#include "model/transformer_weights.h"
+
+namespace attnviz::model {
+
+void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& wr) {
+  TransformerWeights* w = &wr;
+  const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
+  w->layers.resize(std::size_t(c.num_layers));
+  w->layer_names.resize(std::size_t(c.num_layers));
+  if (c.arch == Architecture::Gpt2) {
+    ld.names = &w->embedding_names;
+    w->embed = Matrix{ld.tensor("wte.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    w->positions = Vec{ld.tensor("wpe.weight", {c.max_positions, D})};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
+      const std::string p = "h." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "ln_1.weight", D);
+      L.norm1_b = ld.vec(p + "ln_1.bias", D);
+      L.qkv = ld.conv1d(p + "attn.c_attn.weight", D, 3 * D);
+      L.qkv_b = ld.vec(p + "attn.c_attn.bias", 3 * D);
+      L.o = ld.conv1d(p + "attn.c_proj.weight", D, D);
+      L.o_b = ld.vec(p + "attn.c_proj.bias", D);
+      L.norm2_w = ld.vec(p + "ln_2.weight", D);
+      L.norm2_b = ld.vec(p + "ln_2.bias", D);
+      L.up = ld.conv1d(p + "mlp.c_fc.weight", D, I);
+      L.up_b = ld.vec(p + "mlp.c_fc.bias", I);
+      L.down = ld.conv1d(p + "mlp.c_proj.weight", I, D);
+      L.down_b = ld.vec(p + "mlp.c_proj.bias", D);
+    }
+    ld.names = &w->final_names;
+    w->final_w = ld.vec("ln_f.weight", D);
+    w->final_b = ld.vec("ln_f.bias", D);
+    w->head_names = {w->embedding_names.front()};
+  } else if (c.arch == Architecture::NeoX) {
+    ld.names = &w->embedding_names;
+    w->embed = Matrix{ld.tensor("gpt_neox.embed_in.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
+      const std::string p = "gpt_neox.layers." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
+      L.norm1_b = ld.vec(p + "input_layernorm.bias", D);
+      L.qkv = ld.linear(p + "attention.query_key_value.weight", D, 3 * D);
+      L.qkv_b = ld.vec(p + "attention.query_key_value.bias", 3 * D);
+      L.o = ld.linear(p + "attention.dense.weight", D, D);
+      L.o_b = ld.vec(p + "attention.dense.bias", D);
+      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
+      L.norm2_b = ld.vec(p + "post_attention_layernorm.bias", D);
+      L.up = ld.linear(p + "mlp.dense_h_to_4h.weight", D, I);
+      L.up_b = ld.vec(p + "mlp.dense_h_to_4h.bias", I);
+      L.down = ld.linear(p + "mlp.dense_4h_to_h.weight", I, D);
+      L.down_b = ld.vec(p + "mlp.dense_4h_to_h.bias", D);
+    }
+    ld.names = &w->final_names;
+    w->final_w = ld.vec("gpt_neox.final_layer_norm.weight", D);
+    w->final_b = ld.vec("gpt_neox.final_layer_norm.bias", D);
+    w->head_names = {w->embedding_names.front()};
+    if (!c.tie_word_embeddings) {
+      w->head_names.clear();
+      ld.names = &w->head_names;
+      w->lm_head = ld.linear("embed_out.weight", D, c.vocab_size);
+      w->separate_lm_head = true;
+    }
+  } else {
+    const int H = c.num_heads, KV = c.num_kv_heads;
+    ld.names = &w->embedding_names;
+    w->embed = Matrix{ld.tensor("model.embed_tokens.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
+      L.q = ld.linear(p + "self_attn.q_proj.weight", D, H * hd);
+      L.k = ld.linear(p + "self_attn.k_proj.weight", D, KV * hd);
+      L.v = ld.linear(p + "self_attn.v_proj.weight", D, KV * hd);
+      if (c.qkv_bias) {
+        L.q_b = ld.vec(p + "self_attn.q_proj.bias", H * hd);
+        L.k_b = ld.vec(p + "self_attn.k_proj.bias", KV * hd);
+        L.v_b = ld.vec(p + "self_attn.v_proj.bias", KV * hd);
+      }
+      if (c.qk_norm) {
+        L.q_norm_w = ld.vec(p + "self_attn.q_norm.weight", hd);
+        L.k_norm_w = ld.vec(p + "self_attn.k_norm.weight", hd);
+      }
+      L.o = ld.linear(p + "self_attn.o_proj.weight", H * hd, D);
+      if (c.o_bias) L.o_b = ld.vec(p + "self_attn.o_proj.bias", D);
+      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
+      L.gate = ld.linear(p + "mlp.gate_proj.weight", D, I);
+      L.up = ld.linear(p + "mlp.up_proj.weight", D, I);
+      L.down = ld.linear(p + "mlp.down_proj.weight", I, D);
+      if (c.mlp_bias) {
+        L.gate_b = ld.vec(p + "mlp.gate_proj.bias", I);
+        L.up_b = ld.vec(p + "mlp.up_proj.bias", I);
+        L.down_b = ld.vec(p + "mlp.down_proj.bias", D);
+      }
+    }
+    ld.names = &w->final_names;
+    w->final_w = ld.vec("model.norm.weight", D);
+    w->head_names = {w->embedding_names.front()};
+    if (!c.tie_word_embeddings) {
+      if (!store.has("lm_head.weight"))
+        throw ModelError(store.source() + ": tensor 'lm_head.weight' is missing (config.json says tie_word_embeddings: false)");
+      w->head_names.clear();
+      ld.names = &w->head_names;
+      w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
+      w->separate_lm_head = true;
+    }
+  }
+  ld.names = nullptr;
+}
+
+}  // namespace attnviz::model

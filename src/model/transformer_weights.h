@@ -1,0 +1,100 @@
+// Internal to the forward pass (transformer.cpp, transformer_weights.cpp): the weights of one
+// architecture as the forward reads them, and the loader that checks and reads them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_config.h"
+#include "model/model_error.h"
+#include "model/safetensors.h"
+
+namespace attnviz::model {
+
+inline std::string shapeText(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// A weight matrix as stored: Conv1D [in][out] (y = x W) or nn.Linear [out][in] (y = x Wᵀ).
+struct Matrix {
+  FloatTensor t;
+  int in = 0, out = 0;
+  bool transposed = false;  // true for nn.Linear [out][in]
+};
+
+struct Vec {
+  FloatTensor t;
+  const float* data() const { return t.data; }
+};
+
+struct TransformerWeights {
+  struct Layer {
+    Vec norm1_w, norm1_b, norm2_w, norm2_b;
+    Matrix qkv;           // gpt2: c_attn [D][3D]
+    Vec qkv_b;
+    Matrix q, k, v;       // llama family
+    Vec q_b, k_b, v_b;
+    Vec q_norm_w, k_norm_w;  // qwen3 [head_dim]
+    Matrix o;
+    Vec o_b;
+    Matrix up, gate, down;  // gpt2: up = c_fc, down = c_proj
+    Vec up_b, gate_b, down_b;
+  };
+  Matrix embed;  // [vocab][D]
+  Vec positions; // gpt2 wpe [P][D]
+  std::vector<Layer> layers;
+  Vec final_w, final_b;
+  Matrix lm_head;  // [vocab][D] (tied: a second view of embed)
+  bool separate_lm_head = false;
+  // Tensor names, to say which one holds a non-finite value when a stage's output is not finite.
+  std::vector<std::vector<std::string>> layer_names;  // [layer]
+  std::vector<std::string> embedding_names, final_names, head_names;
+};
+
+// Reads the tensors of an architecture. A dry loader only checks that each exists with its
+// shape and counts the bytes it would hold, so every missing or mis-shaped tensor and the memory
+// budget are checked before any weight is converted.
+class Loader {
+ public:
+  Loader(const WeightStore& store, const ModelConfig& config, bool dry) : store_(store), config_(config), dry_(dry) {}
+  std::uint64_t mapped_bytes = 0, converted_bytes = 0;
+  std::vector<std::string>* names = nullptr;  // where the names of the tensors read go
+
+  std::string resolve(const std::string& name) const {
+    if (store_.has(name)) return name;
+    if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
+    throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
+  }
+
+  FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) {
+    const std::string real = resolve(name);
+    const TensorInfo& info = store_.info(real);
+    if (info.shape != shape)
+      throw ModelError(store_.fileOf(real) + ": tensor '" + real + "' has shape " + shapeText(info.shape) + " but the config implies " +
+                       shapeText(shape));
+    if (names) names->push_back(real);
+    if (dry_) {
+      (store_.loadsWithoutCopy(real) ? mapped_bytes : converted_bytes) += std::uint64_t(info.elements()) * sizeof(float);
+      FloatTensor t;
+      t.shape = info.shape;
+      return t;
+    }
+    return store_.load(real);
+  }
+  Vec vec(const std::string& name, int n) { return Vec{tensor(name, {n})}; }
+  Matrix conv1d(const std::string& name, int in, int out) { return Matrix{tensor(name, {in, out}), in, out, false}; }
+  Matrix linear(const std::string& name, int in, int out) { return Matrix{tensor(name, {out, in}), in, out, true}; }
+
+ private:
+  const WeightStore& store_;
+  const ModelConfig& config_;
+  bool dry_;
+};
+
+// Reads every tensor of `c` through `ld` into `w` (the names per stage into w.*_names).
+void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& w);
+
+}  // namespace attnviz::model
