@@ -106,7 +106,7 @@ std::string supportedList() {
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3"};
+  static const std::vector<std::string> types = {"gpt2", "gpt_neox", "llama", "mistral", "opt", "qwen2", "qwen3"};
   return types;
 }
 
@@ -256,6 +256,32 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     const auto rs = doc.find("rope_scaling");
     if (rs != doc.end() && !rs->is_null()) r.fail("rope_scaling is not implemented for gpt_neox");
     c.tie_word_embeddings = r.boolOr("tie_word_embeddings", false);
+    c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
+  } else if (c.model_type == "opt") {
+    // OPTConfig / modeling_opt: learned positions offset by 2, separate q/k/v/out_proj with biases,
+    // LayerNorm before (or, with do_layer_norm_before false, after) each block, ReLU, tied head.
+    c.arch = Architecture::Opt;
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
+    c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
+    c.num_heads = c.num_kv_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
+    c.intermediate_size = r.boundedInt("ffn_dim", kMaxIntermediate, "MLP units");
+    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    if (c.hidden_size % c.num_heads != 0)
+      r.fail("hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " + std::to_string(c.num_heads));
+    c.head_dim = c.hidden_size / c.num_heads;
+    if (doc.contains("word_embed_proj_dim") && !doc["word_embed_proj_dim"].is_null() &&
+        r.boundedInt("word_embed_proj_dim", kMaxHidden, "units") != c.hidden_size)
+      r.fail("word_embed_proj_dim different from hidden_size (project_in / project_out, as in opt-350m) is not implemented");
+    const std::string act = r.stringOr("activation_function", "relu");
+    if (act != "relu") r.fail("activation_function '" + act + "' is not implemented (supported: relu)");
+    if (!r.boolOr("enable_bias", true)) r.fail("enable_bias = false is not implemented");
+    if (!r.boolOr("layer_norm_elementwise_affine", true)) r.fail("layer_norm_elementwise_affine = false is not implemented");
+    c.post_layer_norm = !r.boolOr("do_layer_norm_before", true);
+    c.final_norm = !c.post_layer_norm && !r.boolOr("_remove_final_layer_norm", false);
+    c.position_offset = 2;
+    c.norm_eps = 1e-5;  // nn.LayerNorm's default; OPTConfig has no epsilon field
+    c.tie_word_embeddings = r.boolOr("tie_word_embeddings", true);
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");

@@ -1,5 +1,5 @@
 // config.json of a Hugging Face checkpoint, for the architectures attnviz runs:
-// gpt2, the Llama family (llama, mistral, qwen2, qwen3) and gpt_neox (Pythia). Needs no GL context.
+// gpt2, the Llama family (llama, mistral, qwen2, qwen3), gpt_neox (Pythia) and opt. Needs no GL context.
 #pragma once
 
 #include <string>
@@ -7,7 +7,7 @@
 
 namespace attnviz::model {
 
-enum class Architecture { Gpt2, Llama, NeoX };
+enum class Architecture { Gpt2, Llama, NeoX, Opt };
 
 // Bounds on the sizes in config.json, far above what any real model uses (in brackets the largest
 // we know of, 2026-12): a damaged or hostile config is refused before anything is sized by it.
@@ -43,6 +43,9 @@ struct ModelConfig {
   bool mlp_bias = false;      // llama with mlp_bias
   int rotary_dims = 0;        // dimensions of each head that rotate: head_dim, or gpt_neox's head_dim * rotary_pct
   bool parallel_residual = false;  // gpt_neox use_parallel_residual: x + attn(ln1(x)) + mlp(ln2(x))
+  bool post_layer_norm = false;    // opt do_layer_norm_before = false: LayerNorm after each residual add
+  bool final_norm = true;          // opt: no final_layer_norm with post-LN or _remove_final_layer_norm
+  int position_offset = 0;         // opt: learned positions start at row 2 of embed_positions
   bool qk_norm = false;       // qwen3: RMSNorm over each head's q and k before rotary (q_norm, k_norm)
   bool tie_word_embeddings = true;
   int bos_token_id = -1;

@@ -172,7 +172,7 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
   Loader ld(store_, c, false);
   auto w = std::make_unique<TransformerWeights>();
   readWeights(ld, c, store_, *w);
-  if (c.arch != Architecture::Gpt2)
+  if (c.arch == Architecture::Llama || c.arch == Architecture::NeoX)  // the rotary ones
     for (double f : rotaryInverseFrequencies(c)) rope_inv_freq_.push_back(float(f));
   w_ = w.release();
   cache_.resize(std::size_t(c.num_layers));
@@ -265,7 +265,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads, KV = c.num_kv_heads;
   const bool gpt2 = c.arch == Architecture::Gpt2;
   const bool neox = c.arch == Architecture::NeoX;
-  const bool layer_norms = gpt2 || neox;  // LayerNorm with bias; the Llama family has RMSNorm
+  const bool opt = c.arch == Architecture::Opt;
+  const bool layer_norms = gpt2 || neox || opt;  // LayerNorm with bias; the Llama family has RMSNorm
+  const bool rotary = !gpt2 && !opt;              // gpt2 and opt learn absolute positions instead
+  const bool learned_positions = gpt2 || opt;
   const int rot = c.rotary_dims > 0 ? c.rotary_dims : hd;  // rotated dimensions of each head (not gpt2)
   const double scale = 1.0 / std::sqrt(double(hd));
   static const SimdPath simd = bestSimdPath();
@@ -292,8 +295,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       const int pos = c0 + r;
       const float* e = w_->embed.t.data + std::size_t(ids_[std::size_t(pos)]) * D;
       float* xr = x.data() + std::size_t(r) * D;
-      if (gpt2) {
-        const float* pe = w_->positions.data() + std::size_t(pos) * D;
+      if (learned_positions) {
+        const float* pe = w_->positions.data() + std::size_t(pos + c.position_offset) * D;
         for (int i = 0; i < D; ++i) xr[i] = e[i] + pe[i];
       } else {
         std::memcpy(xr, e, sizeof(float) * D);
@@ -322,7 +325,12 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         // query_key_value's output is viewed [heads][3][head_dim]: each head's q, k, v side by side.
         q_stride = 3 * D, k_off = hd, v_off = 2 * hd, q_step = kv_step = 3 * hd;
       } else {
-        rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data());
+        if (opt && c.post_layer_norm)  // post-LN: the attention reads the residual stream itself
+          std::memcpy(h.data(), x.data(), sizeof(float) * std::size_t(m) * D);
+        else if (opt)
+          layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
+        else
+          rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data());
         q_stride = (H + 2 * KV) * hd, k_off = H * hd, v_off = (H + KV) * hd;
         // Three projections written into one row of width q_stride: use temporaries of their own width.
         std::vector<float> tq(std::size_t(m) * H * hd), tk(std::size_t(m) * KV * hd), tv(std::size_t(m) * KV * hd);
@@ -345,7 +353,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       for (int r = 0; r < m; ++r) {
         const int pos = c0 + r;
         const float* row = qp + std::size_t(r) * q_stride;
-        if (!gpt2) {
+        if (rotary) {
           // Rotary positions as Hugging Face applies them: the two halves of each head are rotated
           // together (rotate_half), angle pos * inv_freq[i] shared by elements i and i + hd/2.
           for (int i = 0; i < rot / 2; ++i) {
@@ -369,9 +377,9 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           }
           if (rot < hd) std::memcpy(o + rot, src + rot, sizeof(float) * std::size_t(hd - rot));
         };
-        for (int hh = 0; hh < H; ++hh) store(lc.q[std::size_t(hh)], row + hh * q_step, !gpt2);
+        for (int hh = 0; hh < H; ++hh) store(lc.q[std::size_t(hh)], row + hh * q_step, rotary);
         for (int kv = 0; kv < KV; ++kv) {
-          store(lc.k[std::size_t(kv)], row + k_off + kv * kv_step, !gpt2);
+          store(lc.k[std::size_t(kv)], row + k_off + kv * kv_step, rotary);
           store(lc.v[std::size_t(kv)], row + v_off + kv * kv_step, false);
         }
       }
@@ -408,6 +416,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       if (hooks && hooks->before_output_projection) hooks->before_output_projection(l, c0, m, attn.data());
       project(attn.data(), m, L.o, &L.o_b, proj.data());
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
+      if (c.post_layer_norm) layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, x.data());
       // Every value of the forward flows into x, so one check of x after each half of a layer
       // finds the first NaN/Inf, from a weight or from an overflow, with its layer.
       if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
@@ -415,10 +424,15 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       // MLP (on the layer's input, not the attention's output, with a parallel residual).
       if (layer_norms) {
         const float* mlp_in = c.parallel_residual ? x_in.data() : x.data();
-        layerNorm(mlp_in, m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
+        if (c.post_layer_norm)
+          std::memcpy(h.data(), mlp_in, sizeof(float) * std::size_t(m) * D);
+        else
+          layerNorm(mlp_in, m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
         project(h.data(), m, L.up, &L.up_b, mlp_a.data());
         if (gpt2)
           forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
+        else if (opt)
+          for (std::size_t i = 0; i < std::size_t(m) * I; ++i) mlp_a[i] = std::max(mlp_a[i], 0.0f);
         else
           for (std::size_t i = 0; i < std::size_t(m) * I; ++i)  // exact GELU, as nn.GELU / ACT2FN["gelu"]
             mlp_a[i] = float(0.5 * mlp_a[i] * (1.0 + std::erf(double(mlp_a[i]) * M_SQRT1_2)));
@@ -430,11 +444,14 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       }
       project(mlp_a.data(), m, L.down, &L.down_b, proj.data());
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
+      if (c.post_layer_norm) layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, x.data());
       if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
         nonFinite("layer " + std::to_string(l) + " (MLP)", w_->layer_names[std::size_t(l)], c0, D, bad, x[bad]);
     }
     float* fh = final_hidden_.data() + std::size_t(c0) * D;
-    if (layer_norms)
+    if (!c.final_norm)
+      std::memcpy(fh, x.data(), sizeof(float) * std::size_t(m) * D);
+    else if (layer_norms)
       layerNorm(x.data(), m, D, w_->final_w.data(), w_->final_b.data(), c.norm_eps, fh);
     else
       rmsNorm(x.data(), m, D, w_->final_w.data(), c.norm_eps, fh);

@@ -32,6 +32,44 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
     w->final_w = ld.vec("ln_f.weight", D);
     w->final_b = ld.vec("ln_f.bias", D);
     w->head_names = {w->embedding_names.front()};
+  } else if (c.arch == Architecture::Opt) {
+    // OPTModel files name tensors decoder.*, OPTForCausalLM files model.decoder.* (Loader::resolve).
+    ld.names = &w->embedding_names;
+    w->embed = Matrix{ld.tensor("decoder.embed_tokens.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+    w->positions = Vec{ld.tensor("decoder.embed_positions.weight", {c.max_positions + c.position_offset, D})};
+    for (int l = 0; l < c.num_layers; ++l) {
+      auto& L = w->layers[std::size_t(l)];
+      ld.names = &w->layer_names[std::size_t(l)];
+      const std::string p = "decoder.layers." + std::to_string(l) + ".";
+      L.norm1_w = ld.vec(p + "self_attn_layer_norm.weight", D);
+      L.norm1_b = ld.vec(p + "self_attn_layer_norm.bias", D);
+      L.q = ld.linear(p + "self_attn.q_proj.weight", D, D);
+      L.k = ld.linear(p + "self_attn.k_proj.weight", D, D);
+      L.v = ld.linear(p + "self_attn.v_proj.weight", D, D);
+      L.q_b = ld.vec(p + "self_attn.q_proj.bias", D);
+      L.k_b = ld.vec(p + "self_attn.k_proj.bias", D);
+      L.v_b = ld.vec(p + "self_attn.v_proj.bias", D);
+      L.o = ld.linear(p + "self_attn.out_proj.weight", D, D);
+      L.o_b = ld.vec(p + "self_attn.out_proj.bias", D);
+      L.norm2_w = ld.vec(p + "final_layer_norm.weight", D);
+      L.norm2_b = ld.vec(p + "final_layer_norm.bias", D);
+      L.up = ld.linear(p + "fc1.weight", D, I);
+      L.up_b = ld.vec(p + "fc1.bias", I);
+      L.down = ld.linear(p + "fc2.weight", I, D);
+      L.down_b = ld.vec(p + "fc2.bias", D);
+    }
+    ld.names = &w->final_names;
+    if (c.final_norm) {
+      w->final_w = ld.vec("decoder.final_layer_norm.weight", D);
+      w->final_b = ld.vec("decoder.final_layer_norm.bias", D);
+    }
+    w->head_names = {w->embedding_names.front()};
+    if (!c.tie_word_embeddings) {
+      w->head_names.clear();
+      ld.names = &w->head_names;
+      w->lm_head = ld.linear("lm_head.weight", D, c.vocab_size);
+      w->separate_lm_head = true;
+    }
   } else if (c.arch == Architecture::NeoX) {
     ld.names = &w->embedding_names;
     w->embed = Matrix{ld.tensor("gpt_neox.embed_in.weight", {c.vocab_size, D}), D, c.vocab_size, true};

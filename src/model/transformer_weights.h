@@ -66,6 +66,7 @@ class Loader {
   std::string resolve(const std::string& name) const {
     if (store_.has(name)) return name;
     if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
+    if (config_.arch == Architecture::Opt && store_.has("model." + name)) return "model." + name;  // OPTForCausalLM
     throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
   }
 

@@ -119,7 +119,15 @@ std::string configError(const std::string& json) {
 }
 
 TEST(ModelConfigParse, RefusalsNameTheField) {
-  EXPECT_NE(configError(R"({"model_type":"t5"})").find("gpt2, gpt_neox, llama, mistral, qwen2, qwen3"), std::string::npos);
+  EXPECT_NE(configError(R"({"model_type":"t5"})").find("gpt2, gpt_neox, llama, mistral, opt, qwen2, qwen3"), std::string::npos);
+  // opt-350m's projection between a narrower embedding and the hidden size is refused by name.
+  const std::string opt = R"({"model_type":"opt","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,)"
+                          R"("num_attention_heads":2,"ffn_dim":4,"max_position_embeddings":4)";
+  EXPECT_EQ(configError(opt + R"(,"word_embed_proj_dim":8})"), "");
+  EXPECT_NE(configError(opt + R"(,"word_embed_proj_dim":4})").find("word_embed_proj_dim"), std::string::npos);
+  EXPECT_NE(configError(opt + R"(,"activation_function":"gelu"})").find("'gelu'"), std::string::npos);
+  EXPECT_TRUE(parseModelConfig(opt + R"(,"do_layer_norm_before":false})").post_layer_norm);
+  EXPECT_FALSE(parseModelConfig(opt + R"(,"do_layer_norm_before":false})").final_norm);
   // gpt_neox: head_dim 4 x rotary_pct 0.25 = 1 rotating dimension, which rotary cannot pair.
   const std::string neox = R"({"model_type":"gpt_neox","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,)"
                            R"("num_attention_heads":2,"intermediate_size":4,"max_position_embeddings":4)";

@@ -269,6 +269,53 @@ def gpt_neox(cfg, w, ids, edit=None):
     return maps, x @ head.T
 
 
+def opt(cfg, w, ids, edit=None):
+    # modeling_opt: embed_positions row = position + 2; q_proj(x) * head_dim^-0.5; LayerNorm before
+    # each block (do_layer_norm_before) or after each residual add; ReLU; final_layer_norm only
+    # with pre-LN; lm_head tied to embed_tokens unless tie_word_embeddings is false. Tensor names
+    # with or without "model." (OPTForCausalLM / OPTModel files).
+    D, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    hd = D // H
+    n = len(ids)
+    pre = cfg.get("do_layer_norm_before", True)
+    pfx = "model.decoder." if "model.decoder.embed_tokens.weight" in w else "decoder."
+
+    def linear(name, t):
+        return t @ w[pfx + name + ".weight"].T + w[pfx + name + ".bias"]
+
+    def ln(name, t):
+        return layer_norm(t, w[pfx + name + ".weight"], w[pfx + name + ".bias"], 1e-5)
+
+    x = w[pfx + "embed_tokens.weight"][ids] + w[pfx + "embed_positions.weight"][np.arange(n) + 2]
+    maps = []
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"layers.{layer}."
+        a = ln(p + "self_attn_layer_norm", x) if pre else x
+        q = (linear(p + "self_attn.q_proj", a) * hd ** -0.5).reshape(n, H, hd).transpose(1, 0, 2)
+        k = linear(p + "self_attn.k_proj", a).reshape(n, H, hd).transpose(1, 0, 2)
+        v = linear(p + "self_attn.v_proj", a).reshape(n, H, hd).transpose(1, 0, 2)
+        probs = softmax_causal(q @ k.transpose(0, 2, 1))
+        maps.append(probs)
+        w_o = w[pfx + p + "self_attn.out_proj.weight"]
+        heads = probs @ v
+        trace_layer(edit, layer, heads, probs, v, w_o.T.reshape(H, hd, D))
+        merged = edit_heads(heads, layer, edit).transpose(1, 0, 2).reshape(n, H * hd)
+        if edit and edit.get("drop_attention") == layer:
+            x = x + w[pfx + p + "self_attn.out_proj.bias"]
+        else:
+            x = x + linear(p + "self_attn.out_proj", merged)
+        if not pre:
+            x = ln(p + "self_attn_layer_norm", x)
+        a = ln(p + "final_layer_norm", x) if pre else x
+        x = x + linear(p + "fc2", np.maximum(linear(p + "fc1", a), 0.0))
+        if not pre:
+            x = ln(p + "final_layer_norm", x)
+    if pre and not cfg.get("_remove_final_layer_norm", False):
+        x = ln("final_layer_norm", x)
+    head = w["lm_head.weight"] if not cfg.get("tie_word_embeddings", True) else w[pfx + "embed_tokens.weight"]
+    return maps, x @ head.T
+
+
 def rollout(maps):
     """Abnar & Zuidema 2020: per layer the head mean, 0.5 A + 0.5 I, rows renormalised, multiplied
     through the layers with the later layer on the left."""
@@ -288,6 +335,8 @@ def run(directory, ids, edit=None):
     ids = np.asarray(ids, dtype=np.int64)
     if cfg["model_type"] == "gpt2":
         return gpt2(cfg, w, ids, edit)
+    if cfg["model_type"] == "opt":
+        return opt(cfg, w, ids, edit)
     if cfg["model_type"] == "gpt_neox":
         return gpt_neox(cfg, w, ids, edit)
     return llama(cfg, w, ids, edit)

@@ -166,6 +166,27 @@ def neox_weights(rng, cfg):
     return t
 
 
+def opt_weights(rng, cfg, prefix):
+    D, L, V, I, P = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"], cfg["ffn_dim"], cfg["max_position_embeddings"]
+    t = {prefix + "embed_tokens.weight": rng.normal(0, 1.0, (V, D)), prefix + "embed_positions.weight": rng.normal(0, 0.5, (P + 2, D))}
+    for layer in range(L):
+        p = f"{prefix}layers.{layer}."
+        for norm in ("self_attn_layer_norm", "final_layer_norm"):
+            t[p + norm + ".weight"] = 1 + rng.normal(0, 0.2, D)
+            t[p + norm + ".bias"] = rng.normal(0, 0.2, D)
+        for proj, scale in (("q_proj", 0.45), ("k_proj", 0.45), ("v_proj", 0.3), ("out_proj", 0.2)):
+            t[p + "self_attn." + proj + ".weight"] = rng.normal(0, scale, (D, D))
+            t[p + "self_attn." + proj + ".bias"] = rng.normal(0, 0.3, D)
+        t[p + "fc1.weight"] = rng.normal(0, 0.2, (I, D))
+        t[p + "fc1.bias"] = rng.normal(0, 0.2, I)
+        t[p + "fc2.weight"] = rng.normal(0, 0.2, (D, I))
+        t[p + "fc2.bias"] = rng.normal(0, 0.2, D)
+    if cfg.get("do_layer_norm_before", True):
+        t[prefix + "final_layer_norm.weight"] = 1 + rng.normal(0, 0.2, D)
+        t[prefix + "final_layer_norm.bias"] = rng.normal(0, 0.2, D)
+    return t
+
+
 def write_model(out, name, cfg, tensors, dtype, shards=1):
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
@@ -268,6 +289,15 @@ def main():
     models.append(write_model(out, "neox_parallel_f16", cfg, neox_weights(np.random.default_rng(8), cfg), "F16"))
     cfg = dict(cfg, rotary_pct=0.5, use_parallel_residual=False, num_attention_heads=4)
     models.append(write_model(out, "neox_sequential_f32", cfg, neox_weights(np.random.default_rng(9), cfg), "F32"))
+
+    # OPT: pre-LN with OPTForCausalLM names (model.decoder.*), and post-LN (do_layer_norm_before
+    # false, no final norm) with OPTModel names (decoder.*).
+    cfg = {"model_type": "opt", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "ffn_dim": 64, "max_position_embeddings": 64, "do_layer_norm_before": True, "word_embed_proj_dim": 32,
+           "activation_function": "relu", "enable_bias": True, "tie_word_embeddings": True, "bos_token_id": 2}
+    models.append(write_model(out, "opt_pre_ln_f32", cfg, opt_weights(np.random.default_rng(10), cfg, "model.decoder."), "F32"))
+    cfg = dict(cfg, do_layer_norm_before=False, num_attention_heads=2)
+    models.append(write_model(out, "opt_post_ln_f16", cfg, opt_weights(np.random.default_rng(11), cfg, "decoder."), "F16"))
 
     # Llama 3.1-style rotary scaling; with head_dim 8 and theta 5e5 the four wavelengths (6, 167,
     # 4443, 1.2e5) fall in the kept, blended, slowed and slowed bands of original 512 / 4 and 512 / 1.
