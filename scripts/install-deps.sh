@@ -17,9 +17,6 @@ packages=(
   libopenblas-dev         # threaded sgemm for the real-model forward pass
   libpcre2-dev            # Unicode regexes for byte-level BPE pre-tokenisation
   libutf8proc-dev         # Unicode normalisation (NFC, NFD, NFKC) as tokenizers define it
-  libzip-dev              # pytorch_model.bin checkpoints are zip archives
-  libsentencepiece-dev python3-sentencepiece  # Marian/T5 .spm files; the independent check of our reading
-  python3-torch           # scripts/train-demo-models.py and the .bin checkpoints the tests write
   python3-numpy           # the independent reference forward the model tests compare with
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
   xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
