@@ -106,7 +106,7 @@ std::string supportedList() {
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"gpt2", "gpt_neox", "llama", "mistral", "opt", "qwen2", "qwen3"};
+  static const std::vector<std::string> types = {"gpt2", "gpt_neox", "llama", "mistral", "opt", "phi3", "qwen2", "qwen3"};
   return types;
 }
 
@@ -146,7 +146,7 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.tie_word_embeddings = true;
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
-             c.model_type == "qwen3") {
+             c.model_type == "qwen3" || c.model_type == "phi3") {
     c.arch = Architecture::Llama;
     c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
     c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
@@ -182,6 +182,13 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
       c.qkv_bias = c.o_bias = r.boolOr("attention_bias", false);
       c.qk_norm = true;
       if (r.boolOr("use_sliding_window", false)) c.sliding_window = r.positiveIntOr("sliding_window", 0);
+    } else if (c.model_type == "phi3") {
+      // Phi3Attention / Phi3MLP: fused projections, no biases, Mistral's sliding window.
+      c.fused_projections = true;
+      c.sliding_window = r.positiveIntOr("sliding_window", 0);
+      if (doc.contains("partial_rotary_factor") && !doc["partial_rotary_factor"].is_null() &&
+          !(doc["partial_rotary_factor"].is_number() && doc["partial_rotary_factor"].get<double>() == 1.0))
+        r.fail("partial_rotary_factor other than 1 is not implemented for phi3");
     } else if (c.model_type == "mistral") {
       c.sliding_window = r.positiveIntOr("sliding_window", 0);
     } else {

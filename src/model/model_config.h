@@ -1,5 +1,5 @@
 // config.json of a Hugging Face checkpoint, for the architectures attnviz runs:
-// gpt2, the Llama family (llama, mistral, qwen2, qwen3), gpt_neox (Pythia) and opt. Needs no GL context.
+// gpt2, the Llama family (llama, mistral, qwen2, qwen3, phi3), gpt_neox (Pythia) and opt. Needs no GL context.
 #pragma once
 
 #include <string>
@@ -46,6 +46,7 @@ struct ModelConfig {
   bool post_layer_norm = false;    // opt do_layer_norm_before = false: LayerNorm after each residual add
   bool final_norm = true;          // opt: no final_layer_norm with post-LN or _remove_final_layer_norm
   int position_offset = 0;         // opt: learned positions start at row 2 of embed_positions
+  bool fused_projections = false;  // phi3: one qkv_proj (q | k | v rows) and one gate_up_proj (gate | up)
   bool qk_norm = false;       // qwen3: RMSNorm over each head's q and k before rotary (q_norm, k_norm)
   bool tie_word_embeddings = true;
   int bos_token_id = -1;

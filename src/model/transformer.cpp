@@ -332,16 +332,20 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         else
           rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data());
         q_stride = (H + 2 * KV) * hd, k_off = H * hd, v_off = (H + KV) * hd;
-        // Three projections written into one row of width q_stride: use temporaries of their own width.
-        std::vector<float> tq(std::size_t(m) * H * hd), tk(std::size_t(m) * KV * hd), tv(std::size_t(m) * KV * hd);
-        project(h.data(), m, L.q, &L.q_b, tq.data());
-        project(h.data(), m, L.k, &L.k_b, tk.data());
-        project(h.data(), m, L.v, &L.v_b, tv.data());
-        for (int r = 0; r < m; ++r) {
-          float* row = qp + std::size_t(r) * q_stride;
-          std::memcpy(row, tq.data() + std::size_t(r) * H * hd, sizeof(float) * H * hd);
-          std::memcpy(row + k_off, tk.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
-          std::memcpy(row + v_off, tv.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
+        if (c.fused_projections) {  // qkv_proj's rows are q | k | v: its output is the row itself
+          project(h.data(), m, L.qkv, nullptr, qp);
+        } else {
+          // Three projections written into one row of width q_stride: use temporaries of their own width.
+          std::vector<float> tq(std::size_t(m) * H * hd), tk(std::size_t(m) * KV * hd), tv(std::size_t(m) * KV * hd);
+          project(h.data(), m, L.q, &L.q_b, tq.data());
+          project(h.data(), m, L.k, &L.k_b, tk.data());
+          project(h.data(), m, L.v, &L.v_b, tv.data());
+          for (int r = 0; r < m; ++r) {
+            float* row = qp + std::size_t(r) * q_stride;
+            std::memcpy(row, tq.data() + std::size_t(r) * H * hd, sizeof(float) * H * hd);
+            std::memcpy(row + k_off, tk.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
+            std::memcpy(row + v_off, tv.data() + std::size_t(r) * KV * hd, sizeof(float) * KV * hd);
+          }
         }
       }
       if (c.qk_norm)  // Qwen3: each head's q and k RMS-normed over head_dim, before rotary
@@ -438,8 +442,17 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
             mlp_a[i] = float(0.5 * mlp_a[i] * (1.0 + std::erf(double(mlp_a[i]) * M_SQRT1_2)));
       } else {
         rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data());
-        project(h.data(), m, L.gate, &L.gate_b, mlp_a.data());
-        project(h.data(), m, L.up, &L.up_b, mlp_b.data());
+        if (c.fused_projections) {  // gate_up_proj: each output row is gate | up (Phi3MLP's chunk(2))
+          std::vector<float> gate_up(std::size_t(m) * 2 * I);
+          project(h.data(), m, L.gate_up, nullptr, gate_up.data());
+          for (int r = 0; r < m; ++r) {
+            std::memcpy(mlp_a.data() + std::size_t(r) * I, gate_up.data() + std::size_t(r) * 2 * I, sizeof(float) * I);
+            std::memcpy(mlp_b.data() + std::size_t(r) * I, gate_up.data() + std::size_t(r) * 2 * I + I, sizeof(float) * I);
+          }
+        } else {
+          project(h.data(), m, L.gate, &L.gate_b, mlp_a.data());
+          project(h.data(), m, L.up, &L.up_b, mlp_b.data());
+        }
         forRows(m, [&](int r) { siluTimesRow(mlp_a.data() + std::size_t(r) * I, mlp_b.data() + std::size_t(r) * I, I); });
       }
       project(mlp_a.data(), m, L.down, &L.down_b, proj.data());

@@ -109,9 +109,13 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
       ld.names = &w->layer_names[std::size_t(l)];
       const std::string p = "model.layers." + std::to_string(l) + ".";
       L.norm1_w = ld.vec(p + "input_layernorm.weight", D);
-      L.q = ld.linear(p + "self_attn.q_proj.weight", D, H * hd);
-      L.k = ld.linear(p + "self_attn.k_proj.weight", D, KV * hd);
-      L.v = ld.linear(p + "self_attn.v_proj.weight", D, KV * hd);
+      if (c.fused_projections) {
+        L.qkv = ld.linear(p + "self_attn.qkv_proj.weight", D, (H + 2 * KV) * hd);
+      } else {
+        L.q = ld.linear(p + "self_attn.q_proj.weight", D, H * hd);
+        L.k = ld.linear(p + "self_attn.k_proj.weight", D, KV * hd);
+        L.v = ld.linear(p + "self_attn.v_proj.weight", D, KV * hd);
+      }
       if (c.qkv_bias) {
         L.q_b = ld.vec(p + "self_attn.q_proj.bias", H * hd);
         L.k_b = ld.vec(p + "self_attn.k_proj.bias", KV * hd);
@@ -124,8 +128,12 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
       L.o = ld.linear(p + "self_attn.o_proj.weight", H * hd, D);
       if (c.o_bias) L.o_b = ld.vec(p + "self_attn.o_proj.bias", D);
       L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
-      L.gate = ld.linear(p + "mlp.gate_proj.weight", D, I);
-      L.up = ld.linear(p + "mlp.up_proj.weight", D, I);
+      if (c.fused_projections) {
+        L.gate_up = ld.linear(p + "mlp.gate_up_proj.weight", D, 2 * I);
+      } else {
+        L.gate = ld.linear(p + "mlp.gate_proj.weight", D, I);
+        L.up = ld.linear(p + "mlp.up_proj.weight", D, I);
+      }
       L.down = ld.linear(p + "mlp.down_proj.weight", I, D);
       if (c.mlp_bias) {
         L.gate_b = ld.vec(p + "mlp.gate_proj.bias", I);

@@ -41,6 +41,7 @@ struct TransformerWeights {
     Matrix o;
     Vec o_b;
     Matrix up, gate, down;  // gpt2: up = c_fc, down = c_proj
+    Matrix gate_up;         // phi3: [gate | up] in one nn.Linear
     Vec up_b, gate_b, down_b;
   };
   Matrix embed;  // [vocab][D]

@@ -180,7 +180,7 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, ForwardVsNumpy,
                          ::testing::Values("gpt2_prefixed", "gpt2_plain", "llama_gqa_bf16", "qwen2_bias_f16", "mistral_f32",
                                            "llama3_rope_f32", "qwen3_qknorm_f32",
                                            "neox_parallel_f16", "neox_sequential_f32",
-                                           "opt_pre_ln_f32", "opt_post_ln_f16"));
+                                           "opt_pre_ln_f32", "opt_post_ln_f16", "phi3_fused_f32"));
 
 TEST(ForwardLimits, LongerThanThePositionsIsRefusedWithTheNumber) {
   const std::string root = testing::tinyModelsDir();

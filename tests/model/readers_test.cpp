@@ -119,7 +119,15 @@ std::string configError(const std::string& json) {
 }
 
 TEST(ModelConfigParse, RefusalsNameTheField) {
-  EXPECT_NE(configError(R"({"model_type":"t5"})").find("gpt2, gpt_neox, llama, mistral, opt, qwen2, qwen3"), std::string::npos);
+  EXPECT_NE(configError(R"({"model_type":"t5"})").find("gpt2, gpt_neox, llama, mistral, opt, phi3, qwen2, qwen3"), std::string::npos);
+  // phi3's 128k checkpoints scale rotary with longrope (or its old name su): refused by that name.
+  const std::string phi3 = R"({"model_type":"phi3","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,)"
+                           R"("num_attention_heads":2,"intermediate_size":4,"max_position_embeddings":4)";
+  EXPECT_EQ(configError(phi3 + "}"), "");
+  EXPECT_NE(configError(phi3 + R"(,"rope_scaling":{"type":"longrope","short_factor":[1],"long_factor":[1]}})").find("'longrope'"),
+            std::string::npos);
+  EXPECT_NE(configError(phi3 + R"(,"rope_scaling":{"type":"su"}})").find("'su'"), std::string::npos);
+  EXPECT_NE(configError(phi3 + R"(,"partial_rotary_factor":0.5})").find("partial_rotary_factor"), std::string::npos);
   // opt-350m's projection between a narrower embedding and the hidden size is refused by name.
   const std::string opt = R"({"model_type":"opt","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,)"
                           R"("num_attention_heads":2,"ffn_dim":4,"max_position_embeddings":4)";

@@ -190,9 +190,14 @@ def llama(cfg, w, ids, edit=None):
     for layer in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{layer}."
         a = rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = linear(p + "self_attn.q_proj", a).reshape(n, H, hd).transpose(1, 0, 2)
-        k = linear(p + "self_attn.k_proj", a).reshape(n, KV, hd).transpose(1, 0, 2)
-        v = linear(p + "self_attn.v_proj", a).reshape(n, KV, hd).transpose(1, 0, 2)
+        if p + "self_attn.qkv_proj.weight" in w:  # modeling_phi3: one projection, split q | k | v
+            qkv = a @ w[p + "self_attn.qkv_proj.weight"].T
+            q_all, k_all, v_all = qkv[:, :H * hd], qkv[:, H * hd:(H + KV) * hd], qkv[:, (H + KV) * hd:]
+        else:
+            q_all, k_all, v_all = (linear(p + "self_attn." + s, a) for s in ("q_proj", "k_proj", "v_proj"))
+        q = q_all.reshape(n, H, hd).transpose(1, 0, 2)
+        k = k_all.reshape(n, KV, hd).transpose(1, 0, 2)
+        v = v_all.reshape(n, KV, hd).transpose(1, 0, 2)
         if p + "self_attn.q_norm.weight" in w:  # modeling_qwen3: q_norm / k_norm over head_dim, before rotary
             q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
@@ -212,8 +217,11 @@ def llama(cfg, w, ids, edit=None):
         else:
             x = x + linear(p + "self_attn.o_proj", attn)
         a = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
-        g = linear(p + "mlp.gate_proj", a)
-        x = x + linear(p + "mlp.down_proj", g / (1.0 + np.exp(-g)) * linear(p + "mlp.up_proj", a))
+        if p + "mlp.gate_up_proj.weight" in w:  # Phi3MLP: gate, up = gate_up_proj(x).chunk(2, dim=-1)
+            g, up = np.split(a @ w[p + "mlp.gate_up_proj.weight"].T, 2, axis=-1)
+        else:
+            g, up = linear(p + "mlp.gate_proj", a), linear(p + "mlp.up_proj", a)
+        x = x + linear(p + "mlp.down_proj", g / (1.0 + np.exp(-g)) * up)
     x = rms_norm(x, w["model.norm.weight"], eps)
     head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
     return maps, x @ head.T

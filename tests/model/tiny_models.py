@@ -166,6 +166,16 @@ def neox_weights(rng, cfg):
     return t
 
 
+def phi3_weights(rng, cfg):
+    # Llama weights with Phi-3's fused projections: qkv_proj rows q | k | v, gate_up_proj rows gate | up.
+    t = llama_weights(rng, cfg)
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        t[p + "self_attn.qkv_proj.weight"] = np.concatenate([t.pop(p + "self_attn." + s + ".weight") for s in ("q_proj", "k_proj", "v_proj")])
+        t[p + "mlp.gate_up_proj.weight"] = np.concatenate([t.pop(p + "mlp.gate_proj.weight"), t.pop(p + "mlp.up_proj.weight")])
+    return t
+
+
 def opt_weights(rng, cfg, prefix):
     D, L, V, I, P = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"], cfg["ffn_dim"], cfg["max_position_embeddings"]
     t = {prefix + "embed_tokens.weight": rng.normal(0, 1.0, (V, D)), prefix + "embed_positions.weight": rng.normal(0, 0.5, (P + 2, D))}
@@ -289,6 +299,13 @@ def main():
     models.append(write_model(out, "neox_parallel_f16", cfg, neox_weights(np.random.default_rng(8), cfg), "F16"))
     cfg = dict(cfg, rotary_pct=0.5, use_parallel_residual=False, num_attention_heads=4)
     models.append(write_model(out, "neox_sequential_f32", cfg, neox_weights(np.random.default_rng(9), cfg), "F32"))
+
+    # Phi-3: fused qkv_proj and gate_up_proj, grouped-query heads, Mistral's sliding window (wider than the text).
+    cfg = {"model_type": "phi3", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "intermediate_size": 48, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
+           "rope_theta": 10000.0, "rope_scaling": None, "sliding_window": 63, "tie_word_embeddings": False,
+           "hidden_act": "silu", "bos_token_id": 1}
+    models.append(write_model(out, "phi3_fused_f32", cfg, phi3_weights(np.random.default_rng(12), cfg), "F32"))
 
     # OPT: pre-LN with OPTForCausalLM names (model.decoder.*), and post-LN (do_layer_norm_before
     # false, no final norm) with OPTModel names (decoder.*).
