@@ -103,6 +103,17 @@ std::string supportedList() {
   return s;
 }
 
+// The sizes every config.json after GPT-2 names alike (the MLP width under `mlp_key`); key/value
+// heads default to the attention heads.
+void readHubSizes(const Reader& r, ModelConfig& c, const char* mlp_key) {
+  c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+  c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
+  c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
+  c.num_heads = c.num_kv_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
+  c.intermediate_size = r.boundedInt(mlp_key, kMaxIntermediate, "MLP units");
+  c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+}
+
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
@@ -148,13 +159,8 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
   } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
              c.model_type == "qwen3" || c.model_type == "phi3") {
     c.arch = Architecture::Llama;
-    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
-    c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
-    c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
-    c.num_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
+    readHubSizes(r, c, "intermediate_size");
     c.num_kv_heads = r.boundedIntOr("num_key_value_heads", c.num_heads, kMaxHeads, "key/value heads");
-    c.intermediate_size = r.boundedInt("intermediate_size", kMaxIntermediate, "MLP units");
-    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
     c.norm_eps = r.numberInOr("rms_norm_eps", 1e-6, kMinNormEps, kMaxNormEps);
     c.rope_theta = r.numberInOr("rope_theta", 10000.0, kMinRopeTheta, kMaxRopeTheta);
     const std::string act = r.stringOr("hidden_act", "silu");
@@ -240,12 +246,7 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     // GPTNeoXConfig / modeling_gpt_neox: fused query_key_value laid out per head, rotary on the
     // first head_dim * rotary_pct dimensions, LayerNorms with biases, exact (erf) GELU.
     c.arch = Architecture::NeoX;
-    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
-    c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
-    c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
-    c.num_heads = c.num_kv_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
-    c.intermediate_size = r.boundedInt("intermediate_size", kMaxIntermediate, "MLP units");
-    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    readHubSizes(r, c, "intermediate_size");
     c.norm_eps = r.numberInOr("layer_norm_eps", 1e-5, kMinNormEps, kMaxNormEps);
     c.rope_theta = r.numberInOr("rotary_emb_base", 10000.0, kMinRopeTheta, kMaxRopeTheta);
     if (c.hidden_size % c.num_heads != 0)
@@ -268,12 +269,7 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     // OPTConfig / modeling_opt: learned positions offset by 2, separate q/k/v/out_proj with biases,
     // LayerNorm before (or, with do_layer_norm_before false, after) each block, ReLU, tied head.
     c.arch = Architecture::Opt;
-    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
-    c.hidden_size = r.boundedInt("hidden_size", kMaxHidden, "hidden units");
-    c.num_layers = r.boundedInt("num_hidden_layers", kMaxLayers, "layers");
-    c.num_heads = c.num_kv_heads = r.boundedInt("num_attention_heads", kMaxHeads, "heads");
-    c.intermediate_size = r.boundedInt("ffn_dim", kMaxIntermediate, "MLP units");
-    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    readHubSizes(r, c, "ffn_dim");
     if (c.hidden_size % c.num_heads != 0)
       r.fail("hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " + std::to_string(c.num_heads));
     c.head_dim = c.hidden_size / c.num_heads;
