@@ -41,7 +41,26 @@ struct WordToken {
   std::size_t begin, end;
 };
 
-class BpeModel {
+// What a tokenizer's model does with one pre-tokenised word: BPE (below) or WordPiece
+// (tokenizer_wordpiece.h).
+class WordModel {
+ public:
+  virtual ~WordModel() = default;
+  // Appends the tokens of one pre-tokenised word (valid UTF-8) to `out`.
+  virtual void encodeWord(std::string_view word, std::vector<WordToken>& out) const = 0;
+  virtual std::optional<std::int32_t> idOf(const std::string& piece) const = 0;
+  // Vocabulary piece of an id, or nullptr when no piece has that id.
+  virtual const std::string* pieceOf(std::int32_t id) const = 0;
+  virtual std::int32_t idLimit() const = 0;  // largest id + 1
+  virtual bool byteFallback() const { return false; }
+  // WordPiece's "##" that marks a piece continuing a word; empty for BPE.
+  virtual const std::string& continuingPrefix() const {
+    static const std::string none;
+    return none;
+  }
+};
+
+class BpeModel : public WordModel {
  public:
   BpeModel() = default;
   // Throws ModelError naming `source` when a merge names a piece that is not in the vocabulary,
@@ -50,13 +69,12 @@ class BpeModel {
 
   // Appends the tokens of one pre-tokenised word (valid UTF-8) to `out`. Throws ModelError when
   // a character has no token and neither byte fallback nor an unknown token is configured.
-  void encodeWord(std::string_view word, std::vector<WordToken>& out) const;
+  void encodeWord(std::string_view word, std::vector<WordToken>& out) const override;
 
-  std::optional<std::int32_t> idOf(const std::string& piece) const;
-  // Vocabulary piece of an id, or nullptr when no piece has that id.
-  const std::string* pieceOf(std::int32_t id) const;
-  std::int32_t idLimit() const { return static_cast<std::int32_t>(pieces_.size()); }  // largest id + 1
-  bool byteFallback() const { return settings_.byte_fallback; }
+  std::optional<std::int32_t> idOf(const std::string& piece) const override;
+  const std::string* pieceOf(std::int32_t id) const override;
+  std::int32_t idLimit() const override { return static_cast<std::int32_t>(pieces_.size()); }
+  bool byteFallback() const override { return settings_.byte_fallback; }
 
  private:
   struct Merge {

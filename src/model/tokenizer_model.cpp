@@ -5,12 +5,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "model/model_error.h"
 #include "model/model_json.h"
 #include "core/input_file.h"
 #include "model/tokenizer_bpe.h"
 #include "model/tokenizer_pipeline.h"
+#include "model/tokenizer_wordpiece.h"
 
 namespace attnviz::model {
 
@@ -89,7 +91,7 @@ std::optional<bool> optionalBool(const Json& config, const char* key, const std:
 
 struct ModelTokenizer::Impl {
   std::string source;
-  BpeModel model;
+  std::unique_ptr<WordModel> model = std::make_unique<BpeModel>();
   std::unique_ptr<Normalizer> normalizer;
   std::unique_ptr<PreTokenizer> pre_tokenizer;
   PipelineTraits traits;
@@ -126,7 +128,7 @@ struct ModelTokenizer::Impl {
     }
     std::stable_sort(added_sorted.begin(), added_sorted.end(),
                      [&](std::size_t a, std::size_t b) { return added[a].content < added[b].content; });
-    vocab_size = static_cast<std::size_t>(model.idLimit());
+    vocab_size = static_cast<std::size_t>(model->idLimit());
     for (const auto& a : added) vocab_size = std::max(vocab_size, static_cast<std::size_t>(a.id) + 1);
   }
 
@@ -137,7 +139,7 @@ struct ModelTokenizer::Impl {
 
   std::optional<std::int32_t> lookup(const std::string& piece) const {
     if (const auto it = added_by_content.find(piece); it != added_by_content.end()) return it->second;
-    return model.idOf(piece);
+    return model->idOf(piece);
   }
 
   bool singleWordHolds(const AddedToken& a, std::string_view text, std::size_t i) const {
@@ -193,8 +195,13 @@ struct ModelTokenizer::Impl {
 
   std::string bytesOf(std::int32_t id) const {
     if (const AddedToken* a = addedById(id)) return a->content;
-    const std::string* piece = model.pieceOf(id);
+    const std::string* piece = model->pieceOf(id);
     if (!piece) throw ModelError("tokenizer: id " + std::to_string(id) + " is not in the vocabulary of " + source);
+    if (const std::string& continuing = model->continuingPrefix(); !continuing.empty()) {
+      // WordPiece: "##ing" continues a word, any other piece starts one after a space.
+      if (piece->compare(0, continuing.size(), continuing) == 0) return piece->substr(continuing.size());
+      return " " + *piece;
+    }
     if (traits.byte_level) {
       const ByteLevelAlphabet& alphabet = ByteLevelAlphabet::instance();
       std::string bytes;
@@ -211,7 +218,7 @@ struct ModelTokenizer::Impl {
       return bytes;
     }
     unsigned byte = 0;
-    if (model.byteFallback() && piece->size() == 6 && std::sscanf(piece->c_str(), "<0x%2X>", &byte) == 1)
+    if (model->byteFallback() && piece->size() == 6 && std::sscanf(piece->c_str(), "<0x%2X>", &byte) == 1)
       return std::string(1, static_cast<char>(byte));
     std::string bytes = *piece;
     const std::string marker = traits.space_marker.empty() ? std::string("\u2581") : traits.space_marker;
@@ -221,13 +228,16 @@ struct ModelTokenizer::Impl {
 
   std::string label(std::int32_t id) const {
     if (const AddedToken* a = addedById(id); a && a->special) return a->content;
+    // WordPiece's pieces are what people know from BERT ("bank", "##ing").
+    if (!model->continuingPrefix().empty())
+      if (const std::string* piece = model->pieceOf(id)) return readableLabel(*piece);
     return readableLabel(bytesOf(id));
   }
 
   void push(Encoding& e, std::int32_t id, std::pair<std::size_t, std::size_t> span, bool special) const {
     e.ids.push_back(id);
     const AddedToken* a = addedById(id);
-    const std::string* piece = a ? &a->content : model.pieceOf(id);
+    const std::string* piece = a ? &a->content : model->pieceOf(id);
     e.pieces.push_back(piece ? *piece : std::string());
     e.labels.push_back(label(id));
     e.spans.push_back(span);
@@ -238,6 +248,78 @@ struct ModelTokenizer::Impl {
 namespace {
 
 using Impl = ModelTokenizer::Impl;
+
+// tokenizer.json's model "vocab": piece -> id.
+Vocabulary readJsonVocabulary(const Json& vocab, const std::string& source) {
+  Vocabulary vocabulary;
+  vocabulary.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    if (!it.value().is_number_integer()) throw ModelError(source + ": vocab id of '" + it.key().substr(0, 40) + "' is not an integer");
+    const auto id = it.value().get<std::int64_t>();
+    if (id < 0 || id > kMaxVocabularyId)
+      throw ModelError(source + ": vocab id of '" + it.key().substr(0, 40) + "' is " + std::to_string(id) + ", outside 0.." +
+                       std::to_string(kMaxVocabularyId));
+    vocabulary.emplace(it.key(), static_cast<std::int32_t>(id));
+  }
+  return vocabulary;
+}
+
+// A WordPiece model's settings: unk_token, continuing_subword_prefix, max_input_chars_per_word.
+WordPieceSettings wordPieceSettings(const Json& m, const std::string& source) {
+  WordPieceSettings settings;
+  if (m.contains("unk_token") && !m["unk_token"].is_null()) {
+    if (!m["unk_token"].is_string()) throw ModelError(source + ": model unk_token is not a string");
+    settings.unk_token = m["unk_token"].get<std::string>();
+  }
+  if (m.contains("continuing_subword_prefix") && !m["continuing_subword_prefix"].is_null()) {
+    if (!m["continuing_subword_prefix"].is_string()) throw ModelError(source + ": model continuing_subword_prefix is not a string");
+    settings.continuing_prefix = m["continuing_subword_prefix"].get<std::string>();
+    if (settings.continuing_prefix.empty() || settings.continuing_prefix.size() > 16)
+      throw ModelError(source + ": model continuing_subword_prefix must be 1 to 16 bytes (BERT's is \"##\")");
+  }
+  if (m.contains("max_input_chars_per_word") && !m["max_input_chars_per_word"].is_null()) {
+    const Json& v = m["max_input_chars_per_word"];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > (1 << 20))
+      throw ModelError(source + ": model max_input_chars_per_word must be an integer from 1 to 1048576");
+    settings.max_input_chars_per_word = int(v.get<std::int64_t>());
+  }
+  return settings;
+}
+
+// tokenizer.json's BPE model: vocab, merges and the unknown-character settings.
+void readBpeModel(Impl& impl, const Json& m, const std::string& source) {
+  if (!m.contains("merges") || !m["merges"].is_array()) throw ModelError(source + ": model has no 'merges' list");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (m.contains(key) && !m[key].is_null() && !(m[key].is_string() && m[key].get<std::string>().empty()))
+      throw ModelError(source + ": model " + key + " is not supported");
+  if (m.contains("dropout") && !m["dropout"].is_null() && !(m["dropout"].is_number() && m["dropout"].get<double>() == 0.0))
+    throw ModelError(source + ": model dropout is not supported (tokenisation would not be deterministic)");
+
+  Vocabulary vocabulary = readJsonVocabulary(m["vocab"], source);
+  MergeList merges;
+  merges.reserve(m["merges"].size());
+  for (std::size_t rank = 0; rank < m["merges"].size(); ++rank) {
+    const Json& merge = m["merges"][rank];
+    if (merge.is_string()) {
+      const std::string line = merge.get<std::string>();
+      const std::size_t space = line.find(' ');
+      if (space == std::string::npos || space == 0 || space + 1 == line.size() || line.find(' ', space + 1) != std::string::npos)
+        throw ModelError(source + ": merge " + std::to_string(rank) + " is not two pieces separated by one space");
+      merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+      merges.emplace_back(merge[0].get<std::string>(), merge[1].get<std::string>());
+    } else {
+      throw ModelError(source + ": merge " + std::to_string(rank) + " is neither \"A B\" nor [\"A\", \"B\"]");
+    }
+  }
+  BpeSettings settings;
+  if (m.contains("unk_token") && m["unk_token"].is_string()) settings.unk_token = m["unk_token"].get<std::string>();
+  const auto flag = [&](const char* key) { return m.contains(key) && m[key].is_boolean() && m[key].get<bool>(); };
+  settings.byte_fallback = flag("byte_fallback");
+  settings.fuse_unk = flag("fuse_unk");
+  settings.ignore_merges = flag("ignore_merges");
+  impl.model = std::make_unique<BpeModel>(std::move(vocabulary), merges, settings, source);
+}
 
 // Special tokens around the text: tokenizer_config.json's add_bos_token / add_eos_token when it
 // states them, else the TemplateProcessing post-processor of tokenizer.json.
@@ -252,9 +334,23 @@ void configureInsertedTokens(Impl& impl, const Json* postProcessor, const Json& 
     for (const Json* p : processors) {
       const std::string type = typeOf(*p);
       if (type == "ByteLevel") continue;  // it only trims offsets
+      if (type == "BertProcessing" || type == "RobertaProcessing") {
+        // "cls": ["[CLS]", 101], "sep": ["[SEP]", 102]: cls before the text, sep after it.
+        const auto special = [&](const char* key) {
+          const Json* entry = p->contains(key) ? &(*p)[key] : nullptr;
+          if (!entry || !entry->is_array() || entry->size() != 2 || !(*entry)[0].is_string() || !(*entry)[1].is_number_integer() ||
+              (*entry)[1].get<std::int64_t>() < 0 || (*entry)[1].get<std::int64_t>() > kMaxVocabularyId ||
+              ((*entry)[1].is_number_unsigned() && (*entry)[1].get<std::uint64_t>() > std::uint64_t(kMaxVocabularyId)))
+            throw ModelError(impl.source + ": post_processor " + type + " '" + key + "' is not [\"token\", id]");
+          return static_cast<std::int32_t>((*entry)[1].get<std::int64_t>());
+        };
+        impl.prefix.push_back(special("cls"));
+        impl.suffix.push_back(special("sep"));
+        continue;
+      }
       if (type != "TemplateProcessing")
-        throw ModelError(impl.source + ": post_processor " + (type.empty() ? "(no type)" : type) +
-                         " is not supported (supported: TemplateProcessing, ByteLevel, Sequence)");
+        throw ModelError(impl.source + ": post_processor " + (type.empty() ? "(no type)" : quoteForMessage(type, 60)) +
+                         " is not supported (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
       if (!p->contains("single") || !(*p)["single"].is_array())
         throw ModelError(impl.source + ": post_processor TemplateProcessing has no 'single' list");
       bool afterText = false;
@@ -296,10 +392,10 @@ void configureInsertedTokens(Impl& impl, const Json* postProcessor, const Json& 
     if (*addEos) impl.suffix.push_back(resolve("eos_token"));
   }
   for (std::int32_t id : impl.prefix)
-    if (id < 0 || (!impl.model.pieceOf(id) && !impl.addedById(id)))
+    if (id < 0 || (!impl.model->pieceOf(id) && !impl.addedById(id)))
       throw ModelError(impl.source + ": the special token id " + std::to_string(id) + " added before the text is not in the vocabulary");
   for (std::int32_t id : impl.suffix)
-    if (id < 0 || (!impl.model.pieceOf(id) && !impl.addedById(id)))
+    if (id < 0 || (!impl.model->pieceOf(id) && !impl.addedById(id)))
       throw ModelError(impl.source + ": the special token id " + std::to_string(id) + " added after the text is not in the vocabulary");
 }
 
@@ -342,49 +438,14 @@ ModelTokenizer ModelTokenizer::fromTokenizerJson(std::string_view tokenizerJson,
   if (!j.contains("model") || !j["model"].is_object()) throw ModelError(source + ": has no 'model' object");
   const Json& m = j["model"];
   const std::string type = typeOf(m);
-  if (!type.empty() && type != "BPE")
-    throw ModelError(source + ": model type " + quoteForMessage(type, 60) + " is not supported (supported: BPE)");
+  if (!type.empty() && type != "BPE" && type != "WordPiece")
+    throw ModelError(source + ": model type " + quoteForMessage(type, 60) + " is not supported (supported: BPE, WordPiece)");
   if (!m.contains("vocab") || !m["vocab"].is_object()) throw ModelError(source + ": model has no 'vocab' object");
-  if (!m.contains("merges") || !m["merges"].is_array()) throw ModelError(source + ": model has no 'merges' list");
-  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-    if (m.contains(key) && !m[key].is_null() && !(m[key].is_string() && m[key].get<std::string>().empty()))
-      throw ModelError(source + ": model " + key + " is not supported");
-  if (m.contains("dropout") && !m["dropout"].is_null() && !(m["dropout"].is_number() && m["dropout"].get<double>() == 0.0))
-    throw ModelError(source + ": model dropout is not supported (tokenisation would not be deterministic)");
-
-  Vocabulary vocabulary;
-  vocabulary.reserve(m["vocab"].size());
-  for (auto it = m["vocab"].begin(); it != m["vocab"].end(); ++it) {
-    if (!it.value().is_number_integer()) throw ModelError(source + ": vocab id of '" + it.key().substr(0, 40) + "' is not an integer");
-    const auto id = it.value().get<std::int64_t>();
-    if (id < 0 || id > kMaxVocabularyId)
-      throw ModelError(source + ": vocab id of '" + it.key().substr(0, 40) + "' is " + std::to_string(id) + ", outside 0.." +
-                       std::to_string(kMaxVocabularyId));
-    vocabulary.emplace(it.key(), static_cast<std::int32_t>(id));
+  if (type == "WordPiece") {
+    impl->model = std::make_unique<WordPieceModel>(readJsonVocabulary(m["vocab"], source), wordPieceSettings(m, source), source);
+  } else {
+    readBpeModel(*impl, m, source);
   }
-  MergeList merges;
-  merges.reserve(m["merges"].size());
-  for (std::size_t rank = 0; rank < m["merges"].size(); ++rank) {
-    const Json& merge = m["merges"][rank];
-    if (merge.is_string()) {
-      const std::string line = merge.get<std::string>();
-      const std::size_t space = line.find(' ');
-      if (space == std::string::npos || space == 0 || space + 1 == line.size() || line.find(' ', space + 1) != std::string::npos)
-        throw ModelError(source + ": merge " + std::to_string(rank) + " is not two pieces separated by one space");
-      merges.emplace_back(line.substr(0, space), line.substr(space + 1));
-    } else if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
-      merges.emplace_back(merge[0].get<std::string>(), merge[1].get<std::string>());
-    } else {
-      throw ModelError(source + ": merge " + std::to_string(rank) + " is neither \"A B\" nor [\"A\", \"B\"]");
-    }
-  }
-  BpeSettings settings;
-  if (m.contains("unk_token") && m["unk_token"].is_string()) settings.unk_token = m["unk_token"].get<std::string>();
-  const auto flag = [&](const char* key) { return m.contains(key) && m[key].is_boolean() && m[key].get<bool>(); };
-  settings.byte_fallback = flag("byte_fallback");
-  settings.fuse_unk = flag("fuse_unk");
-  settings.ignore_merges = flag("ignore_merges");
-  impl->model = BpeModel(std::move(vocabulary), merges, settings, source);
 
   // By reference: a copy of the subtree (j.value) would be one more walk over it.
   static const Json kNull;
@@ -418,7 +479,7 @@ ModelTokenizer ModelTokenizer::fromVocabAndMerges(std::string_view vocabJson, st
   impl->source = source;
   Vocabulary vocabulary = parseVocabJson(vocabJson, "vocab.json");
   const MergeList merges = parseMergesText(mergesText, "merges.txt");
-  impl->model = BpeModel(std::move(vocabulary), merges, BpeSettings{}, source);
+  impl->model = std::make_unique<BpeModel>(std::move(vocabulary), merges, BpeSettings{}, source);
   impl->pre_tokenizer = makeGpt2PreTokenizer(impl->traits);
   addConfigTokens(*impl, config, configSource);
   // GPT-2's slow tokenizer treats its named special tokens (by default "<|endoftext|>") as added tokens.
@@ -426,9 +487,40 @@ ModelTokenizer ModelTokenizer::fromVocabAndMerges(std::string_view vocabJson, st
   for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"})
     if (const std::string n = tokenName(config, key); !n.empty()) names.push_back(n);
   for (const auto& n : names)
-    if (const auto id = impl->model.idOf(n)) impl->addToken({n, *id, true, false, false, false});
+    if (const auto id = impl->model->idOf(n)) impl->addToken({n, *id, true, false, false, false});
   impl->finishAdded();
   configureInsertedTokens(*impl, nullptr, config, configSource);
+  return ModelTokenizer(impl);
+}
+
+ModelTokenizer ModelTokenizer::fromVocabTxt(std::string_view vocabTxt, std::string_view tokenizerConfigJson, const std::string& source) {
+  const std::string configSource = "tokenizer_config.json";
+  const Json config = parseConfig(tokenizerConfigJson, configSource);
+  auto impl = std::make_shared<Impl>();
+  impl->source = source;
+  // BertTokenizer's defaults, unless tokenizer_config.json says otherwise.
+  const bool lowercase = optionalBool(config, "do_lower_case", configSource).value_or(true);
+  const bool strip_accents = optionalBool(config, "strip_accents", configSource).value_or(lowercase);
+  const auto named = [&](const char* key, const char* fallback) {
+    const std::string n = tokenName(config, key);
+    return n.empty() ? std::string(fallback) : n;
+  };
+  WordPieceSettings settings;
+  settings.unk_token = named("unk_token", "[UNK]");
+  impl->model = std::make_unique<WordPieceModel>(parseVocabTxt(vocabTxt, "vocab.txt"), settings, source);
+  impl->normalizer = makeBertNormalizer(lowercase, strip_accents, optionalBool(config, "tokenize_chinese_chars", configSource).value_or(true));
+  impl->pre_tokenizer = makeBertPreTokenizer();
+  addConfigTokens(*impl, config, configSource);
+  for (const auto& [key, fallback] : {std::pair{"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
+                                      {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}})
+    if (const std::string n = named(key, fallback); const auto id = impl->model->idOf(n)) impl->addToken({n, *id, true, false, false, false});
+  impl->finishAdded();
+  for (const auto& [key, fallback, list] : {std::tuple{"cls_token", "[CLS]", &impl->prefix}, {"sep_token", "[SEP]", &impl->suffix}}) {
+    const std::string n = named(key, fallback);
+    const auto id = impl->lookup(n);
+    if (!id) throw ModelError(source + ": the " + std::string(key) + " '" + quoteForMessage(n, 40) + "' is not in the vocabulary");
+    list->push_back(*id);
+  }
   return ModelTokenizer(impl);
 }
 
@@ -443,6 +535,8 @@ ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
     const fs::path vocab = directory / "vocab.json", merges = directory / "merges.txt";
     if (fs::exists(vocab, ec) && fs::exists(merges, ec))
       return fromVocabAndMerges(readFileCapped(vocab), readFileCapped(merges), config, (directory / "vocab.json").string() + " + merges.txt");
+    const fs::path vocabTxt = directory / "vocab.txt";
+    if (fs::exists(vocabTxt, ec)) return fromVocabTxt(readFileCapped(vocabTxt), config, vocabTxt.string());
   } catch (const ModelError& e) {
     // Messages from the string parsers name the file without its folder; say which model it was.
     const std::string what = e.what();
@@ -451,7 +545,7 @@ ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
   }
   if (fs::exists(directory / "tokenizer.model", ec))
     throw ModelError(directory.string() + ": has only tokenizer.model (a SentencePiece protobuf); attnviz reads tokenizer.json");
-  throw ModelError(directory.string() + ": no tokenizer.json, and no vocab.json + merges.txt");
+  throw ModelError(directory.string() + ": no tokenizer.json, no vocab.json + merges.txt, and no vocab.txt (WordPiece)");
 }
 
 Encoding ModelTokenizer::encode(std::string_view utf8) const {
@@ -475,7 +569,7 @@ Encoding ModelTokenizer::encode(std::string_view utf8) const {
     if (impl.pre_tokenizer) impl.pre_tokenizer->apply(splits, work);
     for (const AlignedText& split : splits) {
       words.clear();
-      impl.model.encodeWord(split.text, words);
+      impl.model->encodeWord(split.text, words);
       for (const WordToken& w : words) impl.push(e, w.id, split.originSpan(w.begin, w.end), false);
     }
   }
@@ -486,7 +580,7 @@ Encoding ModelTokenizer::encode(std::string_view utf8) const {
 
 std::string ModelTokenizer::piece(std::int32_t id) const {
   if (const AddedToken* a = impl_->addedById(id)) return a->content;
-  const std::string* p = impl_->model.pieceOf(id);
+  const std::string* p = impl_->model->pieceOf(id);
   if (!p) throw ModelError("tokenizer: id " + std::to_string(id) + " is not in the vocabulary of " + impl_->source);
   return *p;
 }
@@ -509,7 +603,10 @@ std::optional<std::int32_t> ModelTokenizer::bosId() const {
 }
 
 std::string ModelTokenizer::describe() const {
-  std::string kind = impl_->traits.byte_level ? "byte-level BPE" : impl_->model.byteFallback() ? "SentencePiece-style BPE (byte fallback)" : "BPE";
+  std::string kind = !impl_->model->continuingPrefix().empty() ? "WordPiece"
+                     : impl_->traits.byte_level          ? "byte-level BPE"
+                     : impl_->model->byteFallback()      ? "SentencePiece-style BPE (byte fallback)"
+                                                         : "BPE";
   return kind + ", " + std::to_string(impl_->vocab_size) + " ids, from " + impl_->source;
 }
 

@@ -1,13 +1,15 @@
 // ModelTokenizer: the tokenizer of a real model, giving the same ids as Hugging Face's.
 //
-// Loaded from a model directory: tokenizer.json (model type BPE) when present, else GPT-2's
-// vocab.json + merges.txt; tokenizer_config.json, when present, decides whether BOS/EOS are added
-// and names extra special tokens. Supported pipeline pieces:
-//   normalizers     Sequence, Prepend, Replace (string or regex), NFC, NFD, NFKC, NFKD
+// Loaded from a model directory: tokenizer.json (model type BPE or WordPiece) when present, else
+// GPT-2's vocab.json + merges.txt, else BERT's vocab.txt; tokenizer_config.json, when present,
+// decides whether BOS/EOS are added and names extra special tokens. Supported pipeline pieces:
+//   normalizers     Sequence, Prepend, Replace (string or regex), NFC, NFD, NFKC, NFKD,
+//                   BertNormalizer, Lowercase, StripAccents
 //   pre-tokenizers  Sequence, ByteLevel, Split (string or regex, every behaviour, invert),
-//                   Metaspace, Digits
-//   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges)
-//   post-processor  TemplateProcessing (its special tokens around the text), ByteLevel, Sequence
+//                   Metaspace, Digits, BertPreTokenizer
+//   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges), WordPiece
+//   post-processor  TemplateProcessing (its special tokens around the text), BertProcessing,
+//                   RobertaProcessing, ByteLevel, Sequence
 // Anything else is refused by name (ModelError) rather than tokenised differently. Added and
 // special tokens are matched in the raw text before the model (leftmost, then longest; lstrip,
 // rstrip and single_word honoured); the text between them is normalised and pre-tokenised piece
@@ -57,6 +59,10 @@ class ModelTokenizer {
   static ModelTokenizer fromVocabAndMerges(std::string_view vocabJson, std::string_view mergesText,
                                            std::string_view tokenizerConfigJson = {},
                                            const std::string& source = "vocab.json + merges.txt");
+  // BERT's vocab.txt with BertTokenizer's pipeline (do_lower_case, strip_accents and
+  // tokenize_chinese_chars from tokenizer_config.json; [CLS] text [SEP]).
+  static ModelTokenizer fromVocabTxt(std::string_view vocabTxt, std::string_view tokenizerConfigJson = {},
+                                     const std::string& source = "vocab.txt");
 
   // Throws ModelError for text that is not valid UTF-8 (naming the byte offset) or whose
   // normalisation grows past the bound of tokenizer_pipeline.h.

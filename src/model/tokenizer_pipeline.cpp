@@ -154,6 +154,95 @@ class UnicodeFormNormalizer : public Normalizer {
   UnicodeForm form_;
 };
 
+// Rewrites `text` one code point at a time: f(cp, out) appends what the code point becomes (nothing
+// to drop it), and those bytes keep the code point's input span.
+template <class F>
+void mapCodePoints(AlignedText& text, TokenizerWork& work, const char* step, F&& f) {
+  AlignedText out;
+  out.text.reserve(text.text.size());
+  std::string piece;
+  for (std::size_t i = 0; i < text.text.size();) {
+    std::size_t n = validUtf8SequenceLength(text.text, i);
+    if (n == 0) n = 1;  // the pipeline's input is valid UTF-8; never loop on a stray byte
+    piece.clear();
+    f(decodeUtf8At(text.text, i, n), piece);
+    if (piece.size() == n && text.text.compare(i, n, piece) == 0) {
+      out.append(text.slice(i, i + n));
+    } else {
+      const auto span = text.originSpan(i, i + n);
+      out.text += piece;
+      out.origin_begin.insert(out.origin_begin.end(), piece.size(), static_cast<std::uint32_t>(span.first));
+      out.origin_end.insert(out.origin_end.end(), piece.size(), static_cast<std::uint32_t>(span.second));
+    }
+    if (out.text.size() > work.max_text_bytes) throwGrowth(step, work);
+    i += n;
+  }
+  text = std::move(out);
+}
+
+// BertNormalizer (Hugging Face tokenizers' normalizers/bert.rs): control characters, U+0000 and
+// U+FFFD dropped and every whitespace made a space (clean_text); spaces around each CJK ideograph
+// (handle_chinese_chars); NFD with the nonspacing marks removed (strip_accents, by default when
+// lowercasing); lowercase. In that order.
+class BertNormalizer : public Normalizer {
+ public:
+  BertNormalizer(bool clean_text, bool chinese, bool strip_accents, bool lowercase)
+      : clean_text_(clean_text), chinese_(chinese), strip_accents_(strip_accents), lowercase_(lowercase) {}
+  void apply(AlignedText& text, TokenizerWork& work) const override {
+    if (text.empty()) return;
+    if (clean_text_ || chinese_)
+      mapCodePoints(text, work, "BertNormalizer", [&](char32_t cp, std::string& out) {
+        if (clean_text_ && cp != '\t' && cp != '\n' && cp != '\r' && (cp == 0 || cp == 0xFFFD || isUnicodeOther(cp))) return;
+        if (clean_text_ && isUnicodeWhitespace(cp)) {
+          out = " ";
+        } else if (chinese_ && isCjkIdeograph(cp)) {
+          out = " " + utf8Encode(cp) + " ";
+        } else {
+          out = utf8Encode(cp);
+        }
+      });
+    if (strip_accents_) stripAccents(text, work);
+    if (lowercase_) mapCodePoints(text, work, "BertNormalizer", [](char32_t cp, std::string& out) { out = lowercaseCodePoint(cp); });
+  }
+
+ private:
+  // NFD then the marks removed, segment by segment (unicode_normalize.h) so spans stay exact.
+  static void stripAccents(AlignedText& text, TokenizerWork& work) {
+    const std::string where = "tokenizer: its BertNormalizer";
+    const auto starts = normalizationSegmentStarts(text.text, where);
+    AlignedText out;
+    out.text.reserve(text.text.size());
+    for (std::size_t s = 0; s < starts.size(); ++s) {
+      const std::size_t begin = starts[s], end = s + 1 < starts.size() ? starts[s + 1] : text.text.size();
+      const std::string_view piece(text.text.data() + begin, end - begin);
+      const std::string stripped = removeNonspacingMarks(normalizeUnicode(piece, UnicodeForm::nfd, where), where);
+      if (stripped == piece) {
+        out.append(text.slice(begin, end));
+      } else {
+        const auto span = text.originSpan(begin, end);
+        out.text += stripped;
+        out.origin_begin.insert(out.origin_begin.end(), stripped.size(), static_cast<std::uint32_t>(span.first));
+        out.origin_end.insert(out.origin_end.end(), stripped.size(), static_cast<std::uint32_t>(span.second));
+      }
+      if (out.text.size() > work.max_text_bytes) throwGrowth("BertNormalizer", work);
+    }
+    text = std::move(out);
+  }
+
+  bool clean_text_, chinese_, strip_accents_, lowercase_;
+};
+
+// StripAccents: nonspacing marks removed (after an NFD step of its own Sequence).
+class StripAccentsNormalizer : public Normalizer {
+ public:
+  void apply(AlignedText& text, TokenizerWork& work) const override {
+    mapCodePoints(text, work, "StripAccents", [](char32_t cp, std::string& out) {
+      const std::string c = utf8Encode(cp);
+      out = removeNonspacingMarks(c, "tokenizer: its StripAccents normalizer");
+    });
+  }
+};
+
 // ---- pre-tokenizers ----
 
 class SequencePreTokenizer : public PreTokenizer {
@@ -186,6 +275,36 @@ class SplitPreTokenizer : public PreTokenizer {
   std::unique_ptr<UnicodeRegex> pattern_;
   SplitBehavior behavior_;
   bool invert_;
+};
+
+// BertPreTokenizer: split on whitespace (dropped), then every punctuation character is a word of
+// its own (pre_tokenizers/bert.rs).
+class BertPreTokenizer : public PreTokenizer {
+ public:
+  void apply(std::vector<AlignedText>& splits, TokenizerWork&) const override {
+    splitEach(splits, [](const AlignedText& s) {
+      std::vector<std::pair<std::size_t, std::size_t>> spaces, punctuation;
+      for (std::size_t i = 0; i < s.text.size();) {
+        std::size_t n = validUtf8SequenceLength(s.text, i);
+        if (n == 0) n = 1;
+        const char32_t cp = decodeUtf8At(s.text, i, n);
+        if (isUnicodeWhitespace(cp)) spaces.emplace_back(i, i + n);
+        i += n;
+      }
+      std::vector<AlignedText> out;
+      for (AlignedText& word : splitAtMatches(s, spaces, SplitBehavior::Removed, false)) {
+        punctuation.clear();
+        for (std::size_t i = 0; i < word.text.size();) {
+          std::size_t n = validUtf8SequenceLength(word.text, i);
+          if (n == 0) n = 1;
+          if (isBertPunctuation(decodeUtf8At(word.text, i, n))) punctuation.emplace_back(i, i + n);
+          i += n;
+        }
+        for (AlignedText& part : splitAtMatches(word, punctuation, SplitBehavior::Isolated, false)) out.push_back(std::move(part));
+      }
+      return out;
+    });
+  }
 };
 
 class ByteLevelPreTokenizer : public PreTokenizer {
@@ -362,9 +481,16 @@ std::unique_ptr<Normalizer> makeNormalizerAt(const Json& j, const std::string& w
     if (j["pattern"].is_object() && j["pattern"].contains("String") && j["pattern"]["String"] == " ") traits.space_marker = content;
     return std::make_unique<ReplaceNormalizer>(makePattern(j["pattern"], here), content);
   }
+  if (type == "BertNormalizer") {
+    const bool lowercase = boolField(j, "lowercase", true, here);
+    return std::make_unique<BertNormalizer>(boolField(j, "clean_text", true, here), boolField(j, "handle_chinese_chars", true, here),
+                                            boolField(j, "strip_accents", lowercase, here), lowercase);
+  }
+  if (type == "Lowercase") return std::make_unique<BertNormalizer>(false, false, false, true);
+  if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
   UnicodeForm form{};
   if (parseUnicodeForm(type, form)) return std::make_unique<UnicodeFormNormalizer>(form);
-  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD)");
+  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD, BertNormalizer, Lowercase, StripAccents)");
 }
 
 std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::string& where, PipelineTraits& traits, int depth) {
@@ -410,7 +536,8 @@ std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::strin
     return std::make_unique<MetaspacePreTokenizer>(replacement, prepend, boolField(j, "split", true, here));
   }
   if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(boolField(j, "individual_digits", false, here));
-  throw ModelError(here + ": not supported (supported: Sequence, ByteLevel, Split, Metaspace, Digits)");
+  if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
+  throw ModelError(here + ": not supported (supported: Sequence, ByteLevel, Split, Metaspace, Digits, BertPreTokenizer)");
 }
 
 }  // namespace
@@ -422,6 +549,12 @@ std::unique_ptr<Normalizer> makeNormalizer(const Json& j, const std::string& whe
 std::unique_ptr<PreTokenizer> makePreTokenizer(const Json& j, const std::string& where, PipelineTraits& traits) {
   return makePreTokenizerAt(j, where, traits, 0);
 }
+
+std::unique_ptr<Normalizer> makeBertNormalizer(bool lowercase, bool strip_accents, bool chinese_chars) {
+  return std::make_unique<BertNormalizer>(true, chinese_chars, strip_accents, lowercase);
+}
+
+std::unique_ptr<PreTokenizer> makeBertPreTokenizer() { return std::make_unique<BertPreTokenizer>(); }
 
 std::unique_ptr<PreTokenizer> makeGpt2PreTokenizer(PipelineTraits& traits) {
   traits.byte_level = true;

@@ -72,6 +72,10 @@ struct PipelineTraits {
 // the tree is bounded.
 std::unique_ptr<Normalizer> makeNormalizer(const nlohmann::json& json, const std::string& where, PipelineTraits& traits);
 std::unique_ptr<PreTokenizer> makePreTokenizer(const nlohmann::json& json, const std::string& where, PipelineTraits& traits);
+// BERT's vocab.txt pipeline (BertTokenizer's defaults): clean text, CJK ideographs spaced, accents
+// stripped when asked, lowercase when asked; whitespace and punctuation splits.
+std::unique_ptr<Normalizer> makeBertNormalizer(bool lowercase, bool strip_accents, bool chinese_chars);
+std::unique_ptr<PreTokenizer> makeBertPreTokenizer();
 // GPT-2's pre-tokenisation alone: ByteLevel without a prefix space, with its regex.
 std::unique_ptr<PreTokenizer> makeGpt2PreTokenizer(PipelineTraits& traits);
 

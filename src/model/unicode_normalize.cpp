@@ -92,4 +92,37 @@ std::string removeNonspacingMarks(std::string_view utf8, const std::string& wher
   return kept;
 }
 
+bool isUnicodeWhitespace(char32_t cp) {
+  if ((cp >= 0x09 && cp <= 0x0D) || cp == 0x85) return true;
+  const utf8proc_category_t cat = utf8proc_category(utf8proc_int32_t(cp));
+  return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
+}
+
+bool isUnicodeOther(char32_t cp) {
+  const utf8proc_category_t cat = utf8proc_category(utf8proc_int32_t(cp));
+  return cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_CN || cat == UTF8PROC_CATEGORY_CO ||
+         cat == UTF8PROC_CATEGORY_CS;
+}
+
+bool isBertPunctuation(char32_t cp) {
+  if (cp < 0x80 && ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)))
+    return true;
+  const utf8proc_category_t cat = utf8proc_category(utf8proc_int32_t(cp));
+  return cat == UTF8PROC_CATEGORY_PC || cat == UTF8PROC_CATEGORY_PD || cat == UTF8PROC_CATEGORY_PS || cat == UTF8PROC_CATEGORY_PE ||
+         cat == UTF8PROC_CATEGORY_PI || cat == UTF8PROC_CATEGORY_PF || cat == UTF8PROC_CATEGORY_PO;
+}
+
+bool isCjkIdeograph(char32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
+         (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+}
+
+std::string lowercaseCodePoint(char32_t cp) {
+  utf8proc_uint8_t buf[8];
+  if (cp == 0x130) return "i\xCC\x87";
+  const utf8proc_ssize_t n = utf8proc_encode_char(utf8proc_tolower(utf8proc_int32_t(cp)), buf);
+  return std::string(reinterpret_cast<const char*>(buf), std::size_t(n));
+}
+
 }  // namespace attnviz::model

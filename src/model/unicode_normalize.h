@@ -28,4 +28,17 @@ std::vector<std::size_t> normalizationSegmentStarts(std::string_view utf8, const
 // does after NFD.
 std::string removeNonspacingMarks(std::string_view utf8, const std::string& where);
 
+// Character classes as BERT's normalizer and pre-tokenizer read them (Hugging Face tokenizers'
+// bert.rs), from utf8proc's Unicode data: White_Space (category Zs, Zl, Zp, and U+0009..U+000D,
+// U+0085); "other" (Cc, Cf, Cn, Co, Cs); punctuation (any P category, which holds all of ASCII's
+// punctuation but $ + < = > ^ ` | ~, added as Rust's is_ascii_punctuation does); Chinese
+// ideographs (the CJK blocks BERT names).
+bool isUnicodeWhitespace(char32_t cp);
+bool isUnicodeOther(char32_t cp);
+bool isBertPunctuation(char32_t cp);
+bool isCjkIdeograph(char32_t cp);
+// The full lowercase of one code point as UTF-8 (Unicode's lowercase mapping; U+0130 becomes
+// "i" + U+0307, its one unconditional multi-character lowercase).
+std::string lowercaseCodePoint(char32_t cp);
+
 }  // namespace attnviz::model

@@ -79,9 +79,14 @@ TEST(TokenizeCli, DamagedTokenizerFilesNameTheFile) {
                    "tokenizer.json: not valid JSON");
   expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-nomodel", R"({"added_tokens": []})").string() + "' --text hi"),
                    "tokenizer.json: has no 'model'");
+  std::string unigram = kTinyTokenizer;
+  unigram.replace(unigram.find("\"BPE\""), 5, "\"Unigram\"");
+  expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-unigram", unigram).string() + "' --text hi"), "Unigram");
+  // A WordPiece vocabulary without its unknown token.
   std::string wordPiece = kTinyTokenizer;
   wordPiece.replace(wordPiece.find("\"BPE\""), 5, "\"WordPiece\"");
-  expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-wordpiece", wordPiece).string() + "' --text hi"), "WordPiece");
+  expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-wordpiece", wordPiece).string() + "' --text hi"),
+                   "unknown token '[UNK]' is not in the vocabulary");
   std::string badMerge = kTinyTokenizer;
   badMerge.replace(badMerge.find("\"a b\""), 5, "\"a z\"");
   expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-badmerge", badMerge).string() + "' --text hi"),

@@ -162,7 +162,7 @@ TEST(SentencePieceStyle, UnsupportedPiecesAreRefusedByName) {
     EXPECT_NE(std::string(e.what()).find("Unigram"), std::string::npos) << e.what();
   }
   j = llama2Style();
-  j["normalizer"] = {{"type", "Lowercase"}};
+  j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", ""}};
   EXPECT_THROW(load(j), ModelError);
   j = llama2Style();
   j["pre_tokenizer"] = {{"type", "Whitespace"}};
