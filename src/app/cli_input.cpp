@@ -79,7 +79,7 @@ void applyMemoryBudgetOption(const CliArgs& args) {
 const std::set<std::string>& attentionInputOptions() {
   static const std::set<std::string> options = {"text",   "target",     "mode",  "temperature", "engine",
                                                 "q",      "k",          "v",     "weights",     "tokens",
-                                                "key-tokens", "model", "layer", "max-memory", "text-file"};
+                                                "key-tokens", "model", "layer", "max-memory", "text-file", "attention"};
   return options;
 }
 
@@ -98,6 +98,8 @@ const char* attentionInputHelp() {
          "  --key-tokens FILE    labels of the key tokens, one per line\n"
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
          "                       --text; heads numbered from 0 or written L5H1 (the window's rule too)\n"
+         "  --attention KIND     with --model: decoder (causal; GPT-2, Llama...) or encoder (bidirectional; BERT,\n"
+         "                       RoBERTa, DistilBERT); the model's own kind by default, another is refused\n"
          "  --layer L            layer of --model to show (0-based, default 0; implied by --head L5H1, which\n"
          "                       must agree with it), or of a\n"
          "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n"
@@ -189,7 +191,22 @@ AttentionInput loadModelInput(const CliArgs& args) {
   in.token_ids = in.session->tokenIds();
   in.problem = in.session->problemForLayer(layer);
   in.head_names = in.problem.head_names;
-  in.causal = true;
+  // An encoder's attention is bidirectional; a decoder's is causal whether or not --causal says so.
+  in.causal = !in.session->isEncoder();
+  if (in.session->isEncoder() && args.has("causal"))
+    throw UsageError("--causal does not apply to " + in.session->config().model_type +
+                     ": it is an encoder, every token attends to every other (no causal mask)");
+  const std::vector<model::AttentionKind> kinds = in.session->attentionKinds();
+  in.attention = kinds.front();
+  if (const auto asked = args.get("attention")) {
+    model::AttentionKind kind{};
+    if (!model::parseAttentionKind(*asked, kind))
+      throw UsageError("--attention must be decoder, encoder or cross, got '" + *asked + "'");
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+      throw UsageError(std::string("--attention ") + model::attentionKindName(kind) + " does not apply to " +
+                       in.session->config().model_type + ": it has " + model::attentionKindName(kinds.front()) +
+                       " attention only");
+  }
   in.mode = "self";
   return in;
 }

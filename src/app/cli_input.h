@@ -13,6 +13,7 @@
 #include "app/cli_args.h"
 #include "core/attention.h"
 #include "core/head_selection.h"
+#include "model/attention_kind.h"
 
 namespace attnviz::model {
 class ModelSession;
@@ -40,6 +41,7 @@ struct AttentionInput {
   std::string model_name;
   int layer = -1;
   std::vector<int> token_ids;
+  model::AttentionKind attention = model::AttentionKind::decoder;  // which of the model's attentions
 };
 
 AttentionInput loadAttentionInput(const CliArgs& args);

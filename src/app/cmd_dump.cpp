@@ -21,7 +21,8 @@ const char* kDumpUsage =
 const char* kDumpOptions =
     "  --head H             1-based index, head name, 'mean' or 'all' (default all: every head + mean);\n"
     "                       with --model: 0-based index or L5H1\n"
-    "  --next K             with --model: add the K most probable next tokens after the last one\n"
+    "  --next K             with --model: add the K most probable next tokens after the last one; for an\n"
+    "                       encoder (BERT...), the K most probable fillers of the first [MASK] (fill-mask)\n"
     "  --contribution       with --model and one --head: the value-weighted matrix (Kobayashi et al. 2020)\n"
     "                       C[i][j] = ||weight[i][j] * v_j W_O^h|| (output-projection bias excluded), raw\n"
     "                       norms in the hidden state's units, in place of the weights; the stats are\n"
@@ -72,9 +73,20 @@ int runDump(int argc, char** argv) {
       doc.model = in.model_name;
       doc.layer = in.layer;
       doc.token_ids = in.token_ids;
+      doc.attention = model::attentionKindName(in.attention);
+      int position = -1;  // the last token: a decoder's next token
+      if (in.session->isEncoder()) {
+        doc.token_types = in.session->segmentIds();
+        const std::vector<int> masks = in.session->maskPositions();
+        if (args.has("next") && masks.empty())
+          throw UsageError("--next on an encoder fills in a mask: put " +
+                           (in.session->maskTokenId() >= 0 ? in.session->tokenLabel(in.session->maskTokenId()) : std::string("[MASK]")) +
+                           " in the text");
+        if (args.has("next")) position = doc.fill_mask_position = masks.front();
+      }
       if (args.has("next")) {
         doc.has_next_tokens = true;
-        for (const auto& t : in.session->nextTokens(int(next))) doc.next_tokens.push_back({t.token, t.id, t.prob});
+        for (const auto& t : in.session->nextTokens(int(next), position)) doc.next_tokens.push_back({t.token, t.id, t.prob});
       }
     }
     std::vector<MatrixView> heads;

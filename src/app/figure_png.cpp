@@ -45,7 +45,7 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
     if (args.has("weights")) {
       ok = app.loadWeights(in.result, in.query_tokens, in.key_tokens, args.getOr("weights", ""));
     } else if (args.has("model")) {
-      app.setCausal(true);
+      app.setCausal(in.causal);  // a decoder's causal mask; none for an encoder
       ok = app.loadProblem(in.problem, model::modelDisplayName(args.getOr("model", "model")) + " layer " + std::to_string(in.layer));
     } else if (args.has("text")) {
       app.setMode(in.mode == "cross" ? AttentionMode::Cross : AttentionMode::Self);

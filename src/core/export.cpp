@@ -252,6 +252,24 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
       out.integer(doc.token_ids[i]);
     }
     out.put("],\n");
+    if (!doc.attention.empty()) {
+      out.put("\"attention\":");
+      writeString(out, doc.attention);
+      out.put(",\n");
+    }
+    if (!doc.token_types.empty()) {
+      out.put("\"token_types\":[");
+      for (std::size_t i = 0; i < doc.token_types.size(); ++i) {
+        if (i) out.put(',');
+        out.integer(doc.token_types[i]);
+      }
+      out.put("],\n");
+    }
+    if (doc.fill_mask_position >= 0) {
+      out.put("\"fill_mask_position\":");
+      out.integer(doc.fill_mask_position);
+      out.put(",\n");
+    }
     if (doc.has_next_tokens) {
       out.put("\"next_tokens\":[");
       for (std::size_t i = 0; i < doc.next_tokens.size(); ++i) {

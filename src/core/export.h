@@ -46,6 +46,12 @@ struct DumpDocument {
   std::vector<int> token_ids;
   bool has_next_tokens = false;
   std::vector<NextToken> next_tokens;
+  // Which attention of the model ("decoder", "encoder", "cross"; written as "attention"), an
+  // encoder's token types ("token_types", when given) and, for an encoder's fill-mask, the masked
+  // position the next_tokens are predicted at ("fill_mask_position", when >= 0).
+  std::string attention;
+  std::vector<int> token_types;
+  int fill_mask_position = -1;
 };
 
 // Builds one exported matrix (with stats) from a head of a result. visible_keys gives the

@@ -100,7 +100,9 @@ AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, Ablation
   Transformer& t = *transformer_;
   const AblationBase base = t.recordAblationBase();
   const std::vector<float> hidden = t.ablatedFinalHidden(base, heads, mode);
-  const int last = numTokens() - 1;
+  // A decoder's prediction after the last token; an encoder's fill-mask at its first [MASK].
+  const std::vector<int> masks = maskPositions();
+  const int last = isEncoder() && !masks.empty() ? masks.front() : numTokens() - 1;
   const std::size_t D = std::size_t(config().hidden_size);
   const std::vector<float> before = t.logits(last);
   const std::vector<float> after = t.logitsOfHidden(hidden.data() + std::size_t(last) * D);
@@ -112,7 +114,7 @@ AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, Ablation
     r.target_logprob_before = logProbOf(before, target_id);
     r.target_logprob_after = logProbOf(after, target_id);
   }
-  if (numTokens() >= 2) {
+  if (numTokens() >= 2 && !isEncoder()) {
     r.has_loss = true;
     r.loss_before = t.nextTokenLoss(t.finalHidden());
     r.loss_after = t.nextTokenLoss(hidden);

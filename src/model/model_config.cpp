@@ -114,10 +114,25 @@ void readHubSizes(const Reader& r, ModelConfig& c, const char* mlp_key) {
   c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
 }
 
+// What every BERT-family encoder shares once its sizes are read.
+void readEncoderCommon(const Reader& r, ModelConfig& c) {
+  if (c.hidden_size % c.num_heads != 0)
+    r.fail("the hidden size " + std::to_string(c.hidden_size) + " is not a multiple of the " + std::to_string(c.num_heads) + " heads");
+  c.head_dim = c.hidden_size / c.num_heads;
+  c.bidirectional = true;
+  c.post_layer_norm = true;
+  c.final_norm = false;
+  c.tie_word_embeddings = true;
+  if (r.boolOr("is_decoder", false)) r.fail("is_decoder = true (a BERT-family model used as a decoder) is not implemented");
+  if (r.boolOr("add_cross_attention", false)) r.fail("add_cross_attention = true is not implemented");
+  c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
+}
+
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"gpt2", "gpt_neox", "llama", "mistral", "opt", "phi3", "qwen2", "qwen3"};
+  static const std::vector<std::string> types = {"bert",  "distilbert", "gpt2",  "gpt_neox", "llama",      "mistral",
+                                                 "opt",   "phi3",       "qwen2", "qwen3",    "roberta",    "xlm-roberta"};
   return types;
 }
 
@@ -286,6 +301,45 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.norm_eps = 1e-5;  // nn.LayerNorm's default; OPTConfig has no epsilon field
     c.tie_word_embeddings = r.boolOr("tie_word_embeddings", true);
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
+  } else if (c.model_type == "bert" || c.model_type == "roberta" || c.model_type == "xlm-roberta") {
+    // modeling_bert / modeling_roberta: word + position + token-type embeddings, LayerNorm after
+    // the sum and after each residual add (post-LN), exact GELU, no causal mask. RoBERTa's
+    // positions start at padding_idx + 1 (create_position_ids_from_input_ids), so its table has
+    // that many rows more than it has usable positions.
+    c.arch = Architecture::Bert;
+    readHubSizes(r, c, "intermediate_size");
+    readEncoderCommon(r, c);
+    c.norm_eps = c.embed_norm_eps = r.numberInOr("layer_norm_eps", 1e-12, kMinNormEps, kMaxNormEps);
+    c.type_vocab_size = r.boundedIntOr("type_vocab_size", 2, 1024, "token types");
+    const std::string act = r.stringOr("hidden_act", "gelu");
+    if (act != "gelu") r.fail("hidden_act '" + act + "' is not implemented (supported: gelu)");
+    const std::string positions = r.stringOr("position_embedding_type", "absolute");
+    if (positions != "absolute")
+      r.fail("position_embedding_type '" + quoteForMessage(positions, 60) + "' is not implemented (supported: absolute)");
+    if (c.model_type != "bert") {
+      const int pad = r.tokenIdOr("pad_token_id", c.vocab_size);
+      c.position_offset = (pad < 0 ? 1 : pad) + 1;
+      if (c.max_positions <= c.position_offset)
+        r.fail("max_position_embeddings " + std::to_string(c.max_positions) + " leaves no position after the offset of " +
+               std::to_string(c.position_offset) + " (padding_idx + 1)");
+      c.max_positions -= c.position_offset;
+    }
+    c.sep_token_id = r.tokenIdOr("sep_token_id", c.vocab_size);
+  } else if (c.model_type == "distilbert") {
+    // modeling_distilbert: BERT's layout under its own names (dim, n_layers, hidden_dim), no token
+    // types, every LayerNorm with eps 1e-12.
+    c.arch = Architecture::Bert;
+    c.distilbert_names = true;
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("dim", kMaxHidden, "hidden units");
+    c.num_layers = r.boundedInt("n_layers", kMaxLayers, "layers");
+    c.num_heads = c.num_kv_heads = r.boundedInt("n_heads", kMaxHeads, "heads");
+    c.intermediate_size = r.boundedInt("hidden_dim", kMaxIntermediate, "MLP units");
+    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    readEncoderCommon(r, c);
+    c.norm_eps = c.embed_norm_eps = 1e-12;
+    const std::string act = r.stringOr("activation", "gelu");
+    if (act != "gelu") r.fail("activation '" + act + "' is not implemented (supported: gelu)");
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }

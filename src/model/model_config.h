@@ -1,5 +1,6 @@
-// config.json of a Hugging Face checkpoint, for the architectures attnviz runs:
-// gpt2, the Llama family (llama, mistral, qwen2, qwen3, phi3), gpt_neox (Pythia) and opt. Needs no GL context.
+// config.json of a Hugging Face checkpoint, for the architectures attnviz runs: the decoders gpt2,
+// the Llama family (llama, mistral, qwen2, qwen3, phi3), gpt_neox (Pythia) and opt, and the BERT
+// family of encoders (bert, roberta, distilbert). Needs no GL context.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 
 namespace attnviz::model {
 
-enum class Architecture { Gpt2, Llama, NeoX, Opt };
+enum class Architecture { Gpt2, Llama, NeoX, Opt, Bert };
 
 // Bounds on the sizes in config.json, far above what any real model uses (in brackets the largest
 // we know of, 2026-12): a damaged or hostile config is refused before anything is sized by it.
@@ -50,6 +51,16 @@ struct ModelConfig {
   bool qk_norm = false;       // qwen3: RMSNorm over each head's q and k before rotary (q_norm, k_norm)
   bool tie_word_embeddings = true;
   int bos_token_id = -1;
+  // Encoders (Architecture::Bert): every token attends to every other (no causal mask), the
+  // embeddings are LayerNormed (embed_norm_eps), and the logits are the masked-LM head's.
+  bool bidirectional = false;
+  int type_vocab_size = 0;         // bert: token-type (segment) embeddings; 0 = none (distilbert)
+  double embed_norm_eps = 1e-12;   // the embeddings' LayerNorm (and the MLM head's)
+  int sep_token_id = -1;           // bert: tokens after the first one are segment 1 (sentence B)
+  int mask_token_id = -1;          // [MASK] / <mask>, when config.json names it
+  // Names of the BERT-family tensors: bert/roberta (encoder.layer.N.attention.self.query ...) or
+  // distilbert (transformer.layer.N.attention.q_lin ...).
+  bool distilbert_names = false;
 
   // The key/value head query head h reads: h / (num_heads / num_kv_heads).
   int kvHeadOf(int head) const { return head / (num_heads / num_kv_heads); }

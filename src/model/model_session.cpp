@@ -53,6 +53,12 @@ std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name
   s->directory_ = dir.string();
   s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights));
   if (require_tokenizer) s->tokenizer_ = std::make_unique<ModelTokenizer>(ModelTokenizer::fromDirectory(dir));
+  if (s->tokenizer_ && s->isEncoder()) {
+    for (const char* mask : {"[MASK]", "<mask>"})
+      if (const auto id = s->tokenizer_->idOf(mask); id && s->mask_id_ < 0) s->mask_id_ = *id;
+    if (const auto sep = s->tokenizer_->idOf("[SEP]"); sep && s->config().sep_token_id < 0 && *sep < s->config().vocab_size)
+      s->transformer_->setSeparatorId(*sep);
+  }
   return s;
 }
 
@@ -102,6 +108,22 @@ void ModelSession::relabel() {
     labels_[i] = labelOf(ids[i]);
 }
 
+bool ModelSession::isEncoder() const { return config().bidirectional; }
+
+std::vector<AttentionKind> ModelSession::attentionKinds() const {
+  return {isEncoder() ? AttentionKind::encoder : AttentionKind::decoder};
+}
+
+std::vector<int> ModelSession::maskPositions() const {
+  std::vector<int> out;
+  const auto& ids = tokenIds();
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (mask_id_ >= 0 && ids[i] == mask_id_) out.push_back(int(i));
+  return out;
+}
+
+std::vector<int> ModelSession::segmentIds() const { return transformer_->segmentIds(); }
+
 int ModelSession::numTokens() const { return transformer_->length(); }
 const std::vector<int>& ModelSession::tokenIds() const { return transformer_->ids(); }
 int ModelSession::numLayers() const { return config().num_layers; }
@@ -125,7 +147,7 @@ AttentionProblem ModelSession::problemForLayer(int layer) const {
   p.heads = H;
   p.nq = p.nk = n;
   p.d = p.dv = hd;
-  p.mask = MaskKind::Causal;
+  p.mask = isEncoder() ? MaskKind::None : MaskKind::Causal;
   const LayerCache& lc = transformer_->layer(layer);
   const std::size_t per_head = std::size_t(n) * hd;
   p.q.resize(per_head * H);
@@ -154,7 +176,7 @@ AttentionProblem ModelSession::problemFor(int layer, int head) const {
   p.heads = 1;
   p.nq = p.nk = n;
   p.d = p.dv = hd;
-  p.mask = MaskKind::Causal;
+  p.mask = isEncoder() ? MaskKind::None : MaskKind::Causal;
   const LayerCache& lc = transformer_->layer(layer);
   p.q = lc.q[std::size_t(head)];
   p.k = lc.k[std::size_t(kv)];
@@ -194,6 +216,8 @@ std::vector<NextToken> ModelSession::topTokens(const std::vector<float>& logits,
 
 std::vector<int> ModelSession::generate(const GenerateOptions& options) {
   if (numTokens() == 0) throw ModelError("no text has been run yet");
+  if (isEncoder())
+    throw ModelError(config().model_type + " is an encoder: it fills in a [MASK] instead of generating text after the last token");
   if (options.count < 0) throw ModelError("cannot generate a negative number of tokens");
   if (options.sample && !(options.temperature > 0)) throw ModelError("sampling temperature must be greater than 0");
   std::mt19937_64 rng(options.seed);
@@ -267,7 +291,7 @@ std::vector<std::vector<double>> ModelSession::inductionScores(int repeat, std::
       p.heads = 1;
       p.nq = p.nk = n;
       p.d = headDim();
-      p.mask = MaskKind::Causal;
+      p.mask = isEncoder() ? MaskKind::None : MaskKind::Causal;
       p.q = transformer_->layer(l).q[std::size_t(h)];
       p.k = transformer_->layer(l).k[std::size_t(kv)];
       computeFastInto(p, result);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/attention.h"
+#include "model/attention_kind.h"
 #include "model/head_ablation.h"
 #include "model/head_measures.h"
 #include "model/model_config.h"
@@ -98,6 +99,16 @@ class ModelSession {
   // Readable pieces, one per token (a leading space shown as a subtle mark, e.g. "·bank").
   const std::vector<std::string>& tokenLabels() const { return labels_; }
 
+  // Encoders (the BERT family) attend in both directions: no causal mask, no generation, and
+  // the logits are the masked-LM head's (fill-mask). attentionKinds() is {decoder} or {encoder}.
+  bool isEncoder() const;
+  std::vector<AttentionKind> attentionKinds() const;
+  // The tokenizer's mask token ("[MASK]", "<mask>"), -1 when it has none; the positions holding it.
+  int maskTokenId() const { return mask_id_; }
+  std::vector<int> maskPositions() const;
+  // Token types (segments) the forward used, one per token (all 0 but for BERT's "A [SEP] B").
+  std::vector<int> segmentIds() const;
+
   int numLayers() const;
   int numHeads() const;
   int numKvHeads() const;
@@ -106,7 +117,7 @@ class ModelSession {
   std::string headName(int layer, int head) const;  // "L5H1", with "(kv 0)" under GQA
 
   // The attention problem of one head (heads = 1) or of every head of the layer (heads =
-  // numHeads(), head_names "L5H0"...) with causal mask, scale 1/sqrt(head_dim), temperature 1,
+  // numHeads(), head_names "L5H0"...) with causal mask (none for an encoder), scale 1/sqrt(head_dim), temperature 1,
   // q = that head's queries, k/v = its key/value head's keys/values, token labels.
   // Throws ModelError for a layer/head out of range or before any text.
   AttentionProblem problemFor(int layer, int head) const;
@@ -117,7 +128,8 @@ class ModelSession {
   // The k most probable tokens of one row of logits [vocab] (softmax in double, the maximum
   // subtracted; larger logit first, ties by id): what nextTokens and ablation report.
   std::vector<NextToken> topTokens(const std::vector<float>& logits, int k) const;
-  // Appends tokens one at a time with the KV cache; returns the ids appended.
+  // Appends tokens one at a time with the KV cache; returns the ids appended. Throws ModelError
+  // for an encoder (it has no next token to predict).
   std::vector<int> generate(const GenerateOptions& options);
 
   // Measures of every layer x head on the current text (cpu-fast maps, head by head).
@@ -157,6 +169,7 @@ class ModelSession {
   std::unique_ptr<ModelTokenizer> tokenizer_;
   std::vector<std::string> labels_;
   ForwardReport last_;
+  int mask_id_ = -1;
 };
 
 }  // namespace attnviz::model

@@ -241,6 +241,8 @@ int Transformer::setTokens(const std::vector<int>& ids) {
   std::size_t keep = 0;
   while (keep < ids.size() && keep < ids_.size() && ids[keep] == ids_[keep]) ++keep;
   if (keep == ids.size() && keep == ids_.size()) return int(keep);
+  // An encoder's every token sees every other: a changed token changes all of them.
+  if (c.bidirectional) keep = 0;
   checkBudget(estimateTokens(int(ids.size())), "the text of " + std::to_string(ids.size()) + " tokens through this model");
   truncate(int(keep));
   ids_ = ids;
@@ -266,9 +268,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   const bool gpt2 = c.arch == Architecture::Gpt2;
   const bool neox = c.arch == Architecture::NeoX;
   const bool opt = c.arch == Architecture::Opt;
-  const bool layer_norms = gpt2 || neox || opt;  // LayerNorm with bias; the Llama family has RMSNorm
-  const bool rotary = !gpt2 && !opt;              // gpt2 and opt learn absolute positions instead
-  const bool learned_positions = gpt2 || opt;
+  const bool bert = c.arch == Architecture::Bert;
+  const bool layer_norms = gpt2 || neox || opt || bert;  // LayerNorm with bias; the Llama family has RMSNorm
+  const bool rotary = !gpt2 && !opt && !bert;             // these learn absolute positions instead
+  const bool learned_positions = gpt2 || opt || bert;
   const int rot = c.rotary_dims > 0 ? c.rotary_dims : hd;  // rotated dimensions of each head (not gpt2)
   const double scale = 1.0 / std::sqrt(double(hd));
   static const SimdPath simd = bestSimdPath();
@@ -278,7 +281,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
     for (auto& k : lc.k) k.resize(std::size_t(n) * hd);
     for (auto& v : lc.v) v.resize(std::size_t(n) * hd);
   }
-  const int chunk_max = std::min(kChunkTokens, n - start);
+  // A causal model's chunk needs only the keys before it; an encoder's needs all of them, so it
+  // runs the whole text as one chunk.
+  const int chunk_tokens = c.bidirectional ? std::max(n, 1) : kChunkTokens;
+  const int chunk_max = std::min(chunk_tokens, n - start);
   std::vector<float> x(std::size_t(chunk_max) * D), h(std::size_t(chunk_max) * D);
   std::vector<float> qkv(std::size_t(chunk_max) * (layer_norms ? 3 * D : (H + 2 * KV) * hd));
   std::vector<float> x_in(c.parallel_residual ? std::size_t(chunk_max) * D : 0);
@@ -287,8 +293,18 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   std::vector<float> scores(std::size_t(kAttentionRowBlock) * n), cosv(hd / 2), sinv(hd / 2);
 
   const int first_layer = hooks ? hooks->first_layer : 0;
-  for (int c0 = start; c0 < n; c0 += kChunkTokens) {
-    const int m = std::min(kChunkTokens, n - c0);
+  const std::vector<int> segments = bert ? segmentIds() : std::vector<int>();
+  // RoBERTa's position ids (create_position_ids_from_input_ids): padding_idx + the count of
+  // non-padding tokens so far, padding_idx itself at a padding token. Row offset + i otherwise.
+  std::vector<int> position_rows(static_cast<std::size_t>(n));
+  const int pad = c.position_offset - 1;
+  for (int i = 0, counted = 0; i < n; ++i) {
+    const bool padding = bert && pad >= 0 && ids_[std::size_t(i)] == pad;
+    if (!padding) ++counted;
+    position_rows[std::size_t(i)] = bert && pad >= 0 ? (padding ? pad : pad + counted) : i + c.position_offset;
+  }
+  for (int c0 = start; c0 < n; c0 += chunk_tokens) {
+    const int m = std::min(chunk_tokens, n - c0);
     // Embeddings (or, for a rerun from a later layer, the residual stream recorded there).
     if (first_layer > 0) std::memcpy(x.data(), hooks->residual_in->data() + std::size_t(c0) * D, sizeof(float) * std::size_t(m) * D);
     for (int r = 0; r < m && first_layer == 0; ++r) {
@@ -296,12 +312,18 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       const float* e = w_->embed.t.data + std::size_t(ids_[std::size_t(pos)]) * D;
       float* xr = x.data() + std::size_t(r) * D;
       if (learned_positions) {
-        const float* pe = w_->positions.data() + std::size_t(pos + c.position_offset) * D;
+        const float* pe = w_->positions.data() + std::size_t(position_rows[std::size_t(pos)]) * D;
         for (int i = 0; i < D; ++i) xr[i] = e[i] + pe[i];
       } else {
         std::memcpy(xr, e, sizeof(float) * D);
       }
+      if (bert && w_->token_types.t.data) {
+        const float* te = w_->token_types.data() + std::size_t(segments[std::size_t(pos)]) * D;
+        for (int i = 0; i < D; ++i) xr[i] += te[i];
+      }
     }
+    if (bert && first_layer == 0)
+      layerNorm(x.data(), m, D, w_->embed_norm_w.data(), w_->embed_norm_b.data(), c.embed_norm_eps, x.data());
     if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
       nonFinite("the embeddings", w_->embedding_names, c0, D, bad, x[bad]);
     for (int l = first_layer; l < c.num_layers; ++l) {
@@ -325,7 +347,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         // query_key_value's output is viewed [heads][3][head_dim]: each head's q, k, v side by side.
         q_stride = 3 * D, k_off = hd, v_off = 2 * hd, q_step = kv_step = 3 * hd;
       } else {
-        if (opt && c.post_layer_norm)  // post-LN: the attention reads the residual stream itself
+        if (c.post_layer_norm)  // post-LN (BERT, OPT's variant): the attention reads the residual stream itself
           std::memcpy(h.data(), x.data(), sizeof(float) * std::size_t(m) * D);
         else if (opt)
           layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
@@ -387,7 +409,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           store(lc.v[std::size_t(kv)], row + v_off + kv * kv_step, false);
         }
       }
-      // Causal attention of the chunk's rows, one head and one block of rows at a time.
+      // Attention of the chunk's rows, one head and one block of rows at a time: causal, or over
+      // every key for an encoder.
       for (int hh = 0; hh < H; ++hh) {
         const int kv = c.kvHeadOf(hh);
         const float* Q = lc.q[std::size_t(hh)].data();
@@ -396,13 +419,13 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         for (int b0 = 0; b0 < m; b0 += kAttentionRowBlock) {
           const int rows = std::min(kAttentionRowBlock, m - b0);
           const int first = c0 + b0;         // absolute position of the block's first row
-          const int keys = first + rows;     // keys visible to the block's last row
+          const int keys = c.bidirectional ? n : first + rows;  // keys visible to the block's last row
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hd, float(scale), Q + std::size_t(first) * hd, hd, K,
                       hd, 0.0f, scores.data(), keys);
           // Softmax of each causal row: max subtracted, exp2 of cpu-fast, sum in double.
           forRows(rows, [&](int r) {
             float* s = scores.data() + std::size_t(r) * keys;
-            const int visible = first + r + 1;
+            const int visible = c.bidirectional ? n : first + r + 1;
             float mx = s[0];
             for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
             for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
@@ -487,13 +510,53 @@ void Transformer::nonFinite(const std::string& stage, const std::vector<std::str
   throw ModelError("this model's numbers overflow float: " + where + " although its weights are finite (weights too large?)");
 }
 
+std::vector<int> Transformer::segmentIds() const {
+  std::vector<int> types(ids_.size(), 0);
+  if (config_.type_vocab_size < 2 || config_.sep_token_id < 0) return types;
+  // Hugging Face's pair encoding: [CLS] A [SEP] is segment 0, B [SEP] segment 1.
+  const auto sep = std::find(ids_.begin(), ids_.end(), config_.sep_token_id);
+  for (auto i = std::size_t(std::min(sep - ids_.begin() + 1, std::ptrdiff_t(ids_.size()))); i < ids_.size(); ++i) types[i] = 1;
+  return types;
+}
+
+void Transformer::setSeparatorId(int id) {
+  if (id == config_.sep_token_id) return;
+  config_.sep_token_id = id;
+  const std::vector<int> ids = ids_;
+  ids_.clear();
+  truncate(0);
+  if (!ids.empty()) setTokens(ids);
+}
+
+bool Transformer::hasLanguageModelHead() const { return config_.arch != Architecture::Bert || w_->has_mlm_head; }
+
+std::vector<float> Transformer::logitsOfHidden(const float* hidden_row) const {
+  const ModelConfig& c = config_;
+  const int D = c.hidden_size;
+  std::vector<float> transformed;
+  if (c.arch == Architecture::Bert) {
+    if (!w_->has_mlm_head)
+      throw ModelError(store_.source() + " has no masked-LM head (a " + c.model_type +
+                       "Model file, not *ForMaskedLM): its attention shows, but it predicts no tokens");
+    // The masked-LM head: dense -> exact GELU -> LayerNorm, then the decoder below and its bias.
+    transformed.resize(std::size_t(D));
+    project(hidden_row, 1, w_->mlm_dense, &w_->mlm_dense_b, transformed.data());
+    for (float& v : transformed) v = float(0.5 * v * (1.0 + std::erf(double(v) * M_SQRT1_2)));
+    layerNorm(transformed.data(), 1, D, w_->mlm_norm_w.data(), w_->mlm_norm_b.data(), c.embed_norm_eps, transformed.data());
+    hidden_row = transformed.data();
+  }
+  const Matrix& head = w_->separate_lm_head ? w_->lm_head : w_->embed;
+  std::vector<float> out(std::size_t(c.vocab_size));
+  if (c.arch == Architecture::Bert) std::memcpy(out.data(), w_->mlm_bias.data(), sizeof(float) * out.size());
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, c.vocab_size, D, 1.0f, head.t.data, D, hidden_row, 1,
+              c.arch == Architecture::Bert ? 1.0f : 0.0f, out.data(), 1);
+  return out;
+}
+
 std::vector<float> Transformer::logits(int position) const {
   if (position < 0 || position >= length())
     throw ModelError("position " + std::to_string(position) + " is outside the text (0.." + std::to_string(length() - 1) + ")");
-  const Matrix& head = w_->separate_lm_head ? w_->lm_head : w_->embed;
-  std::vector<float> out(std::size_t(config_.vocab_size));
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, config_.vocab_size, config_.hidden_size, 1.0f, head.t.data, config_.hidden_size,
-              final_hidden_.data() + std::size_t(position) * config_.hidden_size, 1, 0.0f, out.data(), 1);
+  std::vector<float> out = logitsOfHidden(final_hidden_.data() + std::size_t(position) * config_.hidden_size);
   if (std::size_t bad = firstNonFinite(out.data(), out.size()); bad < out.size())
     nonFinite("the logits", w_->head_names, position, config_.vocab_size, bad, out[bad]);
   return out;
@@ -503,7 +566,7 @@ MemoryEstimate Transformer::estimateTokens(int tokens) const {
   const ModelConfig& c = config_;
   const double n = std::max(tokens, 0), D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim, H = c.num_heads,
                KV = c.num_kv_heads, L = c.num_layers;
-  const double chunk = std::min(n, double(kChunkTokens));
+  const double chunk = c.bidirectional ? n : std::min(n, double(kChunkTokens));  // an encoder runs in one chunk
   const double qkv_width = c.arch != Architecture::Llama ? 3 * D : (H + 2 * KV) * hd;
   MemoryEstimate e;
   e.add("weights converted to float32", weight_bytes_converted_)
@@ -536,8 +599,9 @@ double Transformer::forwardFlops(int prefix, int count) const {
   const double m = count;
   const double projections = 2 * m * D * (H * hd + 2 * KV * hd) + 2 * m * H * hd * D;
   const double mlp = (c.arch != Architecture::Llama ? 2.0 : 3.0) * 2 * m * D * I;
-  // Scores and P.V over the keys each row sees: sum over rows of (prefix + r + 1).
-  const double keys = m * prefix + m * (m + 1) / 2;
+  // Scores and P.V over the keys each row sees: sum over rows of (prefix + r + 1), or of every
+  // key for an encoder.
+  const double keys = c.bidirectional ? m * (prefix + m) : m * prefix + m * (m + 1) / 2;
   const double attention = 2 * 2 * H * hd * keys;
   return c.num_layers * (projections + mlp + attention);
 }
@@ -633,16 +697,10 @@ std::vector<float> Transformer::ablatedFinalHidden(const AblationBase& base, con
   return runOnScratch(hooks, ablated_layers);
 }
 
-std::vector<float> Transformer::logitsOfHidden(const float* hidden_row) const {
-  const Matrix& head = w_->separate_lm_head ? w_->lm_head : w_->embed;
-  std::vector<float> out(std::size_t(config_.vocab_size));
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, config_.vocab_size, config_.hidden_size, 1.0f, head.t.data, config_.hidden_size,
-              hidden_row, 1, 0.0f, out.data(), 1);
-  return out;
-}
-
 double Transformer::nextTokenLoss(const std::vector<float>& final_hidden) const {
   const int n = length(), V = config_.vocab_size, D = config_.hidden_size;
+  if (config_.bidirectional)
+    throw ModelError("the next-token loss is a decoder's measure; " + config_.model_type + " is an encoder (every token sees the next)");
   if (n < 2) throw ModelError("the next-token loss needs at least 2 tokens (this text has " + std::to_string(n) + ")");
   if (final_hidden.size() != std::size_t(n) * D) throw ModelError("hidden states of another length than the text");
   const Matrix& head = w_->separate_lm_head ? w_->lm_head : w_->embed;

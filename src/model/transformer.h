@@ -56,9 +56,19 @@ class Transformer {
   const std::vector<int>& ids() const { return ids_; }
   const LayerCache& layer(int l) const { return cache_[std::size_t(l)]; }
 
-  // Logits [vocab] at `position` (0..n-1), in double-free float but accumulated by BLAS. Throws
-  // ModelError when one is not finite (naming the output tensor).
+  // Logits [vocab] at `position` (0..n-1), in double-free float but accumulated by BLAS; for an
+  // encoder, its masked-LM head's (fill-mask at a [MASK]). Throws ModelError when one is not
+  // finite (naming the output tensor), or for an encoder file without a masked-LM head.
   std::vector<float> logits(int position) const;
+  bool hasLanguageModelHead() const;
+
+  // BERT's token types of the current ids: 0 up to and including the first separator
+  // (config().sep_token_id), 1 after it, as Hugging Face encodes a pair "A [SEP] B"; all 0
+  // without token types or a known separator.
+  std::vector<int> segmentIds() const;
+  // Sets the separator when config.json does not name it (the session takes it from the
+  // tokenizer); reruns the current ids if it changed.
+  void setSeparatorId(int id);
 
   // What a sequence of n tokens takes: the weights (mapped and converted), the Q/K/V cache and
   // final hidden states, the forward's activations, the logits of one position and the largest
@@ -84,7 +94,7 @@ class Transformer {
   std::vector<float> ablatedFinalHidden(const AblationBase& base, const std::vector<HeadRef>& heads, AblationMode mode,
                                         int from_layer = -1, std::vector<LayerCache>* ablated_layers = nullptr);
   const std::vector<float>& finalHidden() const { return final_hidden_; }
-  // Logits [vocab] of one row of final hidden states.
+  // Logits [vocab] of one row of final hidden states (not checked for finiteness).
   std::vector<float> logitsOfHidden(const float* hidden_row) const;
   // Mean over positions 0..n-2 of -ln softmax(logits(i))[ids[i+1]], in nats, from final hidden
   // states [n][hidden] of the current ids (logits in blocks of rows, never [n][vocab] at once).

@@ -2,6 +2,77 @@
 
 namespace attnviz::model {
 
+namespace {
+
+// bert / roberta / xlm-roberta (modeling_bert's names) and distilbert (its own), with or without
+// the *ForMaskedLM prefix (Loader::resolve); the masked-LM head when the file has one.
+void readBertWeights(Loader& ld, const ModelConfig& c, TransformerWeights& w) {
+  const int D = c.hidden_size, I = c.intermediate_size;
+  const bool distil = c.distilbert_names;
+  ld.names = &w.embedding_names;
+  w.embed = Matrix{ld.tensor("embeddings.word_embeddings.weight", {c.vocab_size, D}), D, c.vocab_size, true};
+  w.positions = Vec{ld.tensor("embeddings.position_embeddings.weight", {c.max_positions + c.position_offset, D})};
+  if (c.type_vocab_size > 0) w.token_types = Vec{ld.tensor("embeddings.token_type_embeddings.weight", {c.type_vocab_size, D})};
+  w.embed_norm_w = ld.vec("embeddings.LayerNorm.weight", D);
+  w.embed_norm_b = ld.vec("embeddings.LayerNorm.bias", D);
+  for (int l = 0; l < c.num_layers; ++l) {
+    auto& L = w.layers[std::size_t(l)];
+    ld.names = &w.layer_names[std::size_t(l)];
+    const std::string p = (distil ? "transformer.layer." : "encoder.layer.") + std::to_string(l) + ".";
+    // Query, key, value, attention output, its LayerNorm, MLP in and out, the MLP's LayerNorm.
+    const char* const bert[] = {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                                "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"};
+    const char* const distilbert[] = {"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
+                                      "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm"};
+    const char* const* n = distil ? distilbert : bert;
+    const auto name = [&](int i, const char* what) { return p + n[i] + "." + what; };
+    L.q = ld.linear(name(0, "weight"), D, D);
+    L.q_b = ld.vec(name(0, "bias"), D);
+    L.k = ld.linear(name(1, "weight"), D, D);
+    L.k_b = ld.vec(name(1, "bias"), D);
+    L.v = ld.linear(name(2, "weight"), D, D);
+    L.v_b = ld.vec(name(2, "bias"), D);
+    L.o = ld.linear(name(3, "weight"), D, D);
+    L.o_b = ld.vec(name(3, "bias"), D);
+    L.norm1_w = ld.vec(name(4, "weight"), D);
+    L.norm1_b = ld.vec(name(4, "bias"), D);
+    L.up = ld.linear(name(5, "weight"), D, I);
+    L.up_b = ld.vec(name(5, "bias"), I);
+    L.down = ld.linear(name(6, "weight"), I, D);
+    L.down_b = ld.vec(name(6, "bias"), D);
+    L.norm2_w = ld.vec(name(7, "weight"), D);
+    L.norm2_b = ld.vec(name(7, "bias"), D);
+  }
+  // The masked-LM head: BertForMaskedLM's cls.predictions, RobertaForMaskedLM's lm_head,
+  // DistilBertForMaskedLM's vocab_*. Its decoder is tied to the word embeddings; a file that
+  // stores the decoder's weight anyway is read as it is.
+  struct HeadNames {
+    const char *dense, *norm, *decoder, *bias, *decoder_bias;
+  };
+  const HeadNames bert_head{"cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.decoder.weight",
+                            "cls.predictions.bias", "cls.predictions.decoder.bias"};
+  const HeadNames roberta_head{"lm_head.dense", "lm_head.layer_norm", "lm_head.decoder.weight", "lm_head.bias", "lm_head.decoder.bias"};
+  const HeadNames distil_head{"vocab_transform", "vocab_layer_norm", "vocab_projector.weight", "vocab_projector.bias", "vocab_projector.bias"};
+  const HeadNames& h = distil ? distil_head : c.model_type == "bert" ? bert_head : roberta_head;
+  const std::string dense = h.dense, norm = h.norm;
+  ld.names = &w.head_names;
+  if (!ld.has(dense + ".weight")) return;
+  w.has_mlm_head = true;
+  w.mlm_dense = ld.linear(dense + ".weight", D, D);
+  w.mlm_dense_b = ld.vec(dense + ".bias", D);
+  w.mlm_norm_w = ld.vec(norm + ".weight", D);
+  w.mlm_norm_b = ld.vec(norm + ".bias", D);
+  w.mlm_bias = ld.vec(ld.has(h.bias) ? h.bias : h.decoder_bias, c.vocab_size);
+  if (ld.has(h.decoder)) {
+    w.lm_head = ld.linear(h.decoder, D, c.vocab_size);
+    w.separate_lm_head = true;
+  } else {
+    w.head_names.push_back(w.embedding_names.front());
+  }
+}
+
+}  // namespace
+
 void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& wr) {
   TransformerWeights* w = &wr;
   const int D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
@@ -32,6 +103,8 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
     w->final_w = ld.vec("ln_f.weight", D);
     w->final_b = ld.vec("ln_f.bias", D);
     w->head_names = {w->embedding_names.front()};
+  } else if (c.arch == Architecture::Bert) {
+    readBertWeights(ld, c, *w);
   } else if (c.arch == Architecture::Opt) {
     // OPTModel files name tensors decoder.*, OPTForCausalLM files model.decoder.* (Loader::resolve).
     ld.names = &w->embedding_names;

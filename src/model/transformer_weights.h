@@ -18,6 +18,22 @@ inline std::string shapeText(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
+// "bert", "roberta" or "distilbert": the prefix of a BERT-family model's tensors in its *ForMaskedLM files.
+inline std::string bertPrefix(const ModelConfig& c) {
+  if (c.distilbert_names) return "distilbert";
+  return c.model_type == "bert" ? "bert" : "roberta";
+}
+
+// "x.LayerNorm.weight" -> "x.LayerNorm.gamma", ".bias" -> ".beta"; empty for other names.
+inline std::string tensorflowLayerNormName(const std::string& name) {
+  const auto ends = [&](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends("LayerNorm.weight")) return name.substr(0, name.size() - 6) + "gamma";
+  if (ends("LayerNorm.bias")) return name.substr(0, name.size() - 4) + "beta";
+  return {};
+}
+
 // A weight matrix as stored: Conv1D [in][out] (y = x W) or nn.Linear [out][in] (y = x Wᵀ).
 struct Matrix {
   FloatTensor t;
@@ -50,6 +66,12 @@ struct TransformerWeights {
   Vec final_w, final_b;
   Matrix lm_head;  // [vocab][D] (tied: a second view of embed)
   bool separate_lm_head = false;
+  // BERT family: token-type embeddings [types][D], the embeddings' LayerNorm, and the masked-LM
+  // head (dense -> GELU -> LayerNorm -> the tied decoder + its bias) when the file has one.
+  Vec token_types, embed_norm_w, embed_norm_b;
+  bool has_mlm_head = false;
+  Matrix mlm_dense;
+  Vec mlm_dense_b, mlm_norm_w, mlm_norm_b, mlm_bias;
   // Tensor names, to say which one holds a non-finite value when a stage's output is not finite.
   std::vector<std::vector<std::string>> layer_names;  // [layer]
   std::vector<std::string> embedding_names, final_names, head_names;
@@ -65,10 +87,28 @@ class Loader {
   std::vector<std::string>* names = nullptr;  // where the names of the tensors read go
 
   std::string resolve(const std::string& name) const {
+    std::string found = find(name);
+    if (found.empty())
+      throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
+    return found;
+  }
+  bool has(const std::string& name) const { return !find(name).empty(); }
+
+  // The stored name of `name` under the prefixes and spellings of its architecture; empty when absent.
+  std::string find(const std::string& name) const {
     if (store_.has(name)) return name;
     if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
     if (config_.arch == Architecture::Opt && store_.has("model." + name)) return "model." + name;  // OPTForCausalLM
-    throw ModelError(store_.source() + ": tensor '" + name + "' is missing (model_type " + config_.model_type + " needs it)");
+    if (config_.arch == Architecture::Bert) {
+      // BertModel files name tensors embeddings.*, BertForMaskedLM files bert.embeddings.*
+      // (roberta., distilbert. likewise); checkpoints converted from TensorFlow call a
+      // LayerNorm's weight and bias gamma and beta.
+      const std::string prefix = bertPrefix(config_) + ".";
+      for (const std::string& candidate : {name, prefix + name})
+        for (const std::string& spelled : {candidate, tensorflowLayerNormName(candidate)})
+          if (!spelled.empty() && store_.has(spelled)) return spelled;
+    }
+    return {};
   }
 
   FloatTensor tensor(const std::string& name, const std::vector<std::int64_t>& shape) {

@@ -131,13 +131,15 @@ void AppController::setMode(AttentionMode mode) {
   if (source_ == Source::Simulated) markDirty();
 }
 void AppController::setCausal(bool causal) {
-  if (causal == causal_ || source_ == Source::Model) return;  // the model was trained causal
+  if (causal == causal_ || source_ == Source::Model) return;  // the model was trained with its own mask (or none)
   causal_ = causal;
   if (causalApplies()) markDirty();
 }
 
 std::string AppController::causalUnavailableReason() const {
   if (source_ == Source::ImportedWeights) return "imported probabilities are already computed: a mask cannot change them";
+  if (source_ == Source::Model && model_ && model_->session().isEncoder())
+    return model_->session().config().model_type + " is an encoder: every token attends to every other, as it was trained (no causal mask)";
   if (mode_ == AttentionMode::Cross)
     return "cross-attention has no causal mask: target rows and source columns are different sequences";
   return "";
@@ -312,7 +314,7 @@ AppController::Job AppController::makeJob() {
   } else if (source_ == Source::Model) {
     // The forward runs here, on this thread (the session is not thread-safe); the job gets a copy
     // of the layer's Q/K/V and the engine may run on the worker.
-    job.input.causal = true;
+    job.input.causal = !model_->session().isEncoder();
     job.reuse = true;
     try {
       job.base = model_->problem(text_);
@@ -741,7 +743,7 @@ bool AppController::loadModel(const std::string& path_or_name) {
   source_ = Source::Model;
   imported_name_ = model_->name();
   mode_ = AttentionMode::Self;
-  causal_ = true;
+  causal_ = !model_->session().isEncoder();
   error_.clear();
   result_ = AttentionResult{};
   shown_ = AttentionResult{};

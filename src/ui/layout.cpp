@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/model_session.h"
 #include "render/screen_rects.h"
+#include "ui/model_holder.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
 
@@ -79,9 +81,12 @@ void drawInfoTabs(UiContext& ui) {
   float x = 0, y = 0;
   const float h = ImGui::GetTextLineHeight() + 2 * pad.y;
   ImDrawList* dl = ImGui::GetWindowDrawList();
+  // An encoder's "next token" is the filler of a [MASK].
+  const bool encoder = model && ui.app->model() && ui.app->model()->session().isEncoder();
+  const auto label = [&](int t) { return encoder && std::string(kInfoTabs[t].id) == "next" ? "Fill mask" : kInfoTabs[t].label; };
   for (int t = 0; t < count; ++t) {
     if (!shown(t)) continue;
-    const ImVec2 ts = ImGui::CalcTextSize(kInfoTabs[t].label);
+    const ImVec2 ts = ImGui::CalcTextSize(label(t));
     const float w = ts.x + 2 * pad.x;
     if (x > 0 && x + w > avail) {  // wrap
       x = 0;
@@ -96,8 +101,8 @@ void drawInfoTabs(UiContext& ui) {
     const ImU32 fill = ImGui::GetColorU32(active ? ImGuiCol_TabActive : ImGui::IsItemHovered() ? ImGuiCol_TabHovered : ImGuiCol_Tab);
     const ImVec2 a(origin.x + x, origin.y + y), b(a.x + w, a.y + h);
     dl->AddRectFilled(a, b, fill, style.TabRounding, ImDrawFlags_RoundCornersTop);
-    dl->AddText(ImVec2(a.x + pad.x, a.y + pad.y), ImGui::GetColorU32(ImGuiCol_Text), kInfoTabs[t].label);
-    ui.tab_rects.push_back({kInfoTabs[t].label, ImVec4(a.x, a.y, b.x, b.y), ts.x});
+    dl->AddText(ImVec2(a.x + pad.x, a.y + pad.y), ImGui::GetColorU32(ImGuiCol_Text), label(t));
+    ui.tab_rects.push_back({label(t), ImVec4(a.x, a.y, b.x, b.y), ts.x});
     x += w + spacing;
   }
   const float line_y = origin.y + y + h;

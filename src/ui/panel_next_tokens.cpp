@@ -1,10 +1,12 @@
 // Next-token view of a real model: the top-k tokens after the selected position (the last one by
 // default) with their probabilities, and Generate: append the top or a sampled (seeded) token and
-// watch attention grow, a token per frame, through the KV cache.
+// watch attention grow, a token per frame, through the KV cache. For an encoder (BERT family) it is
+// Fill mask: the top-k fillers of the selected [MASK] (else the first), from the masked-LM head.
 #include <algorithm>
 
 #include <imgui.h>
 
+#include "model/transformer.h"
 #include "ui/model_holder.h"
 #include "ui/model_panel_state.h"
 #include "ui/number_format.h"
@@ -12,6 +14,10 @@
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
+namespace {
+void drawGenerateControls(UiContext& ui, ModelPanelState& st, int position, int n, const std::vector<std::string>& labels);
+void drawTokenBars(UiContext& ui, const std::vector<model::NextToken>& next);
+}  // namespace
 
 void drawNextTokensPanel(UiContext& ui) {
   AppController& app = *ui.app;
@@ -30,16 +36,52 @@ void drawNextTokensPanel(UiContext& ui) {
     ImGui::PopTextWrapPos();
     return;
   }
+  const auto& labels = m.session().tokenLabels();
+  int position = std::clamp(app.selectedQuery(), 0, n - 1);
+  if (m.session().isEncoder()) {
+    const std::vector<int> masks = m.session().maskPositions();
+    if (!m.session().transformer().hasLanguageModelHead()) {
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextDisabled("This checkpoint has no masked-LM head (a %sModel file): its attention shows, but it fills in no [MASK].",
+                          m.session().config().model_type.c_str());
+      ImGui::PopTextWrapPos();
+      return;
+    }
+    if (masks.empty()) {
+      const int mask = m.session().maskTokenId();
+      ImGui::PushTextWrapPos(0);
+      ImGui::TextDisabled("Fill mask: put %s in the text and the model's most probable words for it show here.",
+                          mask >= 0 ? m.session().tokenLabel(mask).c_str() : "[MASK]");
+      ImGui::PopTextWrapPos();
+      return;
+    }
+    if (std::find(masks.begin(), masks.end(), position) == masks.end()) position = masks.front();
+    ImGui::Text("Fill mask at token %d '%s'%s", position, labels[std::size_t(position)].c_str(),
+                masks.size() > 1 ? " (select another mask's row to see it)" : "");
+  }
   // One token per frame while a Generate run lasts, each after the view caught up with the last.
-  if (st.generate_left > 0 && !app.dirty() && !app.busy()) {
+  if (!m.session().isEncoder() && st.generate_left > 0 && !app.dirty() && !app.busy()) {
     if (n >= m.maxTokens() || !app.generate(1, st.sample, std::uint64_t(st.seed))) st.generate_left = 0;
     else --st.generate_left;
   }
-  const int position = std::clamp(app.selectedQuery(), 0, n - 1);
-  const auto& labels = m.session().tokenLabels();
+  if (!m.session().isEncoder()) drawGenerateControls(ui, st, position, n, labels);
+  // On a line of its own: beside the heading it was cut at the panel's edge ("top" without "k").
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+  ImGui::SliderInt("top k", &st.top_k, 1, 30);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(m.session().isEncoder() ? "How many of the most probable fillers to list." : "How many of the most probable next tokens to list.");
+  ui.nameLastItem("top_k");
+  drawTokenBars(ui, m.nextTokens(st.top_k, position));
+}
+
+}  // namespace attnviz::ui
+
+namespace attnviz::ui {
+namespace {
+
+void drawGenerateControls(UiContext& ui, ModelPanelState& st, int position, int n, const std::vector<std::string>& labels) {
   ImGui::Text("After token %d '%s'%s", position, position < int(labels.size()) ? labels[std::size_t(position)].c_str() : "",
               position == n - 1 ? " (the last)" : "");
-
   const bool generating = st.generate_left > 0;
   ImGui::BeginDisabled(generating);
   if (ImGui::Button("Generate 1")) st.generate_left = 1;
@@ -60,13 +102,9 @@ void drawNextTokensPanel(UiContext& ui) {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
     ImGui::InputInt("seed", &st.seed);
   }
-  // On a line of its own: beside the heading it was cut at the panel's edge ("top" without "k").
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
-  ImGui::SliderInt("top k", &st.top_k, 1, 30);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("How many of the most probable next tokens to list.");
-  ui.nameLastItem("top_k");
+}
 
-  const std::vector<model::NextToken>& next = m.nextTokens(st.top_k, position);
+void drawTokenBars(UiContext& ui, const std::vector<model::NextToken>& next) {
   const float w = ImGui::GetContentRegionAvail().x;
   const float label_w = std::min(w * 0.35f, 180 * ui.scale);
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -90,4 +128,5 @@ void drawNextTokensPanel(UiContext& ui) {
   ImGui::PopFont();
 }
 
+}  // namespace
 }  // namespace attnviz::ui

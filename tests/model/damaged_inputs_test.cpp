@@ -165,8 +165,8 @@ TEST_F(DamagedModel, ConfigWithoutAFieldItsTypeNeeds) {
 
 TEST_F(DamagedModel, UnknownModelTypeListsTheSupportedOnes) {
   const std::string dir = copyModel("gpt2_plain", "model_type");
-  editConfig(dir, [](json& c) { c["model_type"] = "bert"; });
-  expectRefused(dir, {"'bert'", "gpt2", "llama", "mistral", "qwen2"});
+  editConfig(dir, [](json& c) { c["model_type"] = "mamba"; });
+  expectRefused(dir, {"'mamba'", "gpt2", "llama", "mistral", "qwen2", "bert", "roberta", "distilbert"});
 }
 
 TEST_F(DamagedModel, UnimplementedRopeScalingIsRefusedByName) {

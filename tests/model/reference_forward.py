@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""An independent NumPy forward of gpt2 / llama / mistral / qwen2 / qwen3 checkpoints, in float64.
+"""An independent NumPy forward of gpt2 / llama / mistral / qwen2 / qwen3 / gpt_neox / opt checkpoints
+and the bert / roberta / distilbert encoders, in float64.
 
 Written from the conventions of Hugging Face's modeling_gpt2.py, modeling_llama.py and
 modeling_qwen2.py, modeling_qwen3.py (read, not copied; qwen3 adds an RMSNorm over each head's q and k
@@ -324,6 +325,88 @@ def opt(cfg, w, ids, edit=None):
     return maps, x @ head.T
 
 
+def softmax(scores):
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def gelu_erf(t):
+    return 0.5 * t * (1.0 + np.vectorize(math.erf)(t / math.sqrt(2.0)))
+
+
+def bert(cfg, w, ids, edit=None):
+    # modeling_bert / modeling_roberta / modeling_distilbert (read, not copied):
+    #   * embeddings = LayerNorm(word[ids] + position[position_ids] + token_type[token_type_ids]);
+    #     BERT's position ids are 0..n-1; RoBERTa's are padding_idx + cumsum(ids != padding_idx),
+    #     padding_idx itself where ids == padding_idx (create_position_ids_from_input_ids);
+    #     DistilBERT has no token types and eps 1e-12 everywhere;
+    #   * token types: a pair "A [SEP] B" is 0 through the first [SEP], 1 after it (the tokenizer's
+    #     pair encoding); [SEP] is the vocabulary's "[SEP]" (sep_token_id when config.json names it);
+    #   * self-attention without a mask: softmax(q k^T / sqrt(head_dim)) v (DistilBERT divides q
+    #     first, the same numbers);
+    #   * post-LN: x = LN(attn_out(x) + x), then x = LN(out(gelu(intermediate(x))) + x), exact GELU;
+    #   * the MLM head: LN(gelu(dense(x))) @ word_embeddings^T + bias (decoder tied).
+    mt = cfg["model_type"]
+    distil = mt == "distilbert"
+    D = cfg["dim"] if distil else cfg["hidden_size"]
+    H = cfg["n_heads"] if distil else cfg["num_attention_heads"]
+    L = cfg["n_layers"] if distil else cfg["num_hidden_layers"]
+    hd = D // H
+    eps = 1e-12 if distil else cfg.get("layer_norm_eps", 1e-12)
+    n = len(ids)
+    root = {"bert": "bert.", "distilbert": "distilbert."}.get(mt, "roberta.")
+    if root + "embeddings.word_embeddings.weight" not in w:
+        root = ""
+
+    def get(name):
+        return w[root + name] if root + name in w else w[name]
+
+    if mt in ("roberta", "xlm-roberta"):
+        pad = cfg.get("pad_token_id", 1)
+        keep = (ids != pad).astype(np.int64)
+        positions = np.cumsum(keep) * keep + pad
+    else:
+        positions = np.arange(n)
+    x = get("embeddings.word_embeddings.weight")[ids] + get("embeddings.position_embeddings.weight")[positions]
+    if not distil:
+        types = np.zeros(n, dtype=np.int64)
+        sep = cfg.get("sep_token_id", 3)  # the tiny vocabulary's [SEP] (tiny_models.WORDPIECE_SPECIALS)
+        if cfg.get("type_vocab_size", 2) >= 2 and (ids == sep).any():
+            types[int(np.argmax(ids == sep)) + 1:] = 1
+        x = x + get("embeddings.token_type_embeddings.weight")[types]
+    x = layer_norm(x, get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"), eps)
+    names = (["attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2",
+              "output_layer_norm"] if distil else
+             ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+              "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"])
+    maps = []
+    for layer in range(L):
+        p = ("transformer.layer." if distil else "encoder.layer.") + f"{layer}."
+
+        def linear(i, t):
+            return t @ get(p + names[i] + ".weight").T + get(p + names[i] + ".bias")
+
+        def ln(i, t):
+            return layer_norm(t, get(p + names[i] + ".weight"), get(p + names[i] + ".bias"), eps)
+
+        q, k, v = (linear(i, x).reshape(n, H, hd).transpose(1, 0, 2) for i in range(3))
+        probs = softmax(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
+        maps.append(probs)
+        heads = probs @ v
+        w_o = get(p + names[3] + ".weight")
+        trace_layer(edit, layer, heads, probs, v, w_o.T.reshape(H, hd, D))
+        x = ln(4, linear(3, edit_heads(heads, layer, edit).transpose(1, 0, 2).reshape(n, D)) + x)
+        x = ln(7, linear(6, gelu_erf(linear(5, x))) + x)
+    head = {"bert": ("cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias"),
+            "distilbert": ("vocab_transform", "vocab_layer_norm", "vocab_projector.bias")}.get(
+                mt, ("lm_head.dense", "lm_head.layer_norm", "lm_head.bias"))
+    if head[0] + ".weight" not in w:
+        return maps, None  # a BertModel file: no masked-LM head
+    t = gelu_erf(x @ w[head[0] + ".weight"].T + w[head[0] + ".bias"])
+    t = layer_norm(t, w[head[1] + ".weight"], w[head[1] + ".bias"], eps)
+    return maps, t @ get("embeddings.word_embeddings.weight").T + w[head[2]]
+
+
 def rollout(maps):
     """Abnar & Zuidema 2020: per layer the head mean, 0.5 A + 0.5 I, rows renormalised, multiplied
     through the layers with the later layer on the left."""
@@ -347,6 +430,8 @@ def run(directory, ids, edit=None):
         return opt(cfg, w, ids, edit)
     if cfg["model_type"] == "gpt_neox":
         return gpt_neox(cfg, w, ids, edit)
+    if cfg["model_type"] in ("bert", "roberta", "xlm-roberta", "distilbert"):
+        return bert(cfg, w, ids, edit)
     return llama(cfg, w, ids, edit)
 
 

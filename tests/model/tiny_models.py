@@ -51,6 +51,54 @@ def write_tokenizer(directory):
     return len(vocab)
 
 
+WORDPIECE_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+WORDPIECE_WORDS = ["the", "cat", "sat", "on", "mat", "bank", "river", "money", "he", "she", "went", "to", "it", "was",
+                   "un", "##believ", "##able", "##ing", "##s", "##ed", "play", "##er", "caf", "##e", "naive", "."]
+
+
+def wordpiece_vocab():
+    """A small lowercase WordPiece vocabulary: the specials, a-z, "##a".."##z", some words and pieces."""
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    pieces = WORDPIECE_SPECIALS + letters + ["##" + c for c in letters] + [",", "!", "?", "'"] + WORDPIECE_WORDS
+    seen = []
+    for p in pieces:
+        if p not in seen:
+            seen.append(p)
+    return seen
+
+
+def write_wordpiece_tokenizer(directory, style):
+    """style "json": tokenizer.json as Hugging Face's BertTokenizerFast saves it; "txt": vocab.txt
+    with a tokenizer_config.json (BertTokenizer's slow form)."""
+    vocab = wordpiece_vocab()
+    if style == "txt":
+        with open(os.path.join(directory, "vocab.txt"), "w", encoding="utf-8") as f:
+            f.write("".join(p + "\n" for p in vocab))
+        with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+            json.dump({"do_lower_case": True, "tokenizer_class": "DistilBertTokenizer"}, f)
+        return len(vocab)
+    ids = {p: i for i, p in enumerate(vocab)}
+    tok = {
+        "version": "1.0",
+        "added_tokens": [{"id": ids[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                          "normalized": False, "special": True} for t in WORDPIECE_SPECIALS],
+        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True, "strip_accents": None,
+                       "lowercase": True},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {"type": "TemplateProcessing",
+                           "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                                      {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+                           "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [ids["[CLS]"]], "tokens": ["[CLS]"]},
+                                              "[SEP]": {"id": "[SEP]", "ids": [ids["[SEP]"]], "tokens": ["[SEP]"]}}},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
+                  "vocab": ids},
+    }
+    with open(os.path.join(directory, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False)
+    return len(vocab)
+
+
 def to_bf16_bits(a):
     bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
     rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16  # round to nearest even
@@ -197,10 +245,55 @@ def opt_weights(rng, cfg, prefix):
     return t
 
 
-def write_model(out, name, cfg, tensors, dtype, shards=1):
+def bert_weights(rng, cfg, style, prefixed, mlm):
+    """style "bert" (bert and roberta names), "distil" (distilbert's); prefixed: the *ForMaskedLM
+    prefix (bert. / roberta. / distilbert.); mlm: with the masked-LM head."""
+    distil = style == "distil"
+    D = cfg["dim"] if distil else cfg["hidden_size"]
+    L = cfg["n_layers"] if distil else cfg["num_hidden_layers"]
+    I = cfg["hidden_dim"] if distil else cfg["intermediate_size"]
+    V, P = cfg["vocab_size"], cfg["max_position_embeddings"]
+    root = {"bert": "bert.", "roberta": "roberta.", "distilbert": "distilbert."}[cfg["model_type"]] if prefixed else ""
+    t = {root + "embeddings.word_embeddings.weight": rng.normal(0, 1.0, (V, D)),
+         root + "embeddings.position_embeddings.weight": rng.normal(0, 0.5, (P, D)),
+         root + "embeddings.LayerNorm.weight": 1 + rng.normal(0, 0.2, D),
+         root + "embeddings.LayerNorm.bias": rng.normal(0, 0.2, D)}
+    if not distil:
+        t[root + "embeddings.token_type_embeddings.weight"] = rng.normal(0, 0.5, (cfg.get("type_vocab_size", 2), D))
+    names = (["attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2",
+              "output_layer_norm"] if distil else
+             ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+              "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"])
+    for layer in range(L):
+        p = root + ("transformer.layer." if distil else "encoder.layer.") + f"{layer}."
+        for name, scale in zip(names[:3], (0.45, 0.45, 0.3)):
+            t[p + name + ".weight"] = rng.normal(0, scale, (D, D))
+            t[p + name + ".bias"] = rng.normal(0, 0.3, D)
+        t[p + names[3] + ".weight"] = rng.normal(0, 0.2, (D, D))
+        t[p + names[3] + ".bias"] = rng.normal(0, 0.2, D)
+        t[p + names[5] + ".weight"] = rng.normal(0, 0.2, (I, D))
+        t[p + names[5] + ".bias"] = rng.normal(0, 0.2, I)
+        t[p + names[6] + ".weight"] = rng.normal(0, 0.2, (D, I))
+        t[p + names[6] + ".bias"] = rng.normal(0, 0.2, D)
+        for norm in (names[4], names[7]):
+            t[p + norm + ".weight"] = 1 + rng.normal(0, 0.2, D)
+            t[p + norm + ".bias"] = rng.normal(0, 0.2, D)
+    if mlm:
+        head = {"bert": ("cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias"),
+                "roberta": ("lm_head.dense", "lm_head.layer_norm", "lm_head.bias"),
+                "distilbert": ("vocab_transform", "vocab_layer_norm", "vocab_projector.bias")}[cfg["model_type"]]
+        t[head[0] + ".weight"] = rng.normal(0, 0.3, (D, D))
+        t[head[0] + ".bias"] = rng.normal(0, 0.2, D)
+        t[head[1] + ".weight"] = 1 + rng.normal(0, 0.2, D)
+        t[head[1] + ".bias"] = rng.normal(0, 0.2, D)
+        t[head[2]] = rng.normal(0, 0.5, V)
+    return t
+
+
+def write_model(out, name, cfg, tensors, dtype, shards=1, tokenizer=None):
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
-    vocab = write_tokenizer(directory)
+    vocab = write_wordpiece_tokenizer(directory, tokenizer) if tokenizer else write_tokenizer(directory)
     assert vocab == cfg["vocab_size"], (vocab, cfg["vocab_size"])
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
@@ -326,14 +419,52 @@ def main():
     models.append(write_model(out, "llama3_rope_f32", cfg, llama_weights(np.random.default_rng(6), cfg), "F32"))
 
     for directory in models:
-        np.save(os.path.join(directory, "ref_ids.npy"), ids.astype(np.float64))  # float: what attnviz's npy reader takes
-        attention, logits = reference_forward.run(directory, ids)
-        for layer, maps in enumerate(attention):
-            np.save(os.path.join(directory, f"ref_attn_L{layer}.npy"), maps.astype(np.float64))
+        write_references(directory, ids, decoder=True)
+
+    # Encoders. Their ids: [CLS] sentence A [SEP] sentence B [SEP] with a [MASK] in B, so the token
+    # types (segment 1 after the first [SEP]) and fill-mask are exercised; the RoBERTa one also
+    # holds its padding id, whose position Hugging Face does not count.
+    wp = len(wordpiece_vocab())
+    specials = {t: i for i, t in enumerate(WORDPIECE_SPECIALS)}
+    body = np.random.default_rng(17).integers(len(WORDPIECE_SPECIALS), wp, 36)
+    enc_ids = np.concatenate([[specials["[CLS]"]], body[:17], [specials["[SEP]"]], body[17:23], [specials["[MASK]"]], body[23:],
+                              [specials["[SEP]"]]])
+    encoders = []
+    cfg = {"model_type": "bert", "vocab_size": wp, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "intermediate_size": 64, "max_position_embeddings": 64, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
+           "hidden_act": "gelu", "position_embedding_type": "absolute", "pad_token_id": 0, "architectures": ["BertForMaskedLM"]}
+    encoders.append(write_model(out, "bert_mlm_f32", cfg, bert_weights(np.random.default_rng(20), cfg, "bert", True, True), "F32",
+                                tokenizer="json"))
+    cfg2 = dict(cfg, num_attention_heads=2, layer_norm_eps=1e-5, architectures=["BertModel"])
+    encoders.append(write_model(out, "bert_base_model_f16", cfg2, bert_weights(np.random.default_rng(21), cfg2, "bert", False, False),
+                                "F16", tokenizer="json"))
+    cfg = {"model_type": "roberta", "vocab_size": wp, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "intermediate_size": 64, "max_position_embeddings": 66, "type_vocab_size": 1, "layer_norm_eps": 1e-5,
+           "hidden_act": "gelu", "pad_token_id": 1, "bos_token_id": 2, "eos_token_id": 3}
+    encoders.append(write_model(out, "roberta_mlm_f32", cfg, bert_weights(np.random.default_rng(22), cfg, "bert", True, True), "F32",
+                                tokenizer="json"))
+    cfg = {"model_type": "distilbert", "vocab_size": wp, "dim": 32, "n_layers": 2, "n_heads": 4, "hidden_dim": 64,
+           "max_position_embeddings": 64, "activation": "gelu", "sinusoidal_pos_embds": False, "pad_token_id": 0}
+    encoders.append(write_model(out, "distilbert_mlm_f32", cfg, bert_weights(np.random.default_rng(23), cfg, "distil", True, True),
+                                "F32", tokenizer="txt"))
+    for directory in encoders:
+        ids_here = enc_ids.copy()
+        if "roberta" in directory:
+            ids_here[10] = 1  # the padding id inside the text
+        write_references(directory, ids_here, decoder=False)
+    print("\n".join(models + encoders))
+
+
+def write_references(directory, ids, decoder):
+    np.save(os.path.join(directory, "ref_ids.npy"), ids.astype(np.float64))  # float: what attnviz's npy reader takes
+    attention, logits = reference_forward.run(directory, ids)
+    for layer, maps in enumerate(attention):
+        np.save(os.path.join(directory, f"ref_attn_L{layer}.npy"), maps.astype(np.float64))
+    if logits is not None:
         np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
-        np.save(os.path.join(directory, "ref_rollout.npy"), reference_forward.rollout(attention))
+    np.save(os.path.join(directory, "ref_rollout.npy"), reference_forward.rollout(attention))
+    if decoder:
         write_ablation_references(directory, ids)
-    print("\n".join(models))
 
 
 if __name__ == "__main__":
