@@ -19,6 +19,7 @@
 #include "model/head_measures.h"
 #include "ui/app_controller.h"
 #include "ui/figure_export.h"
+#include "model/model_session.h"
 #include "ui/model_holder.h"
 #include "ui/settings.h"
 #include "ui/shortcuts.h"
@@ -71,6 +72,35 @@ TEST(ModelController, LoadsATinyGpt2AndShowsLayerZeroCausal) {
   app.setMode(AttentionMode::Cross);
   EXPECT_TRUE(app.causal());
   EXPECT_TRUE(app.selfAttention());
+}
+
+TEST(ModelController, AnEncoderShowsBothDirectionsAndFillsTheMask) {
+  REQUIRE_TINY_MODELS();
+  AppController app;
+  app.setText("The cat sat on the [MASK]. [SEP] It was unbelievable");
+  ASSERT_TRUE(app.loadModel(tinyModel("bert_mlm_f32"))) << app.error();
+  ASSERT_TRUE(app.hasResult()) << app.error();
+  const model::ModelSession& s = app.model()->session();
+  ASSERT_TRUE(s.isEncoder());
+  EXPECT_FALSE(app.causalMaskShown());
+  EXPECT_NE(app.causalUnavailableReason().find("encoder"), std::string::npos) << app.causalUnavailableReason();
+  app.setCausal(true);  // the checkbox cannot put a mask on what was trained without one
+  EXPECT_FALSE(app.causalMaskShown());
+  EXPECT_EQ(app.queryLabels().front(), "[CLS]");
+  // Every row spreads weight both ways: the first token attends to later ones.
+  double above = 0;
+  for (int h = 0; h < app.heads(); ++h)
+    for (int j = 1; j < app.nk(); ++j) above += app.result().row(h, 0)[j];
+  EXPECT_GT(above / app.heads(), 0.05);
+  // Fill mask at the [MASK]: the top fillers from the masked-LM head.
+  const std::vector<int> masks = s.maskPositions();
+  ASSERT_EQ(masks.size(), 1u);
+  EXPECT_EQ(app.queryLabels()[std::size_t(masks[0])], "[MASK]");
+  const auto& fill = app.model()->nextTokens(5, masks[0]);
+  ASSERT_EQ(fill.size(), 5u);
+  EXPECT_GT(fill[0].prob, 0.0);
+  EXPECT_FALSE(app.generate(1, false, 0)) << "an encoder generated text";
+  EXPECT_FALSE(app.error().empty());
 }
 
 TEST(ModelController, LayerSwitchShowsThatLayersMapsAndHeadSwitchDoesNotRecompute) {
