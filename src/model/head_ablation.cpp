@@ -87,6 +87,7 @@ double logProbOf(const std::vector<float>& logits, int id) { return double(logit
 // ---- ModelSession members ----
 
 AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, AblationMode mode, int top_k, int target_id) {
+  requireDecoderOnlyOrEncoder("head ablation");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   if (heads.empty()) throw ModelError("the list of heads is empty");
   if (target_id >= config().vocab_size) throw ModelError("target id " + std::to_string(target_id) + " is outside the vocabulary");
@@ -123,6 +124,7 @@ AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, Ablation
 }
 
 std::vector<std::vector<double>> ModelSession::headImportance(const std::function<void(int, int)>& progress) {
+  requireDecoderOnlyOrEncoder("head importance");
   if (numTokens() < 2)
     throw ModelError("head importance needs a text of at least 2 tokens (the loss predicts each next token; this text has " +
                      std::to_string(numTokens()) + ")");
@@ -142,10 +144,14 @@ std::vector<std::vector<double>> ModelSession::headImportance(const std::functio
 }
 
 double ModelSession::nextTokenLoss() const {
+  requireDecoderOnlyOrEncoder("the next-token loss");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   return transformer_->nextTokenLoss(transformer_->finalHidden());
 }
 
-std::vector<float> ModelSession::valueOutputNorms(int layer, int head) const { return transformer_->valueOutputNorms(layer, head); }
+std::vector<float> ModelSession::valueOutputNorms(int layer, int head) const {
+  requireDecoderOnlyOrEncoder("value-weighted contributions");
+  return transformer_->valueOutputNorms(layer, head);
+}
 
 }  // namespace attnviz::model

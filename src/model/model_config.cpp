@@ -131,8 +131,8 @@ void readEncoderCommon(const Reader& r, ModelConfig& c) {
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"bert",  "distilbert", "gpt2",  "gpt_neox", "llama",      "mistral",
-                                                 "opt",   "phi3",       "qwen2", "qwen3",    "roberta",    "xlm-roberta"};
+  static const std::vector<std::string> types = {"bart", "bert",  "distilbert", "gpt2",    "gpt_neox",   "llama", "marian",
+                                                 "mistral", "opt", "phi3", "qwen2", "qwen3", "roberta", "xlm-roberta"};
   return types;
 }
 
@@ -340,6 +340,52 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.norm_eps = c.embed_norm_eps = 1e-12;
     const std::string act = r.stringOr("activation", "gelu");
     if (act != "gelu") r.fail("activation '" + act + "' is not implemented (supported: gelu)");
+  } else if (c.model_type == "bart" || c.model_type == "marian") {
+    // modeling_bart / modeling_marian (Marian's layers are BART's): post-LN encoder and decoder
+    // layers, the decoder's cross-attention after its self-attention, embeddings times
+    // sqrt(d_model) with scale_embedding; BART learns positions offset by 2 and LayerNorms the
+    // embeddings, Marian adds a fixed sinusoid; the head is tied to the shared embeddings plus
+    // final_logits_bias.
+    c.arch = Architecture::Bart;
+    c.encoder_decoder = true;
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("d_model", kMaxHidden, "hidden units");
+    c.num_layers = r.boundedInt("encoder_layers", kMaxLayers, "layers");
+    c.decoder_layers = r.boundedInt("decoder_layers", kMaxLayers, "layers");
+    c.num_heads = c.num_kv_heads = r.boundedInt("encoder_attention_heads", kMaxHeads, "heads");
+    if (r.boundedInt("decoder_attention_heads", kMaxHeads, "heads") != c.num_heads)
+      r.fail("decoder_attention_heads different from encoder_attention_heads is not implemented");
+    c.intermediate_size = r.boundedInt("encoder_ffn_dim", kMaxIntermediate, "MLP units");
+    c.decoder_intermediate_size = r.boundedInt("decoder_ffn_dim", kMaxIntermediate, "MLP units");
+    c.max_positions = r.boundedInt("max_position_embeddings", kMaxPositions, "positions");
+    if (c.hidden_size % c.num_heads != 0)
+      r.fail("d_model " + std::to_string(c.hidden_size) + " is not a multiple of the " + std::to_string(c.num_heads) + " heads");
+    c.head_dim = c.hidden_size / c.num_heads;
+    c.activation = r.stringOr("activation_function", "gelu");
+    if (c.activation != "gelu" && c.activation != "swish" && c.activation != "silu" && c.activation != "relu")
+      r.fail("activation_function '" + quoteForMessage(c.activation, 60) + "' is not implemented (supported: gelu, swish, silu, relu)");
+    if (c.activation == "silu") c.activation = "swish";
+    if (r.boolOr("normalize_before", false)) r.fail("normalize_before = true (pre-LN, as in mBART) is not implemented");
+    if (r.boolOr("add_final_layer_norm", false)) r.fail("add_final_layer_norm = true is not implemented");
+    if (c.model_type == "marian") {
+      if (r.boundedIntOr("decoder_vocab_size", c.vocab_size, kMaxVocabulary, "vocabulary entries") != c.vocab_size ||
+          !r.boolOr("share_encoder_decoder_embeddings", true))
+        r.fail("a decoder vocabulary of its own (share_encoder_decoder_embeddings = false) is not implemented");
+      c.sinusoidal_positions = true;
+    } else {
+      c.position_offset = 2;  // BartLearnedPositionalEmbedding
+      c.embed_layer_norm = true;
+    }
+    c.embed_scale = r.boolOr("scale_embedding", c.model_type == "marian") ? std::sqrt(double(c.hidden_size)) : 1.0;
+    c.norm_eps = 1e-5;  // nn.LayerNorm's default; the configs have no epsilon
+    c.tie_word_embeddings = r.boolOr("tie_word_embeddings", true);
+    c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
+    c.eos_token_id = r.tokenIdOr("eos_token_id", c.vocab_size);
+    c.pad_token_id = r.tokenIdOr("pad_token_id", c.vocab_size);
+    c.decoder_start_token_id = r.tokenIdOr("decoder_start_token_id", c.vocab_size);
+    if (c.decoder_start_token_id < 0) r.fail("model_type '" + c.model_type + "' needs the field \"decoder_start_token_id\"");
+    c.post_layer_norm = true;
+    c.final_norm = false;
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }

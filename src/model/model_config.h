@@ -1,6 +1,7 @@
 // config.json of a Hugging Face checkpoint, for the architectures attnviz runs: the decoders gpt2,
 // the Llama family (llama, mistral, qwen2, qwen3, phi3), gpt_neox (Pythia) and opt, and the BERT
-// family of encoders (bert, roberta, distilbert). Needs no GL context.
+// family of encoders (bert, roberta, distilbert), and the encoder-decoders bart and marian. Needs no
+// GL context.
 #pragma once
 
 #include <string>
@@ -8,7 +9,7 @@
 
 namespace attnviz::model {
 
-enum class Architecture { Gpt2, Llama, NeoX, Opt, Bert };
+enum class Architecture { Gpt2, Llama, NeoX, Opt, Bert, Bart };
 
 // Bounds on the sizes in config.json, far above what any real model uses (in brackets the largest
 // we know of, 2026-12): a damaged or hostile config is refused before anything is sized by it.
@@ -61,6 +62,19 @@ struct ModelConfig {
   // Names of the BERT-family tensors: bert/roberta (encoder.layer.N.attention.self.query ...) or
   // distilbert (transformer.layer.N.attention.q_lin ...).
   bool distilbert_names = false;
+  // Encoder-decoders (Architecture::Bart: bart, marian): num_layers, num_heads and
+  // intermediate_size are the encoder's; the decoder's follow. max_positions bounds the source and
+  // the target each.
+  bool encoder_decoder = false;
+  int decoder_layers = 0;
+  int decoder_intermediate_size = 0;
+  int decoder_start_token_id = -1;
+  int eos_token_id = -1;
+  int pad_token_id = -1;
+  double embed_scale = 1.0;          // scale_embedding: sqrt(d_model)
+  bool sinusoidal_positions = false;  // marian: sin | cos halves, computed, not read
+  bool embed_layer_norm = false;      // bart: layernorm_embedding after the embeddings
+  std::string activation = "gelu";    // the MLP's: gelu (exact), swish (silu) or relu
 
   // The key/value head query head h reads: h / (num_heads / num_kv_heads).
   int kvHeadOf(int head) const { return head / (num_heads / num_kv_heads); }

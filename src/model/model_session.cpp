@@ -9,6 +9,7 @@
 #include "core/cpu_fast.h"
 #include "model/model_error.h"
 #include "model/model_path.h"
+#include "model/seq2seq.h"
 #include "model/tokenizer_model.h"
 #include "model/transformer.h"
 
@@ -51,7 +52,13 @@ std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name
   std::unique_ptr<ModelSession> s(new ModelSession());
   s->name_ = path_or_name;
   s->directory_ = dir.string();
-  s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights));
+  if (config.encoder_decoder) {
+    s->kind_ = AttentionKind::cross;
+    s->seq2seq_ = std::make_unique<Seq2SeqTransformer>(std::move(config), std::move(weights));
+  } else {
+    s->kind_ = config.bidirectional ? AttentionKind::encoder : AttentionKind::decoder;
+    s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights));
+  }
   if (require_tokenizer) s->tokenizer_ = std::make_unique<ModelTokenizer>(ModelTokenizer::fromDirectory(dir));
   if (s->tokenizer_ && s->isEncoder()) {
     for (const char* mask : {"[MASK]", "<mask>"})
@@ -62,7 +69,66 @@ std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name
   return s;
 }
 
-const ModelConfig& ModelSession::config() const { return transformer_->config(); }
+const ModelConfig& ModelSession::config() const { return seq2seq_ ? seq2seq_->config() : transformer_->config(); }
+
+const Transformer& ModelSession::transformer() const {
+  if (!transformer_) throw ModelError(name_ + " is an encoder-decoder (" + config().model_type + "): it has no single-stack forward");
+  return *transformer_;
+}
+
+void ModelSession::requireDecoderOnlyOrEncoder(const char* what) const {
+  if (seq2seq_)
+    throw ModelError(std::string(what) + " is not implemented for encoder-decoder models yet (" + config().model_type + ")");
+}
+
+namespace {
+
+// The ids a text stands for without the tokens the tokenizer inserts around it (BOS, EOS, [CLS]).
+std::vector<int> idsOfText(const ModelTokenizer& tokenizer, const std::string& text, bool keep_inserted) {
+  const Encoding e = tokenizer.encode(text);
+  std::vector<int> ids;
+  for (std::size_t i = 0; i < e.size(); ++i)
+    if (keep_inserted || e.spans[i].first != e.spans[i].second) ids.push_back(e.ids[i]);
+  return ids;
+}
+
+}  // namespace
+
+void ModelSession::setAttentionKind(AttentionKind kind) {
+  const std::vector<AttentionKind> kinds = attentionKinds();
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+    throw ModelError(config().model_type + " has no " + attentionKindName(kind) + " attention");
+  kind_ = kind;
+  relabel();
+}
+
+const std::vector<int>& ModelSession::sourceIds() const { return seq2seq_ ? seq2seq_->sourceIds() : tokenIds(); }
+const std::vector<int>& ModelSession::targetIds() const { return seq2seq_ ? seq2seq_->targetIds() : tokenIds(); }
+
+const std::vector<std::string>& ModelSession::keyLabels() const {
+  if (seq2seq_ && kind_ != AttentionKind::decoder) return source_labels_;
+  return labels_;
+}
+
+ForwardReport ModelSession::setTarget(const std::string& text) {
+  if (!seq2seq_) throw ModelError(config().model_type + " is not an encoder-decoder: it has no target text");
+  if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
+  return setTargetIds(idsOfText(*tokenizer_, text, false));
+}
+
+ForwardReport ModelSession::setTargetIds(const std::vector<int>& ids_after_start) {
+  if (!seq2seq_) throw ModelError(config().model_type + " is not an encoder-decoder: it has no target text");
+  std::vector<int> ids{config().decoder_start_token_id};
+  ids.insert(ids.end(), ids_after_start.begin(), ids_after_start.end());
+  const auto t0 = std::chrono::steady_clock::now();
+  const int kept = seq2seq_->setTarget(ids);
+  last_.milliseconds = millisecondsSince(t0);
+  last_.tokens = int(ids.size());
+  last_.reused_prefix = kept;
+  last_.recomputed = int(ids.size()) - kept;
+  relabel();
+  return last_;
+}
 bool ModelSession::hasTokenizer() const { return tokenizer_ != nullptr; }
 
 ForwardReport ModelSession::setText(const std::string& text) {
@@ -76,6 +142,16 @@ ForwardReport ModelSession::setText(const std::string& text) {
 ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
   if (ids.empty()) throw ModelError("no tokens to run");
   const auto t0 = std::chrono::steady_clock::now();
+  if (seq2seq_) {  // the source: the encoder runs, the target starts again from its start token
+    seq2seq_->setSource(ids);
+    seq2seq_->setTarget({config().decoder_start_token_id});
+    last_.milliseconds = millisecondsSince(t0);
+    last_.tokens = int(ids.size());
+    last_.reused_prefix = 0;
+    last_.recomputed = int(ids.size());
+    relabel();
+    return last_;
+  }
   const int kept = transformer_->setTokens(ids);
   last_.milliseconds = millisecondsSince(t0);
   last_.tokens = int(ids.size());
@@ -102,15 +178,23 @@ std::string ModelSession::labelOf(int id) const {
 }
 
 void ModelSession::relabel() {
-  const auto& ids = transformer_->ids();
-  labels_.resize(ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    labels_[i] = labelOf(ids[i]);
+  const auto label = [&](const std::vector<int>& ids, std::vector<std::string>& out) {
+    out.resize(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) out[i] = labelOf(ids[i]);
+  };
+  if (seq2seq_) {
+    label(seq2seq_->sourceIds(), source_labels_);
+    label(seq2seq_->targetIds(), target_labels_);
+    labels_ = kind_ == AttentionKind::encoder ? source_labels_ : target_labels_;
+    return;
+  }
+  label(transformer_->ids(), labels_);
 }
 
 bool ModelSession::isEncoder() const { return config().bidirectional; }
 
 std::vector<AttentionKind> ModelSession::attentionKinds() const {
+  if (seq2seq_) return {AttentionKind::encoder, AttentionKind::decoder, AttentionKind::cross};
   return {isEncoder() ? AttentionKind::encoder : AttentionKind::decoder};
 }
 
@@ -122,18 +206,24 @@ std::vector<int> ModelSession::maskPositions() const {
   return out;
 }
 
-std::vector<int> ModelSession::segmentIds() const { return transformer_->segmentIds(); }
+std::vector<int> ModelSession::segmentIds() const {
+  return transformer_ ? transformer_->segmentIds() : std::vector<int>(std::size_t(numTokens()), 0);
+}
 
-int ModelSession::numTokens() const { return transformer_->length(); }
-const std::vector<int>& ModelSession::tokenIds() const { return transformer_->ids(); }
-int ModelSession::numLayers() const { return config().num_layers; }
+int ModelSession::numTokens() const { return int(tokenIds().size()); }
+const std::vector<int>& ModelSession::tokenIds() const {
+  if (seq2seq_) return kind_ == AttentionKind::encoder ? seq2seq_->sourceIds() : seq2seq_->targetIds();
+  return transformer_->ids();
+}
+int ModelSession::numLayers() const { return seq2seq_ ? seq2seq_->layers(kind_) : config().num_layers; }
 int ModelSession::numHeads() const { return config().num_heads; }
 int ModelSession::numKvHeads() const { return config().num_kv_heads; }
 int ModelSession::headDim() const { return config().head_dim; }
 int ModelSession::kvHeadOf(int head) const { return config().kvHeadOf(head); }
 
 std::string ModelSession::headName(int layer, int head) const {
-  std::string s = "L" + std::to_string(layer) + "H" + std::to_string(head);
+  std::string s = (seq2seq_ ? std::string(attentionKindPrefix(kind_)) + " " : std::string()) + "L" + std::to_string(layer) + "H" +
+                  std::to_string(head);
   if (numKvHeads() != numHeads()) s += " (kv " + std::to_string(kvHeadOf(head)) + ")";
   return s;
 }
@@ -143,25 +233,26 @@ AttentionProblem ModelSession::problemForLayer(int layer) const {
     throw ModelError("layer " + std::to_string(layer) + " is out of range (0.." + std::to_string(numLayers() - 1) + ")");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   AttentionProblem p;
-  const int n = numTokens(), hd = headDim(), H = numHeads();
+  const int nq = numTokens(), nk = int(keyLabels().size()), hd = headDim(), H = numHeads();
   p.heads = H;
-  p.nq = p.nk = n;
+  p.nq = nq;
+  p.nk = nk;
   p.d = p.dv = hd;
-  p.mask = isEncoder() ? MaskKind::None : MaskKind::Causal;
-  const LayerCache& lc = transformer_->layer(layer);
-  const std::size_t per_head = std::size_t(n) * hd;
-  p.q.resize(per_head * H);
-  p.k.resize(per_head * H);
-  p.v.resize(per_head * H);
+  p.mask = isEncoder() || kind_ == AttentionKind::encoder || kind_ == AttentionKind::cross ? MaskKind::None : MaskKind::Causal;
+  const LayerCache& lc = seq2seq_ ? seq2seq_->layer(kind_, layer) : transformer_->layer(layer);
+  const std::size_t q_head = std::size_t(nq) * hd, k_head = std::size_t(nk) * hd;
+  p.q.resize(q_head * H);
+  p.k.resize(k_head * H);
+  p.v.resize(k_head * H);
   for (int h = 0; h < H; ++h) {
     const int kv = kvHeadOf(h);
-    std::copy_n(lc.q[std::size_t(h)].data(), per_head, p.q.data() + per_head * h);
-    std::copy_n(lc.k[std::size_t(kv)].data(), per_head, p.k.data() + per_head * h);
-    std::copy_n(lc.v[std::size_t(kv)].data(), per_head, p.v.data() + per_head * h);
+    std::copy_n(lc.q[std::size_t(h)].data(), q_head, p.q.data() + q_head * h);
+    std::copy_n(lc.k[std::size_t(kv)].data(), k_head, p.k.data() + k_head * h);
+    std::copy_n(lc.v[std::size_t(kv)].data(), k_head, p.v.data() + k_head * h);
     p.head_names.push_back(headName(layer, h));
   }
   p.query_labels = labels_;
-  p.key_labels = labels_;
+  p.key_labels = keyLabels();
   return p;
 }
 
@@ -172,22 +263,28 @@ AttentionProblem ModelSession::problemFor(int layer, int head) const {
     throw ModelError("head " + std::to_string(head) + " is out of range (0.." + std::to_string(numHeads() - 1) + ")");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   AttentionProblem p;
-  const int n = numTokens(), hd = headDim(), kv = kvHeadOf(head);
+  const int hd = headDim(), kv = kvHeadOf(head);
   p.heads = 1;
-  p.nq = p.nk = n;
+  p.nq = numTokens();
+  p.nk = int(keyLabels().size());
   p.d = p.dv = hd;
-  p.mask = isEncoder() ? MaskKind::None : MaskKind::Causal;
-  const LayerCache& lc = transformer_->layer(layer);
+  p.mask = isEncoder() || kind_ == AttentionKind::encoder || kind_ == AttentionKind::cross ? MaskKind::None : MaskKind::Causal;
+  const LayerCache& lc = seq2seq_ ? seq2seq_->layer(kind_, layer) : transformer_->layer(layer);
   p.q = lc.q[std::size_t(head)];
   p.k = lc.k[std::size_t(kv)];
   p.v = lc.v[std::size_t(kv)];
   p.head_names = {headName(layer, head)};
   p.query_labels = labels_;
-  p.key_labels = labels_;
+  p.key_labels = keyLabels();
   return p;
 }
 
 std::vector<NextToken> ModelSession::nextTokens(int k, int position) const {
+  if (seq2seq_) {  // the next target token after a target position
+    const int n = int(seq2seq_->targetIds().size());
+    if (n == 0) throw ModelError("no source text has been run yet");
+    return topTokens(seq2seq_->logits(position < 0 ? n - 1 : position), k);
+  }
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   if (position < 0) position = numTokens() - 1;
   return topTokens(transformer_->logits(position), k);
@@ -218,6 +315,7 @@ std::vector<int> ModelSession::generate(const GenerateOptions& options) {
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   if (isEncoder())
     throw ModelError(config().model_type + " is an encoder: it fills in a [MASK] instead of generating text after the last token");
+  if (seq2seq_) return generateTarget(options);
   if (options.count < 0) throw ModelError("cannot generate a negative number of tokens");
   if (options.sample && !(options.temperature > 0)) throw ModelError("sampling temperature must be greater than 0");
   std::mt19937_64 rng(options.seed);
@@ -250,6 +348,8 @@ std::vector<int> ModelSession::generate(const GenerateOptions& options) {
 }
 
 std::vector<HeadMeasures> ModelSession::measures() const {
+  if (seq2seq_ && kind_ == AttentionKind::cross)
+    throw ModelError("the head measures are of self-attention maps; choose the encoder's or the decoder's");
   std::vector<HeadMeasures> out;
   AttentionResult result;
   for (int l = 0; l < numLayers(); ++l)
@@ -267,6 +367,7 @@ std::vector<HeadMeasures> ModelSession::measures() const {
 }
 
 std::vector<std::vector<double>> ModelSession::inductionScores(int repeat, std::uint64_t seed) {
+  requireDecoderOnlyOrEncoder("induction scores");
   if (repeat < 2) throw ModelError("induction needs at least 2 repeated tokens");
   const std::vector<int> saved = tokenIds();
   std::mt19937_64 rng(seed);
@@ -304,6 +405,7 @@ std::vector<std::vector<double>> ModelSession::inductionScores(int repeat, std::
 }
 
 std::vector<float> ModelSession::rollout() const {
+  if (seq2seq_ && kind_ == AttentionKind::cross) throw ModelError("attention rollout is of self-attention; choose the encoder's or the decoder's");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   const int n = numTokens(), H = numHeads();
   Rollout rollout(n);
@@ -320,6 +422,41 @@ std::vector<float> ModelSession::rollout() const {
   return rollout.result();
 }
 
-std::size_t ModelSession::cacheBytes() const { return transformer_->cacheBytes(); }
+std::size_t ModelSession::cacheBytes() const { return seq2seq_ ? seq2seq_->cacheBytes() : transformer_->cacheBytes(); }
+
+std::vector<int> ModelSession::generateTarget(const GenerateOptions& options) {
+  if (options.count < 0) throw ModelError("cannot generate a negative number of tokens");
+  if (options.sample && !(options.temperature > 0)) throw ModelError("sampling temperature must be greater than 0");
+  if (seq2seq_->targetIds().empty()) throw ModelError("no source text has been run yet");
+  std::mt19937_64 rng(options.seed);
+  std::vector<int> appended;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int before = int(seq2seq_->targetIds().size());
+  for (int step = 0; step < options.count; ++step) {
+    const int n = int(seq2seq_->targetIds().size());
+    if (n > 1 && seq2seq_->targetIds().back() == config().eos_token_id) break;  // the translation is complete
+    if (n >= config().max_positions)
+      throw ModelError("cannot generate past this model's limit of " + std::to_string(config().max_positions) + " target positions");
+    const std::vector<float> logits = seq2seq_->logits(n - 1);
+    int next = 0;
+    if (!options.sample) {
+      next = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    } else {
+      const float mx = *std::max_element(logits.begin(), logits.end());
+      std::vector<double> weights(logits.size());
+      for (std::size_t i = 0; i < logits.size(); ++i) weights[i] = std::exp((double(logits[i]) - mx) / options.temperature);
+      std::discrete_distribution<int> pick(weights.begin(), weights.end());
+      next = pick(rng);
+    }
+    seq2seq_->appendTarget(next);
+    appended.push_back(next);
+  }
+  last_.milliseconds = millisecondsSince(t0);
+  last_.tokens = int(seq2seq_->targetIds().size());
+  last_.reused_prefix = before;
+  last_.recomputed = last_.tokens - before;
+  relabel();
+  return appended;
+}
 
 }  // namespace attnviz::model

@@ -28,6 +28,7 @@
 namespace attnviz::model {
 
 class Transformer;
+class Seq2SeqTransformer;
 class ModelTokenizer;
 
 struct NextToken {
@@ -100,9 +101,30 @@ class ModelSession {
   const std::vector<std::string>& tokenLabels() const { return labels_; }
 
   // Encoders (the BERT family) attend in both directions: no causal mask, no generation, and
-  // the logits are the masked-LM head's (fill-mask). attentionKinds() is {decoder} or {encoder}.
+  // the logits are the masked-LM head's (fill-mask). attentionKinds() is {decoder}, {encoder}, or
+  // for an encoder-decoder (bart, marian) {encoder, decoder, cross}.
   bool isEncoder() const;
+  bool isEncoderDecoder() const { return seq2seq_ != nullptr; }
   std::vector<AttentionKind> attentionKinds() const;
+
+  // Encoder-decoders. setText / setTokenIds give the source (the encoder's input) and reset the
+  // target to decoder_start_token_id alone; setTarget gives the decoder's input after that start
+  // token (teacher forcing: "what if the translation were this?"); generate appends to the
+  // target, greedy or sampled, stopping after the end-of-sequence token. The kind of attention
+  // chosen (setAttentionKind, default cross) decides what numLayers, numTokens, tokenIds,
+  // tokenLabels, headName and problemFor speak of: the encoder's (source x source), the
+  // decoder's (target x target, causal) or the cross-attention (target queries x source keys).
+  // ModelError for a kind the model does not have.
+  ForwardReport setTarget(const std::string& text);
+  ForwardReport setTargetIds(const std::vector<int>& ids_after_start);
+  void setAttentionKind(AttentionKind kind);
+  AttentionKind attentionKind() const { return kind_; }
+  const std::vector<std::string>& sourceLabels() const { return source_labels_; }
+  const std::vector<std::string>& targetLabels() const { return target_labels_; }
+  const std::vector<int>& sourceIds() const;
+  const std::vector<int>& targetIds() const;  // the decoder's input, decoder_start_token_id first
+  // Labels of the keys of the chosen kind (the source for encoder and cross attention).
+  const std::vector<std::string>& keyLabels() const;
   // The tokenizer's mask token ("[MASK]", "<mask>"), -1 when it has none; the positions holding it.
   int maskTokenId() const { return mask_id_; }
   std::vector<int> maskPositions() const;
@@ -155,8 +177,9 @@ class ModelSession {
   // value-weighted contributions (contributionsOfWeights).
   std::vector<float> valueOutputNorms(int layer, int head) const;
 
-  // For benchmarks and tests.
-  const Transformer& transformer() const { return *transformer_; }
+  // For benchmarks and tests. transformer() throws ModelError for an encoder-decoder.
+  const Transformer& transformer() const;
+  const Seq2SeqTransformer* seq2seq() const { return seq2seq_.get(); }
   std::size_t cacheBytes() const;
 
  private:
@@ -165,7 +188,13 @@ class ModelSession {
   std::string labelOf(int id) const;
 
   std::string name_, directory_;
+  void requireDecoderOnlyOrEncoder(const char* what) const;
+  std::vector<int> generateTarget(const GenerateOptions& options);
+
   std::unique_ptr<Transformer> transformer_;
+  std::unique_ptr<Seq2SeqTransformer> seq2seq_;
+  AttentionKind kind_ = AttentionKind::decoder;
+  std::vector<std::string> source_labels_, target_labels_;
   std::unique_ptr<ModelTokenizer> tokenizer_;
   std::vector<std::string> labels_;
   ForwardReport last_;

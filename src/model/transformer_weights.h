@@ -98,7 +98,8 @@ class Loader {
   std::string find(const std::string& name) const {
     if (store_.has(name)) return name;
     if (config_.arch == Architecture::Gpt2 && store_.has("transformer." + name)) return "transformer." + name;
-    if (config_.arch == Architecture::Opt && store_.has("model." + name)) return "model." + name;  // OPTForCausalLM
+    // OPTForCausalLM, BartForConditionalGeneration, MarianMTModel
+    if ((config_.arch == Architecture::Opt || config_.arch == Architecture::Bart) && store_.has("model." + name)) return "model." + name;
     if (config_.arch == Architecture::Bert) {
       // BertModel files name tensors embeddings.*, BertForMaskedLM files bert.embeddings.*
       // (roberta., distilbert. likewise); checkpoints converted from TensorFlow call a

@@ -8,7 +8,12 @@
 
 namespace attnviz::ui {
 
-ModelHolder::ModelHolder(const std::string& path_or_name) : session_(model::ModelSession::load(path_or_name)) {}
+ModelHolder::ModelHolder(const std::string& path_or_name) : session_(model::ModelSession::load(path_or_name)) {
+  if (session_->isEncoderDecoder())
+    throw model::ModelError(session_->config().model_type +
+                            " is an encoder-decoder: the window's translation view is not built yet; "
+                            "use attnviz dump / render --model ... --attention encoder|decoder|cross --target or --generate");
+}
 
 ModelHolder::~ModelHolder() {
   if (job_.valid()) job_.wait();

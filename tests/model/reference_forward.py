@@ -407,6 +407,99 @@ def bert(cfg, w, ids, edit=None):
     return maps, t @ get("embeddings.word_embeddings.weight").T + w[head[2]]
 
 
+def marian_sinusoid(positions, d):
+    # MarianSinusoidalPositionalEmbedding._init_weight: angle pos / 10000^(2 (j // 2) / d); the sin
+    # of the even j fill the first half of a row, the cos of the odd j the second (not interleaved).
+    angle = np.array([[pos / np.power(10000, 2 * (j // 2) / d) for j in range(d)] for pos in range(positions)])
+    half = d // 2 if d % 2 == 0 else d // 2 + 1
+    out = np.empty((positions, d))
+    out[:, :half] = np.sin(angle[:, 0::2])
+    out[:, half:] = np.cos(angle[:, 1::2])
+    return out
+
+
+def seq2seq(cfg, w, src, tgt):
+    # modeling_bart / modeling_marian (Marian's layers are copied from BART's):
+    #   * embeddings: embed_tokens(ids) * (sqrt(d_model) if scale_embedding) + positions; BART's
+    #     learned positions are rows position + 2 (BartLearnedPositionalEmbedding) and are followed by
+    #     layernorm_embedding; Marian's are the fixed sinusoid above, without a LayerNorm;
+    #   * attention: q_proj(x) * head_dim^-0.5 . k^T, softmax, . v, out_proj; the encoder's
+    #     unmasked, the decoder's self-attention causal, its encoder_attn with queries from the
+    #     decoder and keys/values from the encoder's last hidden states;
+    #   * post-LN: x = LN(x + sublayer(x)) after self-attention, cross-attention, then the MLP
+    #     fc2(act(fc1(x))) with act gelu (exact), swish or relu; no final LayerNorm;
+    #   * logits = decoder output @ shared^T + final_logits_bias.
+    D, H = cfg["d_model"], cfg["encoder_attention_heads"]
+    hd = D // H
+    pfx = "model." if "model.shared.weight" in w else ""
+    scale = math.sqrt(D) if cfg.get("scale_embedding", cfg["model_type"] == "marian") else 1.0
+    marian = cfg["model_type"] == "marian"
+    act = cfg.get("activation_function", "gelu")
+
+    def g(name):
+        return w[pfx + name]
+
+    def linear(name, t):
+        return t @ g(name + ".weight").T + g(name + ".bias")
+
+    def ln(name, t):
+        return layer_norm(t, g(name + ".weight"), g(name + ".bias"), 1e-5)
+
+    def activation(t):
+        if act in ("swish", "silu"):
+            return t / (1.0 + np.exp(-t))
+        if act == "relu":
+            return np.maximum(t, 0.0)
+        return gelu_erf(t)
+
+    def attention(p, xq, xkv, causal):
+        nq, nk = len(xq), len(xkv)
+        q = (linear(p + "q_proj", xq) * hd ** -0.5).reshape(nq, H, hd).transpose(1, 0, 2)
+        k = linear(p + "k_proj", xkv).reshape(nk, H, hd).transpose(1, 0, 2)
+        v = linear(p + "v_proj", xkv).reshape(nk, H, hd).transpose(1, 0, 2)
+        scores = q @ k.transpose(0, 2, 1)
+        probs = softmax_causal(scores) if causal else softmax(scores)
+        return probs, linear(p + "out_proj", (probs @ v).transpose(1, 0, 2).reshape(nq, D))
+
+    def embed(side, ids):
+        x = g("shared.weight")[ids] * scale
+        if marian:
+            x = x + marian_sinusoid(cfg["max_position_embeddings"], D)[np.arange(len(ids))]
+        else:
+            x = x + g(side + ".embed_positions.weight")[np.arange(len(ids)) + 2]
+            x = ln(side + ".layernorm_embedding", x)
+        return x
+
+    x = embed("encoder", src)
+    enc_maps = []
+    for layer in range(cfg["encoder_layers"]):
+        p = f"encoder.layers.{layer}."
+        probs, out = attention(p + "self_attn.", x, x, False)
+        enc_maps.append(probs)
+        x = ln(p + "self_attn_layer_norm", x + out)
+        x = ln(p + "final_layer_norm", x + linear(p + "fc2", activation(linear(p + "fc1", x))))
+    memory = x
+    y = embed("decoder", tgt)
+    dec_maps, cross_maps = [], []
+    for layer in range(cfg["decoder_layers"]):
+        p = f"decoder.layers.{layer}."
+        probs, out = attention(p + "self_attn.", y, y, True)
+        dec_maps.append(probs)
+        y = ln(p + "self_attn_layer_norm", y + out)
+        probs, out = attention(p + "encoder_attn.", y, memory, False)
+        cross_maps.append(probs)
+        y = ln(p + "encoder_attn_layer_norm", y + out)
+        y = ln(p + "final_layer_norm", y + linear(p + "fc2", activation(linear(p + "fc1", y))))
+    bias = w["final_logits_bias"][0] if "final_logits_bias" in w else 0.0
+    return enc_maps, dec_maps, cross_maps, y @ g("shared.weight").T + bias
+
+
+def run_seq2seq(directory, src, tgt):
+    with open(os.path.join(directory, "config.json")) as f:
+        cfg = json.load(f)
+    return seq2seq(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64))
+
+
 def rollout(maps):
     """Abnar & Zuidema 2020: per layer the head mean, 0.5 A + 0.5 I, rows renormalised, multiplied
     through the layers with the later layer on the left."""

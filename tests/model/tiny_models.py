@@ -290,6 +290,41 @@ def bert_weights(rng, cfg, style, prefixed, mlm):
     return t
 
 
+def seq2seq_weights(rng, cfg, prefixed, sinusoidal):
+    """BartForConditionalGeneration / MarianMTModel names (model.* when prefixed)."""
+    D, V, P = cfg["d_model"], cfg["vocab_size"], cfg["max_position_embeddings"]
+    p0 = "model." if prefixed else ""
+    t = {p0 + "shared.weight": rng.normal(0, 1.0, (V, D)), "final_logits_bias": rng.normal(0, 0.5, (1, V))}
+
+    def attention(p):
+        for proj, scale in (("q_proj", 0.5), ("k_proj", 0.5), ("v_proj", 0.3), ("out_proj", 0.2)):
+            t[p + proj + ".weight"] = rng.normal(0, scale, (D, D))
+            t[p + proj + ".bias"] = rng.normal(0, 0.3, D)
+
+    def norm(name):
+        t[name + ".weight"] = 1 + rng.normal(0, 0.2, D)
+        t[name + ".bias"] = rng.normal(0, 0.2, D)
+
+    for side, layers, ffn in (("encoder", cfg["encoder_layers"], cfg["encoder_ffn_dim"]),
+                              ("decoder", cfg["decoder_layers"], cfg["decoder_ffn_dim"])):
+        if not sinusoidal:
+            t[f"{p0}{side}.embed_positions.weight"] = rng.normal(0, 0.5, (P + 2, D))
+            norm(f"{p0}{side}.layernorm_embedding")
+        for layer in range(layers):
+            p = f"{p0}{side}.layers.{layer}."
+            attention(p + "self_attn.")
+            norm(p + "self_attn_layer_norm")
+            if side == "decoder":
+                attention(p + "encoder_attn.")
+                norm(p + "encoder_attn_layer_norm")
+            t[p + "fc1.weight"] = rng.normal(0, 0.2, (ffn, D))
+            t[p + "fc1.bias"] = rng.normal(0, 0.2, ffn)
+            t[p + "fc2.weight"] = rng.normal(0, 0.2, (D, ffn))
+            t[p + "fc2.bias"] = rng.normal(0, 0.2, D)
+            norm(p + "final_layer_norm")
+    return t
+
+
 def write_model(out, name, cfg, tensors, dtype, shards=1, tokenizer=None):
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
@@ -452,7 +487,36 @@ def main():
         if "roberta" in directory:
             ids_here[10] = 1  # the padding id inside the text
         write_references(directory, ids_here, decoder=False)
-    print("\n".join(models + encoders))
+    # Encoder-decoders: BART (learned positions + 2, layernorm_embedding, GELU, model.* names, F32)
+    # and Marian (sinusoidal positions, scale_embedding, swish, BartModel-style names without the
+    # prefix, F16). Their source and target ids: ref_src_ids.npy, ref_tgt_ids.npy (the target
+    # starts with decoder_start_token_id).
+    seq2seqs = []
+    cfg = {"model_type": "bart", "vocab_size": vocab, "d_model": 32, "encoder_layers": 2, "decoder_layers": 2,
+           "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 64, "decoder_ffn_dim": 48,
+           "max_position_embeddings": 64, "activation_function": "gelu", "scale_embedding": False, "bos_token_id": 0,
+           "pad_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 2, "normalize_before": False}
+    seq2seqs.append(write_model(out, "bart_f32", cfg, seq2seq_weights(np.random.default_rng(30), cfg, True, False), "F32"))
+    cfg = {"model_type": "marian", "vocab_size": vocab, "d_model": 32, "encoder_layers": 2, "decoder_layers": 3,
+           "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64,
+           "max_position_embeddings": 64, "activation_function": "swish", "scale_embedding": True, "pad_token_id": vocab - 1,
+           "eos_token_id": 0, "decoder_start_token_id": vocab - 1, "decoder_vocab_size": vocab,
+           "share_encoder_decoder_embeddings": True}
+    seq2seqs.append(write_model(out, "marian_f16", cfg, seq2seq_weights(np.random.default_rng(31), cfg, False, True), "F16"))
+    rng = np.random.default_rng(32)
+    for directory in seq2seqs:
+        with open(os.path.join(directory, "config.json")) as f:
+            start = json.load(f)["decoder_start_token_id"]
+        src = rng.integers(3, vocab - 1, 23)
+        tgt = np.concatenate([[start], rng.integers(3, vocab - 1, 17)])
+        np.save(os.path.join(directory, "ref_src_ids.npy"), src.astype(np.float64))
+        np.save(os.path.join(directory, "ref_tgt_ids.npy"), tgt.astype(np.float64))
+        enc, dec, cross, logits = reference_forward.run_seq2seq(directory, src, tgt)
+        for kind, maps in (("enc", enc), ("dec", dec), ("cross", cross)):
+            for layer, m in enumerate(maps):
+                np.save(os.path.join(directory, f"ref_{kind}_L{layer}.npy"), m.astype(np.float64))
+        np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
+    print("\n".join(models + encoders + seq2seqs))
 
 
 def write_references(directory, ids, decoder):

@@ -1,0 +1,451 @@
+#include "model/seq2seq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "model/forward_ops.h"
+#include "model/model_error.h"
+#include "model/transformer_weights.h"
+
+namespace attnviz::model {
+
+struct Seq2SeqWeights {
+  struct Attention {
+    Matrix q, k, v, o;
+    Vec q_b, k_b, v_b, o_b, norm_w, norm_b;  // the LayerNorm after its residual add
+  };
+  struct Layer {
+    Attention self, cross;  // cross only in the decoder
+    Matrix fc1, fc2;
+    Vec fc1_b, fc2_b, norm_w, norm_b;  // final_layer_norm
+  };
+  Matrix embed;                                // shared [vocab][D]
+  Vec enc_positions, dec_positions;            // bart: [P + 2][D]; marian: the sinusoid, computed
+  std::vector<float> sinusoid;                 // marian [P][D]
+  Vec enc_embed_norm_w, enc_embed_norm_b, dec_embed_norm_w, dec_embed_norm_b;
+  std::vector<Layer> encoder, decoder;
+  Vec final_logits_bias;                       // [1][vocab], zeros when the file has none
+  std::vector<float> zero_bias;
+  Matrix lm_head;
+  bool separate_lm_head = false;
+  std::vector<std::string> names;              // every tensor read, for non-finite messages
+};
+
+namespace {
+
+using namespace ops;
+
+constexpr int kAttentionRowBlock = 128;
+
+// MarianSinusoidalPositionalEmbedding: angle pos / 10000^(2 (j / 2) / D); sin of the even j in the
+// first half of the row, cos of the odd j in the second (not interleaved).
+std::vector<float> marianSinusoid(int positions, int d) {
+  std::vector<float> out(std::size_t(positions) * d);
+  const int half = d % 2 == 0 ? d / 2 : d / 2 + 1;
+  for (int pos = 0; pos < positions; ++pos) {
+    float* row = out.data() + std::size_t(pos) * d;
+    for (int j = 0; j < d; j += 2) row[j / 2] = float(std::sin(pos / std::pow(10000.0, double(2 * (j / 2)) / d)));
+    for (int j = 1; j < d; j += 2) row[half + j / 2] = float(std::cos(pos / std::pow(10000.0, double(2 * (j / 2)) / d)));
+  }
+  return out;
+}
+
+void readAttention(Loader& ld, const std::string& p, int D, Seq2SeqWeights::Attention& a, const std::string& norm) {
+  a.q = ld.linear(p + "q_proj.weight", D, D);
+  a.q_b = ld.vec(p + "q_proj.bias", D);
+  a.k = ld.linear(p + "k_proj.weight", D, D);
+  a.k_b = ld.vec(p + "k_proj.bias", D);
+  a.v = ld.linear(p + "v_proj.weight", D, D);
+  a.v_b = ld.vec(p + "v_proj.bias", D);
+  a.o = ld.linear(p + "out_proj.weight", D, D);
+  a.o_b = ld.vec(p + "out_proj.bias", D);
+  a.norm_w = ld.vec(norm + ".weight", D);
+  a.norm_b = ld.vec(norm + ".bias", D);
+}
+
+// BartForConditionalGeneration / MarianMTModel names (model.*, Loader::resolve also takes a
+// BartModel file without the prefix).
+void readSeq2SeqWeights(Loader& ld, const ModelConfig& c, Seq2SeqWeights& w) {
+  const int D = c.hidden_size, V = c.vocab_size;
+  ld.names = &w.names;
+  w.embed = Matrix{ld.tensor(ld.has("shared.weight") ? "shared.weight" : "encoder.embed_tokens.weight", {V, D}), D, V, true};
+  if (!c.sinusoidal_positions) {
+    w.enc_positions = Vec{ld.tensor("encoder.embed_positions.weight", {c.max_positions + c.position_offset, D})};
+    w.dec_positions = Vec{ld.tensor("decoder.embed_positions.weight", {c.max_positions + c.position_offset, D})};
+  }
+  if (c.embed_layer_norm) {
+    w.enc_embed_norm_w = ld.vec("encoder.layernorm_embedding.weight", D);
+    w.enc_embed_norm_b = ld.vec("encoder.layernorm_embedding.bias", D);
+    w.dec_embed_norm_w = ld.vec("decoder.layernorm_embedding.weight", D);
+    w.dec_embed_norm_b = ld.vec("decoder.layernorm_embedding.bias", D);
+  }
+  const auto layers = [&](const char* side, int count, int ffn, std::vector<Seq2SeqWeights::Layer>& out, bool decoder) {
+    out.resize(std::size_t(count));
+    for (int l = 0; l < count; ++l) {
+      auto& L = out[std::size_t(l)];
+      const std::string p = std::string(side) + ".layers." + std::to_string(l) + ".";
+      readAttention(ld, p + "self_attn.", D, L.self, p + "self_attn_layer_norm");
+      if (decoder) readAttention(ld, p + "encoder_attn.", D, L.cross, p + "encoder_attn_layer_norm");
+      L.fc1 = ld.linear(p + "fc1.weight", D, ffn);
+      L.fc1_b = ld.vec(p + "fc1.bias", ffn);
+      L.fc2 = ld.linear(p + "fc2.weight", ffn, D);
+      L.fc2_b = ld.vec(p + "fc2.bias", D);
+      L.norm_w = ld.vec(p + "final_layer_norm.weight", D);
+      L.norm_b = ld.vec(p + "final_layer_norm.bias", D);
+    }
+  };
+  layers("encoder", c.num_layers, c.intermediate_size, w.encoder, false);
+  layers("decoder", c.decoder_layers, c.decoder_intermediate_size, w.decoder, true);
+  if (ld.has("final_logits_bias")) w.final_logits_bias = Vec{ld.tensor("final_logits_bias", {1, V})};
+  if (!c.tie_word_embeddings) {
+    w.lm_head = ld.linear("lm_head.weight", D, V);
+    w.separate_lm_head = true;
+  }
+  ld.names = nullptr;
+}
+
+// The attention of `rows` query rows (absolute positions first..first+rows-1) over keys 0..keys-1,
+// causal or not, one head at a time, into out[r][h * hd] (row stride H * hd).
+void attend(const LayerCache& lc, int heads, int hd, int first, int rows, int keys, bool causal, float* out, std::vector<float>& scores) {
+  static const SimdPath simd = bestSimdPath();
+  const double scale = 1.0 / std::sqrt(double(hd));
+  scores.resize(std::size_t(kAttentionRowBlock) * std::size_t(std::max(keys, 1)));
+  for (int h = 0; h < heads; ++h) {
+    const float* Q = lc.q[std::size_t(h)].data();
+    const float* K = lc.k[std::size_t(h)].data();
+    const float* V = lc.v[std::size_t(h)].data();
+    for (int b0 = 0; b0 < rows; b0 += kAttentionRowBlock) {
+      const int block = std::min(kAttentionRowBlock, rows - b0);
+      const int row0 = first + b0;
+      const int seen = causal ? row0 + block : keys;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, block, seen, hd, float(scale), Q + std::size_t(row0) * hd, hd, K, hd, 0.0f,
+                  scores.data(), seen);
+      for (int r = 0; r < block; ++r) {
+        float* s = scores.data() + std::size_t(r) * seen;
+        const int visible = causal ? row0 + r + 1 : keys;
+        float mx = s[0];
+        for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
+        for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
+        cpuFastExp2(simd, s, s, std::size_t(visible));
+        double sum = 0;
+        for (int j = 0; j < visible; ++j) sum += s[j];
+        const float inv = float(1.0 / sum);
+        for (int j = 0; j < visible; ++j) s[j] *= inv;
+        for (int j = visible; j < seen; ++j) s[j] = 0.0f;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, block, hd, seen, 1.0f, scores.data(), seen, V, hd, 0.0f,
+                  out + std::size_t(b0) * heads * hd + std::size_t(h) * hd, heads * hd);
+    }
+  }
+}
+
+// Rows [first, first + m) of `x` [m][D] projected and stored head-major into dst (resized to n rows).
+void storeHeads(const float* proj, int m, int first, int n, int heads, int hd, std::vector<std::vector<float>>& dst) {
+  dst.resize(std::size_t(heads));
+  for (int h = 0; h < heads; ++h) {
+    dst[std::size_t(h)].resize(std::size_t(n) * hd);
+    for (int r = 0; r < m; ++r)
+      std::memcpy(dst[std::size_t(h)].data() + std::size_t(first + r) * hd, proj + std::size_t(r) * heads * hd + std::size_t(h) * hd,
+                  sizeof(float) * hd);
+  }
+}
+
+void activate(const std::string& act, float* x, std::size_t n) {
+  if (act == "relu") {
+    for (std::size_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
+  } else if (act == "swish") {
+    for (std::size_t i = 0; i < n; ++i) x[i] = float(double(x[i]) / (1.0 + std::exp(-double(x[i]))));
+  } else {  // exact GELU (ACT2FN["gelu"])
+    for (std::size_t i = 0; i < n; ++i) x[i] = float(0.5 * x[i] * (1.0 + std::erf(double(x[i]) * M_SQRT1_2)));
+  }
+}
+
+void checkFinite(const std::vector<float>& x, std::size_t n, const std::string& stage, const std::string& source) {
+  if (std::size_t bad = firstNonFinite(x.data(), n); bad < n)
+    throw ModelError(source + ": " + stage + " gave " + nonFiniteName(x[bad]) + "; attnviz does not run non-finite numbers");
+}
+
+}  // namespace
+
+Seq2SeqTransformer::Seq2SeqTransformer(ModelConfig config, WeightStore weights) : config_(std::move(config)), store_(std::move(weights)) {
+  const ModelConfig& c = config_;
+  {
+    Loader dry(store_, c, true);
+    Seq2SeqWeights shapes;
+    readSeq2SeqWeights(dry, c, shapes);
+    checkBudget(MemoryEstimate{}
+                    .add("weights converted to float32", dry.converted_bytes)
+                    .add("weights mapped", dry.mapped_bytes)
+                    .add("sinusoidal positions", c.sinusoidal_positions ? double(c.max_positions) * c.hidden_size : 0.0, sizeof(float)),
+                "loading the weights of " + store_.source());
+  }
+  Loader ld(store_, c, false);
+  auto w = std::make_unique<Seq2SeqWeights>();
+  readSeq2SeqWeights(ld, c, *w);
+  if (c.sinusoidal_positions) {
+    w->sinusoid = marianSinusoid(c.max_positions, c.hidden_size);
+    w->enc_positions.t.data = w->dec_positions.t.data = w->sinusoid.data();
+  }
+  if (!w->final_logits_bias.t.data) {
+    w->zero_bias.assign(std::size_t(c.vocab_size), 0.0f);
+    w->final_logits_bias.t.data = w->zero_bias.data();
+  }
+  w_ = w.release();
+  encoder_.resize(std::size_t(c.num_layers));
+  decoder_.resize(std::size_t(c.decoder_layers));
+  cross_.resize(std::size_t(c.decoder_layers));
+}
+
+Seq2SeqTransformer::~Seq2SeqTransformer() { delete w_; }
+
+Seq2SeqTransformer::Seq2SeqTransformer(Seq2SeqTransformer&& o) noexcept
+    : config_(std::move(o.config_)),
+      store_(std::move(o.store_)),
+      w_(o.w_),
+      source_(std::move(o.source_)),
+      target_(std::move(o.target_)),
+      encoder_(std::move(o.encoder_)),
+      decoder_(std::move(o.decoder_)),
+      cross_(std::move(o.cross_)),
+      encoder_out_(std::move(o.encoder_out_)),
+      decoder_out_(std::move(o.decoder_out_)) {
+  o.w_ = nullptr;
+}
+
+Seq2SeqTransformer& Seq2SeqTransformer::operator=(Seq2SeqTransformer&& o) noexcept {
+  if (this != &o) {
+    delete w_;
+    config_ = std::move(o.config_);
+    store_ = std::move(o.store_);
+    w_ = o.w_;
+    o.w_ = nullptr;
+    source_ = std::move(o.source_);
+    target_ = std::move(o.target_);
+    encoder_ = std::move(o.encoder_);
+    decoder_ = std::move(o.decoder_);
+    cross_ = std::move(o.cross_);
+    encoder_out_ = std::move(o.encoder_out_);
+    decoder_out_ = std::move(o.decoder_out_);
+  }
+  return *this;
+}
+
+const LayerCache& Seq2SeqTransformer::layer(AttentionKind kind, int l) const {
+  const std::vector<LayerCache>& all = kind == AttentionKind::encoder ? encoder_ : kind == AttentionKind::decoder ? decoder_ : cross_;
+  if (l < 0 || l >= int(all.size()))
+    throw ModelError(std::string(attentionKindName(kind)) + " layer " + std::to_string(l) + " is out of range (0.." +
+                     std::to_string(int(all.size()) - 1) + ")");
+  return all[std::size_t(l)];
+}
+
+namespace {
+
+void checkIds(const std::vector<int>& ids, const ModelConfig& c, const char* what) {
+  if (ids.empty()) throw ModelError(std::string("the ") + what + " has no tokens");
+  if (int(ids.size()) > c.max_positions)
+    throw ModelError(std::string("the ") + what + " is " + std::to_string(ids.size()) + " tokens, longer than this model's limit of " +
+                     std::to_string(c.max_positions) + " positions");
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= c.vocab_size)
+      throw ModelError(std::string("token id ") + std::to_string(ids[i]) + " at " + what + " position " + std::to_string(i) +
+                       " is outside the vocabulary (" + std::to_string(c.vocab_size) + ")");
+}
+
+}  // namespace
+
+void Seq2SeqTransformer::setSource(const std::vector<int>& ids) {
+  checkIds(ids, config_, "source");
+  if (ids == source_) return;
+  const MemoryEstimate estimate =
+      MemoryEstimate{}.add("encoder Q/K/V and cross K/V", double(config_.num_layers * 3 + config_.decoder_layers * 2) * ids.size() *
+                                                              config_.hidden_size, sizeof(float))
+          .add("encoder activations", double(ids.size()) * (6.0 * config_.hidden_size + config_.intermediate_size) +
+                                          double(kAttentionRowBlock) * ids.size(), sizeof(float));
+  checkBudget(estimate, "the source of " + std::to_string(ids.size()) + " tokens through this model");
+  source_ = ids;
+  target_.clear();
+  truncateTarget(0);
+  try {
+    runEncoder();
+  } catch (...) {
+    source_.clear();
+    encoder_out_.clear();
+    throw;
+  }
+}
+
+void Seq2SeqTransformer::truncateTarget(int n) {
+  const std::size_t rows = std::size_t(n) * std::size_t(config_.head_dim);
+  for (auto& lc : decoder_) {
+    for (auto* part : {&lc.q, &lc.k, &lc.v})
+      for (auto& h : *part) h.resize(rows);
+  }
+  for (auto& lc : cross_)
+    for (auto& h : lc.q) h.resize(rows);
+  decoder_out_.resize(std::size_t(n) * std::size_t(config_.hidden_size));
+  target_.resize(std::size_t(n));
+}
+
+int Seq2SeqTransformer::setTarget(const std::vector<int>& ids) {
+  if (source_.empty()) throw ModelError("no source text has been run yet");
+  checkIds(ids, config_, "target");
+  std::size_t keep = 0;
+  while (keep < ids.size() && keep < target_.size() && ids[keep] == target_[keep]) ++keep;
+  if (keep == ids.size() && keep == target_.size()) return int(keep);
+  const MemoryEstimate estimate =
+      MemoryEstimate{}.add("decoder Q/K/V and cross Q", double(config_.decoder_layers) * 4 * ids.size() * config_.hidden_size, sizeof(float))
+          .add("decoder activations", double(ids.size()) * (6.0 * config_.hidden_size + config_.decoder_intermediate_size) +
+                                          double(kAttentionRowBlock) * std::max(ids.size(), source_.size()), sizeof(float))
+          .add("logits", double(config_.vocab_size), 2.0 * sizeof(float));
+  checkBudget(estimate, "the target of " + std::to_string(ids.size()) + " tokens through this model");
+  truncateTarget(int(keep));
+  target_ = ids;
+  try {
+    runDecoder(int(keep));
+  } catch (...) {
+    truncateTarget(int(keep));
+    throw;
+  }
+  return int(keep);
+}
+
+void Seq2SeqTransformer::appendTarget(int id) {
+  std::vector<int> ids = target_;
+  ids.push_back(id);
+  setTarget(ids);
+}
+
+void Seq2SeqTransformer::runEncoder() {
+  const ModelConfig& c = config_;
+  const int n = int(source_.size()), D = c.hidden_size, H = c.num_heads, hd = c.head_dim, I = c.intermediate_size;
+  std::vector<float> x(std::size_t(n) * D), proj(std::size_t(n) * D), attn(std::size_t(n) * D), mlp(std::size_t(n) * I), scores;
+  for (int i = 0; i < n; ++i) {
+    const float* e = w_->embed.t.data + std::size_t(source_[std::size_t(i)]) * D;
+    const float* pe = w_->enc_positions.data() + std::size_t(i + c.position_offset) * D;
+    float* xr = x.data() + std::size_t(i) * D;
+    for (int k = 0; k < D; ++k) xr[k] = float(e[k] * c.embed_scale) + pe[k];
+  }
+  if (c.embed_layer_norm) layerNorm(x.data(), n, D, w_->enc_embed_norm_w.data(), w_->enc_embed_norm_b.data(), c.norm_eps, x.data());
+  checkFinite(x, x.size(), "the encoder's embeddings", store_.source());
+  for (int l = 0; l < c.num_layers; ++l) {
+    const auto& L = w_->encoder[std::size_t(l)];
+    LayerCache& lc = encoder_[std::size_t(l)];
+    project(x.data(), n, L.self.q, &L.self.q_b, proj.data());
+    storeHeads(proj.data(), n, 0, n, H, hd, lc.q);
+    project(x.data(), n, L.self.k, &L.self.k_b, proj.data());
+    storeHeads(proj.data(), n, 0, n, H, hd, lc.k);
+    project(x.data(), n, L.self.v, &L.self.v_b, proj.data());
+    storeHeads(proj.data(), n, 0, n, H, hd, lc.v);
+    attend(lc, H, hd, 0, n, n, false, attn.data(), scores);
+    project(attn.data(), n, L.self.o, &L.self.o_b, proj.data());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
+    layerNorm(x.data(), n, D, L.self.norm_w.data(), L.self.norm_b.data(), c.norm_eps, x.data());
+    project(x.data(), n, L.fc1, &L.fc1_b, mlp.data());
+    activate(c.activation, mlp.data(), mlp.size());
+    project(mlp.data(), n, L.fc2, &L.fc2_b, proj.data());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] += proj[i];
+    layerNorm(x.data(), n, D, L.norm_w.data(), L.norm_b.data(), c.norm_eps, x.data());
+    checkFinite(x, x.size(), "encoder layer " + std::to_string(l), store_.source());
+  }
+  encoder_out_ = x;
+  // Every decoder layer's cross-attention keys and values, once per source.
+  for (int l = 0; l < c.decoder_layers; ++l) {
+    const auto& L = w_->decoder[std::size_t(l)];
+    project(x.data(), n, L.cross.k, &L.cross.k_b, proj.data());
+    storeHeads(proj.data(), n, 0, n, H, hd, cross_[std::size_t(l)].k);
+    project(x.data(), n, L.cross.v, &L.cross.v_b, proj.data());
+    storeHeads(proj.data(), n, 0, n, H, hd, cross_[std::size_t(l)].v);
+  }
+}
+
+void Seq2SeqTransformer::runDecoder(int start) {
+  const ModelConfig& c = config_;
+  const int n = int(target_.size()), ns = int(source_.size()), m = n - start;
+  const int D = c.hidden_size, H = c.num_heads, hd = c.head_dim, I = c.decoder_intermediate_size;
+  if (m <= 0) return;
+  std::vector<float> y(std::size_t(m) * D), proj(std::size_t(m) * D), attn(std::size_t(m) * D), mlp(std::size_t(m) * I), scores;
+  for (int r = 0; r < m; ++r) {
+    const int pos = start + r;
+    const float* e = w_->embed.t.data + std::size_t(target_[std::size_t(pos)]) * D;
+    const float* pe = w_->dec_positions.data() + std::size_t(pos + c.position_offset) * D;
+    float* yr = y.data() + std::size_t(r) * D;
+    for (int k = 0; k < D; ++k) yr[k] = float(e[k] * c.embed_scale) + pe[k];
+  }
+  if (c.embed_layer_norm) layerNorm(y.data(), m, D, w_->dec_embed_norm_w.data(), w_->dec_embed_norm_b.data(), c.norm_eps, y.data());
+  checkFinite(y, y.size(), "the decoder's embeddings", store_.source());
+  for (int l = 0; l < c.decoder_layers; ++l) {
+    const auto& L = w_->decoder[std::size_t(l)];
+    LayerCache& self = decoder_[std::size_t(l)];
+    LayerCache& cross = cross_[std::size_t(l)];
+    // Causal self-attention over the target so far.
+    project(y.data(), m, L.self.q, &L.self.q_b, proj.data());
+    storeHeads(proj.data(), m, start, n, H, hd, self.q);
+    project(y.data(), m, L.self.k, &L.self.k_b, proj.data());
+    storeHeads(proj.data(), m, start, n, H, hd, self.k);
+    project(y.data(), m, L.self.v, &L.self.v_b, proj.data());
+    storeHeads(proj.data(), m, start, n, H, hd, self.v);
+    attend(self, H, hd, start, m, n, true, attn.data(), scores);
+    project(attn.data(), m, L.self.o, &L.self.o_b, proj.data());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] += proj[i];
+    layerNorm(y.data(), m, D, L.self.norm_w.data(), L.self.norm_b.data(), c.norm_eps, y.data());
+    // Cross-attention: the target's queries over every source token's cached keys and values.
+    project(y.data(), m, L.cross.q, &L.cross.q_b, proj.data());
+    storeHeads(proj.data(), m, start, n, H, hd, cross.q);
+    attend(cross, H, hd, start, m, ns, false, attn.data(), scores);
+    project(attn.data(), m, L.cross.o, &L.cross.o_b, proj.data());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] += proj[i];
+    layerNorm(y.data(), m, D, L.cross.norm_w.data(), L.cross.norm_b.data(), c.norm_eps, y.data());
+    project(y.data(), m, L.fc1, &L.fc1_b, mlp.data());
+    activate(c.activation, mlp.data(), mlp.size());
+    project(mlp.data(), m, L.fc2, &L.fc2_b, proj.data());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] += proj[i];
+    layerNorm(y.data(), m, D, L.norm_w.data(), L.norm_b.data(), c.norm_eps, y.data());
+    checkFinite(y, y.size(), "decoder layer " + std::to_string(l), store_.source());
+  }
+  decoder_out_.resize(std::size_t(n) * D);
+  std::memcpy(decoder_out_.data() + std::size_t(start) * D, y.data(), sizeof(float) * y.size());
+}
+
+std::vector<float> Seq2SeqTransformer::logits(int position) const {
+  if (position < 0 || position >= int(target_.size()))
+    throw ModelError("target position " + std::to_string(position) + " is outside the target (0.." +
+                     std::to_string(int(target_.size()) - 1) + ")");
+  const int V = config_.vocab_size, D = config_.hidden_size;
+  const Matrix& head = w_->separate_lm_head ? w_->lm_head : w_->embed;
+  std::vector<float> out(w_->final_logits_bias.data(), w_->final_logits_bias.data() + V);
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, V, D, 1.0f, head.t.data, D, decoder_out_.data() + std::size_t(position) * D, 1, 1.0f,
+              out.data(), 1);
+  if (std::size_t bad = firstNonFinite(out.data(), out.size()); bad < out.size())
+    throw ModelError(store_.source() + ": the logits gave " + nonFiniteName(out[bad]) + " at target position " + std::to_string(position));
+  return out;
+}
+
+double Seq2SeqTransformer::encoderFlops() const {
+  const ModelConfig& c = config_;
+  const double n = double(source_.size()), D = c.hidden_size;
+  const double per_layer = 2 * n * D * D * 4 + 2 * 2 * n * n * D + 2 * 2 * n * D * c.intermediate_size;
+  return c.num_layers * per_layer + c.decoder_layers * 2 * 2 * n * D * D;  // + the cross K/V
+}
+
+double Seq2SeqTransformer::decoderFlops(int prefix, int count) const {
+  const ModelConfig& c = config_;
+  const double m = count, D = c.hidden_size, ns = double(source_.size());
+  const double self_keys = m * prefix + m * (m + 1) / 2;
+  const double per_layer = 2 * m * D * D * 4 + 2 * 2 * self_keys * D  // self: q/k/v/o, scores and P.V
+                           + 2 * m * D * D * 2 + 2 * 2 * m * ns * D     // cross: q/o, scores and P.V
+                           + 2 * 2 * m * D * c.decoder_intermediate_size;
+  return c.decoder_layers * per_layer;
+}
+
+std::size_t Seq2SeqTransformer::cacheBytes() const {
+  std::size_t bytes = (encoder_out_.capacity() + decoder_out_.capacity()) * sizeof(float);
+  for (const auto* all : {&encoder_, &decoder_, &cross_})
+    for (const auto& lc : *all)
+      for (const auto* part : {&lc.q, &lc.k, &lc.v})
+        for (const auto& h : *part) bytes += h.capacity() * sizeof(float);
+  return bytes;
+}
+
+}  // namespace attnviz::model

@@ -1,0 +1,73 @@
+// The forward pass of an encoder-decoder transformer (bart, marian) on the CPU with OpenBLAS,
+// keeping what the three kinds of attention views need. Needs no GL context.
+//
+// The source runs through the encoder once (bidirectional self-attention); every decoder layer
+// then projects the encoder's output to its cross-attention keys and values, also once. The target
+// (decoder_start_token_id first) runs through the decoder causally with its self-attention keys and
+// values cached, so a generated token costs one row per layer. Cache layout as in transformer.h:
+// Q [heads][n][head_dim], K and V [heads][n][head_dim]; for cross-attention Q has the target's
+// rows and K/V the source's.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/attention_kind.h"
+#include "model/model_config.h"
+#include "model/safetensors.h"
+#include "model/transformer.h"
+
+namespace attnviz::model {
+
+struct Seq2SeqWeights;  // seq2seq.cpp
+
+class Seq2SeqTransformer {
+ public:
+  // Checks every tensor's presence and shape and the memory budget before reading (ModelError).
+  Seq2SeqTransformer(ModelConfig config, WeightStore weights);
+  ~Seq2SeqTransformer();
+  Seq2SeqTransformer(Seq2SeqTransformer&&) noexcept;
+  Seq2SeqTransformer& operator=(Seq2SeqTransformer&&) noexcept;
+
+  const ModelConfig& config() const { return config_; }
+
+  // Runs the encoder on `ids` (unless they are the current source) and forgets the target.
+  // ModelError for an id outside the vocabulary, no ids, more than max_positions, or a forward
+  // that stops being finite.
+  void setSource(const std::vector<int>& ids);
+  // Makes the decoder's ids equal to `ids` (the first is normally decoder_start_token_id), keeping
+  // the longest common prefix; returns the number of tokens kept. Needs a source.
+  int setTarget(const std::vector<int>& ids);
+  void appendTarget(int id);
+
+  const std::vector<int>& sourceIds() const { return source_; }
+  const std::vector<int>& targetIds() const { return target_; }
+  int layers(AttentionKind kind) const { return kind == AttentionKind::encoder ? config_.num_layers : config_.decoder_layers; }
+  // Q/K/V of one layer of a kind: encoder self (source x source), decoder self (target x
+  // target, causal) or cross (target queries, source keys and values).
+  const LayerCache& layer(AttentionKind kind, int l) const;
+
+  // Logits [vocab] of the next target token after target position `position`.
+  std::vector<float> logits(int position) const;
+  // Multiply-adds * 2 of the encoder over the source and of the decoder over `count` target
+  // tokens after `prefix` (projections, scores, P.V, MLPs, the cross keys/values once).
+  double encoderFlops() const;
+  double decoderFlops(int prefix, int count) const;
+  std::size_t cacheBytes() const;
+
+ private:
+  void runEncoder();
+  void runDecoder(int start);
+  void truncateTarget(int n);
+
+  ModelConfig config_;
+  WeightStore store_;
+  Seq2SeqWeights* w_ = nullptr;
+  std::vector<int> source_, target_;
+  std::vector<LayerCache> encoder_, decoder_, cross_;
+  std::vector<float> encoder_out_;   // [ns][D]: what the cross-attention reads
+  std::vector<float> decoder_out_;   // [nt][D]: final decoder states
+};
+
+}  // namespace attnviz::model

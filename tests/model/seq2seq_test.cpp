@@ -1,0 +1,173 @@
+// The encoder-decoders (bart: learned positions + 2, layernorm_embedding, GELU, model.* names;
+// marian: sinusoidal positions, scale_embedding, swish, names without the prefix, F16) against the
+// NumPy reference of tests/model/reference_forward.py (`seq2seq`): every encoder, decoder and
+// cross-attention map and the logits of every target position, the decoder's cache against full
+// reruns, and greedy generation. Tolerances as in forward_test.cpp (the same sizes and arithmetic).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/attention.h"
+#include "core/npy.h"
+#include "model/model_error.h"
+#include "model/model_session.h"
+#include "model/seq2seq.h"
+#include "tiny_models.h"
+
+namespace attnviz::model {
+namespace {
+
+constexpr double kMapTolerance = 2e-3;
+constexpr double kLogitRelativeTolerance = 2e-3;
+
+std::vector<int> idsOf(const std::string& path) {
+  const NpyArray a = readNpy(path);
+  std::vector<int> ids;
+  for (float v : a.data) ids.push_back(int(v));
+  return ids;
+}
+
+class Seq2SeqVsNumpy : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string root = testing::tinyModelsDir();
+    ASSERT_FALSE(root.empty()) << "could not generate the tiny models (needs /usr/bin/python3 with numpy)";
+    dir_ = root + "/" + GetParam();
+    session_ = ModelSession::load(dir_, false);
+    src_ = idsOf(dir_ + "/ref_src_ids.npy");
+    tgt_ = idsOf(dir_ + "/ref_tgt_ids.npy");
+    ASSERT_EQ(tgt_.front(), session_->config().decoder_start_token_id);
+    session_->setTokenIds(src_);
+    session_->setTargetIds(std::vector<int>(tgt_.begin() + 1, tgt_.end()));
+  }
+  std::string dir_;
+  std::unique_ptr<ModelSession> session_;
+  std::vector<int> src_, tgt_;
+};
+
+TEST_P(Seq2SeqVsNumpy, EveryEncoderDecoderAndCrossMapMatches) {
+  ASSERT_TRUE(session_->isEncoderDecoder());
+  EXPECT_EQ(session_->attentionKinds(), (std::vector<AttentionKind>{AttentionKind::encoder, AttentionKind::decoder, AttentionKind::cross}));
+  EXPECT_EQ(session_->attentionKind(), AttentionKind::cross);  // what a translation model is opened for
+  EXPECT_EQ(session_->targetIds(), tgt_);
+  EXPECT_EQ(session_->sourceIds(), src_);
+  const struct {
+    AttentionKind kind;
+    const char* file;
+    std::size_t rows, cols;
+    MaskKind mask;
+  } kinds[] = {{AttentionKind::encoder, "enc", src_.size(), src_.size(), MaskKind::None},
+               {AttentionKind::decoder, "dec", tgt_.size(), tgt_.size(), MaskKind::Causal},
+               {AttentionKind::cross, "cross", tgt_.size(), src_.size(), MaskKind::None}};
+  for (const auto& k : kinds) {
+    session_->setAttentionKind(k.kind);
+    const int layers = k.kind == AttentionKind::encoder ? session_->config().num_layers : session_->config().decoder_layers;
+    ASSERT_EQ(session_->numLayers(), layers);
+    double row_max = 0, rows = 0;
+    for (int l = 0; l < layers; ++l) {
+      const AttentionProblem p = session_->problemForLayer(l);
+      EXPECT_EQ(p.mask, k.mask);
+      EXPECT_EQ(p.head_names[1], std::string(attentionKindPrefix(k.kind)) + " L" + std::to_string(l) + "H1");
+      const NpyArray ref = readNpy(dir_ + "/ref_" + k.file + "_L" + std::to_string(l) + ".npy");
+      ASSERT_EQ(ref.shape, (std::vector<std::size_t>{std::size_t(session_->numHeads()), k.rows, k.cols})) << k.file << l;
+      const AttentionResult got = computeReference(p);
+      double worst = 0;
+      for (std::size_t i = 0; i < ref.data.size(); ++i) {
+        ASSERT_TRUE(std::isfinite(got.p[i]));
+        worst = std::max(worst, std::abs(double(got.p[i]) - ref.data[i]));
+      }
+      EXPECT_LE(worst, kMapTolerance) << GetParam() << " " << k.file << " layer " << l;
+      RecordProperty(std::string("worst_map_error_") + k.file + "_L" + std::to_string(l), std::to_string(worst));
+      for (int h = 0; h < got.heads; ++h)
+        for (int i = 0; i < got.nq; ++i) {
+          float mx = 0;
+          for (int j = 0; j < got.nk; ++j) mx = std::max(mx, got.at(h, i, j));
+          row_max += mx;
+          rows += 1;
+        }
+    }
+    EXPECT_GT(row_max / rows, 0.4) << k.file << ": maps too close to uniform to catch convention errors";
+  }
+}
+
+TEST_P(Seq2SeqVsNumpy, TheLogitsOfEveryTargetPositionMatch) {
+  const NpyArray ref = readNpy(dir_ + "/ref_logits.npy");
+  const int vocab = session_->config().vocab_size, n = int(tgt_.size());
+  ASSERT_EQ(ref.shape, (std::vector<std::size_t>{std::size_t(n), std::size_t(vocab)}));
+  double largest = 0, worst = 0;
+  for (float v : ref.data) largest = std::max(largest, double(std::abs(v)));
+  for (int pos = 0; pos < n; ++pos) {
+    const std::vector<float> logits = session_->seq2seq()->logits(pos);
+    for (int t = 0; t < vocab; ++t) worst = std::max(worst, std::abs(double(logits[std::size_t(t)]) - ref.data[std::size_t(pos) * vocab + t]));
+  }
+  RecordProperty("worst_logit_error", std::to_string(worst) + " of " + std::to_string(largest));
+  EXPECT_LE(worst, kLogitRelativeTolerance * largest) << GetParam();
+}
+
+TEST_P(Seq2SeqVsNumpy, TheDecoderCacheAndGreedyGenerationEqualFullReruns) {
+  // Editing the target keeps its prefix; the cross keys/values stay the source's.
+  ForwardReport r = session_->setTargetIds(std::vector<int>(tgt_.begin() + 1, tgt_.begin() + 8));
+  EXPECT_EQ(r.reused_prefix, 8);
+  r = session_->setTargetIds(std::vector<int>(tgt_.begin() + 1, tgt_.end()));
+  EXPECT_EQ(r.reused_prefix, 8);
+  EXPECT_EQ(r.recomputed, int(tgt_.size()) - 8);
+  session_->setAttentionKind(AttentionKind::cross);
+  const NpyArray ref = readNpy(dir_ + "/ref_cross_L0.npy");
+  const AttentionResult got = computeReference(session_->problemForLayer(0));
+  for (std::size_t i = 0; i < ref.data.size(); ++i) ASSERT_NEAR(got.p[i], ref.data[i], kMapTolerance) << i;
+
+  // Greedy translation through the cache equals a fresh forward of each prefix.
+  session_->setTokenIds(src_);
+  EXPECT_EQ(session_->targetIds(), std::vector<int>{session_->config().decoder_start_token_id});
+  GenerateOptions greedy;
+  greedy.count = 6;
+  const std::vector<int> generated = session_->generate(greedy);
+  ASSERT_FALSE(generated.empty());
+  EXPECT_EQ(session_->lastForward().reused_prefix, 1);
+  EXPECT_EQ(session_->numTokens(), 1 + int(generated.size()));  // one cross-attention row per target token
+  auto fresh = ModelSession::load(dir_, false);
+  fresh->setTokenIds(src_);
+  std::vector<int> prefix;
+  for (int g : generated) {
+    fresh->setTargetIds(prefix);
+    EXPECT_EQ(fresh->nextTokens(1)[0].id, g);
+    prefix.push_back(g);
+  }
+  // Generation stops after the end-of-sequence token.
+  if (generated.size() < 6u) {
+    EXPECT_EQ(generated.back(), session_->config().eos_token_id);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(TinySeq2Seq, Seq2SeqVsNumpy, ::testing::Values("bart_f32", "marian_f16"));
+
+TEST(Seq2SeqLimits, KindsTargetsAndLengthsAreRefusedByName) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  auto gpt2 = ModelSession::load(root + "/gpt2_plain", false);
+  gpt2->setTokenIds({1, 2, 3});
+  EXPECT_THROW(gpt2->setTargetIds({4}), ModelError);
+  EXPECT_THROW(gpt2->setAttentionKind(AttentionKind::cross), ModelError);
+  auto bart = ModelSession::load(root + "/bart_f32", false);
+  EXPECT_THROW(bart->setTargetIds({4}), ModelError);  // no source yet
+  bart->setTokenIds({5, 6, 7});
+  try {
+    bart->setTargetIds(std::vector<int>(64, 5));  // 65 with the start token
+    FAIL() << "a target over max_position_embeddings was accepted";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("64"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(bart->targetIds().size(), 1u);  // the refused target left the start token
+  EXPECT_THROW(bart->setTokenIds(std::vector<int>(65, 5)), ModelError);
+  EXPECT_THROW(bart->headImportance(), ModelError);
+  bart->setAttentionKind(AttentionKind::cross);
+  EXPECT_THROW(bart->measures(), ModelError);
+  bart->setAttentionKind(AttentionKind::encoder);
+  EXPECT_EQ(bart->measures().size(), std::size_t(bart->numLayers() * bart->numHeads()));
+}
+
+}  // namespace
+}  // namespace attnviz::model
