@@ -79,7 +79,7 @@ void applyMemoryBudgetOption(const CliArgs& args) {
 const std::set<std::string>& attentionInputOptions() {
   static const std::set<std::string> options = {"text",   "target",     "mode",  "temperature", "engine",
                                                 "q",      "k",          "v",     "weights",     "tokens",
-                                                "key-tokens", "model", "layer", "max-memory", "text-file", "attention"};
+                                                "key-tokens", "model", "layer", "max-memory", "text-file", "attention", "generate"};
   return options;
 }
 
@@ -98,8 +98,12 @@ const char* attentionInputHelp() {
          "  --key-tokens FILE    labels of the key tokens, one per line\n"
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
          "                       --text; heads numbered from 0 or written L5H1 (the window's rule too)\n"
-         "  --attention KIND     with --model: decoder (causal; GPT-2, Llama...) or encoder (bidirectional; BERT,\n"
-         "                       RoBERTa, DistilBERT); the model's own kind by default, another is refused\n"
+         "  --attention KIND     with --model: decoder (causal; GPT-2, Llama...), encoder (bidirectional; BERT,\n"
+         "                       RoBERTa, DistilBERT) or, for an encoder-decoder (BART, Marian), cross (target\n"
+         "                       rows, source columns; the default), encoder or decoder; another is refused\n"
+         "  --target TEXT        with an encoder-decoder --model: the target (the decoder's input after its start\n"
+         "                       token), e.g. a translation to inspect; --text is the source\n"
+         "  --generate N         with an encoder-decoder --model: translate, greedy, up to N tokens (stops at EOS)\n"
          "  --layer L            layer of --model to show (0-based, default 0; implied by --head L5H1, which\n"
          "                       must agree with it), or of a\n"
          "                       [layers,h,nq,nk] --weights file (0-based, as for --model)\n"
@@ -125,9 +129,23 @@ HeadSelection selectHeads(const AttentionInput& in, const std::string& text) {
       throw UsageError(e.what());
     }
   }
-  // A real model: the rule the window follows too (core/head_selection.h).
+  // A real model: the rule the window follows too (core/head_selection.h); an encoder-decoder's
+  // head names carry their kind ("cross L5H1"), which must be the one shown.
+  std::string name = text;
+  if (in.session->isEncoderDecoder()) {
+    const std::string prefix = std::string(model::attentionKindPrefix(in.attention)) + " ";
+    if (name.rfind(prefix, 0) == 0) {
+      name = name.substr(prefix.size());
+    } else {
+      for (model::AttentionKind other : {model::AttentionKind::encoder, model::AttentionKind::decoder, model::AttentionKind::cross})
+        if (name.rfind(std::string(model::attentionKindPrefix(other)) + " ", 0) == 0)
+          throw UsageError("--head " + text + " is a head of the " + model::attentionKindName(other) + " attention; " +
+                           "the one shown is the " + model::attentionKindName(in.attention) + " attention (--attention " +
+                           model::attentionKindName(other) + " shows it)");
+    }
+  }
   try {
-    return parseModelHead(text, in.layer, in.session->numLayers(), in.result.heads > 0 ? in.result.heads : in.problem.heads).head;
+    return parseModelHead(name, in.layer, in.session->numLayers(), in.result.heads > 0 ? in.result.heads : in.problem.heads).head;
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -169,9 +187,9 @@ void runOnEngine(AttentionInput& in, const CliArgs& args) {
 }
 
 AttentionInput loadModelInput(const CliArgs& args) {
-  for (const char* other : {"target", "q", "k", "v", "weights", "tokens", "key-tokens", "temperature"})
+  for (const char* other : {"q", "k", "v", "weights", "tokens", "key-tokens", "temperature"})
     if (args.has(other)) throw UsageError(std::string("--") + other + " does not apply to --model input");
-  if (args.getOr("mode", "self") != "self") throw UsageError("--model input is self-attention (--mode self)");
+  if (args.has("target") && args.has("generate")) throw UsageError("--target and --generate go separately: a typed target or a generated one");
   AttentionInput in;
   // The layer: --layer, else the one --head L5H1 names, else 0 (as the window opens).
   int layer = 0, head = -1;
@@ -183,6 +201,33 @@ AttentionInput loadModelInput(const CliArgs& args) {
     layer = 0;
   }
   in.session = loadModelSession(args);
+  model::ModelSession& session = *in.session;
+  const std::vector<model::AttentionKind> kinds = session.attentionKinds();
+  in.attention = session.isEncoderDecoder() ? model::AttentionKind::cross : kinds.front();
+  if (const auto asked = args.get("attention")) {
+    model::AttentionKind kind{};
+    if (!model::parseAttentionKind(*asked, kind))
+      throw UsageError("--attention must be decoder, encoder or cross, got '" + *asked + "'");
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+      throw UsageError(std::string("--attention ") + model::attentionKindName(kind) + " does not apply to " + session.config().model_type +
+                       ": it has " + model::attentionKindName(kinds.front()) + " attention only");
+    in.attention = kind;
+  }
+  if (session.isEncoderDecoder()) {
+    // The source went through the encoder; the target is typed (teacher forcing) or generated.
+    if (args.has("target")) session.setTarget(*args.get("target"));
+    if (args.has("generate")) {
+      const long count = args.getInt("generate").value_or(0);
+      if (count < 1 || count > 100000) throw UsageError("--generate must be a number of tokens from 1, got " + std::to_string(count));
+      model::GenerateOptions options;
+      options.count = int(count);
+      in.generated_ids = session.generate(options);
+    }
+    session.setAttentionKind(in.attention);
+  } else if (args.has("target") || args.has("generate")) {
+    throw UsageError(std::string(args.has("target") ? "--target" : "--generate") + " applies to encoder-decoder models (bart, marian); " +
+                     session.config().model_type + " has no target text");
+  }
   if (layer >= in.session->numLayers())
     throw UsageError("layer " + std::to_string(layer) + " is out of range (this model has layers 0.." +
                      std::to_string(in.session->numLayers() - 1) + ")");
@@ -191,23 +236,17 @@ AttentionInput loadModelInput(const CliArgs& args) {
   in.token_ids = in.session->tokenIds();
   in.problem = in.session->problemForLayer(layer);
   in.head_names = in.problem.head_names;
-  // An encoder's attention is bidirectional; a decoder's is causal whether or not --causal says so.
-  in.causal = !in.session->isEncoder();
-  if (in.session->isEncoder() && args.has("causal"))
-    throw UsageError("--causal does not apply to " + in.session->config().model_type +
-                     ": it is an encoder, every token attends to every other (no causal mask)");
-  const std::vector<model::AttentionKind> kinds = in.session->attentionKinds();
-  in.attention = kinds.front();
-  if (const auto asked = args.get("attention")) {
-    model::AttentionKind kind{};
-    if (!model::parseAttentionKind(*asked, kind))
-      throw UsageError("--attention must be decoder, encoder or cross, got '" + *asked + "'");
-    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
-      throw UsageError(std::string("--attention ") + model::attentionKindName(kind) + " does not apply to " +
-                       in.session->config().model_type + ": it has " + model::attentionKindName(kinds.front()) +
-                       " attention only");
-  }
-  in.mode = "self";
+  // Only a decoder's self-attention is causal; --causal cannot put a mask on the others.
+  in.causal = in.attention == model::AttentionKind::decoder;
+  if (!in.causal && args.has("causal"))
+    throw UsageError("--causal does not apply to the " + std::string(model::attentionKindName(in.attention)) + " attention of " +
+                     in.session->config().model_type + (in.attention == model::AttentionKind::cross
+                                                            ? ": target queries see every source token (no causal mask)"
+                                                            : ": it is an encoder, every token attends to every other (no causal mask)"));
+  in.mode = in.attention == model::AttentionKind::cross ? "cross" : "self";
+  if (args.has("mode") && args.getOr("mode", "") != in.mode)
+    throw UsageError("--mode " + args.getOr("mode", "") + " contradicts the model's " + model::attentionKindName(in.attention) +
+                     " attention (choose it with --attention)");
   return in;
 }
 

@@ -42,6 +42,7 @@ struct AttentionInput {
   int layer = -1;
   std::vector<int> token_ids;
   model::AttentionKind attention = model::AttentionKind::decoder;  // which of the model's attentions
+  std::vector<int> generated_ids;  // --generate: what the encoder-decoder appended to the target
 };
 
 AttentionInput loadAttentionInput(const CliArgs& args);

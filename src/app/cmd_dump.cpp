@@ -16,6 +16,7 @@ const char* kDumpUsage =
     "       attnviz dump --q Q.npy --k K.npy [--v V.npy] [--tokens FILE] [--key-tokens FILE] [options]\n"
     "       attnviz dump --weights P.npy [--tokens FILE] [--key-tokens FILE] [--head ...] [--format ...]\n"
     "       attnviz dump --model DIR|NAME --text TEXT [--layer L] [--head H|L5H1|all|mean] [--next K] [options]\n"
+    "       attnviz dump --model DIR|NAME --text SOURCE [--target TEXT | --generate N] [--attention cross|encoder|decoder]\n"
     "\n"
     "Prints attention weights and statistics (entropy in bits) computed by an engine.\n";
 const char* kDumpOptions =
@@ -74,6 +75,14 @@ int runDump(int argc, char** argv) {
       doc.layer = in.layer;
       doc.token_ids = in.token_ids;
       doc.attention = model::attentionKindName(in.attention);
+      if (in.session->isEncoderDecoder()) {
+        doc.seq2seq = true;
+        doc.source_tokens = in.session->sourceLabels();
+        doc.target_tokens = in.session->targetLabels();
+        doc.source_ids = in.session->sourceIds();
+        doc.target_ids = in.session->targetIds();
+        doc.generated_ids = in.generated_ids;
+      }
       int position = -1;  // the last token: a decoder's next token
       if (in.session->isEncoder()) {
         doc.token_types = in.session->segmentIds();

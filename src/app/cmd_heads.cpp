@@ -32,7 +32,7 @@ std::string fixed(double x) {
 }  // namespace
 
 int runHeads(int argc, char** argv) {
-  CliArgs args("heads", {"model", "text", "text-file", "out", "repeat", "seed", "max-memory"}, {"json", "csv", "induction", "importance", "help"});
+  CliArgs args("heads", {"model", "text", "text-file", "out", "repeat", "seed", "max-memory", "attention", "target"}, {"json", "csv", "induction", "importance", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -40,6 +40,8 @@ int runHeads(int argc, char** argv) {
       for (const auto& m : model::measureInfos()) std::printf("  %-15s %s\n", m.key, m.definition);
       std::printf("  %-15s %s\n", kImportance.key, kImportance.definition);
       std::printf("\nOptions:\n  --induction          add the induction score (runs a second forward)\n"
+                  "  --attention KIND     an encoder-decoder's encoder (default) or decoder self-attention\n"
+                  "  --target TEXT        an encoder-decoder's target text (the decoder's input)\n"
                   "  --repeat T           induction: T random tokens repeated twice (default 50)\n"
                   "  --seed S             induction: seed of the random tokens (default 1)\n"
                   "  --importance         add each head's importance (one ablated rerun per head, from its layer)\n"
@@ -57,6 +59,16 @@ int runHeads(int argc, char** argv) {
     if (repeat < 2 || repeat > 100000) throw UsageError("--repeat must be between 2 and 100000");
     const long seed = args.getInt("seed").value_or(1);
     std::shared_ptr<model::ModelSession> session = loadModelSession(args);
+    // An encoder-decoder's self-attentions: the encoder's by default, the decoder's over --target.
+    if (session->isEncoderDecoder()) {
+      if (args.has("target")) session->setTarget(*args.get("target"));
+      model::AttentionKind kind = model::AttentionKind::encoder;
+      if (args.has("attention") && !model::parseAttentionKind(args.getOr("attention", ""), kind))
+        throw UsageError("--attention must be encoder or decoder, got '" + args.getOr("attention", "") + "'");
+      session->setAttentionKind(kind);
+    } else if (args.has("target") || args.has("attention")) {
+      throw UsageError("--target and --attention apply to encoder-decoder models (bart, marian)");
+    }
     const std::vector<model::HeadMeasures> measures = session->measures();
     std::vector<std::vector<double>> induction;
     if (args.has("induction")) induction = session->inductionScores(int(repeat), std::uint64_t(seed));
@@ -77,7 +89,8 @@ int runHeads(int argc, char** argv) {
     if (with_importance) infos.push_back(kImportance);
     const std::size_t columns = infos.size();
     if (args.has("json")) {
-      out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"tokens\":" << session->numTokens()
+      out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"attention\":\"" << model::attentionKindName(session->attentionKind())
+          << "\",\"tokens\":" << session->numTokens()
           << ",\"layers\":" << session->numLayers() << ",\"heads_per_layer\":" << session->numHeads()
           << ",\"kv_heads\":" << session->numKvHeads() << ",\"entropy_unit\":\"bits\",";
       if (with_importance) out << "\"loss_nats\":" << fixed(session->nextTokenLoss()) << ",\"importance_unit\":\"nats\",";
@@ -88,7 +101,10 @@ int runHeads(int argc, char** argv) {
       for (std::size_t i = 0; i < measures.size(); ++i) {
         const auto& m = measures[i];
         out << (i ? ",\n" : "\n") << "{\"layer\":" << m.layer << ",\"head\":" << m.head << ",\"kv_head\":" << session->kvHeadOf(m.head)
-            << ",\"name\":\"L" << m.layer << "H" << m.head << "\"";
+            << ",\"name\":\""
+            << (session->isEncoderDecoder() ? jsonEscape(session->headName(m.layer, m.head))
+                                            : "L" + std::to_string(m.layer) + "H" + std::to_string(m.head))
+            << "\"";
         const auto v = values(m);
         for (std::size_t c = 0; c < columns; ++c) out << ",\"" << infos[c].key << "\":" << fixed(v[c]);
         out << "}";

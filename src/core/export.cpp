@@ -265,6 +265,26 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
       }
       out.put("],\n");
     }
+    if (doc.seq2seq) {
+      const auto ints = [&](const char* key, const std::vector<int>& v) {
+        out.put("\"");
+        out.put(key);
+        out.put("\":[");
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          if (i) out.put(',');
+          out.integer(v[i]);
+        }
+        out.put("],\n");
+      };
+      out.put("\"source_tokens\":");
+      writeStringArray(out, doc.source_tokens);
+      out.put(",\n\"target_tokens\":");
+      writeStringArray(out, doc.target_tokens);
+      out.put(",\n");
+      ints("source_ids", doc.source_ids);
+      ints("target_ids", doc.target_ids);
+      ints("generated_ids", doc.generated_ids);
+    }
     if (doc.fill_mask_position >= 0) {
       out.put("\"fill_mask_position\":");
       out.integer(doc.fill_mask_position);

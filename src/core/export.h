@@ -52,6 +52,11 @@ struct DumpDocument {
   std::string attention;
   std::vector<int> token_types;
   int fill_mask_position = -1;
+  // An encoder-decoder's two texts (written as "source_tokens", "target_tokens", "source_ids",
+  // "target_ids" and, with --generate, "generated_ids" when seq2seq is set).
+  bool seq2seq = false;
+  std::vector<std::string> source_tokens, target_tokens;
+  std::vector<int> source_ids, target_ids, generated_ids;
 };
 
 // Builds one exported matrix (with stats) from a head of a result. visible_keys gives the
