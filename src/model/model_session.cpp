@@ -84,8 +84,8 @@ void ModelSession::requireDecoderOnlyOrEncoder(const char* what) const {
 namespace {
 
 // The ids a text stands for without the tokens the tokenizer inserts around it (BOS, EOS, [CLS]).
-std::vector<int> idsOfText(const ModelTokenizer& tokenizer, const std::string& text, bool keep_inserted) {
-  const Encoding e = tokenizer.encode(text);
+std::vector<int> idsOfTarget(const ModelTokenizer& tokenizer, const std::string& text, bool keep_inserted) {
+  const Encoding e = tokenizer.encodeTarget(text);
   std::vector<int> ids;
   for (std::size_t i = 0; i < e.size(); ++i)
     if (keep_inserted || e.spans[i].first != e.spans[i].second) ids.push_back(e.ids[i]);
@@ -113,7 +113,7 @@ const std::vector<std::string>& ModelSession::keyLabels() const {
 ForwardReport ModelSession::setTarget(const std::string& text) {
   if (!seq2seq_) throw ModelError(config().model_type + " is not an encoder-decoder: it has no target text");
   if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
-  return setTargetIds(idsOfText(*tokenizer_, text, false));
+  return setTargetIds(idsOfTarget(*tokenizer_, text, false));
 }
 
 ForwardReport ModelSession::setTargetIds(const std::vector<int>& ids_after_start) {

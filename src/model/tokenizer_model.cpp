@@ -12,6 +12,7 @@
 #include "core/input_file.h"
 #include "model/tokenizer_bpe.h"
 #include "model/tokenizer_pipeline.h"
+#include "model/tokenizer_spm.h"
 #include "model/tokenizer_wordpiece.h"
 
 namespace attnviz::model {
@@ -92,6 +93,9 @@ std::optional<bool> optionalBool(const Json& config, const char* key, const std:
 struct ModelTokenizer::Impl {
   std::string source;
   std::unique_ptr<WordModel> model = std::make_unique<BpeModel>();
+  std::unique_ptr<WordModel> target_model;  // Marian's target.spm, when the target has its own
+  bool language_codes = false;               // Marian: a leading ">>xx<<" is one token
+  std::string unk_token;                     // Marian: what an unknown language code becomes
   std::unique_ptr<Normalizer> normalizer;
   std::unique_ptr<PreTokenizer> pre_tokenizer;
   PipelineTraits traits;
@@ -524,6 +528,35 @@ ModelTokenizer ModelTokenizer::fromVocabTxt(std::string_view vocabTxt, std::stri
   return ModelTokenizer(impl);
 }
 
+ModelTokenizer ModelTokenizer::fromMarianFiles(std::string_view sourceSpm, std::string_view targetSpm, std::string_view vocabJson,
+                                               std::string_view tokenizerConfigJson, const std::string& source) {
+  const std::string configSource = "tokenizer_config.json";
+  const Json config = parseConfig(tokenizerConfigJson, configSource);
+  auto impl = std::make_shared<Impl>();
+  impl->source = source;
+  const auto named = [&](const char* key, const char* fallback) {
+    const std::string n = tokenName(config, key);
+    return n.empty() ? std::string(fallback) : n;
+  };
+  const auto vocabulary = std::make_shared<const Vocabulary>(parseVocabJson(vocabJson, "vocab.json"));
+  const std::string unk = named("unk_token", "<unk>");
+  impl->model = std::make_unique<SentencePieceFileModel>(sourceSpm, vocabulary, unk, "source.spm");
+  if (!targetSpm.empty()) impl->target_model = std::make_unique<SentencePieceFileModel>(targetSpm, vocabulary, unk, "target.spm");
+  impl->language_codes = true;
+  impl->unk_token = unk;
+  impl->traits.space_marker = "\u2581";
+  addConfigTokens(*impl, config, configSource);
+  for (const auto& [key, fallback] : {std::pair{"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"pad_token", "<pad>"}})
+    if (const std::string n = named(key, fallback); const auto id = impl->model->idOf(n)) impl->addToken({n, *id, true, false, false, false});
+  impl->finishAdded();
+  // MarianTokenizer.build_inputs_with_special_tokens: the text, then </s>.
+  const std::string eos = named("eos_token", "</s>");
+  const auto eos_id = impl->lookup(eos);
+  if (!eos_id) throw ModelError(source + ": the eos_token '" + quoteForMessage(eos, 40) + "' is not in vocab.json");
+  impl->suffix.push_back(*eos_id);
+  return ModelTokenizer(impl);
+}
+
 ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) throw ModelError(directory.string() + ": not a directory");
@@ -535,6 +568,13 @@ ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
     const fs::path vocab = directory / "vocab.json", merges = directory / "merges.txt";
     if (fs::exists(vocab, ec) && fs::exists(merges, ec))
       return fromVocabAndMerges(readFileCapped(vocab), readFileCapped(merges), config, (directory / "vocab.json").string() + " + merges.txt");
+    const fs::path sourceSpm = directory / "source.spm", targetSpm = directory / "target.spm";
+    if (fs::exists(sourceSpm, ec)) {
+      if (!fs::exists(vocab, ec))
+        throw ModelError(directory.string() + ": has source.spm but no vocab.json (a Marian folder holds both)");
+      return fromMarianFiles(readFileCapped(sourceSpm), fs::exists(targetSpm, ec) ? readFileCapped(targetSpm) : std::string(),
+                             readFileCapped(vocab), config, sourceSpm.string() + " + vocab.json");
+    }
     const fs::path vocabTxt = directory / "vocab.txt";
     if (fs::exists(vocabTxt, ec)) return fromVocabTxt(readFileCapped(vocabTxt), config, vocabTxt.string());
   } catch (const ModelError& e) {
@@ -548,14 +588,37 @@ ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
   throw ModelError(directory.string() + ": no tokenizer.json, no vocab.json + merges.txt, and no vocab.txt (WordPiece)");
 }
 
-Encoding ModelTokenizer::encode(std::string_view utf8) const {
+Encoding ModelTokenizer::encode(std::string_view utf8) const { return encodeWith(*impl_->model, utf8); }
+
+Encoding ModelTokenizer::encodeTarget(std::string_view utf8) const {
+  return encodeWith(impl_->target_model ? *impl_->target_model : *impl_->model, utf8);
+}
+
+bool ModelTokenizer::hasTargetModel() const { return impl_->target_model != nullptr; }
+
+Encoding ModelTokenizer::encodeWith(const WordModel& model, std::string_view utf8) const {
   if (const auto bad = firstInvalidUtf8(utf8)) throw ModelError("text: invalid UTF-8 at byte " + std::to_string(*bad));
   const Impl& impl = *impl_;
   Encoding e;
   TokenizerWork work(utf8.size());  // one budget for the whole text (tokenizer_pipeline.h)
   for (std::int32_t id : impl.prefix) impl.push(e, id, {0, 0}, true);
   std::vector<WordToken> words;
-  for (const Segment& seg : impl.segments(utf8)) {
+  std::size_t start = 0;
+  if (impl.language_codes && utf8.rfind(">>", 0) == 0) {
+    // MarianTokenizer's language_code_re ">>.+<<" at the start: one token (unknown when the
+    // vocabulary lacks it), the rest encoded without it. `.` stops at a newline; `+<<` is greedy.
+    const std::size_t line_end = std::min(utf8.find('\n'), utf8.size());
+    const std::size_t close = utf8.substr(0, line_end).rfind("<<");
+    if (close != std::string_view::npos && close >= 3) {
+      start = close + 2;
+      const std::string code(utf8.substr(0, start));
+      const auto id = impl.lookup(code);
+      impl.push(e, id ? *id : *impl.lookup(impl.unk_token), {0, start}, false);
+    }
+  }
+  for (Segment seg : impl.segments(utf8.substr(start))) {
+    seg.begin += start;
+    seg.end += start;
     if (seg.added) {
       impl.push(e, seg.added->id, {seg.begin, seg.end}, seg.added->special);
       continue;
@@ -569,7 +632,7 @@ Encoding ModelTokenizer::encode(std::string_view utf8) const {
     if (impl.pre_tokenizer) impl.pre_tokenizer->apply(splits, work);
     for (const AlignedText& split : splits) {
       words.clear();
-      impl.model->encodeWord(split.text, words);
+      model.encodeWord(split.text, words);
       for (const WordToken& w : words) impl.push(e, w.id, split.originSpan(w.begin, w.end), false);
     }
   }
@@ -603,7 +666,8 @@ std::optional<std::int32_t> ModelTokenizer::bosId() const {
 }
 
 std::string ModelTokenizer::describe() const {
-  std::string kind = !impl_->model->continuingPrefix().empty() ? "WordPiece"
+  std::string kind = dynamic_cast<const SentencePieceFileModel*>(impl_->model.get()) ? "SentencePiece (Marian .spm)"
+                     : !impl_->model->continuingPrefix().empty() ? "WordPiece"
                      : impl_->traits.byte_level          ? "byte-level BPE"
                      : impl_->model->byteFallback()      ? "SentencePiece-style BPE (byte fallback)"
                                                          : "BPE";

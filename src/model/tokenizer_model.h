@@ -1,7 +1,7 @@
 // ModelTokenizer: the tokenizer of a real model, giving the same ids as Hugging Face's.
 //
 // Loaded from a model directory: tokenizer.json (model type BPE or WordPiece) when present, else
-// GPT-2's vocab.json + merges.txt, else BERT's vocab.txt; tokenizer_config.json, when present,
+// GPT-2's vocab.json + merges.txt, else Marian's source.spm (+ target.spm) + vocab.json, else BERT's vocab.txt; tokenizer_config.json, when present,
 // decides whether BOS/EOS are added and names extra special tokens. Supported pipeline pieces:
 //   normalizers     Sequence, Prepend, Replace (string or regex), NFC, NFD, NFKC, NFKD,
 //                   BertNormalizer, Lowercase, StripAccents
@@ -37,6 +37,8 @@
 
 namespace attnviz::model {
 
+class WordModel;  // tokenizer_bpe.h
+
 // The tokens of one text, as parallel arrays (index i is token i).
 struct Encoding {
   std::vector<std::int32_t> ids;
@@ -63,10 +65,17 @@ class ModelTokenizer {
   // tokenize_chinese_chars from tokenizer_config.json; [CLS] text [SEP]).
   static ModelTokenizer fromVocabTxt(std::string_view vocabTxt, std::string_view tokenizerConfigJson = {},
                                      const std::string& source = "vocab.txt");
+  // Marian's source.spm (+ target.spm, may be empty) with the shared vocab.json: SentencePiece
+  // pieces looked up in vocab.json (<unk> when absent), </s> after the text (MarianTokenizer).
+  static ModelTokenizer fromMarianFiles(std::string_view sourceSpm, std::string_view targetSpm, std::string_view vocabJson,
+                                        std::string_view tokenizerConfigJson = {}, const std::string& source = "source.spm");
 
   // Throws ModelError for text that is not valid UTF-8 (naming the byte offset) or whose
   // normalisation grows past the bound of tokenizer_pipeline.h.
   Encoding encode(std::string_view utf8) const;
+  // An encoder-decoder's target text: with its own model (Marian's target.spm) when there is one.
+  Encoding encodeTarget(std::string_view utf8) const;
+  bool hasTargetModel() const;
 
   // Vocabulary piece of an id ("Ġbank"); ModelError for an id outside the vocabulary.
   std::string piece(std::int32_t id) const;
@@ -88,6 +97,7 @@ class ModelTokenizer {
   struct Impl;
 
  private:
+  Encoding encodeWith(const WordModel& model, std::string_view utf8) const;
   explicit ModelTokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

@@ -15,7 +15,10 @@
 #include "model/model_error.h"
 #include "model/model_session.h"
 #include "model/seq2seq.h"
+#include "model/tokenizer_model.h"
 #include "tiny_models.h"
+
+#include <nlohmann/json.hpp>
 
 namespace attnviz::model {
 namespace {
@@ -143,6 +146,47 @@ TEST_P(Seq2SeqVsNumpy, TheDecoderCacheAndGreedyGenerationEqualFullReruns) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TinySeq2Seq, Seq2SeqVsNumpy, ::testing::Values("bart_f32", "marian_f16"));
+
+// Marian's source.spm / target.spm (unigram models trained by python3-sentencepiece in
+// tiny_models.py) read through libsentencepiece: the ids Hugging Face's MarianTokenizer logic gives
+// with Debian's python3-sentencepiece (marian_cases.json), source and target models each.
+TEST(MarianTokenizer, SourceAndTargetIdsEqualPythonSentencePiece) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  const std::string dir = root + "/marian_f16";
+  const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(dir);
+  EXPECT_TRUE(tokenizer.hasTargetModel());
+  EXPECT_NE(tokenizer.describe().find("SentencePiece"), std::string::npos) << tokenizer.describe();
+  const auto cases = nlohmann::json::parse(testing::readWholeFile(dir + "/marian_cases.json"));
+  ASSERT_GE(cases.size(), 8u);
+  std::size_t tokens = 0;
+  for (const auto& c : cases) {
+    const std::string text = c["text"].get<std::string>();
+    const Encoding source = tokenizer.encode(text);
+    EXPECT_EQ(source.ids, c["source_ids"].get<std::vector<std::int32_t>>()) << text;
+    EXPECT_EQ(tokenizer.encodeTarget(text).ids, c["target_ids"].get<std::vector<std::int32_t>>()) << text;
+    tokens += source.size();
+    for (const auto& [begin, end] : source.spans) EXPECT_LE(end, text.size()) << text;
+  }
+  EXPECT_GT(tokens, 80u);
+  // The source and the target models split differently (their corpora differ).
+  EXPECT_NE(tokenizer.encode("Die Katze saß.").ids, tokenizer.encodeTarget("Die Katze saß.").ids);
+}
+
+TEST(MarianTokenizer, AFolderWithoutItsVocabularyOrWithADamagedModelIsRefused) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  const std::string vocab = testing::readWholeFile(root + "/marian_f16/vocab.json");
+  const std::string spm = testing::readWholeFile(root + "/marian_f16/source.spm");
+  try {
+    ModelTokenizer::fromMarianFiles(spm.substr(0, spm.size() / 3), {}, vocab);
+    FAIL() << "a cut .spm was accepted";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a SentencePiece model"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ModelTokenizer::fromMarianFiles("not a model", {}, vocab), ModelError);
+  EXPECT_THROW(ModelTokenizer::fromMarianFiles(spm, {}, R"({"a": 0})"), ModelError);  // no <unk>, no </s>
+}
 
 TEST(Seq2SeqLimits, KindsTargetsAndLengthsAreRefusedByName) {
   const std::string root = testing::tinyModelsDir();

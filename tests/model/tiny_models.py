@@ -13,6 +13,7 @@ far from uniform (sharp rows), which is what makes a wrong head order or rotary 
 """
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -96,6 +97,64 @@ def write_wordpiece_tokenizer(directory, style):
     }
     with open(os.path.join(directory, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tok, f, ensure_ascii=False)
+    return len(vocab)
+
+
+SOURCE_CORPUS = ["The cat sat on the mat.", "The dog sat on the log.", "A house by the river is old.",
+                 "She reads a book in the garden.", "We went to the market yesterday.", "It was a cold, clear morning!",
+                 "The river bank was steep; the money bank was closed.", "Caf\u00e9 au lait costs 3.50 \u20ac."]
+TARGET_CORPUS = ["Die Katze sa\u00df auf der Matte.", "Der Hund sa\u00df auf dem Baumstamm.", "Ein Haus am Fluss ist alt.",
+                 "Sie liest ein Buch im Garten.", "Wir gingen gestern auf den Markt.", "Es war ein kalter, klarer Morgen!",
+                 "Das Flussufer war steil; die Bank war geschlossen.", "Milchkaffee kostet 3,50 \u20ac. \u00dcber \u00e4hnlich."]
+MARIAN_CASES = ["The cat sat on the mat.", "Caf\u00e9 na\u00efve \uff21\uff22\uff23 \u2460 fullwidth", "  spaces   inside  ",
+                "unseen words: xylophone quizzical", "Die Katze sa\u00df.", ">>de<< a language code first", "\u00dcber \u00e4hnlich",
+                "emoji \U0001F600 and \u4e2d\u6587"]
+
+
+def write_marian_tokenizer(directory):
+    """source.spm / target.spm: unigram SentencePiece models trained here by Debian's
+    python3-sentencepiece; vocab.json the shared ids (</s> 0, <unk> 1, the pieces of both, <pad>
+    last), as Marian folders have them. marian_cases.json: what Hugging Face's MarianTokenizer
+    gives (each piece of sp.encode looked up in vocab.json, <unk> when absent, then </s>), computed
+    with python3-sentencepiece. Returns the vocabulary size."""
+    import io
+    import sentencepiece as spm
+    models = {}
+    for name, corpus in (("source", SOURCE_CORPUS), ("target", TARGET_CORPUS)):
+        out = io.BytesIO()
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus * 4), model_writer=out, vocab_size=70, model_type="unigram",
+                                       character_coverage=1.0, hard_vocab_limit=False, num_threads=1, minloglevel=2)
+        models[name] = spm.SentencePieceProcessor(model_proto=out.getvalue())
+        with open(os.path.join(directory, name + ".spm"), "wb") as f:
+            f.write(out.getvalue())
+    vocab = {"</s>": 0, "<unk>": 1}
+    for name in ("source", "target"):
+        sp = models[name]
+        for i in range(sp.get_piece_size()):
+            piece = sp.id_to_piece(i)
+            if piece not in vocab and piece not in ("<s>", "</s>", "<unk>"):
+                vocab[piece] = len(vocab)
+    vocab["<pad>"] = len(vocab)
+    with open(os.path.join(directory, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump({"source_lang": "en", "target_lang": "de", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
+                   "tokenizer_class": "MarianTokenizer"}, f)
+
+    import re
+
+    def ids(sp, text):
+        # MarianTokenizer._tokenize: a language code ">>.+<<" matched at the start is one token, the
+        # text without it goes through the SentencePiece model; then </s>.
+        m = re.match(">>.+<<", text)
+        code = [m.group(0)] if m else []
+        pieces = code + sp.encode(re.sub(">>.+<<", "", text), out_type=str)
+        return [vocab.get(p, vocab["<unk>"]) for p in pieces] + [vocab["</s>"]]
+
+    cases = [{"text": t, "source_ids": ids(models["source"], t), "target_ids": ids(models["target"], t),
+              "source_pieces": models["source"].encode(t, out_type=str)} for t in MARIAN_CASES]
+    with open(os.path.join(directory, "marian_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f, ensure_ascii=False, indent=1)
     return len(vocab)
 
 
@@ -328,7 +387,10 @@ def seq2seq_weights(rng, cfg, prefixed, sinusoidal):
 def write_model(out, name, cfg, tensors, dtype, shards=1, tokenizer=None):
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
-    vocab = write_wordpiece_tokenizer(directory, tokenizer) if tokenizer else write_tokenizer(directory)
+    if tokenizer == "marian":
+        vocab = write_marian_tokenizer(directory)
+    else:
+        vocab = write_wordpiece_tokenizer(directory, tokenizer) if tokenizer else write_tokenizer(directory)
     assert vocab == cfg["vocab_size"], (vocab, cfg["vocab_size"])
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
@@ -497,18 +559,26 @@ def main():
            "max_position_embeddings": 64, "activation_function": "gelu", "scale_embedding": False, "bos_token_id": 0,
            "pad_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 2, "normalize_before": False}
     seq2seqs.append(write_model(out, "bart_f32", cfg, seq2seq_weights(np.random.default_rng(30), cfg, True, False), "F32"))
-    cfg = {"model_type": "marian", "vocab_size": vocab, "d_model": 32, "encoder_layers": 2, "decoder_layers": 3,
+    # Marian's tokenizer: SentencePiece models trained here; the vocabulary size is what it gives.
+    probe = os.path.join(out, "marian_vocab_probe")
+    os.makedirs(probe, exist_ok=True)
+    mv = write_marian_tokenizer(probe)
+    shutil.rmtree(probe)
+    cfg = {"model_type": "marian", "vocab_size": mv, "d_model": 32, "encoder_layers": 2, "decoder_layers": 3,
            "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 64, "decoder_ffn_dim": 64,
-           "max_position_embeddings": 64, "activation_function": "swish", "scale_embedding": True, "pad_token_id": vocab - 1,
-           "eos_token_id": 0, "decoder_start_token_id": vocab - 1, "decoder_vocab_size": vocab,
+           "max_position_embeddings": 64, "activation_function": "swish", "scale_embedding": True, "pad_token_id": mv - 1,
+           "eos_token_id": 0, "decoder_start_token_id": mv - 1, "decoder_vocab_size": mv,
            "share_encoder_decoder_embeddings": True}
-    seq2seqs.append(write_model(out, "marian_f16", cfg, seq2seq_weights(np.random.default_rng(31), cfg, False, True), "F16"))
+    seq2seqs.append(write_model(out, "marian_f16", cfg, seq2seq_weights(np.random.default_rng(31), cfg, False, True), "F16",
+                                tokenizer="marian"))
     rng = np.random.default_rng(32)
     for directory in seq2seqs:
         with open(os.path.join(directory, "config.json")) as f:
             start = json.load(f)["decoder_start_token_id"]
-        src = rng.integers(3, vocab - 1, 23)
-        tgt = np.concatenate([[start], rng.integers(3, vocab - 1, 17)])
+        with open(os.path.join(directory, "config.json")) as f:
+            v = json.load(f)["vocab_size"]
+        src = rng.integers(3, v - 1, 23)
+        tgt = np.concatenate([[start], rng.integers(3, v - 1, 17)])
         np.save(os.path.join(directory, "ref_src_ids.npy"), src.astype(np.float64))
         np.save(os.path.join(directory, "ref_tgt_ids.npy"), tgt.astype(np.float64))
         enc, dec, cross, logits = reference_forward.run_seq2seq(directory, src, tgt)
