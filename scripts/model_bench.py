@@ -7,6 +7,8 @@
    vocabulary 50257, 1024 positions) and SmolLM2-135M (30 layers, 9 heads, 3 KV heads, 576 wide,
    intermediate 1536, vocabulary 49152) into DIR (default ~/.cache/attnviz/bench-models, outside
    the repository), once.
+   opus-mt-en-de (Marian: 6 + 6 layers, 8 heads, 512 wide, vocabulary 58101) and bert-base-uncased
+   (12 layers, 12 heads, 768 wide, 512 positions).
 2. Runs `attnviz model-bench` on them: forward time vs forward FLOPs / measured sgemm rate,
    head/layer switch, append-a-token at 200, resident memory (GPT-2 @1024, SmolLM2 @4096).
 3. Runs the same GPT-2 weights through PyTorch (Debian's python3-torch, float32, as many threads
@@ -80,6 +82,59 @@ def write_smollm2_135m(directory):
     save(directory, cfg, t)
 
 
+def write_marian_shaped(directory):
+    """opus-mt-en-de's shape: 6 + 6 layers, 8 heads, 512 wide, FFN 2048, vocabulary 58101."""
+    V, D, F = 58101, 512, 2048
+    cfg = {"model_type": "marian", "vocab_size": V, "decoder_vocab_size": V, "d_model": D, "encoder_layers": 6, "decoder_layers": 6,
+           "encoder_attention_heads": 8, "decoder_attention_heads": 8, "encoder_ffn_dim": F, "decoder_ffn_dim": F,
+           "max_position_embeddings": 512, "activation_function": "swish", "scale_embedding": True, "pad_token_id": V - 1,
+           "eos_token_id": 0, "decoder_start_token_id": V - 1, "share_encoder_decoder_embeddings": True}
+    rng = np.random.default_rng(2)
+    t = {"model.shared.weight": normal(rng, (V, D), 0.02), "final_logits_bias": np.zeros((1, V), np.float32)}
+    for side in ("encoder", "decoder"):
+        for layer in range(6):
+            p = f"model.{side}.layers.{layer}."
+            for block in ("self_attn",) + (("encoder_attn",) if side == "decoder" else ()):
+                for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+                    t[f"{p}{block}.{proj}.weight"] = normal(rng, (D, D), 0.03)
+                    t[f"{p}{block}.{proj}.bias"] = np.zeros(D, np.float32)
+                t[f"{p}{block}_layer_norm.weight"] = np.ones(D, np.float32)
+                t[f"{p}{block}_layer_norm.bias"] = np.zeros(D, np.float32)
+            t[p + "fc1.weight"] = normal(rng, (F, D), 0.02)
+            t[p + "fc1.bias"] = np.zeros(F, np.float32)
+            t[p + "fc2.weight"] = normal(rng, (D, F), 0.02)
+            t[p + "fc2.bias"] = np.zeros(D, np.float32)
+            t[p + "final_layer_norm.weight"] = np.ones(D, np.float32)
+            t[p + "final_layer_norm.bias"] = np.zeros(D, np.float32)
+    save(directory, cfg, t)
+
+
+def write_bert_base_shaped(directory):
+    """bert-base-uncased's shape: 12 layers, 12 heads, 768 wide, intermediate 3072, 512 positions."""
+    V, D, F, P = 30522, 768, 3072, 512
+    cfg = {"model_type": "bert", "vocab_size": V, "hidden_size": D, "num_hidden_layers": 12, "num_attention_heads": 12,
+           "intermediate_size": F, "max_position_embeddings": P, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+    rng = np.random.default_rng(3)
+    ones, zeros = np.ones(D, np.float32), np.zeros(D, np.float32)
+    t = {"bert.embeddings.word_embeddings.weight": normal(rng, (V, D), 0.02),
+         "bert.embeddings.position_embeddings.weight": normal(rng, (P, D), 0.02),
+         "bert.embeddings.token_type_embeddings.weight": normal(rng, (2, D), 0.02),
+         "bert.embeddings.LayerNorm.weight": ones, "bert.embeddings.LayerNorm.bias": zeros}
+    for layer in range(12):
+        p = f"bert.encoder.layer.{layer}."
+        for name in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+            t[p + name + ".weight"] = normal(rng, (D, D), 0.03)
+            t[p + name + ".bias"] = zeros
+        t[p + "intermediate.dense.weight"] = normal(rng, (F, D), 0.02)
+        t[p + "intermediate.dense.bias"] = np.zeros(F, np.float32)
+        t[p + "output.dense.weight"] = normal(rng, (D, F), 0.02)
+        t[p + "output.dense.bias"] = zeros
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            t[p + norm + ".weight"] = ones
+            t[p + norm + ".bias"] = zeros
+    save(directory, cfg, t)
+
+
 def save(directory, cfg, tensors):
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "config.json"), "w") as f:
@@ -135,7 +190,21 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "attnviz"))
     ap.add_argument("--skip-torch", action="store_true")
+    ap.add_argument("--encoders-only", action="store_true",
+                    help="only the BERT-base-shaped forward at 512 tokens and the Marian-shaped encode-100 / generate-100")
     args = ap.parse_args()
+    marian = os.path.join(args.cache, "marian-en-de-shaped-random")
+    if not os.path.exists(os.path.join(marian, "done")):
+        write_marian_shaped(marian)
+    bert = os.path.join(args.cache, "bert-base-shaped-random")
+    if not os.path.exists(os.path.join(bert, "done")):
+        write_bert_base_shaped(bert)
+    if args.encoders_only:
+        for extra in (["--model", bert, "--tokens", "512", "--append-at", "511"], ["--model", marian, "--tokens", "100", "--generate", "100"]):
+            out = subprocess.run([args.binary, "model-bench", *extra, "--repeat", str(args.repeat)], check=True, capture_output=True,
+                                 text=True).stdout
+            print(out, end="")
+        return
     gpt2 = os.path.join(args.cache, "gpt2-small-random")
     smol = os.path.join(args.cache, "smollm2-135m-random")
     if not os.path.exists(os.path.join(gpt2, "done")):
@@ -153,6 +222,8 @@ def main():
     result["gpt2"] = bench("--model", gpt2, "--tokens", str(args.tokens), "--repeat", str(args.repeat))
     result["gpt2_memory"] = bench("--model", gpt2, "--tokens", "1024", "--memory-only")
     result["smollm2_memory"] = bench("--model", smol, "--tokens", "4096", "--memory-only")
+    result["marian"] = bench("--model", marian, "--tokens", "100", "--generate", "100", "--repeat", str(args.repeat))
+    result["bert"] = bench("--model", bert, "--tokens", "512", "--append-at", "511", "--repeat", str(args.repeat))
     if not args.skip_torch:
         # Interleaved, one forward each in turn, so both see the same load on a shared machine;
         # the ratio is the median of the per-pair ratios.

@@ -13,6 +13,7 @@
 #include "core/cpu_fast.h"
 #include "model/model_bench.h"
 #include "model/model_session.h"
+#include "model/seq2seq.h"
 #include "model/transformer.h"
 
 namespace attnviz::app {
@@ -29,8 +30,58 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+// Encode a source, then generate a target one token at a time through the decoder's cache (the
+// greedy token, but never stopping at EOS, so every run makes the same number of tokens).
+int benchSeq2Seq(model::ModelSession& session, const CliArgs& args, std::size_t rss_loaded) {
+  const auto& cfg = session.config();
+  const long source_n = args.getInt("tokens").value_or(100), target_n = args.getInt("generate").value_or(100);
+  if (source_n < 1 || source_n > cfg.max_positions) throw UsageError("--tokens must be 1.." + std::to_string(cfg.max_positions));
+  if (target_n < 1 || target_n >= cfg.max_positions) throw UsageError("--generate must be 1.." + std::to_string(cfg.max_positions - 1));
+  const long repeat = args.getInt("repeat").value_or(3);
+  if (repeat < 1 || repeat > 100) throw UsageError("--repeat must be between 1 and 100");
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pick(0, cfg.vocab_size - 1);
+  std::vector<int> source(static_cast<std::size_t>(source_n));
+  for (int& id : source) id = pick(rng);
+  const double sgemm = model::measureSgemmGflops(1024, 3072, 768, 7);
+  std::vector<double> encode_ms, generate_ms;
+  double flops = 0;
+  for (long r = 0; r < repeat; ++r) {
+    session.setTokenIds({source[0] == 0 ? 1 : 0});
+    auto t0 = Clock::now();
+    session.setTokenIds(source);
+    encode_ms.push_back(msSince(t0));
+    const model::Seq2SeqTransformer& s2s = *session.seq2seq();
+    flops = s2s.encoderFlops();
+    std::vector<int> target;
+    t0 = Clock::now();
+    for (long t = 0; t < target_n; ++t) {
+      const std::vector<float> logits = s2s.logits(int(target.size()));  // after the start token and the target so far
+      target.push_back(int(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+      session.setTargetIds(target);
+    }
+    generate_ms.push_back(msSince(t0));
+    flops += s2s.decoderFlops(0, int(target_n) + 1) + 2.0 * double(cfg.vocab_size) * cfg.hidden_size * double(target_n);
+  }
+  const double D = cfg.hidden_size;
+  const double decoder_weights = cfg.decoder_layers * (4 * D * D + 2 * D * D + 2 * D * cfg.decoder_intermediate_size) + cfg.vocab_size * D;
+  const double stream_ms = model::measureWeightStreamMs(std::size_t(decoder_weights), 5);
+  const double enc = median(encode_ms), gen = median(generate_ms), ideal_ms = flops / (sgemm * 1e9) * 1e3;
+  const auto mem = model::residentMemory();
+  std::printf("{\"model\":\"%s\",\"model_type\":\"%s\",\"encoder_layers\":%d,\"decoder_layers\":%d,\"heads\":%d,\"hidden\":%d,"
+              "\"vocab\":%d,\"source_tokens\":%ld,\"generated_tokens\":%ld,\n",
+              args.getOr("model", "").c_str(), cfg.model_type.c_str(), cfg.num_layers, cfg.decoder_layers, cfg.num_heads, cfg.hidden_size,
+              cfg.vocab_size, source_n, target_n);
+  std::printf("\"sgemm_gflops\":%.1f,\"gflop\":%.3f,\"encode_ms_median\":%.1f,\"generate_ms_median\":%.1f,\"ms_per_token\":%.2f,"
+              "\"total_over_ideal_at_sgemm_rate\":%.2f,\"decoder_weights_stream_ms\":%.2f,\"ms_per_token_over_weight_stream\":%.2f,\n",
+              sgemm, flops / 1e9, enc, gen, gen / double(target_n), (enc + gen) / ideal_ms, stream_ms, gen / double(target_n) / stream_ms);
+  std::printf("\"rss_after_load_mb\":%.1f,\"peak_rss_mb\":%.1f,\"cache_mb\":%.1f}\n", rss_loaded / 1048576.0, mem.peak_bytes / 1048576.0,
+              session.cacheBytes() / 1048576.0);
+  return 0;
+}
+
 int runModelBench(int argc, char** argv) {
-  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at", "max-memory"}, {"memory-only", "forward-only", "importance", "help"});
+  CliArgs args("model-bench", {"model", "tokens", "repeat", "append-at", "max-memory", "generate"}, {"memory-only", "forward-only", "importance", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -42,7 +93,10 @@ int runModelBench(int argc, char** argv) {
           "--forward-only: only the forward times (for interleaving with another program).\n"
           "--importance: the time of every head's importance (one zero-ablated rerun per head, from its layer,\n"
           "plus the loss over all positions; see attnviz heads --importance), once.\n"
-          "--max-memory SIZE: memory budget, e.g. 2G (default: a quarter of physical memory).\n");
+          "--max-memory SIZE: memory budget, e.g. 2G (default: a quarter of physical memory).\n"
+          "An encoder-decoder (bart, marian): encodes N random source ids (--tokens, default 100) and generates\n"
+          "--generate G target tokens (default 100, greedy, never stopping early), every cross map kept; the\n"
+          "times against FLOPs / sgemm rate and against reading the decoder's weights once per token.\n");
       return 0;
     }
     if (!args.has("model")) throw UsageError("--model is required");
@@ -63,6 +117,7 @@ int runModelBench(int argc, char** argv) {
     auto session = model::ModelSession::load(*args.get("model"), false);
     const auto mem_loaded = model::residentMemory();
     const auto& cfg = session->config();
+    if (session->isEncoderDecoder()) return benchSeq2Seq(*session, args, mem_loaded.current_bytes);
     if (tokens < 2 || tokens > cfg.max_positions) throw UsageError("--tokens must be 2.." + std::to_string(cfg.max_positions));
     std::mt19937 rng(7);
     std::uniform_int_distribution<int> pick(0, cfg.vocab_size - 1);

@@ -105,6 +105,33 @@ inline void geluNewRow(float* x, int n) {
   }
 }
 
+// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (nn.GELU, ACT2FN["gelu"]), in blocks that vectorise:
+// erf from Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7, below float's resolution of the
+// result for |x| >= 1) with e^(-u^2) from cpu-fast's exp2. std::erf in double cost a third of a
+// BERT-base forward.
+inline void geluErfRow(float* x, std::size_t n) {
+  static const SimdPath path = bestSimdPath();
+  constexpr std::size_t kBlock = 256;
+  constexpr float p = 0.3275911f, a1 = 0.254829592f, a2 = -0.284496736f, a3 = 1.421413741f, a4 = -1.453152027f, a5 = 1.061405429f;
+  float e[kBlock];
+  for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
+    const std::size_t len = std::min(kBlock, n - c0);
+    float* v = x + c0;
+    for (std::size_t i = 0; i < len; ++i) {
+      const float u = v[i] * 0.70710678118654752f;
+      e[i] = -(u * u) * kLog2e;
+    }
+    cpuFastExp2(path, e, e, len);
+    for (std::size_t i = 0; i < len; ++i) {
+      const float u = v[i] * 0.70710678118654752f, a = std::abs(u);
+      const float t = 1.0f / (1.0f + p * a);
+      const float poly = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5))));
+      const float erf_abs = 1.0f - poly * e[i];
+      v[i] = 0.5f * v[i] * (1.0f + (u < 0 ? -erf_abs : erf_abs));
+    }
+  }
+}
+
 // silu(g) * up with e = exp(-|g|): silu(g) = g / (1 + e) for g >= 0, g e / (1 + e) for g < 0.
 inline void siluTimesRow(float* gate, const float* up, int n) {
   constexpr int kBlock = 256;

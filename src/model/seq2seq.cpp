@@ -158,7 +158,7 @@ void activate(const std::string& act, float* x, std::size_t n) {
   } else if (act == "swish") {
     for (std::size_t i = 0; i < n; ++i) x[i] = float(double(x[i]) / (1.0 + std::exp(-double(x[i]))));
   } else {  // exact GELU (ACT2FN["gelu"])
-    for (std::size_t i = 0; i < n; ++i) x[i] = float(0.5 * x[i] * (1.0 + std::erf(double(x[i]) * M_SQRT1_2)));
+    geluErfRow(x, n);
   }
 }
 

@@ -334,8 +334,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         else if (opt)
           for (std::size_t i = 0; i < std::size_t(m) * I; ++i) mlp_a[i] = std::max(mlp_a[i], 0.0f);
         else
-          for (std::size_t i = 0; i < std::size_t(m) * I; ++i)  // exact GELU, as nn.GELU / ACT2FN["gelu"]
-            mlp_a[i] = float(0.5 * mlp_a[i] * (1.0 + std::erf(double(mlp_a[i]) * M_SQRT1_2)));
+          geluErfRow(mlp_a.data(), std::size_t(m) * I);  // exact GELU, as nn.GELU / ACT2FN["gelu"]
       } else {
         rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data());
         if (c.fused_projections) {  // gate_up_proj: each output row is gate | up (Phi3MLP's chunk(2))
@@ -414,7 +413,7 @@ std::vector<float> Transformer::logitsOfHidden(const float* hidden_row) const {
     // The masked-LM head: dense -> exact GELU -> LayerNorm, then the decoder below and its bias.
     transformed.resize(std::size_t(D));
     project(hidden_row, 1, w_->mlm_dense, &w_->mlm_dense_b, transformed.data());
-    for (float& v : transformed) v = float(0.5 * v * (1.0 + std::erf(double(v) * M_SQRT1_2)));
+    geluErfRow(transformed.data(), transformed.size());
     layerNorm(transformed.data(), 1, D, w_->mlm_norm_w.data(), w_->mlm_norm_b.data(), c.embed_norm_eps, transformed.data());
     hidden_row = transformed.data();
   }
