@@ -283,8 +283,9 @@ WordPieceSettings wordPieceSettings(const Json& m, const std::string& source) {
   }
   if (m.contains("max_input_chars_per_word") && !m["max_input_chars_per_word"].is_null()) {
     const Json& v = m["max_input_chars_per_word"];
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > (1 << 20))
-      throw ModelError(source + ": model max_input_chars_per_word must be an integer from 1 to 1048576");
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxWordPieceWordChars)
+      throw ModelError(source + ": model max_input_chars_per_word must be an integer from 1 to " +
+                       std::to_string(kMaxWordPieceWordChars) + " (real ones are 100 or 200)");
     settings.max_input_chars_per_word = int(v.get<std::int64_t>());
   }
   return settings;
@@ -585,6 +586,8 @@ ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
   }
   if (fs::exists(directory / "tokenizer.model", ec))
     throw ModelError(directory.string() + ": has only tokenizer.model (a SentencePiece protobuf); attnviz reads tokenizer.json");
+  if (fs::exists(directory / "vocab.json", ec))
+    throw ModelError(directory.string() + ": has vocab.json but neither merges.txt (byte-level BPE) nor source.spm (Marian's SentencePiece)");
   throw ModelError(directory.string() + ": no tokenizer.json, no vocab.json + merges.txt, and no vocab.txt (WordPiece)");
 }
 

@@ -32,6 +32,10 @@ WordPieceModel::WordPieceModel(Vocabulary vocabulary, WordPieceSettings settings
     if (id < 0 || id > kMaxVocabularyId)
       throw ModelError(source + ": the id of '" + quoteForMessage(piece, 40) + "' is " + std::to_string(id) + ", outside 0.." +
                        std::to_string(kMaxVocabularyId));
+    if (piece.size() > kMaxWordPieceBytes)
+      throw ModelError(source + ": the piece '" + quoteForMessage(piece, 40) + "' (id " + std::to_string(id) + ") is " +
+                       std::to_string(piece.size()) + " bytes; WordPiece pieces of at most " + std::to_string(kMaxWordPieceBytes) +
+                       " are accepted (real ones are under 30)");
     limit = std::max(limit, id + 1);
     longest_piece_ = std::max(longest_piece_, piece.size());
   }
@@ -51,7 +55,16 @@ WordPieceModel::WordPieceModel(Vocabulary vocabulary, WordPieceSettings settings
   if (unk == vocabulary_.end())
     throw ModelError(source + ": the unknown token '" + quoteForMessage(settings_.unk_token, 40) + "' is not in the vocabulary");
   unk_id_ = unk->second;
-  if (settings_.max_input_chars_per_word < 1) throw ModelError(source + ": max_input_chars_per_word must be at least 1");
+  initial_lengths_.assign(longest_piece_ + 1, false);
+  continuing_lengths_.assign(longest_piece_ + 1, false);
+  const std::string& prefix = settings_.continuing_prefix;
+  for (const auto& [piece, id] : vocabulary_) {
+    if (!prefix.empty() && piece.compare(0, prefix.size(), prefix) == 0) continuing_lengths_[piece.size() - prefix.size()] = true;
+    initial_lengths_[piece.size()] = true;  // "##a" is also a word-initial piece that begins with "##"
+  }
+  if (settings_.max_input_chars_per_word < 1 || settings_.max_input_chars_per_word > kMaxWordPieceWordChars)
+    throw ModelError(source + ": max_input_chars_per_word must be from 1 to " + std::to_string(kMaxWordPieceWordChars) +
+                     " (real ones are 100 or 200)");
 }
 
 std::optional<std::int32_t> WordPieceModel::idOf(const std::string& piece) const {
@@ -89,7 +102,10 @@ void WordPieceModel::encodeWord(std::string_view word, std::vector<WordToken>& o
     const std::size_t prefix = start > 0 ? settings_.continuing_prefix.size() : 0;
     while (end > start && bounds[end] - bounds[start] + prefix > longest_piece_) --end;
     bool found = false;
+    const std::vector<bool>& lengths = start > 0 ? continuing_lengths_ : initial_lengths_;
     for (; end > start; --end) {
+      const std::size_t bytes = bounds[end] - bounds[start];
+      if (bytes >= lengths.size() || !lengths[bytes]) continue;  // no piece is that long
       candidate.assign(start > 0 ? settings_.continuing_prefix : std::string());
       candidate.append(word.substr(bounds[start], bounds[end] - bounds[start]));
       if (const auto it = vocabulary_.find(candidate); it != vocabulary_.end()) {

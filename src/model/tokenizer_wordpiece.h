@@ -18,6 +18,12 @@ namespace attnviz::model {
 // Face keeps it; a later duplicate of a piece takes the piece). `source` names the file in errors.
 Vocabulary parseVocabTxt(std::string_view text, const std::string& source);
 
+// Bounds of a WordPiece file, far above real ones (bert-base-uncased: pieces of at most 18 bytes,
+// words of at most 100 characters), so a hostile file cannot make the greedy longest-match (which
+// tries every piece length at every start) cost more than ~10^4 steps per byte of text.
+inline constexpr std::size_t kMaxWordPieceBytes = 128;
+inline constexpr int kMaxWordPieceWordChars = 1000;
+
 struct WordPieceSettings {
   std::string unk_token = "[UNK]";
   std::string continuing_prefix = "##";
@@ -43,6 +49,9 @@ class WordPieceModel : public WordModel {
   WordPieceSettings settings_;
   std::int32_t unk_id_ = 0;
   std::size_t longest_piece_ = 0;  // bytes: no longer part of a word can match
+  // Which byte lengths word-initial pieces and continuing pieces (without the prefix) have: only
+  // those lengths are looked up (real vocabularies have ~20).
+  std::vector<bool> initial_lengths_, continuing_lengths_;
 };
 
 }  // namespace attnviz::model

@@ -141,6 +141,57 @@ TEST_F(DamagedModel, MissingTensor) {
   expectRefused(dir, {"model.safetensors", "h.1.mlp.c_fc.weight", "missing"});
 }
 
+// The new kinds: an encoder, an encoder-decoder's cross-attention and Marian's tokenizer files.
+TEST_F(DamagedModel, EncoderAndEncoderDecoderFilesMissingTheirPartsAreRefusedByName) {
+  std::string dir = copyModel("bert_mlm_f32", "bert_missing");
+  editHeader(dir + "/model.safetensors", [](json& h) {
+    h["bert.encoder.layer.1.attention.self.key.wrong"] = h["bert.encoder.layer.1.attention.self.key.weight"];
+    h.erase("bert.encoder.layer.1.attention.self.key.weight");
+  });
+  expectRefused(dir, {"encoder.layer.1.attention.self.key.weight", "missing", "bert"});
+  dir = copyModel("bart_f32", "bart_no_cross");
+  editHeader(dir + "/model.safetensors", [](json& h) {
+    h["model.decoder.layers.0.encoder_attn.k_proj.wrong"] = h["model.decoder.layers.0.encoder_attn.k_proj.weight"];
+    h.erase("model.decoder.layers.0.encoder_attn.k_proj.weight");
+  });
+  expectRefused(dir, {"decoder.layers.0.encoder_attn.k_proj.weight", "missing"});
+  dir = copyModel("marian_f16", "marian_no_spm");
+  fs::remove(dir + "/source.spm");
+  fs::remove(dir + "/target.spm");
+  expectRefused(dir, {"vocab.json", "source.spm"});
+  dir = copyModel("marian_f16", "marian_cut_spm");
+  const std::string spm = testing::readWholeFile(dir + "/source.spm");
+  writeFile(dir + "/source.spm", spm.substr(0, spm.size() / 2));
+  expectRefused(dir, {"source.spm", "not a SentencePiece model"});
+  dir = copyModel("marian_f16", "marian_no_vocab");
+  fs::remove(dir + "/vocab.json");
+  expectRefused(dir, {"source.spm", "no vocab.json"});
+}
+
+TEST_F(DamagedModel, EncoderDecoderConfigsAttnvizDoesNotRunAreRefusedByName) {
+  const std::string dir = copyModel("bart_f32", "bart_config");
+  editConfig(dir, [](json& c) { c["normalize_before"] = true; });
+  expectRefused(dir, {"normalize_before", "mBART"});
+  editConfig(dir, [](json& c) {
+    c["normalize_before"] = false;
+    c["activation_function"] = "gelu_fast";
+  });
+  expectRefused(dir, {"gelu_fast", "not implemented"});
+  editConfig(dir, [](json& c) {
+    c["activation_function"] = "gelu";
+    c["decoder_attention_heads"] = 2;
+  });
+  expectRefused(dir, {"decoder_attention_heads"});
+  editConfig(dir, [](json& c) {
+    c["decoder_attention_heads"] = 4;
+    c.erase("decoder_start_token_id");
+  });
+  expectRefused(dir, {"decoder_start_token_id"});
+  const std::string marian = copyModel("marian_f16", "marian_config");
+  editConfig(marian, [](json& c) { c["share_encoder_decoder_embeddings"] = false; });
+  expectRefused(marian, {"decoder vocabulary of its own"});
+}
+
 TEST_F(DamagedModel, MisShapedTensor) {
   const std::string dir = copyModel("gpt2_plain", "misshaped");
   // Same byte count, transposed shape: what an nn.Linear-style export of a Conv1D weight looks like.

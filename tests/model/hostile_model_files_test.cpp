@@ -482,5 +482,40 @@ TEST_F(HubCache, ARefOverItsCapOrNotAHashIsRefusedInOneShortLine) {
   EXPECT_EQ(resolveModelDirectory("org/good").filename(), "0123456789abcdef0123456789abcdef01234567");
 }
 
+// WordPiece (issue 19's reader): a piece or a word bound far above real ones is refused by name, and
+// within the bounds the greedy longest match stays linear in the text.
+TEST(HostileWordPiece, HugePiecesAndWordLimitsAreRefusedByName) {
+  const auto wordpiece = [](const std::string& extra_piece, int max_chars) {
+    Json vocab = {{"[UNK]", 0}, {"a", 1}, {"##a", 2}};
+    if (!extra_piece.empty()) vocab[extra_piece] = 3;
+    Json j;
+    j["model"] = {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
+                  {"max_input_chars_per_word", max_chars}, {"vocab", vocab}};
+    j["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
+    return j.dump();
+  };
+  std::string e = errorOf([&] { ModelTokenizer::fromTokenizerJson(wordpiece(std::string(4 << 20, 'a'), 100)); });
+  EXPECT_NE(e.find("WordPiece pieces of at most 128"), std::string::npos) << e.substr(0, 300);
+  EXPECT_LT(e.size(), 600u);
+  e = errorOf([&] { ModelTokenizer::fromTokenizerJson(wordpiece("", 1 << 20)); });
+  EXPECT_NE(e.find("max_input_chars_per_word must be an integer from 1 to 1000"), std::string::npos) << e;
+  e = errorOf([&] { ModelTokenizer::fromVocabTxt("[UNK]\n[CLS]\n[SEP]\n" + std::string(1 << 20, 'b') + "\n"); });
+  EXPECT_NE(e.find("at most 128"), std::string::npos) << e.substr(0, 300);
+
+  // At the bounds: 128-byte pieces that share every prefix with the text, 1000-character words,
+  // 256 KB of them. Each start tries at most the 128 lengths, so this stays linear in the text.
+  Json vocab = {{"[UNK]", 0}, {"a", 1}, {"##a", 2}, {std::string(127, 'a') + "b", 3}, {"##" + std::string(125, 'a') + "b", 4}};
+  Json j;
+  j["model"] = {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"max_input_chars_per_word", 1000}, {"vocab", vocab}};
+  j["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
+  const ModelTokenizer t = ModelTokenizer::fromTokenizerJson(j.dump());
+  std::string text;
+  while (text.size() < (256u << 10)) text += std::string(1000, 'a') + " ";
+  const auto t0 = std::chrono::steady_clock::now();
+  const Encoding enc = t.encode(text);
+  EXPECT_LT(secondsSince(t0), 5.0);
+  EXPECT_EQ(enc.size(), text.size() - text.size() / 1001);  // every 'a' a piece of its own
+}
+
 }  // namespace
 }  // namespace attnviz::model
