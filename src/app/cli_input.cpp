@@ -154,7 +154,11 @@ HeadSelection selectHeads(const AttentionInput& in, const std::string& text) {
 std::string modelFigureTitle(const AttentionInput& in, const HeadSelection& sel) {
   std::string shown;
   if (sel.kind == HeadSelection::Single && sel.index < int(in.head_names.size())) shown = in.head_names[std::size_t(sel.index)];
-  else shown = "L" + std::to_string(in.layer) + (sel.kind == HeadSelection::All ? " all heads" : " mean of " + std::to_string(in.result.heads) + " heads");
+  else
+    shown = (in.session && in.session->isEncoderDecoder() ? std::string(model::attentionKindPrefix(in.attention)) + " " : std::string()) +
+            "L" + std::to_string(in.layer) +
+            (sel.kind == HeadSelection::All ? " all heads"
+                                            : " mean of " + std::to_string(in.result.heads > 0 ? in.result.heads : in.problem.heads) + " heads");
   return model::modelDisplayName(in.model_name) + " \xC2\xB7 " + shown;
 }
 

@@ -128,6 +128,11 @@ int runDump(int argc, char** argv) {
       mean_result = meanOverHeads(in.result);
       mean = viewHead(mean_result, 0, "mean", in.visible_keys);
     }
+    // Cross-attention: each target token's most attended source token, of what is exported.
+    if (in.mode == "cross" && !contribution) {
+      if (sel.kind == HeadSelection::Single) doc.alignment = alignmentOf(in.result.head(sel.index), in.result.nq, in.result.nk);
+      else doc.alignment = alignmentOf(mean_result.p.data(), mean_result.nq, mean_result.nk);
+    }
     const std::string out_path = args.getOr("out", "");
     std::FILE* file = out_path.empty() ? stdout : std::fopen(out_path.c_str(), "wb");
     if (!file) {

@@ -8,6 +8,7 @@
 #include "app/commands.h"
 #include "app/figure_png.h"
 #include "core/head_selection.h"
+#include "core/export.h"
 #include "core/svg_figure.h"
 #include "core/tokenizer.h"
 
@@ -22,6 +23,8 @@ const char* kRenderUsage =
     "\n"
     "Draws a figure (heatmap, arcs from the selected query, or both) without a window.\n";
 const char* kRenderOptions =
+    "  --alignment          cross-attention: link each target token to its most attended source token\n"
+    "                       (of the head shown, or of the mean)\n"
     "  --head H             1-based index, head name or 'mean' (default: mean); PNG also 'all';\n"
     "                       with --model: 0-based index or L5H1\n"
     "  --select I           selected query row for the arcs (0-based; default 0, with a causal mask\n"
@@ -53,7 +56,7 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 int runRender(int argc, char** argv) {
   std::set<std::string> options = attentionInputOptions();
   options.insert({"head", "select", "view", "width", "height", "theme", "colormap", "scale", "title", "out"});
-  CliArgs args("render", options, {"causal", "help"});
+  CliArgs args("render", options, {"causal", "help", "alignment"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -98,6 +101,10 @@ int runRender(int argc, char** argv) {
     spec.key_labels = in.key_tokens;
     spec.masked = in.masked();
     spec.cross = in.mode == "cross";
+    if (args.has("alignment")) {
+      if (!spec.cross) throw UsageError("--alignment applies to cross-attention (target rows, source columns)");
+      spec.alignment = alignmentOf(spec.weights.data(), spec.nq, spec.nk);
+    }
     const long select = args.getInt("select").value_or(in.causal ? spec.nq - 1 : 0);
     if (select < 0 || select >= spec.nq)
       throw UsageError("--select " + std::to_string(select) + " is out of range (0.." + std::to_string(spec.nq - 1) + ")");

@@ -65,6 +65,7 @@ bool renderFigurePng(const CliArgs& args, const AttentionInput& in, const HeadSe
       return false;
     }
     app.setColormap(spec.colormap);
+    app.setAlignment(!spec.alignment.empty());
     app.setColourScale(spec.scale);
     app.setHead(head);
     app.selectQuery(spec.selected_query);

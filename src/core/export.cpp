@@ -304,6 +304,14 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
       out.put("],\n");
     }
   }
+  if (!doc.alignment.empty()) {
+    out.put("\"alignment\":[");
+    for (std::size_t i = 0; i < doc.alignment.size(); ++i) {
+      if (i) out.put(',');
+      out.integer(doc.alignment[i]);
+    }
+    out.put("],\n");
+  }
   out.put("\"query_tokens\":");
   writeStringArray(out, doc.query_tokens);
   out.put(",\n\"key_tokens\":");
@@ -360,6 +368,19 @@ std::string toCsv(const ExportedMatrix& m, const std::vector<std::string>& query
     writeCsv(viewOf(m), query_tokens, key_tokens, out);
   }
   return text;
+}
+
+std::vector<int> alignmentOf(const float* weights, int nq, int nk) {
+  std::vector<int> out(static_cast<std::size_t>(std::max(nq, 0)), -1);
+  for (int i = 0; i < nq; ++i) {
+    float best = 0;
+    for (int j = 0; j < nk; ++j)
+      if (weights[std::size_t(i) * nk + j] > best) {
+        best = weights[std::size_t(i) * nk + j];
+        out[std::size_t(i)] = j;
+      }
+  }
+  return out;
 }
 
 }  // namespace attnviz

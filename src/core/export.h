@@ -57,12 +57,20 @@ struct DumpDocument {
   bool seq2seq = false;
   std::vector<std::string> source_tokens, target_tokens;
   std::vector<int> source_ids, target_ids, generated_ids;
+  // Cross-attention: each target row's most attended source column, of the mean (or of the one
+  // head exported); written as "alignment" when not empty.
+  std::vector<int> alignment;
 };
 
 // Builds one exported matrix (with stats) from a head of a result. visible_keys gives the
 // normalised-entropy denominators (see computeStats) and may be empty.
 ExportedMatrix exportHead(const AttentionResult& result, int h, const std::string& name,
                           const std::vector<int>& visible_keys = {});
+
+// The alignment of a cross-attention map [nq][nk]: for each query row (target token) the key
+// column (source token) with the largest weight, the first of equal ones; -1 for a row without any
+// weight (fully masked).
+std::vector<int> alignmentOf(const float* weights, int nq, int nk);
 
 // Number of keys each query row can see under the problem's mask.
 std::vector<int> visibleKeysPerRow(const AttentionProblem& problem);

@@ -168,6 +168,14 @@ void drawArcs(std::ostream& o, const FigureSpec& s, const Theme& t, Box box) {
     o << "<path class=\"arc\" data-key=\"" << j << "\" data-weight=\"" << w << "\" d=\"" << d << "\" fill=\"none\" stroke=\"" << t.accent
       << "\" stroke-opacity=\"" << fmt(0.25 + 0.75 * w / row_max) << "\" stroke-width=\"" << fmt(1.0 + 9.0 * w) << "\" stroke-linecap=\"round\"/>\n";
   }
+  if (s.cross)
+    for (int i = 0; i < int(s.alignment.size()) && i < s.nq; ++i) {
+      const int j = s.alignment[std::size_t(i)];
+      if (j < 0 || j >= s.nk) continue;
+      o << "<line class=\"alignment\" data-query=\"" << i << "\" data-key=\"" << j << "\" x1=\"" << fmt(query_x(i)) << "\" y1=\""
+        << fmt(queries_y + 10) << "\" x2=\"" << fmt(key_x(j)) << "\" y2=\"" << fmt(keys_y - font - 4) << "\" stroke=\"" << t.text
+        << "\" stroke-opacity=\"0.7\" stroke-width=\"1.5\" stroke-dasharray=\"5,4\"/>\n";
+    }
   for (const auto& k : top) {
     if (k.weight < 0.005f) continue;  // "0%" labels say nothing
     o << "<text class=\"arc-label\" x=\"" << fmt(key_x(k.index)) << "\" y=\"" << fmt(keys_y + font * 2.4) << "\" text-anchor=\"middle\" fill=\""

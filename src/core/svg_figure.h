@@ -32,6 +32,9 @@ struct FigureSpec {
   int width = 1600, height = 900;           // pixels (SVG user units)
   std::string title;                        // optional heading
   std::string subtitle;                     // optional line under it: head, temperature, mask, source
+  // Cross-attention: each target token's most attended source token (alignmentOf), drawn as dashed
+  // links between the two strips; empty: none.
+  std::vector<int> alignment;
 };
 
 std::string renderSvg(const FigureSpec& spec);

@@ -150,6 +150,9 @@ class AppController {
   const std::string& target() const { return target_; }
   AttentionMode mode() const { return mode_; }
   bool causal() const { return causal_; }
+  // Cross-attention's alignment overlay: each target token linked to its most attended source token.
+  void setAlignment(bool on) { alignment_ = on; }
+  bool alignment() const { return alignment_; }
   float temperature() const { return temperature_; }
   const std::string& engineRequested() const { return engine_requested_; }
   const std::string& engineUsed() const { return engine_used_; }
@@ -257,6 +260,7 @@ class AppController {
   std::string text_ = kDefaultSentence, target_;
   AttentionMode mode_ = AttentionMode::Self;
   bool causal_ = false;
+  bool alignment_ = false;
   float temperature_ = 1.0f;
   std::string engine_requested_ = "auto", engine_used_, engine_note_;
   double compute_ms_ = 0, recompute_ms_ = 0;

@@ -8,6 +8,7 @@
 
 #include <glm/geometric.hpp>
 
+#include "core/export.h"
 #include "render/arc_layout.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
@@ -416,6 +417,25 @@ void drawArcsPanel(UiContext& ui) {
       add(shown_row, 0, single_col);
     }
     for (auto& [a, col] : arcs) drawArc(ui, dl, a, render::arcGrowFraction(seconds, a.rank), float(ui.time_s), col);
+    if (app.alignment()) {
+      // Each shown target token to its most attended source token (of what is shown), where that
+      // source token has a chip on the strip.
+      const AttentionResult& m = app.shown();
+      const std::vector<int> align = alignmentOf(m.p.data(), m.nq, m.nk);
+      const ImU32 link = palette().label;
+      for (int i = 0; i < int(qidx.size()); ++i) {
+        const int j = align[std::size_t(qidx[std::size_t(i)])];
+        const auto k = std::find(kidx.begin(), kidx.end(), j);
+        if (j < 0 || k == kidx.end()) continue;
+        const ImVec2 a(queries.x[std::size_t(i)], top + strip_h * 0.5f), b(keys.x[std::size_t(k - kidx.begin())], bottom - strip_h * 0.5f);
+        const float len = std::hypot(b.x - a.x, b.y - a.y), dash = 6 * ui.scale;
+        for (float t0 = 0; t0 < len; t0 += 2 * dash) {  // dashed, so the arcs stay readable beneath
+          const float t1 = std::min(len, t0 + dash);
+          dl->AddLine(ImVec2(a.x + (b.x - a.x) * t0 / len, a.y + (b.y - a.y) * t0 / len),
+                      ImVec2(a.x + (b.x - a.x) * t1 / len, a.y + (b.y - a.y) * t1 / len), link, 1.5f * ui.scale);
+        }
+      }
+    }
     std::vector<render::LabelBox> chips;
     for (int i = 0; i < int(qidx.size()); ++i) {
       chips.push_back(chipBox(ui, queries, i, top));

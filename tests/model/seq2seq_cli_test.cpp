@@ -3,6 +3,8 @@
 // and tokenize with a target, render of the cross view, and the refusals (one line, exit 2).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "../core/cli_test_support.h"
@@ -55,6 +57,29 @@ TEST(Seq2SeqCli, DumpShowsEachKindWithItsShapeAndLabels) {
   EXPECT_FALSE(enc["causal"].get<bool>());
   EXPECT_EQ(enc["heads"][0]["weights"].size(), ns);
   EXPECT_GT(enc["heads"][0]["weights"][0][ns - 1].get<double>(), 0.0);  // the first token sees the last
+}
+
+TEST(Seq2SeqCli, TheAlignmentIsEachTargetRowsMostAttendedSourceToken) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const json j = dumpJson("--text 'the cat sat on the mat' --target 'the cat sat' --layer 1 --head mean");
+  const auto alignment = j["alignment"].get<std::vector<int>>();
+  const auto& mean = j["mean"]["weights"];
+  ASSERT_EQ(alignment.size(), mean.size());
+  for (std::size_t i = 0; i < mean.size(); ++i) {
+    const auto row = mean[i].get<std::vector<double>>();
+    EXPECT_EQ(alignment[i], int(std::max_element(row.begin(), row.end()) - row.begin())) << i;
+  }
+  EXPECT_TRUE(dumpJson("--text 'the cat' --attention encoder --layer 0").count("alignment") == 0);  // self-attention has none
+  const std::string svg = testing::tempDir() + "/align.svg";
+  auto r = testing::run("render --model '" + bart() + "' --text 'the cat sat on the mat' --target 'the cat sat' --layer 1 --alignment --out '" +
+                        svg + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string text = testing::slurp(svg);
+  std::size_t lines = 0;
+  for (std::size_t at = text.find("class=\"alignment\""); at != std::string::npos; at = text.find("class=\"alignment\"", at + 1)) ++lines;
+  EXPECT_EQ(lines, alignment.size());
+  expectRefused("render --model '" + bart() + "' --text 'the cat' --attention encoder --alignment --out '" + svg + "'",
+                "--alignment applies to cross-attention");
 }
 
 TEST(Seq2SeqCli, GenerateAppendsARowPerTokenAndMatchesTheSession) {
