@@ -73,6 +73,18 @@ void writeString(TextOut& out, const std::string& s) {
   out.put('"');
 }
 
+// "key":[1,2,3],  and a newline.
+void writeIntArrayLine(TextOut& out, const char* key, const std::vector<int>& v) {
+  out.put("\"");
+  out.put(key);
+  out.put("\":[");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out.put(',');
+    out.integer(v[i]);
+  }
+  out.put("],\n");
+}
+
 void writeStringArray(TextOut& out, const std::vector<std::string>& v) {
   out.put('[');
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -257,33 +269,16 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
       writeString(out, doc.attention);
       out.put(",\n");
     }
-    if (!doc.token_types.empty()) {
-      out.put("\"token_types\":[");
-      for (std::size_t i = 0; i < doc.token_types.size(); ++i) {
-        if (i) out.put(',');
-        out.integer(doc.token_types[i]);
-      }
-      out.put("],\n");
-    }
+    if (!doc.token_types.empty()) writeIntArrayLine(out, "token_types", doc.token_types);
     if (doc.seq2seq) {
-      const auto ints = [&](const char* key, const std::vector<int>& v) {
-        out.put("\"");
-        out.put(key);
-        out.put("\":[");
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          if (i) out.put(',');
-          out.integer(v[i]);
-        }
-        out.put("],\n");
-      };
       out.put("\"source_tokens\":");
       writeStringArray(out, doc.source_tokens);
       out.put(",\n\"target_tokens\":");
       writeStringArray(out, doc.target_tokens);
       out.put(",\n");
-      ints("source_ids", doc.source_ids);
-      ints("target_ids", doc.target_ids);
-      ints("generated_ids", doc.generated_ids);
+      writeIntArrayLine(out, "source_ids", doc.source_ids);
+      writeIntArrayLine(out, "target_ids", doc.target_ids);
+      writeIntArrayLine(out, "generated_ids", doc.generated_ids);
     }
     if (doc.fill_mask_position >= 0) {
       out.put("\"fill_mask_position\":");
@@ -304,14 +299,7 @@ void writeJson(const DumpDocument& doc, const std::vector<MatrixView>& heads, co
       out.put("],\n");
     }
   }
-  if (!doc.alignment.empty()) {
-    out.put("\"alignment\":[");
-    for (std::size_t i = 0; i < doc.alignment.size(); ++i) {
-      if (i) out.put(',');
-      out.integer(doc.alignment[i]);
-    }
-    out.put("],\n");
-  }
+  if (!doc.alignment.empty()) writeIntArrayLine(out, "alignment", doc.alignment);
   out.put("\"query_tokens\":");
   writeStringArray(out, doc.query_tokens);
   out.put(",\n\"key_tokens\":");

@@ -83,6 +83,16 @@ void ModelSession::requireDecoderOnlyOrEncoder(const char* what) const {
 
 namespace {
 
+// The next token of generation: the most probable one, or one drawn from softmax(logits / T).
+int pickNextToken(const std::vector<float>& logits, const GenerateOptions& options, std::mt19937_64& rng) {
+  if (!options.sample) return int(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> weights(logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i) weights[i] = std::exp((double(logits[i]) - mx) / options.temperature);
+  std::discrete_distribution<int> pick(weights.begin(), weights.end());
+  return pick(rng);
+}
+
 // The ids a text stands for without the tokens the tokenizer inserts around it (BOS, EOS, [CLS]).
 std::vector<int> idsOfTarget(const ModelTokenizer& tokenizer, const std::string& text, bool keep_inserted) {
   const Encoding e = tokenizer.encodeTarget(text);
@@ -326,16 +336,7 @@ std::vector<int> ModelSession::generate(const GenerateOptions& options) {
     if (numTokens() >= config().max_positions)
       throw ModelError("cannot generate past this model's limit of " + std::to_string(config().max_positions) + " positions");
     const std::vector<float> logits = transformer_->logits(numTokens() - 1);
-    int next = 0;
-    if (!options.sample) {
-      next = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    } else {
-      const float mx = *std::max_element(logits.begin(), logits.end());
-      std::vector<double> weights(logits.size());
-      for (std::size_t i = 0; i < logits.size(); ++i) weights[i] = std::exp((double(logits[i]) - mx) / options.temperature);
-      std::discrete_distribution<int> pick(weights.begin(), weights.end());
-      next = pick(rng);
-    }
+    const int next = pickNextToken(logits, options, rng);
     transformer_->append(next);
     appended.push_back(next);
   }
@@ -438,16 +439,7 @@ std::vector<int> ModelSession::generateTarget(const GenerateOptions& options) {
     if (n >= config().max_positions)
       throw ModelError("cannot generate past this model's limit of " + std::to_string(config().max_positions) + " target positions");
     const std::vector<float> logits = seq2seq_->logits(n - 1);
-    int next = 0;
-    if (!options.sample) {
-      next = int(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    } else {
-      const float mx = *std::max_element(logits.begin(), logits.end());
-      std::vector<double> weights(logits.size());
-      for (std::size_t i = 0; i < logits.size(); ++i) weights[i] = std::exp((double(logits[i]) - mx) / options.temperature);
-      std::discrete_distribution<int> pick(weights.begin(), weights.end());
-      next = pick(rng);
-    }
+    const int next = pickNextToken(logits, options, rng);
     seq2seq_->appendTarget(next);
     appended.push_back(next);
   }

@@ -41,6 +41,8 @@
 namespace attnviz::model {
 namespace {
 
+using testing::referenceIds;
+
 using nlohmann::json;
 
 constexpr double kMapTolerance = 2e-3;
@@ -49,12 +51,6 @@ constexpr double kContributionRelativeTolerance = 5e-3;
 constexpr double kRowNormalisedTolerance = 2e-2;
 constexpr double kLossRelativeTolerance = 4e-4;        // of the largest |logit|
 constexpr double kImportanceRelativeTolerance = 8e-4;  // of the largest |logit|
-
-std::vector<int> referenceIds(const std::string& dir) {
-  std::vector<int> ids;
-  for (float v : readNpy(dir + "/ref_ids.npy").data) ids.push_back(int(v));
-  return ids;
-}
 
 json readJson(const std::string& path) {
   std::ifstream in(path);

@@ -32,15 +32,10 @@
 namespace attnviz::model {
 namespace {
 
+using testing::referenceIds;
+
 constexpr double kMapTolerance = 2e-3;
 constexpr double kLogitRelativeTolerance = 2e-3;
-
-std::vector<int> referenceIds(const std::string& dir) {
-  const NpyArray a = readNpy(dir + "/ref_ids.npy");
-  std::vector<int> ids;
-  for (float v : a.data) ids.push_back(int(v));
-  return ids;
-}
 
 class ForwardVsNumpy : public ::testing::TestWithParam<std::string> {
  protected:

@@ -26,13 +26,6 @@ namespace {
 constexpr double kMapTolerance = 2e-3;
 constexpr double kLogitRelativeTolerance = 2e-3;
 
-std::vector<int> idsOf(const std::string& path) {
-  const NpyArray a = readNpy(path);
-  std::vector<int> ids;
-  for (float v : a.data) ids.push_back(int(v));
-  return ids;
-}
-
 class Seq2SeqVsNumpy : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -40,8 +33,8 @@ class Seq2SeqVsNumpy : public ::testing::TestWithParam<std::string> {
     ASSERT_FALSE(root.empty()) << "could not generate the tiny models (needs /usr/bin/python3 with numpy)";
     dir_ = root + "/" + GetParam();
     session_ = ModelSession::load(dir_, false);
-    src_ = idsOf(dir_ + "/ref_src_ids.npy");
-    tgt_ = idsOf(dir_ + "/ref_tgt_ids.npy");
+    src_ = testing::idsFromNpy(dir_ + "/ref_src_ids.npy");
+    tgt_ = testing::idsFromNpy(dir_ + "/ref_tgt_ids.npy");
     ASSERT_EQ(tgt_.front(), session_->config().decoder_start_token_id);
     session_->setTokenIds(src_);
     session_->setTargetIds(std::vector<int>(tgt_.begin() + 1, tgt_.end()));

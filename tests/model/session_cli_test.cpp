@@ -18,15 +18,11 @@
 namespace attnviz::model {
 namespace {
 
+using testing::referenceIds;
+
 using nlohmann::json;
 
 std::string modelDir(const char* name) { return testing::tinyModelsDir() + "/" + name; }
-
-std::vector<int> referenceIds(const std::string& dir) {
-  std::vector<int> ids;
-  for (float v : readNpy(dir + "/ref_ids.npy").data) ids.push_back(int(v));
-  return ids;
-}
 
 TEST(SessionMeasures, AgreeWithTheReferenceMaps) {
   ASSERT_FALSE(testing::tinyModelsDir().empty());

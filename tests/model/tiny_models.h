@@ -13,8 +13,19 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "core/npy.h"
 
 namespace attnviz::testing {
+
+// Token ids saved by tiny_models.py (as float64 .npy, what attnviz's reader takes).
+inline std::vector<int> idsFromNpy(const std::string& path) {
+  std::vector<int> ids;
+  for (float v : readNpy(path).data) ids.push_back(int(v));
+  return ids;
+}
+inline std::vector<int> referenceIds(const std::string& dir) { return idsFromNpy(dir + "/ref_ids.npy"); }
 
 inline std::string readWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -23,7 +34,7 @@ inline std::string readWholeFile(const std::string& path) {
   return s.str();
 }
 
-// Folder holding gpt2_prefixed, gpt2_plain, llama_gqa_bf16, qwen2_bias_f16, mistral_f32, qwen3_qknorm_f32; empty
+// Folder holding the checkpoints tiny_models.py writes (gpt2_plain, bert_mlm_f32, bart_f32, ...); empty
 // string (and a message on stderr) when generation failed.
 inline std::string tinyModelsDir() {
   namespace fs = std::filesystem;
