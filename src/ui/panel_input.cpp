@@ -8,6 +8,9 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include "model/model_session.h"
+#include "model/tokenizer_model.h"
+#include "ui/model_holder.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
 
@@ -235,6 +238,34 @@ void drawInputPanel(UiContext& ui) {
     disabledReason(ui, "Emoji and other characters beyond U+FFFF show as \xEF\xBF\xBD in this window (its Dear ImGui "
                        "build stores 16-bit characters), and editing the box replaces them. The tokens keep them; SVG, "
                        "CSV and JSON exports show them.");
+  // An encoder (BERT family): the two tokens its attention studies are one click away, appended
+  // to the sentence with a space: [MASK] for fill-mask, [SEP] before a second sentence (segment 1).
+  if (app.model() && app.model()->session().isEncoder() && app.model()->session().tokenizer()) {
+    const model::ModelSession& s = app.model()->session();
+    const int mask = s.maskTokenId();
+    const auto sep = s.tokenizer()->idOf("[SEP]") ? s.tokenizer()->idOf("[SEP]") : s.tokenizer()->idOf("</s>");
+    const auto append = [&](const std::string& token) {
+      std::string t = app.text();
+      if (!t.empty() && t.back() != ' ') t += ' ';
+      app.setText(t + token + " ");
+    };
+    if (mask >= 0) {
+      const std::string label = s.tokenLabel(mask);
+      if (ImGui::SmallButton(("+ " + label).c_str())) append(label);
+      ui.nameLastItem("insert_mask");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Append %s: the Fill mask tab lists what the model would put there", label.c_str());
+      ImGui::SameLine();
+    }
+    if (sep) {
+      const std::string label = s.tokenLabel(*sep);
+      if (ImGui::SmallButton(("+ " + label).c_str())) append(label);
+      ui.nameLastItem("insert_sep");
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Append %s: what follows is sentence B (token type 1), as in BERT's sentence pairs", label.c_str());
+    } else {
+      ImGui::NewLine();
+    }
+  }
   if (cross && !app.importedData()) {
     ImGui::TextUnformatted("Target sentence (decoder, rows)");
     std::string target;

@@ -95,4 +95,22 @@ import -window root "$TMP/live.png" 2>/dev/null
 kill $APP_PID 2>/dev/null
 wait $APP_PID 2>/dev/null
 APP_PID=""
-echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click)"
+
+# 5. An encoder (the tiny BERT): clicking "+ [MASK]" appends the mask to the sentence, so the map
+#    gains a row ("the cat" -> [CLS] the cat [MASK] [SEP]).
+BERT="$MODELS/bert_mlm_f32"
+"$BIN" --model "$BERT" --text "the cat" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
+APP_PID=$!
+WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+[ -n "$WIN" ] || fail "no window appeared for the encoder"
+xdotool windowmove "$WIN" 0 0
+sleep 0.5
+wait_for '[ "$NQ" = 4 ]' 30
+MASK_RECT=$(grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["insert_mask"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))')
+[ -n "$MASK_RECT" ] || fail "the encoder's sidebar has no + [MASK] button"
+xdotool mousemove $MASK_RECT sleep 0.3 click 1
+wait_for '[ "$NQ" = 5 ]' 10
+kill $APP_PID 2>/dev/null
+wait $APP_PID 2>/dev/null
+APP_PID=""
+echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK])"
