@@ -132,10 +132,14 @@ ForwardReport ModelSession::setTargetIds(const std::vector<int>& ids_after_start
   ids.insert(ids.end(), ids_after_start.begin(), ids_after_start.end());
   const auto t0 = std::chrono::steady_clock::now();
   const int kept = seq2seq_->setTarget(ids);
+  return reportForward(t0, int(ids.size()), kept);
+}
+
+const ForwardReport& ModelSession::reportForward(std::chrono::steady_clock::time_point t0, int tokens, int kept) {
   last_.milliseconds = millisecondsSince(t0);
-  last_.tokens = int(ids.size());
+  last_.tokens = tokens;
   last_.reused_prefix = kept;
-  last_.recomputed = int(ids.size()) - kept;
+  last_.recomputed = tokens - kept;
   relabel();
   return last_;
 }
@@ -155,20 +159,9 @@ ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
   if (seq2seq_) {  // the source: the encoder runs, the target starts again from its start token
     seq2seq_->setSource(ids);
     seq2seq_->setTarget({config().decoder_start_token_id});
-    last_.milliseconds = millisecondsSince(t0);
-    last_.tokens = int(ids.size());
-    last_.reused_prefix = 0;
-    last_.recomputed = int(ids.size());
-    relabel();
-    return last_;
+    return reportForward(t0, int(ids.size()), 0);
   }
-  const int kept = transformer_->setTokens(ids);
-  last_.milliseconds = millisecondsSince(t0);
-  last_.tokens = int(ids.size());
-  last_.reused_prefix = kept;
-  last_.recomputed = int(ids.size()) - kept;
-  relabel();
-  return last_;
+  return reportForward(t0, int(ids.size()), transformer_->setTokens(ids));
 }
 
 std::string ModelSession::decode(const std::vector<int>& ids) const {
@@ -340,11 +333,7 @@ std::vector<int> ModelSession::generate(const GenerateOptions& options) {
     transformer_->append(next);
     appended.push_back(next);
   }
-  last_.milliseconds = millisecondsSince(t0);
-  last_.tokens = numTokens();
-  last_.reused_prefix = before;
-  last_.recomputed = numTokens() - before;
-  relabel();
+  reportForward(t0, numTokens(), before);
   return appended;
 }
 
@@ -443,11 +432,7 @@ std::vector<int> ModelSession::generateTarget(const GenerateOptions& options) {
     seq2seq_->appendTarget(next);
     appended.push_back(next);
   }
-  last_.milliseconds = millisecondsSince(t0);
-  last_.tokens = int(seq2seq_->targetIds().size());
-  last_.reused_prefix = before;
-  last_.recomputed = last_.tokens - before;
-  relabel();
+  reportForward(t0, int(seq2seq_->targetIds().size()), before);
   return appended;
 }
 

@@ -13,6 +13,7 @@
 // Every failure is a model::ModelError with a one-line message.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -190,6 +191,8 @@ class ModelSession {
   std::string name_, directory_;
   void requireDecoderOnlyOrEncoder(const char* what) const;
   std::vector<int> generateTarget(const GenerateOptions& options);
+  // Fills last_ for a forward started at t0 over `tokens` tokens of which `kept` were cached; relabels.
+  const ForwardReport& reportForward(std::chrono::steady_clock::time_point t0, int tokens, int kept);
 
   std::unique_ptr<Transformer> transformer_;
   std::unique_ptr<Seq2SeqTransformer> seq2seq_;

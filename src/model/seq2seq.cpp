@@ -192,45 +192,16 @@ Seq2SeqTransformer::Seq2SeqTransformer(ModelConfig config, WeightStore weights) 
     w->zero_bias.assign(std::size_t(c.vocab_size), 0.0f);
     w->final_logits_bias.t.data = w->zero_bias.data();
   }
-  w_ = w.release();
+  w_ = std::move(w);
   encoder_.resize(std::size_t(c.num_layers));
   decoder_.resize(std::size_t(c.decoder_layers));
   cross_.resize(std::size_t(c.decoder_layers));
 }
 
-Seq2SeqTransformer::~Seq2SeqTransformer() { delete w_; }
-
-Seq2SeqTransformer::Seq2SeqTransformer(Seq2SeqTransformer&& o) noexcept
-    : config_(std::move(o.config_)),
-      store_(std::move(o.store_)),
-      w_(o.w_),
-      source_(std::move(o.source_)),
-      target_(std::move(o.target_)),
-      encoder_(std::move(o.encoder_)),
-      decoder_(std::move(o.decoder_)),
-      cross_(std::move(o.cross_)),
-      encoder_out_(std::move(o.encoder_out_)),
-      decoder_out_(std::move(o.decoder_out_)) {
-  o.w_ = nullptr;
-}
-
-Seq2SeqTransformer& Seq2SeqTransformer::operator=(Seq2SeqTransformer&& o) noexcept {
-  if (this != &o) {
-    delete w_;
-    config_ = std::move(o.config_);
-    store_ = std::move(o.store_);
-    w_ = o.w_;
-    o.w_ = nullptr;
-    source_ = std::move(o.source_);
-    target_ = std::move(o.target_);
-    encoder_ = std::move(o.encoder_);
-    decoder_ = std::move(o.decoder_);
-    cross_ = std::move(o.cross_);
-    encoder_out_ = std::move(o.encoder_out_);
-    decoder_out_ = std::move(o.decoder_out_);
-  }
-  return *this;
-}
+// Out of line: Seq2SeqWeights is complete only here.
+Seq2SeqTransformer::~Seq2SeqTransformer() = default;
+Seq2SeqTransformer::Seq2SeqTransformer(Seq2SeqTransformer&&) noexcept = default;
+Seq2SeqTransformer& Seq2SeqTransformer::operator=(Seq2SeqTransformer&&) noexcept = default;
 
 const LayerCache& Seq2SeqTransformer::layer(AttentionKind kind, int l) const {
   const std::vector<LayerCache>& all = kind == AttentionKind::encoder ? encoder_ : kind == AttentionKind::decoder ? decoder_ : cross_;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,7 @@ class Seq2SeqTransformer {
 
   ModelConfig config_;
   WeightStore store_;
-  Seq2SeqWeights* w_ = nullptr;
+  std::unique_ptr<Seq2SeqWeights> w_;
   std::vector<int> source_, target_;
   std::vector<LayerCache> encoder_, decoder_, cross_;
   std::vector<float> encoder_out_;   // [ns][D]: what the cross-attention reads
