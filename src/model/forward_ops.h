@@ -105,6 +105,21 @@ inline void geluNewRow(float* x, int n) {
   }
 }
 
+// Softmax of one row of scores in place over its first `visible` entries (max subtracted, exp2 of
+// cpu-fast, sum in double); entries visible..width-1 (keys the row may not see) become 0.
+inline void softmaxRow(float* s, int visible, int width) {
+  static const SimdPath simd = bestSimdPath();
+  float mx = s[0];
+  for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
+  for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
+  cpuFastExp2(simd, s, s, std::size_t(visible));
+  double sum = 0;
+  for (int j = 0; j < visible; ++j) sum += s[j];
+  const float inv = float(1.0 / sum);
+  for (int j = 0; j < visible; ++j) s[j] *= inv;
+  for (int j = visible; j < width; ++j) s[j] = 0.0f;
+}
+
 // Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (nn.GELU, ACT2FN["gelu"]), in blocks that vectorise:
 // erf from Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7, below float's resolution of the
 // result for |x| >= 1) with e^(-u^2) from cpu-fast's exp2. std::erf in double cost a third of a

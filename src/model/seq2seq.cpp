@@ -109,7 +109,6 @@ void readSeq2SeqWeights(Loader& ld, const ModelConfig& c, Seq2SeqWeights& w) {
 // The attention of `rows` query rows (absolute positions first..first+rows-1) over keys 0..keys-1,
 // causal or not, one head at a time, into out[r][h * hd] (row stride H * hd).
 void attend(const LayerCache& lc, int heads, int hd, int first, int rows, int keys, bool causal, float* out, std::vector<float>& scores) {
-  static const SimdPath simd = bestSimdPath();
   const double scale = 1.0 / std::sqrt(double(hd));
   scores.resize(std::size_t(kAttentionRowBlock) * std::size_t(std::max(keys, 1)));
   for (int h = 0; h < heads; ++h) {
@@ -122,19 +121,7 @@ void attend(const LayerCache& lc, int heads, int hd, int first, int rows, int ke
       const int seen = causal ? row0 + block : keys;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, block, seen, hd, float(scale), Q + std::size_t(row0) * hd, hd, K, hd, 0.0f,
                   scores.data(), seen);
-      for (int r = 0; r < block; ++r) {
-        float* s = scores.data() + std::size_t(r) * seen;
-        const int visible = causal ? row0 + r + 1 : keys;
-        float mx = s[0];
-        for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
-        for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
-        cpuFastExp2(simd, s, s, std::size_t(visible));
-        double sum = 0;
-        for (int j = 0; j < visible; ++j) sum += s[j];
-        const float inv = float(1.0 / sum);
-        for (int j = 0; j < visible; ++j) s[j] *= inv;
-        for (int j = visible; j < seen; ++j) s[j] = 0.0f;
-      }
+      for (int r = 0; r < block; ++r) softmaxRow(scores.data() + std::size_t(r) * seen, causal ? row0 + r + 1 : keys, seen);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, block, hd, seen, 1.0f, scores.data(), seen, V, hd, 0.0f,
                   out + std::size_t(b0) * heads * hd + std::size_t(h) * hd, heads * hd);
     }

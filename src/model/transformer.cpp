@@ -147,7 +147,6 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   const bool learned_positions = gpt2 || opt || bert;
   const int rot = c.rotary_dims > 0 ? c.rotary_dims : hd;  // rotated dimensions of each head (not gpt2)
   const double scale = 1.0 / std::sqrt(double(hd));
-  static const SimdPath simd = bestSimdPath();
   final_hidden_.resize(std::size_t(n) * D);
   for (auto& lc : cache_) {
     for (auto& q : lc.q) q.resize(std::size_t(n) * hd);
@@ -295,20 +294,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           const int keys = c.bidirectional ? n : first + rows;  // keys visible to the block's last row
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hd, float(scale), Q + std::size_t(first) * hd, hd, K,
                       hd, 0.0f, scores.data(), keys);
-          // Softmax of each causal row: max subtracted, exp2 of cpu-fast, sum in double.
-          forRows(rows, [&](int r) {
-            float* s = scores.data() + std::size_t(r) * keys;
-            const int visible = c.bidirectional ? n : first + r + 1;
-            float mx = s[0];
-            for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
-            for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
-            cpuFastExp2(simd, s, s, std::size_t(visible));
-            double sum = 0;
-            for (int j = 0; j < visible; ++j) sum += s[j];
-            const float inv = float(1.0 / sum);
-            for (int j = 0; j < visible; ++j) s[j] *= inv;
-            for (int j = visible; j < keys; ++j) s[j] = 0.0f;
-          });
+          forRows(rows, [&](int r) { softmaxRow(scores.data() + std::size_t(r) * keys, c.bidirectional ? n : first + r + 1, keys); });
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, keys, 1.0f, scores.data(), keys, V, hd, 0.0f,
                       attn.data() + std::size_t(b0) * H * hd + std::size_t(hh) * hd, H * hd);
         }
