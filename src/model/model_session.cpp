@@ -164,6 +164,10 @@ ForwardReport ModelSession::setTokenIds(const std::vector<int>& ids) {
   return reportForward(t0, int(ids.size()), transformer_->setTokens(ids));
 }
 
+void ModelSession::setProgressCallback(std::function<void(int, int)> callback) {
+  if (transformer_) transformer_->setProgressCallback(std::move(callback));
+}
+
 std::string ModelSession::decode(const std::vector<int>& ids) const {
   if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
   return tokenizer_->decode(std::vector<std::int32_t>(ids.begin(), ids.end()));

@@ -90,6 +90,9 @@ class ModelSession {
   // The same from token ids (tests, induction, tools without a tokenizer). Ids must be < vocab.
   ForwardReport setTokenIds(const std::vector<int>& ids);
   const ForwardReport& lastForward() const { return last_; }
+  // Called during a decoder-only or encoder forward with (steps done, steps in all), before each
+  // layer of each chunk; may throw to cancel it (the cached prefix stays, the text is unchanged).
+  void setProgressCallback(std::function<void(int, int)> callback);
 
   int numTokens() const;
   const std::vector<int>& tokenIds() const;

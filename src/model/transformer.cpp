@@ -199,6 +199,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
     if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
       nonFinite("the embeddings", w_->embedding_names, c0, D, bad, x[bad]);
     for (int l = first_layer; l < c.num_layers; ++l) {
+      if (progress_ && !hooks) {
+        const int chunks = (n - start + chunk_tokens - 1) / chunk_tokens, chunk = (c0 - start) / chunk_tokens;
+        progress_(chunk * c.num_layers + l, chunks * c.num_layers);
+      }
       const auto& L = w_->layers[std::size_t(l)];
       LayerCache& lc = cache_[std::size_t(l)];
       if (hooks && hooks->residual_out)

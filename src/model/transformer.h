@@ -94,6 +94,9 @@ class Transformer {
   std::vector<float> ablatedFinalHidden(const AblationBase& base, const std::vector<HeadRef>& heads, AblationMode mode,
                                         int from_layer = -1, std::vector<LayerCache>* ablated_layers = nullptr);
   const std::vector<float>& finalHidden() const { return final_hidden_; }
+  // Called before each layer of each chunk of setTokens' forward with (steps done, steps in all);
+  // it may throw to cancel (setTokens then keeps the cached prefix, as for any failure).
+  void setProgressCallback(std::function<void(int, int)> callback) { progress_ = std::move(callback); }
   // Logits [vocab] of one row of final hidden states (not checked for finiteness).
   std::vector<float> logitsOfHidden(const float* hidden_row) const;
   // Mean over positions 0..n-2 of -ln softmax(logits(i))[ids[i+1]], in nats, from final hidden
@@ -128,6 +131,7 @@ class Transformer {
   TransformerWeights* w_ = nullptr;
   std::uint64_t weight_bytes_mapped_ = 0, weight_bytes_converted_ = 0;
   std::vector<int> ids_;
+  std::function<void(int, int)> progress_;
   std::vector<LayerCache> cache_;
   std::vector<float> final_hidden_;  // [n][hidden]
   std::vector<float> rope_inv_freq_;  // [head_dim / 2]

@@ -138,8 +138,8 @@ void AppController::setCausal(bool causal) {
 
 std::string AppController::causalUnavailableReason() const {
   if (source_ == Source::ImportedWeights) return "imported probabilities are already computed: a mask cannot change them";
-  if (source_ == Source::Model && model_ && model_->session().isEncoder())
-    return model_->session().config().model_type + " is an encoder: every token attends to every other, as it was trained (no causal mask)";
+  if (source_ == Source::Model && model_ && model_->isEncoder())
+    return model_->facts().config.model_type + " is an encoder: every token attends to every other, as it was trained (no causal mask)";
   if (mode_ == AttentionMode::Cross)
     return "cross-attention has no causal mask: target rows and source columns are different sequences";
   return "";
@@ -241,13 +241,15 @@ bool AppController::isMasked(int row, int col) const {
 bool AppController::recomputeIfDue(double now_s) {
   now_ = now_s;
   bool applied = false;
-  if (model_) model_->poll();  // the model view's overview advances a layer at a time
+  if (model_) pollModel();
   if (pending_.valid()) {
     if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
     applyJob(pending_job_, pending_.get());
     applied = true;
   }
   if (!dirty_) return applied;
+  // A real model's forward runs on its worker: wait (drawing frames) until its snapshot is in.
+  if (source_ == Source::Model && !modelSnapshotReady()) return applied;
   if (dirty_since_ < 0) dirty_since_ = now_s;
   const bool off_thread = off_thread_ && source_ != Source::ImportedWeights && off_thread_(engine_requested_);
   // On the UI thread, slow recomputes wait until the input has been still for a moment, so typing
@@ -273,7 +275,75 @@ bool AppController::recomputeIfDue(double now_s) {
 
 void AppController::recomputeNow() {
   waitForPending();
+  if (source_ == Source::Model && model_) {
+    if (generating()) {  // its last token first: the text follows it
+      model_->worker().waitIdle();
+      pollModel();
+    }
+    wantModelText();
+    model_->worker().waitFor([&](const model::ModelSnapshot& s) { return model_->ready(s, text_) || s.error_for == text_; });
+    if (!modelSnapshotReady()) return;
+  }
   recompute();
+}
+
+void AppController::waitForModel() {
+  if (!model_) return recomputeNow();
+  waitForPending();
+  model_->worker().waitIdle();
+  pollModel();
+  dirty_ = true;  // the snapshot the worker ended with, even when nothing else changed
+  recomputeNow();
+  model_->finishOverview();
+}
+
+void AppController::pollModel() {
+  model_->poll();
+  const auto latest = model_->latest();
+  // A generation this controller started: the text follows it token by token.
+  if (generation_ > 0 && latest->generation == generation_ && latest->has_forward && latest->text != text_ &&
+      text_ == generation_text_) {
+    text_ = generation_text_ = latest->text;
+    markDirty();
+  }
+  if (generation_ > 0 && ((latest->generation == generation_ && !latest->generating) || text_ != generation_text_))
+    generation_ = 0;
+}
+
+void AppController::wantModelText() {
+  // While a generation runs the worker is ahead of text_: ask for the layer only, or a stale text
+  // would undo the tokens just generated. An edit (text_ left the generation's) wins.
+  if (generating() && text_ == generation_text_) model_->wantLayer();
+  else model_->want(text_);
+}
+
+bool AppController::modelSnapshotReady() {
+  wantModelText();
+  auto latest = model_->latest();
+  if (model_->ready(*latest, text_)) {
+    model_snapshot_ = std::move(latest);
+    return true;
+  }
+  if (!latest->error.empty() && latest->error_for == text_) {
+    // Refused (too long, no tokens): say why; the previous maps stay.
+    dirty_ = false;
+    dirty_since_ = -1;
+    error_ = "Input: " + latest->error + (hasResult() ? " (showing the previous result)" : "");
+  }
+  return false;
+}
+
+bool AppController::modelWorking() const { return model_ && (dirty_ || model_->working()); }
+
+void AppController::stopModel() {
+  if (!model_) return;
+  model_->stop();
+  generation_ = 0;
+  const auto latest = model_->latest();
+  if (latest->has_forward && latest->text != text_) {
+    text_ = latest->text;  // back to the text whose maps are on screen
+    markDirty();
+  }
 }
 
 void AppController::waitForPending() {
@@ -312,15 +382,15 @@ AppController::Job AppController::makeJob() {
     job.reuse = true;
     job.base = imported_problem_;
   } else if (source_ == Source::Model) {
-    // The forward runs here, on this thread (the session is not thread-safe); the job gets a copy
-    // of the layer's Q/K/V and the engine may run on the worker.
-    job.input.causal = !model_->session().isEncoder();
+    // The model's worker ran the forward (modelSnapshotReady found its snapshot); the job gets
+    // the layer's Q/K/V and the engine may run on the controller's worker.
+    job.input.causal = !model_->isEncoder();
     job.reuse = true;
-    try {
-      job.base = model_->problem(text_);
-    } catch (const std::exception& e) {
-      job.input_error = e.what();
-    }
+    job.snapshot = model_snapshot_;
+    if (model_snapshot_ && model_snapshot_->problem)
+      job.base = *model_snapshot_->problem;
+    else
+      job.input_error = "the model's maps are not ready";
   }
   return job;
 }
@@ -355,6 +425,7 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
 
 void AppController::applyJob(const Job& job, JobResult r) {
   if (job.source != source_) return;  // the data source changed meanwhile: stale
+  if (job.source == Source::Model && model_ && r.error.empty()) model_->adopt(job.snapshot);
   if (!r.error.empty()) {
     error_ = r.error + (r.input_error && hasResult() ? " (showing the previous result)" : "");
     return;
@@ -743,7 +814,7 @@ bool AppController::loadModel(const std::string& path_or_name) {
   source_ = Source::Model;
   imported_name_ = model_->name();
   mode_ = AttentionMode::Self;
-  causal_ = !model_->session().isEncoder();
+  causal_ = !model_->isEncoder();
   error_.clear();
   result_ = AttentionResult{};
   shown_ = AttentionResult{};
@@ -752,14 +823,16 @@ bool AppController::loadModel(const std::string& path_or_name) {
   // Until a result is in (a text the model refuses leaves none), the labels are this model's, not
   // the simulated model's "Positional, Syntactic, ..." of the view before.
   head_names_.clear();
-  for (int h = 0; h < model_->heads(); ++h) head_names_.push_back(model_->session().headName(model_->layer(), h));
+  for (int h = 0; h < model_->heads(); ++h) head_names_.push_back(model_->headName(model_->layer(), h));
   query_labels_.clear();
   key_labels_.clear();
   ++result_version_;
+  generation_ = 0;
+  model_snapshot_.reset();
+  // The first forward runs on the model's worker; frames keep coming and the maps appear when it
+  // is done. A text the model refuses leaves the model loaded with error() saying why.
   markDirty();
-  // A text the model refuses (too long, nothing to tokenize) leaves the model loaded with error()
-  // saying why, so that the text can be edited.
-  recompute();
+  model_->want(text_);
   return true;
 }
 
@@ -773,19 +846,18 @@ void AppController::setLayer(int layer) {
 }
 
 bool AppController::generate(int count, bool sample, std::uint64_t seed) {
-  if (!model_ || count <= 0) return false;
-  waitForPending();
-  try {
-    const std::string added = model_->generate(count, sample, seed + std::uint64_t(std::max(nq(), 0)), text_);
-    text_ += added;
-  } catch (const std::exception& e) {
-    error_ = std::string("Generate: ") + e.what();
+  if (!model_ || count <= 0 || generating()) return false;
+  if (model_->isEncoder()) {
+    error_ = "Generate: " + model_->facts().config.model_type + " is an encoder: it has no next token to generate";
     return false;
   }
+  // The worker appends one token per step from the text on screen; the text follows (pollModel).
+  model_->want(text_);
+  generation_ = model_->generate(count, sample, seed);
+  generation_text_ = text_;
   // Keep following the end; the selection itself stays a row of the result still on screen
   // until the longer one arrives (the arcs and lists draw it meanwhile).
   if (selected_ == nq() - 1) follow_end_ = true;
-  markDirty();
   return true;
 }
 

@@ -36,6 +36,11 @@ struct Example {
 const std::vector<Example>& examples();
 
 class ModelHolder;  // ui/model_holder.h: a real model (src/model) and its overview
+}  // namespace attnviz::ui
+namespace attnviz::model {
+struct ModelSnapshot;  // model/model_worker.h
+}  // namespace attnviz::model
+namespace attnviz::ui {
 
 inline constexpr const char* kDefaultSentence = "The bank by the river was steep.";
 inline constexpr float kMinTemperatureUi = 0.05f;
@@ -132,8 +137,16 @@ class AppController {
   int layer() const;
   void setLayer(int layer);
   // Appends `count` tokens predicted by the model to the text (greedy, or sampled with a seed)
-  // through the KV cache; the view follows on the next recompute. False and error() on failure.
+  // through the KV cache, one per step on the model's worker: the text and the view follow as
+  // each token arrives. False and error() when the model cannot generate (an encoder).
   bool generate(int count, bool sample = false, std::uint64_t seed = 0);
+  bool generating() const { return generation_ > 0; }
+  // Whether the model's worker has work for what is wanted (a forward, maps, a generation...).
+  bool modelWorking() const;
+  // Stops a generation or a forward; the text goes back to the one whose maps are shown.
+  void stopModel();
+  // Blocks until the model's worker is idle and its newest result is shown (tests, headless).
+  void waitForModel();
   // Matrices or probabilities from files (not the simulated model, not a real model).
   bool importedData() const { return source_ == Source::ImportedProblem || source_ == Source::ImportedWeights; }
   const std::string& importedName() const { return imported_name_; }
@@ -242,6 +255,7 @@ class AppController {
     std::string engine;
     std::chrono::steady_clock::time_point start;
     std::string input_error;  // the problem could not be built (e.g. a real model refused the text)
+    std::shared_ptr<const model::ModelSnapshot> snapshot;  // a real model's: shown with the result
   };
   struct JobResult {
     AttentionProblem problem;
@@ -249,7 +263,12 @@ class AppController {
     std::string error;  // "" on success
     bool input_error = false;  // the text could not be built (the previous result, if any, stays)
   };
-  Job makeJob();  // non-const: a real model runs its forward here (on the UI thread)
+  Job makeJob();
+  // A real model: takes the worker's newer snapshots, follows a generation; whether the newest
+  // snapshot holds the current text's maps (then model_snapshot_ is it).
+  void pollModel();
+  void wantModelText();
+  bool modelSnapshotReady();
   void releaseModel();
   static JobResult runJob(const Job& job, const ComputeFn& compute);
   void applyJob(const Job& job, JobResult result);
@@ -294,6 +313,9 @@ class AppController {
   AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
   bool causal_before_model_ = false;                     // restored when the real model goes
   std::unique_ptr<ModelHolder> model_;
+  std::shared_ptr<const model::ModelSnapshot> model_snapshot_;  // the one the next job is built from
+  int generation_ = 0;           // the worker's id of a generation this controller follows (0: none)
+  std::string generation_text_;  // the text as the generation last left it
 
   bool dirty_ = true;
   double dirty_since_ = -1;

@@ -349,8 +349,9 @@ int runAppWindow(const WindowOptions& opt) {
           exit_code = 2;
         }
         app.setLayer(opt.layer);
-        app.recomputeNow();
       }
+      // The forward runs on the model's worker: a window draws meanwhile, a headless run waits.
+      if (headless_run && app.model()) app.waitForModel();
       if (opt.view == "model") ui.main_view = MainView::ModelGrid;
       if (opt.view == "rollout") ui.main_view = MainView::Rollout;
     } else {
@@ -372,8 +373,7 @@ int runAppWindow(const WindowOptions& opt) {
     }
     if (app.model() && headless_run) {
       // Screenshots and benchmarks show the finished model view (head name, layer, overview).
-      app.recomputeNow();
-      app.model()->finishOverview();
+      app.waitForModel();
     }
     if (opt.select) app.selectQuery(*opt.select);
     if (ui.deck) ui.deck->goTo(opt.deck_step - 1, app);

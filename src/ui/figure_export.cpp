@@ -259,7 +259,7 @@ DumpDocument dumpDocumentFor(const AppController& app) {
   if (const ModelHolder* m = app.model()) {  // a real model: which one, which layer, which ids
     doc.model = m->name();
     doc.layer = app.layer();
-    doc.token_ids = m->session().tokenIds();
+    doc.token_ids = m->shown().token_ids;
   }
   const AttentionResult& r = app.result();
   const HeadSelection sel = app.head();

@@ -82,7 +82,7 @@ void drawInfoTabs(UiContext& ui) {
   const float h = ImGui::GetTextLineHeight() + 2 * pad.y;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   // An encoder's "next token" is the filler of a [MASK].
-  const bool encoder = model && ui.app->model() && ui.app->model()->session().isEncoder();
+  const bool encoder = model && ui.app->model() && ui.app->model()->isEncoder();
   const auto label = [&](int t) { return encoder && std::string(kInfoTabs[t].id) == "next" ? "Fill mask" : kInfoTabs[t].label; };
   for (int t = 0; t < count; ++t) {
     if (!shown(t)) continue;

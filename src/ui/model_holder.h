@@ -1,36 +1,28 @@
-// What the window holds of a real model: the model::ModelSession, the selected layer, and the
-// overview of every layer (model view thumbnails, head measures, rollout) that is built in the
-// background, one layer at a time, from the engines' cpu-fast maps. No ImGui, SDL or GL: the
-// controller owns one and the tests drive it.
+// The window's handle on a real model: the model::ModelWorker that runs it (forward, maps,
+// overview, next tokens, generation, induction, all on the worker's thread) and the snapshot the
+// window shows. No ImGui, SDL or GL: the controller owns one and the tests drive it.
 //
-// Threading: the session is used on the caller's thread only. The overview worker receives a
-// copy of one layer's problem (Q/K/V of that layer, a few MB) and never touches the session.
+// Threading: every method here is for the UI thread. Panels read facts() and shown(); they ask
+// for work with the want*/generate calls and never wait. shown() changes only in poll() (newer
+// snapshots of the same tokens: overview layers, next tokens, induction) and in adopt() (the
+// controller, when it puts a new token sequence's maps on screen), so what a frame reads agrees.
 #pragma once
 
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/attention.h"
-#include "model/head_measures.h"
-#include "model/model_session.h"
+#include "model/model_worker.h"
 
 namespace attnviz::ui {
 
-// One layer of the overview, for the current tokens.
-struct LayerOverview {
-  // [heads][kThumbSize][kThumbSize]: each cell the largest weight of its block of the map (so a
-  // sharp head stays visible when 1024 tokens shrink to 40 pixels); -1 = block above the causal
-  // diagonal (masked).
-  std::vector<float> thumbs;
-  std::vector<model::HeadMeasures> measures;  // [heads], layer and head filled in
-};
+using model::LayerOverview;
 
 class ModelHolder {
  public:
-  static constexpr int kThumbSize = 40;
+  static constexpr int kThumbSize = LayerOverview::kThumbSize;
 
   // Loads a model directory or Hugging Face cache name. Throws model::ModelError (one line).
   explicit ModelHolder(const std::string& path_or_name);
@@ -38,84 +30,76 @@ class ModelHolder {
   ModelHolder(const ModelHolder&) = delete;
   ModelHolder& operator=(const ModelHolder&) = delete;
 
-  model::ModelSession& session() { return *session_; }
-  const model::ModelSession& session() const { return *session_; }
-  const std::string& name() const { return session_->name(); }
-  int layers() const { return session_->numLayers(); }
-  int heads() const { return session_->numHeads(); }
-  int kvHeads() const { return session_->numKvHeads(); }
-  int maxTokens() const;
+  const model::ModelFacts& facts() const { return worker_->facts(); }
+  const std::string& name() const { return facts().name; }
+  int layers() const { return facts().layers; }
+  int heads() const { return facts().heads; }
+  int kvHeads() const { return facts().kv_heads; }
+  int maxTokens() const { return facts().max_tokens; }
+  bool isEncoder() const { return facts().encoder; }
+  const std::string& headName(int layer, int head) const;
 
   int layer() const { return layer_; }
   // Clamped to [0, layers()); returns whether it changed.
   bool setLayer(int layer);
 
-  // Runs the forward for `text` when it differs from the text last given (the session reuses the
-  // cached prefix), then builds the selected layer's problem: every head, causal, head names
-  // "L5H1" (GQA: "L5H1 · kv 0"), token labels. Throws model::ModelError (empty or too long text).
-  AttentionProblem problem(const std::string& text);
-  // Increments whenever the token sequence changes (text edit or generate).
-  int tokensVersion() const { return tokens_version_; }
-  const model::ForwardReport& lastForward() const { return session_->lastForward(); }
+  // ---- snapshots ----
+  // What the window shows (never null; empty before the first result).
+  const model::ModelSnapshot& shown() const { return *shown_; }
+  std::shared_ptr<const model::ModelSnapshot> latest() const { return worker_->latest(); }
+  // Call every frame: takes newer snapshots of the shown tokens. Cheap.
+  void poll();
+  // Puts `snapshot` on screen (the controller, with the maps it computed from it).
+  void adopt(std::shared_ptr<const model::ModelSnapshot> snapshot);
+  // Whether `s` holds the forward of `text` and the problem of the selected layer.
+  bool ready(const model::ModelSnapshot& s, const std::string& text) const;
+  model::ModelProgress progress() const { return worker_->progress(); }
+  bool working() const { return !worker_->idle(); }
 
-  // Appends `count` tokens (greedy, or sampled with `seed`) through the KV cache and returns the
-  // text they decode to, which the caller appends to its text (so that the next problem() call
-  // finds the text unchanged and keeps the generated ids).
-  std::string generate(int count, bool sample, std::uint64_t seed, const std::string& text_before);
+  // ---- requests (never block) ----
+  void want(const std::string& text) { worker_->want(text, layer_); }
+  void wantLayer() { worker_->wantLayer(layer_); }
+  int generate(int count, bool sample, std::uint64_t seed) { return worker_->generate(count, sample, seed); }
+  void stop() { worker_->stop(); }
 
-  // Top-k next tokens after `position` (-1 = the last), cached per tokens version and position.
+  int tokensVersion() const { return shown().tokens_version; }
+  const model::ForwardReport& lastForward() const { return shown().forward; }
+  int numTokens() const { return int(shown().token_ids.size()); }
+  const std::vector<std::string>& tokenLabels() const { return shown().token_labels; }
+
+  // Top-k next tokens after `position` (-1 = the last) of the shown tokens: asked of the worker
+  // when not there yet (then empty until it answers; nextTokensPending says so).
   const std::vector<model::NextToken>& nextTokens(int k, int position);
+  bool nextTokensPending(int k, int position) const;
 
   // ---- overview (model view, measures, rollout) ----
-  // Call every frame: collects a finished layer and starts the next one. Cheap when idle.
-  void poll();
-  // Blocks until every layer is done (tests, screenshots, the CLI).
+  // Blocks until the worker is idle and shows its newest snapshot (tests, screenshots, the CLI).
   void finishOverview();
-  int overviewLayersDone() const { return int(overview_.size()); }
+  int overviewLayersDone() const { return int(shown().overview.size()); }
   bool overviewComplete() const { return overviewLayersDone() == layers(); }
-  // nullptr while that layer is not computed for the current tokens.
+  // nullptr while that layer is not computed for the shown tokens.
   const LayerOverview* overview(int layer) const;
-  // Increments each time a layer of the overview completes or the overview restarts.
-  int overviewVersion() const { return overview_version_; }
-  // Attention rollout after the last layer, [n][n] row-major; empty until the overview is complete.
-  const std::vector<float>& rollout() const { return rollout_; }
-  int rolloutTokens() const { return rollout_n_; }
-  const std::string& overviewError() const { return overview_error_; }
+  // Increments whenever shown() changes.
+  int overviewVersion() const { return shown_version_; }
+  const std::vector<float>& rollout() const;
+  int rolloutTokens() const { return shown().rollout ? numTokens() : 0; }
+  const std::string& overviewError() const { return shown().overview_error; }
 
-  // Induction scores [layer][head] (computed on request; a few random tokens repeated twice).
+  // Induction scores [layer][head]: asked of the worker on the first call, empty until done.
   const std::vector<std::vector<double>>& inductionScores();
-  bool hasInductionScores() const { return !induction_.empty(); }
+  bool hasInductionScores() const { return !shown().induction.empty(); }
+
+  // The session itself, once the worker is idle: for tests and the headless paths only (a panel
+  // calling it would wait for the model).
+  model::ModelSession& idleSession() { return worker_->idleSession(); }
+  model::ModelWorker& worker() { return *worker_; }
 
  private:
-  struct LayerJobResult {
-    int version = -1;
-    int layer = -1;
-    LayerOverview overview;
-    std::vector<float> rollout;  // only after the last layer
-    std::string error;
-  };
-  void startLayerJob();
-  static LayerJobResult runLayerJob(AttentionProblem problem, int version, int layer, bool last,
-                                    std::shared_ptr<model::Rollout> rollout);
-
-  std::unique_ptr<model::ModelSession> session_;
+  std::unique_ptr<model::ModelWorker> worker_;
+  std::shared_ptr<const model::ModelSnapshot> shown_;
+  int shown_version_ = 0;
+  int seen_publishes_ = -1;
   int layer_ = 0;
-  std::string forward_text_;
-  bool has_forward_ = false;
-  int tokens_version_ = 0;
-
-  std::vector<LayerOverview> overview_;  // layers done, in order
-  int overview_of_version_ = -1;         // the tokens version overview_ belongs to
-  int overview_version_ = 0;
-  std::shared_ptr<model::Rollout> rollout_acc_;
-  std::vector<float> rollout_;
-  int rollout_n_ = 0;
-  std::future<LayerJobResult> job_;
-  std::string overview_error_;  // a failed layer stops the overview until the tokens change
-
-  std::vector<model::NextToken> next_;
-  int next_version_ = -1, next_position_ = -2, next_k_ = 0;
-  std::vector<std::vector<double>> induction_;
 };
 
 }  // namespace attnviz::ui

@@ -34,7 +34,6 @@ struct ModelPanelState {
 
   // Next tokens and Generate.
   int top_k = 10;
-  int generate_left = 0;  // tokens still to append, one per frame (watching attention grow)
   bool sample = false;
   int seed = 1;
 

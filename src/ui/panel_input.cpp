@@ -240,24 +240,22 @@ void drawInputPanel(UiContext& ui) {
                        "CSV and JSON exports show them.");
   // An encoder (BERT family): the two tokens its attention studies are one click away, appended
   // to the sentence with a space: [MASK] for fill-mask, [SEP] before a second sentence (segment 1).
-  if (app.model() && app.model()->session().isEncoder() && app.model()->session().tokenizer()) {
-    const model::ModelSession& s = app.model()->session();
-    const int mask = s.maskTokenId();
-    const auto sep = s.tokenizer()->idOf("[SEP]") ? s.tokenizer()->idOf("[SEP]") : s.tokenizer()->idOf("</s>");
+  if (app.model() && app.model()->isEncoder()) {
+    const model::ModelFacts& facts = app.model()->facts();
     const auto append = [&](const std::string& token) {
       std::string t = app.text();
       if (!t.empty() && t.back() != ' ') t += ' ';
       app.setText(t + token + " ");
     };
-    if (mask >= 0) {
-      const std::string label = s.tokenLabel(mask);
+    if (!facts.mask_label.empty()) {
+      const std::string& label = facts.mask_label;
       if (ImGui::SmallButton(("+ " + label).c_str())) append(label);
       ui.nameLastItem("insert_mask");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Append %s: the Fill mask tab lists what the model would put there", label.c_str());
       ImGui::SameLine();
     }
-    if (sep) {
-      const std::string label = s.tokenLabel(*sep);
+    if (!facts.separator_label.empty()) {
+      const std::string& label = facts.separator_label;
       if (ImGui::SmallButton(("+ " + label).c_str())) append(label);
       ui.nameLastItem("insert_sep");
       if (ImGui::IsItemHovered())

@@ -96,7 +96,7 @@ void drawMeasuresPanel(UiContext& ui) {
     auto width = [&](const char* title, float content_w) {
       return std::max(ImGui::CalcTextSize(title).x + arrow, content_w) + pad;
     };
-    const std::string widest_head = m.session().headName(m.layers() - 1, m.heads() - 1);
+    const std::string widest_head = m.headName(m.layers() - 1, m.heads() - 1);
     ImGui::TableSetupScrollFreeze(1, 1);
     ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
                             width("Head", ImGui::CalcTextSize(widest_head.c_str()).x));
@@ -142,7 +142,7 @@ void drawMeasuresPanel(UiContext& ui) {
         const model::HeadMeasures& hm = rows[std::size_t(r)];
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);
-        const std::string name = m.session().headName(hm.layer, hm.head);
+        const std::string name = m.headName(hm.layer, hm.head);
         const bool selected = hm.layer == app.layer() && sel.kind == HeadSelection::Single && sel.index == hm.head;
         if (ImGui::Selectable(name.c_str(), selected, ImGuiSelectableFlags_SpanAllColumns)) {
           app.setLayer(hm.layer);

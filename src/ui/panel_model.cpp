@@ -60,19 +60,32 @@ void drawModelPicker(UiContext& ui) {
 
   if (app.modelShown()) {
     ModelHolder& m = *app.model();
-    const model::ModelConfig& cfg = m.session().config();
+    const model::ModelConfig& cfg = m.facts().config;
     ImGui::PushFont(ui.fonts.small);
     ImGui::PushTextWrapPos(0);
     if (m.kvHeads() != m.heads())
       ImGui::TextDisabled("%s: %d layers x %d heads (%d key/value groups), %d tokens of %d", cfg.model_type.c_str(),
-                          m.layers(), m.heads(), m.kvHeads(), m.session().numTokens(), m.maxTokens());
+                          m.layers(), m.heads(), m.kvHeads(), m.numTokens(), m.maxTokens());
     else
       ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens of %d", cfg.model_type.c_str(), m.layers(), m.heads(),
-                          m.session().numTokens(), m.maxTokens());
+                          m.numTokens(), m.maxTokens());
     const model::ForwardReport& f = m.lastForward();
     if (f.tokens > 0)
       ImGui::TextDisabled("Last forward: %d token%s run, %d reused from the cache, %.1f ms", f.recomputed,
                           f.recomputed == 1 ? "" : "s", f.reused_prefix, f.milliseconds);
+    // The model's worker: what it is doing, and a way to stop it (the maps on screen stay).
+    const model::ModelProgress progress = m.progress();
+    if (app.modelWorking() && !progress.what.empty()) {
+      if (progress.total > 0)
+        ImGui::Text("%s %d / %d", progress.what.c_str(), std::min(progress.done + 1, progress.total), progress.total);
+      else
+        ImGui::Text("%s", progress.what.c_str());
+      ui.nameLastItem("model_progress");
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Cancel")) app.stopModel();
+      ui.nameLastItem("model_cancel");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop the model's work; the maps on screen stay.");
+    }
     ImGui::PopTextWrapPos();
     ImGui::PopFont();
     int layer = app.layer();

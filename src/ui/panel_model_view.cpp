@@ -86,7 +86,7 @@ void drawModelViewPanel(UiContext& ui) {
   ImGui::PushTextWrapPos(0);
   ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map (largest weight per block, "
                       "colour = square root of the weight). Click one to open it.",
-                      modelDisplayName(m).c_str(), layers, heads, m.session().numTokens());
+                      modelDisplayName(m).c_str(), layers, heads, m.numTokens());
   ImGui::PopTextWrapPos();
   const float label_w = ImGui::CalcTextSize("L000").x + 6 * ui.scale;
   const float label_h = ImGui::GetTextLineHeight() + 2 * ui.scale;
@@ -146,7 +146,7 @@ void drawModelViewPanel(UiContext& ui) {
   }
   if (hover_l >= 0) {
     const LayerOverview* ov = m.overview(hover_l);
-    const std::string name = m.session().headName(hover_l, hover_h);
+    const std::string name = m.headName(hover_l, hover_h);
     if (ov && hover_h < int(ov->measures.size())) {
       const model::HeadMeasures& hm = ov->measures[std::size_t(hover_h)];
       ImGui::SetTooltip("%s\nentropy %.2f bits   mean distance %.1f tokens\nprevious token %.2f   first token (sink) %.2f   "
@@ -206,7 +206,7 @@ void drawRolloutPanel(UiContext& ui) {
     st.rollout_colormap = app.colormap();
   }
   // Legend: what a colour means (the square root of the rolled-out share, as the model view).
-  const auto& token_labels = m.session().tokenLabels();
+  const auto& token_labels = m.tokenLabels();
   {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const ImVec2 p = ImGui::GetCursorScreenPos();
@@ -270,7 +270,7 @@ void drawRolloutPanel(UiContext& ui) {
   const float* row = m.rollout().data() + std::size_t(q) * std::size_t(n);
   std::sort(order.begin(), order.end(), [&](int x, int y) { return row[x] > row[y]; });
   std::string line = "Token " + std::to_string(q) + " draws on:";
-  const auto& labels = m.session().tokenLabels();
+  const auto& labels = m.tokenLabels();
   for (std::size_t k = 0; k < std::min<std::size_t>(5, order.size()); ++k) {
     char buf[128];
     const int j = order[k];

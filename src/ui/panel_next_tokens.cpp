@@ -1,12 +1,11 @@
 // Next-token view of a real model: the top-k tokens after the selected position (the last one by
 // default) with their probabilities, and Generate: append the top or a sampled (seeded) token and
-// watch attention grow, a token per frame, through the KV cache. For an encoder (BERT family) it is
+// watch attention grow, a token per step of the model's worker, through the KV cache. For an encoder (BERT family) it is
 // Fill mask: the top-k fillers of the selected [MASK] (else the first), from the masked-LM head.
 #include <algorithm>
 
 #include <imgui.h>
 
-#include "model/transformer.h"
 #include "ui/model_holder.h"
 #include "ui/model_panel_state.h"
 #include "ui/number_format.h"
@@ -27,7 +26,7 @@ void drawNextTokensPanel(UiContext& ui) {
   }
   ModelHolder& m = *app.model();
   ModelPanelState& st = modelPanelState(ui);
-  const int n = m.session().numTokens();
+  const int n = m.numTokens();
   if (n == 0 || !app.hasResult()) {
     // A text the model refused: the reason, not "no tokens" under a full sentence box.
     ImGui::PushTextWrapPos(0);
@@ -36,22 +35,22 @@ void drawNextTokensPanel(UiContext& ui) {
     ImGui::PopTextWrapPos();
     return;
   }
-  const auto& labels = m.session().tokenLabels();
+  const auto& labels = m.tokenLabels();
   int position = std::clamp(app.selectedQuery(), 0, n - 1);
-  if (m.session().isEncoder()) {
-    const std::vector<int> masks = m.session().maskPositions();
-    if (!m.session().transformer().hasLanguageModelHead()) {
+  const model::ModelFacts& facts = m.facts();
+  if (facts.encoder) {
+    const std::vector<int>& masks = m.shown().mask_positions;
+    if (!facts.has_lm_head) {
       ImGui::PushTextWrapPos(0);
       ImGui::TextDisabled("This checkpoint has no masked-LM head (a %sModel file): its attention shows, but it fills in no [MASK].",
-                          m.session().config().model_type.c_str());
+                          facts.config.model_type.c_str());
       ImGui::PopTextWrapPos();
       return;
     }
     if (masks.empty()) {
-      const int mask = m.session().maskTokenId();
       ImGui::PushTextWrapPos(0);
       ImGui::TextDisabled("Fill mask: put %s in the text and the model's most probable words for it show here.",
-                          mask >= 0 ? m.session().tokenLabel(mask).c_str() : "[MASK]");
+                          facts.mask_label.empty() ? "[MASK]" : facts.mask_label.c_str());
       ImGui::PopTextWrapPos();
       return;
     }
@@ -59,19 +58,17 @@ void drawNextTokensPanel(UiContext& ui) {
     ImGui::Text("Fill mask at token %d '%s'%s", position, labels[std::size_t(position)].c_str(),
                 masks.size() > 1 ? " (select another mask's row to see it)" : "");
   }
-  // One token per frame while a Generate run lasts, each after the view caught up with the last.
-  if (!m.session().isEncoder() && st.generate_left > 0 && !app.dirty() && !app.busy()) {
-    if (n >= m.maxTokens() || !app.generate(1, st.sample, std::uint64_t(st.seed))) st.generate_left = 0;
-    else --st.generate_left;
-  }
-  if (!m.session().isEncoder()) drawGenerateControls(ui, st, position, n, labels);
+  if (!facts.encoder) drawGenerateControls(ui, st, position, n, labels);
   // On a line of its own: beside the heading it was cut at the panel's edge ("top" without "k").
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
   ImGui::SliderInt("top k", &st.top_k, 1, 30);
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip(m.session().isEncoder() ? "How many of the most probable fillers to list." : "How many of the most probable next tokens to list.");
+    ImGui::SetTooltip(facts.encoder ? "How many of the most probable fillers to list." : "How many of the most probable next tokens to list.");
   ui.nameLastItem("top_k");
-  drawTokenBars(ui, m.nextTokens(st.top_k, position));
+  const auto& next = m.nextTokens(st.top_k, position);
+  if (next.empty() && m.nextTokensPending(st.top_k, position)) ImGui::TextDisabled("computing\xE2\x80\xA6");
+  else if (next.empty() && !m.shown().next_error.empty()) ImGui::TextDisabled("%s", boundedText(m.shown().next_error, kMaxUiParagraphBytes).c_str());
+  drawTokenBars(ui, next);
 }
 
 }  // namespace attnviz::ui
@@ -82,17 +79,20 @@ namespace {
 void drawGenerateControls(UiContext& ui, ModelPanelState& st, int position, int n, const std::vector<std::string>& labels) {
   ImGui::Text("After token %d '%s'%s", position, position < int(labels.size()) ? labels[std::size_t(position)].c_str() : "",
               position == n - 1 ? " (the last)" : "");
-  const bool generating = st.generate_left > 0;
-  ImGui::BeginDisabled(generating);
-  if (ImGui::Button("Generate 1")) st.generate_left = 1;
+  AppController& app = *ui.app;
+  const bool generating = app.generating();
+  const bool full = n >= app.model()->maxTokens();
+  ImGui::BeginDisabled(generating || full);
+  if (ImGui::Button("Generate 1")) app.generate(1, st.sample, std::uint64_t(st.seed));
   ui.nameLastItem("generate1");
   ImGui::SameLine();
-  if (ImGui::Button("Generate 10")) st.generate_left = 10;
+  if (ImGui::Button("Generate 10")) app.generate(std::min(10, app.model()->maxTokens() - n), st.sample, std::uint64_t(st.seed));
   ui.nameLastItem("generate10");
   ImGui::EndDisabled();
   if (generating) {
     ImGui::SameLine();
-    if (ImGui::Button("Stop")) st.generate_left = 0;
+    if (ImGui::Button("Stop")) app.stopModel();
+    ui.nameLastItem("generate_stop");
   }
   ImGui::SameLine();
   ImGui::Checkbox("Sample", &st.sample);

@@ -40,6 +40,21 @@ std::string tinyModel(const std::string& name) {
 #define REQUIRE_TINY_MODELS() \
   ASSERT_FALSE(testing::tinyModelsDir().empty()) << "tiny_models.py could not write the checkpoints"
 
+// The window's model runs on a worker: loading returns at once and the maps come when its
+// forward is done. The tests wait for it, as screenshots and the CLI do.
+bool loadAndWait(AppController& app, const std::string& path) {
+  if (!app.loadModel(path)) return false;
+  app.waitForModel();
+  return true;
+}
+
+// Next tokens are computed by the worker on request: ask, wait, read.
+std::vector<model::NextToken> nextTokensNow(AppController& app, int k, int position) {
+  app.model()->nextTokens(k, position);
+  app.waitForModel();
+  return app.model()->nextTokens(k, position);
+}
+
 float maxDifference(const float* a, const float* b, std::size_t n) {
   float d = 0;
   for (std::size_t i = 0; i < n; ++i) d = std::max(d, std::fabs(a[i] - b[i]));
@@ -50,18 +65,18 @@ TEST(ModelController, LoadsATinyGpt2AndShowsLayerZeroCausal) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on the mat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   ASSERT_TRUE(app.hasResult()) << app.error();
   ASSERT_NE(app.model(), nullptr);
   EXPECT_TRUE(app.modelShown());
   EXPECT_FALSE(app.importedData());
   EXPECT_EQ(app.layer(), 0);
   EXPECT_EQ(app.heads(), app.model()->heads());
-  EXPECT_EQ(app.nq(), app.model()->session().numTokens());
+  EXPECT_EQ(app.nq(), app.model()->idleSession().numTokens());
   EXPECT_EQ(app.nq(), app.nk());
   EXPECT_TRUE(app.causalMaskShown());
   EXPECT_EQ(app.headNames()[1], "L0H1");
-  EXPECT_EQ(app.queryLabels(), app.model()->session().tokenLabels());
+  EXPECT_EQ(app.queryLabels(), app.model()->idleSession().tokenLabels());
   // The next-token view looks at the last token unless told otherwise.
   EXPECT_EQ(app.selectedQuery(), app.nq() - 1);
   // Causal: nothing above the diagonal.
@@ -78,9 +93,9 @@ TEST(ModelController, AnEncoderShowsBothDirectionsAndFillsTheMask) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("The cat sat on the [MASK]. [SEP] It was unbelievable");
-  ASSERT_TRUE(app.loadModel(tinyModel("bert_mlm_f32"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("bert_mlm_f32"))) << app.error();
   ASSERT_TRUE(app.hasResult()) << app.error();
-  const model::ModelSession& s = app.model()->session();
+  const model::ModelSession& s = app.model()->idleSession();
   ASSERT_TRUE(s.isEncoder());
   EXPECT_FALSE(app.causalMaskShown());
   EXPECT_NE(app.causalUnavailableReason().find("encoder"), std::string::npos) << app.causalUnavailableReason();
@@ -96,7 +111,7 @@ TEST(ModelController, AnEncoderShowsBothDirectionsAndFillsTheMask) {
   const std::vector<int> masks = s.maskPositions();
   ASSERT_EQ(masks.size(), 1u);
   EXPECT_EQ(app.queryLabels()[std::size_t(masks[0])], "[MASK]");
-  const auto& fill = app.model()->nextTokens(5, masks[0]);
+  const auto& fill = nextTokensNow(app, 5, masks[0]);
   ASSERT_EQ(fill.size(), 5u);
   EXPECT_GT(fill[0].prob, 0.0);
   EXPECT_FALSE(app.generate(1, false, 0)) << "an encoder generated text";
@@ -107,7 +122,7 @@ TEST(ModelController, LayerSwitchShowsThatLayersMapsAndHeadSwitchDoesNotRecomput
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on the mat, the cat ate");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_prefixed"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_prefixed"))) << app.error();
   ASSERT_TRUE(app.hasResult());
   const AttentionResult layer0 = app.result();
   app.setLayer(1);
@@ -116,7 +131,7 @@ TEST(ModelController, LayerSwitchShowsThatLayersMapsAndHeadSwitchDoesNotRecomput
   ASSERT_TRUE(app.hasResult()) << app.error();
   EXPECT_EQ(app.layer(), 1);
   EXPECT_EQ(app.headNames()[2], "L1H2");
-  const model::ModelSession& s = app.model()->session();
+  const model::ModelSession& s = app.model()->idleSession();
   for (int h = 0; h < app.heads(); ++h) {
     const AttentionResult ref = computeReference(s.problemFor(1, h));
     const std::size_t n = std::size_t(app.nq()) * std::size_t(app.nk());
@@ -156,7 +171,7 @@ TEST(ModelController, LayerHeadNamesInTheHuggingFaceForm) {
   EXPECT_FALSE(app.setHeadByName("L0H1", &error));  // no model yet
   EXPECT_NE(error.find("--model"), std::string::npos) << error;
   app.setText("the cat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   ASSERT_TRUE(app.setHeadByName("L1H2", &error)) << error;
   app.recomputeNow();
   EXPECT_EQ(app.layer(), 1);
@@ -189,7 +204,7 @@ TEST(ModelController, WindowAndDumpFollowOneRuleForHeadAndLayer) {
     SCOPED_TRACE(std::string("--head ") + c.head + " --layer " + std::to_string(c.layer));
     AppController app;
     app.setText("the cat sat");
-    ASSERT_TRUE(app.loadModel(model)) << app.error();
+    ASSERT_TRUE(loadAndWait(app, model)) << app.error();
     if (c.layer >= 0) app.setLayer(c.layer);  // as the window applies --layer before --head
     std::string error;
     const bool window_ok = app.setHeadByName(c.head, &error, c.layer);
@@ -218,7 +233,7 @@ TEST(ModelController, GroupedQueryHeadsAreLabelledWithTheirKeyValueGroup) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat");
-  ASSERT_TRUE(app.loadModel(tinyModel("llama_gqa_bf16"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("llama_gqa_bf16"))) << app.error();
   ASSERT_TRUE(app.hasResult()) << app.error();
   const ModelHolder& m = *app.model();
   ASSERT_LT(m.kvHeads(), m.heads());
@@ -233,11 +248,11 @@ TEST(ModelController, NextTokensAreTheSessionsSortedAndFollowTheSelection) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   ModelHolder& m = *app.model();
-  const auto last = m.nextTokens(5, app.selectedQuery());
+  const auto last = nextTokensNow(app, 5, app.selectedQuery());
   ASSERT_EQ(last.size(), 5u);
-  const auto direct = m.session().nextTokens(5);
+  const auto direct = m.idleSession().nextTokens(5);
   for (std::size_t i = 0; i < last.size(); ++i) {
     EXPECT_EQ(last[i].id, direct[i].id);
     if (i > 0) {
@@ -249,8 +264,8 @@ TEST(ModelController, NextTokensAreTheSessionsSortedAndFollowTheSelection) {
   EXPECT_LE(sum, 1.0 + 1e-9);
   EXPECT_GT(last[0].prob, 0.0);
   // Another position gives that position's distribution.
-  const auto first = m.nextTokens(5, 0);
-  const auto direct0 = m.session().nextTokens(5, 0);
+  const auto first = nextTokensNow(app, 5, 0);
+  const auto direct0 = m.idleSession().nextTokens(5, 0);
   EXPECT_EQ(first[0].id, direct0[0].id);
 }
 
@@ -258,14 +273,16 @@ TEST(ModelController, GenerateAppendsThroughTheCacheAndTheViewGrows) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   const int n0 = app.nq();
-  const int top = app.model()->nextTokens(1, -1)[0].id;
+  const int top = nextTokensNow(app, 1, -1)[0].id;
   const std::string before = app.text();
   ASSERT_TRUE(app.generate(1)) << app.error();
-  EXPECT_EQ(app.model()->session().tokenIds().back(), top);  // greedy: the top next token
-  EXPECT_EQ(app.model()->lastForward().reused_prefix, n0) << "generate must reuse the cached prefix";
+  EXPECT_EQ(app.model()->idleSession().tokenIds().back(), top);  // greedy: the top next token
+  EXPECT_EQ(app.model()->idleSession().lastForward().reused_prefix, n0) << "generate must reuse the cached prefix";
+  app.waitForModel();
   ASSERT_TRUE(app.generate(2)) << app.error();
+  app.waitForModel();
   EXPECT_GT(app.text().size(), before.size());
   EXPECT_EQ(app.text().compare(0, before.size(), before), 0);
   app.recomputeNow();
@@ -273,17 +290,21 @@ TEST(ModelController, GenerateAppendsThroughTheCacheAndTheViewGrows) {
   EXPECT_EQ(app.nq(), n0 + 3);
   EXPECT_EQ(app.selectedQuery(), app.nq() - 1);  // the selection followed the end
   // The text the window now holds gives the same view without rerunning anything.
-  EXPECT_EQ(app.model()->session().numTokens(), n0 + 3);
+  EXPECT_EQ(app.model()->idleSession().numTokens(), n0 + 3);
 
   // Seeded sampling is reproducible.
   AppController a, b;
   a.setText("the cat");
   b.setText("the cat");
-  ASSERT_TRUE(a.loadModel(tinyModel("gpt2_plain")));
-  ASSERT_TRUE(b.loadModel(tinyModel("gpt2_plain")));
+  ASSERT_TRUE(loadAndWait(a, tinyModel("gpt2_plain")));
+  ASSERT_TRUE(loadAndWait(b, tinyModel("gpt2_plain")));
   ASSERT_TRUE(a.generate(4, true, 7));
   ASSERT_TRUE(b.generate(4, true, 7));
-  EXPECT_EQ(a.model()->session().tokenIds(), b.model()->session().tokenIds());
+  a.waitForModel();
+  b.waitForModel();
+  EXPECT_EQ(a.nq(), b.nq());
+  EXPECT_EQ(a.text(), b.text());
+  EXPECT_EQ(a.model()->idleSession().tokenIds(), b.model()->idleSession().tokenIds());
 }
 
 // Issue 23: Generate set the selection to a placeholder (1 << 30) until the longer result arrived,
@@ -294,7 +315,7 @@ TEST(ModelController, SelectionIsARowOfTheShownResultWhileGenerating) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   const int n0 = app.nq();
   ASSERT_EQ(app.selectedQuery(), n0 - 1);
   auto selection_valid = [&app] {
@@ -308,23 +329,24 @@ TEST(ModelController, SelectionIsARowOfTheShownResultWhileGenerating) {
   EXPECT_EQ(app.nq(), n0 + 1);
   EXPECT_EQ(app.selectedQuery(), n0) << "the selection follows the end once the new token is shown";
 
-  // As the window runs it: the engine on a worker, Generate 10 one token per frame, each frame
-  // drawing whatever result is current.
+  // As the window runs it: Generate 10 once, the model's worker appending a token per step and
+  // the engine on the controller's worker, each frame drawing whatever result is current.
   app.setOffThread([](const std::string&) { return true; });
-  int left = 10, frames = 0;
+  ASSERT_TRUE(app.generate(10)) << app.error();
+  EXPECT_TRUE(app.generating());
+  int frames = 0, sizes_seen = 0, last_nq = app.nq();
   double now = 0;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);  // a loaded machine is slow
-  while ((left > 0 || app.dirty() || app.busy()) && std::chrono::steady_clock::now() < give_up) {
-    if (left > 0 && !app.dirty() && !app.busy()) {
-      ASSERT_TRUE(app.generate(1)) << app.error();
-      --left;
-    }
+  while ((app.generating() || app.dirty() || app.busy() || app.modelWorking()) && std::chrono::steady_clock::now() < give_up) {
     ASSERT_TRUE(selection_valid()) << "frame " << frames << ": selected " << app.selectedQuery() << " of " << app.nq();
     app.recomputeIfDue(now += 0.016);
     ASSERT_TRUE(selection_valid()) << "frame " << frames << ": selected " << app.selectedQuery() << " of " << app.nq();
+    if (app.nq() != last_nq) ++sizes_seen;
+    last_nq = app.nq();
     ++frames;
     std::this_thread::sleep_for(std::chrono::microseconds(200));  // frames take time; the worker runs meanwhile
   }
+  EXPECT_GE(sizes_seen, 2) << "the view grew in one jump: tokens were not shown as they came";
   EXPECT_EQ(app.nq(), n0 + 11);
   EXPECT_EQ(app.selectedQuery(), app.nq() - 1);
 
@@ -347,7 +369,7 @@ TEST(ModelController, DefaultColourScaleIsLogForLongRealModelMaps) {
 
   AppController app;
   app.setText("the cat sat");
-  ASSERT_TRUE(app.loadModel(tinyModel("llama3_rope_f32"))) << app.error();  // 256 positions
+  ASSERT_TRUE(loadAndWait(app, tinyModel("llama3_rope_f32"))) << app.error();  // 256 positions
   ASSERT_LE(app.nq(), kLogDefaultTokens);
   EXPECT_EQ(app.colourScale(), ColourScale::Linear);
   EXPECT_EQ(app.colourScaleNote(), "");
@@ -368,7 +390,7 @@ TEST(ModelController, DefaultColourScaleIsLogForLongRealModelMaps) {
   AppController chosen;
   chosen.setColourScale(ColourScale::Linear);
   chosen.setText(longer);
-  ASSERT_TRUE(chosen.loadModel(tinyModel("llama3_rope_f32"))) << chosen.error();
+  ASSERT_TRUE(loadAndWait(chosen, tinyModel("llama3_rope_f32"))) << chosen.error();
   ASSERT_GT(chosen.nq(), kLogDefaultTokens);
   EXPECT_EQ(chosen.colourScale(), ColourScale::Linear);
   EXPECT_EQ(chosen.colourScaleNote(), "");
@@ -381,7 +403,7 @@ TEST(ModelController, MaximumPastTheFirstRowOfACausalMap) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on the mat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   ASSERT_TRUE(app.setHeadByName("L0H3", nullptr));
   ASSERT_EQ(app.shown().row(0, 0)[0], 1.0f);
   float best = -1;
@@ -402,7 +424,7 @@ TEST(ModelController, TypingAtTheEndReusesTheCachedPrefix) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on the mat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   const int n0 = app.nq();
   app.setText("the cat sat on the mat and the cat");
   app.recomputeNow();
@@ -420,7 +442,7 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
   ASSERT_TRUE(app.hasResult());
   const int simulated_nq = app.nq();
   // From the simulated model: a missing folder.
-  EXPECT_FALSE(app.loadModel("/nonexistent/attnviz-model"));
+  EXPECT_FALSE(loadAndWait(app, "/nonexistent/attnviz-model"));
   EXPECT_NE(app.error().find("/nonexistent/attnviz-model"), std::string::npos) << app.error();
   EXPECT_FALSE(app.modelShown());
   EXPECT_TRUE(app.hasResult());
@@ -428,14 +450,14 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
 
   // From a real model: an unsupported architecture and a damaged weights file.
   app.setText("the cat sat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   const int nq = app.nq();
   const std::string bad = ::testing::TempDir() + "attnviz_bad_model";
   fs::remove_all(bad);
   fs::create_directories(bad);
   for (const auto& e : fs::directory_iterator(tinyModel("gpt2_plain"))) fs::copy(e.path(), bad + "/" + e.path().filename().string());
   std::ofstream(bad + "/config.json") << R"({"model_type": "bert", "vocab_size": 10})";
-  EXPECT_FALSE(app.loadModel(bad));
+  EXPECT_FALSE(loadAndWait(app, bad));
   EXPECT_NE(app.error().find("bert"), std::string::npos) << app.error();
   ASSERT_TRUE(app.modelShown());
   EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
@@ -447,19 +469,19 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
     const auto size = fs::file_size(bad + "/model.safetensors");
     fs::resize_file(bad + "/model.safetensors", size / 2);  // truncated
   }
-  EXPECT_FALSE(app.loadModel(bad));
+  EXPECT_FALSE(loadAndWait(app, bad));
   EXPECT_NE(app.error().find("model.safetensors"), std::string::npos) << app.error();
   EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
   // A folder that is not a model says what a model folder needs; a PyTorch-only one how to convert it.
   const std::string empty = ::testing::TempDir() + "attnviz_not_a_model";
   fs::remove_all(empty);
   fs::create_directories(empty);
-  EXPECT_FALSE(app.loadModel(empty));
+  EXPECT_FALSE(loadAndWait(app, empty));
   for (const char* needed : {"no config.json", "model.safetensors", "tokenizer.json"})
     EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
   std::ofstream(empty + "/pytorch_model.bin") << "not read";
   std::ofstream(empty + "/config.json") << "{}";
-  EXPECT_FALSE(app.loadModel(empty));
+  EXPECT_FALSE(loadAndWait(app, empty));
   for (const char* needed : {"pytorch_model.bin", "save_pretrained", "safe_serialization=True"})
     EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
   EXPECT_EQ(app.error().find('\n'), std::string::npos) << "one line";
@@ -476,7 +498,7 @@ TEST(ModelController, TextLongerThanTheModelIsRefusedWithItsLimit) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();  // n_positions 64
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();  // n_positions 64
   const int nq = app.nq();
   std::string long_text;
   for (int i = 0; i < 100; ++i) long_text += " x";
@@ -492,7 +514,7 @@ TEST(ModelController, TextLongerThanTheModelIsRefusedWithItsLimit) {
   fresh.recomputeNow();
   ASSERT_EQ(fresh.headNames().front(), selfHeadNames().front());
   fresh.setText(long_text);
-  ASSERT_TRUE(fresh.loadModel(tinyModel("gpt2_plain"))) << fresh.error();
+  ASSERT_TRUE(loadAndWait(fresh, tinyModel("gpt2_plain"))) << fresh.error();
   EXPECT_FALSE(fresh.hasResult());
   EXPECT_NE(fresh.error().find("64"), std::string::npos) << fresh.error();
   ASSERT_EQ(int(fresh.headNames().size()), fresh.model()->heads());
@@ -505,18 +527,18 @@ TEST(ModelController, OverviewHoldsEveryHeadsMeasuresThumbnailAndTheRollout) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on the mat and the cat sat on the hat");
-  ASSERT_TRUE(app.loadModel(tinyModel("qwen2_bias_f16"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("qwen2_bias_f16"))) << app.error();
   ModelHolder& m = *app.model();
   m.finishOverview();
   ASSERT_TRUE(m.overviewComplete());
-  const int n = m.session().numTokens();
+  const int n = m.idleSession().numTokens();
   for (int l = 0; l < m.layers(); ++l) {
     const LayerOverview* o = m.overview(l);
     ASSERT_NE(o, nullptr) << l;
     ASSERT_EQ(int(o->measures.size()), m.heads());
     ASSERT_EQ(o->thumbs.size(), std::size_t(m.heads()) * ModelHolder::kThumbSize * ModelHolder::kThumbSize);
     for (int h = 0; h < m.heads(); ++h) {
-      const AttentionResult ref = computeReference(m.session().problemFor(l, h));
+      const AttentionResult ref = computeReference(m.idleSession().problemFor(l, h));
       const model::HeadMeasures want = model::measureMap(ref.row(0, 0), n);
       const model::HeadMeasures& got = o->measures[std::size_t(h)];
       EXPECT_EQ(got.layer, l);
@@ -532,17 +554,27 @@ TEST(ModelController, OverviewHoldsEveryHeadsMeasuresThumbnailAndTheRollout) {
   }
   const std::vector<float>& r = m.rollout();
   ASSERT_EQ(int(r.size()), n * n);
-  const std::vector<float> direct = m.session().rollout();
+  const std::vector<float> direct = m.idleSession().rollout();
   EXPECT_LE(maxDifference(r.data(), direct.data(), r.size()), 1e-4f);
   for (int i = 0; i < n; ++i) {
     float sum = 0;
     for (int j = 0; j < n; ++j) sum += r[std::size_t(i * n + j)];
     EXPECT_NEAR(sum, 1.0f, 1e-4f) << "rollout row " << i;
   }
-  // New tokens invalidate the overview.
+  // New tokens start the overview again: what is shown is of the new tokens only.
+  const int version_before = m.tokensVersion();
+  const float old_sink = m.overview(0)->measures[0].sink_mass;
   app.setText(app.text() + " again");
   app.recomputeNow();
-  EXPECT_EQ(m.overview(0), nullptr);
+  EXPECT_NE(m.tokensVersion(), version_before);
+  EXPECT_EQ(m.numTokens(), app.nq());
+  m.finishOverview();
+  const LayerOverview* o0 = m.overview(0);
+  ASSERT_NE(o0, nullptr);
+  const AttentionResult ref0 = computeReference(m.idleSession().problemFor(0, 0));
+  const float new_sink = model::measureMap(ref0.row(0, 0), app.nq()).sink_mass;
+  ASSERT_GT(std::fabs(new_sink - old_sink), 1e-4f) << "the text change should move head 0's sink mass";
+  EXPECT_NEAR(o0->measures[0].sink_mass, new_sink, 1e-4);
 }
 
 TEST(ModelController, BackToTheSimulatedModelReleasesTheModel) {
@@ -550,7 +582,7 @@ TEST(ModelController, BackToTheSimulatedModelReleasesTheModel) {
   AppController app;
   app.setCausal(false);
   app.setText("the cat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   EXPECT_TRUE(app.causal());
   app.useSimulatedModel();
   app.recomputeNow();
@@ -572,14 +604,14 @@ TEST(ModelController, ExportedDocumentsNameTheModelLayerAndHead) {
   REQUIRE_TINY_MODELS();
   AppController app;
   app.setText("the cat sat on the mat");
-  ASSERT_TRUE(app.loadModel(tinyModel("gpt2_plain"))) << app.error();
+  ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
   std::string error;
   ASSERT_TRUE(app.setHeadByName("L1H2", &error)) << error;
   app.recomputeNow();
   const DumpDocument doc = dumpDocumentFor(app);
   EXPECT_EQ(doc.model, tinyModel("gpt2_plain"));
   EXPECT_EQ(doc.layer, 1);
-  EXPECT_EQ(doc.token_ids, app.model()->session().tokenIds());
+  EXPECT_EQ(doc.token_ids, app.model()->idleSession().tokenIds());
   ASSERT_EQ(doc.heads.size(), 1u);
   EXPECT_EQ(doc.heads[0].name, "L1H2");
   const std::string json = toJson(doc);

@@ -1,0 +1,435 @@
+#include "model/model_worker.h"
+
+#include <algorithm>
+
+#include "core/cpu_fast.h"
+#include "model/model_error.h"
+#include "model/tokenizer_model.h"
+#include "model/transformer.h"
+
+namespace attnviz::model {
+
+namespace {
+// Thrown from the forward's progress callback when a newer wish arrived.
+struct Cancelled {};
+}  // namespace
+
+ModelWorker::ModelWorker(std::unique_ptr<ModelSession> session) : session_(std::move(session)) {
+  const ModelSession& s = *session_;
+  facts_.name = s.name();
+  facts_.config = s.config();
+  facts_.layers = s.numLayers();
+  facts_.heads = s.numHeads();
+  facts_.kv_heads = s.numKvHeads();
+  facts_.max_tokens = s.config().max_positions;
+  facts_.encoder = s.isEncoder();
+  facts_.has_lm_head = !s.isEncoderDecoder() && s.transformer().hasLanguageModelHead();
+  facts_.mask_id = s.maskTokenId();
+  if (facts_.mask_id >= 0) facts_.mask_label = s.tokenLabel(facts_.mask_id);
+  if (facts_.encoder && s.tokenizer()) {
+    auto sep = s.tokenizer()->idOf("[SEP]");
+    if (!sep) sep = s.tokenizer()->idOf("</s>");
+    if (sep) facts_.separator_label = s.tokenLabel(int(*sep));
+  }
+  facts_.head_names.resize(std::size_t(facts_.layers));
+  for (int l = 0; l < facts_.layers; ++l)
+    for (int h = 0; h < facts_.heads; ++h) facts_.head_names[std::size_t(l)].push_back(s.headName(l, h));
+  latest_ = std::make_shared<const ModelSnapshot>();
+  session_->setProgressCallback([this](int done, int total) {
+    if (text_version_.load() != running_text_version_) throw Cancelled{};
+    setProgress("forward: layer", done, total);
+  });
+  thread_ = std::thread([this] { loop(); });
+}
+
+ModelWorker::~ModelWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    quit_ = true;
+    ++text_version_;  // a running forward stops at its next layer
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+std::shared_ptr<const ModelSnapshot> ModelWorker::latest() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return latest_;
+}
+
+ModelProgress ModelWorker::progress() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return progress_;
+}
+
+void ModelWorker::want(const std::string& text, int layer) {
+  layer = std::clamp(layer, 0, std::max(facts_.layers - 1, 0));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wish_.has_text && wish_.text == text && wish_.layer == layer) return;
+    if (!wish_.has_text || wish_.text != text) {
+      wish_.text = text;
+      wish_.has_text = true;
+      wish_.generate_left = 0;  // an edit ends a generation
+      ++text_version_;
+    }
+    wish_.layer = layer;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+void ModelWorker::wantLayer(int layer) {
+  layer = std::clamp(layer, 0, std::max(facts_.layers - 1, 0));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wish_.layer == layer) return;
+    wish_.layer = layer;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+void ModelWorker::wantNextTokens(int k, int position) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wish_.next_k == k && wish_.next_position == position) return;
+    wish_.next_k = k;
+    wish_.next_position = position;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+void ModelWorker::wantInduction() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wish_.induction) return;
+    wish_.induction = true;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+int ModelWorker::generate(int count, bool sample, std::uint64_t seed) {
+  int id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    id = ++wish_.generation;
+    wish_.generate_left = std::max(count, 0);
+    wish_.sample = sample;
+    wish_.seed = seed;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+  return id;
+}
+
+void ModelWorker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wish_.generate_left = 0;
+    // Back to the text on screen: a forward of another text is abandoned.
+    if (latest_->has_forward) wish_.text = latest_->text;
+    ++text_version_;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+bool ModelWorker::idle() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return idle_at_version_ == wish_.version;
+}
+
+void ModelWorker::waitIdle() const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_cv_.wait(lock, [&] { return idle_at_version_ == wish_.version; });
+}
+
+std::shared_ptr<const ModelSnapshot> ModelWorker::waitFor(const std::function<bool(const ModelSnapshot&)>& ready) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_cv_.wait(lock, [&] { return ready(*latest_) || idle_at_version_ == wish_.version; });
+  return latest_;
+}
+
+ModelSession& ModelWorker::idleSession() {
+  waitIdle();
+  return *session_;
+}
+
+void ModelWorker::setProgress(const std::string& what, int done, int total) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  progress_ = {what, done, total};
+}
+
+void ModelWorker::publish(std::shared_ptr<ModelSnapshot> snapshot) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    latest_ = std::move(snapshot);
+  }
+  ++publishes_;
+  idle_cv_.notify_all();
+}
+
+void ModelWorker::loop() {
+  for (;;) {
+    Wish wish;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return quit_ || idle_at_version_ != wish_.version; });
+      if (quit_) return;
+      wish = wish_;
+      running_text_version_ = text_version_.load();
+    }
+    bool more = false;
+    try {
+      more = step(wish);
+    } catch (const Cancelled&) {
+      session_valid_ = false;  // the session holds a prefix of some text: rerun before anything else
+      more = true;
+    } catch (const std::exception& e) {
+      // Anything else stops the work on this wish (a new wish starts again), saying why.
+      session_valid_ = false;
+      auto s = std::make_shared<ModelSnapshot>(*latest());
+      s->error = e.what();
+      s->error_for = wish.text;
+      s->generating = false;
+      publish(std::move(s));
+      more = false;
+    }
+    if (!more) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        idle_at_version_ = wish.version;
+        progress_ = {};
+      }
+      idle_cv_.notify_all();
+    }
+  }
+}
+
+AttentionProblem ModelWorker::layerProblem(int layer) const {
+  AttentionProblem p = session_->problemForLayer(layer);
+  const auto& names = facts_.head_names[std::size_t(layer)];
+  for (int h = 0; h < p.heads && h < int(p.head_names.size()) && h < int(names.size()); ++h)
+    p.head_names[std::size_t(h)] = names[std::size_t(h)];
+  return p;
+}
+
+bool ModelWorker::runForward(const Wish& wish, ModelSnapshot& s) {
+  setProgress("forward: layer", 0, facts_.layers);
+  ForwardReport report;
+  try {
+    report = session_->setText(wish.text);
+  } catch (const ModelError& e) {
+    // Refused (too long, nothing to tokenize, a non-finite value): the previous snapshot stays,
+    // with the reason; nothing more for this wish.
+    session_valid_ = false;
+    s.error = e.what();
+    s.error_for = wish.text;
+    s.generating = false;
+    return false;
+  }
+  session_text_ = wish.text;
+  session_valid_ = true;
+  s.error.clear();
+  s.error_for.clear();
+  s.text = wish.text;
+  s.has_forward = true;
+  s.forward = report;
+  if (session_->tokenIds() != s.token_ids) {
+    ++s.tokens_version;
+    s.token_ids = session_->tokenIds();
+    s.token_labels = session_->tokenLabels();
+    s.mask_positions = session_->maskPositions();
+    s.layer = -1;
+    s.problem.reset();
+    s.overview.clear();
+    s.rollout.reset();
+    s.overview_error.clear();
+    s.next.clear();
+    s.next_error.clear();
+    s.next_position = -1;
+    s.next_k = 0;
+    rollout_ = std::make_unique<Rollout>(session_->numTokens());
+  }
+  return true;
+}
+
+bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
+  GenerateOptions options;
+  options.count = 1;
+  options.sample = wish.sample;
+  options.seed = wish.seed + std::uint64_t(session_->numTokens());
+  setProgress("generate: token", s.generation == wish.generation ? s.generated : 0, wish.generate_left);
+  std::vector<int> ids;
+  try {
+    ids = session_->generate(options);
+  } catch (const ModelError& e) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wish_.generation == wish.generation) wish_.generate_left = 0;
+    s.error = std::string("Generate: ") + e.what();
+    s.error_for = wish.text;
+    s.generating = false;
+    return true;
+  }
+  const std::string added = ids.empty() ? std::string() : session_->decode(ids);
+  const std::string text = wish.text + added;
+  bool still_wanted = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // The wanted text becomes the generated one (decoding and re-encoding need not give the
+    // same ids, so the forward must not rerun it), unless a person typed meanwhile.
+    still_wanted = wish_.generation == wish.generation && wish_.text == wish.text;
+    if (still_wanted) {
+      wish_.text = text;
+      wish_.generate_left = ids.empty() ? 0 : wish_.generate_left - 1;
+      ++wish_.version;
+    }
+  }
+  session_text_ = text;
+  if (s.generation != wish.generation) s.generated = 0;
+  s.generation = wish.generation;
+  s.generated += int(ids.size());
+  s.generating = still_wanted && !ids.empty() && wish.generate_left > 1;
+  s.text = text;
+  s.forward = session_->lastForward();
+  ++s.tokens_version;
+  s.token_ids = session_->tokenIds();
+  s.token_labels = session_->tokenLabels();
+  s.mask_positions = session_->maskPositions();
+  s.overview.clear();
+  s.rollout.reset();
+  s.overview_error.clear();
+  s.next.clear();
+  s.next_error.clear();
+  s.next_position = -1;
+  s.next_k = 0;
+  rollout_ = std::make_unique<Rollout>(session_->numTokens());
+  // The view grows by a row per token: the shown layer comes with it.
+  s.layer = wish.layer;
+  s.problem = std::make_shared<const AttentionProblem>(layerProblem(wish.layer));
+  return true;
+}
+
+bool ModelWorker::step(const Wish& wish) {
+  if (!wish.has_text) return false;
+  const std::shared_ptr<const ModelSnapshot> before = latest();
+  auto s = std::make_shared<ModelSnapshot>(*before);
+  const auto done = [&](bool more) {
+    publish(std::move(s));
+    return more;
+  };
+  // 1. The forward of the newest text (cancelled between layers when a newer one arrives).
+  if (!session_valid_ || session_text_ != wish.text) {
+    if (!before->error_for.empty() && before->error_for == wish.text && !session_valid_) return false;
+    return done(runForward(wish, *s));
+  }
+  // 2. The shown layer's maps.
+  if (s->layer != wish.layer || !s->problem) {
+    setProgress("maps: layer", wish.layer, facts_.layers);
+    s->layer = wish.layer;
+    s->problem = std::make_shared<const AttentionProblem>(layerProblem(wish.layer));
+    return done(true);
+  }
+  // 3. One generated token.
+  if (wish.generate_left > 0) {
+    if (facts_.encoder) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        wish_.generate_left = 0;
+        ++wish_.version;
+      }
+      s->error = facts_.config.model_type + " is an encoder: it has no next token to generate";
+      s->error_for = wish.text;
+      return done(true);
+    }
+    return done(generateOne(wish, *s));
+  }
+  if (s->generating) {
+    s->generating = false;
+    return done(true);
+  }
+  // 4. Next tokens (or fill-mask) at the position asked for.
+  if (wish.next_k > 0 && (s->next_k != wish.next_k || s->next_position != wish.next_position)) {
+    setProgress("next tokens", 0, 1);
+    s->next_k = wish.next_k;
+    s->next_position = wish.next_position;
+    s->next.clear();
+    s->next_error.clear();
+    const int n = session_->numTokens();
+    const int position = wish.next_position < 0 || wish.next_position >= n ? n - 1 : wish.next_position;
+    try {
+      s->next = session_->nextTokens(wish.next_k, position);
+    } catch (const ModelError& e) {
+      s->next_error = e.what();
+    }
+    return done(true);
+  }
+  // 5. The overview, one layer per step (the shown layer's problem is reused).
+  if (int(s->overview.size()) < facts_.layers && s->overview_error.empty()) {
+    const int l = int(s->overview.size());
+    setProgress("overview: layer", l, facts_.layers);
+    try {
+      const AttentionProblem p = l == s->layer && s->problem ? *s->problem : layerProblem(l);
+      if (!rollout_) rollout_ = std::make_unique<Rollout>(session_->numTokens());
+      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, l, *rollout_)));
+      if (l == facts_.layers - 1) s->rollout = std::make_shared<const std::vector<float>>(rollout_->result());
+    } catch (const std::exception& e) {
+      s->overview_error = "layer " + std::to_string(l) + ": " + e.what();
+    }
+    return done(true);
+  }
+  // 6. Induction scores (their own forward, then this text's again).
+  if (wish.induction && s->induction.empty() && s->induction_error.empty()) {
+    setProgress("induction scores", 0, 1);
+    try {
+      s->induction = session_->inductionScores();
+    } catch (const ModelError& e) {
+      s->induction_error = e.what();
+    }
+    return done(true);
+  }
+  return false;
+}
+
+LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer, Rollout& rollout) {
+  LayerOverview r;
+  const AttentionResult maps = computeFast(problem);
+  const int n = maps.nq, heads = maps.heads;
+  const int t = LayerOverview::kThumbSize;
+  const bool causal = problem.mask == MaskKind::Causal;
+  r.thumbs.assign(std::size_t(heads) * t * t, 0.0f);
+  std::vector<float> mean(std::size_t(n) * std::size_t(n), 0.0f);
+  for (int h = 0; h < heads; ++h) {
+    const float* p = maps.row(h, 0);
+    HeadMeasures m = measureMap(p, n);
+    m.layer = layer;
+    m.head = h;
+    r.measures.push_back(m);
+    float* thumb = r.thumbs.data() + std::size_t(h) * t * t;
+    for (int ty = 0; ty < t; ++ty) {
+      const int r0 = int(std::int64_t(ty) * n / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * n / t));
+      for (int tx = 0; tx < t; ++tx) {
+        const int c0 = int(std::int64_t(tx) * n / t), c1 = std::max(c0 + 1, int(std::int64_t(tx + 1) * n / t));
+        if (causal && c0 > r1 - 1) {
+          thumb[ty * t + tx] = -1.0f;
+          continue;
+        }
+        float best = 0.0f;
+        for (int i = r0; i < r1; ++i) {
+          const float* row = p + std::size_t(i) * std::size_t(n);
+          for (int j = c0; j < (causal ? std::min(c1, i + 1) : c1); ++j) best = std::max(best, row[j]);
+        }
+        thumb[ty * t + tx] = best;
+      }
+    }
+    const float inv = 1.0f / float(heads);
+    for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += p[i] * inv;
+  }
+  rollout.add(mean);
+  return r;
+}
+
+}  // namespace attnviz::model

@@ -1,0 +1,160 @@
+// The one thread that runs a real model for the window. It owns the ModelSession: nothing else
+// touches it while it works. Callers say what they want (a text and a layer, the next tokens at
+// a position, a generation, induction scores); the worker converges on the newest wish, most
+// urgent first (the forward, the shown layer's problem, a generated token, next tokens, one
+// layer of the overview, induction), and publishes an immutable ModelSnapshot after each step.
+// A newer text cancels a forward between layers. No ImGui, SDL or GL.
+//
+// Who may touch what: facts() and latest() from any thread at any time; want*/generate/stop
+// from one thread (the window's); idleSession() only where blocking is fine (tests, headless).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/attention.h"
+#include "model/head_measures.h"
+#include "model/model_session.h"
+
+namespace attnviz::model {
+
+// What does not change after loading: readable from any thread.
+struct ModelFacts {
+  std::string name;
+  ModelConfig config;
+  int layers = 0, heads = 0, kv_heads = 0, max_tokens = 0;
+  bool encoder = false;        // bidirectional: no causal mask, fill-mask instead of next tokens
+  bool has_lm_head = false;    // next tokens / fill-mask can be computed
+  int mask_id = -1;            // the tokenizer's mask token, -1 when none
+  std::string mask_label;       // "[MASK]", "<mask>" ("" when none)
+  std::string separator_label;  // an encoder's "[SEP]" or "</s>" ("" when none)
+  std::vector<std::vector<std::string>> head_names;  // [layer][head]: "L5H1", GQA "L5H1 · kv 0"
+};
+
+// One layer of the overview (model view thumbnails, head measures), for one token sequence.
+struct LayerOverview {
+  static constexpr int kThumbSize = 40;
+  // [heads][kThumbSize][kThumbSize]: each cell the largest weight of its block of the map (so a
+  // sharp head stays visible when 1024 tokens shrink to 40 pixels); -1 = block above the causal
+  // diagonal (masked).
+  std::vector<float> thumbs;
+  std::vector<HeadMeasures> measures;  // [heads], layer and head filled in
+};
+
+// What the worker has computed, as of one moment. Never changed once published.
+struct ModelSnapshot {
+  int tokens_version = 0;  // increments whenever the token sequence changes
+  std::string text;        // the text the tokens are of ("" before the first forward)
+  bool has_forward = false;
+  std::vector<int> token_ids;
+  std::vector<std::string> token_labels;
+  std::vector<int> mask_positions;
+  ForwardReport forward;
+  // Every head of `layer` (causal unless an encoder), head names set; null until computed.
+  int layer = -1;
+  std::shared_ptr<const AttentionProblem> problem;
+  // Layers 0.. done, in order; rollout after the last layer ([n][n]) once all are done.
+  std::vector<std::shared_ptr<const LayerOverview>> overview;
+  std::shared_ptr<const std::vector<float>> rollout;
+  std::string overview_error;  // a failed layer stops the overview until the tokens change
+  // Next tokens (fill-mask for an encoder) at next_position, top next_k; empty until asked.
+  int next_position = -1, next_k = 0;
+  std::vector<NextToken> next;
+  std::string next_error;  // why next tokens could not be computed ("" when they were)
+  std::vector<std::vector<double>> induction;  // [layer][head]; empty until asked and done
+  std::string induction_error;
+  // The last wish the model refused (a text too long, a generate on an encoder), for `error_for`.
+  std::string error, error_for;
+  // A generation in progress or finished: its id (generate()'s return) and tokens appended so far.
+  int generation = 0, generated = 0;
+  bool generating = false;
+};
+
+// What the worker is doing now, for a progress line ("forward: layer 7 / 12").
+struct ModelProgress {
+  std::string what;  // "" when idle
+  int done = 0, total = 0;
+};
+
+class ModelWorker {
+ public:
+  explicit ModelWorker(std::unique_ptr<ModelSession> session);
+  ~ModelWorker();  // cancels what runs and joins
+  ModelWorker(const ModelWorker&) = delete;
+  ModelWorker& operator=(const ModelWorker&) = delete;
+
+  const ModelFacts& facts() const { return facts_; }
+  std::shared_ptr<const ModelSnapshot> latest() const;
+  // Increments with every publish (cheap to poll).
+  int publishCount() const { return publishes_.load(); }
+  ModelProgress progress() const;
+
+  // The text to run and the layer whose problem to prepare (clamped to the model's layers). A
+  // new text cancels a forward or generation of another text.
+  void want(const std::string& text, int layer);
+  void wantLayer(int layer);  // the same, keeping the wanted text (e.g. during a generation)
+  void wantNextTokens(int k, int position);  // position -1: the last token
+  void wantInduction();
+  // Appends `count` tokens to the wanted text, one per step, each published (greedy, or sampled
+  // with seed). Returns the generation's id (ModelSnapshot::generation).
+  int generate(int count, bool sample, std::uint64_t seed);
+  // Ends a generation and cancels a running forward (the previous snapshot stays).
+  void stop();
+
+  bool idle() const;
+  void waitIdle() const;
+  // Blocks until the newest snapshot satisfies `ready` or the worker is idle; returns it.
+  std::shared_ptr<const ModelSnapshot> waitFor(const std::function<bool(const ModelSnapshot&)>& ready) const;
+  // The session, once the worker is idle (it stays idle until the next wish from this thread).
+  ModelSession& idleSession();
+
+ private:
+  struct Wish {
+    std::string text;
+    bool has_text = false;
+    int layer = 0;
+    int next_k = 0, next_position = -1;
+    bool induction = false;
+    int generation = 0, generate_left = 0;
+    bool sample = false;
+    std::uint64_t seed = 0;
+    int version = 0;  // bumps on every change
+  };
+  void loop();
+  // One unit of work towards `wish` (the most urgent); false when there is nothing left to do.
+  bool step(const Wish& wish);
+  bool runForward(const Wish& wish, ModelSnapshot& s);
+  bool generateOne(const Wish& wish, ModelSnapshot& s);
+  AttentionProblem layerProblem(int layer) const;
+  void publish(std::shared_ptr<ModelSnapshot> snapshot);
+  void setProgress(const std::string& what, int done, int total);
+  static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, Rollout& rollout);
+
+  std::unique_ptr<ModelSession> session_;  // the worker thread's alone while it runs
+  ModelFacts facts_;
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable wake_, idle_cv_;
+  Wish wish_;
+  int idle_at_version_ = -1;  // the wish version the worker found nothing (more) to do for
+  bool quit_ = false;
+  std::atomic<int> text_version_{0};     // bumps when the wanted text changes or stop(): cancels a forward
+  std::shared_ptr<const ModelSnapshot> latest_;
+  std::atomic<int> publishes_{0};
+  ModelProgress progress_;
+  // The worker thread's own: what the session holds, the rollout being accumulated.
+  std::string session_text_;
+  bool session_valid_ = false;
+  int running_text_version_ = 0;
+  std::unique_ptr<Rollout> rollout_;
+  std::thread thread_;                // last: started when everything else exists
+};
+
+}  // namespace attnviz::model
