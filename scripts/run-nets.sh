@@ -120,7 +120,7 @@ run_tsan() {
   (
     cd build-tsan
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j "$jobs" --timeout 1800 \
-      -R '(ThreadPool|CpuFast|CpuFastTable|AppController|BenchSession|DeckPlayer)\.'
+      -R '(ThreadPool|CpuFast|CpuFastTable|AppController|BenchSession|DeckPlayer|ModelWorker)\.'
   )
   stage_end tsan
 }
