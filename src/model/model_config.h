@@ -62,7 +62,7 @@ struct ModelConfig {
   // Names of the BERT-family tensors: bert/roberta (encoder.layer.N.attention.self.query ...) or
   // distilbert (transformer.layer.N.attention.q_lin ...).
   bool distilbert_names = false;
-  // Encoder-decoders (Architecture::Bart: bart, marian): num_layers, num_heads and
+  // Encoder-decoders (Architecture::Bart: bart, marian; Architecture::T5): num_layers, num_heads and
   // intermediate_size are the encoder's; the decoder's follow. max_positions bounds the source and
   // the target each.
   bool encoder_decoder = false;

@@ -532,18 +532,19 @@ std::vector<float> Seq2SeqTransformer::logits(int position) const {
 
 double Seq2SeqTransformer::encoderFlops() const {
   const ModelConfig& c = config_;
-  const double n = double(source_.size()), D = c.hidden_size;
-  const double per_layer = 2 * n * D * D * 4 + 2 * 2 * n * n * D + 2 * 2 * n * D * c.intermediate_size;
-  return c.num_layers * per_layer + c.decoder_layers * 2 * 2 * n * D * D;  // + the cross K/V
+  const double n = double(source_.size()), D = c.hidden_size, A = double(c.num_heads) * c.head_dim;
+  const double mlp = (c.gated_ffn ? 3 : 2) * 2 * n * D * c.intermediate_size;
+  const double per_layer = 2 * n * D * A * 4 + 2 * 2 * n * n * A + mlp;
+  return c.num_layers * per_layer + c.decoder_layers * 2 * 2 * n * D * A;  // + the cross K/V
 }
 
 double Seq2SeqTransformer::decoderFlops(int prefix, int count) const {
   const ModelConfig& c = config_;
-  const double m = count, D = c.hidden_size, ns = double(source_.size());
+  const double m = count, D = c.hidden_size, A = double(c.num_heads) * c.head_dim, ns = double(source_.size());
   const double self_keys = m * prefix + m * (m + 1) / 2;
-  const double per_layer = 2 * m * D * D * 4 + 2 * 2 * self_keys * D  // self: q/k/v/o, scores and P.V
-                           + 2 * m * D * D * 2 + 2 * 2 * m * ns * D     // cross: q/o, scores and P.V
-                           + 2 * 2 * m * D * c.decoder_intermediate_size;
+  const double per_layer = 2 * m * D * A * 4 + 2 * 2 * self_keys * A  // self: q/k/v/o, scores and P.V
+                           + 2 * m * D * A * 2 + 2 * 2 * m * ns * A     // cross: q/o, scores and P.V
+                           + (c.gated_ffn ? 3 : 2) * 2 * m * D * c.decoder_intermediate_size;
   return c.decoder_layers * per_layer;
 }
 
