@@ -578,8 +578,8 @@ ModelTokenizer ModelTokenizer::fromT5SentencePiece(std::string_view spiece, std:
   // T5Tokenizer: vocab_size = the model's pieces + extra_ids; <extra_id_N> is vocab_size - 1 - N.
   int extra = 100;
   if (config.contains("extra_ids") && !config["extra_ids"].is_null()) {
-    if (!config["extra_ids"].is_number_integer() || config["extra_ids"].get<std::int64_t>() < 0 || config["extra_ids"].get<std::int64_t>() > 100000)
-      throw ModelError(configSource + ": \"extra_ids\" must be an integer from 0 to 100000");
+    if (!config["extra_ids"].is_number_integer() || config["extra_ids"].get<std::int64_t>() < 0 || config["extra_ids"].get<std::int64_t>() > 10000)
+      throw ModelError(configSource + ": \"extra_ids\" must be an integer from 0 to 10000");
     extra = int(config["extra_ids"].get<std::int64_t>());
   }
   const std::int32_t pieces = std::int32_t(vocabulary->size());
