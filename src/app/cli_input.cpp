@@ -99,7 +99,7 @@ const char* attentionInputHelp() {
          "  --model DIR|NAME     a real model (safetensors checkpoint folder or Hugging Face cache name); with\n"
          "                       --text; heads numbered from 0 or written L5H1 (the window's rule too)\n"
          "  --attention KIND     with --model: decoder (causal; GPT-2, Llama...), encoder (bidirectional; BERT,\n"
-         "                       RoBERTa, DistilBERT) or, for an encoder-decoder (BART, Marian), cross (target\n"
+         "                       RoBERTa, DistilBERT) or, for an encoder-decoder (BART, Marian, T5), cross (target\n"
          "                       rows, source columns; the default), encoder or decoder; another is refused\n"
          "  --target TEXT        with an encoder-decoder --model: the target (the decoder's input after its start\n"
          "                       token), e.g. a translation to inspect; --text is the source\n"
@@ -229,7 +229,7 @@ AttentionInput loadModelInput(const CliArgs& args) {
     }
     session.setAttentionKind(in.attention);
   } else if (args.has("target") || args.has("generate")) {
-    throw UsageError(std::string(args.has("target") ? "--target" : "--generate") + " applies to encoder-decoder models (bart, marian); " +
+    throw UsageError(std::string(args.has("target") ? "--target" : "--generate") + " applies to encoder-decoder models (bart, marian, t5); " +
                      session.config().model_type + " has no target text");
   }
   if (layer >= in.session->numLayers())

@@ -67,7 +67,7 @@ int runHeads(int argc, char** argv) {
         throw UsageError("--attention must be encoder or decoder, got '" + args.getOr("attention", "") + "'");
       session->setAttentionKind(kind);
     } else if (args.has("target") || args.has("attention")) {
-      throw UsageError("--target and --attention apply to encoder-decoder models (bart, marian)");
+      throw UsageError("--target and --attention apply to encoder-decoder models (bart, marian, t5)");
     }
     const std::vector<model::HeadMeasures> measures = session->measures();
     std::vector<std::vector<double>> induction;

@@ -94,7 +94,7 @@ int runModelBench(int argc, char** argv) {
           "--importance: the time of every head's importance (one zero-ablated rerun per head, from its layer,\n"
           "plus the loss over all positions; see attnviz heads --importance), once.\n"
           "--max-memory SIZE: memory budget, e.g. 2G (default: a quarter of physical memory).\n"
-          "An encoder-decoder (bart, marian): encodes N random source ids (--tokens, default 100) and generates\n"
+          "An encoder-decoder (bart, marian, t5): encodes N random source ids (--tokens, default 100) and generates\n"
           "--generate G target tokens (default 100, greedy, never stopping early), every cross map kept; the\n"
           "times against FLOPs / sgemm rate and against reading the decoder's weights once per token.\n");
       return 0;

@@ -28,6 +28,11 @@ std::string AttentionProblem::validate() const {
   if (dv > 0 && v.size() != std::size_t(heads) * nk * dv) return "V holds " + std::to_string(v.size()) + " floats, expected heads*nk*dv";
   if (mask == MaskKind::Custom && custom_mask.size() != std::size_t(nq) * nk) return "custom mask must hold nq*nk entries";
   if (!(temperature > 0.0f) || !std::isfinite(temperature)) return "temperature must be a positive finite number";
+  if (!score_bias.empty()) {
+    if (score_bias.size() != std::size_t(heads) * nq * nk) return "score bias holds " + std::to_string(score_bias.size()) + " floats, expected heads*nq*nk";
+    for (float b : score_bias)
+      if (!std::isfinite(b)) return "score bias holds a non-finite value";
+  }
   if (!query_labels.empty() && query_labels.size() != std::size_t(nq)) return "query label count differs from nq";
   if (!key_labels.empty() && key_labels.size() != std::size_t(nk)) return "key label count differs from nk";
   return {};
@@ -37,7 +42,9 @@ double AttentionProblem::scoreMagnitudeBound() const {
   double max_q = 0, max_k = 0;
   for (float x : q) max_q = std::max(max_q, double(std::fabs(x)));
   for (float x : k) max_k = std::max(max_k, double(std::fabs(x)));
-  return max_q * max_k * d * scoreScale();
+  double max_bias = 0;
+  for (float x : score_bias) max_bias = std::max(max_bias, double(std::fabs(x)));
+  return max_q * max_k * d * scoreScale() + max_bias / double(effectiveTemperature());
 }
 
 std::string AttentionProblem::checkFloatRange() const {
@@ -67,7 +74,7 @@ AttentionResult computeReference(const AttentionProblem& problem) {
         const float* kj = &problem.k[problem.kIndex(h, j, 0)];
         double dot = 0.0;
         for (int c = 0; c < problem.d; ++c) dot += double(qi[c]) * double(kj[c]);
-        scores[j] = dot * scale;
+        scores[j] = dot * scale + problem.biasTerm(h, i, j);
         row_max = std::max(row_max, scores[j]);
       }
       float* out = r.p.data() + r.index(h, i, 0);

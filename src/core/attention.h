@@ -6,6 +6,7 @@
 //   V  [heads][nk][dv]      element (h, j, c)  at  v[(h * nk + j) * dv + c]   (optional: dv may be 0)
 //   P  [heads][nq][nk]      element (h, i, j)  at  p[(h * nq + i) * nk + j]
 //   custom mask [nq][nk]    1 = key j visible to query i, 0 = masked (shared by all heads)
+//   score bias  [heads][nq][nk]  element (h, i, j) at  score_bias[(h * nq + i) * nk + j] (optional)
 // Rows are queries ("attends from"), columns are keys ("attends to"). In cross-attention the rows
 // are the target (decoder) tokens and the columns the source (encoder) tokens.
 //
@@ -49,8 +50,11 @@ struct AttentionProblem {
   MaskKind mask = MaskKind::None;
   std::vector<std::uint8_t> custom_mask;  // [nq][nk], only for MaskKind::Custom
   float temperature = 1.0f;
-  // If false the scores are not divided by sqrt(d) (used to show why the scaling exists).
+  // If false the scores are not divided by sqrt(d) (used to show why the scaling exists; T5 never scales).
   bool scale_by_sqrt_d = true;
+  // Optional additive scores, [heads][nq][nk] or empty: the score of (h, i, j) is
+  // (q·k [/ sqrt d] + score_bias) / T. T5's relative position bias lives here. Finite values only.
+  std::vector<float> score_bias;
   std::vector<std::string> head_names;    // heads entries (may be empty: "head 0", ...)
   std::vector<std::string> query_labels;  // nq entries (may be empty)
   std::vector<std::string> key_labels;    // nk entries (may be empty)
@@ -65,12 +69,17 @@ struct AttentionProblem {
     }
     return true;
   }
+  bool hasScoreBias() const { return !score_bias.empty(); }
+  // The bias of (h, i, j) already divided by T (0 without a bias).
+  double biasTerm(int h, int i, int j) const {
+    return score_bias.empty() ? 0.0 : double(score_bias[(std::size_t(h) * nq + i) * nk + j]) / double(effectiveTemperature());
+  }
   float effectiveTemperature() const { return temperature < kMinTemperature ? kMinTemperature : temperature; }
   // The factor the raw score q.k is multiplied by: 1/sqrt(d) (if enabled) / T.
   double scoreScale() const;
   // Empty string when the shapes and sizes agree; otherwise what is wrong, in words.
   std::string validate() const;
-  // Upper bound of |q·k| · scoreScale() over all pairs: max|q| · max|k| · d · scoreScale().
+  // Upper bound of the score magnitude over all pairs: max|q| · max|k| · d · scoreScale() + max|bias| / T.
   double scoreMagnitudeBound() const;
   // Empty when scores fit float arithmetic (bound <= kFloatScoreLimit); otherwise why not.
   std::string checkFloatRange() const;

@@ -83,6 +83,8 @@ struct FastContext {
   const float* q = nullptr;
   const float* k = nullptr;
   float qscale = 1.0f;  // scoreScale() * log2(e)
+  const float* bias = nullptr;  // score_bias or null
+  float bias_scale = 1.0f;      // log2(e) / T
   float* kpack = nullptr;
   int panels = 0;      // key panels per head
   std::size_t ld = 0;  // scratch row stride = panels * NR
@@ -463,7 +465,7 @@ void redoRowExactly(const FastContext& c, int h, int i, int worker) {
     const float* kj = &p.k[p.kIndex(h, j, 0)];
     double dot = 0.0;
     for (int cc = 0; cc < c.d; ++cc) dot += double(qi[cc]) * double(kj[cc]);
-    scores[std::size_t(j)] = dot * scale;
+    scores[std::size_t(j)] = dot * scale + p.biasTerm(h, i, j);
     row_max = std::max(row_max, scores[std::size_t(j)]);
   }
   double sum = 0.0;
@@ -537,6 +539,10 @@ void computeFastInto(const AttentionProblem& problem, AttentionResult& out, cons
   c.q = problem.q.data();
   c.k = problem.k.data();
   c.qscale = float(problem.scoreScale() * 1.4426950408889634);  // log2(e): exp(s) = 2^(s log2 e)
+  if (problem.hasScoreBias()) {
+    c.bias = problem.score_bias.data();
+    c.bias_scale = float(1.4426950408889634 / double(problem.effectiveTemperature()));
+  }
   c.panels = (problem.nk + info.nr - 1) / info.nr;
   c.ld = std::size_t(c.panels) * info.nr;
   // An odd number of cache lines per scratch row: the micro-tiles store their rows at stride ld, and

@@ -219,7 +219,8 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
   constexpr int kMaxTiles = 8;
   int fused[kMaxTiles];
   for (int t = 0; t < tiles; ++t) {
-    const int seen = c.mask == MaskKind::Custom ? 0 : causal ? (c.nk < i0 + t * kMR + 1 ? c.nk : i0 + t * kMR + 1) : c.nk;
+    // With a score bias the GEMM's maxima are not the row's: none are fused.
+    const int seen = c.mask == MaskKind::Custom || c.bias ? 0 : causal ? (c.nk < i0 + t * kMR + 1 ? c.nk : i0 + t * kMR + 1) : c.nk;
     fused[t] = seen / kNR;
   }
   GemmState gemm = beginTileGemm();
@@ -246,6 +247,10 @@ inline void attentionTask(const FastContext& c, int task, int worker) {
     float* out = c.out + (std::size_t(h) * c.nq + i) * c.nk;
     float* row = sc + std::size_t(r) * c.ld;
     const int j0 = fused[r / kMR] * kNR;
+    if (c.bias) {  // the additive scores, in the log2 domain like the rest of the row
+      const float* brow = c.bias + (std::size_t(h) * c.nq + i) * c.nk;
+      for (int j = 0; j < len; ++j) row[j] += brow[j] * c.bias_scale;
+    }
     const float m = rowMax(row, len, mrow, j0 > 0 ? rowmax + std::size_t(r) * kW : nullptr, j0);
     if (!(m > -kInf) || !(m < kInf)) {
       c.redo_row(c, h, i, worker);

@@ -28,7 +28,8 @@ QueryMaths explainQuery(const AttentionProblem& p, int head, int query, bool sca
     for (int c = 0; c < p.d; ++c) dot += double(m.query_vector[c]) * k[c];
     m.raw_scores.push_back(dot);
     m.visible.push_back(p.visible(query, j));
-    m.scaled_scores.push_back(m.visible.back() ? dot * scale : minus_inf);
+    if (p.hasScoreBias()) m.score_bias.push_back(p.score_bias[(std::size_t(head) * p.nq + query) * p.nk + j]);
+    m.scaled_scores.push_back(m.visible.back() ? dot * scale + p.biasTerm(head, query, j) : minus_inf);
     row_max = std::max(row_max, m.scaled_scores.back());
   }
   m.weights.assign(std::size_t(p.nk), 0.0);

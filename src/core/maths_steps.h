@@ -15,7 +15,8 @@ struct QueryMaths {
   std::vector<double> raw_scores;               // q·k_j
   double sqrt_d = 1.0;                          // √d_k (1 when scaling is off)
   double temperature = 1.0;                     // the effective (clamped) temperature
-  std::vector<double> scaled_scores;            // q·k_j / √d_k / T (masked keys: -inf)
+  std::vector<double> score_bias;               // the problem's additive score of each key (empty: none)
+  std::vector<double> scaled_scores;            // (q·k_j / √d_k + bias_j) / T (masked keys: -inf)
   std::vector<bool> visible;                    // mask
   std::vector<double> weights;                  // softmax of scaled_scores
   std::vector<double> output;                   // Σ_j w_j v_j, [dv] (empty when no V)

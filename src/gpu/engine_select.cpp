@@ -70,6 +70,13 @@ EngineRun runAttention(const AttentionProblem& problem, const std::string& reque
                                 "' (expected auto, cpu-ref, cpu-fast, gpu-compute or gpu-fragment)");
   if (std::string why = problem.validate(); !why.empty()) throw std::invalid_argument(why);
   if (requested == "cpu-ref" || requested == "cpu-fast") return runCpu(problem, requested);
+  if (problem.hasScoreBias()) {  // the GPU engines have no bias pass: refused by name, never drawn without it
+    const std::string why = "the GPU engines do not implement an additive score bias (T5's relative positions); cpu-ref and cpu-fast do";
+    if (requested != "auto") throw EngineUnavailable(requested + ": " + why);
+    EngineRun run = runCpu(problem, "cpu-ref");
+    run.fallback_reason = why;
+    return run;
+  }
 
   ContextOptions options;
   if (requested == "gpu-compute") {

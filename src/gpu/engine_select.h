@@ -2,7 +2,8 @@
 //
 // Engines: "cpu-ref" (computeReference, the truth), "cpu-fast" (computeFast), "gpu-compute"
 // (GL 4.3 compute shaders), "gpu-fragment" (GL 3.3 render-to-texture), and "auto", which picks
-// gpu-compute, else gpu-fragment, else cpu-ref and says in fallback_reason why it fell back.
+// gpu-compute, else gpu-fragment, else cpu-ref and says in fallback_reason why it fell back. A problem
+// with a score_bias (T5) runs on cpu-ref under auto and is refused by a named GPU engine.
 //
 // Needs no current GL context: the GPU engines make their own headless context (EGL surfaceless or
 // EGL device, else a hidden SDL window) for the duration of the call, and make nothing current

@@ -9,6 +9,7 @@
 //                               until one texel per row is left; column tiles are merged
 //                               (fragment_merge.frag)                               -> RGBA32F
 //   3. fragment_normalize.frag  P = exp(S - max) / sum; 0 for masked keys and fully masked rows.
+// A problem with a score_bias is refused (compute() false, the reason names it).
 // Where P lives ([heads][nq][nk], float32):
 //   * hasTexture(): a GL_TEXTURE_2D_ARRAY R32F, width nk, height nq, a layer per head (as gpu-compute),
 //     when nk, nq <= GL_MAX_TEXTURE_SIZE and heads <= GL_MAX_ARRAY_TEXTURE_LAYERS;

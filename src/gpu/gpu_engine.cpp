@@ -139,6 +139,10 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     *error = "invalid problem: " + why;
     return false;
   }
+  if (problem.hasScoreBias()) {  // not in the shaders: refused, never drawn without it
+    *error = "gpu-compute does not implement an additive score bias (T5's relative positions); cpu-ref and cpu-fast do";
+    return false;
+  }
   if (std::string why = problem.checkFloatRange(); !why.empty()) {
     *error = why;
     return false;

@@ -10,6 +10,7 @@
 //   2. attention_softmax.comp  per row: online max/sum, shared-memory tree reduction (no subgroup
 //                              ops), then P = exp(S - max) / sum in place; masked keys get 0; a row
 //                              with no visible key is all 0 and counted as fully masked.
+// A problem with a score_bias is refused (compute() false, the reason names it): no bias pass yet.
 // Reductions for the stats row (reduce()): attention_row_stats.comp, attention_column_sums.comp.
 //
 // Where P lives (shape [heads][nq][nk], float32, the layout of core/attention.h):

@@ -132,7 +132,8 @@ void readEncoderCommon(const Reader& r, ModelConfig& c) {
 
 const std::vector<std::string>& supportedModelTypes() {
   static const std::vector<std::string> types = {"bart", "bert",  "distilbert", "gpt2",    "gpt_neox",   "llama", "marian",
-                                                 "mistral", "opt", "phi3", "qwen2", "qwen3", "roberta", "xlm-roberta"};
+                                                 "mistral", "opt", "phi3", "qwen2", "qwen3", "roberta", "t5",
+                                                 "xlm-roberta"};
   return types;
 }
 
@@ -386,6 +387,48 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     if (c.decoder_start_token_id < 0) r.fail("model_type '" + c.model_type + "' needs the field \"decoder_start_token_id\"");
     c.post_layer_norm = true;
     c.final_norm = false;
+  } else if (c.model_type == "t5") {
+    // T5Config / modeling_t5: d_kv per head, num_decoder_layers defaulting to num_layers, the
+    // relative position buckets, T5LayerNorm's epsilon, feed_forward_proj "relu" or "gated-gelu"
+    // (gelu_new, as T5Config maps it), the shared embeddings tied to the head unless
+    // tie_word_embeddings is false (Flan-T5), decoder_start_token_id = pad (0).
+    c.arch = Architecture::T5;
+    c.encoder_decoder = true;
+    c.vocab_size = r.boundedInt("vocab_size", kMaxVocabulary, "vocabulary entries");
+    c.hidden_size = r.boundedInt("d_model", kMaxHidden, "hidden units");
+    c.head_dim = r.boundedInt("d_kv", kMaxHeadDim, "units per head");
+    c.num_heads = c.num_kv_heads = r.boundedInt("num_heads", kMaxHeads, "heads");
+    if (std::int64_t(c.num_heads) * c.head_dim > kMaxHidden)
+      r.fail("num_heads x d_kv = " + std::to_string(std::int64_t(c.num_heads) * c.head_dim) + "; attnviz reads models with at most " +
+             std::to_string(kMaxHidden) + " attention units per layer");
+    c.num_layers = r.boundedInt("num_layers", kMaxLayers, "layers");
+    c.decoder_layers = r.boundedIntOr("num_decoder_layers", c.num_layers, kMaxLayers, "layers");
+    c.intermediate_size = c.decoder_intermediate_size = r.boundedInt("d_ff", kMaxIntermediate, "MLP units");
+    // No position table bounds T5; n_positions (512 in the released configs) bounds source and target.
+    c.max_positions = r.boundedIntOr("n_positions", 512, kMaxPositions, "positions");
+    c.relative_buckets = r.boundedIntOr("relative_attention_num_buckets", 32, 1 << 16, "relative position buckets");
+    c.relative_max_distance = r.boundedIntOr("relative_attention_max_distance", 128, kMaxPositions, "positions of relative distance");
+    if (c.relative_buckets < 4)
+      r.fail("relative_attention_num_buckets " + std::to_string(c.relative_buckets) + " is below 4 (half exact, half logarithmic, each direction)");
+    if (c.relative_max_distance <= c.relative_buckets / 4)
+      r.fail("relative_attention_max_distance " + std::to_string(c.relative_max_distance) +
+             " must be more than the exact buckets (relative_attention_num_buckets / 4)");
+    c.norm_eps = r.numberInOr("layer_norm_epsilon", 1e-6, kMinNormEps, kMaxNormEps);
+    const std::string ffn = r.stringOr("feed_forward_proj", "relu");
+    if (ffn == "relu") {
+      c.activation = "relu";
+    } else if (ffn == "gated-gelu") {
+      c.activation = "gelu_new";
+      c.gated_ffn = true;
+    } else {
+      r.fail("feed_forward_proj '" + quoteForMessage(ffn, 60) + "' is not implemented (supported: relu, gated-gelu)");
+    }
+    c.tie_word_embeddings = r.boolOr("tie_word_embeddings", true);
+    c.pad_token_id = r.tokenIdOr("pad_token_id", c.vocab_size);
+    c.eos_token_id = r.tokenIdOr("eos_token_id", c.vocab_size);
+    c.decoder_start_token_id = r.tokenIdOr("decoder_start_token_id", c.vocab_size);
+    if (c.decoder_start_token_id < 0) c.decoder_start_token_id = c.pad_token_id >= 0 ? c.pad_token_id : 0;
+    c.final_norm = true;
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }

@@ -1,7 +1,7 @@
 // config.json of a Hugging Face checkpoint, for the architectures attnviz runs: the decoders gpt2,
 // the Llama family (llama, mistral, qwen2, qwen3, phi3), gpt_neox (Pythia) and opt, and the BERT
-// family of encoders (bert, roberta, distilbert), and the encoder-decoders bart and marian. Needs no
-// GL context.
+// family of encoders (bert, roberta, distilbert), and the encoder-decoders bart, marian and t5. Needs
+// no GL context.
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace attnviz::model {
 
-enum class Architecture { Gpt2, Llama, NeoX, Opt, Bert, Bart };
+enum class Architecture { Gpt2, Llama, NeoX, Opt, Bert, Bart, T5 };
 
 // Bounds on the sizes in config.json, far above what any real model uses (in brackets the largest
 // we know of, 2026-12): a damaged or hostile config is refused before anything is sized by it.
@@ -62,7 +62,7 @@ struct ModelConfig {
   // Names of the BERT-family tensors: bert/roberta (encoder.layer.N.attention.self.query ...) or
   // distilbert (transformer.layer.N.attention.q_lin ...).
   bool distilbert_names = false;
-  // Encoder-decoders (Architecture::Bart: bart, marian): num_layers, num_heads and
+  // Encoder-decoders (Architecture::Bart: bart, marian; Architecture::T5): num_layers, num_heads and
   // intermediate_size are the encoder's; the decoder's follow. max_positions bounds the source and
   // the target each.
   bool encoder_decoder = false;
@@ -74,7 +74,14 @@ struct ModelConfig {
   double embed_scale = 1.0;          // scale_embedding: sqrt(d_model)
   bool sinusoidal_positions = false;  // marian: sin | cos halves, computed, not read
   bool embed_layer_norm = false;      // bart: layernorm_embedding after the embeddings
-  std::string activation = "gelu";    // the MLP's: gelu (exact), swish (silu) or relu
+  std::string activation = "gelu";    // the MLP's: gelu (exact), swish (silu) or relu; t5: relu or gelu_new
+  // T5 (Architecture::T5): pre-LN blocks with RMS norms (norm_eps = layer_norm_epsilon), no
+  // 1/sqrt(d) on the scores, a relative position bias per stack (in its first layer) added to the
+  // self-attention scores, feed-forward wi -> act -> wo or, gated, act(wi_0) * wi_1 -> wo.
+  // head_dim is d_kv (num_heads * d_kv may differ from d_model).
+  int relative_buckets = 0;          // relative_attention_num_buckets
+  int relative_max_distance = 0;     // relative_attention_max_distance
+  bool gated_ffn = false;            // feed_forward_proj "gated-gelu"
 
   // The key/value head query head h reads: h / (num_heads / num_kv_heads).
   int kvHeadOf(int head) const { return head / (num_heads / num_kv_heads); }

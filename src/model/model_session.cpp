@@ -260,6 +260,10 @@ AttentionProblem ModelSession::problemForLayer(int layer) const {
   }
   p.query_labels = labels_;
   p.key_labels = keyLabels();
+  if (seq2seq_) {  // T5: unscaled scores plus its relative position bias
+    p.scale_by_sqrt_d = seq2seq_->scoresScaledBySqrtD();
+    p.score_bias = seq2seq_->scoreBias(kind_);
+  }
   return p;
 }
 
@@ -283,6 +287,10 @@ AttentionProblem ModelSession::problemFor(int layer, int head) const {
   p.head_names = {headName(layer, head)};
   p.query_labels = labels_;
   p.key_labels = keyLabels();
+  if (seq2seq_) {
+    p.scale_by_sqrt_d = seq2seq_->scoresScaledBySqrtD();
+    p.score_bias = seq2seq_->scoreBias(kind_, head);
+  }
   return p;
 }
 

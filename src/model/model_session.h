@@ -106,7 +106,7 @@ class ModelSession {
 
   // Encoders (the BERT family) attend in both directions: no causal mask, no generation, and
   // the logits are the masked-LM head's (fill-mask). attentionKinds() is {decoder}, {encoder}, or
-  // for an encoder-decoder (bart, marian) {encoder, decoder, cross}.
+  // for an encoder-decoder (bart, marian, t5) {encoder, decoder, cross}.
   bool isEncoder() const;
   bool isEncoderDecoder() const { return seq2seq_ != nullptr; }
   std::vector<AttentionKind> attentionKinds() const;
@@ -144,7 +144,9 @@ class ModelSession {
 
   // The attention problem of one head (heads = 1) or of every head of the layer (heads =
   // numHeads(), head_names "L5H0"...) with causal mask (none for an encoder), scale 1/sqrt(head_dim), temperature 1,
-  // q = that head's queries, k/v = its key/value head's keys/values, token labels.
+  // q = that head's queries, k/v = its key/value head's keys/values, token labels. T5: no
+  // 1/sqrt(head_dim), and its relative position bias in score_bias (self-attention only), which
+  // cpu-ref and cpu-fast add and the GPU engines refuse by name.
   // Throws ModelError for a layer/head out of range or before any text.
   AttentionProblem problemFor(int layer, int head) const;
   AttentionProblem problemForLayer(int layer) const;

@@ -1,4 +1,4 @@
-// The forward pass of an encoder-decoder transformer (bart, marian) on the CPU with OpenBLAS,
+// The forward pass of an encoder-decoder transformer (bart, marian, t5) on the CPU with OpenBLAS,
 // keeping what the three kinds of attention views need. Needs no GL context.
 //
 // The source runs through the encoder once (bidirectional self-attention); every decoder layer
@@ -7,6 +7,9 @@
 // values cached, so a generated token costs one row per layer. Cache layout as in transformer.h:
 // Q [heads][n][head_dim], K and V [heads][n][head_dim]; for cross-attention Q has the target's
 // rows and K/V the source's.
+//
+// T5's self-attention adds a relative position bias to q.k (and does not divide by sqrt(d)); the
+// maps' problems must carry it (scoreBias), the cached Q/K alone do not give them.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,21 @@
 namespace attnviz::model {
 
 struct Seq2SeqWeights;  // seq2seq.cpp
+
+// T5Attention._relative_position_bucket: the bucket of relative = key position - query position.
+// Bidirectional (encoder): half the buckets for keys after the query; unidirectional (decoder):
+// keys after the query share bucket 0. In each half, distances below half of it are exact, larger
+// ones logarithmic up to max_distance (computed in float, as Hugging Face's torch code does).
+int t5RelativeBucket(int relative, bool bidirectional, int buckets, int max_distance);
+
+// One stack's relative position bias: table [buckets][heads] (its layer 0's relative_attention_bias).
+struct RelativeBias {
+  const float* table = nullptr;
+  int heads = 0, buckets = 0, max_distance = 0;
+  bool bidirectional = false;
+  int bucket(int relative) const { return t5RelativeBucket(relative, bidirectional, buckets, max_distance); }
+  float at(int head, int relative) const { return table[std::size_t(bucket(relative)) * heads + head]; }
+};
 
 class Seq2SeqTransformer {
  public:
@@ -49,6 +67,12 @@ class Seq2SeqTransformer {
   // target, causal) or cross (target queries, source keys and values).
   const LayerCache& layer(AttentionKind kind, int l) const;
 
+  // T5: the position bias its self-attention adds to q.k, [heads][n][n] for every head (head < 0)
+  // or [1][n][n] for one, over the current source (encoder) or target (decoder); empty for the
+  // cross-attention and for bart/marian (no bias). scoresScaledBySqrtD(): false for T5.
+  std::vector<float> scoreBias(AttentionKind kind, int head = -1) const;
+  bool scoresScaledBySqrtD() const { return config_.arch != Architecture::T5; }
+
   // Logits [vocab] of the next target token after target position `position`.
   std::vector<float> logits(int position) const;
   // Multiply-adds * 2 of the encoder over the source and of the decoder over `count` target
@@ -61,6 +85,7 @@ class Seq2SeqTransformer {
   void runEncoder();
   void runDecoder(int start);
   void truncateTarget(int n);
+  RelativeBias relativeBias(AttentionKind kind) const;
 
   ModelConfig config_;
   WeightStore store_;

@@ -107,6 +107,7 @@ struct ModelTokenizer::Impl {
   std::unordered_map<std::int32_t, std::size_t> added_by_id;
   std::unordered_map<std::string, std::int32_t> added_by_content;  // the first token of each content
   std::vector<std::int32_t> prefix, suffix;          // inserted around every text (BOS, EOS)
+  bool suffix_unless_present = false;                // T5: no second </s> after a typed one
   std::size_t vocab_size = 0;
 
   void addToken(AddedToken token) {
@@ -558,14 +559,60 @@ ModelTokenizer ModelTokenizer::fromMarianFiles(std::string_view sourceSpm, std::
   return ModelTokenizer(impl);
 }
 
+ModelTokenizer ModelTokenizer::fromT5SentencePiece(std::string_view spiece, std::string_view tokenizerConfigJson, const std::string& source) {
+  const std::string configSource = "tokenizer_config.json";
+  const Json config = parseConfig(tokenizerConfigJson, configSource);
+  auto impl = std::make_shared<Impl>();
+  impl->source = source;
+  const auto named = [&](const char* key, const char* fallback) {
+    const std::string n = tokenName(config, key);
+    return n.empty() ? std::string(fallback) : n;
+  };
+  const auto vocabulary = std::make_shared<const Vocabulary>(sentencePieceOwnVocabulary(spiece, source));
+  const std::string unk = named("unk_token", "<unk>");
+  impl->model = std::make_unique<SentencePieceFileModel>(spiece, vocabulary, unk, source);
+  impl->traits.space_marker = "\u2581";
+  addConfigTokens(*impl, config, configSource);
+  for (const auto& [key, fallback] : {std::pair{"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"pad_token", "<pad>"}})
+    if (const std::string n = named(key, fallback); const auto id = impl->model->idOf(n)) impl->addToken({n, *id, true, false, false, false});
+  // T5Tokenizer: vocab_size = the model's pieces + extra_ids; <extra_id_N> is vocab_size - 1 - N.
+  int extra = 100;
+  if (config.contains("extra_ids") && !config["extra_ids"].is_null()) {
+    if (!config["extra_ids"].is_number_integer() || config["extra_ids"].get<std::int64_t>() < 0 || config["extra_ids"].get<std::int64_t>() > 10000)
+      throw ModelError(configSource + ": \"extra_ids\" must be an integer from 0 to 10000");
+    extra = int(config["extra_ids"].get<std::int64_t>());
+  }
+  const std::int32_t pieces = std::int32_t(vocabulary->size());
+  for (int n = 0; n < extra; ++n)
+    impl->addToken({"<extra_id_" + std::to_string(n) + ">", pieces + extra - 1 - n, true, false, false, false});
+  impl->finishAdded();
+  // build_inputs_with_special_tokens: the text, then </s> unless it already ends with one.
+  const std::string eos = named("eos_token", "</s>");
+  const auto eos_id = impl->lookup(eos);
+  if (!eos_id) throw ModelError(source + ": the eos_token '" + quoteForMessage(eos, 40) + "' is not in the model");
+  impl->suffix.push_back(*eos_id);
+  impl->suffix_unless_present = true;
+  return ModelTokenizer(impl);
+}
+
 ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec)) throw ModelError(directory.string() + ": not a directory");
   const fs::path configPath = directory / "tokenizer_config.json";
   const std::string config = fs::exists(configPath, ec) ? readFileCapped(configPath) : std::string();
-  const fs::path tokenizerJson = directory / "tokenizer.json";
+  const fs::path tokenizerJson = directory / "tokenizer.json", spiece = directory / "spiece.model";
   try {
+    // T5 folders hold tokenizer.json (a Unigram model) and spiece.model, the SentencePiece file it
+    // was converted from: when the first cannot be read, the second gives the same ids.
+    if (fs::exists(tokenizerJson, ec) && fs::exists(spiece, ec)) {
+      try {
+        return fromTokenizerJson(readFileCapped(tokenizerJson), config, tokenizerJson.string());
+      } catch (const ModelError&) {
+        return fromT5SentencePiece(readFileCapped(spiece), config, spiece.string());
+      }
+    }
     if (fs::exists(tokenizerJson, ec)) return fromTokenizerJson(readFileCapped(tokenizerJson), config, tokenizerJson.string());
+    if (fs::exists(spiece, ec)) return fromT5SentencePiece(readFileCapped(spiece), config, spiece.string());
     const fs::path vocab = directory / "vocab.json", merges = directory / "merges.txt";
     if (fs::exists(vocab, ec) && fs::exists(merges, ec))
       return fromVocabAndMerges(readFileCapped(vocab), readFileCapped(merges), config, (directory / "vocab.json").string() + " + merges.txt");
@@ -640,7 +687,8 @@ Encoding ModelTokenizer::encodeWith(const WordModel& model, std::string_view utf
     }
   }
   const std::size_t end = utf8.size();
-  for (std::int32_t id : impl.suffix) impl.push(e, id, {end, end}, true);
+  if (!(impl.suffix_unless_present && impl.suffix.size() == 1 && !e.ids.empty() && e.ids.back() == impl.suffix.front()))
+    for (std::int32_t id : impl.suffix) impl.push(e, id, {end, end}, true);
   return e;
 }
 
@@ -669,7 +717,8 @@ std::optional<std::int32_t> ModelTokenizer::bosId() const {
 }
 
 std::string ModelTokenizer::describe() const {
-  std::string kind = dynamic_cast<const SentencePieceFileModel*>(impl_->model.get()) ? "SentencePiece (Marian .spm)"
+  std::string kind = dynamic_cast<const SentencePieceFileModel*>(impl_->model.get())
+                         ? (impl_->suffix_unless_present ? "SentencePiece (T5 spiece.model)" : "SentencePiece (Marian .spm)")
                      : !impl_->model->continuingPrefix().empty() ? "WordPiece"
                      : impl_->traits.byte_level          ? "byte-level BPE"
                      : impl_->model->byteFallback()      ? "SentencePiece-style BPE (byte fallback)"

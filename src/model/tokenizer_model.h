@@ -1,7 +1,8 @@
 // ModelTokenizer: the tokenizer of a real model, giving the same ids as Hugging Face's.
 //
 // Loaded from a model directory: tokenizer.json (model type BPE or WordPiece) when present, else
-// GPT-2's vocab.json + merges.txt, else Marian's source.spm (+ target.spm) + vocab.json, else BERT's vocab.txt; tokenizer_config.json, when present,
+// GPT-2's vocab.json + merges.txt, else Marian's source.spm (+ target.spm) + vocab.json, else BERT's vocab.txt,
+// T5's spiece.model when there is no tokenizer.json or it cannot be read; tokenizer_config.json, when present,
 // decides whether BOS/EOS are added and names extra special tokens. Supported pipeline pieces:
 //   normalizers     Sequence, Prepend, Replace (string or regex), NFC, NFD, NFKC, NFKD,
 //                   BertNormalizer, Lowercase, StripAccents
@@ -69,6 +70,12 @@ class ModelTokenizer {
   // pieces looked up in vocab.json (<unk> when absent), </s> after the text (MarianTokenizer).
   static ModelTokenizer fromMarianFiles(std::string_view sourceSpm, std::string_view targetSpm, std::string_view vocabJson,
                                         std::string_view tokenizerConfigJson = {}, const std::string& source = "source.spm");
+
+  // T5's spiece.model as T5Tokenizer reads it: the model's own ids, <extra_id_N> = pieces +
+  // extra_ids - 1 - N (extra_ids from tokenizer_config.json, default 100), </s> after the text
+  // unless it already ends with one.
+  static ModelTokenizer fromT5SentencePiece(std::string_view spiece, std::string_view tokenizerConfigJson = {},
+                                            const std::string& source = "spiece.model");
 
   // Throws ModelError for text that is not valid UTF-8 (naming the byte offset) or whose
   // normalisation grows past the bound of tokenizer_pipeline.h.

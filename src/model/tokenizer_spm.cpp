@@ -8,14 +8,30 @@
 
 namespace attnviz::model {
 
-SentencePieceFileModel::SentencePieceFileModel(std::string_view spm, std::shared_ptr<const Vocabulary> vocabulary,
-                                               const std::string& unk_token, const std::string& source)
-    : processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()), vocabulary_(std::move(vocabulary)), source_(source) {
+namespace {
+
+void loadProcessor(sentencepiece::SentencePieceProcessor& processor, std::string_view spm, const std::string& source) {
   if (spm.size() > kMaxTokenizerFileBytes)
     throw ModelError(source + ": " + std::to_string(spm.size()) + " bytes, more than the " + std::to_string(kMaxTokenizerFileBytes >> 20) +
                      " MB a tokenizer file may have");
-  const auto status = processor_->LoadFromSerializedProto(absl::string_view(spm.data(), spm.size()));
+  const auto status = processor.LoadFromSerializedProto(absl::string_view(spm.data(), spm.size()));
   if (!status.ok()) throw ModelError(source + ": not a SentencePiece model (" + quoteForMessage(status.ToString(), 120) + ")");
+}
+
+}  // namespace
+
+Vocabulary sentencePieceOwnVocabulary(std::string_view spm, const std::string& source) {
+  sentencepiece::SentencePieceProcessor processor;
+  loadProcessor(processor, spm, source);
+  Vocabulary out;
+  for (int id = 0; id < processor.GetPieceSize(); ++id) out.emplace(processor.IdToPiece(id), id);
+  return out;
+}
+
+SentencePieceFileModel::SentencePieceFileModel(std::string_view spm, std::shared_ptr<const Vocabulary> vocabulary,
+                                               const std::string& unk_token, const std::string& source)
+    : processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()), vocabulary_(std::move(vocabulary)), source_(source) {
+  loadProcessor(*processor_, spm, source);
   std::int32_t limit = 0;
   for (const auto& [piece, id] : *vocabulary_) limit = std::max(limit, id + 1);
   pieces_.resize(std::size_t(limit));

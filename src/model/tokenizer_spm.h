@@ -1,4 +1,4 @@
-// A SentencePiece model file (Marian's source.spm / target.spm) as a tokenizer's model, through
+// A SentencePiece model file (Marian's source.spm / target.spm, T5's spiece.model) as a tokenizer's model, through
 // Debian's libsentencepiece (the library made for these files: the protobuf is never parsed by
 // hand). The pieces it gives are looked up in the model's own vocabulary (Marian's vocab.json),
 // as Hugging Face's MarianTokenizer does: a piece missing there is the unknown token.
@@ -16,6 +16,10 @@ class SentencePieceProcessor;
 }
 
 namespace attnviz::model {
+
+// The pieces of a SentencePiece model file with their own ids (T5's spiece.model: id = the
+// model's, as T5Tokenizer's piece_to_id). ModelError naming `source` when it is not such a file.
+Vocabulary sentencePieceOwnVocabulary(std::string_view spm, const std::string& source);
 
 class SentencePieceFileModel : public WordModel {
  public:

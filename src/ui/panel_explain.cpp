@@ -47,7 +47,7 @@ void drawExplanationPanel(UiContext& ui) {
       ImGui::TableSetupScrollFreeze(0, 1);
       ImGui::TableSetupColumn("key");
       ImGui::TableSetupColumn("q\xC2\xB7k");
-      ImGui::TableSetupColumn("/ \xE2\x88\x9A" "d / T");
+      ImGui::TableSetupColumn(m->score_bias.empty() ? "/ \xE2\x88\x9A" "d / T" : "(/ \xE2\x88\x9A" "d + bias) / T");
       ImGui::TableSetupColumn("softmax");
       ImGui::TableHeadersRow();
       ImGui::PushFont(ui.fonts.mono);

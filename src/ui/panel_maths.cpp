@@ -158,13 +158,17 @@ void drawMathsPanel(UiContext& ui) {
     ImGui::TableHeadersRow();
     std::vector<double> by_sqrt(static_cast<std::size_t>(nk)), by_t(static_cast<std::size_t>(nk));
     for (int j = 0; j < nk; ++j) {
-      by_sqrt[std::size_t(j)] = m->raw_scores[std::size_t(j)] / m->sqrt_d;
+      // T5: its position bias joins the score before the temperature (the stage's name says so).
+      by_sqrt[std::size_t(j)] = m->raw_scores[std::size_t(j)] / m->sqrt_d + (m->score_bias.empty() ? 0.0 : m->score_bias[std::size_t(j)]);
       by_t[std::size_t(j)] = by_sqrt[std::size_t(j)] / m->temperature;
     }
     std::vector<bool> all_visible(std::size_t(nk), true);
     char name_sqrt[64], name_t[64];
-    std::snprintf(name_sqrt, sizeof name_sqrt, unscaled ? "\xC3\xB7 1 (no \xE2\x88\x9A" "d_k)" : "\xC3\xB7 \xE2\x88\x9A" "d_k = %.2f",
-                  m->sqrt_d);
+    const char* plus_bias = m->score_bias.empty() ? "" : " + bias";
+    if (unscaled)
+      std::snprintf(name_sqrt, sizeof name_sqrt, "\xC3\xB7 1 (no \xE2\x88\x9A" "d_k)%s", plus_bias);
+    else
+      std::snprintf(name_sqrt, sizeof name_sqrt, "\xC3\xB7 \xE2\x88\x9A" "d_k = %.2f%s", m->sqrt_d, plus_bias);
     std::snprintf(name_t, sizeof name_t, "\xC3\xB7 T = %.2f", m->temperature);
     struct Stage {
       const char* name;

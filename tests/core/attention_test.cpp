@@ -67,6 +67,30 @@ TEST(CpuReference, ScalesBySqrtDAndTemperature) {
   EXPECT_NEAR(r.at(0, 0, 1), std::exp(2.0) / (1 + std::exp(2.0)), 1e-7);
 }
 
+// (q.k [/ sqrt d] + bias) / T, worked by hand: q = (1), keys (0), (2); bias (1, -1), no scaling,
+// T = 2 -> scores (0 + 1) / 2 = 0.5 and (2 - 1) / 2 = 0.5: equal weights.
+TEST(CpuReference, AddsTheScoreBiasBeforeTheTemperature) {
+  AttentionProblem p;
+  p.heads = 1;
+  p.nq = 1;
+  p.nk = 2;
+  p.d = 1;
+  p.q = {1.0f};
+  p.k = {0.0f, 2.0f};
+  p.scale_by_sqrt_d = false;
+  p.temperature = 2.0f;
+  p.score_bias = {1.0f, -1.0f};
+  AttentionResult r = computeReference(p);
+  EXPECT_NEAR(r.p[0], 0.5f, 1e-7);
+  p.score_bias = {0.0f, 0.0f};  // scores 0 and 1: weights 1 / (1 + e) and e / (1 + e)
+  r = computeReference(p);
+  EXPECT_NEAR(r.p[1], std::exp(1.0) / (1.0 + std::exp(1.0)), 1e-7);
+  p.score_bias = {1.0f};
+  EXPECT_NE(p.validate().find("score bias"), std::string::npos);
+  p.score_bias = {1.0f, std::nanf("")};
+  EXPECT_NE(p.validate().find("non-finite"), std::string::npos);
+}
+
 TEST(CpuReference, HugeScoresDoNotOverflow) {
   AttentionProblem p = randomProblem(2, 5, 7, 16, 1, 1000.0f);  // scores ~1e6
   const AttentionResult r = computeReference(p);

@@ -367,6 +367,12 @@ void makeModelReaderFiles() {
   sparse("cfg_200mb/config.json", "[", off_t(200) << 20);
   writeModelFolder("cfg_model_type_newline", R"({"model_type":"bert\nattnviz: fake"})", "");
   writeModelFolder("cfg_bos_2_32", base + ",\"bos_token_id\":4294967560}", "");
+  writeModelFolder("cfg_t5_ffn_newline",
+                   R"({"model_type":"t5","vocab_size":10,"d_model":4,"d_kv":2,"num_heads":2,"num_layers":1,"d_ff":8,)"
+                   R"("feed_forward_proj":"gated-silu\nattnviz: fake"})",
+                   "");
+  ::mkdir(path("tok_t5_spiece_escape").c_str(), 0700);  // T5's spiece.model that is not a SentencePiece model
+  write("tok_t5_spiece_escape/spiece.model", "\x1b[2J\nattnviz: fake");
   // safetensors: nested __metadata__ (8 MiB), names with a newline or of 4 MiB.
   writeModelFolder("st_metadata_nested", base + "}",
                    safetensorsWithHeader("{\"__metadata__\":" + repeated("[", 4 << 20) + repeated("]", 4 << 20) + "}", 0));
@@ -447,6 +453,8 @@ void addModelReaderCases(std::vector<Case>& t) {
   add("config_200mb", dump("cfg_200mb"), "a model config may be at most 4.0 MiB", 10);
   add("config_model_type_newline", dump("cfg_model_type_newline"), "model_type 'bert\\nattnviz: fake' is not supported", 10);
   add("config_bos_token_id_beyond_int32", dump("cfg_bos_2_32"), "\"bos_token_id\" is 4294967560, outside the vocabulary", 10);
+  add("config_t5_feed_forward_newline", dump("cfg_t5_ffn_newline"), "feed_forward_proj 'gated-silu\\nattnviz: fake' is not implemented", 10);
+  add("tokenizer_t5_spiece_not_a_model", tokenize("tok_t5_spiece_escape", "a"), "spiece.model: not a SentencePiece model", 10);
   add("safetensors_metadata_nested", dump("st_metadata_nested"), "header: JSON nested deeper than 64 levels", 10);
   add("safetensors_tensor_name_newline", dump("st_name_newline"), "tensor 'w\\nattnviz: fake': unsupported dtype I8", 10);
   add("safetensors_tensor_name_4mb", dump("st_name_4mb"), "\u2026': unsupported dtype I8", 10);

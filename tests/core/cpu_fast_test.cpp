@@ -37,6 +37,7 @@ struct Case {
   float temperature;
   unsigned seed;
   bool scale_by_sqrt_d = true;
+  float bias = 0;  // > 0: an additive score bias [heads][nq][nk] with this standard deviation (T5)
 };
 
 std::string sci(double x) {
@@ -50,7 +51,7 @@ std::string describe(const Case& c) {
   std::ostringstream s;
   s << "h" << c.heads << "_nq" << c.nq << "_nk" << c.nk << "_d" << c.d << "_"
     << (c.mask == MaskKind::None ? "none" : c.mask == MaskKind::Causal ? "causal" : "custom") << "_T"
-    << c.temperature << (c.scale_by_sqrt_d ? "" : "_noscale") << "_seed" << c.seed;
+    << c.temperature << (c.scale_by_sqrt_d ? "" : "_noscale") << (c.bias > 0 ? "_bias" : "") << "_seed" << c.seed;
   std::string out = s.str();
   for (char& ch : out)
     if (ch == '.' || ch == '-' || ch == '+') ch = 'p';
@@ -72,6 +73,10 @@ AttentionProblem makeProblem(const Case& c) {
   p.k.resize(std::size_t(c.heads) * c.nk * c.d);
   for (float& x : p.q) x = normal(rng);
   for (float& x : p.k) x = normal(rng);
+  if (c.bias > 0) {
+    p.score_bias.resize(std::size_t(c.heads) * c.nq * c.nk);
+    for (float& x : p.score_bias) x = c.bias * normal(rng);
+  }
   if (c.mask == MaskKind::Custom) {
     // Random visibility (about 60 %), row 0 fully masked, the last row with exactly one visible key.
     std::bernoulli_distribution visible(0.6);
@@ -116,7 +121,12 @@ double caseTolerance(const AttentionProblem& p, int lanes) {
   };
   const double qn = maxNorm(p.q, std::size_t(p.heads) * p.nq, p.d);
   const double kn = maxNorm(p.k, std::size_t(p.heads) * p.nk, p.d);
-  const double score_err = gamma(p.d + 2) * p.scoreScale() * qn * kn;
+  // A score bias b is added in float after the product: b * (log2 e / T) and the sum round once
+  // each, relative to the scores' magnitude (scaled q.k plus |b| / T).
+  double max_bias = 0;
+  for (float b : p.score_bias) max_bias = std::max(max_bias, double(std::fabs(b)));
+  const double bias_err = max_bias > 0 ? gamma(3) * (p.scoreScale() * qn * kn + max_bias / p.effectiveTemperature()) : 0.0;
+  const double score_err = gamma(p.d + 2) * p.scoreScale() * qn * kn + bias_err;
   const double sum_terms = std::ceil(double(p.nk) / lanes) + std::log2(double(lanes)) + 1;
   return std::tanh(score_err / 2) + (kExp2MaxUlps + 1) * kU / 2 + gamma(sum_terms) + 2.5 * kU;
 }
@@ -148,6 +158,15 @@ std::vector<Case> cases() {
   Case noscale{2, 50, 50, 64, N, 1.0f, 32};
   noscale.scale_by_sqrt_d = false;
   v.push_back(noscale);
+  // An additive score bias (T5's relative positions): every mask, cross shapes, partial tiles,
+  // temperatures, with and without 1/sqrt(d).
+  for (Case c : std::vector<Case>{{4, 23, 23, 8, N, 1.0f, 40},    {4, 18, 18, 8, C, 1.0f, 41},   {2, 65, 63, 16, X, 1.0f, 42},
+                                  {3, 37, 300, 24, N, 0.5f, 43},  {2, 257, 257, 64, C, 2.0f, 44}, {1, 1, 1, 4, N, 1.0f, 45},
+                                  {2, 33, 47, 64, N, 1e-3f, 46}}) {
+    c.bias = 2.0f;
+    c.scale_by_sqrt_d = c.seed % 2 == 0;
+    v.push_back(c);
+  }
   return v;
 }
 
@@ -228,6 +247,19 @@ TEST(CpuFast, Exp2IsAccurate) {
     for (int i = 0; i < 4; ++i) EXPECT_EQ(out[i], 0.0f) << simdPathName(path) << " x = " << special[i];
     EXPECT_TRUE(std::isnan(out[4])) << simdPathName(path);
   }
+}
+
+// The bias must change the maps (a kernel that ignored it would pass a table of tiny biases).
+TEST(CpuFast, AScoreBiasIsAddedNotIgnored) {
+  Case c{2, 30, 30, 8, MaskKind::Causal, 1.0f, 47};
+  c.bias = 2.0f;
+  AttentionProblem p = makeProblem(c);
+  const AttentionResult with = computeFast(p);
+  p.score_bias.clear();
+  const AttentionResult without = computeFast(p);
+  double diff = 0;
+  for (std::size_t i = 0; i < with.p.size(); ++i) diff = std::max(diff, std::fabs(double(with.p[i]) - without.p[i]));
+  EXPECT_GT(diff, 0.1);
 }
 
 TEST(CpuFast, ComputeFastMatchesComputeFastInto) {

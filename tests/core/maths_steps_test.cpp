@@ -45,3 +45,21 @@ TEST(MathsSteps, WithoutScalingTheSoftmaxSaturates) {
   EXPECT_GT(*std::max_element(m.weights.begin(), m.weights.end()), scaled_max);
   EXPECT_THROW(explainQuery(p, 4, 0), std::out_of_range);
 }
+
+// With a score bias (T5) each step shows it and the weights are still the reference engine's.
+TEST(MathsSteps, AScoreBiasIsPartOfEachScore) {
+  SimulatedInput in;
+  in.text = "The bank by the river was steep.";
+  in.temperature = 0.5f;
+  AttentionProblem p = buildSimulatedProblem(in);
+  p.score_bias.resize(std::size_t(p.heads) * p.nq * p.nk);
+  for (std::size_t i = 0; i < p.score_bias.size(); ++i) p.score_bias[i] = float(int(i % 7) - 3);
+  const AttentionResult r = computeReference(p);
+  const QueryMaths m = explainQuery(p, 1, 3);
+  ASSERT_EQ(m.score_bias.size(), std::size_t(p.nk));
+  for (int j = 0; j < p.nk; ++j) {
+    EXPECT_EQ(m.score_bias[j], p.score_bias[(std::size_t(1) * p.nq + 3) * p.nk + j]);
+    EXPECT_NEAR(m.scaled_scores[j], (m.raw_scores[j] / m.sqrt_d + m.score_bias[j]) / double(0.5f), 1e-9 * (1 + std::fabs(m.raw_scores[j])));
+    EXPECT_NEAR(m.weights[j], r.at(1, 3, j), 1e-6);
+  }
+}

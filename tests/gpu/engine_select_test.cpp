@@ -6,6 +6,8 @@
 #include "core/attention.h"
 #include "gl_test_support.h"
 #include "gpu/engine_select.h"
+#include "gpu/fragment_engine.h"
+#include "gpu/gpu_engine.h"
 #include "problem_factory.h"
 
 namespace attnviz::gpu {
@@ -80,6 +82,40 @@ TEST(EngineSelect, AutoFallsBackToCpuRefWithAReason) {
   EXPECT_EQ(run.engine, "cpu-ref");
   EXPECT_FALSE(run.fallback_reason.empty());
   EXPECT_EQ(run.result.p, computeReference(p).p);
+}
+
+// A problem with a score bias (T5) is never drawn without it: the GPU engines, which have no bias
+// pass, are refused by name when asked for, auto takes cpu-ref and says why, and the engines
+// themselves refuse it (the window calls them directly).
+TEST(EngineSelect, AScoreBiasRunsOnTheCpuAndIsRefusedByTheGpuEnginesByName) {
+  AttentionProblem p = testing::makeProblem(kCase);
+  p.score_bias.assign(std::size_t(p.heads) * p.nq * p.nk, 0.5f);
+  for (std::size_t i = 0; i < p.score_bias.size(); i += 3) p.score_bias[i] = -1.5f;
+  for (const char* name : {"gpu-compute", "gpu-fragment"}) {
+    try {
+      runAttention(p, name);
+      ADD_FAILURE() << name << " ran a biased problem";
+    } catch (const EngineUnavailable& e) {
+      EXPECT_NE(std::string(e.what()).find("score bias"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+  const EngineRun run = runAttention(p, "auto");
+  EXPECT_EQ(run.engine, "cpu-ref");
+  EXPECT_NE(run.fallback_reason.find("score bias"), std::string::npos) << run.fallback_reason;
+  EXPECT_EQ(run.result.p, computeReference(p).p);
+  if (testing::sharedContext(nullptr) && testing::sharedContext(nullptr)->version().atLeast(3, 3)) {
+    std::string why;
+    FragmentAttentionEngine fragment;
+    EXPECT_FALSE(fragment.compute(p, &why));
+    EXPECT_NE(why.find("gpu-fragment does not implement an additive score bias"), std::string::npos) << why;
+    if (testing::sharedContext(nullptr)->version().atLeast(4, 3)) {
+      GpuAttentionEngine compute;
+      why.clear();
+      EXPECT_FALSE(compute.compute(p, &why));
+      EXPECT_NE(why.find("gpu-compute does not implement an additive score bias"), std::string::npos) << why;
+    }
+  }
 }
 
 TEST(EngineSelect, GpuEnginesAgreeWithReference) {

@@ -192,6 +192,31 @@ TEST_F(DamagedModel, EncoderDecoderConfigsAttnvizDoesNotRunAreRefusedByName) {
   expectRefused(marian, {"decoder vocabulary of its own"});
 }
 
+// T5: the relative position bias lives only in each stack's layer 0; without it the maps would be
+// wrong, so the folder is refused. Feed-forward kinds other than relu / gated-gelu, by name.
+TEST_F(DamagedModel, T5WithoutItsPositionBiasOrWithAnUnknownFeedForwardIsRefusedByName) {
+  std::string dir = copyModel("t5_f32", "t5_no_bias");
+  editHeader(dir + "/model.safetensors", [](json& h) {
+    const std::string name = "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight";
+    h["decoder.block.0.layer.0.SelfAttention.wrong"] = h[name];
+    h.erase(name);
+  });
+  expectRefused(dir, {"decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "missing", "t5"});
+  dir = copyModel("t5_f32", "t5_config");
+  editConfig(dir, [](json& c) { c["feed_forward_proj"] = "gated-silu"; });
+  expectRefused(dir, {"feed_forward_proj", "gated-silu", "relu, gated-gelu"});
+  editConfig(dir, [](json& c) {
+    c["feed_forward_proj"] = "relu";
+    c["relative_attention_num_buckets"] = 24;  // the tensor has 16 rows
+  });
+  expectRefused(dir, {"relative_attention_bias.weight", "[16, 4]", "[24, 4]"});
+  editConfig(dir, [](json& c) {
+    c["relative_attention_num_buckets"] = 16;
+    c["relative_attention_max_distance"] = 2;
+  });
+  expectRefused(dir, {"relative_attention_max_distance"});
+}
+
 TEST_F(DamagedModel, MisShapedTensor) {
   const std::string dir = copyModel("gpt2_plain", "misshaped");
   // Same byte count, transposed shape: what an nn.Linear-style export of a Conv1D weight looks like.

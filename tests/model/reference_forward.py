@@ -494,10 +494,108 @@ def seq2seq(cfg, w, src, tgt):
     return enc_maps, dec_maps, cross_maps, y @ g("shared.weight").T + bias
 
 
+def t5_relative_bucket(relative, bidirectional, num_buckets, max_distance):
+    # T5Attention._relative_position_bucket on an integer array relative = key - query position:
+    # bidirectional halves the buckets (the upper half for keys after the query) and measures |rel|;
+    # unidirectional keeps only keys before the query (later ones are distance 0). Distances below
+    # half the buckets are exact; larger ones max_exact + log(d / max_exact) / log(max_distance /
+    # max_exact) * (buckets - max_exact), truncated, capped at buckets - 1, in float32 as in torch.
+    relative = np.asarray(relative, dtype=np.int64)
+    out = np.zeros_like(relative)
+    if bidirectional:
+        num_buckets //= 2
+        out += (relative > 0).astype(np.int64) * num_buckets
+        distance = np.abs(relative)
+    else:
+        distance = -np.minimum(relative, 0)
+    max_exact = num_buckets // 2
+    with np.errstate(divide="ignore"):
+        large = np.log(distance.astype(np.float32) / np.float32(max_exact)) / np.float32(math.log(max_distance / max_exact))
+    large = (large * np.float32(num_buckets - max_exact)).astype(np.float32)
+    large = max_exact + np.where(distance < max_exact, 0, large).astype(np.int64)
+    large = np.minimum(large, num_buckets - 1)
+    return out + np.where(distance < max_exact, distance, large)
+
+
+def t5_position_bias(table, n, bidirectional, num_buckets, max_distance):
+    # compute_bias: relative_attention_bias(bucket(memory - context)) -> [heads][n][n].
+    rel = np.arange(n)[None, :] - np.arange(n)[:, None]
+    return table[t5_relative_bucket(rel, bidirectional, num_buckets, max_distance)].transpose(2, 0, 1)
+
+
+def t5(cfg, w, src, tgt):
+    # modeling_t5 (T5ForConditionalGeneration):
+    #   * embeddings: shared(ids), nothing added (positions are the attention's relative bias);
+    #   * T5Block: x = x + SelfAttention(T5LayerNorm(x)); decoder: x = x + EncDecAttention(LN(x),
+    #     encoder output); x = x + FF(LN(x)). T5LayerNorm: x / sqrt(mean(x^2) + eps) * weight, no
+    #     mean, no bias;
+    #   * attention: scores = q . k^T (no 1/sqrt(d_kv)) + position_bias, softmax, . v, o; q/k/v/o
+    #     without biases; the bias table is layer 0's relative_attention_bias [buckets][heads], shared
+    #     by all layers of its stack, bidirectional in the encoder, unidirectional (causal) in the
+    #     decoder; the cross-attention has none;
+    #   * FF: wo(relu(wi x)), or gated-gelu: wo(gelu_new(wi_0 x) * wi_1 x);
+    #   * each stack ends with final_layer_norm; logits = lm_head(y * d_model^-0.5) when tied to
+    #     shared, lm_head(y) when untied.
+    D, H, dk = cfg["d_model"], cfg["num_heads"], cfg["d_kv"]
+    eps = cfg.get("layer_norm_epsilon", 1e-6)
+    nb = cfg.get("relative_attention_num_buckets", 32)
+    md = cfg.get("relative_attention_max_distance", 128)
+    gated = cfg.get("feed_forward_proj", "relu") == "gated-gelu"
+    tied = cfg.get("tie_word_embeddings", True)
+
+    def norm(name, t):
+        return rms_norm(t, w[name], eps)
+
+    def attention(p, xq, xkv, bias, causal):
+        nq, nk = len(xq), len(xkv)
+        q = (xq @ w[p + "q.weight"].T).reshape(nq, H, dk).transpose(1, 0, 2)
+        k = (xkv @ w[p + "k.weight"].T).reshape(nk, H, dk).transpose(1, 0, 2)
+        v = (xkv @ w[p + "v.weight"].T).reshape(nk, H, dk).transpose(1, 0, 2)
+        scores = q @ k.transpose(0, 2, 1)
+        if bias is not None:
+            scores = scores + bias
+        probs = softmax_causal(scores) if causal else softmax(scores)
+        return probs, (probs @ v).transpose(1, 0, 2).reshape(nq, H * dk) @ w[p + "o.weight"].T
+
+    def ff(p, t):
+        if gated:
+            return (gelu_new(t @ w[p + "wi_0.weight"].T) * (t @ w[p + "wi_1.weight"].T)) @ w[p + "wo.weight"].T
+        return np.maximum(t @ w[p + "wi.weight"].T, 0.0) @ w[p + "wo.weight"].T
+
+    x = w["shared.weight"][src]
+    bias = t5_position_bias(w["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"], len(src), True, nb, md)
+    enc_maps = []
+    for layer in range(cfg["num_layers"]):
+        p = f"encoder.block.{layer}.layer."
+        h = norm(p + "0.layer_norm.weight", x)
+        probs, out = attention(p + "0.SelfAttention.", h, h, bias, False)
+        enc_maps.append(probs)
+        x = x + out
+        x = x + ff(p + "1.DenseReluDense.", norm(p + "1.layer_norm.weight", x))
+    memory = norm("encoder.final_layer_norm.weight", x)
+    y = w["shared.weight"][tgt]
+    bias = t5_position_bias(w["decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"], len(tgt), False, nb, md)
+    dec_maps, cross_maps = [], []
+    for layer in range(cfg.get("num_decoder_layers", cfg["num_layers"])):
+        p = f"decoder.block.{layer}.layer."
+        h = norm(p + "0.layer_norm.weight", y)
+        probs, out = attention(p + "0.SelfAttention.", h, h, bias, True)
+        dec_maps.append(probs)
+        y = y + out
+        probs, out = attention(p + "1.EncDecAttention.", norm(p + "1.layer_norm.weight", y), memory, None, False)
+        cross_maps.append(probs)
+        y = y + out
+        y = y + ff(p + "2.DenseReluDense.", norm(p + "2.layer_norm.weight", y))
+    y = norm("decoder.final_layer_norm.weight", y)
+    logits = (y * D ** -0.5) @ w["shared.weight"].T if tied else y @ w["lm_head.weight"].T
+    return enc_maps, dec_maps, cross_maps, logits
+
+
 def run_seq2seq(directory, src, tgt):
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
-    return seq2seq(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64))
+    forward = t5 if cfg["model_type"] == "t5" else seq2seq
+    return forward(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64))
 
 
 def rollout(maps):

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/cli_test_support.h"
+#include "core/attention.h"
 #include "model/model_session.h"
 #include "tiny_models.h"
 
@@ -125,6 +126,37 @@ TEST(Seq2SeqCli, MisusesAreOneLineExitTwo) {
   expectRefused("dump --model '" + testing::tinyModelsDir() + "/gpt2_plain' --text 'the cat' --target 'x'", "encoder-decoder");
   expectRefused("dump --model '" + testing::tinyModelsDir() + "/gpt2_plain' --text 'the cat' --attention cross", "decoder attention only");
   expectRefused("heads --model '" + bart() + "' --text 'the cat' --attention cross", "self-attention");
+}
+
+// T5 through the CLI: the maps dump exports are the session's biased ones (checked against NumPy in
+// seq2seq_test), computed on cpu-ref with the reason auto gives; a GPU engine asked for by name is
+// refused rather than showing unbiased maps; the cross-attention (no bias) runs anywhere.
+TEST(Seq2SeqCli, T5MapsCarryTheirBiasAndAGpuEngineIsRefusedByName) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string t5 = testing::tinyModelsDir() + "/t5_f32";
+  const std::string texts = "--text 'The cat sat on the mat.' --target 'The dog'";
+  auto r = testing::run("dump --model '" + t5 + "' " + texts + " --attention encoder --layer 1 --head 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json enc = json::parse(r.out);
+  EXPECT_EQ(enc["engine"], "cpu-ref");
+  EXPECT_NE(enc["engine_fallback_reason"].get<std::string>().find("score bias"), std::string::npos);
+  auto session = ModelSession::load(t5);
+  session->setText("The cat sat on the mat.");
+  session->setTarget("The dog");
+  session->setAttentionKind(AttentionKind::encoder);
+  const AttentionResult want = computeReference(session->problemFor(1, 2));
+  const auto& rows = enc["heads"][0]["weights"];
+  ASSERT_EQ(rows.size(), std::size_t(want.nq));
+  for (int i = 0; i < want.nq; ++i)
+    for (int j = 0; j < want.nk; ++j) EXPECT_NEAR(rows[std::size_t(i)][std::size_t(j)].get<double>(), want.at(0, i, j), 1e-6);
+  for (const char* engine : {"gpu-compute", "gpu-fragment"}) {
+    expectRefused("dump --model '" + t5 + "' " + texts + " --attention decoder --engine " + engine, "score bias");
+  }
+  r = testing::run("dump --model '" + t5 + "' --text 'The cat sat' --generate 3 --layer 2 --head mean");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json cross = json::parse(r.out);
+  EXPECT_EQ(cross["target_ids"][0].get<int>(), 0);  // decoder_start_token_id = <pad>
+  EXPECT_EQ(cross["source_ids"].back().get<int>(), 1);  // </s> after the source
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The encoder-decoders (bart: learned positions + 2, layernorm_embedding, GELU, model.* names;
-// marian: sinusoidal positions, scale_embedding, swish, names without the prefix, F16) against the
+// marian: sinusoidal positions, scale_embedding, swish, names without the prefix, F16; t5: relative
+// position buckets, RMS norms, no 1/sqrt(d), ReLU tied / gated-gelu untied F16) against the
 // NumPy reference of tests/model/reference_forward.py (`seq2seq`): every encoder, decoder and
 // cross-attention map and the logits of every target position, the decoder's cache against full
 // reruns, and greedy generation. Tolerances as in forward_test.cpp (the same sizes and arithmetic).
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "core/attention.h"
+#include "core/cpu_fast.h"
 #include "core/npy.h"
 #include "model/model_error.h"
 #include "model/model_session.h"
@@ -70,11 +72,18 @@ TEST_P(Seq2SeqVsNumpy, EveryEncoderDecoderAndCrossMapMatches) {
       const NpyArray ref = readNpy(dir_ + "/ref_" + k.file + "_L" + std::to_string(l) + ".npy");
       ASSERT_EQ(ref.shape, (std::vector<std::size_t>{std::size_t(session_->numHeads()), k.rows, k.cols})) << k.file << l;
       const AttentionResult got = computeReference(p);
-      double worst = 0;
+      AttentionResult fast;
+      computeFastInto(p, fast);  // what the window and the measures use
+      double worst = 0, worst_fast = 0;
       for (std::size_t i = 0; i < ref.data.size(); ++i) {
         ASSERT_TRUE(std::isfinite(got.p[i]));
         worst = std::max(worst, std::abs(double(got.p[i]) - ref.data[i]));
+        worst_fast = std::max(worst_fast, std::abs(double(fast.p[i]) - ref.data[i]));
       }
+      EXPECT_LE(worst_fast, kMapTolerance) << GetParam() << " " << k.file << " layer " << l << " (cpu-fast)";
+      // One head's problem carries the same bias as the layer's.
+      const AttentionResult one = computeReference(session_->problemFor(l, 1));
+      for (std::size_t i = 0; i < one.p.size(); ++i) ASSERT_EQ(one.p[i], got.p[one.p.size() + i]) << k.file << l;
       EXPECT_LE(worst, kMapTolerance) << GetParam() << " " << k.file << " layer " << l;
       RecordProperty(std::string("worst_map_error_") + k.file + "_L" + std::to_string(l), std::to_string(worst));
       for (int h = 0; h < got.heads; ++h)
@@ -138,7 +147,75 @@ TEST_P(Seq2SeqVsNumpy, TheDecoderCacheAndGreedyGenerationEqualFullReruns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(TinySeq2Seq, Seq2SeqVsNumpy, ::testing::Values("bart_f32", "marian_f16"));
+INSTANTIATE_TEST_SUITE_P(TinySeq2Seq, Seq2SeqVsNumpy, ::testing::Values("bart_f32", "marian_f16", "t5_f32", "t5_gated_f16"));
+
+// T5's buckets (T5Attention._relative_position_bucket) at the values worked out by hand from its
+// formula: 32 buckets, max distance 128 (t5-small's); bidirectional halves them.
+TEST(T5RelativeBucket, MatchesTheFormulaWorkedOutByHand) {
+  // Bidirectional: 16 per direction, 8 exact; 8 + log(d / 8) / log(16) * 8 beyond.
+  EXPECT_EQ(t5RelativeBucket(0, true, 32, 128), 0);
+  EXPECT_EQ(t5RelativeBucket(-7, true, 32, 128), 7);
+  EXPECT_EQ(t5RelativeBucket(7, true, 32, 128), 16 + 7);
+  EXPECT_EQ(t5RelativeBucket(-16, true, 32, 128), 8 + 2);    // log(2) / log(16) * 8 = 2
+  EXPECT_EQ(t5RelativeBucket(-15, true, 32, 128), 8 + 1);    // 1.81
+  EXPECT_EQ(t5RelativeBucket(100, true, 32, 128), 16 + 15);  // 7.29 -> 15
+  EXPECT_EQ(t5RelativeBucket(-1000, true, 32, 128), 15);     // capped
+  // Unidirectional (decoder): keys after the query are bucket 0; 16 exact, then logarithmic.
+  EXPECT_EQ(t5RelativeBucket(5, false, 32, 128), 0);
+  EXPECT_EQ(t5RelativeBucket(-15, false, 32, 128), 15);
+  EXPECT_EQ(t5RelativeBucket(-32, false, 32, 128), 16 + 5);  // log(2) / log(8) * 16 = 5.33
+  EXPECT_EQ(t5RelativeBucket(-127, false, 32, 128), 31);
+}
+
+// What the maps of a T5 problem are made of: no 1/sqrt(d), the bias on encoder and decoder
+// self-attention only; a GPU engine never draws it without the bias (engine_select_test).
+TEST(T5Problems, CarryTheirPositionBiasAndNoScaling) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  auto t5 = ModelSession::load(root + "/t5_f32", false);
+  t5->setTokenIds({5, 6, 7, 8});
+  t5->setTargetIds({9, 10});
+  for (AttentionKind kind : {AttentionKind::encoder, AttentionKind::decoder, AttentionKind::cross}) {
+    t5->setAttentionKind(kind);
+    const AttentionProblem p = t5->problemForLayer(1);
+    EXPECT_FALSE(p.scale_by_sqrt_d);
+    EXPECT_EQ(p.validate(), "");
+    EXPECT_EQ(p.hasScoreBias(), kind != AttentionKind::cross) << attentionKindName(kind);
+  }
+  auto bart = ModelSession::load(root + "/bart_f32", false);
+  bart->setTokenIds({5, 6, 7});
+  bart->setAttentionKind(AttentionKind::encoder);
+  EXPECT_TRUE(bart->problemForLayer(0).scale_by_sqrt_d);
+  EXPECT_FALSE(bart->problemForLayer(0).hasScoreBias());
+}
+
+// T5's spiece.model (a unigram model trained by python3-sentencepiece with T5's ids) read through
+// libsentencepiece: the ids of T5Tokenizer's logic computed with python3-sentencepiece
+// (t5_cases.json): the model's own ids, <extra_id_N> from the top, </s> appended once.
+TEST(T5Tokenizer, IdsEqualPythonSentencePiece) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  const std::string dir = root + "/t5_f32";
+  const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(dir);
+  EXPECT_NE(tokenizer.describe().find("T5 spiece.model"), std::string::npos) << tokenizer.describe();
+  const auto cases = nlohmann::json::parse(testing::readWholeFile(dir + "/t5_cases.json"));
+  ASSERT_GE(cases.size(), 8u);
+  std::size_t tokens = 0;
+  for (const auto& c : cases) {
+    const std::string text = c["text"].get<std::string>();
+    const Encoding e = tokenizer.encode(text);
+    EXPECT_EQ(e.ids, c["ids"].get<std::vector<std::int32_t>>()) << text;
+    tokens += e.size();
+  }
+  EXPECT_GT(tokens, 80u);
+  const int pieces = int(tokenizer.vocabSize()) - 8;  // extra_ids 8 in its tokenizer_config.json
+  EXPECT_EQ(tokenizer.idOf("<extra_id_0>"), pieces + 7);
+  EXPECT_EQ(tokenizer.idOf("</s>"), 1);
+  EXPECT_EQ(tokenizer.idOf("<pad>"), 0);
+  EXPECT_EQ(tokenizer.encode("a</s>").ids.back(), 1);
+  EXPECT_NE(tokenizer.encode("a</s>").ids.end()[-2], 1);  // not twice
+  EXPECT_THROW(ModelTokenizer::fromT5SentencePiece("not a model"), ModelError);
+}
 
 // Marian's source.spm / target.spm (unigram models trained by python3-sentencepiece in
 // tiny_models.py) read through libsentencepiece: the ids Hugging Face's MarianTokenizer logic gives

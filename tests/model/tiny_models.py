@@ -158,6 +158,89 @@ def write_marian_tokenizer(directory):
     return len(vocab)
 
 
+T5_CASES = ["The cat sat on the mat.", "The dog <extra_id_0> on the log.", "<extra_id_1>river<extra_id_0>", "a typed end</s>",
+            "  spaces   inside  ", "Caf\u00e9 na\u00efve \uff21\uff22\uff23 fullwidth", "unseen words: xylophone quizzical",
+            "<pad> and <unk> typed", "emoji \U0001F600 and \u4e2d\u6587", "old house by the river"]
+T5_EXTRA_IDS = 8
+
+
+def write_t5_tokenizer(directory):
+    """spiece.model: a unigram SentencePiece model trained here by Debian's python3-sentencepiece with
+    T5's special ids (<pad> 0, </s> 1, <unk> 2, no <s>); tokenizer_config.json with extra_ids.
+    t5_cases.json: what Hugging Face's T5Tokenizer gives (legacy): special tokens (</s>, <pad>,
+    <unk>, <extra_id_N> = pieces + extra_ids - 1 - N) split the text, each other part through
+    sp.encode, then </s> unless the ids already end with it. Returns pieces + extra_ids."""
+    import io
+    import re
+    import sentencepiece as spm
+    out = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(SOURCE_CORPUS * 4), model_writer=out, vocab_size=70, model_type="unigram",
+                                   character_coverage=1.0, hard_vocab_limit=False, num_threads=1, minloglevel=2,
+                                   pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    sp = spm.SentencePieceProcessor(model_proto=out.getvalue())
+    with open(os.path.join(directory, "spiece.model"), "wb") as f:
+        f.write(out.getvalue())
+    with open(os.path.join(directory, "tokenizer_config.json"), "w") as f:
+        json.dump({"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>", "extra_ids": T5_EXTRA_IDS,
+                   "tokenizer_class": "T5Tokenizer"}, f)
+    size = sp.get_piece_size() + T5_EXTRA_IDS
+    special = {"</s>": 1, "<pad>": 0, "<unk>": 2}
+
+    def ids(text):
+        result = []
+        for part in re.split(r"(<extra_id_\d+>|</s>|<pad>|<unk>)", text):
+            m = re.fullmatch(r"<extra_id_(\d+)>", part)
+            if m:
+                result.append(size - 1 - int(m.group(1)))
+            elif part in special:
+                result.append(special[part])
+            elif part:
+                result += sp.encode(part)
+        return result if result and result[-1] == 1 else result + [1]
+
+    cases = [{"text": t, "ids": ids(t)} for t in T5_CASES]
+    with open(os.path.join(directory, "t5_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f, ensure_ascii=False, indent=1)
+    return size
+
+
+def t5_weights(rng, cfg):
+    """T5ForConditionalGeneration names; the feed-forward gated (wi_0, wi_1) for gated-gelu; lm_head
+    only when untied."""
+    D, V, H, dk, F = cfg["d_model"], cfg["vocab_size"], cfg["num_heads"], cfg["d_kv"], cfg["d_ff"]
+    gated = cfg["feed_forward_proj"] == "gated-gelu"
+    t = {"shared.weight": rng.normal(0, 1.0, (V, D))}
+
+    def attention(p, qk=0.15):
+        # T5 does not divide the scores by sqrt(d_kv): q and k small enough to keep maps between flat and one-hot.
+        for proj, shape, scale in (("q", (H * dk, D), qk), ("k", (H * dk, D), qk), ("v", (H * dk, D), 0.3),
+                                   ("o", (D, H * dk), 0.2)):
+            t[p + proj + ".weight"] = rng.normal(0, scale, shape)
+
+    def norm(name):
+        t[name] = 1 + rng.normal(0, 0.2, D)
+
+    for side, layers in (("encoder", cfg["num_layers"]), ("decoder", cfg["num_decoder_layers"])):
+        for layer in range(layers):
+            p = f"{side}.block.{layer}.layer."
+            attention(p + "0.SelfAttention.")
+            norm(p + "0.layer_norm.weight")
+            if layer == 0:
+                t[p + "0.SelfAttention.relative_attention_bias.weight"] = rng.normal(0, 1.0, (cfg["relative_attention_num_buckets"], H))
+            f = p + ("2." if side == "decoder" else "1.")
+            if side == "decoder":
+                attention(p + "1.EncDecAttention.", 0.3)  # no position bias to shape these maps
+                norm(p + "1.layer_norm.weight")
+            for name in (("wi_0", "wi_1") if gated else ("wi",)):
+                t[f + "DenseReluDense." + name + ".weight"] = rng.normal(0, 0.3, (F, D))
+            t[f + "DenseReluDense.wo.weight"] = rng.normal(0, 0.2, (D, F))
+            norm(f + "layer_norm.weight")
+        norm(f"{side}.final_layer_norm.weight")
+    if not cfg.get("tie_word_embeddings", True):
+        t["lm_head.weight"] = rng.normal(0, 0.3, (V, D))
+    return t
+
+
 def to_bf16_bits(a):
     bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
     rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16  # round to nearest even
@@ -389,6 +472,10 @@ def write_model(out, name, cfg, tensors, dtype, shards=1, tokenizer=None):
     os.makedirs(directory, exist_ok=True)
     if tokenizer == "marian":
         vocab = write_marian_tokenizer(directory)
+    elif tokenizer == "t5":
+        vocab = write_t5_tokenizer(directory)
+        assert vocab <= cfg["vocab_size"], (vocab, cfg["vocab_size"])  # T5 pads its embedding rows (32100 -> 32128)
+        vocab = cfg["vocab_size"]
     else:
         vocab = write_wordpiece_tokenizer(directory, tokenizer) if tokenizer else write_tokenizer(directory)
     assert vocab == cfg["vocab_size"], (vocab, cfg["vocab_size"])
@@ -571,6 +658,20 @@ def main():
            "share_encoder_decoder_embeddings": True}
     seq2seqs.append(write_model(out, "marian_f16", cfg, seq2seq_weights(np.random.default_rng(31), cfg, False, True), "F16",
                                 tokenizer="marian"))
+    # T5: relative position buckets, RMS norms, no 1/sqrt(d); ReLU with the head tied (F32), and
+    # Flan-T5's gated-gelu with an untied lm_head (F16, num_heads * d_kv != d_model).
+    probe = os.path.join(out, "t5_vocab_probe")
+    os.makedirs(probe, exist_ok=True)
+    tv = write_t5_tokenizer(probe) + 3
+    shutil.rmtree(probe)
+    cfg = {"model_type": "t5", "vocab_size": tv, "d_model": 32, "d_kv": 8, "d_ff": 64, "num_layers": 2, "num_decoder_layers": 3,
+           "num_heads": 4, "relative_attention_num_buckets": 16, "relative_attention_max_distance": 10, "layer_norm_epsilon": 1e-6,
+           "feed_forward_proj": "relu", "tie_word_embeddings": True, "pad_token_id": 0, "eos_token_id": 1,
+           "decoder_start_token_id": 0, "n_positions": 64}
+    seq2seqs.append(write_model(out, "t5_f32", cfg, t5_weights(np.random.default_rng(33), cfg), "F32", tokenizer="t5"))
+    cfg = dict(cfg, d_kv=12, num_heads=3, d_ff=48, num_decoder_layers=2, relative_attention_num_buckets=32,
+               relative_attention_max_distance=20, feed_forward_proj="gated-gelu", tie_word_embeddings=False)
+    seq2seqs.append(write_model(out, "t5_gated_f16", cfg, t5_weights(np.random.default_rng(34), cfg), "F16", tokenizer="t5"))
     rng = np.random.default_rng(32)
     for directory in seq2seqs:
         with open(os.path.join(directory, "config.json")) as f:
