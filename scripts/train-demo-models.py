@@ -534,7 +534,7 @@ def write_card(folder, args, cfg, params, merges, train_tokens, held_tokens, fin
         f"# {args.name}",
         "",
         "A small GPT-2 trained by attnviz's own script (`scripts/train-demo-models.py`) so that every copy of attnviz",
-        "has a model with learned attention heads at hand. It is a teaching model: it writes English in the manner",
+        "has a model with trained attention at hand. It is a teaching model: it writes English in the manner",
         "of the King James Bible and knows nothing else.",
         "",
         "## Architecture",
@@ -565,7 +565,7 @@ def write_card(folder, args, cfg, params, merges, train_tokens, held_tokens, fin
         f"{args.repeat_max} uniformly random tokens, after `<|endoftext|>`, repeated to fill the window (the first "
         "copy is not scored). "
         "Induction heads form in small models on repeated text (Olsson et al. 2022, \"In-context learning and "
-        "induction heads\"); these windows make them form within minutes of CPU time.",
+        "induction heads\"); these windows are meant to make them form sooner.",
         "",
         "## Training",
         "",
@@ -595,9 +595,11 @@ def write_card(folder, args, cfg, params, merges, train_tokens, held_tokens, fin
             f"Measured by `attnviz heads --model {args.name} --text TEXT --induction --json` (previous-token and sink on "
             f"TEXT = \"{args.measure_text}\"; induction on 50 random tokens repeated twice, seed 1):",
             "",
-            f"- previous-token head: L{prev['layer']}H{prev['head']}, mean A[i, i-1] = {prev['previous_token']:.3f}",
-            f"- induction head: L{ind['layer']}H{ind['head']}, induction score {ind['induction']:.3f}",
-            f"- attention sink: L{sink['layer']}H{sink['head']} puts {sink['sink_mass']:.3f} of each row on the first token",
+            f"- best previous-token score: L{prev['layer']}H{prev['head']}, mean A[i, i-1] = {prev['previous_token']:.3f}"
+            + ("" if prev["previous_token"] >= 0.6 else " (below 0.6: no clear previous-token head)"),
+            f"- best induction score: L{ind['layer']}H{ind['head']}, {ind['induction']:.3f}"
+            + ("" if ind["induction"] >= 0.5 else " (below 0.5: no induction head)"),
+            f"- largest sink mass: L{sink['layer']}H{sink['head']} puts {sink['sink_mass']:.3f} of each row on the first token",
             "",
             "| head | previous token | induction | sink mass | entropy (bits) |",
             "|---|---|---|---|---|",
