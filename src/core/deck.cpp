@@ -22,7 +22,7 @@ using nlohmann::json;
 std::string applyStep(const json& in, DeckStep& step) {
   if (!in.is_object()) return "is not an object";
   static const char* known[] = {"caption", "text", "target", "mode", "head", "temperature", "causal", "select",
-                                "model", "layer"};
+                                "model", "layer", "view"};
   for (auto it = in.begin(); it != in.end(); ++it) {
     bool ok = false;
     for (const char* k : known) ok |= it.key() == k;
@@ -53,6 +53,7 @@ std::string applyStep(const json& in, DeckStep& step) {
     if (model != step.model) {
       if (!in.contains("head")) step.head = "mean";  // the other model's head names mean nothing here
       if (!in.contains("layer")) step.layer = -1;
+      if (!in.contains("view")) step.view.clear();
     }
     step.model = model;
   }
@@ -60,6 +61,11 @@ std::string applyStep(const json& in, DeckStep& step) {
     const json& l = in["layer"];
     if (!l.is_number_integer() || l.get<long>() < 0 || l.get<long>() > 100000) return "'layer' must be a layer index >= 0";
     step.layer = int(l.get<long>());
+  }
+  if (in.contains("view")) {
+    const json& v = in["view"];
+    if (!v.is_string() || (v != "head" && v != "model" && v != "rollout")) return "'view' must be \"head\", \"model\" or \"rollout\"";
+    step.view = v.get<std::string>();
   }
   if (in.contains("head")) {
     const json& h = in["head"];
@@ -93,6 +99,8 @@ std::string applyStep(const json& in, DeckStep& step) {
     if (h != "mean" && h != "all" && !layer_head) return "'head' of a real model must be like \"L5H1\", \"mean\" or \"all\"";
   } else if (step.layer >= 0) {
     return "'layer' needs a real model ('model')";
+  } else if (!step.view.empty()) {
+    return "'view' needs a real model ('model')";
   } else {
     const std::vector<std::string>& names = step.cross ? crossHeadNames() : selfHeadNames();
     try {

@@ -5,10 +5,11 @@
 //   {"title": "...", "steps": [ {"caption": "...", "text": "...", "target": "...", "mode": "self"|"cross",
 //                               "head": "Positional"|1|"mean"|"all", "temperature": 1.0,
 //                               "causal": false, "select": 3,
-//                               "model": "gpt2", "layer": 5}, ... ]}
+//                               "model": "gpt2", "layer": 5, "view": "rollout"}, ... ]}
 // "model" (a folder or Hugging Face cache name; "" = the simulated model) shows a real model: its
 // heads are then "L5H1", "mean" or "all", and "layer" (0-based) picks the layer for "mean"/"all".
-// Whether the model loads and has that layer/head is known only when the step plays.
+// "view" (with a model) is the main picture: "head" (the heatmap), "model" (every layer x head) or
+// "rollout". Whether the model loads and has that layer/head is known only when the step plays.
 // A step inherits every field it leaves out from the step before (the first from the defaults,
 // whose head is "mean", the window's default). A step that switches mode without naming a head
 // shows the mean (the other mode's heads have other names), and one switching to cross mode
@@ -35,6 +36,7 @@ struct DeckStep {
   int select = 0;            // selected query row (0-based)
   std::string model;         // a real model to show ("" = the simulated one)
   int layer = -1;            // with a model: the layer (-1 = as the head names it, else 0)
+  std::string view;          // with a model: "head", "model" or "rollout" ("" = the window's)
   int source_index = 0;      // index of the step in the file, for messages
 };
 

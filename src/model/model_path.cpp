@@ -81,7 +81,37 @@ fs::path mainSnapshot(const fs::path& repoFolder, std::string* why) {
   return snapshot;
 }
 
+bool hasConfig(const fs::path& folder) {
+  std::error_code ec;
+  return fs::is_regular_file(folder / "config.json", ec);
+}
+
 }  // namespace
+
+fs::path shippedModelsDirectory() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const fs::path& candidate : {exe.parent_path().parent_path() / "assets" / "models", exe.parent_path() / "assets" / "models"})
+      if (isDirectory(candidate)) return candidate;
+  }
+#ifdef ATTNVIZ_SOURCE_MODELS_DIR
+  if (isDirectory(ATTNVIZ_SOURCE_MODELS_DIR)) return fs::path(ATTNVIZ_SOURCE_MODELS_DIR);
+#endif
+  return {};
+}
+
+std::vector<ShippedModel> listShippedModels() {
+  std::vector<ShippedModel> models;
+  const fs::path root = shippedModelsDirectory();
+  if (root.empty()) return models;
+  std::error_code ec;
+  fs::directory_iterator it(root, ec), end;
+  for (; !ec && it != end; it.increment(ec))
+    if (isDirectory(it->path()) && hasConfig(it->path())) models.push_back({it->path().filename().string(), it->path()});
+  std::sort(models.begin(), models.end(), [](const ShippedModel& a, const ShippedModel& b) { return a.name < b.name; });
+  return models;
+}
 
 fs::path huggingFaceHubCache() {
   const std::string hubCache = envOr("HF_HUB_CACHE");
@@ -107,6 +137,10 @@ fs::path resolveModelDirectory(const std::string& pathOrName) {
   }
   if (!isRepositoryId(pathOrName))
     throw ModelError("model: '" + pathOrName + "' is neither a directory nor a model name such as gpt2 or ORG/NAME");
+  if (pathOrName.find('/') == std::string::npos) {
+    const fs::path shipped = shippedModelsDirectory();
+    if (!shipped.empty() && hasConfig(shipped / pathOrName)) return shipped / pathOrName;
+  }
 
   const fs::path cache = huggingFaceHubCache();
   const fs::path repoFolder = cache / cacheFolderName(pathOrName);

@@ -13,6 +13,7 @@ namespace attnviz::ui {
 
 struct ModelPanelState {
   // Picker.
+  std::vector<model::ShippedModel> shipped;  // listed first: trained here, they ship with attnviz
   std::vector<model::CachedModel> cached;
   bool cached_listed = false;
   std::string path;  // the path / name field

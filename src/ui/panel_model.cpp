@@ -1,4 +1,5 @@
-// The model picker (built-in simulated model, models in the Hugging Face cache, a path field), the
+// The model picker (built-in simulated model, the models that ship with attnviz, models in the
+// Hugging Face cache, a path field), the
 // layer selector, and the switch of the main picture between heatmap, model view and rollout.
 #include <algorithm>
 #include <cstdio>
@@ -26,6 +27,7 @@ void drawModelPicker(UiContext& ui) {
   AppController& app = *ui.app;
   ModelPanelState& st = modelPanelState(ui);
   if (!st.cached_listed) {
+    st.shipped = model::listShippedModels();
     st.cached = model::listCachedModels();
     st.cached_listed = true;
   }
@@ -38,6 +40,12 @@ void drawModelPicker(UiContext& ui) {
   if (ImGui::BeginCombo("##model", current.c_str())) {
     if (ImGui::Selectable(simulated, !app.modelShown() && !app.importedData())) app.useSimulatedModel();
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Hand-made heads with readable roles; no weights");
+    for (const model::ShippedModel& m : st.shipped) {
+      const std::string label = m.name + "  (trained here, ships with attnviz)";
+      if (ImGui::Selectable(label.c_str(), app.modelShown() && app.model()->name() == m.name)) app.loadModel(m.name);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\nTrained by scripts/train-demo-models.py; its README.md says on what", m.folder.string().c_str());
+    }
+    if (!st.shipped.empty()) ImGui::Separator();
     for (const model::CachedModel& m : st.cached) {
       if (ImGui::Selectable(m.name.c_str(), app.modelShown() && app.model()->name() == m.name)) app.loadModel(m.name);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.snapshot.string().c_str());

@@ -72,6 +72,12 @@ void handleShortcuts(UiContext& ui) {
   if (ui.deck) {
     if (pressed(SDL_SCANCODE_PAGEDOWN)) ui.deck->next(app);
     if (pressed(SDL_SCANCODE_PAGEUP)) ui.deck->prev(app);
+    // A step with a "view" chooses the main picture once; the user may switch it afterwards.
+    if (ui.deck->index() != ui.deck_view_step) {
+      ui.deck_view_step = ui.deck->index();
+      if (const DeckStep* s = ui.deck->current(); s && !s->view.empty())
+        ui.main_view = s->view == "rollout" ? MainView::Rollout : s->view == "model" ? MainView::ModelGrid : MainView::Heatmap;
+    }
   }
   // A real model's layers: [ ] always, PageUp/PageDown when no deck claims them.
   if (pressed(SDL_SCANCODE_LEFTBRACKET) || (!ui.deck && pressed(SDL_SCANCODE_PAGEUP))) applyShortcut(app, Shortcut::LayerPrev);

@@ -129,6 +129,7 @@ struct UiContext {
   // with the UiContext while the window's context is current.
   std::shared_ptr<ModelPanelState> model_panel;
   MainView main_view = MainView::Heatmap;
+  int deck_view_step = -1;  // the deck step whose "view" was last applied to main_view
   ImVec4 model_view_rect{0, 0, 0, 0};  // the model view's cells, labels excluded (screen pixels)
 };
 

@@ -62,6 +62,24 @@ TEST(Deck, ShippedIntroDeckIsValid) {
   EXPECT_TRUE(has_causal);
 }
 
+TEST(Deck, ViewIsInheritedNeedsAModelAndIsOneOfThree) {
+  const Deck d = parseDeck(R"({"steps":[
+    {"caption":"a","model":"tiny-gpt","head":"L0H1","view":"rollout"},
+    {"caption":"inherited"},
+    {"caption":"bad","view":"grid"},
+    {"caption":"model view","view":"model"},
+    {"caption":"another model drops it","model":"other"},
+    {"caption":"no model","model":"simulated","view":"head"}]})");
+  ASSERT_EQ(d.steps.size(), 4u);
+  EXPECT_EQ(d.steps[0].view, "rollout");
+  EXPECT_EQ(d.steps[1].view, "rollout");
+  EXPECT_EQ(d.steps[2].view, "model");
+  EXPECT_EQ(d.steps[3].view, "");
+  ASSERT_EQ(d.problems.size(), 2u);
+  EXPECT_NE(d.problems[0].find("step 3: 'view' must be"), std::string::npos) << d.problems[0];
+  EXPECT_NE(d.problems[1].find("step 6: 'view' needs a real model"), std::string::npos) << d.problems[1];
+}
+
 TEST(Deck, HeadsAreCheckedAgainstTheStepsModeAtLoad) {
   const Deck d = parseDeck(R"({"steps":[
     {"caption":"no head: the mean","text":"one two three"},

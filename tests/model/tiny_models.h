@@ -60,4 +60,33 @@ inline std::string tinyModelsDir() {
   return dir;
 }
 
+// The committed model assets/models/<name> (trained by scripts/train-demo-models.py).
+inline std::string shippedModelDir(const std::string& name) { return std::string(ATTNVIZ_TEST_DIR) + "/../assets/models/" + name; }
+
+// What `tiny_models.py --shipped` writes for a shipped model: <dir>/shipped, a copy with the NumPy
+// references and the Python BPE's ids.
+// Regenerated when the generator scripts or the model's files change; empty string on failure.
+inline std::string shippedModelRefsDir(const std::string& name) {
+  namespace fs = std::filesystem;
+  const std::string scripts = std::string(ATTNVIZ_TEST_DIR) + "/model/";
+  const std::string model = shippedModelDir(name);
+  const std::size_t key = std::hash<std::string>{}(readWholeFile(scripts + "tiny_models.py") + readWholeFile(scripts + "reference_forward.py") +
+                                                   readWholeFile(model + "/model.safetensors") + readWholeFile(model + "/config.json") +
+                                                   readWholeFile(model + "/vocab.json") + readWholeFile(model + "/merges.txt"));
+  const std::string final_dir = "/tmp/attnviz_shipped_" + name + "_" + std::to_string(key);
+  if (fs::exists(final_dir + "/done")) return final_dir;
+  char tmpl[] = "/tmp/attnviz_shipped_tmp_XXXXXX";
+  const std::string work = mkdtemp(tmpl);
+  const std::string cmd = "/usr/bin/python3 " + scripts + "tiny_models.py --shipped '" + model + "' " + work + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "tiny_models.py --shipped failed: %s\n", cmd.c_str());
+    return std::string();
+  }
+  std::ofstream(work + "/done") << "ok\n";
+  std::error_code ec;
+  fs::rename(work, final_dir, ec);
+  if (ec) fs::remove_all(work, ec);  // another test process got there first
+  return final_dir;
+}
+
 }  // namespace attnviz::testing

@@ -2,17 +2,24 @@
 """Writes tiny checkpoints for attnviz's model tests, then the NumPy reference forward of each.
 
 Usage: tiny_models.py OUT_DIR
+       tiny_models.py --shipped MODEL_DIR OUT_DIR
+
 
 Each model gets OUT_DIR/<name>/ with config.json, safetensors weights, a small byte-level BPE
 tokenizer (vocab.json + merges.txt) and the reference outputs of reference_forward.py for the
 token ids in ref_ids.npy: ref_attn_L<l>.npy [heads, n, n], ref_logits.npy [n, vocab] and
 ref_rollout.npy [n, n].
 
+With --shipped (a model of assets/models, e.g. tiny-gpt): OUT_DIR/shipped/ holds a copy of it with
+the reference outputs for the ids of an English text (ref_ids.npy, ...) and ref_tokenizer.json, the
+ids this script's own byte-level BPE gives for a few texts.
+
 Weights are random with fixed seeds; the query/key projections are scaled up so that the maps are
 far from uniform (sharp rows), which is what makes a wrong head order or rotary convention visible.
 """
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -690,6 +697,68 @@ def main():
     print("\n".join(models + encoders + seq2seqs))
 
 
+# ---- the shipped models --------------------------------------------------------------------------
+
+# GPT-2's pre-tokenisation pattern with Python's re classes: [^\W\d_] is a letter (\p{L}), \d a
+# decimal digit (\p{N} also holds other numerals such as '²'; the texts below have none), and
+# (?:[^\s\w]|_) neither (re's \w counts '_').
+GPT2_SPLIT = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+SHIPPED_TEXTS = [
+    "In the beginning God created the heaven and the earth.",
+    "And the LORD said unto Moses, Go in unto Pharaoh, and tell him, Thus saith the LORD God of the Hebrews.",
+    "The cat sat on the mat; it's 12 o'clock and we'll see   you at 3:45pm!  Café naïve? \n\nYes.",
+    "<|endoftext|>Hello world<|endoftext|> again",
+]
+
+
+def bpe_encode(text, vocab, merges):
+    """Byte-level BPE as GPT-2's encoder.py does it: <|endoftext|> taken whole, the rest cut by
+    the pattern, each piece's bytes mapped to characters, then the pair of lowest merge rank merged
+    until no ranked pair is left."""
+    table = bytes_to_unicode()
+    rank = {pair: r for r, pair in enumerate(merges)}
+    ids = []
+    for k, part in enumerate(text.split("<|endoftext|>")):
+        if k:
+            ids.append(vocab["<|endoftext|>"])
+        for piece in GPT2_SPLIT.findall(part):
+            word = [table[b] for b in piece.encode("utf-8")]
+            while len(word) > 1:
+                pairs = [(rank.get((a, b), len(rank)), i) for i, (a, b) in enumerate(zip(word, word[1:]))]
+                r, i = min(pairs)
+                if r == len(rank):
+                    break
+                first, second = word[i], word[i + 1]
+                merged, j = [], 0
+                while j < len(word):
+                    if j + 1 < len(word) and word[j] == first and word[j + 1] == second:
+                        merged.append(first + second)
+                        j += 2
+                    else:
+                        merged.append(word[j])
+                        j += 1
+                word = merged
+            ids.extend(vocab[t] for t in word)
+    return ids
+
+
+def write_shipped(model_dir, out):
+    shipped = os.path.join(out, "shipped")
+    shutil.copytree(model_dir, shipped)
+    with open(os.path.join(shipped, "vocab.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(os.path.join(shipped, "merges.txt"), encoding="utf-8") as f:
+        merges = [tuple(line.rstrip("\n").split(" ")) for line in f if not line.startswith("#version")]
+    cases = [{"text": t, "ids": bpe_encode(t, vocab, merges)} for t in SHIPPED_TEXTS]
+    with open(os.path.join(shipped, "ref_tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f, ensure_ascii=False, indent=1)
+    # The references run on an English text with a repeated phrase (the induction head's case).
+    text = ("And God said, Let there be light: and there was light. And God saw the light, that it was good: "
+            "and God divided the light from the darkness. And God said, Let there be light: and there was light.")
+    write_references(shipped, np.array(bpe_encode(text, vocab, merges)), decoder=False)
+    print(shipped)
+
+
 def write_references(directory, ids, decoder):
     np.save(os.path.join(directory, "ref_ids.npy"), ids.astype(np.float64))  # float: what attnviz's npy reader takes
     attention, logits = reference_forward.run(directory, ids)
@@ -703,4 +772,7 @@ def write_references(directory, ids, decoder):
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--shipped":
+        write_shipped(sys.argv[2], sys.argv[3])
+    else:
+        main()

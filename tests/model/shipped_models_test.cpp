@@ -1,0 +1,92 @@
+// The models that ship with attnviz (assets/models, trained by scripts/train-demo-models.py), on
+// the committed weights: the forward against the independent NumPy reference; the tokenizer
+// against an independent byte-level BPE (tiny_models.py --shipped); `--model tiny-gpt` found from
+// any working directory.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../core/cli_test_support.h"
+#include "core/attention.h"
+#include "core/npy.h"
+#include "model/model_path.h"
+#include "model/model_session.h"
+#include "model/tokenizer_model.h"
+#include "model/transformer.h"
+#include "tiny_models.h"
+
+namespace attnviz::model {
+namespace {
+
+using nlohmann::json;
+
+// Found by name from a folder that is not the clone, as `attnviz --model tiny-gpt` is.
+TEST(ShippedTinyGpt, TheCliFindsItByNameFromAnyFolder) {
+  const std::string out = testing::tempDir() + "/tokens.txt", err = testing::tempDir() + "/tokens.err";
+  const std::string cmd = "cd / && " + std::string(ATTNVIZ_BINARY) + " tokenize --model tiny-gpt --text 'In the beginning' >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n" << testing::slurp(err);
+  EXPECT_NE(testing::slurp(out).find("begin"), std::string::npos) << testing::slurp(out);
+}
+
+TEST(ShippedTinyGpt, ResolvesByNameToTheShippedFolder) {
+  const auto folder = resolveModelDirectory("tiny-gpt");
+  EXPECT_TRUE(std::filesystem::equivalent(folder, testing::shippedModelDir("tiny-gpt"))) << folder;
+  bool listed = false;
+  for (const ShippedModel& m : listShippedModels()) listed |= m.name == "tiny-gpt";
+  EXPECT_TRUE(listed);
+}
+
+// Tolerances as in forward_test.cpp (float32 against float64 on the same F16 weights).
+TEST(ShippedTinyGpt, ForwardMatchesTheNumpyReference) {
+  const std::string refs = testing::shippedModelRefsDir("tiny-gpt");
+  ASSERT_FALSE(refs.empty());
+  const std::string dir = refs + "/shipped";
+  auto session = ModelSession::load(dir, false);
+  const std::vector<int> ids = testing::referenceIds(dir);
+  session->setTokenIds(ids);
+  const int n = int(ids.size());
+  for (int l = 0; l < session->numLayers(); ++l) {
+    const NpyArray ref = readNpy(dir + "/ref_attn_L" + std::to_string(l) + ".npy");
+    const AttentionResult got = computeReference(session->problemForLayer(l));
+    ASSERT_EQ(got.p.size(), ref.data.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < ref.data.size(); ++i) worst = std::max(worst, std::abs(double(got.p[i]) - ref.data[i]));
+    EXPECT_LE(worst, 2e-3) << "layer " << l;
+    RecordProperty("worst_map_error_L" + std::to_string(l), std::to_string(worst));
+  }
+  const NpyArray ref_logits = readNpy(dir + "/ref_logits.npy");
+  const int vocab = session->config().vocab_size;
+  double largest = 0, worst = 0;
+  for (float v : ref_logits.data) largest = std::max(largest, double(std::abs(v)));
+  for (int pos = 0; pos < n; ++pos) {
+    const std::vector<float> logits = session->transformer().logits(pos);
+    for (int t = 0; t < vocab; ++t)
+      worst = std::max(worst, std::abs(double(logits[std::size_t(t)]) - ref_logits.data[std::size_t(pos) * vocab + t]));
+  }
+  RecordProperty("worst_logit_error", std::to_string(worst) + " of " + std::to_string(largest));
+  EXPECT_LE(worst, 2e-3 * largest);
+}
+
+TEST(ShippedTinyGpt, TokenizerGivesTheIdsOfAnIndependentBpe) {
+  const std::string refs = testing::shippedModelRefsDir("tiny-gpt");
+  ASSERT_FALSE(refs.empty());
+  const ModelTokenizer tok = ModelTokenizer::fromDirectory(testing::shippedModelDir("tiny-gpt"));
+  const json cases = json::parse(testing::readWholeFile(refs + "/shipped/ref_tokenizer.json"));
+  ASSERT_GE(cases.size(), 3u);
+  for (const json& c : cases) {
+    const std::string text = c["text"];
+    const Encoding e = tok.encode(text);
+    EXPECT_EQ(std::vector<int>(e.ids.begin(), e.ids.end()), c["ids"].get<std::vector<int>>()) << text;
+  }
+}
+
+}  // namespace
+}  // namespace attnviz::model
