@@ -238,23 +238,26 @@ bool ModelWorker::runForward(const Wish& wish, ModelSnapshot& s) {
   s.text = wish.text;
   s.has_forward = true;
   s.forward = report;
-  if (session_->tokenIds() != s.token_ids) {
-    ++s.tokens_version;
-    s.token_ids = session_->tokenIds();
-    s.token_labels = session_->tokenLabels();
-    s.mask_positions = session_->maskPositions();
-    s.layer = -1;
-    s.problem.reset();
-    s.overview.clear();
-    s.rollout.reset();
-    s.overview_error.clear();
-    s.next.clear();
-    s.next_error.clear();
-    s.next_position = -1;
-    s.next_k = 0;
-    rollout_ = std::make_unique<Rollout>(session_->numTokens());
-  }
+  if (session_->tokenIds() != s.token_ids) takeNewTokens(s);
   return true;
+}
+
+void ModelWorker::takeNewTokens(ModelSnapshot& s) {
+  ++s.tokens_version;
+  s.token_ids = session_->tokenIds();
+  s.token_labels = session_->tokenLabels();
+  s.mask_positions = session_->maskPositions();
+  // Everything computed from the old tokens goes.
+  s.layer = -1;
+  s.problem.reset();
+  s.overview.clear();
+  s.rollout.reset();
+  s.overview_error.clear();
+  s.next.clear();
+  s.next_error.clear();
+  s.next_position = -1;
+  s.next_k = 0;
+  rollout_ = std::make_unique<Rollout>(session_->numTokens());
 }
 
 bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
@@ -295,18 +298,7 @@ bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
   s.generating = still_wanted && !ids.empty() && wish.generate_left > 1;
   s.text = text;
   s.forward = session_->lastForward();
-  ++s.tokens_version;
-  s.token_ids = session_->tokenIds();
-  s.token_labels = session_->tokenLabels();
-  s.mask_positions = session_->maskPositions();
-  s.overview.clear();
-  s.rollout.reset();
-  s.overview_error.clear();
-  s.next.clear();
-  s.next_error.clear();
-  s.next_position = -1;
-  s.next_k = 0;
-  rollout_ = std::make_unique<Rollout>(session_->numTokens());
+  takeNewTokens(s);
   // The view grows by a row per token: the shown layer comes with it.
   s.layer = wish.layer;
   s.problem = std::make_shared<const AttentionProblem>(layerProblem(wish.layer));

@@ -132,6 +132,7 @@ class ModelWorker {
   bool step(const Wish& wish);
   bool runForward(const Wish& wish, ModelSnapshot& s);
   bool generateOne(const Wish& wish, ModelSnapshot& s);
+  void takeNewTokens(ModelSnapshot& s);  // the session's tokens into s, dropping what was of the old ones
   AttentionProblem layerProblem(int layer) const;
   void publish(std::shared_ptr<ModelSnapshot> snapshot);
   void setProgress(const std::string& what, int done, int total);
