@@ -89,10 +89,14 @@ void drawModelPicker(UiContext& ui) {
       else
         ImGui::Text("%s", progress.what.c_str());
       ui.nameLastItem("model_progress");
-      ImGui::SameLine();
-      if (ImGui::SmallButton("Cancel")) app.stopModel();
-      ui.nameLastItem("model_cancel");
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop the model's work; the maps on screen stay.");
+      // What Cancel can stop: a forward of a new text or a generation (the overview and the
+      // measures of the text on screen simply finish).
+      if (progress.what.rfind("forward", 0) == 0 || progress.what.rfind("generate", 0) == 0) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Cancel")) app.stopModel();
+        ui.nameLastItem("model_cancel");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop the forward or the generation; the maps on screen stay.");
+      }
     }
     ImGui::PopTextWrapPos();
     ImGui::PopFont();
