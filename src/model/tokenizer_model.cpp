@@ -82,6 +82,12 @@ std::string tokenName(const Json& config, const char* key) {
   return {};
 }
 
+// The config's token name for `key`, or `fallback` when it names none.
+std::string tokenNameOr(const Json& config, const char* key, const char* fallback) {
+  const std::string n = tokenName(config, key);
+  return n.empty() ? std::string(fallback) : n;
+}
+
 std::optional<bool> optionalBool(const Json& config, const char* key, const std::string& source) {
   if (!config.contains(key) || config[key].is_null()) return std::nullopt;
   if (!config[key].is_boolean()) throw ModelError(source + ": '" + key + "' is not true/false");
@@ -507,10 +513,7 @@ ModelTokenizer ModelTokenizer::fromVocabTxt(std::string_view vocabTxt, std::stri
   // BertTokenizer's defaults, unless tokenizer_config.json says otherwise.
   const bool lowercase = optionalBool(config, "do_lower_case", configSource).value_or(true);
   const bool strip_accents = optionalBool(config, "strip_accents", configSource).value_or(lowercase);
-  const auto named = [&](const char* key, const char* fallback) {
-    const std::string n = tokenName(config, key);
-    return n.empty() ? std::string(fallback) : n;
-  };
+  const auto named = [&](const char* key, const char* fallback) { return tokenNameOr(config, key, fallback); };
   WordPieceSettings settings;
   settings.unk_token = named("unk_token", "[UNK]");
   impl->model = std::make_unique<WordPieceModel>(parseVocabTxt(vocabTxt, "vocab.txt"), settings, source);
@@ -536,10 +539,7 @@ ModelTokenizer ModelTokenizer::fromMarianFiles(std::string_view sourceSpm, std::
   const Json config = parseConfig(tokenizerConfigJson, configSource);
   auto impl = std::make_shared<Impl>();
   impl->source = source;
-  const auto named = [&](const char* key, const char* fallback) {
-    const std::string n = tokenName(config, key);
-    return n.empty() ? std::string(fallback) : n;
-  };
+  const auto named = [&](const char* key, const char* fallback) { return tokenNameOr(config, key, fallback); };
   const auto vocabulary = std::make_shared<const Vocabulary>(parseVocabJson(vocabJson, "vocab.json"));
   const std::string unk = named("unk_token", "<unk>");
   impl->model = std::make_unique<SentencePieceFileModel>(sourceSpm, vocabulary, unk, "source.spm");
@@ -564,10 +564,7 @@ ModelTokenizer ModelTokenizer::fromT5SentencePiece(std::string_view spiece, std:
   const Json config = parseConfig(tokenizerConfigJson, configSource);
   auto impl = std::make_shared<Impl>();
   impl->source = source;
-  const auto named = [&](const char* key, const char* fallback) {
-    const std::string n = tokenName(config, key);
-    return n.empty() ? std::string(fallback) : n;
-  };
+  const auto named = [&](const char* key, const char* fallback) { return tokenNameOr(config, key, fallback); };
   const auto vocabulary = std::make_shared<const Vocabulary>(sentencePieceOwnVocabulary(spiece, source));
   const std::string unk = named("unk_token", "<unk>");
   impl->model = std::make_unique<SentencePieceFileModel>(spiece, vocabulary, unk, source);

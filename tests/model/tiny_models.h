@@ -36,26 +36,32 @@ inline std::string readWholeFile(const std::string& path) {
 
 // Folder holding the checkpoints tiny_models.py writes (gpt2_plain, bert_mlm_f32, bart_f32, ...); empty
 // string (and a message on stderr) when generation failed.
+// Runs `command DIR` into a fresh folder and renames it to final_dir, unless final_dir is already
+// complete (several test processes may race; the first rename wins). Empty string on failure.
+inline std::string generatedOnce(const std::string& final_dir, const std::string& command) {
+  namespace fs = std::filesystem;
+  if (fs::exists(final_dir + "/done")) return final_dir;
+  char tmpl[] = "/tmp/attnviz_generated_tmp_XXXXXX";
+  const std::string work = mkdtemp(tmpl);
+  const std::string cmd = command + " " + work + " >/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "test data generator failed: %s\n", cmd.c_str());
+    return std::string();
+  }
+  std::ofstream(work + "/done") << "ok\n";
+  std::error_code ec;
+  fs::rename(work, final_dir, ec);
+  if (ec) fs::remove_all(work, ec);  // another test process got there first
+  return final_dir;
+}
+
 inline std::string tinyModelsDir() {
   namespace fs = std::filesystem;
   static const std::string dir = [] {
     const std::string scripts = std::string(ATTNVIZ_TEST_DIR) + "/model/";
     const std::size_t key = std::hash<std::string>{}(readWholeFile(scripts + "tiny_models.py") +
                                                      readWholeFile(scripts + "reference_forward.py"));
-    const std::string final_dir = "/tmp/attnviz_tiny_models_" + std::to_string(key);
-    if (fs::exists(final_dir + "/done")) return final_dir;
-    char tmpl[] = "/tmp/attnviz_tiny_models_tmp_XXXXXX";
-    const std::string work = mkdtemp(tmpl);
-    const std::string cmd = "/usr/bin/python3 " + scripts + "tiny_models.py " + work + " >/dev/null";
-    if (std::system(cmd.c_str()) != 0) {
-      std::fprintf(stderr, "tiny_models.py failed: %s\n", cmd.c_str());
-      return std::string();
-    }
-    std::ofstream(work + "/done") << "ok\n";
-    std::error_code ec;
-    fs::rename(work, final_dir, ec);
-    if (ec) fs::remove_all(work, ec);  // another test process got there first
-    return final_dir;
+    return generatedOnce("/tmp/attnviz_tiny_models_" + std::to_string(key), "/usr/bin/python3 " + scripts + "tiny_models.py");
   }();
   return dir;
 }
@@ -73,20 +79,8 @@ inline std::string shippedModelRefsDir(const std::string& name) {
   const std::size_t key = std::hash<std::string>{}(readWholeFile(scripts + "tiny_models.py") + readWholeFile(scripts + "reference_forward.py") +
                                                    readWholeFile(model + "/model.safetensors") + readWholeFile(model + "/config.json") +
                                                    readWholeFile(model + "/vocab.json") + readWholeFile(model + "/merges.txt"));
-  const std::string final_dir = "/tmp/attnviz_shipped_" + name + "_" + std::to_string(key);
-  if (fs::exists(final_dir + "/done")) return final_dir;
-  char tmpl[] = "/tmp/attnviz_shipped_tmp_XXXXXX";
-  const std::string work = mkdtemp(tmpl);
-  const std::string cmd = "/usr/bin/python3 " + scripts + "tiny_models.py --shipped '" + model + "' " + work + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) {
-    std::fprintf(stderr, "tiny_models.py --shipped failed: %s\n", cmd.c_str());
-    return std::string();
-  }
-  std::ofstream(work + "/done") << "ok\n";
-  std::error_code ec;
-  fs::rename(work, final_dir, ec);
-  if (ec) fs::remove_all(work, ec);  // another test process got there first
-  return final_dir;
+  return generatedOnce("/tmp/attnviz_shipped_" + name + "_" + std::to_string(key),
+                       "/usr/bin/python3 " + scripts + "tiny_models.py --shipped '" + model + "'");
 }
 
 }  // namespace attnviz::testing
