@@ -165,9 +165,9 @@ int runWindow(int argc, char** argv) {
     }
     if (auto v = args.get("tab")) {
       if (*v != "top" && *v != "patterns" && *v != "explain" && *v != "maths" && *v != "export" && *v != "bench" &&
-          *v != "bench-run" && *v != "next" && *v != "measures")
-        throw UsageError("--tab must be top, patterns, explain, maths, export, bench, bench-run, next or measures");
-      if ((*v == "next" || *v == "measures") && !args.get("model")) throw UsageError("--tab " + *v + " needs --model");
+          *v != "bench-run" && *v != "next" && *v != "measures" && *v != "ablation")
+        throw UsageError("--tab must be top, patterns, explain, maths, export, bench, bench-run, next, measures or ablation");
+      if ((*v == "next" || *v == "measures" || *v == "ablation") && !args.get("model")) throw UsageError("--tab " + *v + " needs --model");
       o.tab = *v;
     }
     o.present = args.has("present");

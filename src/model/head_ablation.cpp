@@ -9,6 +9,7 @@
 
 #include "model/model_error.h"
 #include "model/model_session.h"
+#include "model/tokenizer_model.h"
 #include "model/transformer.h"
 
 namespace attnviz::model {
@@ -83,6 +84,25 @@ double klDivergenceOfLogits(const std::vector<float>& p_logits, const std::vecto
 }
 
 double logProbOf(const std::vector<float>& logits, int id) { return double(logits[std::size_t(id)]) - logSumExp(logits); }
+
+int targetTokenId(const ModelSession& session, const std::string& text) {
+  const int vocab = session.config().vocab_size;
+  if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos && text.size() <= 10) {
+    const long id = std::stol(text.substr(1));
+    if (id >= vocab) throw ModelError("target " + text + " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+    return int(id);
+  }
+  if (!session.tokenizer()) throw ModelError("a target token needs the model's tokenizer; give #ID instead");
+  const Encoding e = session.tokenizer()->encode(text);
+  std::vector<int> ids;
+  const auto bos = session.tokenizer()->bosId();
+  for (std::size_t i = 0; i < e.ids.size(); ++i)
+    if (!(e.special[i] && bos && e.ids[i] == *bos)) ids.push_back(e.ids[i]);
+  if (ids.size() != 1)
+    throw ModelError("target '" + text + "' is " + std::to_string(ids.size()) +
+                     " tokens for this tokenizer; give one token (or #ID; 'attnviz tokenize' lists them)");
+  return ids.front();
+}
 
 // ---- ModelSession members ----
 

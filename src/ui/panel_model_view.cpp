@@ -42,12 +42,16 @@ void colourPixels(const float* values, std::size_t count, Colormap cmap, std::ve
 // Brings the grid texture up to date with the layers the overview has finished.
 void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
   const int t = ModelHolder::kThumbSize;
-  const bool same = st.grid_holder == &m && st.grid_colormap == ui.app->colormap() && st.grid_version == m.tokensVersion();
+  // The thumbnails follow the controller's choice of values (weights or contributions).
+  const int kind = ui.app->contributionView() ? ModelPanelState::GridContributions : ModelPanelState::GridMaps;
+  const bool same = st.grid_holder == &m && st.grid_colormap == ui.app->colormap() &&
+                    st.grid_version == m.tokensVersion() && st.grid_kind == kind;
   if (!same) {
     st.grid_layers = 0;
     st.grid_holder = &m;
     st.grid_colormap = ui.app->colormap();
     st.grid_version = m.tokensVersion();
+    st.grid_kind = kind;
     st.grid_error.clear();
     if (!st.grid.resize(m.heads() * t, m.layers() * t, &st.grid_error)) return;
   }
@@ -57,9 +61,10 @@ void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
     const LayerOverview* o = m.overview(st.grid_layers);
     if (!o) break;
     // [heads][t][t] to one strip of t rows, heads side by side.
+    const std::vector<float>& thumbs = kind == ModelPanelState::GridContributions ? o->contribution_thumbs : o->thumbs;
     for (int h = 0; h < m.heads(); ++h)
       for (int y = 0; y < t; ++y)
-        std::copy_n(o->thumbs.data() + (std::size_t(h) * t + std::size_t(y)) * t, t,
+        std::copy_n(thumbs.data() + (std::size_t(h) * t + std::size_t(y)) * t, t,
                     row.data() + std::size_t(y) * std::size_t(m.heads()) * t + std::size_t(h) * t);
     colourPixels(row.data(), row.size(), st.grid_colormap, &rgba);
     st.grid.update(0, st.grid_layers * t, m.heads() * t, t, rgba.data());
@@ -84,9 +89,29 @@ void drawModelViewPanel(UiContext& ui) {
   const int layers = m.layers(), heads = m.heads(), t = ModelHolder::kThumbSize;
   ImGui::PushFont(ui.fonts.small);
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map (largest weight per block, "
-                      "colour = square root of the weight). Click one to open it.",
-                      modelDisplayName(m).c_str(), layers, heads, m.numTokens());
+  const std::vector<std::vector<double>>& importance =
+      st.grid_importance_mode ? m.importance() : m.shown().importance;  // asked for only in that mode
+  const bool show_importance = st.grid_importance_mode && int(importance.size()) == layers;
+  double importance_max = 0;
+  for (const auto& row : importance)
+    for (double v : row) importance_max = std::max(importance_max, v);
+  if (st.grid_importance_mode)
+    ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's importance: how much the text's "
+                        "next-token loss rises when that head alone is zero-ablated (colour: 0 .. %.3f nats, the largest; "
+                        "a fall counts as 0).%s",
+                        modelDisplayName(m).c_str(), layers, heads, m.numTokens(), importance_max,
+                        show_importance ? "" : " Computing...");
+  else
+    ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map of %s (largest value per block, "
+                        "colour = square root). Click one to open it.",
+                        modelDisplayName(m).c_str(), layers, heads, m.numTokens(),
+                        ui.app->contributionView() ? "row-normalised contributions \xE2\x80\x96\xCE\xB1 v W_O\xE2\x80\x96" : "weights");
+  ImGui::TextDisabled("Ctrl/Cmd-click: mark a head for ablation (Ablation tab).");
+  ImGui::SameLine();
+  ImGui::Checkbox("importance", &st.grid_importance_mode);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Colour each head by its importance (Michel et al. 2019): one ablated rerun per head,\n"
+                      "in the background after everything else; editing the text restarts it.");
   ImGui::PopTextWrapPos();
   const float label_w = ImGui::CalcTextSize("L000").x + 6 * ui.scale;
   const float label_h = ImGui::GetTextLineHeight() + 2 * ui.scale;
@@ -128,7 +153,11 @@ void drawModelViewPanel(UiContext& ui) {
     const bool done = l < st.grid_layers;
     for (int h = 0; h < heads; ++h) {
       const ImVec2 a(o.x + label_w + float(h) * (cell + gap), y), b(a.x + cell, a.y + cell);
-      if (done) {
+      if (show_importance) {
+        const double v = importance[std::size_t(l)][std::size_t(h)];
+        const float x = importance_max > 0 ? float(std::clamp(v / importance_max, 0.0, 1.0)) : 0.0f;
+        dl->AddRectFilled(a, b, colormapColor(ui.app->colormap(), x));
+      } else if (done && !st.grid_importance_mode) {
         const float u0 = float(h * t) / float(st.grid.width()), u1 = float((h + 1) * t) / float(st.grid.width());
         const float v0 = float(l * t) / float(st.grid.height()), v1 = float((l + 1) * t) / float(st.grid.height());
         dl->AddImage(textureId(st.grid.texture()), a, b, ImVec2(u0, v0), ImVec2(u1, v1));
@@ -139,6 +168,11 @@ void drawModelViewPanel(UiContext& ui) {
         hover_l = l;
         hover_h = h;
       }
+      if (std::find(st.ablate_parsed.begin(), st.ablate_parsed.end(), model::HeadRef{l, h}) != st.ablate_parsed.end()) {
+        // Ablated: crossed out.
+        dl->AddLine(a, b, palette().hover_cell, 2.0f * ui.scale);
+        dl->AddLine(ImVec2(b.x, a.y), ImVec2(a.x, b.y), palette().hover_cell, 2.0f * ui.scale);
+      }
       const bool selected = l == app.layer() && sel.kind == HeadSelection::Single && sel.index == h;
       if (selected) dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), accentColor(), 0, 0, 2.0f * ui.scale);
       else if (l == hover_l && h == hover_h) dl->AddRect(a, b, palette().hover_cell);
@@ -147,15 +181,33 @@ void drawModelViewPanel(UiContext& ui) {
   if (hover_l >= 0) {
     const LayerOverview* ov = m.overview(hover_l);
     const std::string name = m.headName(hover_l, hover_h);
+    const bool contribution = app.contributionView();
     if (ov && hover_h < int(ov->measures.size())) {
-      const model::HeadMeasures& hm = ov->measures[std::size_t(hover_h)];
-      ImGui::SetTooltip("%s\nentropy %.2f bits   mean distance %.1f tokens\nprevious token %.2f   first token (sink) %.2f   "
-                        "confidence %.2f\nclick: open it",
-                        name.c_str(), hm.entropy_bits, hm.mean_distance, hm.previous_token, hm.sink_mass, hm.confidence);
+      const model::HeadMeasures& hm = (contribution ? ov->contribution_measures : ov->measures)[std::size_t(hover_h)];
+      std::string extra;
+      if (hover_l < int(importance.size())) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "\nimportance %.4f nats", importance[std::size_t(hover_l)][std::size_t(hover_h)]);
+        extra = buf;
+      }
+      ImGui::SetTooltip("%s%s\nentropy %.2f bits   mean distance %.1f tokens\nprevious token %.2f   first token (sink) %.2f   "
+                        "confidence %.2f%s\nclick: open it   ctrl/cmd-click: mark for ablation",
+                        name.c_str(), contribution ? " (of the contributions)" : "", hm.entropy_bits, hm.mean_distance,
+                        hm.previous_token, hm.sink_mass, hm.confidence, extra.c_str());
     } else {
       ImGui::SetTooltip("%s (computing...)", name.c_str());
     }
-    if (clicked) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (clicked && (io.KeyCtrl || io.KeySuper)) {
+      // Toggle the head in the Ablation tab's field and rerun the ablation.
+      const model::HeadRef ref{hover_l, hover_h};
+      auto it = std::find(st.ablate_parsed.begin(), st.ablate_parsed.end(), ref);
+      if (it == st.ablate_parsed.end()) st.ablate_parsed.push_back(ref);
+      else st.ablate_parsed.erase(it);
+      st.ablate_heads.clear();
+      for (const model::HeadRef& r : st.ablate_parsed) st.ablate_heads += (st.ablate_heads.empty() ? "" : ",") + model::headRefName(r);
+      applyAblationField(ui);
+    } else if (clicked) {
       app.setLayer(hover_l);
       app.setHead({HeadSelection::Single, hover_h});
       ui.main_view = MainView::Heatmap;
