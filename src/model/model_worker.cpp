@@ -269,13 +269,6 @@ void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
   s.ablation_error.clear();
   s.ablation_target_label.clear();
   try {
-    // The window parses the list (parseHeadList) before asking; a request from elsewhere is checked
-    // here too, so a head outside the model is an error line, never an out-of-range read.
-    for (const HeadRef& h : wish.ablation.heads) {
-      if (h.layer < 0 || h.layer >= facts_.layers || h.head < 0 || h.head >= facts_.heads)
-        throw ModelError("head " + headRefName(h) + " is not in this model (" + std::to_string(facts_.layers) + " layers x " +
-                         std::to_string(facts_.heads) + " heads, from 0)");
-    }
     const int target = wish.ablation.target.empty() ? -1 : targetTokenId(*session_, wish.ablation.target);
     if (target >= 0) s.ablation_target_label = session_->tokenLabel(target);
     s.ablation_outcome = std::make_shared<const AblationOutcome>(

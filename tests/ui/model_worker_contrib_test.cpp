@@ -198,6 +198,15 @@ TEST(ModelWorker, ImportanceHasOneValuePerHeadAndANewerTextCancelsIt) {
     for (int h = 0; h < worker->facts().heads; ++h)
       EXPECT_NEAR(s->importance[std::size_t(l)][std::size_t(h)], want[std::size_t(l)][std::size_t(h)], 1e-5) << l << "," << h;
   }
+  // Finished importance is of its tokens: another text gets its own, live.
+  worker->want(kText, 0);
+  worker->waitIdle();
+  const auto t = worker->latest();
+  fresh->setText(kText);
+  const auto again = fresh->headImportance();
+  ASSERT_EQ(t->importance.size(), again.size());
+  EXPECT_NEAR(t->importance[1][2], again[1][2], 1e-5);
+  EXPECT_NEAR(t->importance[2][0], again[2][0], 1e-5);
 }
 
 TEST(ModelWorker, ImportanceOfAOneTokenTextIsAnErrorLine) {
@@ -253,20 +262,23 @@ TEST(AppController, ABadAblationFieldIsOneLineAndAsksNothing) {
   UiContext ui;
   ui.app = &app;
   ModelPanelState& st = modelPanelState(ui);
-  for (const char* bad : {"L5H1", "L0H9", "L0H1,,L1H2", "L0H1,L0H1", "cat"}) {
+  st.ablate_heads = "L1H3, l2h0";
+  applyAblationField(ui);
+  EXPECT_TRUE(st.ablate_error.empty()) << st.ablate_error;
+  const int asked = st.ablate_asked;
+  ASSERT_GT(asked, 0);
+  app.waitForModel();
+  // A bad field after it: its error, and the good request stays the one asked for and shown.
+  for (const char* bad : {"L5H1", "L0H9", "L0H1,,L1H2", "L0H1,L0H1", "cat", "L1H3,"}) {
     st.ablate_heads = bad;
     applyAblationField(ui);
     EXPECT_FALSE(st.ablate_error.empty()) << bad;
     EXPECT_EQ(st.ablate_error.find('\n'), std::string::npos) << bad;
-    EXPECT_EQ(st.ablate_asked, 0) << bad;
+    EXPECT_EQ(st.ablate_asked, asked) << bad;
   }
-  st.ablate_heads = "L1H3, l2h0";
-  applyAblationField(ui);
-  EXPECT_TRUE(st.ablate_error.empty()) << st.ablate_error;
-  ASSERT_GT(st.ablate_asked, 0);
   app.waitForModel();
   const model::ModelSnapshot& s = app.model()->shown();
-  EXPECT_EQ(s.ablation.id, st.ablate_asked);
+  EXPECT_EQ(s.ablation.id, asked);
   ASSERT_NE(s.ablation_outcome, nullptr) << s.ablation_error;
   EXPECT_EQ(s.ablation_outcome->heads.size(), 2u);
 }
