@@ -78,7 +78,7 @@ void drawAblationPanel(UiContext& ui) {
                       "does the model predict without them? Weights that look important need not matter (Michel et al. 2019).");
   ImGui::PopTextWrapPos();
   bool apply = false;
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.45f);
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.35f);
   apply |= ImGui::InputTextWithHint("##ablate_heads", "heads, e.g. L5H1,L6H9", &st.ablate_heads,
                                     ImGuiInputTextFlags_EnterReturnsTrue);
   ui.nameLastItem("ablate_heads");
@@ -94,7 +94,7 @@ void drawAblationPanel(UiContext& ui) {
                       "average signal later layers expect and removes only what varies (TransformerLens offers both).\n"
                       "Mean is not causal: early positions receive an average that includes later tokens.");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.3f);
   apply |= ImGui::InputTextWithHint("##ablate_target", "target token (optional)", &st.ablate_target,
                                     ImGuiInputTextFlags_EnterReturnsTrue);
   if (ImGui::IsItemHovered())
@@ -137,14 +137,14 @@ void drawAblationPanel(UiContext& ui) {
   const model::AblationOutcome& r = *s.ablation_outcome;
   std::string names;
   for (const model::HeadRef& h : r.heads) names += (names.empty() ? "" : ", ") + model::headRefName(h);
-  ImGui::Text("%s-ablated %s; rerun from layer %d. KL(before || after) = %.4f nats", r.mode == model::AblationMode::Mean ? "mean" : "zero",
+  ImGui::TextWrapped("%s-ablated %s; rerun from layer %d. KL(before || after) = %.4f nats", r.mode == model::AblationMode::Mean ? "mean" : "zero",
               names.c_str(), r.rerun_from_layer, r.kl_nats);
   ui.nameLastItem("ablate_summary");
   if (r.target_id >= 0)
-    ImGui::Text("ln p(%s): %.3f -> %.3f (change %+.3f)", s.ablation_target_label.c_str(), r.target_logprob_before,
+    ImGui::TextWrapped("ln p(%s): %.3f -> %.3f (change %+.3f)", s.ablation_target_label.c_str(), r.target_logprob_before,
                 r.target_logprob_after, r.target_logprob_after - r.target_logprob_before);
   if (r.has_loss)
-    ImGui::Text("next-token loss of the text: %.4f -> %.4f nats (%+.4f)", r.loss_before, r.loss_after, r.loss_after - r.loss_before);
+    ImGui::TextWrapped("next-token loss of the text: %.4f -> %.4f nats (%+.4f)", r.loss_before, r.loss_after, r.loss_after - r.loss_before);
   const float w = ImGui::GetContentRegionAvail().x * 0.5f;
   ImGui::BeginGroup();
   ImGui::TextUnformatted("before");
