@@ -163,6 +163,21 @@ std::vector<std::vector<double>> ModelSession::headImportance(const std::functio
   return out;
 }
 
+std::vector<AttentionProblem> ModelSession::ablatedProblems(const std::vector<HeadRef>& heads, AblationMode mode, int* from_layer) {
+  requireDecoderOnlyOrEncoder("head ablation");
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  if (heads.empty()) throw ModelError("the list of heads is empty");
+  Transformer& t = *transformer_;
+  const AblationBase base = t.recordAblationBase();
+  std::vector<LayerCache> layers;
+  t.ablatedFinalHidden(base, heads, mode, -1, &layers);
+  const int from = std::min_element(heads.begin(), heads.end(), [](const HeadRef& a, const HeadRef& b) { return a.layer < b.layer; })->layer;
+  if (from_layer) *from_layer = from;
+  std::vector<AttentionProblem> out;
+  for (std::size_t k = 0; k < layers.size(); ++k) out.push_back(problemOfCache(layers[k], from + int(k)));
+  return out;
+}
+
 double ModelSession::nextTokenLoss() const {
   requireDecoderOnlyOrEncoder("the next-token loss");
   if (numTokens() == 0) throw ModelError("no text has been run yet");

@@ -1,6 +1,7 @@
 #include "model/model_worker.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/cpu_fast.h"
 #include "model/model_error.h"
@@ -268,11 +269,36 @@ void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
   s.ablation_outcome.reset();
   s.ablation_error.clear();
   s.ablation_target_label.clear();
+  s.ablation_diff.reset();
+  s.ablation_diff_max = 0;
   try {
     const int target = wish.ablation.target.empty() ? -1 : targetTokenId(*session_, wish.ablation.target);
     if (target >= 0) s.ablation_target_label = session_->tokenLabel(target);
     s.ablation_outcome = std::make_shared<const AblationOutcome>(
         session_->ablate(wish.ablation.heads, wish.ablation.mode, std::max(wish.ablation.top_k, 1), target));
+    // The difference of the maps, layer by layer above the first ablated one, as thumbnails.
+    int from = 0;
+    const std::vector<AttentionProblem> ablated = session_->ablatedProblems(wish.ablation.heads, wish.ablation.mode, &from);
+    const int t = LayerOverview::kThumbSize, H = facts_.heads;
+    auto diff = std::make_shared<std::vector<float>>(std::size_t(facts_.layers) * H * t * t, 0.0f);
+    float biggest = 0;
+    for (std::size_t k = 0; k < ablated.size(); ++k) {
+      const int l = from + int(k);
+      const AttentionResult before = computeFast(layerProblem(l)), after = computeFast(ablated[k]);
+      const int n = before.nq;
+      for (int h = 0; h < H; ++h) {
+        float* thumb = diff->data() + (std::size_t(l) * H + std::size_t(h)) * t * t;
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < before.nk; ++j) {
+            const float d = after.at(h, i, j) - before.at(h, i, j);
+            float& cell = thumb[std::size_t(std::int64_t(i) * t / n) * t + std::size_t(std::int64_t(j) * t / before.nk)];
+            if (std::abs(d) > std::abs(cell)) cell = d;
+            biggest = std::max(biggest, std::abs(d));
+          }
+      }
+    }
+    s.ablation_diff = std::move(diff);
+    s.ablation_diff_max = biggest;
   } catch (const ModelError& e) {
     s.ablation_error = e.what();
   }
@@ -330,6 +356,8 @@ void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   s.ablation = AblationRequest{};
   s.ablation_outcome.reset();
   s.ablation_error.clear();
+  s.ablation_diff.reset();
+  s.ablation_diff_max = 0;
   s.importance.clear();
   s.importance_error.clear();
   rollout_ = std::make_unique<Rollout>(session_->numTokens());
@@ -438,6 +466,8 @@ bool ModelWorker::step(const Wish& wish) {
       s->ablation = AblationRequest{};
       s->ablation_outcome.reset();
       s->ablation_error.clear();
+      s->ablation_diff.reset();
+      s->ablation_diff_max = 0;
     } else {
       runAblation(wish, *s);
     }

@@ -90,6 +90,12 @@ struct ModelSnapshot {
   std::shared_ptr<const AblationOutcome> ablation_outcome;  // null when it failed
   std::string ablation_error;
   std::string ablation_target_label;  // the target's readable piece ("" without one)
+  // How the ablation changed the maps: [layers][heads][kThumbSize^2], each cell the signed
+  // difference (ablated - unablated weight) of largest size in its block (0 above the causal
+  // diagonal and in layers below ablation_outcome->rerun_from_layer); ablation_diff_max the
+  // largest size of all. Null when the ablation failed.
+  std::shared_ptr<const std::vector<float>> ablation_diff;
+  float ablation_diff_max = 0;
   // Head importance [layer][head] (nats) of these tokens; empty until asked and done.
   std::vector<std::vector<double>> importance;
   std::string importance_error;

@@ -31,6 +31,12 @@ struct ModelPanelState {
   enum GridKind { GridMaps = 0, GridContributions = 1 };
   // The model view's cells as each head's importance, one colour per head (else its map).
   bool grid_importance_mode = false;
+  // The model view's cells as the ablation's change of each map (diverging colours), its texture
+  // and which ablation (the worker's id, of which tokens) it shows.
+  bool grid_difference_mode = false;
+  render::RgbaImage diff_grid;
+  int diff_ablation = -1, diff_tokens = -1;
+  const void* diff_holder = nullptr;
 
   // Rollout map (at most kRolloutPixels per side, max-pooled).
   render::RgbaImage rollout;

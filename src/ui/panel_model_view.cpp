@@ -39,6 +39,39 @@ void colourPixels(const float* values, std::size_t count, Colormap cmap, std::ve
   }
 }
 
+// Blue (ablation lowered the weight) - white - red (raised), t in [-1, 1] (ColorBrewer RdBu's ends).
+void divergingPixel(float t, std::uint8_t* px) {
+  const float lo[3] = {33, 102, 172}, mid[3] = {247, 247, 247}, hi[3] = {178, 24, 43};
+  const float a = std::min(std::abs(t), 1.0f);
+  const float* end = t < 0 ? lo : hi;
+  for (int c = 0; c < 3; ++c) px[c] = std::uint8_t(std::lround(mid[c] + (end[c] - mid[c]) * a));
+  px[3] = 255;
+}
+
+// The ablation's difference thumbnails into their own texture (when a new ablation arrives).
+void updateDifferenceTexture(ModelHolder& m, ModelPanelState& st, std::string* error) {
+  const model::ModelSnapshot& s = m.shown();
+  if (!s.ablation_diff) return;
+  if (st.diff_holder == &m && st.diff_ablation == s.ablation.id && st.diff_tokens == s.tokens_version) return;
+  const int t = ModelHolder::kThumbSize, H = m.heads(), L = m.layers();
+  if (!st.diff_grid.resize(H * t, L * t, error)) return;
+  std::vector<std::uint8_t> rgba(std::size_t(H) * t * L * t * 4);
+  // sqrt, as the maps' colours: small changes stay visible beside the largest.
+  const float scale = s.ablation_diff_max > 0 ? 1.0f / s.ablation_diff_max : 0.0f;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h)
+      for (int y = 0; y < t; ++y)
+        for (int x = 0; x < t; ++x) {
+          const float d = (*s.ablation_diff)[((std::size_t(l) * H + h) * t + y) * t + x] * scale;
+          divergingPixel(std::copysign(std::sqrt(std::abs(d)), d),
+                         rgba.data() + ((std::size_t(l) * t + y) * std::size_t(H) * t + std::size_t(h) * t + x) * 4);
+        }
+  st.diff_grid.update(0, 0, H * t, L * t, rgba.data());
+  st.diff_holder = &m;
+  st.diff_ablation = s.ablation.id;
+  st.diff_tokens = s.tokens_version;
+}
+
 // Brings the grid texture up to date with the layers the overview has finished.
 void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
   const int t = ModelHolder::kThumbSize;
@@ -101,14 +134,34 @@ void drawModelViewPanel(UiContext& ui) {
                         "a fall counts as 0).%s",
                         modelDisplayName(m).c_str(), layers, heads, m.numTokens(), importance_max,
                         show_importance ? "" : " Computing...");
-  else
+  else if (!(st.grid_difference_mode && m.shown().ablation_diff))
     ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map of %s (largest value per block, "
                         "colour = square root). Click one to open it.",
                         modelDisplayName(m).c_str(), layers, heads, m.numTokens(),
                         ui.app->contributionView() ? "row-normalised contributions \xE2\x80\x96\xCE\xB1 v W_O\xE2\x80\x96" : "weights");
+  const bool have_diff = m.shown().ablation_diff != nullptr;
+  if (!have_diff) st.grid_difference_mode = false;
+  if (st.grid_difference_mode) {
+    std::string error;
+    updateDifferenceTexture(m, st, &error);
+    if (!error.empty()) st.grid_difference_mode = false;
+  }
+  if (st.grid_difference_mode && m.shown().ablation_outcome)
+    ImGui::TextDisabled("Showing how the ablation changed each map: ablated minus unablated weight (blue lower, red higher, "
+                        "white unchanged; colour = square root of the change, largest %.3f). Layers L0..L%d keep their maps "
+                        "(ablation acts after a layer's weights).",
+                        double(m.shown().ablation_diff_max), m.shown().ablation_outcome->rerun_from_layer);
   ImGui::TextDisabled("Ctrl/Cmd-click: mark a head for ablation (Ablation tab).");
   ImGui::SameLine();
   ImGui::Checkbox("importance", &st.grid_importance_mode);
+  if (st.grid_importance_mode) st.grid_difference_mode = false;
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!have_diff);
+  if (ImGui::Checkbox("ablation difference", &st.grid_difference_mode) && st.grid_difference_mode) st.grid_importance_mode = false;
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip(have_diff ? "Each cell: the head's map with the ablation minus without it (diverging colours)"
+                                : "Ablate some heads first (Ablation tab, or ctrl/cmd-click cells)");
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Colour each head by its importance (Michel et al. 2019): one ablated rerun per head,\n"
                       "in the background after everything else; editing the text restarts it.");
@@ -157,6 +210,10 @@ void drawModelViewPanel(UiContext& ui) {
         const double v = importance[std::size_t(l)][std::size_t(h)];
         const float x = importance_max > 0 ? float(std::clamp(v / importance_max, 0.0, 1.0)) : 0.0f;
         dl->AddRectFilled(a, b, colormapColor(ui.app->colormap(), x));
+      } else if (st.grid_difference_mode && st.diff_ablation == m.shown().ablation.id) {
+        const float u0 = float(h * t) / float(st.diff_grid.width()), u1 = float((h + 1) * t) / float(st.diff_grid.width());
+        const float v0 = float(l * t) / float(st.diff_grid.height()), v1 = float((l + 1) * t) / float(st.diff_grid.height());
+        dl->AddImage(textureId(st.diff_grid.texture()), a, b, ImVec2(u0, v0), ImVec2(u1, v1));
       } else if (done && !st.grid_importance_mode) {
         const float u0 = float(h * t) / float(st.grid.width()), u1 = float((h + 1) * t) / float(st.grid.width());
         const float v0 = float(l * t) / float(st.grid.height()), v1 = float((l + 1) * t) / float(st.grid.height());

@@ -124,6 +124,41 @@ TEST(ModelWorker, AnAblationWishGivesTheSessionsAblation) {
   EXPECT_EQ(worker->latest()->ablation_outcome, nullptr);
 }
 
+TEST(ModelWorker, TheAblationsDifferenceMapsChangeOnlyAboveTheFirstAblatedLayer) {
+  REQUIRE_TINY_MODELS();
+  auto worker = std::make_unique<ModelWorker>(ModelSession::load(tinyModel("gpt2_plain")));
+  worker->want(kText, 0);
+  AblationRequest r;
+  r.heads = {{1, 2}};
+  r.mode = AblationMode::Zero;
+  worker->wantAblation(r);
+  worker->waitIdle();
+  const auto s = worker->latest();
+  ASSERT_NE(s->ablation_diff, nullptr) << s->ablation_error;
+  const int t = LayerOverview::kThumbSize, L = worker->facts().layers, H = worker->facts().heads;
+  ASSERT_EQ(s->ablation_diff->size(), std::size_t(L) * H * t * t);
+  auto layerMax = [&](int l) {
+    float m = 0;
+    for (std::size_t i = std::size_t(l) * H * t * t; i < std::size_t(l + 1) * H * t * t; ++i) m = std::max(m, std::abs((*s->ablation_diff)[i]));
+    return m;
+  };
+  EXPECT_EQ(layerMax(0), 0.0f);
+  EXPECT_EQ(layerMax(1), 0.0f) << "the ablated layer's own weights cannot change";
+  EXPECT_GT(layerMax(2), 1e-4f) << "the layer above sees another residual stream";
+  EXPECT_FLOAT_EQ(s->ablation_diff_max, layerMax(2));
+  // The largest change equals a fresh session's: layer 2's maps with and without the ablation.
+  auto fresh = ModelSession::load(tinyModel("gpt2_plain"));
+  fresh->setText(kText);
+  int from = -1;
+  const std::vector<AttentionProblem> ablated = fresh->ablatedProblems(r.heads, r.mode, &from);
+  ASSERT_EQ(from, 1);
+  ASSERT_EQ(ablated.size(), 2u);
+  const AttentionResult before = computeFast(fresh->problemForLayer(2)), after = computeFast(ablated[1]);
+  float biggest = 0;
+  for (std::size_t i = 0; i < before.p.size(); ++i) biggest = std::max(biggest, std::abs(after.p[i] - before.p[i]));
+  EXPECT_NEAR(s->ablation_diff_max, biggest, 1e-6f);
+}
+
 TEST(ModelWorker, ABadAblationIsAnErrorLineAndTheWorkerGoesOn) {
   REQUIRE_TINY_MODELS();
   auto worker = std::make_unique<ModelWorker>(ModelSession::load(tinyModel("gpt2_plain")));
