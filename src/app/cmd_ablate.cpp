@@ -45,25 +45,6 @@ std::string number(double x) {
   return buf;
 }
 
-int resolveTarget(const model::ModelSession& session, const std::string& text) {
-  const int vocab = session.config().vocab_size;
-  if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos && text.size() <= 10) {
-    const long id = std::stol(text.substr(1));
-    if (id >= vocab) throw UsageError("--target " + text + " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
-    return int(id);
-  }
-  if (!session.tokenizer()) throw UsageError("--target TOKEN needs the model's tokenizer; give #ID instead");
-  const model::Encoding e = session.tokenizer()->encode(text);
-  std::vector<int> ids;
-  const auto bos = session.tokenizer()->bosId();
-  for (std::size_t i = 0; i < e.ids.size(); ++i)
-    if (!(e.special[i] && bos && e.ids[i] == *bos)) ids.push_back(e.ids[i]);
-  if (ids.size() != 1)
-    throw UsageError("--target '" + text + "' is " + std::to_string(ids.size()) +
-                     " tokens for this tokenizer; give one token (or #ID; 'attnviz tokenize' lists them)");
-  return ids.front();
-}
-
 void writeTokensJson(std::ostringstream& out, const std::vector<model::NextToken>& tokens) {
   out << "[";
   for (std::size_t i = 0; i < tokens.size(); ++i)
@@ -97,7 +78,14 @@ int runAblate(int argc, char** argv) {
     } catch (const model::ModelError& e) {
       throw UsageError(std::string("--heads: ") + e.what());
     }
-    const int target = args.has("target") ? resolveTarget(*session, *args.get("target")) : -1;
+    int target = -1;
+    if (args.has("target")) {
+      try {
+        target = model::targetTokenId(*session, *args.get("target"));
+      } catch (const model::ModelError& e) {
+        throw UsageError(std::string("--target: ") + e.what());
+      }
+    }
     const model::AblationMode mode = mode_text == "mean" ? model::AblationMode::Mean : model::AblationMode::Zero;
     const model::AblationOutcome r = session->ablate(heads, mode, int(top), target);
 

@@ -33,6 +33,9 @@ const char* kWindowHelp =
     "                         Face cache (gpt2, HuggingFaceTB/SmolLM2-135M)\n"
     "  --layer L              the model's layer shown first (0-based, default 0)\n"
     "  --view head|model|rollout   with --model: the picture shown first (default head)\n"
+    "  --values weight|contribution  with --model: attention weights (default) or value-weighted\n"
+    "                         contributions, rows normalised (Kobayashi et al. 2020)\n"
+    "  --ablate L5H1,L6H9     with --model: heads to ablate in the Ablation tab (zero ablation)\n"
     "  --temperature T        softmax temperature, 0.05..10 (default 1)\n"
     "  --causal               causal mask (a query sees only keys up to itself)\n"
     "  --select I             selected query row, 0-based (default 0)\n"
@@ -76,7 +79,7 @@ int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
                 "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
-                "model", "layer", "view", "bench-model", "text-file"},
+                "model", "layer", "view", "bench-model", "text-file", "values", "ablate"},
                {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
@@ -163,11 +166,20 @@ int runWindow(int argc, char** argv) {
       if (*v != "head" && *v != "model" && *v != "rollout") throw UsageError("--view must be head, model or rollout");
       o.view = *v;
     }
+    if (auto v = args.get("values")) {
+      if (o.model.empty()) throw UsageError("--values needs --model (only a real model has value vectors)");
+      if (*v != "weight" && *v != "contribution") throw UsageError("--values must be weight or contribution");
+      o.contribution = *v == "contribution";
+    }
+    if (auto v = args.get("ablate")) {
+      if (o.model.empty()) throw UsageError("--ablate needs --model");
+      o.ablate = *v;
+    }
     if (auto v = args.get("tab")) {
       if (*v != "top" && *v != "patterns" && *v != "explain" && *v != "maths" && *v != "export" && *v != "bench" &&
-          *v != "bench-run" && *v != "next" && *v != "measures")
-        throw UsageError("--tab must be top, patterns, explain, maths, export, bench, bench-run, next or measures");
-      if ((*v == "next" || *v == "measures") && !args.get("model")) throw UsageError("--tab " + *v + " needs --model");
+          *v != "bench-run" && *v != "next" && *v != "measures" && *v != "ablation")
+        throw UsageError("--tab must be top, patterns, explain, maths, export, bench, bench-run, next, measures or ablation");
+      if ((*v == "next" || *v == "measures" || *v == "ablation") && !args.get("model")) throw UsageError("--tab " + *v + " needs --model");
       o.tab = *v;
     }
     o.present = args.has("present");

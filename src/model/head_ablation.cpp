@@ -9,6 +9,7 @@
 
 #include "model/model_error.h"
 #include "model/model_session.h"
+#include "model/tokenizer_model.h"
 #include "model/transformer.h"
 
 namespace attnviz::model {
@@ -84,6 +85,25 @@ double klDivergenceOfLogits(const std::vector<float>& p_logits, const std::vecto
 
 double logProbOf(const std::vector<float>& logits, int id) { return double(logits[std::size_t(id)]) - logSumExp(logits); }
 
+int targetTokenId(const ModelSession& session, const std::string& text) {
+  const int vocab = session.config().vocab_size;
+  if (text.size() > 1 && text[0] == '#' && text.find_first_not_of("0123456789", 1) == std::string::npos && text.size() <= 10) {
+    const long id = std::stol(text.substr(1));
+    if (id >= vocab) throw ModelError("target " + text + " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+    return int(id);
+  }
+  if (!session.tokenizer()) throw ModelError("a target token needs the model's tokenizer; give #ID instead");
+  const Encoding e = session.tokenizer()->encode(text);
+  std::vector<int> ids;
+  const auto bos = session.tokenizer()->bosId();
+  for (std::size_t i = 0; i < e.ids.size(); ++i)
+    if (!(e.special[i] && bos && e.ids[i] == *bos)) ids.push_back(e.ids[i]);
+  if (ids.size() != 1)
+    throw ModelError("target '" + text + "' is " + std::to_string(ids.size()) +
+                     " tokens for this tokenizer; give one token (or #ID; 'attnviz tokenize' lists them)");
+  return ids.front();
+}
+
 // ---- ModelSession members ----
 
 AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, AblationMode mode, int top_k, int target_id) {
@@ -140,6 +160,21 @@ std::vector<std::vector<double>> ModelSession::headImportance(const std::functio
       out[std::size_t(l)][std::size_t(h)] = t.nextTokenLoss(hidden) - loss;
       if (progress) progress(l * H + h + 1, L * H);
     }
+  return out;
+}
+
+std::vector<AttentionProblem> ModelSession::ablatedProblems(const std::vector<HeadRef>& heads, AblationMode mode, int* from_layer) {
+  requireDecoderOnlyOrEncoder("head ablation");
+  if (numTokens() == 0) throw ModelError("no text has been run yet");
+  if (heads.empty()) throw ModelError("the list of heads is empty");
+  Transformer& t = *transformer_;
+  const AblationBase base = t.recordAblationBase();
+  std::vector<LayerCache> layers;
+  t.ablatedFinalHidden(base, heads, mode, -1, &layers);
+  const int from = std::min_element(heads.begin(), heads.end(), [](const HeadRef& a, const HeadRef& b) { return a.layer < b.layer; })->layer;
+  if (from_layer) *from_layer = from;
+  std::vector<AttentionProblem> out;
+  for (std::size_t k = 0; k < layers.size(); ++k) out.push_back(problemOfCache(layers[k], from + int(k)));
   return out;
 }
 

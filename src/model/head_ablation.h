@@ -21,6 +21,8 @@
 
 namespace attnviz::model {
 
+class ModelSession;
+
 struct HeadRef {
   int layer = 0;
   int head = 0;
@@ -34,6 +36,11 @@ enum class AblationMode { Zero, Mean };
 // head out of range (with the range), a duplicate, or an empty list.
 std::vector<HeadRef> parseHeadList(const std::string& text, int layers, int heads);
 std::string headRefName(const HeadRef& h);  // "L5H1"
+
+// The id of an ablation target: "#ID", or text the session's tokenizer makes one token of (a
+// leading BOS it adds is ignored). Throws ModelError naming the problem (outside the vocabulary,
+// no tokenizer, several tokens).
+int targetTokenId(const ModelSession& session, const std::string& text);
 
 // What an ablated rerun starts from, for one sequence of ids: recorded by one full forward.
 // Memory: layers x n x hidden floats (GPT-2 small at 1024 tokens: 36 MiB).

@@ -239,6 +239,10 @@ AttentionProblem ModelSession::problemForLayer(int layer) const {
   if (layer < 0 || layer >= numLayers())
     throw ModelError("layer " + std::to_string(layer) + " is out of range (0.." + std::to_string(numLayers() - 1) + ")");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
+  return problemOfCache(seq2seq_ ? seq2seq_->layer(kind_, layer) : transformer_->layer(layer), layer);
+}
+
+AttentionProblem ModelSession::problemOfCache(const LayerCache& lc, int layer) const {
   AttentionProblem p;
   const int nq = numTokens(), nk = int(keyLabels().size()), hd = headDim(), H = numHeads();
   p.heads = H;
@@ -246,7 +250,6 @@ AttentionProblem ModelSession::problemForLayer(int layer) const {
   p.nk = nk;
   p.d = p.dv = hd;
   p.mask = isEncoder() || kind_ == AttentionKind::encoder || kind_ == AttentionKind::cross ? MaskKind::None : MaskKind::Causal;
-  const LayerCache& lc = seq2seq_ ? seq2seq_->layer(kind_, layer) : transformer_->layer(layer);
   const std::size_t q_head = std::size_t(nq) * hd, k_head = std::size_t(nk) * hd;
   p.q.resize(q_head * H);
   p.k.resize(k_head * H);

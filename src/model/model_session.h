@@ -30,6 +30,7 @@ namespace attnviz::model {
 
 class Transformer;
 class Seq2SeqTransformer;
+struct LayerCache;
 class ModelTokenizer;
 
 struct NextToken {
@@ -177,6 +178,10 @@ class ModelSession {
   // zero-ablated. progress(done, total) is called after each head when given. Throws ModelError
   // for fewer than 2 tokens.
   std::vector<std::vector<double>> headImportance(const std::function<void(int, int)>& progress = {});
+  // Every head's attention problem (as problemForLayer) of each layer from the first ablated one
+  // on, in the run with `heads` ablated: [layer - *from_layer]. The ablated layer's own maps equal
+  // the unablated ones (ablation acts after the weights); the layers above it see a changed input.
+  std::vector<AttentionProblem> ablatedProblems(const std::vector<HeadRef>& heads, AblationMode mode, int* from_layer);
   // The text's mean next-token loss, nats (>= 2 tokens).
   double nextTokenLoss() const;
   // ||v_j W_O^h|| per key j (b_O excluded), [n]: multiply the weights' columns by it for the
@@ -191,6 +196,7 @@ class ModelSession {
  private:
   ModelSession();
   void relabel();
+  AttentionProblem problemOfCache(const LayerCache& lc, int layer) const;
   std::string labelOf(int id) const;
 
   std::string name_, directory_;

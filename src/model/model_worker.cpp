@@ -1,6 +1,7 @@
 #include "model/model_worker.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/cpu_fast.h"
 #include "model/model_error.h"
@@ -101,6 +102,40 @@ void ModelWorker::wantNextTokens(int k, int position) {
   wake_.notify_all();
 }
 
+int ModelWorker::wantAblation(AblationRequest request) {
+  int id = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    id = request.heads.empty() ? 0 : ++wish_.ablation_ids;
+    request.id = id;
+    wish_.ablation = std::move(request);
+    ++wish_.version;
+  }
+  wake_.notify_all();
+  return id;
+}
+
+void ModelWorker::wantImportance() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wish_.importance) return;
+    wish_.importance = true;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+void ModelWorker::cancelImportance() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!wish_.importance) return;
+    wish_.importance = false;
+    ++text_version_;  // a running importance stops after its current head
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
 void ModelWorker::wantInduction() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -159,8 +194,11 @@ ModelSession& ModelWorker::idleSession() {
 }
 
 void ModelWorker::setProgress(const std::string& what, int done, int total) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  progress_ = {what, done, total};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    progress_ = {what, done, total};
+  }
+  if (progress_observer_) progress_observer_(ModelProgress{what, done, total});
 }
 
 void ModelWorker::publish(std::shared_ptr<ModelSnapshot> snapshot) {
@@ -206,6 +244,63 @@ void ModelWorker::loop() {
       }
       idle_cv_.notify_all();
     }
+  }
+}
+
+std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) const {
+  auto norms = std::make_shared<std::vector<float>>();
+  norms->reserve(std::size_t(facts_.heads) * std::size_t(session_->numTokens()));
+  for (int h = 0; h < facts_.heads; ++h) {
+    const std::vector<float> v = session_->valueOutputNorms(layer, h);
+    norms->insert(norms->end(), v.begin(), v.end());
+  }
+  return norms;
+}
+
+void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) const {
+  s.layer = layer;
+  s.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
+  s.value_norms = valueNorms(layer);
+}
+
+void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
+  setProgress("ablation", 0, 0);
+  s.ablation = wish.ablation;
+  s.ablation_outcome.reset();
+  s.ablation_error.clear();
+  s.ablation_target_label.clear();
+  s.ablation_diff.reset();
+  s.ablation_diff_max = 0;
+  try {
+    const int target = wish.ablation.target.empty() ? -1 : targetTokenId(*session_, wish.ablation.target);
+    if (target >= 0) s.ablation_target_label = session_->tokenLabel(target);
+    s.ablation_outcome = std::make_shared<const AblationOutcome>(
+        session_->ablate(wish.ablation.heads, wish.ablation.mode, std::max(wish.ablation.top_k, 1), target));
+    // The difference of the maps, layer by layer above the first ablated one, as thumbnails.
+    int from = 0;
+    const std::vector<AttentionProblem> ablated = session_->ablatedProblems(wish.ablation.heads, wish.ablation.mode, &from);
+    const int t = LayerOverview::kThumbSize, H = facts_.heads;
+    auto diff = std::make_shared<std::vector<float>>(std::size_t(facts_.layers) * H * t * t, 0.0f);
+    float biggest = 0;
+    for (std::size_t k = 0; k < ablated.size(); ++k) {
+      const int l = from + int(k);
+      const AttentionResult before = computeFast(layerProblem(l)), after = computeFast(ablated[k]);
+      const int n = before.nq;
+      for (int h = 0; h < H; ++h) {
+        float* thumb = diff->data() + (std::size_t(l) * H + std::size_t(h)) * t * t;
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < before.nk; ++j) {
+            const float d = after.at(h, i, j) - before.at(h, i, j);
+            float& cell = thumb[std::size_t(std::int64_t(i) * t / n) * t + std::size_t(std::int64_t(j) * t / before.nk)];
+            if (std::abs(d) > std::abs(cell)) cell = d;
+            biggest = std::max(biggest, std::abs(d));
+          }
+      }
+    }
+    s.ablation_diff = std::move(diff);
+    s.ablation_diff_max = biggest;
+  } catch (const ModelError& e) {
+    s.ablation_error = e.what();
   }
 }
 
@@ -257,6 +352,14 @@ void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   s.next_error.clear();
   s.next_position = -1;
   s.next_k = 0;
+  s.value_norms.reset();
+  s.ablation = AblationRequest{};
+  s.ablation_outcome.reset();
+  s.ablation_error.clear();
+  s.ablation_diff.reset();
+  s.ablation_diff_max = 0;
+  s.importance.clear();
+  s.importance_error.clear();
   rollout_ = std::make_unique<Rollout>(session_->numTokens());
 }
 
@@ -300,8 +403,7 @@ bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
   s.forward = session_->lastForward();
   takeNewTokens(s);
   // The view grows by a row per token: the shown layer comes with it.
-  s.layer = wish.layer;
-  s.problem = std::make_shared<const AttentionProblem>(layerProblem(wish.layer));
+  prepareLayer(s, wish.layer);
   return true;
 }
 
@@ -321,8 +423,7 @@ bool ModelWorker::step(const Wish& wish) {
   // 2. The shown layer's maps.
   if (s->layer != wish.layer || !s->problem) {
     setProgress("maps: layer", wish.layer, facts_.layers);
-    s->layer = wish.layer;
-    s->problem = std::make_shared<const AttentionProblem>(layerProblem(wish.layer));
+    prepareLayer(*s, wish.layer);
     return done(true);
   }
   // 3. One generated token.
@@ -359,21 +460,36 @@ bool ModelWorker::step(const Wish& wish) {
     }
     return done(true);
   }
-  // 5. The overview, one layer per step (the shown layer's problem is reused).
+  // 5. The ablation asked for (an empty request withdraws the last one).
+  if (wish.ablation.id != s->ablation.id) {
+    if (wish.ablation.heads.empty()) {
+      s->ablation = AblationRequest{};
+      s->ablation_outcome.reset();
+      s->ablation_error.clear();
+      s->ablation_diff.reset();
+      s->ablation_diff_max = 0;
+    } else {
+      runAblation(wish, *s);
+    }
+    return done(true);
+  }
+  // 6. The overview, one layer per step (the shown layer's problem is reused).
   if (int(s->overview.size()) < facts_.layers && s->overview_error.empty()) {
     const int l = int(s->overview.size());
     setProgress("overview: layer", l, facts_.layers);
     try {
-      const AttentionProblem p = l == s->layer && s->problem ? *s->problem : layerProblem(l);
+      const bool shown = l == s->layer && s->problem && s->value_norms;
+      const AttentionProblem p = shown ? *s->problem : layerProblem(l);
+      const std::shared_ptr<const std::vector<float>> norms = shown ? s->value_norms : valueNorms(l);
       if (!rollout_) rollout_ = std::make_unique<Rollout>(session_->numTokens());
-      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, l, *rollout_)));
+      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, l, *norms, *rollout_)));
       if (l == facts_.layers - 1) s->rollout = std::make_shared<const std::vector<float>>(rollout_->result());
     } catch (const std::exception& e) {
       s->overview_error = "layer " + std::to_string(l) + ": " + e.what();
     }
     return done(true);
   }
-  // 6. Induction scores (their own forward, then this text's again).
+  // 7. Induction scores (their own forward, then this text's again).
   if (wish.induction && s->induction.empty() && s->induction_error.empty()) {
     setProgress("induction scores", 0, 1);
     try {
@@ -383,24 +499,37 @@ bool ModelWorker::step(const Wish& wish) {
     }
     return done(true);
   }
+  // 8. Head importance: one ablated rerun per head; a newer text cancels it between heads (the
+  // session's cache is left as it was, so the newer text's forward reuses its prefix).
+  if (wish.importance && s->importance.empty() && s->importance_error.empty()) {
+    const int total = facts_.layers * facts_.heads;
+    setProgress("importance: head", 0, total);
+    try {
+      s->importance = session_->headImportance([&](int done_heads, int all) {
+        if (text_version_.load() != running_text_version_) throw Cancelled{};
+        setProgress("importance: head", done_heads, all);
+      });
+    } catch (const Cancelled&) {
+      return true;  // nothing published: the newer text's forward comes next
+    } catch (const ModelError& e) {
+      s->importance_error = e.what();
+    }
+    return done(true);
+  }
   return false;
 }
 
-LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer, Rollout& rollout) {
+LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer, const std::vector<float>& value_norms,
+                                      Rollout& rollout) {
   LayerOverview r;
   const AttentionResult maps = computeFast(problem);
   const int n = maps.nq, heads = maps.heads;
   const int t = LayerOverview::kThumbSize;
   const bool causal = problem.mask == MaskKind::Causal;
   r.thumbs.assign(std::size_t(heads) * t * t, 0.0f);
-  std::vector<float> mean(std::size_t(n) * std::size_t(n), 0.0f);
-  for (int h = 0; h < heads; ++h) {
-    const float* p = maps.row(h, 0);
-    HeadMeasures m = measureMap(p, n);
-    m.layer = layer;
-    m.head = h;
-    r.measures.push_back(m);
-    float* thumb = r.thumbs.data() + std::size_t(h) * t * t;
+  r.contribution_thumbs.assign(std::size_t(heads) * t * t, 0.0f);
+  // Each thumbnail cell the largest value of its block of the map; -1 above the causal diagonal.
+  const auto thumbnail = [&](const float* p, float* thumb) {
     for (int ty = 0; ty < t; ++ty) {
       const int r0 = int(std::int64_t(ty) * n / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * n / t));
       for (int tx = 0; tx < t; ++tx) {
@@ -417,6 +546,22 @@ LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer
         thumb[ty * t + tx] = best;
       }
     }
+  };
+  std::vector<float> mean(std::size_t(n) * std::size_t(n), 0.0f);
+  for (int h = 0; h < heads; ++h) {
+    const float* p = maps.row(h, 0);
+    HeadMeasures m = measureMap(p, n);
+    m.layer = layer;
+    m.head = h;
+    r.measures.push_back(m);
+    thumbnail(p, r.thumbs.data() + std::size_t(h) * t * t);
+    const std::vector<float> norms(value_norms.begin() + std::ptrdiff_t(h) * n, value_norms.begin() + std::ptrdiff_t(h + 1) * n);
+    const std::vector<float> c = contributionsOfWeights(p, n, norms, true);
+    HeadMeasures cm = measureMap(c.data(), n);
+    cm.layer = layer;
+    cm.head = h;
+    r.contribution_measures.push_back(cm);
+    thumbnail(c.data(), r.contribution_thumbs.data() + std::size_t(h) * t * t);
     const float inv = 1.0f / float(heads);
     for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += p[i] * inv;
   }

@@ -1,9 +1,10 @@
 // The one thread that runs a real model for the window. It owns the ModelSession: nothing else
 // touches it while it works. Callers say what they want (a text and a layer, the next tokens at
 // a position, a generation, induction scores); the worker converges on the newest wish, most
-// urgent first (the forward, the shown layer's problem, a generated token, next tokens, one
-// layer of the overview, induction), and publishes an immutable ModelSnapshot after each step.
-// A newer text cancels a forward between layers. No ImGui, SDL or GL.
+// urgent first (the forward, the shown layer's problem, a generated token, next tokens, an
+// ablation, one layer of the overview, induction, head importance), and publishes an immutable
+// ModelSnapshot after each step. A newer text cancels a forward between layers and head
+// importance between heads. No ImGui, SDL or GL.
 //
 // Who may touch what: facts() and latest() from any thread at any time; want*/generate/stop
 // from one thread (the window's); idleSession() only where blocking is fine (tests, headless).
@@ -46,6 +47,18 @@ struct LayerOverview {
   // diagonal (masked).
   std::vector<float> thumbs;
   std::vector<HeadMeasures> measures;  // [heads], layer and head filled in
+  // The same of the value-weighted contributions (head_ablation.h), rows normalised to sum 1.
+  std::vector<float> contribution_thumbs;
+  std::vector<HeadMeasures> contribution_measures;
+};
+
+// An ablation the window asked for (ModelWorker::wantAblation) and what it gave.
+struct AblationRequest {
+  int id = 0;  // wantAblation's return; 0: none
+  std::vector<HeadRef> heads;
+  AblationMode mode = AblationMode::Zero;
+  std::string target;  // one token of the tokenizer, or "#ID"; "" for none
+  int top_k = 10;
 };
 
 // What the worker has computed, as of one moment. Never changed once published.
@@ -60,6 +73,8 @@ struct ModelSnapshot {
   // Every head of `layer` (causal unless an encoder), head names set; null until computed.
   int layer = -1;
   std::shared_ptr<const AttentionProblem> problem;
+  // ||v_j W_O^h|| of every head of `layer`, [heads][n] (value-weighted contributions); with problem.
+  std::shared_ptr<const std::vector<float>> value_norms;
   // Layers 0.. done, in order; rollout after the last layer ([n][n]) once all are done.
   std::vector<std::shared_ptr<const LayerOverview>> overview;
   std::shared_ptr<const std::vector<float>> rollout;
@@ -70,6 +85,20 @@ struct ModelSnapshot {
   std::string next_error;  // why next tokens could not be computed ("" when they were)
   std::vector<std::vector<double>> induction;  // [layer][head]; empty until asked and done
   std::string induction_error;
+  // The ablation asked for last, on these tokens: ablation.id = 0 until computed (or none asked).
+  AblationRequest ablation;
+  std::shared_ptr<const AblationOutcome> ablation_outcome;  // null when it failed
+  std::string ablation_error;
+  std::string ablation_target_label;  // the target's readable piece ("" without one)
+  // How the ablation changed the maps: [layers][heads][kThumbSize^2], each cell the signed
+  // difference (ablated - unablated weight) of largest size in its block (0 above the causal
+  // diagonal and in layers below ablation_outcome->rerun_from_layer); ablation_diff_max the
+  // largest size of all. Null when the ablation failed.
+  std::shared_ptr<const std::vector<float>> ablation_diff;
+  float ablation_diff_max = 0;
+  // Head importance [layer][head] (nats) of these tokens; empty until asked and done.
+  std::vector<std::vector<double>> importance;
+  std::string importance_error;
   // The last wish the model refused (a text too long, a generate on an encoder), for `error_for`.
   std::string error, error_for;
   // A generation in progress or finished: its id (generate()'s return) and tokens appended so far.
@@ -102,11 +131,22 @@ class ModelWorker {
   void wantLayer(int layer);  // the same, keeping the wanted text (e.g. during a generation)
   void wantNextTokens(int k, int position);  // position -1: the last token
   void wantInduction();
+  // Reruns the shown text with request.heads ablated (next-token top-k, KL, the target's log-prob,
+  // the loss) and again whenever the tokens change; returns the request's id. An empty head list
+  // withdraws it (the snapshot's ablation empties).
+  int wantAblation(AblationRequest request);
+  // Every head's importance for the shown text, after everything else; a newer text cancels it.
+  void wantImportance();
+  void cancelImportance();  // stops a running importance and withdraws the wish
   // Appends `count` tokens to the wanted text, one per step, each published (greedy, or sampled
   // with seed). Returns the generation's id (ModelSnapshot::generation).
   int generate(int count, bool sample, std::uint64_t seed);
   // Ends a generation and cancels a running forward (the previous snapshot stays).
   void stop();
+
+  // For tests: called on the worker thread after every progress change, outside the lock (it may
+  // block, holding the worker at that point). Set before the first wish.
+  void setProgressObserver(std::function<void(const ModelProgress&)> observer) { progress_observer_ = std::move(observer); }
 
   bool idle() const;
   void waitIdle() const;
@@ -122,6 +162,9 @@ class ModelWorker {
     int layer = 0;
     int next_k = 0, next_position = -1;
     bool induction = false;
+    AblationRequest ablation;
+    int ablation_ids = 0;
+    bool importance = false;
     int generation = 0, generate_left = 0;
     bool sample = false;
     std::uint64_t seed = 0;
@@ -133,10 +176,15 @@ class ModelWorker {
   bool runForward(const Wish& wish, ModelSnapshot& s);
   bool generateOne(const Wish& wish, ModelSnapshot& s);
   void takeNewTokens(ModelSnapshot& s);  // the session's tokens into s, dropping what was of the old ones
+  void prepareLayer(ModelSnapshot& s, int layer) const;  // the problem and value norms of `layer`
+  void runAblation(const Wish& wish, ModelSnapshot& s);
   AttentionProblem layerProblem(int layer) const;
   void publish(std::shared_ptr<ModelSnapshot> snapshot);
   void setProgress(const std::string& what, int done, int total);
-  static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, Rollout& rollout);
+  // value_norms: [heads][n] (ModelSnapshot::value_norms) for the contribution thumbs and measures.
+  static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, const std::vector<float>& value_norms,
+                                  Rollout& rollout);
+  std::shared_ptr<const std::vector<float>> valueNorms(int layer) const;
 
   std::unique_ptr<ModelSession> session_;  // the worker thread's alone while it runs
   ModelFacts facts_;
@@ -150,6 +198,7 @@ class ModelWorker {
   std::shared_ptr<const ModelSnapshot> latest_;
   std::atomic<int> publishes_{0};
   ModelProgress progress_;
+  std::function<void(const ModelProgress&)> progress_observer_;
   // The worker thread's own: what the session holds, the rollout being accumulated.
   std::string session_text_;
   bool session_valid_ = false;

@@ -145,6 +145,19 @@ std::string AppController::causalUnavailableReason() const {
   return "";
 }
 
+void AppController::setContributionView(bool on) {
+  if (on == contribution_view_) return;
+  contribution_view_ = on;
+  if (source_ == Source::Model) markDirty();
+}
+
+std::string AppController::contributionUnavailableReason() const {
+  if (source_ == Source::Model) return "";
+  if (source_ == Source::Simulated)
+    return "the simulated model has no value vectors or output projection: load a real model (Model, above)";
+  return "imported matrices have no output projection W_O: contributions need a real model";
+}
+
 std::string AppController::temperatureUnavailableReason() const {
   if (source_ == Source::ImportedWeights) return "imported probabilities are already softmaxed: temperature cannot change them";
   return "";
@@ -387,6 +400,7 @@ AppController::Job AppController::makeJob() {
     job.input.causal = !model_->isEncoder();
     job.reuse = true;
     job.snapshot = model_snapshot_;
+    job.contribution = contribution_view_;
     if (model_snapshot_ && model_snapshot_->problem)
       job.base = *model_snapshot_->problem;
     else
@@ -419,6 +433,21 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
     r.out = compute(r.problem, job.engine);
   } catch (const std::exception& e) {
     r.error = "Engine " + job.engine + ": " + e.what();
+    return r;
+  }
+  // Value-weighted contributions: the weights' columns times ||v_j W_O^h||, rows renormalised.
+  const model::ModelSnapshot* snap = job.snapshot.get();
+  AttentionResult& res = r.out.result;
+  if (job.contribution && snap && snap->value_norms &&
+      snap->value_norms->size() == std::size_t(res.heads) * std::size_t(res.nk) && res.nq == res.nk) {
+    const std::size_t n = std::size_t(res.nk);
+    for (int h = 0; h < res.heads; ++h) {
+      const std::vector<float> norms(snap->value_norms->begin() + std::ptrdiff_t(h * n),
+                                     snap->value_norms->begin() + std::ptrdiff_t((h + 1) * n));
+      const std::vector<float> c = model::contributionsOfWeights(res.head(h), res.nk, norms, true);
+      std::copy(c.begin(), c.end(), res.p.begin() + std::ptrdiff_t(h * n * n));
+    }
+    r.contributions = true;
   }
   return r;
 }
@@ -444,6 +473,7 @@ void AppController::applyJob(const Job& job, JobResult r) {
   follow_end_ = false;
   problem_ = std::move(r.problem);
   result_ = std::move(out.result);
+  contributions_shown_ = r.contributions;
   engine_used_ = out.engine;
   engine_note_ = out.note;
   compute_ms_ = out.compute_ms;
@@ -793,6 +823,7 @@ namespace attnviz::ui {
 void AppController::releaseModel() {
   if (!model_) return;
   model_.reset();
+  contributions_shown_ = false;
   causal_ = causal_before_model_;
   built_valid_ = false;
 }

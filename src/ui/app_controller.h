@@ -147,6 +147,16 @@ class AppController {
   void stopModel();
   // Blocks until the model's worker is idle and its newest result is shown (tests, headless).
   void waitForModel();
+  // What the maps hold: attention weights, or a real model's value-weighted contributions
+  // (Kobayashi et al. 2020: ||alpha_ij v_j W_O^h||, model/head_ablation.h), each row divided by
+  // its sum so that the colour scale compares with the weights. The heatmap, arcs, stats and
+  // exports follow; the choice stays when the model goes, but only a real model shows it.
+  void setContributionView(bool on);
+  bool contributionView() const { return contribution_view_; }
+  // Whether contributions are shown now (the choice, and a real model whose norms arrived).
+  bool contributionsShown() const { return contributions_shown_; }
+  // Why the switch cannot act on what is shown ("" with a real model).
+  std::string contributionUnavailableReason() const;
   // Matrices or probabilities from files (not the simulated model, not a real model).
   bool importedData() const { return source_ == Source::ImportedProblem || source_ == Source::ImportedWeights; }
   const std::string& importedName() const { return imported_name_; }
@@ -256,12 +266,14 @@ class AppController {
     std::chrono::steady_clock::time_point start;
     std::string input_error;  // the problem could not be built (e.g. a real model refused the text)
     std::shared_ptr<const model::ModelSnapshot> snapshot;  // a real model's: shown with the result
+    bool contribution = false;  // turn the weights into row-normalised contributions (the snapshot's norms)
   };
   struct JobResult {
     AttentionProblem problem;
     ComputeOutput out;
     std::string error;  // "" on success
     bool input_error = false;  // the text could not be built (the previous result, if any, stays)
+    bool contributions = false;  // result holds contributions, not weights
   };
   Job makeJob();
   // A real model: takes the worker's newer snapshots, follows a generation; whether the newest
@@ -280,6 +292,7 @@ class AppController {
   AttentionMode mode_ = AttentionMode::Self;
   bool causal_ = false;
   bool alignment_ = false;
+  bool contribution_view_ = false, contributions_shown_ = false;
   float temperature_ = 1.0f;
   std::string engine_requested_ = "auto", engine_used_, engine_note_;
   double compute_ms_ = 0, recompute_ms_ = 0;

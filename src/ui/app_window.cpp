@@ -28,6 +28,7 @@
 #include "ui/model_holder.h"
 #include "ui/settings.h"
 #include "ui/text_bounds.h"
+#include "ui/model_panel_state.h"
 #include "ui/ui_context.h"
 
 namespace attnviz::ui {
@@ -349,6 +350,17 @@ int runAppWindow(const WindowOptions& opt) {
           exit_code = 2;
         }
         app.setLayer(opt.layer);
+      }
+      if (app.model()) {
+        app.setContributionView(opt.contribution);
+        if (!opt.ablate.empty()) {
+          modelPanelState(ui).ablate_heads = opt.ablate;
+          applyAblationField(ui);
+          if (!modelPanelState(ui).ablate_error.empty()) {
+            std::fprintf(stderr, "attnviz: --ablate: %s\n", modelPanelState(ui).ablate_error.c_str());
+            exit_code = 2;
+          }
+        }
       }
       // The forward runs on the model's worker: a window draws meanwhile, a headless run waits.
       if (headless_run && app.model()) app.waitForModel();

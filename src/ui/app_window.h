@@ -17,6 +17,8 @@ struct WindowOptions {
   std::string model;       // a real model (folder or Hugging Face cache name) to show
   int layer = -1;          // its layer shown first (-1: 0, or as --head L5H1 says)
   std::string view;        // "head" | "model" | "rollout": the main picture with a real model
+  bool contribution = false;  // --values contribution
+  std::string ablate;      // --ablate: the Ablation tab's heads field
   std::string tab;         // info tab to open first: top | patterns | explain
   std::string screenshot;  // non-empty: render `frames` frames, save the window as PNG, exit
   int frames = 8;

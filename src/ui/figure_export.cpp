@@ -217,6 +217,7 @@ std::string figureDescription(const AppController& app, bool all_as_mean) {
   if (app.causalMaskShown()) line += dot + std::string("causal mask");
   line += dot + (app.importedData() ? app.importedName() : std::string("simulated model"));
   line += dot + std::string(colourScaleName(app.colourScale())) + " colour scale";
+  if (app.contributionsShown()) line += dot + std::string(kContributionCaption);
   return line;
 }
 
@@ -260,6 +261,10 @@ DumpDocument dumpDocumentFor(const AppController& app) {
     doc.model = m->name();
     doc.layer = app.layer();
     doc.token_ids = m->shown().token_ids;
+  }
+  if (app.contributionsShown()) {
+    doc.values = "contribution_row_normalised";
+    doc.values_definition = kContributionDefinition;
   }
   const AttentionResult& r = app.result();
   const HeadSelection sel = app.head();
@@ -335,7 +340,8 @@ void performExport(UiContext& ui) {
     if (ex.name.empty() || ex.name == ExportSettings{}.name) {
       std::string tag = modelDisplayName(*m) + "-L" + std::to_string(app.layer()) +
                         (app.head().kind == HeadSelection::Single ? "H" + std::to_string(app.head().index)
-                         : app.head().kind == HeadSelection::Mean ? "-mean" : "-all");
+                         : app.head().kind == HeadSelection::Mean ? "-mean" : "-all") +
+                        (app.contributionsShown() ? "-contribution" : "");
       for (char& c : tag)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') c = '-';
       name = "attnviz-" + tag;
@@ -380,6 +386,7 @@ void performExport(UiContext& ui) {
     // The full path of the first file, so the status line says exactly where to look.
     status = "Saved " + (base.parent_path() / written.front()).string();
     for (std::size_t k = 1; k < written.size(); ++k) status += ", " + written[k];
+    if (app.contributionsShown()) status += std::string(" (") + kContributionCaption + ", not weights)";
     ex.saved_folder = base.parent_path().string();
   }
   for (const std::string& f : failed) status += (status.empty() ? "" : "; ") + f;

@@ -25,6 +25,13 @@ struct FigureRequest {
   float scale = 0;                  // UI scale of the figure; 0 = from the size (1.25 at 1600 x 900)
 };
 
+// What the window's maps hold in the contribution view: a figure's subtitle, and the definition
+// the JSON export writes as values_definition (the same words as `attnviz dump --contribution`).
+inline constexpr const char* kContributionCaption = "weight \xC3\x97 \xE2\x80\x96value\xE2\x80\x96 contributions, rows normalised";
+inline constexpr const char* kContributionDefinition =
+    "value-weighted attention (Kobayashi et al. 2020): ||alpha_ij * v_j W_O^h||, the size of what query i receives "
+    "from key j through this head (b_O excluded), each row divided by its sum";
+
 // The scale a figure of this size uses when FigureRequest::scale is 0.
 float figureScale(int width, int height);
 

@@ -44,6 +44,7 @@ struct InfoTab {
 
 const InfoTab kInfoTabs[] = {
     {"next", "Next token", drawNextTokensPanel, true}, {"measures", "Head measures", drawMeasuresPanel, true},
+    {"ablation", "Ablation", drawAblationPanel, true},
     {"top", "Top attention", drawTopAttentionPanel, false}, {"patterns", "What to look for", drawPatternsPanel, false},
     {"explain", "Explanation", drawExplanationPanel, false}, {"maths", "Maths", drawMathsPanel, false},
     {"export", "Export", drawExportPanel, false},            {"bench", "Benchmark", drawBenchPanel, false},

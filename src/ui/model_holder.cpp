@@ -89,4 +89,9 @@ const std::vector<std::vector<double>>& ModelHolder::inductionScores() {
   return shown().induction;
 }
 
+const std::vector<std::vector<double>>& ModelHolder::importance() {
+  worker_->wantImportance();
+  return shown().importance;
+}
+
 }  // namespace attnviz::ui

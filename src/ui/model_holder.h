@@ -89,6 +89,15 @@ class ModelHolder {
   const std::vector<std::vector<double>>& inductionScores();
   bool hasInductionScores() const { return !shown().induction.empty(); }
 
+  // ---- beyond attention weights (model/head_ablation.h), all on the worker ----
+  // Asks for an ablated rerun of the shown text (and again whenever it changes); an empty head
+  // list withdraws it. The answer is shown().ablation* once shown().ablation.id == the return.
+  int ablate(model::AblationRequest request) { return worker_->wantAblation(std::move(request)); }
+  void clearAblation() { worker_->wantAblation({}); }
+  // Head importance [layer][head]: asked of the worker on the first call, empty until done.
+  const std::vector<std::vector<double>>& importance();
+  void cancelImportance() { worker_->cancelImportance(); }
+
   // The session itself, once the worker is idle: for tests and the headless paths only (a panel
   // calling it would wait for the model).
   model::ModelSession& idleSession() { return worker_->idleSession(); }

@@ -15,17 +15,25 @@
 namespace attnviz::ui {
 namespace {
 
-double measureValue(const model::HeadMeasures& m, int column, const std::vector<std::vector<double>>* induction) {
+using Scores = std::vector<std::vector<double>>;
+
+double scoreOf(const Scores* scores, const model::HeadMeasures& m) {
+  if (scores && m.layer < int(scores->size()) && m.head < int((*scores)[std::size_t(m.layer)].size()))
+    return (*scores)[std::size_t(m.layer)][std::size_t(m.head)];
+  return 0;
+}
+
+// Columns past the five measures: induction (when asked), then importance (when asked).
+double measureValue(const model::HeadMeasures& m, int column, const Scores* induction, const Scores* importance) {
+  if (column == 6 && !induction) column = 7;
   switch (column) {
     case 1: return m.entropy_bits;
     case 2: return m.mean_distance;
     case 3: return m.previous_token;
     case 4: return m.sink_mass;
     case 5: return m.confidence;
-    case 6:
-      if (induction && m.layer < int(induction->size()) && m.head < int((*induction)[std::size_t(m.layer)].size()))
-        return (*induction)[std::size_t(m.layer)][std::size_t(m.head)];
-      return 0;
+    case 6: return scoreOf(induction, m);
+    case 7: return scoreOf(importance, m);
     default: return double(m.layer) * 1e4 + m.head;  // column 0: model order
   }
 }
@@ -38,7 +46,16 @@ const char* shortTitle(const model::MeasureInfo& info) {
   if (key == "previous_token") return "Prev";
   if (key == "confidence") return "Conf";
   if (key == "induction") return "Induct";
+  if (key == "importance") return "Import";
   return info.title;
+}
+
+// The column the importance adds (the same words as `attnviz heads --importance`).
+const model::MeasureInfo& importanceInfo() {
+  static const model::MeasureInfo info{
+      "importance", "Importance",
+      "Increase of the text's mean next-token loss (nats) when this head alone is zero-ablated (Michel et al. 2019)"};
+  return info;
 }
 
 }  // namespace
@@ -69,13 +86,41 @@ void drawMeasuresPanel(UiContext& ui) {
     ImGui::SetTooltip("Runs the model once more on random tokens repeated twice (seeded); the text's cache is kept.");
   const std::vector<std::vector<double>>* induction = st.with_induction ? &m.inductionScores() : nullptr;
   ImGui::SameLine();
-  ImGui::TextDisabled("%d of %d layers measured", m.overviewLayersDone(), m.layers());
+  ImGui::Checkbox("Importance", &st.with_importance);
+  ui.nameLastItem("measures_importance");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("%s\nOne ablated rerun per head in the background, after everything else; editing the text restarts it.",
+                      importanceInfo().definition);
+  const std::vector<std::vector<double>>* importance = nullptr;
+  if (st.with_importance) {
+    importance = &m.importance();
+    if (!m.shown().importance_error.empty()) {
+      ImGui::SameLine();
+      ImGui::TextDisabled("importance: %s", m.shown().importance_error.c_str());
+      importance = nullptr;
+    } else if (importance->empty()) {
+      const model::ModelProgress p = m.progress();
+      ImGui::SameLine();
+      if (p.what.rfind("importance", 0) == 0)
+        ImGui::TextDisabled("importance: head %d / %d", std::min(p.done + 1, p.total), p.total);
+      else
+        ImGui::TextDisabled("importance: waiting");
+      importance = nullptr;
+    }
+  }
+  const bool contribution = app.contributionView();
+  ImGui::SameLine();
+  ImGui::TextDisabled("%d of %d layers measured%s", m.overviewLayersDone(), m.layers(),
+                      contribution ? ", of the contributions" : "");
 
   std::vector<model::HeadMeasures> rows;
   for (int l = 0; l < m.overviewLayersDone(); ++l)
-    if (const LayerOverview* o = m.overview(l)) rows.insert(rows.end(), o->measures.begin(), o->measures.end());
+    if (const LayerOverview* o = m.overview(l)) {
+      const auto& ms = contribution ? o->contribution_measures : o->measures;
+      rows.insert(rows.end(), ms.begin(), ms.end());
+    }
 
-  const int columns = induction ? 7 : 6;
+  const int columns = 6 + (induction ? 1 : 0) + (importance ? 1 : 0);
   // Columns as wide as their header (name and sort arrow) or their numbers, whichever is wider, so
   // no header is cut to "Entr..."; a panel narrower than all of them scrolls sideways.
   const ImGuiTableFlags flags = ImGuiTableFlags_Sortable | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |
@@ -101,12 +146,16 @@ void drawMeasuresPanel(UiContext& ui) {
     ImGui::TableSetupColumn("Head", ImGuiTableColumnFlags_DefaultSort | ImGuiTableColumnFlags_WidthFixed,
                             width("Head", ImGui::CalcTextSize(widest_head.c_str()).x));
     std::vector<const model::MeasureInfo*> shown;
-    for (const model::MeasureInfo& info : infos) {
-      if (std::string(info.key) == "induction" && !induction) continue;
-      const char* title = shortTitle(info);
+    std::vector<const model::MeasureInfo*> columns_info;
+    for (const model::MeasureInfo& info : infos) columns_info.push_back(&info);
+    columns_info.push_back(&importanceInfo());
+    for (const model::MeasureInfo* info : columns_info) {
+      if (std::string(info->key) == "induction" && !induction) continue;
+      if (std::string(info->key) == "importance" && !importance) continue;
+      const char* title = shortTitle(*info);
       ImGui::TableSetupColumn(title, ImGuiTableColumnFlags_PreferSortDescending | ImGuiTableColumnFlags_WidthFixed,
                               width(title, number_w));
-      shown.push_back(&info);
+      shown.push_back(info);
     }
     // The header row drawn cell by cell so that each header has its definition as a tooltip.
     ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
@@ -129,7 +178,7 @@ void drawMeasuresPanel(UiContext& ui) {
         const int col = specs->Specs[0].ColumnIndex;
         const bool desc = specs->Specs[0].SortDirection == ImGuiSortDirection_Descending;
         std::stable_sort(rows.begin(), rows.end(), [&](const model::HeadMeasures& a, const model::HeadMeasures& b) {
-          const double va = measureValue(a, col, induction), vb = measureValue(b, col, induction);
+          const double va = measureValue(a, col, induction, importance), vb = measureValue(b, col, induction, importance);
           return desc ? va > vb : va < vb;
         });
       }
@@ -153,7 +202,7 @@ void drawMeasuresPanel(UiContext& ui) {
         ImGui::PushFont(ui.fonts.mono);
         for (int c = 1; c < columns; ++c) {
           ImGui::TableSetColumnIndex(c);
-          ImGui::Text(c == 2 ? "%.1f" : c == 1 ? "%.2f" : "%.3f", measureValue(hm, c, induction));
+          ImGui::Text(c == 2 ? "%.1f" : c == 1 ? "%.2f" : "%.3f", measureValue(hm, c, induction, importance));
         }
         ImGui::PopFont();
       }

@@ -91,7 +91,17 @@ void drawModelPicker(UiContext& ui) {
       ui.nameLastItem("model_progress");
       // What Cancel can stop: a forward of a new text or a generation (the overview and the
       // measures of the text on screen simply finish).
-      if (progress.what.rfind("forward", 0) == 0 || progress.what.rfind("generate", 0) == 0) {
+      if (progress.what.rfind("importance", 0) == 0) {
+        // Head importance: withdrawn until asked again (the measures' or the model view's box).
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Cancel")) {
+          m.cancelImportance();
+          st.with_importance = false;
+          st.grid_importance_mode = false;
+        }
+        ui.nameLastItem("model_cancel");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop computing head importance (the Importance boxes untick).");
+      } else if (progress.what.rfind("forward", 0) == 0 || progress.what.rfind("generate", 0) == 0) {
         ImGui::SameLine();
         if (ImGui::SmallButton("Cancel")) app.stopModel();
         ui.nameLastItem("model_cancel");
@@ -106,7 +116,37 @@ void drawModelPicker(UiContext& ui) {
       app.setLayer(layer);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Layers from 0, as Hugging Face numbers them.\n[ ] or PageUp/PageDown: previous / next layer");
   }
+  drawValueViewSwitch(ui);
   ImGui::Separator();
+}
+
+void drawValueViewSwitch(UiContext& ui) {
+  AppController& app = *ui.app;
+  const std::string reason = app.contributionUnavailableReason();
+  ImGui::PushFont(ui.fonts.small);
+  int v = app.contributionView() && reason.empty() ? 1 : 0;
+  ImGui::BeginDisabled(!reason.empty());
+  ImGui::RadioButton("weight", &v, 0);
+  ImGui::SameLine();
+  ImGui::RadioButton("weight \xC3\x97 \xE2\x80\x96value\xE2\x80\x96 contribution", &v, 1);
+  ui.nameLastItem("contribution_switch");
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) {
+    if (!reason.empty())
+      ImGui::SetTooltip("Unavailable: %s", reason.c_str());
+    else
+      ImGui::SetTooltip("C_ij = \xE2\x80\x96\xCE\xB1_ij v_j W_O^h\xE2\x80\x96: the size of what query i receives from key j through the "
+                        "head,\nnot only how much it looks (Kobayashi et al. 2020, \"Attention is Not Only a Weight\").\n"
+                        "Each row is divided by its sum so the colour scale compares with the weights.\n"
+                        "Heatmap, arcs, stats, model view, measures and exports all follow.");
+  }
+  if (reason.empty()) app.setContributionView(v == 1);
+  if (reason.empty() && app.contributionView()) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("Showing \xE2\x80\x96\xCE\xB1_ij v_j W_O^h\xE2\x80\x96 per row / row sum (Kobayashi et al. 2020), not weights.");
+    ImGui::PopTextWrapPos();
+  }
+  ImGui::PopFont();
 }
 
 bool drawMainViewSwitch(UiContext& ui) {

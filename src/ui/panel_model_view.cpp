@@ -39,15 +39,52 @@ void colourPixels(const float* values, std::size_t count, Colormap cmap, std::ve
   }
 }
 
+// Blue (ablation lowered the weight) - white - red (raised), t in [-1, 1] (ColorBrewer RdBu's ends).
+void divergingPixel(float t, std::uint8_t* px) {
+  const float lo[3] = {33, 102, 172}, mid[3] = {247, 247, 247}, hi[3] = {178, 24, 43};
+  const float a = std::min(std::abs(t), 1.0f);
+  const float* end = t < 0 ? lo : hi;
+  for (int c = 0; c < 3; ++c) px[c] = std::uint8_t(std::lround(mid[c] + (end[c] - mid[c]) * a));
+  px[3] = 255;
+}
+
+// The ablation's difference thumbnails into their own texture (when a new ablation arrives).
+void updateDifferenceTexture(ModelHolder& m, ModelPanelState& st, std::string* error) {
+  const model::ModelSnapshot& s = m.shown();
+  if (!s.ablation_diff) return;
+  if (st.diff_holder == &m && st.diff_ablation == s.ablation.id && st.diff_tokens == s.tokens_version) return;
+  const int t = ModelHolder::kThumbSize, H = m.heads(), L = m.layers();
+  if (!st.diff_grid.resize(H * t, L * t, error)) return;
+  std::vector<std::uint8_t> rgba(std::size_t(H) * t * L * t * 4);
+  // sqrt, as the maps' colours: small changes stay visible beside the largest.
+  const float scale = s.ablation_diff_max > 0 ? 1.0f / s.ablation_diff_max : 0.0f;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h)
+      for (int y = 0; y < t; ++y)
+        for (int x = 0; x < t; ++x) {
+          const float d = (*s.ablation_diff)[((std::size_t(l) * H + h) * t + y) * t + x] * scale;
+          divergingPixel(std::copysign(std::sqrt(std::abs(d)), d),
+                         rgba.data() + ((std::size_t(l) * t + y) * std::size_t(H) * t + std::size_t(h) * t + x) * 4);
+        }
+  st.diff_grid.update(0, 0, H * t, L * t, rgba.data());
+  st.diff_holder = &m;
+  st.diff_ablation = s.ablation.id;
+  st.diff_tokens = s.tokens_version;
+}
+
 // Brings the grid texture up to date with the layers the overview has finished.
 void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
   const int t = ModelHolder::kThumbSize;
-  const bool same = st.grid_holder == &m && st.grid_colormap == ui.app->colormap() && st.grid_version == m.tokensVersion();
+  // The thumbnails follow the controller's choice of values (weights or contributions).
+  const int kind = ui.app->contributionView() ? ModelPanelState::GridContributions : ModelPanelState::GridMaps;
+  const bool same = st.grid_holder == &m && st.grid_colormap == ui.app->colormap() &&
+                    st.grid_version == m.tokensVersion() && st.grid_kind == kind;
   if (!same) {
     st.grid_layers = 0;
     st.grid_holder = &m;
     st.grid_colormap = ui.app->colormap();
     st.grid_version = m.tokensVersion();
+    st.grid_kind = kind;
     st.grid_error.clear();
     if (!st.grid.resize(m.heads() * t, m.layers() * t, &st.grid_error)) return;
   }
@@ -57,9 +94,10 @@ void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
     const LayerOverview* o = m.overview(st.grid_layers);
     if (!o) break;
     // [heads][t][t] to one strip of t rows, heads side by side.
+    const std::vector<float>& thumbs = kind == ModelPanelState::GridContributions ? o->contribution_thumbs : o->thumbs;
     for (int h = 0; h < m.heads(); ++h)
       for (int y = 0; y < t; ++y)
-        std::copy_n(o->thumbs.data() + (std::size_t(h) * t + std::size_t(y)) * t, t,
+        std::copy_n(thumbs.data() + (std::size_t(h) * t + std::size_t(y)) * t, t,
                     row.data() + std::size_t(y) * std::size_t(m.heads()) * t + std::size_t(h) * t);
     colourPixels(row.data(), row.size(), st.grid_colormap, &rgba);
     st.grid.update(0, st.grid_layers * t, m.heads() * t, t, rgba.data());
@@ -84,9 +122,49 @@ void drawModelViewPanel(UiContext& ui) {
   const int layers = m.layers(), heads = m.heads(), t = ModelHolder::kThumbSize;
   ImGui::PushFont(ui.fonts.small);
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map (largest weight per block, "
-                      "colour = square root of the weight). Click one to open it.",
-                      modelDisplayName(m).c_str(), layers, heads, m.numTokens());
+  const std::vector<std::vector<double>>& importance =
+      st.grid_importance_mode ? m.importance() : m.shown().importance;  // asked for only in that mode
+  const bool show_importance = st.grid_importance_mode && int(importance.size()) == layers;
+  double importance_max = 0;
+  for (const auto& row : importance)
+    for (double v : row) importance_max = std::max(importance_max, v);
+  if (st.grid_importance_mode)
+    ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's importance: how much the text's "
+                        "next-token loss rises when that head alone is zero-ablated (colour: 0 .. %.3f nats, the largest; "
+                        "a fall counts as 0).%s",
+                        modelDisplayName(m).c_str(), layers, heads, m.numTokens(), importance_max,
+                        show_importance ? "" : " Computing...");
+  else if (!(st.grid_difference_mode && m.shown().ablation_diff))
+    ImGui::TextDisabled("%s: %d layers x %d heads, %d tokens. Each cell is one head's map of %s (largest value per block, "
+                        "colour = square root). Click one to open it.",
+                        modelDisplayName(m).c_str(), layers, heads, m.numTokens(),
+                        ui.app->contributionView() ? "row-normalised contributions \xE2\x80\x96\xCE\xB1 v W_O\xE2\x80\x96" : "weights");
+  const bool have_diff = m.shown().ablation_diff != nullptr;
+  if (!have_diff) st.grid_difference_mode = false;
+  if (st.grid_difference_mode) {
+    std::string error;
+    updateDifferenceTexture(m, st, &error);
+    if (!error.empty()) st.grid_difference_mode = false;
+  }
+  if (st.grid_difference_mode && m.shown().ablation_outcome)
+    ImGui::TextDisabled("Showing how the ablation changed each map: ablated minus unablated weight (blue lower, red higher, "
+                        "white unchanged; colour = square root of the change, largest %.3f). Layers L0..L%d keep their maps "
+                        "(ablation acts after a layer's weights).",
+                        double(m.shown().ablation_diff_max), m.shown().ablation_outcome->rerun_from_layer);
+  ImGui::TextDisabled("Ctrl/Cmd-click: mark a head for ablation (Ablation tab).");
+  ImGui::SameLine();
+  ImGui::Checkbox("importance", &st.grid_importance_mode);
+  if (st.grid_importance_mode) st.grid_difference_mode = false;
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!have_diff);
+  if (ImGui::Checkbox("ablation difference", &st.grid_difference_mode) && st.grid_difference_mode) st.grid_importance_mode = false;
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip(have_diff ? "Each cell: the head's map with the ablation minus without it (diverging colours)"
+                                : "Ablate some heads first (Ablation tab, or ctrl/cmd-click cells)");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Colour each head by its importance (Michel et al. 2019): one ablated rerun per head,\n"
+                      "in the background after everything else; editing the text restarts it.");
   ImGui::PopTextWrapPos();
   const float label_w = ImGui::CalcTextSize("L000").x + 6 * ui.scale;
   const float label_h = ImGui::GetTextLineHeight() + 2 * ui.scale;
@@ -128,7 +206,15 @@ void drawModelViewPanel(UiContext& ui) {
     const bool done = l < st.grid_layers;
     for (int h = 0; h < heads; ++h) {
       const ImVec2 a(o.x + label_w + float(h) * (cell + gap), y), b(a.x + cell, a.y + cell);
-      if (done) {
+      if (show_importance) {
+        const double v = importance[std::size_t(l)][std::size_t(h)];
+        const float x = importance_max > 0 ? float(std::clamp(v / importance_max, 0.0, 1.0)) : 0.0f;
+        dl->AddRectFilled(a, b, colormapColor(ui.app->colormap(), x));
+      } else if (st.grid_difference_mode && st.diff_ablation == m.shown().ablation.id) {
+        const float u0 = float(h * t) / float(st.diff_grid.width()), u1 = float((h + 1) * t) / float(st.diff_grid.width());
+        const float v0 = float(l * t) / float(st.diff_grid.height()), v1 = float((l + 1) * t) / float(st.diff_grid.height());
+        dl->AddImage(textureId(st.diff_grid.texture()), a, b, ImVec2(u0, v0), ImVec2(u1, v1));
+      } else if (done && !st.grid_importance_mode) {
         const float u0 = float(h * t) / float(st.grid.width()), u1 = float((h + 1) * t) / float(st.grid.width());
         const float v0 = float(l * t) / float(st.grid.height()), v1 = float((l + 1) * t) / float(st.grid.height());
         dl->AddImage(textureId(st.grid.texture()), a, b, ImVec2(u0, v0), ImVec2(u1, v1));
@@ -139,6 +225,11 @@ void drawModelViewPanel(UiContext& ui) {
         hover_l = l;
         hover_h = h;
       }
+      if (std::find(st.ablate_parsed.begin(), st.ablate_parsed.end(), model::HeadRef{l, h}) != st.ablate_parsed.end()) {
+        // Ablated: crossed out.
+        dl->AddLine(a, b, palette().hover_cell, 2.0f * ui.scale);
+        dl->AddLine(ImVec2(b.x, a.y), ImVec2(a.x, b.y), palette().hover_cell, 2.0f * ui.scale);
+      }
       const bool selected = l == app.layer() && sel.kind == HeadSelection::Single && sel.index == h;
       if (selected) dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), accentColor(), 0, 0, 2.0f * ui.scale);
       else if (l == hover_l && h == hover_h) dl->AddRect(a, b, palette().hover_cell);
@@ -147,15 +238,33 @@ void drawModelViewPanel(UiContext& ui) {
   if (hover_l >= 0) {
     const LayerOverview* ov = m.overview(hover_l);
     const std::string name = m.headName(hover_l, hover_h);
+    const bool contribution = app.contributionView();
     if (ov && hover_h < int(ov->measures.size())) {
-      const model::HeadMeasures& hm = ov->measures[std::size_t(hover_h)];
-      ImGui::SetTooltip("%s\nentropy %.2f bits   mean distance %.1f tokens\nprevious token %.2f   first token (sink) %.2f   "
-                        "confidence %.2f\nclick: open it",
-                        name.c_str(), hm.entropy_bits, hm.mean_distance, hm.previous_token, hm.sink_mass, hm.confidence);
+      const model::HeadMeasures& hm = (contribution ? ov->contribution_measures : ov->measures)[std::size_t(hover_h)];
+      std::string extra;
+      if (hover_l < int(importance.size())) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "\nimportance %.4f nats", importance[std::size_t(hover_l)][std::size_t(hover_h)]);
+        extra = buf;
+      }
+      ImGui::SetTooltip("%s%s\nentropy %.2f bits   mean distance %.1f tokens\nprevious token %.2f   first token (sink) %.2f   "
+                        "confidence %.2f%s\nclick: open it   ctrl/cmd-click: mark for ablation",
+                        name.c_str(), contribution ? " (of the contributions)" : "", hm.entropy_bits, hm.mean_distance,
+                        hm.previous_token, hm.sink_mass, hm.confidence, extra.c_str());
     } else {
       ImGui::SetTooltip("%s (computing...)", name.c_str());
     }
-    if (clicked) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (clicked && (io.KeyCtrl || io.KeySuper)) {
+      // Toggle the head in the Ablation tab's field and rerun the ablation.
+      const model::HeadRef ref{hover_l, hover_h};
+      auto it = std::find(st.ablate_parsed.begin(), st.ablate_parsed.end(), ref);
+      if (it == st.ablate_parsed.end()) st.ablate_parsed.push_back(ref);
+      else st.ablate_parsed.erase(it);
+      st.ablate_heads.clear();
+      for (const model::HeadRef& r : st.ablate_parsed) st.ablate_heads += (st.ablate_heads.empty() ? "" : ",") + model::headRefName(r);
+      applyAblationField(ui);
+    } else if (clicked) {
       app.setLayer(hover_l);
       app.setHead({HeadSelection::Single, hover_h});
       ui.main_view = MainView::Heatmap;

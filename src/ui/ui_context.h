@@ -178,6 +178,13 @@ void drawBenchPanel(UiContext& ui);   // the Benchmark tab (panel_bench.cpp)
 // and the rollout map; panel_measures.cpp: the sortable head measures; panel_next_tokens.cpp:
 // top-k next tokens and Generate.
 void drawModelPicker(UiContext& ui);
+// "weight" / "weight x ||value|| contribution" (disabled with its reason without a real model).
+void drawValueViewSwitch(UiContext& ui);
+// The Ablation tab (panel_ablation.cpp): heads to ablate, mode, target; before / after.
+void drawAblationPanel(UiContext& ui);
+// Parses the Ablation tab's head field and asks the worker for that ablation (or withdraws it
+// when the field is empty); a bad field sets its one-line error and asks nothing.
+void applyAblationField(UiContext& ui);
 bool drawMainViewSwitch(UiContext& ui);  // false (nothing drawn) without a real model
 void drawModelViewPanel(UiContext& ui);
 void drawRolloutPanel(UiContext& ui);
