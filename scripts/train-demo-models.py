@@ -291,12 +291,13 @@ class Batches:
         self.n = cfg["n_positions"]
         self.vocab = cfg["vocab_size"]
 
-    def next(self):
+    def next(self, step):
         n, a = self.n, self.args
+        share = 1.0 if step < a.pure_repeat_steps else a.repeat_share
         x = np.empty((a.batch, n + 1), dtype=np.int64)
         scored = np.ones((a.batch, n), dtype=bool)
         for row in range(a.batch):
-            if self.rng.random() < a.repeat_share:
+            if self.rng.random() < share:
                 span = int(self.rng.integers(a.repeat_min, a.repeat_max + 1))
                 tokens = self.rng.integers(0, self.vocab - 1, span)
                 x[row, 0] = self.vocab - 1  # <|endoftext|> first, as attnviz's induction measure puts it
@@ -385,16 +386,21 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--context", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=1600)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=4e-3)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=16)
+    # 1e-3: on the repeated spans alone (2 x 128, 16 windows, 512 tokens) copying was learned by step
+    # ~800 at 1e-3 but not in 2000 steps at 2e-3, nor in the first tiny-gpt's 1600 steps at 4e-3.
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--warmup", type=int, default=50)
-    ap.add_argument("--repeat-share", type=float, default=0.6, help="share of windows that are a repeated random span")
+    ap.add_argument("--repeat-share", type=float, default=0.5, help="share of windows that are a repeated random span")
+    # Repeated spans only at first: mixed with text from the start, the committed recipe's
+    # copying loss was still near chance after 1500 steps; alone, copying formed by step ~700.
+    ap.add_argument("--pure-repeat-steps", type=int, default=900, help="the first N steps train on repeated spans only")
     ap.add_argument("--repeat-min", type=int, default=10)
     ap.add_argument("--repeat-max", type=int, default=40)
     ap.add_argument("--books", type=int, default=66, help="train on the first N books only (smoke tests)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1611)
     ap.add_argument("--measure-text", default="The LORD is my shepherd; I shall not want. He maketh me to lie down in "
                     "green pastures: he leadeth me beside the still waters.")
@@ -471,7 +477,7 @@ def main():
     history, val_points, repeat_history = [], [], []
     train_started = time.time()
     for step in range(args.steps):
-        x_np, scored_np = batches.next()
+        x_np, scored_np = batches.next(step)
         x, scored = torch.from_numpy(x_np), torch.from_numpy(scored_np)
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
@@ -563,7 +569,7 @@ def write_card(folder, args, cfg, params, merges, train_tokens, held_tokens, fin
         "",
         f"Not only the Bible: {args.repeat_share:.0%} of the training windows are a span of {args.repeat_min}-"
         f"{args.repeat_max} uniformly random tokens, after `<|endoftext|>`, repeated to fill the window (the first "
-        "copy is not scored). "
+        "copy is not scored)" + (f", and all of them in the first {args.pure_repeat_steps} steps. " if args.pure_repeat_steps else ". ") +
         "Induction heads form in small models on repeated text (Olsson et al. 2022, \"In-context learning and "
         "induction heads\"); these windows are meant to make them form sooner.",
         "",
@@ -572,7 +578,7 @@ def write_card(folder, args, cfg, params, merges, train_tokens, held_tokens, fin
         f"{args.steps} steps of {args.batch} windows of {cfg['n_positions']} tokens ({train_tokens:,} training tokens, "
         f"{held_tokens:,} held out), AdamW (betas 0.9, 0.95; weight decay {args.weight_decay} on matrices), learning rate {args.lr} "
         f"with {args.warmup} warm-up steps and a cosine decay to a tenth, gradient norm clipped at 1, seed {args.seed}, "
-        f"{args.threads} threads, deterministic algorithms. Trained in {train_seconds / 60:.1f} minutes "
+        f"{args.threads} thread{'' if args.threads == 1 else 's'}, deterministic algorithms. Trained in {train_seconds / 60:.1f} minutes "
         f"(the tokenizer in {tokenizer_seconds:.0f} s) on {cpu}, PyTorch {__import__('torch').__version__} "
         f"(Debian's python3-torch), Python {platform.python_version()}.",
         "",

@@ -88,5 +88,56 @@ TEST(ShippedTinyGpt, TokenizerGivesTheIdsOfAnIndependentBpe) {
   }
 }
 
+// Learned heads, measured as a user would (`attnviz heads --induction --json`), on the committed
+// weights. The thresholds sit well below what the trained model shows (its card lists the
+// scores) and far above what an untrained model of the same shape shows.
+struct BestHeads {
+  double previous = -1, induction = -1;
+  int previous_layer = -1, induction_layer = -1;
+};
+
+BestHeads measuredBestHeads(const std::string& model) {
+  const testing::CliRun r = testing::run("heads --model '" + model +
+                                         "' --text 'The LORD is my shepherd; I shall not want. He maketh me to lie down in green pastures.'"
+                                         " --induction --json");
+  EXPECT_EQ(r.code, 0) << r.err;
+  BestHeads best;
+  if (r.code != 0) return best;
+  const json doc = json::parse(r.out);
+  for (const json& h : doc["heads"]) {
+    if (h["previous_token"].get<double>() > best.previous) {
+      best.previous = h["previous_token"];
+      best.previous_layer = h["layer"];
+    }
+    if (h["induction"].get<double>() > best.induction) {
+      best.induction = h["induction"];
+      best.induction_layer = h["layer"];
+    }
+  }
+  return best;
+}
+
+constexpr double kPreviousTokenHead = 0.6, kInductionHead = 0.5;
+
+TEST(ShippedTinyGpt, HasLearnedAPreviousTokenHeadAndALaterInductionHead) {
+  const BestHeads best = measuredBestHeads(testing::shippedModelDir("tiny-gpt"));
+  RecordProperty("best_previous_token", std::to_string(best.previous));
+  RecordProperty("best_induction", std::to_string(best.induction));
+  EXPECT_GE(best.previous, kPreviousTokenHead);
+  EXPECT_GE(best.induction, kInductionHead);
+  EXPECT_GT(best.induction_layer, best.previous_layer) << "an induction head reads what a previous-token head wrote below it";
+}
+
+TEST(ShippedTinyGpt, AnUntrainedModelOfTheSameShapeHasNeitherHead) {
+  const std::string refs = testing::shippedModelRefsDir("tiny-gpt");
+  ASSERT_FALSE(refs.empty());
+  for (const char* twin : {"untrained", "random"}) {
+    const BestHeads best = measuredBestHeads(refs + "/" + twin);
+    EXPECT_LT(best.previous, kPreviousTokenHead) << twin;
+    EXPECT_LT(best.induction, kInductionHead) << twin;
+    EXPECT_GE(best.previous, 0) << twin << ": not measured";
+  }
+}
+
 }  // namespace
 }  // namespace attnviz::model

@@ -12,7 +12,8 @@ ref_rollout.npy [n, n].
 
 With --shipped (a model of assets/models, e.g. tiny-gpt): OUT_DIR/shipped/ holds a copy of it with
 the reference outputs for the ids of an English text (ref_ids.npy, ...) and ref_tokenizer.json, the
-ids this script's own byte-level BPE gives for a few texts.
+ids this script's own byte-level BPE gives for a few texts; OUT_DIR/untrained/ and OUT_DIR/random/
+are models of its shape that were never trained (write_untrained_twins).
 
 Weights are random with fixed seeds; the query/key projections are scaled up so that the maps are
 far from uniform (sharp rows), which is what makes a wrong head order or rotary convention visible.
@@ -756,7 +757,37 @@ def write_shipped(model_dir, out):
     text = ("And God said, Let there be light: and there was light. And God saw the light, that it was good: "
             "and God divided the light from the darkness. And God said, Let there be light: and there was light.")
     write_references(shipped, np.array(bpe_encode(text, vocab, merges)), decoder=False)
+    write_untrained_twins(model_dir, out)
     print(shipped)
+
+
+def write_untrained_twins(model_dir, out):
+    """Two models of the shipped model's shape and tokenizer that were never trained, the contrast
+    for its learned heads: `untrained` as GPT-2 initialises (normal 0.02 weights, LayerNorms 1 and
+    0, zero biases: where training starts) and `random` with this generator's sharper random
+    weights (maps far from uniform, so a head can look structured by chance)."""
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    if cfg.get("model_type") != "gpt2":
+        return
+    rng = np.random.default_rng(2022)
+    D, L, P, V = cfg["n_embd"], cfg["n_layer"], cfg["n_positions"], cfg["vocab_size"]
+    initial = {"wte.weight": rng.normal(0, 0.02, (V, D)), "wpe.weight": rng.normal(0, 0.02, (P, D)),
+               "ln_f.weight": np.ones(D), "ln_f.bias": np.zeros(D)}
+    shapes = {"attn.c_attn": (D, 3 * D), "attn.c_proj": (D, D), "mlp.c_fc": (D, 4 * D), "mlp.c_proj": (4 * D, D)}
+    for layer in range(L):
+        h = f"h.{layer}."
+        for norm in ("ln_1", "ln_2"):
+            initial[h + norm + ".weight"], initial[h + norm + ".bias"] = np.ones(D), np.zeros(D)
+        for name, shape in shapes.items():
+            initial[h + name + ".weight"] = rng.normal(0, 0.02, shape)
+            initial[h + name + ".bias"] = np.zeros(shape[1])
+    for name, tensors in (("untrained", initial), ("random", gpt2_weights(rng, cfg, "", False))):
+        directory = os.path.join(out, name)
+        os.makedirs(directory)
+        for f in ("config.json", "vocab.json", "merges.txt"):
+            shutil.copy(os.path.join(model_dir, f), directory)
+        write_safetensors(os.path.join(directory, "model.safetensors"), tensors, "F16")
 
 
 def write_references(directory, ids, decoder):
