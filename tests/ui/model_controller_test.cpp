@@ -678,3 +678,54 @@ TEST(ModelDeck, StepsNameAModelLayerAndHead) {
 
 }  // namespace
 }  // namespace attnviz::ui
+
+namespace attnviz::ui {
+namespace {
+
+// The lecture deck on the shipped tiny-gpt: every step plays on the shipped model, and the heads
+// its captions call the previous-token, induction and sink heads are the ones attnviz's own
+// measures pick on the step's text (so a retrained model with other heads fails here).
+TEST(ModelDeck, TinyGptDeckPlaysAndShowsTheHeadsItsCaptionsName) {
+  const Deck deck = loadDeck(std::string(ATTNVIZ_ASSET_DIR) + "/decks/tiny-gpt.json");
+  ASSERT_TRUE(deck.problems.empty()) << deck.problems.front();
+  ASSERT_GE(deck.steps.size(), 5u);
+  auto session = model::ModelSession::load("tiny-gpt");
+  auto bestBy = [](const std::vector<std::vector<double>>& score) {
+    int best_layer = 0, best_head = 0;
+    for (std::size_t l = 0; l < score.size(); ++l)
+      for (std::size_t h = 0; h < score[l].size(); ++h)
+        if (score[l][h] > score[std::size_t(best_layer)][std::size_t(best_head)]) best_layer = int(l), best_head = int(h);
+    return "L" + std::to_string(best_layer) + "H" + std::to_string(best_head);
+  };
+  auto measured = [&](const std::string& text, double model::HeadMeasures::*field) {
+    session->setText(text);
+    std::vector<std::vector<double>> score(std::size_t(session->numLayers()), std::vector<double>(std::size_t(session->numHeads())));
+    for (const model::HeadMeasures& m : session->measures()) score[std::size_t(m.layer)][std::size_t(m.head)] = m.*field;
+    return bestBy(score);
+  };
+  int checked = 0;
+  AppController app;
+  DeckPlayer player(deck);
+  for (int i = 0; i < player.count(); ++i) {
+    ASSERT_TRUE(player.next(app)) << "step " << i + 1;
+    app.waitForModel();
+    ASSERT_TRUE(app.modelShown()) << "step " << i + 1 << ": " << app.error();
+    const DeckStep& s = *player.current();
+    EXPECT_NE(s.caption.find_first_of("0123456789"), std::string::npos) << "step " << i + 1 << " quotes no number";
+    if (s.caption.find("previous-token head") != std::string::npos) {
+      EXPECT_EQ(s.head, measured(s.text, &model::HeadMeasures::previous_token)) << "step " << i + 1;
+      ++checked;
+    } else if (s.caption.find("induction head") != std::string::npos) {
+      EXPECT_EQ(s.head, bestBy(session->inductionScores(50, 1))) << "step " << i + 1;
+      ++checked;
+    } else if (s.caption.find("sink") != std::string::npos && s.head != "mean" && s.head != "all") {
+      EXPECT_EQ(s.head, measured(s.text, &model::HeadMeasures::sink_mass)) << "step " << i + 1;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 3);
+  EXPECT_TRUE(player.problems().empty()) << player.problems().front();
+}
+
+}  // namespace
+}  // namespace attnviz::ui
