@@ -115,15 +115,17 @@ int ModelWorker::wantAblation(AblationRequest request) {
   return id;
 }
 
-void ModelWorker::wantImportance() {
+void ModelWorker::raiseWish(bool Wish::*flag) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (wish_.importance) return;
-    wish_.importance = true;
+    if (wish_.*flag) return;
+    wish_.*flag = true;
     ++wish_.version;
   }
   wake_.notify_all();
 }
+
+void ModelWorker::wantImportance() { raiseWish(&Wish::importance); }
 
 void ModelWorker::cancelImportance() {
   {
@@ -136,15 +138,7 @@ void ModelWorker::cancelImportance() {
   wake_.notify_all();
 }
 
-void ModelWorker::wantInduction() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (wish_.induction) return;
-    wish_.induction = true;
-    ++wish_.version;
-  }
-  wake_.notify_all();
-}
+void ModelWorker::wantInduction() { raiseWish(&Wish::induction); }
 
 int ModelWorker::generate(int count, bool sample, std::uint64_t seed) {
   int id = 0;

@@ -181,6 +181,7 @@ class ModelWorker {
   AttentionProblem layerProblem(int layer) const;
   void publish(std::shared_ptr<ModelSnapshot> snapshot);
   void setProgress(const std::string& what, int done, int total);
+  void raiseWish(bool Wish::*flag);  // sets a standing wish (induction, importance) and wakes the thread
   // value_norms: [heads][n] (ModelSnapshot::value_norms) for the contribution thumbs and measures.
   static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, const std::vector<float>& value_norms,
                                   Rollout& rollout);

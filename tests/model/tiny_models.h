@@ -66,6 +66,15 @@ inline std::string tinyModelsDir() {
   return dir;
 }
 
+// One checkpoint of tinyModelsDir(), or "" when the generator failed (REQUIRE_TINY_MODELS says so).
+inline std::string tinyModel(const std::string& name) {
+  const std::string dir = tinyModelsDir();
+  return dir.empty() ? std::string() : dir + "/" + name;
+}
+
+#define REQUIRE_TINY_MODELS() \
+  ASSERT_FALSE(::attnviz::testing::tinyModelsDir().empty()) << "tiny_models.py could not write the checkpoints"
+
 // The committed model assets/models/<name> (trained by scripts/train-demo-models.py).
 inline std::string shippedModelDir(const std::string& name) { return std::string(ATTNVIZ_TEST_DIR) + "/../assets/models/" + name; }
 

@@ -32,13 +32,7 @@ namespace {
 // for n <= 64); 2e-5 leaves room for the float Q/K copies being rounded identically.
 constexpr float kEngineTolerance = 2e-5f;
 
-std::string tinyModel(const std::string& name) {
-  const std::string dir = testing::tinyModelsDir();
-  return dir.empty() ? std::string() : dir + "/" + name;
-}
-
-#define REQUIRE_TINY_MODELS() \
-  ASSERT_FALSE(testing::tinyModelsDir().empty()) << "tiny_models.py could not write the checkpoints"
+using testing::tinyModel;
 
 // The window's model runs on a worker: loading returns at once and the maps come when its
 // forward is done. The tests wait for it, as screenshots and the CLI do.

@@ -25,13 +25,7 @@
 namespace attnviz::model {
 namespace {
 
-std::string tinyModel(const std::string& name) {
-  const std::string dir = testing::tinyModelsDir();
-  return dir.empty() ? std::string() : dir + "/" + name;
-}
-
-#define REQUIRE_TINY_MODELS() \
-  ASSERT_FALSE(testing::tinyModelsDir().empty()) << "tiny_models.py could not write the checkpoints"
+using testing::tinyModel;
 
 const char* kText = "the cat sat on the mat and the dog sat on the cat";
 

@@ -15,13 +15,7 @@
 namespace attnviz::model {
 namespace {
 
-std::string tinyModel(const std::string& name) {
-  const std::string dir = testing::tinyModelsDir();
-  return dir.empty() ? std::string() : dir + "/" + name;
-}
-
-#define REQUIRE_TINY_MODELS() \
-  ASSERT_FALSE(testing::tinyModelsDir().empty()) << "tiny_models.py could not write the checkpoints"
+using testing::tinyModel;
 
 std::unique_ptr<ModelWorker> workerOn(const std::string& name) {
   return std::make_unique<ModelWorker>(ModelSession::load(tinyModel(name)));
