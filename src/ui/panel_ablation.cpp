@@ -78,14 +78,15 @@ void drawAblationPanel(UiContext& ui) {
                       "does the model predict without them? Weights that look important need not matter (Michel et al. 2019).");
   ImGui::PopTextWrapPos();
   bool apply = false;
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.35f);
+  const float mode_width = ImGui::CalcTextSize("mean ").x + ImGui::GetFrameHeight() * 1.6f;
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - mode_width - ImGui::GetStyle().ItemSpacing.x);
   apply |= ImGui::InputTextWithHint("##ablate_heads", "heads, e.g. L5H1,L6H9", &st.ablate_heads,
                                     ImGuiInputTextFlags_EnterReturnsTrue);
   ui.nameLastItem("ablate_heads");
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Layers and heads from 0, comma-separated; or ctrl/cmd-click cells in the model view.\nEnter: ablate");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::CalcTextSize("mean ").x + ImGui::GetFrameHeight() * 1.6f);
+  ImGui::SetNextItemWidth(mode_width);
   const char* modes[] = {"zero", "mean"};
   if (ImGui::Combo("##ablate_mode", &st.ablate_mode, modes, 2)) apply = true;
   if (ImGui::IsItemHovered())
@@ -93,8 +94,11 @@ void drawAblationPanel(UiContext& ui) {
                       "mean: it becomes its mean over this text's positions in the unablated run, which keeps the\n"
                       "average signal later layers expect and removes only what varies (TransformerLens offers both).\n"
                       "Mean is not causal: early positions receive an average that includes later tokens.");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.3f);
+  // Second line: the target field takes what the two buttons after it leave, so neither is cut.
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float buttons = ImGui::CalcTextSize("Ablate").x + ImGui::CalcTextSize("Clear").x + 4 * style.FramePadding.x +
+                        2 * style.ItemSpacing.x;
+  ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 3, ImGui::GetContentRegionAvail().x - buttons));
   apply |= ImGui::InputTextWithHint("##ablate_target", "target token (optional)", &st.ablate_target,
                                     ImGuiInputTextFlags_EnterReturnsTrue);
   if (ImGui::IsItemHovered())

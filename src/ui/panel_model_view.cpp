@@ -151,11 +151,18 @@ void drawModelViewPanel(UiContext& ui) {
                         "white unchanged; colour = square root of the change, largest %.3f). Layers L0..L%d keep their maps "
                         "(ablation acts after a layer's weights).",
                         double(m.shown().ablation_diff_max), m.shown().ablation_outcome->rerun_from_layer);
+  // A checkbox that would not fit beside the previous item starts a new line instead of being cut.
+  auto besideIfItFits = [](const char* label) {
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float width = ImGui::GetFrameHeight() + style.ItemInnerSpacing.x + ImGui::CalcTextSize(label).x;
+    const float right = ImGui::GetItemRectMax().x + style.ItemSpacing.x + width;
+    if (right <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
+  };
   ImGui::TextDisabled("Ctrl/Cmd-click: mark a head for ablation (Ablation tab).");
-  ImGui::SameLine();
+  besideIfItFits("importance");
   ImGui::Checkbox("importance", &st.grid_importance_mode);
   if (st.grid_importance_mode) st.grid_difference_mode = false;
-  ImGui::SameLine();
+  besideIfItFits("ablation difference");
   ImGui::BeginDisabled(!have_diff);
   if (ImGui::Checkbox("ablation difference", &st.grid_difference_mode) && st.grid_difference_mode) st.grid_importance_mode = false;
   ImGui::EndDisabled();
