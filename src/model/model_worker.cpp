@@ -24,7 +24,6 @@ ModelWorker::ModelWorker(std::unique_ptr<ModelSession> session) : session_(std::
   facts_.kv_heads = s.numKvHeads();
   facts_.max_tokens = s.config().max_positions;
   facts_.encoder = s.isEncoder();
-  facts_.has_lm_head = !s.isEncoderDecoder() && s.transformer().hasLanguageModelHead();
   facts_.mask_id = s.maskTokenId();
   if (facts_.mask_id >= 0) facts_.mask_label = s.tokenLabel(facts_.mask_id);
   if (facts_.encoder && s.tokenizer()) {
@@ -32,10 +31,24 @@ ModelWorker::ModelWorker(std::unique_ptr<ModelSession> session) : session_(std::
     if (!sep) sep = s.tokenizer()->idOf("</s>");
     if (sep) facts_.separator_label = s.tokenLabel(int(*sep));
   }
-  facts_.head_names.resize(std::size_t(facts_.layers));
-  for (int l = 0; l < facts_.layers; ++l)
-    for (int h = 0; h < facts_.heads; ++h) facts_.head_names[std::size_t(l)].push_back(s.headName(l, h));
-  latest_ = std::make_shared<const ModelSnapshot>();
+  facts_.has_lm_head = s.isEncoderDecoder() || s.transformer().hasLanguageModelHead();
+  facts_.encoder_decoder = s.isEncoderDecoder();
+  facts_.kinds = s.attentionKinds();
+  const AttentionKind first = s.attentionKind();
+  for (AttentionKind kind : facts_.kinds) {
+    session_->setAttentionKind(kind);
+    ModelFacts::KindFacts& k = facts_.by_kind[int(kind)];
+    k.layers = s.numLayers();
+    k.head_names.resize(std::size_t(k.layers));
+    for (int l = 0; l < k.layers; ++l)
+      for (int h = 0; h < facts_.heads; ++h) k.head_names[std::size_t(l)].push_back(s.headName(l, h));
+  }
+  session_->setAttentionKind(first);
+  session_kind_ = wish_.kind = first;
+  facts_.head_names = facts_.of(first).head_names;
+  auto empty = std::make_shared<ModelSnapshot>();
+  empty->kind = first;
+  latest_ = std::move(empty);
   session_->setProgressCallback([this](int done, int total) {
     if (text_version_.load() != running_text_version_) throw Cancelled{};
     setProgress("forward: layer", done, total);
@@ -63,17 +76,39 @@ ModelProgress ModelWorker::progress() const {
   return progress_;
 }
 
+bool ModelFacts::hasKind(AttentionKind kind) const { return std::find(kinds.begin(), kinds.end(), kind) != kinds.end(); }
+
+int ModelWorker::clampLayer(AttentionKind kind, int layer) const {
+  return std::clamp(layer, 0, std::max(facts_.of(kind).layers - 1, 0));
+}
+
 void ModelWorker::want(const std::string& text, int layer) {
-  layer = std::clamp(layer, 0, std::max(facts_.layers - 1, 0));
+  std::string target;
+  AttentionKind kind;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (wish_.has_text && wish_.text == text && wish_.layer == layer) return;
-    if (!wish_.has_text || wish_.text != text) {
+    target = wish_.target;
+    kind = wish_.kind;
+  }
+  want(text, target, kind, layer);
+}
+
+void ModelWorker::want(const std::string& text, const std::string& target, AttentionKind kind, int layer) {
+  if (!facts_.hasKind(kind)) throw ModelError(facts_.config.model_type + " has no " + attentionKindName(kind) + " attention");
+  if (!target.empty() && !facts_.encoder_decoder)
+    throw ModelError(facts_.config.model_type + " is not an encoder-decoder: it has no target text");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    layer = clampLayer(kind, layer);
+    if (wish_.has_text && wish_.text == text && wish_.target == target && wish_.kind == kind && wish_.layer == layer) return;
+    if (!wish_.has_text || wish_.text != text || wish_.target != target) {
       wish_.text = text;
+      wish_.target = target;
       wish_.has_text = true;
       wish_.generate_left = 0;  // an edit ends a generation
       ++text_version_;
     }
+    wish_.kind = kind;
     wish_.layer = layer;
     ++wish_.version;
   }
@@ -81,10 +116,23 @@ void ModelWorker::want(const std::string& text, int layer) {
 }
 
 void ModelWorker::wantLayer(int layer) {
-  layer = std::clamp(layer, 0, std::max(facts_.layers - 1, 0));
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    layer = clampLayer(wish_.kind, layer);
     if (wish_.layer == layer) return;
+    wish_.layer = layer;
+    ++wish_.version;
+  }
+  wake_.notify_all();
+}
+
+void ModelWorker::wantKind(AttentionKind kind, int layer) {
+  if (!facts_.hasKind(kind)) throw ModelError(facts_.config.model_type + " has no " + attentionKindName(kind) + " attention");
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    layer = clampLayer(kind, layer);
+    if (wish_.kind == kind && wish_.layer == layer) return;
+    wish_.kind = kind;
     wish_.layer = layer;
     ++wish_.version;
   }
@@ -159,7 +207,10 @@ void ModelWorker::stop() {
     std::lock_guard<std::mutex> lock(mutex_);
     wish_.generate_left = 0;
     // Back to the text on screen: a forward of another text is abandoned.
-    if (latest_->has_forward) wish_.text = latest_->text;
+    if (latest_->has_forward) {
+      wish_.text = latest_->text;
+      wish_.target = latest_->target;
+    }
     ++text_version_;
     ++wish_.version;
   }
@@ -226,6 +277,7 @@ void ModelWorker::loop() {
       auto s = std::make_shared<ModelSnapshot>(*latest());
       s->error = e.what();
       s->error_for = wish.text;
+      s->error_for_target = wish.target;
       s->generating = false;
       publish(std::move(s));
       more = false;
@@ -254,7 +306,9 @@ std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) con
 void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) const {
   s.layer = layer;
   s.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
-  s.value_norms = valueNorms(layer);
+  // Value-weighted contributions are of single-stack models (head_ablation.h) for now.
+  if (facts_.encoder_decoder) s.value_norms.reset();
+  else s.value_norms = valueNorms(layer);
 }
 
 void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
@@ -300,7 +354,7 @@ void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
 
 AttentionProblem ModelWorker::layerProblem(int layer) const {
   AttentionProblem p = session_->problemForLayer(layer);
-  const auto& names = facts_.head_names[std::size_t(layer)];
+  const auto& names = facts_.of(session_->attentionKind()).head_names[std::size_t(layer)];
   for (int h = 0; h < p.heads && h < int(p.head_names.size()) && h < int(names.size()); ++h)
     p.head_names[std::size_t(h)] = names[std::size_t(h)];
   return p;
@@ -310,31 +364,56 @@ bool ModelWorker::runForward(const Wish& wish, ModelSnapshot& s) {
   setProgress("forward: layer", 0, facts_.layers);
   ForwardReport report;
   try {
-    report = session_->setText(wish.text);
+    if (facts_.encoder_decoder) {
+      // The encoder reruns only for a new source, the decoder from the first target token that
+      // differs; a kind switch alone costs neither.
+      if (!session_valid_ || session_text_ != wish.text) report = session_->setText(wish.text);
+      if (!session_valid_ || session_text_ != wish.text || session_target_ != wish.target)
+        report = session_->setTarget(wish.target);
+      session_->setAttentionKind(wish.kind);
+    } else {
+      report = session_->setText(wish.text);
+    }
   } catch (const ModelError& e) {
     // Refused (too long, nothing to tokenize, a non-finite value): the previous snapshot stays,
     // with the reason; nothing more for this wish.
     session_valid_ = false;
     s.error = e.what();
     s.error_for = wish.text;
+    s.error_for_target = wish.target;
     s.generating = false;
     return false;
   }
   session_text_ = wish.text;
+  session_target_ = wish.target;
+  session_kind_ = wish.kind;
   session_valid_ = true;
   s.error.clear();
   s.error_for.clear();
   s.text = wish.text;
+  s.target = wish.target;
   s.has_forward = true;
   s.forward = report;
-  if (session_->tokenIds() != s.token_ids) takeNewTokens(s);
+  if (tokensDiffer(s)) takeNewTokens(s);
   return true;
+}
+
+bool ModelWorker::tokensDiffer(const ModelSnapshot& s) const {
+  if (session_->tokenIds() != s.token_ids || session_->attentionKind() != s.kind) return true;
+  return facts_.encoder_decoder && (session_->sourceIds() != s.source_ids || session_->targetIds() != s.target_ids);
 }
 
 void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   ++s.tokens_version;
   s.token_ids = session_->tokenIds();
   s.token_labels = session_->tokenLabels();
+  s.kind = session_->attentionKind();
+  if (facts_.encoder_decoder) {
+    s.source_ids = session_->sourceIds();
+    s.target_ids = session_->targetIds();
+    s.source_labels = session_->sourceLabels();
+    s.target_labels = session_->targetLabels();
+  }
   s.mask_positions = session_->maskPositions();
   // Everything computed from the old tokens goes.
   s.layer = -1;
@@ -361,7 +440,8 @@ bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
   GenerateOptions options;
   options.count = 1;
   options.sample = wish.sample;
-  options.seed = wish.seed + std::uint64_t(session_->numTokens());
+  // Seeded by the length of what grows, so that the kind shown does not change the draw.
+  options.seed = wish.seed + std::uint64_t(facts_.encoder_decoder ? session_->targetIds().size() : std::size_t(session_->numTokens()));
   setProgress("generate: token", s.generation == wish.generation ? s.generated : 0, wish.generate_left);
   std::vector<int> ids;
   try {
@@ -371,29 +451,43 @@ bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
     if (wish_.generation == wish.generation) wish_.generate_left = 0;
     s.error = std::string("Generate: ") + e.what();
     s.error_for = wish.text;
+    s.error_for_target = wish.target;
     s.generating = false;
     return true;
   }
-  const std::string added = ids.empty() ? std::string() : session_->decode(ids);
-  const std::string text = wish.text + added;
+  // An encoder-decoder's generation is its translation: the target grows, the source stays. Its
+  // text is the decoded target after the start token, without the end-of-sequence token.
+  const bool translating = facts_.encoder_decoder;
+  const bool finished = translating && !ids.empty() && ids.back() == facts_.config.eos_token_id;
+  std::string text = wish.text, target = wish.target;
+  if (translating) {
+    std::vector<int> body(session_->targetIds().begin() + 1, session_->targetIds().end());
+    if (!body.empty() && body.back() == facts_.config.eos_token_id) body.pop_back();
+    target = session_->decode(body);
+  } else if (!ids.empty()) {
+    text += session_->decode(ids);
+  }
   bool still_wanted = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     // The wanted text becomes the generated one (decoding and re-encoding need not give the
     // same ids, so the forward must not rerun it), unless a person typed meanwhile.
-    still_wanted = wish_.generation == wish.generation && wish_.text == wish.text;
+    still_wanted = wish_.generation == wish.generation && wish_.text == wish.text && wish_.target == wish.target;
     if (still_wanted) {
       wish_.text = text;
-      wish_.generate_left = ids.empty() ? 0 : wish_.generate_left - 1;
+      wish_.target = target;
+      wish_.generate_left = ids.empty() || finished ? 0 : wish_.generate_left - 1;
       ++wish_.version;
     }
   }
   session_text_ = text;
+  session_target_ = target;
   if (s.generation != wish.generation) s.generated = 0;
   s.generation = wish.generation;
   s.generated += int(ids.size());
-  s.generating = still_wanted && !ids.empty() && wish.generate_left > 1;
+  s.generating = still_wanted && !ids.empty() && !finished && wish.generate_left > 1;
   s.text = text;
+  s.target = target;
   s.forward = session_->lastForward();
   takeNewTokens(s);
   // The view grows by a row per token: the shown layer comes with it.
@@ -410,13 +504,15 @@ bool ModelWorker::step(const Wish& wish) {
     return more;
   };
   // 1. The forward of the newest text (cancelled between layers when a newer one arrives).
-  if (!session_valid_ || session_text_ != wish.text) {
-    if (!before->error_for.empty() && before->error_for == wish.text && !session_valid_) return false;
+  if (!session_valid_ || session_text_ != wish.text ||
+      (facts_.encoder_decoder && (session_target_ != wish.target || session_kind_ != wish.kind))) {
+    if (!before->error_for.empty() && before->error_for == wish.text && before->error_for_target == wish.target && !session_valid_)
+      return false;
     return done(runForward(wish, *s));
   }
   // 2. The shown layer's maps.
   if (s->layer != wish.layer || !s->problem) {
-    setProgress("maps: layer", wish.layer, facts_.layers);
+    setProgress("maps: layer", wish.layer, facts_.of(wish.kind).layers);
     prepareLayer(*s, wish.layer);
     return done(true);
   }
@@ -445,7 +541,8 @@ bool ModelWorker::step(const Wish& wish) {
     s->next_position = wish.next_position;
     s->next.clear();
     s->next_error.clear();
-    const int n = session_->numTokens();
+    // An encoder-decoder predicts the target's next token, whichever kind is shown.
+    const int n = facts_.encoder_decoder ? int(session_->targetIds().size()) : session_->numTokens();
     const int position = wish.next_position < 0 || wish.next_position >= n ? n - 1 : wish.next_position;
     try {
       s->next = session_->nextTokens(wish.next_k, position);
@@ -468,16 +565,20 @@ bool ModelWorker::step(const Wish& wish) {
     return done(true);
   }
   // 6. The overview, one layer per step (the shown layer's problem is reused).
-  if (int(s->overview.size()) < facts_.layers && s->overview_error.empty()) {
+  const int layers = facts_.of(s->kind).layers;
+  if (int(s->overview.size()) < layers && s->overview_error.empty()) {
     const int l = int(s->overview.size());
-    setProgress("overview: layer", l, facts_.layers);
+    setProgress("overview: layer", l, layers);
     try {
-      const bool shown = l == s->layer && s->problem && s->value_norms;
+      const bool shown = l == s->layer && s->problem;
       const AttentionProblem p = shown ? *s->problem : layerProblem(l);
-      const std::shared_ptr<const std::vector<float>> norms = shown ? s->value_norms : valueNorms(l);
-      if (!rollout_) rollout_ = std::make_unique<Rollout>(session_->numTokens());
-      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, l, *norms, *rollout_)));
-      if (l == facts_.layers - 1) s->rollout = std::make_shared<const std::vector<float>>(rollout_->result());
+      std::shared_ptr<const std::vector<float>> norms = shown ? s->value_norms : nullptr;
+      if (!norms && !facts_.encoder_decoder) norms = valueNorms(l);
+      // Rollout multiplies self-attention maps through the stack: not the cross-attention's.
+      const bool self = s->kind != AttentionKind::cross;
+      if (self && !rollout_) rollout_ = std::make_unique<Rollout>(session_->numTokens());
+      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, l, norms.get(), self ? rollout_.get() : nullptr)));
+      if (self && l == layers - 1) s->rollout = std::make_shared<const std::vector<float>>(rollout_->result());
     } catch (const std::exception& e) {
       s->overview_error = "layer " + std::to_string(l) + ": " + e.what();
     }
@@ -513,53 +614,59 @@ bool ModelWorker::step(const Wish& wish) {
   return false;
 }
 
-LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer, const std::vector<float>& value_norms,
-                                      Rollout& rollout) {
+LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer, const std::vector<float>* value_norms,
+                                      Rollout* rollout) {
   LayerOverview r;
   const AttentionResult maps = computeFast(problem);
-  const int n = maps.nq, heads = maps.heads;
+  const int nq = maps.nq, nk = maps.nk, heads = maps.heads;
   const int t = LayerOverview::kThumbSize;
   const bool causal = problem.mask == MaskKind::Causal;
+  // The measures (previous token, distance, sink...) are of self-attention: square maps.
+  const bool square = nq == nk;
   r.thumbs.assign(std::size_t(heads) * t * t, 0.0f);
-  r.contribution_thumbs.assign(std::size_t(heads) * t * t, 0.0f);
+  if (value_norms) r.contribution_thumbs.assign(std::size_t(heads) * t * t, 0.0f);
   // Each thumbnail cell the largest value of its block of the map; -1 above the causal diagonal.
   const auto thumbnail = [&](const float* p, float* thumb) {
     for (int ty = 0; ty < t; ++ty) {
-      const int r0 = int(std::int64_t(ty) * n / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * n / t));
+      const int r0 = int(std::int64_t(ty) * nq / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * nq / t));
       for (int tx = 0; tx < t; ++tx) {
-        const int c0 = int(std::int64_t(tx) * n / t), c1 = std::max(c0 + 1, int(std::int64_t(tx + 1) * n / t));
+        const int c0 = int(std::int64_t(tx) * nk / t), c1 = std::max(c0 + 1, int(std::int64_t(tx + 1) * nk / t));
         if (causal && c0 > r1 - 1) {
           thumb[ty * t + tx] = -1.0f;
           continue;
         }
         float best = 0.0f;
-        for (int i = r0; i < r1; ++i) {
-          const float* row = p + std::size_t(i) * std::size_t(n);
-          for (int j = c0; j < (causal ? std::min(c1, i + 1) : c1); ++j) best = std::max(best, row[j]);
+        for (int i = r0; i < std::min(r1, nq); ++i) {
+          const float* row = p + std::size_t(i) * std::size_t(nk);
+          for (int j = c0; j < std::min(causal ? std::min(c1, i + 1) : c1, nk); ++j) best = std::max(best, row[j]);
         }
         thumb[ty * t + tx] = best;
       }
     }
   };
-  std::vector<float> mean(std::size_t(n) * std::size_t(n), 0.0f);
+  std::vector<float> mean(rollout ? std::size_t(nq) * std::size_t(nk) : 0, 0.0f);
   for (int h = 0; h < heads; ++h) {
     const float* p = maps.row(h, 0);
-    HeadMeasures m = measureMap(p, n);
-    m.layer = layer;
-    m.head = h;
-    r.measures.push_back(m);
+    if (square) {
+      HeadMeasures m = measureMap(p, nq);
+      m.layer = layer;
+      m.head = h;
+      r.measures.push_back(m);
+    }
     thumbnail(p, r.thumbs.data() + std::size_t(h) * t * t);
-    const std::vector<float> norms(value_norms.begin() + std::ptrdiff_t(h) * n, value_norms.begin() + std::ptrdiff_t(h + 1) * n);
-    const std::vector<float> c = contributionsOfWeights(p, n, norms, true);
-    HeadMeasures cm = measureMap(c.data(), n);
-    cm.layer = layer;
-    cm.head = h;
-    r.contribution_measures.push_back(cm);
-    thumbnail(c.data(), r.contribution_thumbs.data() + std::size_t(h) * t * t);
+    if (value_norms && square) {
+      const std::vector<float> norms(value_norms->begin() + std::ptrdiff_t(h) * nk, value_norms->begin() + std::ptrdiff_t(h + 1) * nk);
+      const std::vector<float> c = contributionsOfWeights(p, nk, norms, true);
+      HeadMeasures cm = measureMap(c.data(), nk);
+      cm.layer = layer;
+      cm.head = h;
+      r.contribution_measures.push_back(cm);
+      thumbnail(c.data(), r.contribution_thumbs.data() + std::size_t(h) * t * t);
+    }
     const float inv = 1.0f / float(heads);
     for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += p[i] * inv;
   }
-  rollout.add(mean);
+  if (rollout) rollout->add(mean);
   return r;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/attention.h"
+#include "model/attention_kind.h"
 #include "model/head_measures.h"
 #include "model/model_session.h"
 
@@ -37,17 +38,30 @@ struct ModelFacts {
   std::string mask_label;       // "[MASK]", "<mask>" ("" when none)
   std::string separator_label;  // an encoder's "[SEP]" or "</s>" ("" when none)
   std::vector<std::vector<std::string>> head_names;  // [layer][head]: "L5H1", GQA "L5H1 · kv 0"
+  // The kinds of attention the model has ({decoder}, {encoder}, or encoder, decoder, cross for an
+  // encoder-decoder) and, per kind, its layers and head names ("cross L5H7"); layers and
+  // head_names above are those of the first kind the session shows (cross for an encoder-decoder).
+  std::vector<AttentionKind> kinds;
+  bool encoder_decoder = false;
+  struct KindFacts {
+    int layers = 0;
+    std::vector<std::vector<std::string>> head_names;
+  };
+  KindFacts by_kind[3];  // indexed by int(AttentionKind)
+  const KindFacts& of(AttentionKind kind) const { return by_kind[int(kind)]; }
+  bool hasKind(AttentionKind kind) const;
 };
 
 // One layer of the overview (model view thumbnails, head measures), for one token sequence.
 struct LayerOverview {
   static constexpr int kThumbSize = 40;
-  // [heads][kThumbSize][kThumbSize]: each cell the largest weight of its block of the map (so a
+  // [heads][kThumbSize][kThumbSize]: each cell the largest weight of its block of the (nq x nk) map (so a
   // sharp head stays visible when 1024 tokens shrink to 40 pixels); -1 = block above the causal
   // diagonal (masked).
   std::vector<float> thumbs;
-  std::vector<HeadMeasures> measures;  // [heads], layer and head filled in
-  // The same of the value-weighted contributions (head_ablation.h), rows normalised to sum 1.
+  std::vector<HeadMeasures> measures;  // [heads], layer and head filled in; empty for cross-attention
+  // The same of the value-weighted contributions (head_ablation.h), rows normalised to sum 1;
+  // empty for encoder-decoders (not computed for them yet).
   std::vector<float> contribution_thumbs;
   std::vector<HeadMeasures> contribution_measures;
 };
@@ -63,11 +77,19 @@ struct AblationRequest {
 
 // What the worker has computed, as of one moment. Never changed once published.
 struct ModelSnapshot {
-  int tokens_version = 0;  // increments whenever the token sequence changes
+  int tokens_version = 0;  // increments whenever the token sequence (or the kind of attention) changes
   std::string text;        // the text the tokens are of ("" before the first forward)
   bool has_forward = false;
+  // The kind of attention the maps are of. token_ids / token_labels are its queries' (an
+  // encoder-decoder's target for decoder and cross attention, its source for the encoder's).
+  AttentionKind kind = AttentionKind::decoder;
   std::vector<int> token_ids;
   std::vector<std::string> token_labels;
+  // Encoder-decoders: the target text the decoder ran (typed, or generated so far), and both
+  // sequences (target_ids begins with decoder_start_token_id). Empty for other models.
+  std::string target;
+  std::vector<int> source_ids, target_ids;
+  std::vector<std::string> source_labels, target_labels;
   std::vector<int> mask_positions;
   ForwardReport forward;
   // Every head of `layer` (causal unless an encoder), head names set; null until computed.
@@ -100,7 +122,7 @@ struct ModelSnapshot {
   std::vector<std::vector<double>> importance;
   std::string importance_error;
   // The last wish the model refused (a text too long, a generate on an encoder), for `error_for`.
-  std::string error, error_for;
+  std::string error, error_for, error_for_target;
   // A generation in progress or finished: its id (generate()'s return) and tokens appended so far.
   int generation = 0, generated = 0;
   bool generating = false;
@@ -129,6 +151,13 @@ class ModelWorker {
   // new text cancels a forward or generation of another text.
   void want(const std::string& text, int layer);
   void wantLayer(int layer);  // the same, keeping the wanted text (e.g. during a generation)
+  // The same with, for an encoder-decoder, the target its decoder runs after the start token
+  // (teacher forcing; a new one ends a generation) and the kind of attention the maps are of.
+  // ModelError for a kind the model lacks or a target for a model without a decoder of one. The
+  // layer is clamped to that kind's layers.
+  void want(const std::string& text, const std::string& target, AttentionKind kind, int layer);
+  // The kind and layer alone, keeping the wanted text and target (e.g. during a generation).
+  void wantKind(AttentionKind kind, int layer);
   void wantNextTokens(int k, int position);  // position -1: the last token
   void wantInduction();
   // Reruns the shown text with request.heads ablated (next-token top-k, KL, the target's log-prob,
@@ -159,6 +188,8 @@ class ModelWorker {
   struct Wish {
     std::string text;
     bool has_text = false;
+    std::string target;
+    AttentionKind kind = AttentionKind::decoder;
     int layer = 0;
     int next_k = 0, next_position = -1;
     bool induction = false;
@@ -176,6 +207,8 @@ class ModelWorker {
   bool runForward(const Wish& wish, ModelSnapshot& s);
   bool generateOne(const Wish& wish, ModelSnapshot& s);
   void takeNewTokens(ModelSnapshot& s);  // the session's tokens into s, dropping what was of the old ones
+  bool tokensDiffer(const ModelSnapshot& s) const;  // the session's tokens (or kind) are not s's
+  int clampLayer(AttentionKind kind, int layer) const;
   void prepareLayer(ModelSnapshot& s, int layer) const;  // the problem and value norms of `layer`
   void runAblation(const Wish& wish, ModelSnapshot& s);
   AttentionProblem layerProblem(int layer) const;
@@ -183,8 +216,9 @@ class ModelWorker {
   void setProgress(const std::string& what, int done, int total);
   void raiseWish(bool Wish::*flag);  // sets a standing wish (induction, importance) and wakes the thread
   // value_norms: [heads][n] (ModelSnapshot::value_norms) for the contribution thumbs and measures.
-  static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, const std::vector<float>& value_norms,
-                                  Rollout& rollout);
+  // value_norms null: no contributions (encoder-decoders); rollout null: none (cross-attention).
+  static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, const std::vector<float>* value_norms,
+                                  Rollout* rollout);
   std::shared_ptr<const std::vector<float>> valueNorms(int layer) const;
 
   std::unique_ptr<ModelSession> session_;  // the worker thread's alone while it runs
@@ -201,7 +235,8 @@ class ModelWorker {
   ModelProgress progress_;
   std::function<void(const ModelProgress&)> progress_observer_;
   // The worker thread's own: what the session holds, the rollout being accumulated.
-  std::string session_text_;
+  std::string session_text_, session_target_;
+  AttentionKind session_kind_ = AttentionKind::decoder;
   bool session_valid_ = false;
   int running_text_version_ = 0;
   std::unique_ptr<Rollout> rollout_;

@@ -114,7 +114,25 @@ void AppController::setText(const std::string& text) {
 void AppController::setTarget(const std::string& target) {
   if (target == target_) return;
   target_ = target;
-  if (source_ == Source::Simulated && mode_ == AttentionMode::Cross) markDirty();
+  if ((source_ == Source::Simulated && mode_ == AttentionMode::Cross) || (source_ == Source::Model && model_->isEncoderDecoder()))
+    markDirty();
+}
+
+bool AppController::encoderDecoderShown() const { return source_ == Source::Model && model_ && model_->isEncoderDecoder(); }
+
+model::AttentionKind AppController::attentionKind() const {
+  return model_ ? model_->kind() : mode_ == AttentionMode::Cross ? model::AttentionKind::cross : model::AttentionKind::decoder;
+}
+
+bool AppController::setAttentionKind(model::AttentionKind kind) {
+  if (!encoderDecoderShown()) return false;
+  if (!model_->setKind(kind)) return false;
+  // The decoder's self-attention is causal; the encoder's and the cross-attention have no mask.
+  mode_ = kind == model::AttentionKind::cross ? AttentionMode::Cross : AttentionMode::Self;
+  causal_ = kind == model::AttentionKind::decoder;
+  follow_end_ = true;
+  markDirty();
+  return true;
 }
 void AppController::setMode(AttentionMode mode) {
   if (mode == mode_ || source_ == Source::Model) return;  // a decoder-only model attends to itself
@@ -152,6 +170,8 @@ void AppController::setContributionView(bool on) {
 }
 
 std::string AppController::contributionUnavailableReason() const {
+  if (encoderDecoderShown())
+    return model_->facts().config.model_type + ": value-weighted contributions are computed for single-stack models only, not yet for encoder-decoders";
   if (source_ == Source::Model) return "";
   if (source_ == Source::Simulated)
     return "the simulated model has no value vectors or output projection: load a real model (Model, above)";
@@ -177,9 +197,12 @@ void AppController::loadExample(int index) {
   const auto& list = examples();
   if (index < 0 || index >= int(list.size())) return;
   if (source_ == Source::Model) {
-    // An example sentence goes to the real model; cross-attention pairs need the simulated one.
-    if (list[std::size_t(index)].mode == AttentionMode::Self) {
-      text_ = list[std::size_t(index)].text;
+    // An example sentence goes to the real model; an encoder-decoder takes a translation pair as
+    // source and (teacher-forced) target; other models leave pairs to the simulated one.
+    const Example& e = list[std::size_t(index)];
+    if (e.mode == AttentionMode::Self || model_->isEncoderDecoder()) {
+      text_ = e.text;
+      if (model_->isEncoderDecoder() && e.mode == AttentionMode::Cross) target_ = e.target;
       markDirty();
       return;
     }
@@ -294,7 +317,7 @@ void AppController::recomputeNow() {
       pollModel();
     }
     wantModelText();
-    model_->worker().waitFor([&](const model::ModelSnapshot& s) { return model_->ready(s, text_) || s.error_for == text_; });
+    model_->worker().waitFor([&](const model::ModelSnapshot& s) { return model_->ready(s, text_, target_) || refusedNow(s); });
     if (!modelSnapshotReady()) return;
   }
   recompute();
@@ -310,34 +333,42 @@ void AppController::waitForModel() {
   model_->finishOverview();
 }
 
+bool AppController::refusedNow(const model::ModelSnapshot& s) const {
+  return !s.error.empty() && s.error_for == text_ && (!encoderDecoderShown() || s.error_for_target == target_);
+}
+
 void AppController::pollModel() {
   model_->poll();
   const auto latest = model_->latest();
-  // A generation this controller started: the text follows it token by token.
-  if (generation_ > 0 && latest->generation == generation_ && latest->has_forward && latest->text != text_ &&
-      text_ == generation_text_) {
-    text_ = generation_text_ = latest->text;
+  // A generation this controller started: the text (an encoder-decoder's target) follows it
+  // token by token.
+  std::string& followed = model_->isEncoderDecoder() ? target_ : text_;
+  const std::string& generated = model_->isEncoderDecoder() ? latest->target : latest->text;
+  if (generation_ > 0 && latest->generation == generation_ && latest->has_forward && generated != followed &&
+      followed == generation_text_) {
+    followed = generation_text_ = generated;
     markDirty();
   }
-  if (generation_ > 0 && ((latest->generation == generation_ && !latest->generating) || text_ != generation_text_))
+  if (generation_ > 0 && ((latest->generation == generation_ && !latest->generating) || followed != generation_text_))
     generation_ = 0;
 }
 
 void AppController::wantModelText() {
   // While a generation runs the worker is ahead of text_: ask for the layer only, or a stale text
   // would undo the tokens just generated. An edit (text_ left the generation's) wins.
-  if (generating() && text_ == generation_text_) model_->wantLayer();
-  else model_->want(text_);
+  const std::string& followed = model_->isEncoderDecoder() ? target_ : text_;
+  if (generating() && followed == generation_text_) model_->wantLayer();
+  else model_->want(text_, target_);
 }
 
 bool AppController::modelSnapshotReady() {
   wantModelText();
   auto latest = model_->latest();
-  if (model_->ready(*latest, text_)) {
+  if (model_->ready(*latest, text_, target_)) {
     model_snapshot_ = std::move(latest);
     return true;
   }
-  if (!latest->error.empty() && latest->error_for == text_) {
+  if (refusedNow(*latest)) {
     // Refused (too long, no tokens): say why; the previous maps stay.
     dirty_ = false;
     dirty_since_ = -1;
@@ -353,8 +384,9 @@ void AppController::stopModel() {
   model_->stop();
   generation_ = 0;
   const auto latest = model_->latest();
-  if (latest->has_forward && latest->text != text_) {
+  if (latest->has_forward && (latest->text != text_ || (model_->isEncoderDecoder() && latest->target != target_))) {
     text_ = latest->text;  // back to the text whose maps are on screen
+    if (model_->isEncoderDecoder()) target_ = latest->target;
     markDirty();
   }
 }
@@ -397,7 +429,7 @@ AppController::Job AppController::makeJob() {
   } else if (source_ == Source::Model) {
     // The model's worker ran the forward (modelSnapshotReady found its snapshot); the job gets
     // the layer's Q/K/V and the engine may run on the controller's worker.
-    job.input.causal = !model_->isEncoder();
+    job.input.causal = !model_->isEncoder() && model_->kind() == model::AttentionKind::decoder;
     job.reuse = true;
     job.snapshot = model_snapshot_;
     job.contribution = contribution_view_;
@@ -626,14 +658,20 @@ std::vector<int> AppController::displayedHeads() const {
   return {-1};
 }
 
+std::string AppController::modelLayerPrefix() const {
+  if (!model_) return "";
+  return (model_->isEncoderDecoder() ? std::string(model::attentionKindPrefix(model_->kind())) + " " : std::string()) + "L" +
+         std::to_string(model_->layer()) + " ";
+}
+
 std::string AppController::headLabel() const {
   switch (head_.kind) {
     case HeadSelection::Single:
       return head_.index < int(head_names_.size()) ? head_names_[std::size_t(head_.index)] : "head";
     case HeadSelection::Mean:
-      return (model_ ? "L" + std::to_string(model_->layer()) + " " : std::string()) +
+      return modelLayerPrefix() +
              (result_.heads > 0 ? "mean of " + std::to_string(result_.heads) + " heads" : "mean of the heads");
-    case HeadSelection::All: return (model_ ? "L" + std::to_string(model_->layer()) + " " : std::string()) + "all heads";
+    case HeadSelection::All: return modelLayerPrefix() + "all heads";
   }
   return "";
 }
@@ -844,8 +882,9 @@ bool AppController::loadModel(const std::string& path_or_name) {
   model_ = std::move(loaded);
   source_ = Source::Model;
   imported_name_ = model_->name();
-  mode_ = AttentionMode::Self;
-  causal_ = !model_->isEncoder();
+  // An encoder-decoder opens on its cross-attention (target rows, source columns).
+  mode_ = model_->kind() == model::AttentionKind::cross ? AttentionMode::Cross : AttentionMode::Self;
+  causal_ = !model_->isEncoder() && model_->kind() == model::AttentionKind::decoder;
   error_.clear();
   result_ = AttentionResult{};
   shown_ = AttentionResult{};
@@ -863,7 +902,7 @@ bool AppController::loadModel(const std::string& path_or_name) {
   // The first forward runs on the model's worker; frames keep coming and the maps appear when it
   // is done. A text the model refuses leaves the model loaded with error() saying why.
   markDirty();
-  model_->want(text_);
+  model_->want(text_, target_);
   return true;
 }
 
@@ -883,9 +922,10 @@ bool AppController::generate(int count, bool sample, std::uint64_t seed) {
     return false;
   }
   // The worker appends one token per step from the text on screen; the text follows (pollModel).
-  model_->want(text_);
+  // An encoder-decoder translates: its target grows, from the target typed so far.
+  model_->want(text_, target_);
   generation_ = model_->generate(count, sample, seed);
-  generation_text_ = text_;
+  generation_text_ = model_->isEncoderDecoder() ? target_ : text_;
   // Keep following the end; the selection itself stays a row of the result still on screen
   // until the longer one arrives (the arcs and lists draw it meanwhile).
   if (selected_ == nq() - 1) follow_end_ = true;

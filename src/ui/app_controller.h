@@ -24,6 +24,7 @@
 #include "core/patterns.h"
 #include "core/simulated_model.h"
 #include "core/stats.h"
+#include "model/attention_kind.h"
 
 namespace attnviz::ui {
 
@@ -141,6 +142,14 @@ class AppController {
   // each token arrives. False and error() when the model cannot generate (an encoder).
   bool generate(int count, bool sample = false, std::uint64_t seed = 0);
   bool generating() const { return generation_ > 0; }
+  // An encoder-decoder (bart, marian, t5) is shown: text() is its source, target() its decoder's
+  // input after the start token (typed: teacher forcing; generate() translates into it), and
+  // the maps are of one kind of attention: the encoder's (source x source), the decoder's
+  // (target x target, causal) or the cross-attention (target rows x source columns, the default).
+  bool encoderDecoderShown() const;
+  model::AttentionKind attentionKind() const;
+  // False when no encoder-decoder is shown or the kind is the shown one.
+  bool setAttentionKind(model::AttentionKind kind);
   // Whether the model's worker has work for what is wanted (a forward, maps, a generation...).
   bool modelWorking() const;
   // Stops a generation or a forward; the text goes back to the one whose maps are shown.
@@ -227,6 +236,9 @@ class AppController {
   std::string temperatureUnavailableReason() const;
   bool importedWeights() const { return source_ == Source::ImportedWeights; }
   bool selfAttention() const { return mode_ == AttentionMode::Self; }
+  // What the shown maps are: the chosen mode runs ahead of them until the next result lands (a
+  // switch from a 64 x 17 cross map to self-attention must not index the keys with a query).
+  bool shownSelfAttention() const { return hasResult() ? built_mode_ == AttentionMode::Self : selfAttention(); }
   int heads() const { return result_.heads; }
   int nq() const { return result_.nq; }
   int nk() const { return result_.nk; }
@@ -280,6 +292,8 @@ class AppController {
   // snapshot holds the current text's maps (then model_snapshot_ is it).
   void pollModel();
   void wantModelText();
+  bool refusedNow(const model::ModelSnapshot& s) const;  // the worker refused the text (and target) now wanted
+  std::string modelLayerPrefix() const;  // "L5 ", "cross L5 " (an encoder-decoder), "" without a model
   bool modelSnapshotReady();
   void releaseModel();
   static JobResult runJob(const Job& job, const ComputeFn& compute);

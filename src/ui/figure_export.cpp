@@ -208,7 +208,7 @@ std::string figureDescription(const AppController& app, bool all_as_mean) {
   std::string head = app.headLabel();
   if (app.head().kind == HeadSelection::Single) head += " head";
   if (app.head().kind == HeadSelection::All && all_as_mean) head = "mean of " + std::to_string(app.heads()) + " heads";
-  std::string line = head + dot + (app.selfAttention() ? "self-attention" : "cross-attention");
+  std::string line = head + dot + (app.shownSelfAttention() ? "self-attention" : "cross-attention");
   if (app.temperatureUnavailableReason().empty()) {
     char t[32];
     std::snprintf(t, sizeof t, "T = %.2f", double(app.temperature()));
@@ -234,7 +234,7 @@ FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
     for (int i = 0; i < spec.nq; ++i)
       for (int j = 0; j < spec.nk; ++j) spec.masked[std::size_t(i) * std::size_t(spec.nk) + std::size_t(j)] = app.isMasked(i, j);
   }
-  spec.cross = !app.selfAttention();
+  spec.cross = !app.shownSelfAttention();
   spec.colormap = app.colormap();
   spec.scale = app.colourScale();
   spec.dark = !request.light;
@@ -249,7 +249,7 @@ FigureSpec svgSpecFor(const AppController& app, const FigureRequest& request) {
 
 DumpDocument dumpDocumentFor(const AppController& app) {
   DumpDocument doc;
-  doc.mode = app.selfAttention() ? "self" : "cross";
+  doc.mode = app.shownSelfAttention() ? "self" : "cross";
   doc.engine = app.engineUsed();
   doc.engine_fallback_reason = app.engineNote();
   doc.temperature = app.importedData() && app.problem().nq == 0 ? 1.0 : double(app.problem().temperature);

@@ -6,27 +6,29 @@
 
 namespace attnviz::ui {
 
-namespace {
-std::unique_ptr<model::ModelSession> loadForWindow(const std::string& path_or_name) {
-  auto session = model::ModelSession::load(path_or_name);
-  if (session->isEncoderDecoder())
-    throw model::ModelError(session->config().model_type +
-                            " is an encoder-decoder: the window's translation view is not built yet; "
-                            "use attnviz dump / render --model ... --attention encoder|decoder|cross --target or --generate");
-  return session;
-}
-}  // namespace
-
 ModelHolder::ModelHolder(const std::string& path_or_name)
-    : worker_(std::make_unique<model::ModelWorker>(loadForWindow(path_or_name))), shown_(worker_->latest()) {}
+    : worker_(std::make_unique<model::ModelWorker>(model::ModelSession::load(path_or_name))),
+      shown_(worker_->latest()),
+      kind_(shown_->kind) {}
 
 ModelHolder::~ModelHolder() = default;
 
 const std::string& ModelHolder::headName(int layer, int head) const {
   static const std::string none;
-  const auto& names = facts().head_names;
+  const auto& names = facts().of(kind_).head_names;
   if (layer < 0 || layer >= int(names.size()) || head < 0 || head >= int(names[std::size_t(layer)].size())) return none;
   return names[std::size_t(layer)][std::size_t(head)];
+}
+
+bool ModelHolder::setKind(model::AttentionKind kind) {
+  if (kind == kind_ || !facts().hasKind(kind)) return false;
+  kind_ = kind;
+  layer_ = std::clamp(layer_, 0, std::max(layers() - 1, 0));
+  return true;
+}
+
+void ModelHolder::want(const std::string& text, const std::string& target) {
+  worker_->want(text, isEncoderDecoder() ? target : std::string(), kind_, layer_);
 }
 
 bool ModelHolder::setLayer(int layer) {
@@ -51,8 +53,9 @@ void ModelHolder::adopt(std::shared_ptr<const model::ModelSnapshot> snapshot) {
   ++shown_version_;
 }
 
-bool ModelHolder::ready(const model::ModelSnapshot& s, const std::string& text) const {
-  return s.has_forward && s.text == text && s.layer == layer_ && s.problem != nullptr;
+bool ModelHolder::ready(const model::ModelSnapshot& s, const std::string& text, const std::string& target) const {
+  return s.has_forward && s.text == text && (!isEncoderDecoder() || s.target == target) && s.kind == kind_ &&
+         s.layer == layer_ && s.problem != nullptr;
 }
 
 const std::vector<model::NextToken>& ModelHolder::nextTokens(int k, int position) {

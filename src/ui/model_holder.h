@@ -32,7 +32,8 @@ class ModelHolder {
 
   const model::ModelFacts& facts() const { return worker_->facts(); }
   const std::string& name() const { return facts().name; }
-  int layers() const { return facts().layers; }
+  // Of the kind of attention shown (an encoder-decoder's encoder and decoder may differ).
+  int layers() const { return facts().of(kind_).layers; }
   int heads() const { return facts().heads; }
   int kvHeads() const { return facts().kv_heads; }
   int maxTokens() const { return facts().max_tokens; }
@@ -42,6 +43,11 @@ class ModelHolder {
   int layer() const { return layer_; }
   // Clamped to [0, layers()); returns whether it changed.
   bool setLayer(int layer);
+  // Encoder-decoders: which attention the maps are of (encoder self, decoder self, cross); the
+  // layer is clamped to that kind's layers. False when unchanged or the model lacks the kind.
+  bool isEncoderDecoder() const { return facts().encoder_decoder; }
+  model::AttentionKind kind() const { return kind_; }
+  bool setKind(model::AttentionKind kind);
 
   // ---- snapshots ----
   // What the window shows (never null; empty before the first result).
@@ -51,14 +57,16 @@ class ModelHolder {
   void poll();
   // Puts `snapshot` on screen (the controller, with the maps it computed from it).
   void adopt(std::shared_ptr<const model::ModelSnapshot> snapshot);
-  // Whether `s` holds the forward of `text` and the problem of the selected layer.
-  bool ready(const model::ModelSnapshot& s, const std::string& text) const;
+  // Whether `s` holds the forward of `text` (and, for an encoder-decoder, of `target`) and the
+  // problem of the selected kind and layer.
+  bool ready(const model::ModelSnapshot& s, const std::string& text, const std::string& target = {}) const;
   model::ModelProgress progress() const { return worker_->progress(); }
   bool working() const { return !worker_->idle(); }
 
   // ---- requests (never block) ----
-  void want(const std::string& text) { worker_->want(text, layer_); }
-  void wantLayer() { worker_->wantLayer(layer_); }
+  // The text (an encoder-decoder's source) and, for an encoder-decoder, its target.
+  void want(const std::string& text, const std::string& target = {});
+  void wantLayer() { worker_->wantKind(kind_, layer_); }
   int generate(int count, bool sample, std::uint64_t seed) { return worker_->generate(count, sample, seed); }
   void stop() { worker_->stop(); }
 
@@ -109,6 +117,7 @@ class ModelHolder {
   int shown_version_ = 0;
   int seen_publishes_ = -1;
   int layer_ = 0;
+  model::AttentionKind kind_ = model::AttentionKind::decoder;
 };
 
 }  // namespace attnviz::ui

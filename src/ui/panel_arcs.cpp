@@ -265,7 +265,7 @@ void drawArcsPanel(UiContext& ui) {
   ui.arc_chip_rects.clear();
 
   const bool all = app.head().kind == HeadSelection::All;
-  const bool self = app.selfAttention();
+  const bool self = app.shownSelfAttention();
   const float margin = 10 * ui.scale;
   const float strip_h = ImGui::GetTextLineHeight() + 8 * ui.scale;
   const float box_pad = 6 * ui.scale;

@@ -368,7 +368,7 @@ void drawHeatmapPanel(UiContext& ui) {
   if (legend_inline) drawLegend(ui, ImVec2(start.x + avail_w, start.y));
   ImGui::PushFont(ui.fonts.small);
   ImGui::PushTextWrapPos(0);
-  if (app.selfAttention())
+  if (app.shownSelfAttention())
     ImGui::TextDisabled("Row = query (attends FROM)   Column = key (attends TO)");
   else
     ImGui::TextDisabled("Row = target token (attends FROM)   Column = source token (attends TO)");

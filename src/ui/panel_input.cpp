@@ -192,6 +192,64 @@ void headPicker(UiContext& ui) {
 
 }  // namespace
 
+namespace {
+// An encoder-decoder's kind of attention (encoder self, decoder self, cross) and Translate.
+void drawEncoderDecoderControls(UiContext& ui) {
+  AppController& app = *ui.app;
+  ModelHolder& m = *app.model();
+  const model::AttentionKind kind = app.attentionKind();
+  struct Choice {
+    model::AttentionKind kind;
+    const char* label;
+    const char* id;  // for the end-to-end test's layout dump
+    const char* tip;
+  };
+  const Choice choices[] = {
+      {model::AttentionKind::cross, "Cross", "kind_cross", "Cross-attention: each target token (row) over the source tokens (columns)"},
+      {model::AttentionKind::encoder, "Encoder", "kind_encoder", "The encoder's self-attention: source x source, both directions (no mask)"},
+      {model::AttentionKind::decoder, "Decoder", "kind_decoder", "The decoder's self-attention: target x target, causal"},
+  };
+  ImGui::TextUnformatted("Attention");
+  for (const Choice& c : choices) {
+    const float w = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(c.label).x;
+    if (&c != choices && ImGui::GetContentRegionAvail().x - ImGui::GetItemRectSize().x - ImGui::GetStyle().ItemSpacing.x >= w)
+      ImGui::SameLine();
+    if (ImGui::RadioButton(c.label, kind == c.kind)) app.setAttentionKind(c.kind);
+    ui.nameLastItem(c.id);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s (%d layers)", c.tip, m.facts().of(c.kind).layers);
+  }
+  const int target_tokens = int(m.shown().target_ids.size());
+  const int room = std::max(0, m.maxTokens() - target_tokens);
+  const bool generating = app.generating();
+  ImGui::BeginDisabled(generating || room == 0);
+  if (ImGui::Button("Translate")) {
+    // From the start: the model's own translation, not a continuation of a typed target.
+    app.setTarget("");
+    app.generate(std::min(m.maxTokens() - 1, 128));
+  }
+  ui.nameLastItem("translate");
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("Greedy decoding from the start token, one token per step until </s> (at most 128): the cross view\n"
+                      "grows a row per token. The encoder runs once; the decoder's keys and values are cached.");
+  ImGui::SameLine();
+  if (ImGui::Button("Continue")) app.generate(std::min(room, 10));
+  ui.nameLastItem("translate_continue");
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("Up to 10 more tokens after the target as it is (typed or generated)");
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (generating) {
+    if (ImGui::Button("Stop")) app.stopModel();
+    ui.nameLastItem("translate_stop");
+  } else {
+    ImGui::BeginDisabled(app.target().empty());
+    if (ImGui::Button("Clear")) app.setTarget("");
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Empty the target: the decoder's start token alone");
+  }
+}
+}  // namespace
+
 void drawInputPanel(UiContext& ui) {
   AppController& app = *ui.app;
   sectionTitle("Input & configuration");
@@ -216,7 +274,10 @@ void drawInputPanel(UiContext& ui) {
   }
 
   const bool cross = app.mode() == AttentionMode::Cross;
-  ImGui::TextUnformatted(cross ? "Source sentence (encoder, columns)" : "Sentence");
+  const bool encoder_decoder = app.encoderDecoderShown();
+  ImGui::TextUnformatted(encoder_decoder ? "Source sentence (the encoder's input)"
+                         : cross         ? "Source sentence (encoder, columns)"
+                                         : "Sentence");
   std::string text;
   const ImVec2 box_pos = ImGui::GetCursorScreenPos();
   // Three lines at least; up to about a third of the window, then it scrolls. Imported data has its
@@ -264,11 +325,26 @@ void drawInputPanel(UiContext& ui) {
       ImGui::NewLine();
     }
   }
-  if (cross && !app.importedData()) {
-    ImGui::TextUnformatted("Target sentence (decoder, rows)");
+  if ((cross || encoder_decoder) && !app.importedData()) {
+    ImGui::TextUnformatted(encoder_decoder ? "Target (the decoder's input)" : "Target sentence (decoder, rows)");
     std::string target;
+    if (app.generating()) ImGui::BeginDisabled();
     if (wrappingTextBox("##target", app.target(), &target, 2.7f, max_lines * 0.6f)) app.setTarget(target);
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("The decoder's sentence: each of its tokens is a row that attends to the source.");
+    if (app.generating()) ImGui::EndDisabled();
+    ui.nameLastItem("target_box");
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip(encoder_decoder ? "What the decoder reads after its start token. Typed, it is teacher-forced (\"what if the\n"
+                                          "translation were this?\"); Translate writes the model's own, a token per step."
+                                        : "The decoder's sentence: each of its tokens is a row that attends to the source.");
+  }
+  if (encoder_decoder) drawEncoderDecoderControls(ui);
+  if (app.mode() == AttentionMode::Cross && !app.importedWeights()) {
+    bool alignment = app.alignment();
+    if (ImGui::Checkbox("Alignment links", &alignment)) app.setAlignment(alignment);
+    ui.nameLastItem("alignment");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("In the arcs view: a dashed link from each target token to the source token it attends to most\n"
+                        "(of the head or mean shown). Exports carry it too.");
   }
 
   const auto& ex = examples();

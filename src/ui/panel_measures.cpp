@@ -68,6 +68,13 @@ void drawMeasuresPanel(UiContext& ui) {
   }
   ModelHolder& m = *app.model();
   ModelPanelState& st = modelPanelState(ui);
+  if (m.kind() == model::AttentionKind::cross) {
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("The measures (previous token, distance, sink...) are of self-attention, where rows and columns are "
+                        "the same tokens; choose the encoder's or the decoder's attention (Attention, in the sidebar).");
+    ImGui::PopTextWrapPos();
+    return;
+  }
   const std::vector<model::MeasureInfo>& infos = model::measureInfos();
   ImGui::PushFont(ui.fonts.small);
   // The table takes the space; the definitions are in the header tooltips and folded here (five

@@ -71,7 +71,13 @@ void drawModelPicker(UiContext& ui) {
     const model::ModelConfig& cfg = m.facts().config;
     ImGui::PushFont(ui.fonts.small);
     ImGui::PushTextWrapPos(0);
-    if (m.kvHeads() != m.heads())
+    if (m.isEncoderDecoder()) {
+      const model::ModelSnapshot& s = m.shown();
+      ImGui::TextDisabled("%s: %d encoder + %d decoder layers x %d heads; source %zu, target %zu tokens (of %d)",
+                          cfg.model_type.c_str(), m.facts().of(model::AttentionKind::encoder).layers,
+                          m.facts().of(model::AttentionKind::decoder).layers, m.heads(), s.source_ids.size(), s.target_ids.size(),
+                          m.maxTokens());
+    } else if (m.kvHeads() != m.heads())
       ImGui::TextDisabled("%s: %d layers x %d heads (%d key/value groups), %d tokens of %d", cfg.model_type.c_str(),
                           m.layers(), m.heads(), m.kvHeads(), m.numTokens(), m.maxTokens());
     else

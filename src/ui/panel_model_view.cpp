@@ -292,6 +292,12 @@ void drawRolloutPanel(UiContext& ui) {
                       "renormalised, multiplied through all %d layers. Row i: how much each token feeds token i at the top.",
                       m.layers());
   ImGui::PopTextWrapPos();
+  if (m.kind() == model::AttentionKind::cross) {
+    ImGui::TextWrapped("Rollout multiplies self-attention maps through the layers; choose the encoder's or the decoder's "
+                       "attention (Attention, in the sidebar).");
+    ImGui::PopFont();
+    return;
+  }
   if (!m.overviewComplete() || m.rollout().empty()) {
     if (!m.overviewError().empty())
       ImGui::TextWrapped("Rollout unavailable: %s", m.overviewError().c_str());

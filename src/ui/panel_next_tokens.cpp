@@ -26,7 +26,10 @@ void drawNextTokensPanel(UiContext& ui) {
   }
   ModelHolder& m = *app.model();
   ModelPanelState& st = modelPanelState(ui);
-  const int n = m.numTokens();
+  // An encoder-decoder predicts the target's next token: its rows, whichever kind is shown (the
+  // selected row when the rows are the target's, else the last target token).
+  const bool encoder_decoder = m.isEncoderDecoder();
+  const int n = encoder_decoder ? int(m.shown().target_ids.size()) : m.numTokens();
   if (n == 0 || !app.hasResult()) {
     // A text the model refused: the reason, not "no tokens" under a full sentence box.
     ImGui::PushTextWrapPos(0);
@@ -35,8 +38,8 @@ void drawNextTokensPanel(UiContext& ui) {
     ImGui::PopTextWrapPos();
     return;
   }
-  const auto& labels = m.tokenLabels();
-  int position = std::clamp(app.selectedQuery(), 0, n - 1);
+  const auto& labels = encoder_decoder ? m.shown().target_labels : m.tokenLabels();
+  int position = encoder_decoder && m.kind() == model::AttentionKind::encoder ? n - 1 : std::clamp(app.selectedQuery(), 0, n - 1);
   const model::ModelFacts& facts = m.facts();
   if (facts.encoder) {
     const std::vector<int>& masks = m.shown().mask_positions;
@@ -77,8 +80,9 @@ namespace attnviz::ui {
 namespace {
 
 void drawGenerateControls(UiContext& ui, ModelPanelState& st, int position, int n, const std::vector<std::string>& labels) {
-  ImGui::Text("After token %d '%s'%s", position, position < int(labels.size()) ? labels[std::size_t(position)].c_str() : "",
-              position == n - 1 ? " (the last)" : "");
+  const bool encoder_decoder = ui.app->model()->isEncoderDecoder();
+  ImGui::Text("After %stoken %d '%s'%s", encoder_decoder ? "target " : "", position,
+              position < int(labels.size()) ? labels[std::size_t(position)].c_str() : "", position == n - 1 ? " (the last)" : "");
   AppController& app = *ui.app;
   const bool generating = app.generating();
   const bool full = n >= app.model()->maxTokens();

@@ -65,10 +65,10 @@ void drawStatsRow(UiContext& ui) {
   // In "all heads" mode the numbers describe the mean matrix; say so.
   const bool of_mean = app.head().kind == HeadSelection::All;
   char buf[128];
-  std::string tokens = app.nq() == app.nk() && app.selfAttention() ? std::to_string(app.nq())
+  std::string tokens = app.nq() == app.nk() && app.shownSelfAttention() ? std::to_string(app.nq())
                                                                   : std::to_string(app.nq()) + " \xC3\x97 " +
                                                                         std::to_string(app.nk());
-  card(ui, "##tokens", w, h, "Tokens", tokens, app.selfAttention() ? "" : "target \xC3\x97 source",
+  card(ui, "##tokens", w, h, "Tokens", tokens, app.shownSelfAttention() ? "" : "target \xC3\x97 source",
        "Number of tokens: queries (rows) x keys (columns) in cross mode");
   ImGui::SameLine();
   std::snprintf(buf, sizeof buf, "%.2f bits", s.avg_entropy_bits);
