@@ -36,6 +36,11 @@ const char* kWindowHelp =
     "  --values weight|contribution  with --model: attention weights (default) or value-weighted\n"
     "                         contributions, rows normalised (Kobayashi et al. 2020)\n"
     "  --ablate L5H1,L6H9     with --model: heads to ablate in the Ablation tab (zero ablation)\n"
+    "  --attention encoder|decoder|cross   with an encoder-decoder --model: the attention shown (default\n"
+    "                         cross); --text is the source, --target the decoder's input (teacher forcing)\n"
+    "  --translate N          with an encoder-decoder --model: generate up to N target tokens (greedy), one\n"
+    "                         per step (with --screenshot, all of them before the picture)\n"
+    "  --alignment            cross-attention: link each target token to its most attended source token\n"
     "  --temperature T        softmax temperature, 0.05..10 (default 1)\n"
     "  --causal               causal mask (a query sees only keys up to itself)\n"
     "  --select I             selected query row, 0-based (default 0)\n"
@@ -79,8 +84,8 @@ int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
                 "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
-                "model", "layer", "view", "bench-model", "text-file", "values", "ablate"},
-               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present"});
+                "model", "layer", "view", "bench-model", "text-file", "values", "ablate", "attention", "translate"},
+               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present", "alignment"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
   try {
@@ -175,6 +180,18 @@ int runWindow(int argc, char** argv) {
       if (o.model.empty()) throw UsageError("--ablate needs --model");
       o.ablate = *v;
     }
+    if (auto v = args.get("attention")) {
+      if (o.model.empty()) throw UsageError("--attention needs --model (an encoder-decoder)");
+      if (*v != "encoder" && *v != "decoder" && *v != "cross") throw UsageError("--attention must be encoder, decoder or cross, got '" + *v + "'");
+      o.attention = *v;
+    }
+    if (auto n = args.getInt("translate")) {
+      if (o.model.empty()) throw UsageError("--translate needs --model (an encoder-decoder)");
+      if (*n < 1 || *n > 100000) throw UsageError("--translate must be 1 or more (tokens to generate)");
+      if (o.target) throw UsageError("--translate and --target both give the target; give one");
+      o.translate = int(*n);
+    }
+    o.alignment = args.has("alignment");
     if (auto v = args.get("tab")) {
       if (*v != "top" && *v != "patterns" && *v != "explain" && *v != "maths" && *v != "export" && *v != "bench" &&
           *v != "bench-run" && *v != "next" && *v != "measures" && *v != "ablation")

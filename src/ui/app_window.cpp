@@ -292,6 +292,7 @@ int runAppWindow(const WindowOptions& opt) {
     if (opt.text) app.setText(*opt.text);
     if (opt.target) app.setTarget(*opt.target);
     if (opt.causal) app.setCausal(true);
+    if (opt.alignment) app.setAlignment(true);
     if (opt.temperature) app.setTemperature(*opt.temperature);
     if (opt.engine) app.setEngine(*opt.engine);
     if (opt.colormap) {
@@ -343,7 +344,17 @@ int runAppWindow(const WindowOptions& opt) {
       if (!app.loadModel(opt.model)) {
         if (!headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());  // headless: printed below
         exit_code = 2;
-      } else if (opt.layer >= 0) {
+      } else if (!app.encoderDecoderShown() && (opt.target || !opt.attention.empty() || opt.translate > 0)) {
+        std::fprintf(stderr, "attnviz: %s: %s is not an encoder-decoder (%s): it has no target, translation or kinds of attention\n",
+                     opt.target ? "--target" : !opt.attention.empty() ? "--attention" : "--translate", app.model()->name().c_str(),
+                     app.model()->facts().config.model_type.c_str());
+        exit_code = 2;
+      } else if (!opt.attention.empty()) {
+        model::AttentionKind kind = model::AttentionKind::cross;
+        model::parseAttentionKind(opt.attention, kind);  // the command line checked the name
+        app.setAttentionKind(kind);
+      }
+      if (exit_code == 0 && opt.layer >= 0) {
         if (opt.layer >= app.model()->layers()) {
           std::fprintf(stderr, "attnviz: --layer %d is out of range: %s has layers 0..%d\n", opt.layer,
                        app.model()->name().c_str(), app.model()->layers() - 1);
@@ -351,7 +362,8 @@ int runAppWindow(const WindowOptions& opt) {
         }
         app.setLayer(opt.layer);
       }
-      if (app.model()) {
+      if (app.model() && exit_code == 0) {
+        if (opt.translate > 0) app.generate(opt.translate);
         app.setContributionView(opt.contribution);
         if (!opt.ablate.empty()) {
           modelPanelState(ui).ablate_heads = opt.ablate;

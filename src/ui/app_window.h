@@ -19,6 +19,9 @@ struct WindowOptions {
   std::string view;        // "head" | "model" | "rollout": the main picture with a real model
   bool contribution = false;  // --values contribution
   std::string ablate;      // --ablate: the Ablation tab's heads field
+  std::string attention;   // --attention encoder|decoder|cross (an encoder-decoder's kind shown)
+  int translate = 0;       // --translate N: target tokens to generate
+  bool alignment = false;  // --alignment: the cross-attention's alignment links
   std::string tab;         // info tab to open first: top | patterns | explain
   std::string screenshot;  // non-empty: render `frames` frames, save the window as PNG, exit
   int frames = 8;

@@ -62,7 +62,7 @@ expect_error() {  # expect_error 'WHAT' ARGS...
   local rc=$?
   [ "$rc" = 2 ] || fail "$what: exit $rc, expected 2 ($(cat "$TMP/err.log"))"
   [ "$(wc -l <"$TMP/err.log")" = 1 ] || fail "$what: expected one line on stderr, got: $(cat "$TMP/err.log")"
-  grep -q "$what" "$TMP/err.log" || fail "stderr does not name '$what': $(cat "$TMP/err.log")"
+  grep -qF -- "$what" "$TMP/err.log" || fail "stderr does not name '$what': $(cat "$TMP/err.log")"
 }
 expect_error "/nonexistent/model" --model /nonexistent/model
 expect_error "out of range" --model "$GPT2" --layer 3
@@ -113,4 +113,56 @@ wait_for '[ "$NQ" = 5 ]' 10
 kill $APP_PID 2>/dev/null
 wait $APP_PID 2>/dev/null
 APP_PID=""
-echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK])"
+# 6. An encoder-decoder (the tiny Marian: 2 encoder, 3 decoder layers): --translate grows the cross
+#    view a row per generated token with the alignment links on; in the live window Translate
+#    does the same, and the Encoder switch shows source x source.
+MARIAN="$MODELS/marian_f16"
+SRC="The cat sat on the mat."
+"$BIN" --no-settings --model "$MARIAN" --text "$SRC" --attention encoder --width $W --height $H \
+  --screenshot "$TMP/encoder.png" --frames 3 --debug-layout >"$TMP/app.log" 2>&1 || fail "--attention encoder exited $?"
+read_layout
+SOURCE_TOKENS=$NQ
+[ "$SOURCE_TOKENS" -gt 3 ] || fail "the encoder's map has $SOURCE_TOKENS rows"
+"$BIN" --no-settings --model "$MARIAN" --text "$SRC" --translate 6 --alignment --layer 1 --width $W --height $H \
+  --screenshot "$TMP/translate.png" --frames 3 --debug-layout >"$TMP/app.log" 2>&1 || fail "--translate exited $?"
+read_layout
+# The start token and one row per generated token (6, or fewer when </s> came first).
+[ "$NQ" -ge 2 ] && [ "$NQ" -le 7 ] || fail "--translate 6 gave $NQ target rows"
+[ "$LAYER" = 1 ] || fail "--layer 1 showed layer $LAYER"
+expect_error "not an encoder-decoder" --model "$GPT2" --target "hallo"
+expect_error "not an encoder-decoder" --model "$GPT2" --translate 3
+expect_error "--attention must be" --model "$MARIAN" --attention sideways
+expect_error "out of range" --model "$MARIAN" --attention encoder --layer 2  # the encoder has layers 0..1
+"$BIN" --model "$MARIAN" --text "$SRC" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
+APP_PID=$!
+WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+[ -n "$WIN" ] || fail "no window appeared for the encoder-decoder"
+xdotool windowmove "$WIN" 0 0
+sleep 0.5
+wait_for '[ "$NQ" = 1 ]' 30  # the decoder's start token alone
+named_centre() {  # named_centre NAME: the centre of a named item in the latest layout
+  grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["'"$1"'"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))'
+}
+XY=$(named_centre translate)
+[ -n "$XY" ] || fail "the sidebar has no Translate button"
+xdotool mousemove $XY sleep 0.3 click 1
+wait_for '[ "$NQ" -gt 2 ]' 30
+import -window root "$TMP/translating.png" 2>/dev/null
+# The target box grows with the translation and moves the switch down: wait until the rows stop
+# growing (</s> or the limit), then read the switch's place from the newest layout.
+LAST=0
+for _ in $(seq 60); do
+  sleep 1
+  read_layout
+  [ "$NQ" = "$LAST" ] && break
+  LAST=$NQ
+done
+[ "$NQ" = "$LAST" ] || fail "the translation was still growing after 60 s ($NQ rows)"
+XY=$(named_centre kind_encoder)
+[ -n "$XY" ] || fail "the sidebar has no Encoder switch"
+xdotool mousemove $XY sleep 0.3 click 1
+wait_for '[ "$NQ" = "$SOURCE_TOKENS" ]' 30
+kill $APP_PID 2>/dev/null
+wait $APP_PID 2>/dev/null
+APP_PID=""
+echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK], translation and kinds)"
