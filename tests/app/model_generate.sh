@@ -39,11 +39,11 @@ generate_case() {
   [ -n "$win" ] || fail "$name: no window appeared"
   xdotool windowmove "$win" 0 0
   for _ in $(seq 300); do
-    state=$(read_state) && read -r nq sel x y <<<"$state" && [ "$x" -ge 0 ] && break
+    state=$(read_state) && read -r nq sel x y <<<"$state" && [ "$x" -ge 0 ] && [ "$nq" -gt 0 ] && break
     kill -0 $APP_PID 2>/dev/null || fail "$name: the window exited before Generate was drawn"
     sleep 0.1
   done
-  [ "$x" -ge 0 ] || fail "$name: the layout never named the Generate 10 button"
+  [ "$x" -ge 0 ] && [ "$nq" -gt 0 ] || fail "$name: no model result with a Generate 10 button after 30 s"
   [ "$nq" -ge "$min" ] && [ "$nq" -le "$max" ] || fail "$name: $nq tokens, expected $min..$max"
   local start=$nq
   echo "$name: $start tokens, Generate 10 at $x,$y"
