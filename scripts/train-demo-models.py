@@ -2,6 +2,7 @@
 """Trains the small models that ship with attnviz and writes them as Hugging Face folders.
 
 Usage: scripts/train-demo-models.py [--out assets/models] [--attnviz build/attnviz] [options]
+       scripts/train-demo-models.py --name tiny-translator [options]  (runs scripts/train-demo-translator.py)
 
 tiny-gpt: the GPT-2 architecture (pre-LN decoder, learned positions, gelu_new, tied embeddings)
 trained on the King James Bible as Debian's bible-kjv package prints it, with a byte-level BPE
@@ -376,6 +377,10 @@ def measure_heads(attnviz, folder, text):
 # ---- main ---------------------------------------------------------------------------------------
 
 def main():
+    if "--name=tiny-translator" in sys.argv or any(a == "--name" and b == "tiny-translator" for a, b in zip(sys.argv, sys.argv[1:])):
+        # The encoder-decoder has a script of its own (its task, tokenizer and model differ throughout).
+        translator = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train-demo-translator.py")
+        os.execv(sys.executable, [sys.executable, translator] + sys.argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "models"))
     ap.add_argument("--attnviz", default="", help="attnviz executable, to measure the heads for the card")

@@ -87,7 +87,8 @@ inline std::string shippedModelRefsDir(const std::string& name) {
   const std::string model = shippedModelDir(name);
   const std::size_t key = std::hash<std::string>{}(readWholeFile(scripts + "tiny_models.py") + readWholeFile(scripts + "reference_forward.py") +
                                                    readWholeFile(model + "/model.safetensors") + readWholeFile(model + "/config.json") +
-                                                   readWholeFile(model + "/vocab.json") + readWholeFile(model + "/merges.txt"));
+                                                   readWholeFile(model + "/vocab.json") + readWholeFile(model + "/merges.txt") +
+                                                   readWholeFile(model + "/source.spm") + readWholeFile(model + "/alignment_test.json"));
   return generatedOnce("/tmp/attnviz_shipped_" + name + "_" + std::to_string(key),
                        "/usr/bin/python3 " + scripts + "tiny_models.py --shipped '" + model + "'");
 }

@@ -13,7 +13,9 @@ ref_rollout.npy [n, n].
 With --shipped (a model of assets/models, e.g. tiny-gpt): OUT_DIR/shipped/ holds a copy of it with
 the reference outputs for the ids of an English text (ref_ids.npy, ...) and ref_tokenizer.json, the
 ids this script's own byte-level BPE gives for a few texts; OUT_DIR/untrained/ and OUT_DIR/random/
-are models of its shape that were never trained (write_untrained_twins).
+are models of its shape that were never trained (write_untrained_twins). For tiny-translator (a
+Marian folder): the references of a held-out pair and python3-sentencepiece's ids
+(write_shipped_translator).
 
 Weights are random with fixed seeds; the query/key projections are scaled up so that the maps are
 far from uniform (sharp rows), which is what makes a wrong head order or rotary convention visible.
@@ -743,9 +745,51 @@ def bpe_encode(text, vocab, merges):
     return ids
 
 
+SHIPPED_TRANSLATOR_TEXTS = ["the dog sees a cat", "yesterday the very old king calls the girl near the river",
+                            "a horse finds the small bird in a house today and the wolf follows a fish",
+                            "the cow sees the dog", "  the   dog  ", "The Dog sees a cat.", ""]
+
+
+def write_shipped_translator(model_dir, shipped):
+    """tiny-translator: ref_tokenizer.json, the ids MarianTokenizer's rule gives with Debian's
+    python3-sentencepiece (pieces looked up in vocab.json, <unk> when absent, then </s>); the NumPy
+    reference forward of the first held-out pair (ref_src_ids.npy, ref_tgt_ids.npy with the start
+    token first, ref_{enc,dec,cross}_L<l>.npy, ref_logits.npy)."""
+    import sentencepiece as spm
+    with open(os.path.join(model_dir, "vocab.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    sides = {name: spm.SentencePieceProcessor(model_file=os.path.join(model_dir, name + ".spm")) for name in ("source", "target")}
+
+    def ids(side, text):
+        return [vocab.get(p, vocab["<unk>"]) for p in sides[side].encode(text, out_type=str)] + [vocab["</s>"]]
+
+    with open(os.path.join(model_dir, "alignment_test.json"), encoding="utf-8") as f:
+        pair = json.load(f)["pairs"][0]
+    cases = [{"text": t, "source_ids": ids("source", t)} for t in SHIPPED_TRANSLATOR_TEXTS + [pair["source"]]]
+    cases.append({"text": pair["target"], "target_ids": ids("target", pair["target"])})
+    with open(os.path.join(shipped, "ref_tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f, ensure_ascii=False, indent=1)
+    src = np.array(ids("source", pair["source"]))
+    tgt = np.array([cfg["decoder_start_token_id"]] + ids("target", pair["target"]))
+    np.save(os.path.join(shipped, "ref_src_ids.npy"), src.astype(np.float64))
+    np.save(os.path.join(shipped, "ref_tgt_ids.npy"), tgt.astype(np.float64))
+    enc, dec, cross, logits = reference_forward.run_seq2seq(shipped, src, tgt)
+    for kind, maps in (("enc", enc), ("dec", dec), ("cross", cross)):
+        for layer, m in enumerate(maps):
+            np.save(os.path.join(shipped, f"ref_{kind}_L{layer}.npy"), m.astype(np.float64))
+    np.save(os.path.join(shipped, "ref_logits.npy"), logits.astype(np.float64))
+
+
 def write_shipped(model_dir, out):
     shipped = os.path.join(out, "shipped")
     shutil.copytree(model_dir, shipped)
+    with open(os.path.join(shipped, "config.json")) as f:
+        if json.load(f).get("model_type") == "marian":
+            write_shipped_translator(model_dir, shipped)
+            print(shipped)
+            return
     with open(os.path.join(shipped, "vocab.json"), encoding="utf-8") as f:
         vocab = json.load(f)
     with open(os.path.join(shipped, "merges.txt"), encoding="utf-8") as f:
