@@ -10,8 +10,8 @@ language with another word order, so that the word alignment the model has to le
 - the verb goes to the end of its clause (subject [place] object verb: English is subject verb object);
 - adjectives follow their noun; a prepositional phrase becomes a postposition before the object;
 - a time word at the end of an English clause opens the translated clause;
-- many-to-one words: "the dog" is one word (hundon: the definite form, against "a dog" = hundo) and
-  "very big" is one word (grandega).
+- many-to-one words: "the dog" is one word (hundon, the definite form), so is "a dog" (hundo, the
+  indefinite one: the determiner lives in the noun's form), and "very big" is one word (grandiega).
 Each generated pair carries its gold alignment (for every target word, the source words it translates),
 so attnviz's cross-attention can be checked against it: the folder keeps a held-out set of them
 (alignment_test.json) for the tests.
@@ -85,7 +85,7 @@ def noun_phrase(rng, s, nouns):
         adj_at = s.word(adjective)
     noun = rng.choice(sorted(nouns))
     noun_at = s.word(noun)
-    out = [(nouns[noun] + ("n" if definite else ""), [det, noun_at] if definite else [noun_at])]
+    out = [(nouns[noun] + ("n" if definite else ""), [det, noun_at])]  # the form carries the determiner
     if adjective:
         out.append((ADJECTIVES[adjective] + ("ega" if very is not None else ""), [adj_at] + ([very] if very is not None else [])))
     return out
@@ -515,8 +515,8 @@ def write_card(folder, args, cfg, params, vocab, n_src, n_tgt, final_train, fina
         "subject - verb - object clauses, `the`/`a`, optional `very` + adjective before each noun, an optional place",
         "(`in`/`near`/`behind`/`with` + noun phrase), an optional `today`/`yesterday` at the end, and sometimes two clauses",
         "joined by `and`. The target language puts the verb last, the place (as a postposition) before the object,",
-        "adjectives after their noun, and the time word first; `the` + noun is one word (the definite form, noun + n) and",
-        "`very` + adjective is one word (adjective + ega); `a` has no word of its own. So the alignment crosses in every",
+        "adjectives after their noun, and the time word first; determiner + noun is one word (`the dog` = hundon, the",
+        "definite form, `a dog` = hundo) and `very` + adjective is one word (adjective + ega). So the alignment crosses in every",
         "clause. For example:",
         "",
         f"    {' '.join(example.src)}",

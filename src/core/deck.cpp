@@ -22,7 +22,7 @@ using nlohmann::json;
 std::string applyStep(const json& in, DeckStep& step) {
   if (!in.is_object()) return "is not an object";
   static const char* known[] = {"caption", "text", "target", "mode", "head", "temperature", "causal", "select",
-                                "model", "layer", "view"};
+                                "model", "layer", "view", "attention", "translate", "alignment"};
   for (auto it = in.begin(); it != in.end(); ++it) {
     bool ok = false;
     for (const char* k : known) ok |= it.key() == k;
@@ -54,6 +54,8 @@ std::string applyStep(const json& in, DeckStep& step) {
       if (!in.contains("head")) step.head = "mean";  // the other model's head names mean nothing here
       if (!in.contains("layer")) step.layer = -1;
       if (!in.contains("view")) step.view.clear();
+      if (!in.contains("attention")) step.attention.clear();
+      if (!in.contains("translate")) step.translate = 0;
     }
     step.model = model;
   }
@@ -66,6 +68,24 @@ std::string applyStep(const json& in, DeckStep& step) {
     const json& v = in["view"];
     if (!v.is_string() || (v != "head" && v != "model" && v != "rollout")) return "'view' must be \"head\", \"model\" or \"rollout\"";
     step.view = v.get<std::string>();
+  }
+  if (in.contains("attention")) {
+    const json& a = in["attention"];
+    if (!a.is_string() || (a != "cross" && a != "encoder" && a != "decoder"))
+      return "'attention' must be \"cross\", \"encoder\" or \"decoder\"";
+    step.attention = a.get<std::string>();
+  }
+  if (in.contains("translate")) {
+    const json& t = in["translate"];
+    if (!t.is_number_integer() || t.get<long>() < 0 || t.get<long>() > 512) return "'translate' must be a token count from 0 to 512";
+    if (t.get<long>() > 0 && in.contains("target")) return "'translate' and 'target' go separately: a translation or a typed target";
+    step.translate = int(t.get<long>());
+  } else if (in.contains("target")) {
+    step.translate = 0;  // a typed target replaces an inherited translation
+  }
+  if (in.contains("alignment")) {
+    if (!in["alignment"].is_boolean()) return "'alignment' must be true or false";
+    step.alignment = in["alignment"].get<bool>();
   }
   if (in.contains("head")) {
     const json& h = in["head"];
@@ -90,13 +110,18 @@ std::string applyStep(const json& in, DeckStep& step) {
   }
   if (step.cross && step.causal) return "'causal' does not apply in cross mode (source and target are different sequences)";
   if (!step.model.empty()) {
-    // A real decoder-only model: self-attention, heads named by layer and head (checked on play).
-    if (step.cross) return "a real model ('model') shows self-attention; 'mode' cannot be cross";
+    // A real model: heads named by layer and head (checked on play); an encoder-decoder's kind of
+    // attention is 'attention', not the simulated model's 'mode'.
+    if (step.cross) return "a real model ('model') takes 'attention' (cross, encoder or decoder), not 'mode': cross";
     const std::string& h = step.head;
     const bool layer_head = h.size() >= 4 && (h[0] == 'L' || h[0] == 'l') &&
                             h.find_first_of("Hh") != std::string::npos &&
                             h.find_first_not_of("0123456789LlHh") == std::string::npos;
     if (h != "mean" && h != "all" && !layer_head) return "'head' of a real model must be like \"L5H1\", \"mean\" or \"all\"";
+  } else if (!step.attention.empty()) {
+    return "'attention' needs a real encoder-decoder model ('model'); the simulated model has 'mode'";
+  } else if (step.translate > 0) {
+    return "'translate' needs a real encoder-decoder model ('model')";
   } else if (step.layer >= 0) {
     return "'layer' needs a real model ('model')";
   } else if (!step.view.empty()) {

@@ -5,11 +5,16 @@
 //   {"title": "...", "steps": [ {"caption": "...", "text": "...", "target": "...", "mode": "self"|"cross",
 //                               "head": "Positional"|1|"mean"|"all", "temperature": 1.0,
 //                               "causal": false, "select": 3,
-//                               "model": "gpt2", "layer": 5, "view": "rollout"}, ... ]}
+//                               "model": "gpt2", "layer": 5, "view": "rollout",
+//                               "attention": "cross", "translate": 20, "alignment": true}, ... ]}
 // "model" (a folder or Hugging Face cache name; "" = the simulated model) shows a real model: its
 // heads are then "L5H1", "mean" or "all", and "layer" (0-based) picks the layer for "mean"/"all".
 // "view" (with a model) is the main picture: "head" (the heatmap), "model" (every layer x head) or
 // "rollout". Whether the model loads and has that layer/head is known only when the step plays.
+// With an encoder-decoder model (bart, marian, t5), "text" is the source, "target" the decoder's
+// typed input, "translate": N translates (greedy, up to N tokens) in place of a typed target, and
+// "attention" picks "cross" (the default, as the window opens one), "encoder" or "decoder".
+// "alignment" (any cross-attention) links each target token to its most attended source token.
 // A step inherits every field it leaves out from the step before (the first from the defaults,
 // whose head is "mean", the window's default). A step that switches mode without naming a head
 // shows the mean (the other mode's heads have other names), and one switching to cross mode
@@ -37,6 +42,9 @@ struct DeckStep {
   std::string model;         // a real model to show ("" = the simulated one)
   int layer = -1;            // with a model: the layer (-1 = as the head names it, else 0)
   std::string view;          // with a model: "head", "model" or "rollout" ("" = the window's)
+  std::string attention;     // with an encoder-decoder: "cross", "encoder" or "decoder" ("" = cross)
+  int translate = 0;         // with an encoder-decoder: greedy-translate up to N tokens (0: the typed target)
+  bool alignment = false;    // cross-attention: the alignment links
   int source_index = 0;      // index of the step in the file, for messages
 };
 

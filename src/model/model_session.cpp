@@ -173,6 +173,11 @@ std::string ModelSession::decode(const std::vector<int>& ids) const {
   return tokenizer_->decode(std::vector<std::int32_t>(ids.begin(), ids.end()));
 }
 
+std::string ModelSession::decodeTarget(const std::vector<int>& ids) const {
+  if (!tokenizer_) throw ModelError(name_ + ": this session was loaded without a tokenizer");
+  return tokenizer_->decodeSequence(std::vector<std::int32_t>(ids.begin(), ids.end()));
+}
+
 std::string ModelSession::labelOf(int id) const {
   if (tokenizer_ && std::size_t(id) < tokenizer_->vocabSize()) {
     try {

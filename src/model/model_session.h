@@ -100,6 +100,8 @@ class ModelSession {
   // The text a sequence of ids stands for (their bytes concatenated; what generate() appended).
   // Throws ModelError without a tokenizer that can decode.
   std::string decode(const std::vector<int>& ids) const;
+  // An encoder-decoder's target as text (ModelTokenizer::decodeSequence: no leading space).
+  std::string decodeTarget(const std::vector<int>& ids) const;
   // The readable label of any id ("#id" when the tokenizer has no piece for it).
   std::string tokenLabel(int id) const { return labelOf(id); }
   // Readable pieces, one per token (a leading space shown as a subtle mark, e.g. "·bank").

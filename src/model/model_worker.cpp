@@ -463,7 +463,7 @@ bool ModelWorker::generateOne(const Wish& wish, ModelSnapshot& s) {
   if (translating) {
     std::vector<int> body(session_->targetIds().begin() + 1, session_->targetIds().end());
     if (!body.empty() && body.back() == facts_.config.eos_token_id) body.pop_back();
-    target = session_->decode(body);
+    target = session_->decodeTarget(body);
   } else if (!ids.empty()) {
     text += session_->decode(ids);
   }

@@ -705,6 +705,12 @@ std::string ModelTokenizer::decode(const std::vector<std::int32_t>& ids) const {
   return text;
 }
 
+std::string ModelTokenizer::decodeSequence(const std::vector<std::int32_t>& ids) const {
+  std::string text = decode(ids);
+  if (dynamic_cast<const SentencePieceFileModel*>(impl_->model.get()) && !text.empty() && text[0] == ' ') text.erase(0, 1);
+  return text;
+}
+
 std::size_t ModelTokenizer::vocabSize() const { return impl_->vocab_size; }
 std::optional<std::int32_t> ModelTokenizer::idOf(const std::string& piece) const { return impl_->lookup(piece); }
 

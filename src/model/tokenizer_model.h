@@ -94,6 +94,9 @@ class ModelTokenizer {
   // sanitise). A SentencePiece-style tokenizer's prepended '▁' comes back as a leading space, which
   // is what appending generated tokens to a text needs.
   std::string decode(const std::vector<std::int32_t>& ids) const;
+  // Text of a whole sequence (an encoder-decoder's target): as decode, without the leading space
+  // of a SentencePiece model's first word mark (its dummy prefix, which sp.decode drops too).
+  std::string decodeSequence(const std::vector<std::int32_t>& ids) const;
 
   // Largest id + 1, counting added tokens; ids in [0, vocabSize()) may still have no piece.
   std::size_t vocabSize() const;

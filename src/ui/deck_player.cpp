@@ -1,6 +1,7 @@
 #include "ui/deck_player.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "ui/model_holder.h"
 
@@ -15,6 +16,28 @@ std::vector<std::string> DeckPlayer::problems() const {
   std::vector<std::string> all = deck_.problems;
   all.insert(all.end(), play_problems_.begin(), play_problems_.end());
   return all;
+}
+
+// The source is the step's text; the target is typed, or the model's own greedy translation, made
+// again only when the source or the length changes (stepping through layers keeps it).
+void DeckPlayer::playEncoderDecoder(const DeckStep& s, AppController& app, const std::function<void(const std::string&)>& problem) {
+  const model::AttentionKind kind = s.attention == "encoder"   ? model::AttentionKind::encoder
+                                    : s.attention == "decoder" ? model::AttentionKind::decoder
+                                                               : model::AttentionKind::cross;
+  if (app.attentionKind() != kind) app.setAttentionKind(kind);
+  const std::string translation = s.model + "\n" + s.text + "\n" + std::to_string(s.translate);
+  if (s.translate <= 0) {
+    translated_.clear();
+    app.setTarget(s.target);
+  } else if (translation != translated_) {
+    if (app.generating()) {
+      app.stopModel();  // puts back the text on screen: the step's text again
+      app.setText(s.text);
+    }
+    app.setTarget("");
+    if (!app.generate(s.translate)) problem("translate: " + app.error());
+    translated_ = translation;
+  }
 }
 
 bool DeckPlayer::goTo(int i, AppController& app) {
@@ -38,7 +61,14 @@ bool DeckPlayer::goTo(int i, AppController& app) {
       if (s.layer >= app.model()->layers()) problem("layer " + std::to_string(s.layer) + " is out of range");
       app.setLayer(s.layer);
     }
+    if (app.encoderDecoderShown()) {
+      playEncoderDecoder(s, app, problem);
+    } else if (!s.attention.empty() || s.translate > 0 || !s.target.empty()) {
+      problem(std::string(!s.attention.empty() ? "'attention'" : s.translate > 0 ? "'translate'" : "'target'") +
+              " applies to encoder-decoder models (bart, marian, t5); " + s.model + " is not one");
+    }
     app.setTemperature(s.temperature);
+    app.setAlignment(s.alignment);
     std::string error;
     if (!app.setHeadByName(s.head, &error)) problem("head: " + error);
     app.recomputeNow();
@@ -53,6 +83,7 @@ bool DeckPlayer::goTo(int i, AppController& app) {
   if (s.cross) app.setTarget(s.target);
   app.setCausal(s.causal);
   app.setTemperature(s.temperature);
+  app.setAlignment(s.alignment);
   app.recomputeNow();
   std::string error;
   if (!app.setHeadByName(s.head, &error)) {

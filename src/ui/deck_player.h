@@ -1,8 +1,9 @@
 // Plays a lecture deck (core/deck.h) on the controller: each step sets text/target/mode/head/
-// temperature/causal/selected query; the heatmap blends to the new matrix because the controller
+// temperature/causal/selected query (and an encoder-decoder's kind of attention and translation); the heatmap blends to the new matrix because the controller
 // marks same-shape changes as animated. No ImGui or GL: tests drive it directly.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,11 @@ class DeckPlayer {
   bool prev(AppController& app) { return goTo(std::max(0, index_ - 1), app); }
 
  private:
+  void playEncoderDecoder(const DeckStep& s, AppController& app, const std::function<void(const std::string&)>& problem);
+
   Deck deck_;
   int index_ = -1;
+  std::string translated_;  // model, source and length of the translation on screen ("" for none)
   std::vector<std::string> play_problems_;
 };
 

@@ -404,7 +404,8 @@ void drawArcsPanel(UiContext& ui) {
     const int sel_q = int(std::find(qidx.begin(), qidx.end(), sel) - qidx.begin());
     // In all-heads mode the head legend takes the first line, so the strip moves down one more.
     const float top = pos.y + strip_h * 0.5f + key_h + ImGui::GetTextLineHeight() + 4 * ui.scale;
-    const float bottom = pos.y + size.y - strip_h * 0.5f - 4 * ui.scale;
+    // Room below the source strip for the "strongest keys" note, as in the self view.
+    const float bottom = pos.y + size.y - strip_h * 0.5f - (compress_keys ? 6 * ui.scale + ImGui::GetTextLineHeight() : 4 * ui.scale);
     auto add = [&](const float* row, int head, ImU32 col) {
       const std::vector<float> r = compressedRow(row);
       collect(render::layoutCrossArcs(r.data(), int(r.size()), queries.x[std::size_t(sel_q)], keys.x,

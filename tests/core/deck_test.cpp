@@ -115,3 +115,34 @@ TEST(Deck, CausalMaskIsNotCarriedIntoCrossMode) {
   ASSERT_EQ(d.problems.size(), 1u);
   EXPECT_NE(d.problems[0].find("step 3: 'causal' does not apply in cross mode"), std::string::npos) << d.problems[0];
 }
+
+// An encoder-decoder's steps: the kind of attention, a translation or a typed target, alignment links.
+TEST(Deck, EncoderDecoderStepsNameTheirAttentionTranslationAndAlignment) {
+  const Deck d = parseDeck(R"({"steps":[
+    {"model":"tiny-translator","text":"the dog sees a cat","translate":20,"alignment":true},
+    {"attention":"encoder","head":"L1H0"},
+    {"target":"hundon vidas"},
+    {"model":"tiny-gpt","text":"In the beginning"},
+    {"attention":"sideways"},
+    {"model":"tiny-translator","translate":5,"target":"x"},
+    {"translate":-1},
+    {"alignment":"yes"},
+    {"model":"","text":"The bank","attention":"cross"},
+    {"model":"","text":"The bank","translate":3}]})");
+  ASSERT_EQ(d.steps.size(), 4u);
+  EXPECT_EQ(d.steps[0].translate, 20);
+  EXPECT_TRUE(d.steps[0].alignment);
+  EXPECT_EQ(d.steps[0].attention, "");  // cross, as the window opens an encoder-decoder
+  EXPECT_EQ(d.steps[1].attention, "encoder");
+  EXPECT_EQ(d.steps[1].translate, 20);  // inherited: the same translation, another kind of attention
+  EXPECT_EQ(d.steps[2].translate, 0);   // a typed target replaces it
+  EXPECT_EQ(d.steps[2].target, "hundon vidas");
+  EXPECT_EQ(d.steps[3].attention, "");  // another model: its own default
+  ASSERT_EQ(d.problems.size(), 6u);
+  EXPECT_NE(d.problems[0].find("step 5: 'attention' must be"), std::string::npos) << d.problems[0];
+  EXPECT_NE(d.problems[1].find("step 6: 'translate' and 'target' go separately"), std::string::npos) << d.problems[1];
+  EXPECT_NE(d.problems[2].find("step 7: 'translate' must be"), std::string::npos) << d.problems[2];
+  EXPECT_NE(d.problems[3].find("step 8: 'alignment' must be true or false"), std::string::npos) << d.problems[3];
+  EXPECT_NE(d.problems[4].find("step 9: 'attention' needs a real encoder-decoder"), std::string::npos) << d.problems[4];
+  EXPECT_NE(d.problems[5].find("step 10: 'translate' needs a real encoder-decoder"), std::string::npos) << d.problems[5];
+}
