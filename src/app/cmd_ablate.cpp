@@ -36,7 +36,15 @@ const char* kAblateUsage =
     "\n"
     "Also printed: KL(before || after) of the next-token distributions, in nats, and the text's\n"
     "next-token loss (mean over positions of -ln p(next token), nats) before and after. The forward\n"
-    "reruns only from the first ablated layer, on the residual stream recorded for the layers below.\n";
+    "reruns only from the first ablated layer, on the residual stream recorded for the layers below.\n"
+    "\n"
+    "With an encoder-decoder (bart, marian, t5), TEXT is the source and the translation is compared:\n"
+    "  attnviz ablate --model DIR|NAME --text SOURCE --heads L2H0,L2H1 [--attention cross|encoder|decoder]\n"
+    "                 [--generate N] [--json] [--out FILE]\n"
+    "  --attention KIND     whose heads --heads names (default cross: the decoder's attention over the source)\n"
+    "  --generate N         greedy translation of up to N tokens (default 40), without and with the heads\n"
+    "                       zero-ablated (zero only), and along the unablated one: the mean per token of\n"
+    "                       KL(unablated || ablated) and of ln p(its token) without and with the ablation.\n";
 
 std::string number(double x) {
   if (!std::isfinite(x)) return "null";
@@ -53,10 +61,62 @@ void writeTokensJson(std::ostringstream& out, const std::vector<model::NextToken
   out << "]";
 }
 
+std::string idList(const std::vector<int>& ids) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s + "]";
+}
+
+// An encoder-decoder: the greedy translation without and with the heads of one kind ablated.
+int runTranslationAblation(CliArgs& args, model::ModelSession& session) {
+  model::AttentionKind kind = model::AttentionKind::cross;
+  const std::string kind_name = args.getOr("attention", "cross");
+  if (!model::parseAttentionKind(kind_name, kind)) throw UsageError("--attention must be cross, encoder or decoder, got '" + kind_name + "'");
+  if (args.getOr("mode", "zero") != "zero") throw UsageError("--mode mean is not implemented for encoder-decoders (zero ablation only)");
+  if (args.has("target")) throw UsageError("--target applies to decoder-only and encoder models; an encoder-decoder compares its translation");
+  if (args.has("top")) throw UsageError("--top applies to decoder-only and encoder models; an encoder-decoder compares its translation");
+  const long count = args.getInt("generate").value_or(40);
+  if (count < 1 || count > 4096) throw UsageError("--generate must be between 1 and 4096");
+  session.setAttentionKind(kind);
+  std::vector<model::KindHeadRef> heads;
+  try {
+    for (const model::HeadRef& h : model::parseHeadList(*args.get("heads"), session.numLayers(), session.numHeads())) heads.push_back({kind, h});
+  } catch (const model::ModelError& e) {
+    throw UsageError(std::string("--heads: ") + e.what() + " (" + kind_name + " attention)");
+  }
+  const model::TranslationAblation r = session.ablateTranslation(heads, int(count));
+  auto text = [&](const std::vector<int>& ids) {
+    std::vector<int> body = ids;
+    if (!body.empty() && body.back() == session.config().eos_token_id) body.pop_back();
+    return session.decodeTarget(body);
+  };
+  std::ostringstream out;
+  if (args.has("json")) {
+    out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"source_tokens\":" << int(session.sourceIds().size())
+        << ",\"attention\":\"" << kind_name << "\",\"heads\":[";
+    for (std::size_t i = 0; i < heads.size(); ++i)
+      out << (i ? "," : "") << "\"" << model::attentionKindPrefix(kind) << " " << model::headRefName(heads[i].head) << "\"";
+    out << "],\"mode\":\"zero\",\n\"before\":{\"translation\":\"" << jsonEscape(text(r.before)) << "\",\"ids\":" << idList(r.before)
+        << "},\n\"after\":{\"translation\":\"" << jsonEscape(text(r.after)) << "\",\"ids\":" << idList(r.after)
+        << "},\n\"first_difference\":" << r.first_difference << ",\"kl_nats\":" << number(r.kl_nats)
+        << ",\"logprob_before\":" << number(r.logprob_before) << ",\"logprob_after\":" << number(r.logprob_after)
+        << ",\"logprob_unit\":\"nats per token, along the unablated translation\"}\n";
+  } else {
+    out << "ablated (zero, " << kind_name << " attention):";
+    for (const auto& h : heads) out << " " << model::headRefName(h.head);
+    out << "\nbefore: " << text(r.before) << "\nafter:  " << text(r.after) << "\n";
+    if (r.first_difference < 0) out << "the same translation\n";
+    else out << "they differ from target token " << r.first_difference << " on\n";
+    out << "along the unablated translation, per token: KL(before || after) = " << number(r.kl_nats) << " nats, ln p "
+        << number(r.logprob_before) << " -> " << number(r.logprob_after) << "\n";
+  }
+  return writeCommandOutput("ablate", out.str(), args.getOr("out", ""));
+}
+
 }  // namespace
 
 int runAblate(int argc, char** argv) {
-  CliArgs args("ablate", {"model", "text", "heads", "mode", "target", "top", "out", "max-memory"}, {"json", "help"});
+  CliArgs args("ablate", {"model", "text", "heads", "mode", "target", "top", "out", "max-memory", "attention", "generate"}, {"json", "help"});
   try {
     args.parse(argc, argv);
     if (args.has("help")) {
@@ -72,6 +132,9 @@ int runAblate(int argc, char** argv) {
     if (top < 1 || top > 1000) throw UsageError("--top must be between 1 and 1000");
     applyMemoryBudgetOption(args);
     std::shared_ptr<model::ModelSession> session = loadModelSession(args);
+    if (session->isEncoderDecoder()) return runTranslationAblation(args, *session);
+    if (args.has("attention") || args.has("generate"))
+      throw UsageError(std::string(args.has("attention") ? "--attention" : "--generate") + " applies to encoder-decoder models (bart, marian, t5)");
     std::vector<model::HeadRef> heads;
     try {
       heads = model::parseHeadList(*args.get("heads"), session->numLayers(), session->numHeads());

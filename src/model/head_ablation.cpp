@@ -9,6 +9,7 @@
 
 #include "model/model_error.h"
 #include "model/model_session.h"
+#include "model/seq2seq.h"
 #include "model/tokenizer_model.h"
 #include "model/transformer.h"
 
@@ -140,6 +141,59 @@ AblationOutcome ModelSession::ablate(const std::vector<HeadRef>& heads, Ablation
     r.loss_before = t.nextTokenLoss(t.finalHidden());
     r.loss_after = t.nextTokenLoss(hidden);
   }
+  return r;
+}
+
+void ModelSession::setAblation(const std::vector<KindHeadRef>& heads) {
+  if (!seq2seq_) throw ModelError(config().model_type + " is not an encoder-decoder: its heads are ablated with ablate()");
+  for (std::size_t i = 0; i < heads.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (heads[i] == heads[j])
+        throw ModelError(std::string("head ") + attentionKindPrefix(heads[i].kind) + " " + headRefName(heads[i].head) + " is listed twice");
+  seq2seq_->setAblation(heads);
+  relabel();
+}
+
+TranslationAblation ModelSession::ablateTranslation(const std::vector<KindHeadRef>& heads, int max_tokens) {
+  if (!seq2seq_) throw ModelError(config().model_type + " is not an encoder-decoder: it does not translate");
+  if (heads.empty()) throw ModelError("the list of heads is empty");
+  if (sourceIds().empty()) throw ModelError("no source text has been run yet");
+  const std::vector<int> saved_target = seq2seq_->targetIds();
+  const std::vector<KindHeadRef> saved_ablation = seq2seq_->ablation();
+  const int start = config().decoder_start_token_id;
+  GenerateOptions greedy;
+  greedy.count = max_tokens;
+  auto translate = [&] {
+    seq2seq_->setTarget({start});
+    return generateTarget(greedy);
+  };
+  auto logitsAlong = [&] {  // teacher forcing on the target as it is: row p predicts token p + 1
+    std::vector<std::vector<float>> rows;
+    for (int p = 0; p + 1 < int(seq2seq_->targetIds().size()); ++p) rows.push_back(seq2seq_->logits(p));
+    return rows;
+  };
+  TranslationAblation r;
+  r.heads = heads;
+  seq2seq_->setAblation({});
+  r.before = translate();
+  const std::vector<std::vector<float>> plain = logitsAlong();
+  setAblation(heads);  // reruns the decoder over `before` with the heads ablated
+  const std::vector<std::vector<float>> ablated = logitsAlong();
+  for (std::size_t p = 0; p < plain.size(); ++p) {
+    r.kl_nats += klDivergenceOfLogits(plain[p], ablated[p]);
+    r.logprob_before += logProbOf(plain[p], r.before[p]);
+    r.logprob_after += logProbOf(ablated[p], r.before[p]);
+  }
+  if (!plain.empty()) {
+    const double n = double(plain.size());
+    r.kl_nats /= n, r.logprob_before /= n, r.logprob_after /= n;
+  }
+  r.after = translate();
+  for (std::size_t i = 0; i < std::max(r.before.size(), r.after.size()) && r.first_difference < 0; ++i)
+    if (i >= r.before.size() || i >= r.after.size() || r.before[i] != r.after[i]) r.first_difference = int(i);
+  seq2seq_->setAblation(saved_ablation);
+  seq2seq_->setTarget(saved_target);
+  relabel();
   return r;
 }
 

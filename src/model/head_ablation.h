@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "model/attention_kind.h"
+
 namespace attnviz::model {
 
 class ModelSession;
@@ -30,6 +32,13 @@ struct HeadRef {
 };
 
 enum class AblationMode { Zero, Mean };
+
+// A head of one kind of an encoder-decoder's attention ("cross L2H1").
+struct KindHeadRef {
+  AttentionKind kind = AttentionKind::cross;
+  HeadRef head;
+  bool operator==(const KindHeadRef& o) const { return kind == o.kind && head == o.head; }
+};
 
 // Parses "L5H1,L6H9" (case-insensitive, spaces around commas allowed) against a model of
 // `layers` x `heads`. Throws ModelError naming the bad item: not of the form L<n>H<n>, a layer or

@@ -67,6 +67,16 @@ struct AblationOutcome {
   double loss_before = 0, loss_after = 0;  // mean next-token loss, nats
 };
 
+// What ablateTranslation() found (definitions in head_ablation.h; zero ablation).
+struct TranslationAblation {
+  std::vector<KindHeadRef> heads;
+  std::vector<int> before, after;  // greedy translations: the ids after the start token (</s> last when reached)
+  int first_difference = -1;       // the first index where they differ (-1: the same)
+  // Teacher forcing on `before`: per token mean of KL(unablated || ablated) of the next-token
+  // distributions, and of ln p(before's token) without and with the ablation.
+  double kl_nats = 0, logprob_before = 0, logprob_after = 0;
+};
+
 class ModelSession {
  public:
   // pathOrName: a directory with config.json, weights and tokenizer, or a Hugging Face cache name
@@ -180,6 +190,12 @@ class ModelSession {
   // zero-ablated. progress(done, total) is called after each head when given. Throws ModelError
   // for fewer than 2 tokens.
   std::vector<std::vector<double>> headImportance(const std::function<void(int, int)>& progress = {});
+  // Encoder-decoders: zero-ablates heads of any kind from now on (maps, logits, generation), {}
+  // for none (Seq2SeqTransformer::setAblation). Throws ModelError for other models.
+  void setAblation(const std::vector<KindHeadRef>& heads);
+  // Translates the current source greedily (up to max_tokens) without and with `heads`
+  // zero-ablated and compares the two; the target, the ablation and the maps are left as they were.
+  TranslationAblation ablateTranslation(const std::vector<KindHeadRef>& heads, int max_tokens);
   // Every head's attention problem (as problemForLayer) of each layer from the first ablated one
   // on, in the run with `heads` ablated: [layer - *from_layer]. The ablated layer's own maps equal
   // the unablated ones (ablation acts after the weights); the layers above it see a changed input.

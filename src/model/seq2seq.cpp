@@ -186,6 +186,14 @@ void attend(const LayerCache& lc, int heads, int hd, int first, int rows, int ke
   }
 }
 
+// Zero ablation: the ablated heads' slices of `rows` concatenated head outputs [rows][heads * hd].
+void zeroHeads(float* attn, int rows, int heads, int hd, const std::vector<char>* ablated) {
+  if (!ablated) return;
+  for (int h = 0; h < heads; ++h)
+    if ((*ablated)[std::size_t(h)])
+      for (int r = 0; r < rows; ++r) std::memset(attn + (std::size_t(r) * heads + h) * hd, 0, sizeof(float) * std::size_t(hd));
+}
+
 // T5 does not divide the scores by sqrt(head_dim) (its initialisation absorbs it).
 double scoreScaleOf(const ModelConfig& c) { return c.arch == Architecture::T5 ? 1.0 : 1.0 / std::sqrt(double(c.head_dim)); }
 
@@ -451,6 +459,7 @@ void Seq2SeqTransformer::runEncoder() {
     project(in, n, L.self.v, &L.self.v_b, proj.data());
     storeHeads(proj.data(), n, 0, n, H, hd, lc.v);
     attend(lc, H, hd, 0, n, n, false, scoreScaleOf(c), bias.table ? &bias : nullptr, attn.data(), scores);
+    zeroHeads(attn.data(), n, H, hd, ablatedHeads(AttentionKind::encoder, l));
     project(attn.data(), n, L.self.o, &L.self.o_b, proj.data());
     stream.add(proj.data(), L.self.norm_w, L.self.norm_b);
     feedForward(c, L, stream.input(L.norm_w), n, mlp, up, proj.data());
@@ -494,6 +503,7 @@ void Seq2SeqTransformer::runDecoder(int start) {
     project(in, m, L.self.v, &L.self.v_b, proj.data());
     storeHeads(proj.data(), m, start, n, H, hd, self.v);
     attend(self, H, hd, start, m, n, true, scoreScaleOf(c), bias.table ? &bias : nullptr, attn.data(), scores);
+    zeroHeads(attn.data(), m, H, hd, ablatedHeads(AttentionKind::decoder, l));
     project(attn.data(), m, L.self.o, &L.self.o_b, proj.data());
     stream.add(proj.data(), L.self.norm_w, L.self.norm_b);
     // Cross-attention: the target's queries over every source token's cached keys and values (no
@@ -502,6 +512,7 @@ void Seq2SeqTransformer::runDecoder(int start) {
     project(in, m, L.cross.q, &L.cross.q_b, proj.data());
     storeHeads(proj.data(), m, start, n, H, hd, cross.q);
     attend(cross, H, hd, start, m, ns, false, scoreScaleOf(c), nullptr, attn.data(), scores);
+    zeroHeads(attn.data(), m, H, hd, ablatedHeads(AttentionKind::cross, l));
     project(attn.data(), m, L.cross.o, &L.cross.o_b, proj.data());
     stream.add(proj.data(), L.cross.norm_w, L.cross.norm_b);
     feedForward(c, L, stream.input(L.norm_w), m, mlp, up, proj.data());
@@ -511,6 +522,29 @@ void Seq2SeqTransformer::runDecoder(int start) {
   if (c.final_norm) rmsNorm(y.data(), m, D, w_->dec_final_norm.data(), c.norm_eps, y.data());
   decoder_out_.resize(std::size_t(n) * D);
   std::memcpy(decoder_out_.data() + std::size_t(start) * D, y.data(), sizeof(float) * y.size());
+}
+
+const std::vector<char>* Seq2SeqTransformer::ablatedHeads(AttentionKind kind, int layer) const {
+  const auto& by_layer = ablated_[int(kind)];
+  return by_layer.empty() ? nullptr : &by_layer[std::size_t(layer)];
+}
+
+void Seq2SeqTransformer::setAblation(const std::vector<KindHeadRef>& heads) {
+  std::vector<std::vector<char>> next[3];
+  for (const KindHeadRef& r : heads) {
+    const int layers = this->layers(r.kind);
+    if (r.head.layer < 0 || r.head.layer >= layers || r.head.head < 0 || r.head.head >= config_.num_heads)
+      throw ModelError(std::string(attentionKindPrefix(r.kind)) + " " + headRefName(r.head) + " is not a head of this model (" +
+                       std::to_string(layers) + " layers x " + std::to_string(config_.num_heads) + " heads)");
+    auto& by_layer = next[int(r.kind)];
+    if (by_layer.empty()) by_layer.assign(std::size_t(layers), std::vector<char>(std::size_t(config_.num_heads), 0));
+    by_layer[std::size_t(r.head.layer)][std::size_t(r.head.head)] = 1;
+  }
+  const bool encoder_changed = next[int(AttentionKind::encoder)] != ablated_[int(AttentionKind::encoder)];
+  for (int k = 0; k < 3; ++k) ablated_[k] = std::move(next[k]);
+  ablation_ = heads;
+  if (encoder_changed && !source_.empty()) runEncoder();
+  if (!target_.empty()) runDecoder(0);
 }
 
 std::vector<float> Seq2SeqTransformer::logits(int position) const {

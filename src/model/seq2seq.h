@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "model/attention_kind.h"
+#include "model/head_ablation.h"
 #include "model/model_config.h"
 #include "model/safetensors.h"
 #include "model/transformer.h"
@@ -73,6 +74,13 @@ class Seq2SeqTransformer {
   std::vector<float> scoreBias(AttentionKind kind, int head = -1) const;
   bool scoresScaledBySqrtD() const { return config_.arch != Architecture::T5; }
 
+  // Zero ablation (head_ablation.h's definition): the outputs of these heads of a kind (their
+  // head_dim slices before the output projection) are zeros in every forward from now on, until
+  // set again ({} for none). Reruns the encoder when its heads change, then the decoder over the
+  // target so far; the caches and maps are then those of the ablated model.
+  void setAblation(const std::vector<KindHeadRef>& heads);
+  const std::vector<KindHeadRef>& ablation() const { return ablation_; }
+
   // Logits [vocab] of the next target token after target position `position`.
   std::vector<float> logits(int position) const;
   // Multiply-adds * 2 of the encoder over the source and of the decoder over `count` target
@@ -87,8 +95,13 @@ class Seq2SeqTransformer {
   void truncateTarget(int n);
   RelativeBias relativeBias(AttentionKind kind) const;
 
+  // [layer][head] != 0: that head of the kind is zero-ablated (empty when none is).
+  const std::vector<char>* ablatedHeads(AttentionKind kind, int layer) const;
+
   ModelConfig config_;
   WeightStore store_;
+  std::vector<KindHeadRef> ablation_;
+  std::vector<std::vector<char>> ablated_[3];  // by AttentionKind: [layer][head]
   std::unique_ptr<Seq2SeqWeights> w_;
   std::vector<int> source_, target_;
   std::vector<LayerCache> encoder_, decoder_, cross_;

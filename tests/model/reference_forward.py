@@ -418,7 +418,16 @@ def marian_sinusoid(positions, d):
     return out
 
 
-def seq2seq(cfg, w, src, tgt):
+def zero_ablated(ctx, ablate, kind, layer):
+    """Head ablation (zero): the heads' outputs [H, n, head_dim] before the output projection set to
+    0 for every (kind, layer, head) of `ablate` with this kind ("enc", "dec", "cross") and layer."""
+    for k, l, h in ablate:
+        if k == kind and l == layer:
+            ctx[h] = 0.0
+    return ctx
+
+
+def seq2seq(cfg, w, src, tgt, ablate=()):
     # modeling_bart / modeling_marian (Marian's layers are copied from BART's):
     #   * embeddings: embed_tokens(ids) * (sqrt(d_model) if scale_embedding) + positions; BART's
     #     learned positions are rows position + 2 (BartLearnedPositionalEmbedding) and are followed by
@@ -452,14 +461,15 @@ def seq2seq(cfg, w, src, tgt):
             return np.maximum(t, 0.0)
         return gelu_erf(t)
 
-    def attention(p, xq, xkv, causal):
+    def attention(p, xq, xkv, causal, kind, layer):
         nq, nk = len(xq), len(xkv)
         q = (linear(p + "q_proj", xq) * hd ** -0.5).reshape(nq, H, hd).transpose(1, 0, 2)
         k = linear(p + "k_proj", xkv).reshape(nk, H, hd).transpose(1, 0, 2)
         v = linear(p + "v_proj", xkv).reshape(nk, H, hd).transpose(1, 0, 2)
         scores = q @ k.transpose(0, 2, 1)
         probs = softmax_causal(scores) if causal else softmax(scores)
-        return probs, linear(p + "out_proj", (probs @ v).transpose(1, 0, 2).reshape(nq, D))
+        ctx = zero_ablated(probs @ v, ablate, kind, layer)
+        return probs, linear(p + "out_proj", ctx.transpose(1, 0, 2).reshape(nq, D))
 
     def embed(side, ids):
         x = g("shared.weight")[ids] * scale
@@ -474,7 +484,7 @@ def seq2seq(cfg, w, src, tgt):
     enc_maps = []
     for layer in range(cfg["encoder_layers"]):
         p = f"encoder.layers.{layer}."
-        probs, out = attention(p + "self_attn.", x, x, False)
+        probs, out = attention(p + "self_attn.", x, x, False, "enc", layer)
         enc_maps.append(probs)
         x = ln(p + "self_attn_layer_norm", x + out)
         x = ln(p + "final_layer_norm", x + linear(p + "fc2", activation(linear(p + "fc1", x))))
@@ -483,10 +493,10 @@ def seq2seq(cfg, w, src, tgt):
     dec_maps, cross_maps = [], []
     for layer in range(cfg["decoder_layers"]):
         p = f"decoder.layers.{layer}."
-        probs, out = attention(p + "self_attn.", y, y, True)
+        probs, out = attention(p + "self_attn.", y, y, True, "dec", layer)
         dec_maps.append(probs)
         y = ln(p + "self_attn_layer_norm", y + out)
-        probs, out = attention(p + "encoder_attn.", y, memory, False)
+        probs, out = attention(p + "encoder_attn.", y, memory, False, "cross", layer)
         cross_maps.append(probs)
         y = ln(p + "encoder_attn_layer_norm", y + out)
         y = ln(p + "final_layer_norm", y + linear(p + "fc2", activation(linear(p + "fc1", y))))
@@ -523,7 +533,7 @@ def t5_position_bias(table, n, bidirectional, num_buckets, max_distance):
     return table[t5_relative_bucket(rel, bidirectional, num_buckets, max_distance)].transpose(2, 0, 1)
 
 
-def t5(cfg, w, src, tgt):
+def t5(cfg, w, src, tgt, ablate=()):
     # modeling_t5 (T5ForConditionalGeneration):
     #   * embeddings: shared(ids), nothing added (positions are the attention's relative bias);
     #   * T5Block: x = x + SelfAttention(T5LayerNorm(x)); decoder: x = x + EncDecAttention(LN(x),
@@ -546,7 +556,7 @@ def t5(cfg, w, src, tgt):
     def norm(name, t):
         return rms_norm(t, w[name], eps)
 
-    def attention(p, xq, xkv, bias, causal):
+    def attention(p, xq, xkv, bias, causal, kind, layer):
         nq, nk = len(xq), len(xkv)
         q = (xq @ w[p + "q.weight"].T).reshape(nq, H, dk).transpose(1, 0, 2)
         k = (xkv @ w[p + "k.weight"].T).reshape(nk, H, dk).transpose(1, 0, 2)
@@ -555,7 +565,8 @@ def t5(cfg, w, src, tgt):
         if bias is not None:
             scores = scores + bias
         probs = softmax_causal(scores) if causal else softmax(scores)
-        return probs, (probs @ v).transpose(1, 0, 2).reshape(nq, H * dk) @ w[p + "o.weight"].T
+        ctx = zero_ablated(probs @ v, ablate, kind, layer)
+        return probs, ctx.transpose(1, 0, 2).reshape(nq, H * dk) @ w[p + "o.weight"].T
 
     def ff(p, t):
         if gated:
@@ -568,7 +579,7 @@ def t5(cfg, w, src, tgt):
     for layer in range(cfg["num_layers"]):
         p = f"encoder.block.{layer}.layer."
         h = norm(p + "0.layer_norm.weight", x)
-        probs, out = attention(p + "0.SelfAttention.", h, h, bias, False)
+        probs, out = attention(p + "0.SelfAttention.", h, h, bias, False, "enc", layer)
         enc_maps.append(probs)
         x = x + out
         x = x + ff(p + "1.DenseReluDense.", norm(p + "1.layer_norm.weight", x))
@@ -579,10 +590,10 @@ def t5(cfg, w, src, tgt):
     for layer in range(cfg.get("num_decoder_layers", cfg["num_layers"])):
         p = f"decoder.block.{layer}.layer."
         h = norm(p + "0.layer_norm.weight", y)
-        probs, out = attention(p + "0.SelfAttention.", h, h, bias, True)
+        probs, out = attention(p + "0.SelfAttention.", h, h, bias, True, "dec", layer)
         dec_maps.append(probs)
         y = y + out
-        probs, out = attention(p + "1.EncDecAttention.", norm(p + "1.layer_norm.weight", y), memory, None, False)
+        probs, out = attention(p + "1.EncDecAttention.", norm(p + "1.layer_norm.weight", y), memory, None, False, "cross", layer)
         cross_maps.append(probs)
         y = y + out
         y = y + ff(p + "2.DenseReluDense.", norm(p + "2.layer_norm.weight", y))
@@ -591,11 +602,11 @@ def t5(cfg, w, src, tgt):
     return enc_maps, dec_maps, cross_maps, logits
 
 
-def run_seq2seq(directory, src, tgt):
+def run_seq2seq(directory, src, tgt, ablate=()):
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
     forward = t5 if cfg["model_type"] == "t5" else seq2seq
-    return forward(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64))
+    return forward(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64), ablate)
 
 
 def rollout(maps):

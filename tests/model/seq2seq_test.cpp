@@ -147,6 +147,43 @@ TEST_P(Seq2SeqVsNumpy, TheDecoderCacheAndGreedyGenerationEqualFullReruns) {
   }
 }
 
+// Zero ablation of heads of every kind (reference_forward.zero_ablated, tiny_models.py's list):
+// the logits of every target position; then no ablation gives the unablated forward exactly (the
+// same pass over the whole target: a cache grown row by row may differ in the last bits).
+TEST_P(Seq2SeqVsNumpy, AblatedHeadsOfEveryKindMatchTheNumpyReference) {
+  const auto spec = nlohmann::json::parse(testing::readWholeFile(dir_ + "/ref_ablation.json"));
+  std::vector<KindHeadRef> heads;
+  for (const auto& h : spec) {
+    AttentionKind kind = AttentionKind::cross;
+    const std::string name = h["kind"] == "enc" ? "encoder" : h["kind"] == "dec" ? "decoder" : "cross";
+    ASSERT_TRUE(parseAttentionKind(name, kind));
+    heads.push_back({kind, {h["layer"].get<int>(), h["head"].get<int>()}});
+  }
+  ASSERT_EQ(heads.size(), 4u);
+  const int vocab = session_->config().vocab_size, n = int(tgt_.size());
+  session_->setAblation({});  // the whole target in one pass, as every setAblation runs it
+  std::vector<std::vector<float>> plain;
+  for (int pos = 0; pos < n; ++pos) plain.push_back(session_->seq2seq()->logits(pos));
+  session_->setAblation(heads);
+  const NpyArray ref = readNpy(dir_ + "/ref_ablated_logits.npy");
+  ASSERT_EQ(ref.shape, (std::vector<std::size_t>{std::size_t(n), std::size_t(vocab)}));
+  double largest = 0, worst = 0, moved = 0;
+  for (float v : ref.data) largest = std::max(largest, double(std::abs(v)));
+  for (int pos = 0; pos < n; ++pos) {
+    const std::vector<float> logits = session_->seq2seq()->logits(pos);
+    for (int t = 0; t < vocab; ++t) {
+      const std::size_t i = std::size_t(pos) * vocab + t;
+      worst = std::max(worst, std::abs(double(logits[std::size_t(t)]) - ref.data[i]));
+      moved = std::max(moved, std::abs(double(plain[std::size_t(pos)][std::size_t(t)]) - ref.data[i]));
+    }
+  }
+  RecordProperty("worst_ablated_logit_error", std::to_string(worst) + " of " + std::to_string(largest));
+  EXPECT_LE(worst, kLogitRelativeTolerance * largest) << GetParam();
+  EXPECT_GT(moved, 100 * kLogitRelativeTolerance * largest) << GetParam() << ": the ablation changed nothing";
+  session_->setAblation({});
+  for (int pos = 0; pos < n; ++pos) ASSERT_EQ(session_->seq2seq()->logits(pos), plain[std::size_t(pos)]) << pos;
+}
+
 INSTANTIATE_TEST_SUITE_P(TinySeq2Seq, Seq2SeqVsNumpy, ::testing::Values("bart_f32", "marian_f16", "t5_f32", "t5_gated_f16"));
 
 // T5's buckets (T5Attention._relative_position_bucket) at the values worked out by hand from its

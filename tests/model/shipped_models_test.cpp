@@ -16,6 +16,7 @@
 #include "../core/cli_test_support.h"
 #include "core/attention.h"
 #include "core/npy.h"
+#include "model/head_ablation.h"
 #include "model/model_path.h"
 #include "model/model_session.h"
 #include "model/tokenizer_model.h"
@@ -137,6 +138,34 @@ TEST(ShippedTinyGpt, AnUntrainedModelOfTheSameShapeHasNeitherHead) {
     EXPECT_LT(best.induction, kInductionHead) << twin;
     EXPECT_GE(best.previous, 0) << twin << ": not measured";
   }
+}
+
+// What the heads do, not where they look (head importance, Michel et al. 2019, zero ablation): on
+// 30 random words said twice the second copy is predictable only through the induction circuit.
+// Its first half, the previous-token head L0H1, is the one head the loss cannot do without; its
+// second half is layer 1's four induction heads, redundant one by one (each alone adds < 0.15
+// nats here) but not together. Measured on the committed weights: L0H1 +2.13 nats, next head
+// +0.38; layer 1's four heads together +2.78, layer 0's other three +0.49. Thresholds with margin.
+TEST(ShippedTinyGpt, ItsInductionCircuitIsWhatTheLossOnARepeatedPhraseNeeds) {
+  const std::string phrase = "lantern orchard silver wheel candle falcon garden orchard stone falcon apple garden copper silver lantern "
+                             "market garden silver silver garden harbor wheel lantern wheel mirror harbor apple stone seven orchard";
+  auto session = ModelSession::load("tiny-gpt");
+  session->setText(phrase + ". " + phrase + ".");
+  const std::vector<std::vector<double>> importance = session->headImportance();
+  double second = 0;
+  for (int l = 0; l < 2; ++l)
+    for (int h = 0; h < 4; ++h)
+      if (!(l == 0 && h == 1)) second = std::max(second, importance[std::size_t(l)][std::size_t(h)]);
+  RecordProperty("importance_L0H1", std::to_string(importance[0][1]));
+  RecordProperty("importance_next", std::to_string(second));
+  EXPECT_GT(importance[0][1], 3 * second);
+  const AblationOutcome induction = session->ablate({{1, 0}, {1, 1}, {1, 2}, {1, 3}}, AblationMode::Zero, 1);
+  const AblationOutcome others = session->ablate({{0, 0}, {0, 2}, {0, 3}}, AblationMode::Zero, 1);
+  const double rise = induction.loss_after - induction.loss_before, other_rise = others.loss_after - others.loss_before;
+  RecordProperty("layer1_rise", std::to_string(rise));
+  RecordProperty("layer0_others_rise", std::to_string(other_rise));
+  EXPECT_GT(rise, 1.5);
+  EXPECT_GT(rise, 3 * other_rise);
 }
 
 }  // namespace

@@ -201,5 +201,56 @@ TEST(ShippedTinyTranslator, CrossAttentionAlignsWithTheGoldAlignmentThatIsNotMon
   EXPECT_LT(score.diagonal, 0.5);
 }
 
+// Ablating the cross-attention of one decoder layer (all 4 heads) breaks the translation; the
+// session's target and maps are as they were afterwards.
+TEST(ShippedTinyTranslator, AblatingALayersCrossAttentionChangesTheTranslationAndLeavesTheSession) {
+  auto session = ModelSession::load(kName);
+  session->setText("the old king sees a small dog in the garden yesterday");
+  session->setTarget("hieraŭ regon");
+  session->setAttentionKind(AttentionKind::cross);
+  const std::vector<int> target = session->targetIds();
+  const AttentionResult map = computeReference(session->problemForLayer(2));
+  std::vector<KindHeadRef> heads;
+  for (int h = 0; h < 4; ++h) heads.push_back({AttentionKind::cross, {2, h}});
+  const TranslationAblation r = session->ablateTranslation(heads, 40);
+  EXPECT_EQ(session->decodeTarget(std::vector<int>(r.before.begin(), r.before.end() - 1)), "hieraŭ regon veki gardon en hundo mali vidas");
+  EXPECT_NE(r.after, r.before);
+  EXPECT_GE(r.first_difference, 0);
+  EXPECT_GT(r.logprob_before, -0.05);  // the model is sure of its own translation
+  EXPECT_LT(r.logprob_after, r.logprob_before - 0.5);
+  EXPECT_GT(r.kl_nats, 0.5);
+  RecordProperty("logprob_before_after", std::to_string(r.logprob_before) + " -> " + std::to_string(r.logprob_after));
+  EXPECT_EQ(session->targetIds(), target);
+  const AttentionResult after = computeReference(session->problemForLayer(2));
+  ASSERT_EQ(after.p.size(), map.p.size());
+  for (std::size_t i = 0; i < map.p.size(); ++i) ASSERT_NEAR(after.p[i], map.p[i], 1e-6) << i;
+}
+
+TEST(ShippedTinyTranslator, TheAblateCommandComparesTranslationsAndRefusesBadInputByName) {
+  const std::string base = "ablate --model tiny-translator --text 'the dog sees a cat' ";
+  const testing::CliRun ok = testing::run(base + "--heads L2H0,L2H1,L2H2,L2H3 --json");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  const json doc = json::parse(ok.out);
+  EXPECT_EQ(doc["attention"], "cross");
+  EXPECT_EQ(doc["heads"][0], "cross L2H0");
+  EXPECT_EQ(doc["before"]["translation"], "hundon kato vidas");
+  EXPECT_LT(doc["logprob_after"].get<double>(), doc["logprob_before"].get<double>());
+  const testing::CliRun encoder = testing::run(base + "--heads L0H1 --attention encoder");
+  EXPECT_EQ(encoder.code, 0) << encoder.err;
+  EXPECT_NE(encoder.out.find("encoder attention"), std::string::npos) << encoder.out;
+  for (const auto& [args, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--heads L3H0", "L3H0"},
+           {"--heads L0H0 --mode mean", "--mode mean"},
+           {"--heads L0H0 --attention sideways", "--attention"},
+           {"--heads L0H0 --generate 0", "--generate"},
+           {"--heads L0H0 --target x", "--target"},
+           {"--heads L0H0,L0H0", "twice"}}) {
+    const testing::CliRun r = testing::run(base + args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_NE(r.err.find(says), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace attnviz::model

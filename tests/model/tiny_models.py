@@ -697,6 +697,15 @@ def main():
             for layer, m in enumerate(maps):
                 np.save(os.path.join(directory, f"ref_{kind}_L{layer}.npy"), m.astype(np.float64))
         np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
+        # Zero ablation of a head of each kind and two cross-attention heads of the last layer.
+        with open(os.path.join(directory, "config.json")) as f:
+            c = json.load(f)
+        last = c.get("decoder_layers", c.get("num_decoder_layers", c.get("num_layers"))) - 1
+        ablate = [("enc", 0, 1), ("dec", 0, 0), ("cross", last, 0), ("cross", last, 1)]
+        with open(os.path.join(directory, "ref_ablation.json"), "w") as f:
+            json.dump([{"kind": k, "layer": l, "head": h} for k, l, h in ablate], f)
+        np.save(os.path.join(directory, "ref_ablated_logits.npy"),
+                reference_forward.run_seq2seq(directory, src, tgt, ablate)[3].astype(np.float64))
     print("\n".join(models + encoders + seq2seqs))
 
 
