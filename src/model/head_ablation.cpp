@@ -160,6 +160,7 @@ TranslationAblation ModelSession::ablateTranslation(const std::vector<KindHeadRe
   if (sourceIds().empty()) throw ModelError("no source text has been run yet");
   const std::vector<int> saved_target = seq2seq_->targetIds();
   const std::vector<KindHeadRef> saved_ablation = seq2seq_->ablation();
+  const ForwardReport saved_report = last_;
   const int start = config().decoder_start_token_id;
   GenerateOptions greedy;
   greedy.count = max_tokens;
@@ -194,6 +195,7 @@ TranslationAblation ModelSession::ablateTranslation(const std::vector<KindHeadRe
   seq2seq_->setAblation(saved_ablation);
   seq2seq_->setTarget(saved_target);
   relabel();
+  last_ = saved_report;  // what the shown maps' forward did, not these translations
   return r;
 }
 

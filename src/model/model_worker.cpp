@@ -319,7 +319,25 @@ void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
   s.ablation_target_label.clear();
   s.ablation_diff.reset();
   s.ablation_diff_max = 0;
+  s.translation_ablation.reset();
+  s.translation_before.clear();
+  s.translation_after.clear();
   try {
+    if (facts_.encoder_decoder) {
+      if (wish.ablation.mode != AblationMode::Zero || !wish.ablation.target.empty())
+        throw ModelError("an encoder-decoder's heads are zero-ablated and its translation compared (no mean mode, no target token)");
+      std::vector<KindHeadRef> heads;
+      for (const HeadRef& h : wish.ablation.heads) heads.push_back({wish.ablation.kind, h});
+      auto r = std::make_shared<const TranslationAblation>(session_->ablateTranslation(heads, std::max(1, wish.ablation.translate_tokens)));
+      auto text = [&](std::vector<int> ids) {
+        if (!ids.empty() && ids.back() == facts_.config.eos_token_id) ids.pop_back();
+        return session_->decodeTarget(ids);
+      };
+      s.translation_before = text(r->before);
+      s.translation_after = text(r->after);
+      s.translation_ablation = std::move(r);
+      return;
+    }
     const int target = wish.ablation.target.empty() ? -1 : targetTokenId(*session_, wish.ablation.target);
     if (target >= 0) s.ablation_target_label = session_->tokenLabel(target);
     s.ablation_outcome = std::make_shared<const AblationOutcome>(

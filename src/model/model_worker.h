@@ -73,6 +73,10 @@ struct AblationRequest {
   AblationMode mode = AblationMode::Zero;
   std::string target;  // one token of the tokenizer, or "#ID"; "" for none
   int top_k = 10;
+  // An encoder-decoder's: whose heads (zero only, no target); the translation is compared
+  // (ModelSession::ablateTranslation, up to translate_tokens).
+  AttentionKind kind = AttentionKind::cross;
+  int translate_tokens = 64;
 };
 
 // What the worker has computed, as of one moment. Never changed once published.
@@ -118,6 +122,10 @@ struct ModelSnapshot {
   // largest size of all. Null when the ablation failed.
   std::shared_ptr<const std::vector<float>> ablation_diff;
   float ablation_diff_max = 0;
+  // An encoder-decoder's ablation: its translations without and with the heads (null otherwise),
+  // and their text (without the end-of-sequence token).
+  std::shared_ptr<const TranslationAblation> translation_ablation;
+  std::string translation_before, translation_after;
   // Head importance [layer][head] (nats) of these tokens; empty until asked and done.
   std::vector<std::vector<double>> importance;
   std::string importance_error;

@@ -38,10 +38,36 @@ void applyAblationField(UiContext& ui) {
   r.mode = st.ablate_mode == 1 ? model::AblationMode::Mean : model::AblationMode::Zero;
   r.target = st.ablate_target;
   r.top_k = std::clamp(st.top_k, 1, 50);
+  if (m->isEncoderDecoder()) {  // zero only, the translation compared; heads of the shown kind
+    r.mode = model::AblationMode::Zero;
+    r.target.clear();
+    r.kind = ui.app->attentionKind();
+  }
   st.ablate_asked = m->ablate(std::move(r));
 }
 
 namespace {
+
+// An encoder-decoder's ablation: its own translation of the source without and with the heads.
+void drawTranslationAblation(const model::ModelSnapshot& s) {
+  const model::TranslationAblation& r = *s.translation_ablation;
+  std::string names;
+  for (const model::KindHeadRef& h : r.heads)
+    names += (names.empty() ? "" : ", ") + std::string(model::attentionKindPrefix(h.kind)) + " " + model::headRefName(h.head);
+  ImGui::TextWrapped("zero-ablated %s", names.c_str());
+  ImGui::TextUnformatted("translation before");
+  ImGui::Indent();
+  ImGui::TextWrapped("%s", s.translation_before.c_str());
+  ImGui::Unindent();
+  ImGui::TextUnformatted("after");
+  ImGui::Indent();
+  ImGui::TextWrapped("%s", s.translation_after.c_str());
+  ImGui::Unindent();
+  if (r.first_difference < 0) ImGui::TextDisabled("the same translation");
+  else ImGui::TextDisabled("they part at target token %d", r.first_difference);
+  ImGui::TextWrapped("along the translation before, per token: KL = %.4f nats, ln p %.3f -> %.3f", r.kl_nats, r.logprob_before,
+                     r.logprob_after);
+}
 
 void tokenTable(const char* id, const std::vector<model::NextToken>& tokens, const std::vector<model::NextToken>* other) {
   if (!ImGui::BeginTable(id, other ? 3 : 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) return;
@@ -72,10 +98,16 @@ void drawAblationPanel(UiContext& ui) {
   }
   ModelHolder& m = *app.model();
   ModelPanelState& st = modelPanelState(ui);
+  const bool translator = m.isEncoderDecoder();
   ImGui::PushFont(ui.fonts.small);
   ImGui::PushTextWrapPos(0);
-  ImGui::TextDisabled("Remove heads and rerun the text from the first removed layer (the layers below are reused): what "
-                      "does the model predict without them? Weights that look important need not matter (Michel et al. 2019).");
+  if (translator)
+    ImGui::TextDisabled("Remove heads of the attention shown (%s) and translate again: what does the model write without "
+                        "them? Zero ablation; weights that look important need not matter (Michel et al. 2019).",
+                        model::attentionKindName(app.attentionKind()));
+  else
+    ImGui::TextDisabled("Remove heads and rerun the text from the first removed layer (the layers below are reused): what "
+                        "does the model predict without them? Weights that look important need not matter (Michel et al. 2019).");
   ImGui::PopTextWrapPos();
   bool apply = false;
   const float mode_width = ImGui::CalcTextSize("mean ").x + ImGui::GetFrameHeight() * 1.6f;
@@ -88,7 +120,10 @@ void drawAblationPanel(UiContext& ui) {
   ImGui::SameLine();
   ImGui::SetNextItemWidth(mode_width);
   const char* modes[] = {"zero", "mean"};
+  ImGui::BeginDisabled(translator);
+  if (translator) st.ablate_mode = 0;
   if (ImGui::Combo("##ablate_mode", &st.ablate_mode, modes, 2)) apply = true;
+  ImGui::EndDisabled();
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("zero: the head's output (before W_O) becomes 0, as if it were pruned; used for importance.\n"
                       "mean: it becomes its mean over this text's positions in the unablated run, which keeps the\n"
@@ -98,13 +133,15 @@ void drawAblationPanel(UiContext& ui) {
   const ImGuiStyle& style = ImGui::GetStyle();
   const float buttons = ImGui::CalcTextSize("Ablate").x + ImGui::CalcTextSize("Clear").x + 4 * style.FramePadding.x +
                         2 * style.ItemSpacing.x;
-  ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 3, ImGui::GetContentRegionAvail().x - buttons));
-  apply |= ImGui::InputTextWithHint("##ablate_target", "target token (optional)", &st.ablate_target,
-                                    ImGuiInputTextFlags_EnterReturnsTrue);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("One token of the model's tokenizer (\" cat\" with its space), or #ID: its log-probability\n"
-                      "before and after is shown. Enter: ablate");
-  ImGui::SameLine();
+  if (!translator) {  // a translation is compared whole: no single target token
+    ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 3, ImGui::GetContentRegionAvail().x - buttons));
+    apply |= ImGui::InputTextWithHint("##ablate_target", "target token (optional)", &st.ablate_target,
+                                      ImGuiInputTextFlags_EnterReturnsTrue);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("One token of the model's tokenizer (\" cat\" with its space), or #ID: its log-probability\n"
+                        "before and after is shown. Enter: ablate");
+    ImGui::SameLine();
+  }
   apply |= ImGui::Button("Ablate");
   ui.nameLastItem("ablate_button");
   ImGui::SameLine();
@@ -128,6 +165,11 @@ void drawAblationPanel(UiContext& ui) {
   }
   if (s.ablation.id != st.ablate_asked) {
     ImGui::TextDisabled("Ablating...");
+    ImGui::PopFont();
+    return;
+  }
+  if (s.translation_ablation) {
+    drawTranslationAblation(s);
     ImGui::PopFont();
     return;
   }

@@ -164,12 +164,14 @@ TEST(ModelWorker, WhatAModelDoesNotHaveIsRefusedInOneLine) {
   marian.want(kSource, kTarget, AttentionKind::cross, 0);
   AblationRequest r;
   r.heads = {{0, 1}};
+  r.mode = AblationMode::Mean;  // an encoder-decoder's heads are zero-ablated only
   marian.wantAblation(r);
   marian.waitIdle();
   const auto s = marian.latest();
   EXPECT_NE(s->ablation_error.find("encoder-decoder"), std::string::npos) << s->ablation_error;
   EXPECT_EQ(s->ablation_error.find('\n'), std::string::npos);
   EXPECT_EQ(s->ablation_outcome, nullptr);
+  EXPECT_EQ(s->translation_ablation, nullptr);
   // A target past the decoder's 64 positions: refused with the limit, the maps before stay.
   std::string long_target;
   for (int i = 0; i < 80; ++i) long_target += "cat ";
@@ -184,6 +186,34 @@ TEST(ModelWorker, WhatAModelDoesNotHaveIsRefusedInOneLine) {
   marian.waitIdle();
   EXPECT_EQ(marian.latest()->target, "the cat");
   EXPECT_EQ(marian.latest()->error, "");
+}
+
+// An encoder-decoder's ablation on the worker: its translations without and with the heads, as a
+// fresh session gives them; the maps on screen stay those of the typed target.
+TEST(ModelWorker, AnEncoderDecodersAblationComparesItsTranslationsAsAFreshSessionDoes) {
+  REQUIRE_TINY_MODELS();
+  ModelWorker marian(ModelSession::load(tinyModel("marian_f16")));
+  marian.want(kSource, kTarget, AttentionKind::cross, 1);
+  marian.waitIdle();
+  const auto shown = marian.latest();
+  AblationRequest r;
+  r.heads = {{1, 0}, {1, 1}};
+  r.kind = AttentionKind::cross;
+  r.translate_tokens = 12;
+  const int id = marian.wantAblation(r);
+  marian.waitIdle();
+  const auto s = marian.latest();
+  ASSERT_EQ(s->ablation.id, id);
+  ASSERT_NE(s->translation_ablation, nullptr) << s->ablation_error;
+  auto fresh = ModelSession::load(tinyModel("marian_f16"));
+  fresh->setText(kSource);
+  const TranslationAblation want = fresh->ablateTranslation({{AttentionKind::cross, {1, 0}}, {AttentionKind::cross, {1, 1}}}, 12);
+  EXPECT_EQ(s->translation_ablation->before, want.before);
+  EXPECT_EQ(s->translation_ablation->after, want.after);
+  EXPECT_NEAR(s->translation_ablation->kl_nats, want.kl_nats, 1e-5 * want.kl_nats);  // float32 sums, another thread
+  EXPECT_NE(s->translation_ablation->before, s->translation_ablation->after);
+  EXPECT_EQ(s->target, kTarget);
+  EXPECT_EQ(s->target_ids, shown->target_ids);
 }
 
 }  // namespace
