@@ -15,4 +15,10 @@ std::vector<std::string> distinctTokenNames(const std::vector<std::string>& labe
   return out;
 }
 
+std::vector<std::string> numberedLabels(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
 }  // namespace attnviz

@@ -11,4 +11,7 @@ namespace attnviz {
 
 std::vector<std::string> distinctTokenNames(const std::vector<std::string>& labels);
 
+// "0", "1", ... "n-1": the labels of rows or columns whose data has none.
+std::vector<std::string> numberedLabels(int n);
+
 }  // namespace attnviz
