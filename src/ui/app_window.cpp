@@ -30,15 +30,12 @@
 #include "ui/text_bounds.h"
 #include "ui/model_panel_state.h"
 #include "ui/ui_context.h"
+#include "ui/window_bench.h"
 
 namespace attnviz::ui {
 namespace {
 
-double nowSeconds() {
-  using namespace std::chrono;
-  static const steady_clock::time_point start = steady_clock::now();
-  return duration<double>(steady_clock::now() - start).count();
-}
+double nowSeconds() { return windowClockSeconds(); }
 
 // The engines, run in the window's own GL context so that the heatmap samples the texture the
 // GPU engine wrote (no upload). The host copy of P is read back once per recompute for the
@@ -137,14 +134,6 @@ float displayScale(SDL_Window* window, float requested) {
   const float s = ddpi / 96.0f;
   if (s < 1.15f || s > 4.0f) return 1.0f;  // 96-ish, or a bogus value from a virtual display
   return std::round(s * 4.0f) / 4.0f;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double idx = p * double(v.size() - 1);
-  const std::size_t lo = std::size_t(std::floor(idx)), hi = std::size_t(std::ceil(idx));
-  return v[lo] + (v[hi] - v[lo]) * (idx - double(lo));
 }
 
 }  // namespace
@@ -407,16 +396,9 @@ int runAppWindow(const WindowOptions& opt) {
     int shown_display_version = -1, shown_result_version = -1;
     std::string source_problem;  // why the last result could not become a texture ("" when it did)
     Colormap shown_colormap = heatmap.colormap();
-    std::vector<double> frame_ms, recompute_ms, build_ms;
-    // --bench-model: when the pending event started (-1: none, -2: an untimed one), the versions
-    // before it, and the latencies measured.
-    double event_start = -1;
-    std::pair<int, int> event_versions{0, 0};
-    std::vector<double> event_ms;
-    std::string bench_base_text;
+    WindowBench bench(opt);
     const int total_frames = opt.bench_frames > 0 ? opt.bench_frames : opt.frames;
     double last_frame_end = nowSeconds();
-    double fit_cpp = 0;
     bool running = exit_code == 0;
     int frame = 0;
     std::vector<std::string> dropped;
@@ -454,40 +436,7 @@ int runAppWindow(const WindowOptions& opt) {
       app.setClock(now);
       if (!opt.screenshot.empty() && frame == 0) app.selectQuery(app.selectedQuery());
 
-      if (opt.bench_frames > 0) {
-        // Keep arcs animating and force a recompute every 10th frame (a temperature nudge), or
-        // zoom the heatmap between the whole matrix and ~40x every frame.
-        if (frame % 60 == 30) app.moveSelection(app.selectedQuery() + 1 < app.nq() ? 1 : -app.selectedQuery());
-        if (!opt.bench_zoom && opt.bench_model.empty() && frame % 10 == 5)
-          app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
-        if (!opt.bench_model.empty() && app.model() && frame % 10 == 5 && event_start == -1) {
-          // A person's action on a real model, timed until the frame showing its result is swapped.
-          event_start = nowSeconds();
-          event_versions = {app.resultVersion(), app.displayVersion()};
-          if (opt.bench_model == "layer") {
-            app.setLayer((app.layer() + 1) % app.model()->layers());
-          } else if (opt.bench_model == "head") {
-            const HeadSelection h = app.head();
-            app.setHead({HeadSelection::Single, h.kind == HeadSelection::Single ? (h.index + 1) % app.heads() : 0});
-          } else {
-            // Append a word to the base text; every other event goes back to the base (not timed).
-            if (bench_base_text.empty()) bench_base_text = app.text();
-            const bool append = app.text() == bench_base_text;
-            app.setText(append ? bench_base_text + " river" : bench_base_text);
-            if (!append) event_start = -2;  // untimed, but wait for it like the others
-          }
-        }
-        if (opt.bench_zoom && frame == 2) fit_cpp = ui.view.cpp;
-        if (opt.bench_zoom && frame > 2 && fit_cpp > 0) {
-          const double zoom = 1.0 + 39.0 * 0.5 * (1.0 - std::cos(frame * 0.15));
-          const float cpp = float(fit_cpp / zoom);
-          const float w_px = ui.heatmap_rect.z - ui.heatmap_rect.x, h_px = ui.heatmap_rect.w - ui.heatmap_rect.y;
-          ui.view.fit = false;
-          ui.view.cpp = cpp;
-          ui.view.x0 = 0.5f * float(app.nk()) - 0.5f * w_px * cpp;
-          ui.view.y0 = 0.5f * float(app.nq()) - 0.5f * h_px * cpp / ui.view.aspect;
-        }
-      }
+      bench.beforeFrame(frame, app, ui);
       const bool recomputed = app.recomputeIfDue(now);
       const double rc0 = nowSeconds();
       if (app.resultVersion() != shown_result_version) {
@@ -517,7 +466,7 @@ int runAppWindow(const WindowOptions& opt) {
       }
       if (recomputed) {  // input to pixels: the job (build + engine + stats) plus upload and display build
         glFinish();
-        recompute_ms.push_back(app.recomputeMs() + (nowSeconds() - rc0) * 1000.0);
+        bench.recordRecompute(app.recomputeMs() + (nowSeconds() - rc0) * 1000.0);
       }
       if (app.colormap() != shown_colormap) {
         heatmap.setColormap(app.colormap());
@@ -656,16 +605,10 @@ int runAppWindow(const WindowOptions& opt) {
         std::fprintf(stderr, "attnviz: export: %s\n", ui.exporting.status.c_str());
       }
       SDL_GL_SwapWindow(window);
-      if (event_start != -1 && (app.resultVersion() != event_versions.first ||
-                                (opt.bench_model == "head" && app.displayVersion() != event_versions.second))) {
-        glFinish();
-        if (event_start >= 0) event_ms.push_back((nowSeconds() - event_start) * 1000.0);
-        event_start = -1;
-      }
+      bench.afterSwap(app);
       const double frame_end = nowSeconds();
-      if (opt.bench_frames > 0) build_ms.push_back((ui1 - ui0) * 1000.0);
-      if (opt.bench_frames > 0) {
-        if (frame > 1) frame_ms.push_back((frame_end - last_frame_end) * 1000.0);
+      bench.recordFrame(frame, (ui1 - ui0) * 1000.0, (frame_end - last_frame_end) * 1000.0);
+      if (bench.active()) {
         if (frame >= total_frames) running = false;
       } else if (opt.screenshot.empty()) {
         // No vsync under a virtual display: do not spin faster than 60 Hz.
@@ -675,21 +618,7 @@ int runAppWindow(const WindowOptions& opt) {
       last_frame_end = nowSeconds();
     }
 
-    if (opt.bench_frames > 0) {
-      std::string renderer = render::HeatmapRenderer::glRenderer();
-      for (char& c : renderer)
-        if (c == '"' || c == '\\') c = '\'';
-      if (!opt.bench_model.empty())
-        std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_max_ms\":%.3f,\"tokens\":%d}\n",
-                    opt.bench_model.c_str(), int(event_ms.size()), percentile(event_ms, 0.5),
-                    event_ms.empty() ? 0.0 : *std::max_element(event_ms.begin(), event_ms.end()), app.nq());
-      std::printf("{\"frames\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"recompute_p50_ms\":%.3f,"
-                  "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d}\n",
-                  int(frame_ms.size()), percentile(frame_ms, 0.5), percentile(frame_ms, 0.95),
-                  frame_ms.empty() ? 0.0 : *std::max_element(frame_ms.begin(), frame_ms.end()),
-                  percentile(recompute_ms, 0.5), renderer.c_str(), app.engineUsed().c_str(), percentile(build_ms, 0.5),
-                  app.nq(), app.nk());
-    }
+    bench.report(app);
     if (!settings_path.empty() && exit_code == 0) {
       SDL_GetWindowSize(window, &geometry.width, &geometry.height);
       if (!ui.exporting.saved_folder.empty()) geometry.export_folder = ui.exporting.saved_folder;

@@ -1,0 +1,101 @@
+#include "ui/window_bench.h"
+
+#include <glad/gl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "render/heatmap_renderer.h"
+#include "ui/app_controller.h"
+#include "ui/model_holder.h"
+#include "ui/ui_context.h"
+
+namespace attnviz::ui {
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double idx = p * double(v.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(idx)), hi = std::size_t(std::ceil(idx));
+  return v[lo] + (v[hi] - v[lo]) * (idx - double(lo));
+}
+
+double largest(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+
+}  // namespace
+
+double windowClockSeconds() {
+  using namespace std::chrono;
+  static const steady_clock::time_point start = steady_clock::now();
+  return duration<double>(steady_clock::now() - start).count();
+}
+
+void WindowBench::beforeFrame(int frame, AppController& app, UiContext& ui) {
+  if (!active()) return;
+  // Keep arcs animating and force a recompute every 10th frame (a temperature nudge), or zoom the
+  // heatmap between the whole matrix and ~40x every frame.
+  if (frame % 60 == 30) app.moveSelection(app.selectedQuery() + 1 < app.nq() ? 1 : -app.selectedQuery());
+  if (!opt_.bench_zoom && opt_.bench_model.empty() && frame % 10 == 5) app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
+  if (!opt_.bench_model.empty() && app.model() && frame % 10 == 5 && event_start_ == -1) {
+    // A person's action on a real model, timed until the frame showing its result is swapped.
+    event_start_ = windowClockSeconds();
+    event_versions_ = {app.resultVersion(), app.displayVersion()};
+    if (opt_.bench_model == "layer") {
+      app.setLayer((app.layer() + 1) % app.model()->layers());
+    } else if (opt_.bench_model == "head") {
+      const HeadSelection h = app.head();
+      app.setHead({HeadSelection::Single, h.kind == HeadSelection::Single ? (h.index + 1) % app.heads() : 0});
+    } else {
+      // Append a word to the base text; every other event goes back to the base (not timed).
+      if (base_text_.empty()) base_text_ = app.text();
+      const bool append = app.text() == base_text_;
+      app.setText(append ? base_text_ + " river" : base_text_);
+      if (!append) event_start_ = -2;  // untimed, but wait for it like the others
+    }
+  }
+  if (opt_.bench_zoom && frame == 2) fit_cpp_ = ui.view.cpp;
+  if (opt_.bench_zoom && frame > 2 && fit_cpp_ > 0) {
+    const double zoom = 1.0 + 39.0 * 0.5 * (1.0 - std::cos(frame * 0.15));
+    const float cpp = float(fit_cpp_ / zoom);
+    const float w_px = ui.heatmap_rect.z - ui.heatmap_rect.x, h_px = ui.heatmap_rect.w - ui.heatmap_rect.y;
+    ui.view.fit = false;
+    ui.view.cpp = cpp;
+    ui.view.x0 = 0.5f * float(app.nk()) - 0.5f * w_px * cpp;
+    ui.view.y0 = 0.5f * float(app.nq()) - 0.5f * h_px * cpp / ui.view.aspect;
+  }
+}
+
+void WindowBench::afterSwap(const AppController& app) {
+  if (event_start_ == -1) return;
+  if (app.resultVersion() == event_versions_.first && !(opt_.bench_model == "head" && app.displayVersion() != event_versions_.second))
+    return;
+  glFinish();
+  if (event_start_ >= 0) event_ms_.push_back((windowClockSeconds() - event_start_) * 1000.0);
+  event_start_ = -1;
+}
+
+void WindowBench::recordFrame(int frame, double ui_build_ms, double interval_ms) {
+  if (!active()) return;
+  build_ms_.push_back(ui_build_ms);
+  if (frame > 1) frame_ms_.push_back(interval_ms);
+}
+
+void WindowBench::report(const AppController& app) const {
+  if (!active()) return;
+  std::string renderer = render::HeatmapRenderer::glRenderer();
+  for (char& c : renderer)
+    if (c == '"' || c == '\\') c = '\'';
+  if (!opt_.bench_model.empty())
+    std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_max_ms\":%.3f,\"tokens\":%d}\n",
+                opt_.bench_model.c_str(), int(event_ms_.size()), percentile(event_ms_, 0.5), largest(event_ms_), app.nq());
+  std::printf("{\"frames\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"recompute_p50_ms\":%.3f,"
+              "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d}\n",
+              int(frame_ms_.size()), percentile(frame_ms_, 0.5), percentile(frame_ms_, 0.95), largest(frame_ms_),
+              percentile(recompute_ms_, 0.5), renderer.c_str(), app.engineUsed().c_str(), percentile(build_ms_, 0.5), app.nq(),
+              app.nk());
+}
+
+}  // namespace attnviz::ui
