@@ -92,11 +92,9 @@ void tokenTable(const char* id, const std::vector<model::NextToken>& tokens, con
 
 void drawAblationPanel(UiContext& ui) {
   AppController& app = *ui.app;
-  if (!app.model()) {
-    ImGui::TextDisabled("Ablation needs a real model (Model, in the sidebar).");
-    return;
-  }
-  ModelHolder& m = *app.model();
+  ModelHolder* model = modelOrExplain(ui, "Ablation needs");
+  if (!model) return;
+  ModelHolder& m = *model;
   ModelPanelState& st = modelPanelState(ui);
   const bool translator = m.isEncoderDecoder();
   ImGui::PushFont(ui.fonts.small);

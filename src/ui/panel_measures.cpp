@@ -62,11 +62,9 @@ const model::MeasureInfo& importanceInfo() {
 
 void drawMeasuresPanel(UiContext& ui) {
   AppController& app = *ui.app;
-  if (!app.model()) {
-    ImGui::TextDisabled("Head measures need a real model (Model, in the sidebar).");
-    return;
-  }
-  ModelHolder& m = *app.model();
+  ModelHolder* model = modelOrExplain(ui, "Head measures need");
+  if (!model) return;
+  ModelHolder& m = *model;
   ModelPanelState& st = modelPanelState(ui);
   if (m.kind() == model::AttentionKind::cross) {
     ImGui::PushTextWrapPos(0);

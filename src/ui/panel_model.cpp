@@ -23,6 +23,12 @@ ModelPanelState& modelPanelState(UiContext& ui) {
   return *ui.model_panel;
 }
 
+ModelHolder* modelOrExplain(UiContext& ui, const char* what) {
+  if (ModelHolder* m = ui.app->model()) return m;
+  ImGui::TextDisabled("%s a real model (Model, in the sidebar).", what);
+  return nullptr;
+}
+
 void drawModelPicker(UiContext& ui) {
   AppController& app = *ui.app;
   ModelPanelState& st = modelPanelState(ui);

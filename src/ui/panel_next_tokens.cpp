@@ -20,11 +20,9 @@ void drawTokenBars(UiContext& ui, const std::vector<model::NextToken>& next);
 
 void drawNextTokensPanel(UiContext& ui) {
   AppController& app = *ui.app;
-  if (!app.model()) {
-    ImGui::TextDisabled("The next-token view needs a real model (Model, in the sidebar).");
-    return;
-  }
-  ModelHolder& m = *app.model();
+  ModelHolder* model = modelOrExplain(ui, "The next-token view needs");
+  if (!model) return;
+  ModelHolder& m = *model;
   ModelPanelState& st = modelPanelState(ui);
   // An encoder-decoder predicts the target's next token: its rows, whichever kind is shown (the
   // selected row when the rows are the target's, else the last target token).

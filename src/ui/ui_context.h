@@ -193,6 +193,9 @@ void drawNextTokensPanel(UiContext& ui);
 ModelPanelState& modelPanelState(UiContext& ui);
 class ModelHolder;
 std::string modelDisplayName(const ModelHolder& m);  // "gpt2", or a model folder's own name
+// The real model shown; without one, a greyed line "<what> need(s) a real model (Model, in the
+// sidebar)." and nullptr: what a model-only tab shows instead of its contents.
+ModelHolder* modelOrExplain(UiContext& ui, const char* what);
 void updateBenchmark(UiContext& ui);  // every frame: advances a benchmark run even while its tab is hidden
 // Presentation (panel_present.cpp): keyboard shortcuts (not while a text box has the keyboard),
 // the heatmap + arcs stage when panels are hidden, the deck caption bar and the shortcut overlay.
