@@ -30,6 +30,16 @@ for key, var in (("layer", "LAYER"), ("head", "HEAD"), ("main", "MAIN"), ("nq", 
 PYEOF
 )"
 }
+start_window() {  # start_window WHAT ARGS...: the live window with ARGS, its layout lines in app.log; sets APP_PID and WIN
+  local what=$1
+  shift
+  "$BIN" "$@" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
+  APP_PID=$!
+  WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
+  [ -n "$WIN" ] || fail "no window appeared for $what"
+  xdotool windowmove "$WIN" 0 0
+  sleep 0.5
+}
 wait_for() {  # wait_for 'CONDITION' seconds
   local cond=$1 t=$2
   for _ in $(seq $((t * 10))); do
@@ -71,12 +81,7 @@ mkdir -p "$TMP/bad" && cp "$GPT2"/* "$TMP/bad/" && echo '{"model_type": "bert"}'
 expect_error "bert" --model "$TMP/bad"
 
 # 4. The live window: ] and [ change the layer, Down the head, a click on the grid opens a head.
-"$BIN" --model "$GPT2" --text "$TEXT" --view model --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
-APP_PID=$!
-WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
-[ -n "$WIN" ] || fail "no window appeared"
-xdotool windowmove "$WIN" 0 0
-sleep 0.5
+start_window "the decoder" --model "$GPT2" --text "$TEXT" --view model
 wait_for '[ "$MV_X1" -gt 0 ]' 30
 xdotool mousemove 5 5 key bracketright
 wait_for '[ "$LAYER" = 1 ]' 10
@@ -99,12 +104,7 @@ APP_PID=""
 # 5. An encoder (the tiny BERT): clicking "+ [MASK]" appends the mask to the sentence, so the map
 #    gains a row ("the cat" -> [CLS] the cat [MASK] [SEP]).
 BERT="$MODELS/bert_mlm_f32"
-"$BIN" --model "$BERT" --text "the cat" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
-APP_PID=$!
-WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
-[ -n "$WIN" ] || fail "no window appeared for the encoder"
-xdotool windowmove "$WIN" 0 0
-sleep 0.5
+start_window "the encoder" --model "$BERT" --text "the cat"
 wait_for '[ "$NQ" = 4 ]' 30
 MASK_RECT=$(grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["insert_mask"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))')
 [ -n "$MASK_RECT" ] || fail "the encoder's sidebar has no + [MASK] button"
@@ -133,12 +133,7 @@ expect_error "not an encoder-decoder" --model "$GPT2" --target "hallo"
 expect_error "not an encoder-decoder" --model "$GPT2" --translate 3
 expect_error "--attention must be" --model "$MARIAN" --attention sideways
 expect_error "out of range" --model "$MARIAN" --attention encoder --layer 2  # the encoder has layers 0..1
-"$BIN" --model "$MARIAN" --text "$SRC" --width $W --height $H --debug-layout >"$TMP/app.log" 2>&1 &
-APP_PID=$!
-WIN=$(timeout 60 xdotool search --sync --onlyvisible --pid $APP_PID 2>/dev/null | head -1)
-[ -n "$WIN" ] || fail "no window appeared for the encoder-decoder"
-xdotool windowmove "$WIN" 0 0
-sleep 0.5
+start_window "the encoder-decoder" --model "$MARIAN" --text "$SRC"
 wait_for '[ "$NQ" = 1 ]' 30  # the decoder's start token alone
 named_centre() {  # named_centre NAME: the centre of a named item in the latest layout
   grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["'"$1"'"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))'
