@@ -102,10 +102,10 @@ int runDump(int argc, char** argv) {
     // --contribution: the head's weights times ||v_j W_O^h|| per key column (head_ablation.h).
     std::vector<float> contributions, normalised;
     if (contribution) {
-      const int n = in.result.nq;
+      const int nq = in.result.nq, nk = in.result.nk;
       const std::vector<float> norms = in.session->valueOutputNorms(in.layer, sel.index);
-      contributions = model::contributionsOfWeights(in.result.head(sel.index), n, norms, args.has("normalise-rows"));
-      normalised = model::contributionsOfWeights(in.result.head(sel.index), n, norms, true);
+      contributions = model::contributionsOfWeights(in.result.head(sel.index), nq, nk, norms, args.has("normalise-rows"));
+      normalised = model::contributionsOfWeights(in.result.head(sel.index), nq, nk, norms, true);
       doc.values = args.has("normalise-rows") ? "contribution_row_normalised" : "contribution";
       doc.values_definition =
           std::string("||weight[i][j] * v_j W_O^h|| (Kobayashi et al. 2020): the norm of what query i receives from key j "
@@ -114,9 +114,9 @@ int runDump(int argc, char** argv) {
           "; stats of the row-normalised matrix";
       MatrixView v = viewHead(in.result, sel.index, in.head_names[std::size_t(sel.index)], in.visible_keys);
       v.weights = contributions.data();
-      const std::vector<std::uint8_t> flags(in.result.row_fully_masked.begin() + std::ptrdiff_t(sel.index) * n,
-                                            in.result.row_fully_masked.begin() + std::ptrdiff_t(sel.index + 1) * n);
-      v.stats = computeStats(normalised.data(), n, n, in.visible_keys, flags);
+      const std::vector<std::uint8_t> flags(in.result.row_fully_masked.begin() + std::ptrdiff_t(sel.index) * nq,
+                                            in.result.row_fully_masked.begin() + std::ptrdiff_t(sel.index + 1) * nq);
+      v.stats = computeStats(normalised.data(), nq, nk, in.visible_keys, flags);
       heads.push_back(v);
     }
     if (sel.kind == HeadSelection::All)

@@ -59,17 +59,17 @@ std::vector<HeadRef> parseHeadList(const std::string& text, int layers, int head
   return out;
 }
 
-std::vector<float> contributionsOfWeights(const float* p, int n, const std::vector<float>& norms, bool row_normalised) {
-  std::vector<float> out(std::size_t(n) * n);
-  for (int i = 0; i < n; ++i) {
+std::vector<float> contributionsOfWeights(const float* p, int nq, int nk, const std::vector<float>& norms, bool row_normalised) {
+  std::vector<float> out(std::size_t(nq) * nk);
+  for (int i = 0; i < nq; ++i) {
     double sum = 0;
-    for (int j = 0; j < n; ++j) {
-      const float c = p[std::size_t(i) * n + j] * norms[std::size_t(j)];
-      out[std::size_t(i) * n + j] = c;
+    for (int j = 0; j < nk; ++j) {
+      const float c = p[std::size_t(i) * nk + j] * norms[std::size_t(j)];
+      out[std::size_t(i) * nk + j] = c;
       sum += c;
     }
     if (row_normalised && sum > 0)
-      for (int j = 0; j < n; ++j) out[std::size_t(i) * n + j] = float(out[std::size_t(i) * n + j] / sum);
+      for (int j = 0; j < nk; ++j) out[std::size_t(i) * nk + j] = float(out[std::size_t(i) * nk + j] / sum);
   }
   return out;
 }
@@ -241,7 +241,7 @@ double ModelSession::nextTokenLoss() const {
 }
 
 std::vector<float> ModelSession::valueOutputNorms(int layer, int head) const {
-  requireDecoderOnlyOrEncoder("value-weighted contributions");
+  if (seq2seq_) return seq2seq_->valueOutputNorms(kind_, layer, head);
   return transformer_->valueOutputNorms(layer, head);
 }
 

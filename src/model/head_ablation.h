@@ -60,10 +60,11 @@ struct AblationBase {
                                                  // of the concatenated head outputs (before W_O)
 };
 
-// Value-weighted contributions of one causal head map p [n][n] (rows over keys) with the norms
-// ||v_j W_O^h|| [n]: out[i][j] = p[i][j] * norms[j]. row_normalised divides each row by its sum
-// (rows then sum to 1, comparable to the weights; a row whose sum is 0 stays 0).
-std::vector<float> contributionsOfWeights(const float* p, int n, const std::vector<float>& norms, bool row_normalised);
+// Value-weighted contributions of one head map p [nq][nk] (rows over keys; a cross-attention's
+// keys are the source) with the norms ||v_j W_O^h|| [nk]: out[i][j] = p[i][j] * norms[j].
+// row_normalised divides each row by its sum (rows then sum to 1, comparable to the weights; a
+// row whose sum is 0 stays 0).
+std::vector<float> contributionsOfWeights(const float* p, int nq, int nk, const std::vector<float>& norms, bool row_normalised);
 
 // Log-softmax helpers in double with the maximum subtracted.
 // KL(p || q) in nats of the softmaxes of two logit vectors of equal length.

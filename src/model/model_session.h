@@ -202,8 +202,9 @@ class ModelSession {
   std::vector<AttentionProblem> ablatedProblems(const std::vector<HeadRef>& heads, AblationMode mode, int* from_layer);
   // The text's mean next-token loss, nats (>= 2 tokens).
   double nextTokenLoss() const;
-  // ||v_j W_O^h|| per key j (b_O excluded), [n]: multiply the weights' columns by it for the
-  // value-weighted contributions (contributionsOfWeights).
+  // ||v_j W_O^h|| per key j (b_O excluded), [keys]: multiply the weights' columns by it for the
+  // value-weighted contributions (contributionsOfWeights). An encoder-decoder's: of the kind of
+  // attention shown (a cross-attention head's keys are the source).
   std::vector<float> valueOutputNorms(int layer, int head) const;
 
   // For benchmarks and tests. transformer() throws ModelError for an encoder-decoder.

@@ -306,9 +306,7 @@ std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) con
 void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) const {
   s.layer = layer;
   s.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
-  // Value-weighted contributions are of single-stack models (head_ablation.h) for now.
-  if (facts_.encoder_decoder) s.value_norms.reset();
-  else s.value_norms = valueNorms(layer);
+  s.value_norms = valueNorms(layer);
 }
 
 void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
@@ -672,13 +670,15 @@ LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer
       r.measures.push_back(m);
     }
     thumbnail(p, r.thumbs.data() + std::size_t(h) * t * t);
-    if (value_norms && square) {
+    if (value_norms) {
       const std::vector<float> norms(value_norms->begin() + std::ptrdiff_t(h) * nk, value_norms->begin() + std::ptrdiff_t(h + 1) * nk);
-      const std::vector<float> c = contributionsOfWeights(p, nk, norms, true);
-      HeadMeasures cm = measureMap(c.data(), nk);
-      cm.layer = layer;
-      cm.head = h;
-      r.contribution_measures.push_back(cm);
+      const std::vector<float> c = contributionsOfWeights(p, nq, nk, norms, true);
+      if (square) {
+        HeadMeasures cm = measureMap(c.data(), nk);
+        cm.layer = layer;
+        cm.head = h;
+        r.contribution_measures.push_back(cm);
+      }
       thumbnail(c.data(), r.contribution_thumbs.data() + std::size_t(h) * t * t);
     }
     const float inv = 1.0f / float(heads);

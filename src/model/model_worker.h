@@ -60,8 +60,8 @@ struct LayerOverview {
   // diagonal (masked).
   std::vector<float> thumbs;
   std::vector<HeadMeasures> measures;  // [heads], layer and head filled in; empty for cross-attention
-  // The same of the value-weighted contributions (head_ablation.h), rows normalised to sum 1;
-  // empty for encoder-decoders (not computed for them yet).
+  // The same of the value-weighted contributions (head_ablation.h), rows normalised to sum 1
+  // (the measures, as above, only of self-attention).
   std::vector<float> contribution_thumbs;
   std::vector<HeadMeasures> contribution_measures;
 };

@@ -524,6 +524,18 @@ void Seq2SeqTransformer::runDecoder(int start) {
   std::memcpy(decoder_out_.data() + std::size_t(start) * D, y.data(), sizeof(float) * y.size());
 }
 
+std::vector<float> Seq2SeqTransformer::valueOutputNorms(AttentionKind kind, int layer, int head) const {
+  if (layer < 0 || layer >= layers(kind) || head < 0 || head >= config_.num_heads)
+    throw ModelError(std::string(attentionKindPrefix(kind)) + " L" + std::to_string(layer) + "H" + std::to_string(head) +
+                     " is not in this model");
+  const LayerCache& lc = this->layer(kind, layer);
+  const auto& L = kind == AttentionKind::encoder ? w_->encoder[std::size_t(layer)] : w_->decoder[std::size_t(layer)];
+  const Matrix& o = kind == AttentionKind::cross ? L.cross.o : L.self.o;
+  const int keys = int(lc.v[std::size_t(head)].size()) / config_.head_dim;
+  if (keys == 0) throw ModelError("no text has been run yet");
+  return valueOutputNormsOf(lc.v[std::size_t(head)].data(), keys, config_.head_dim, o, head);
+}
+
 const std::vector<char>* Seq2SeqTransformer::ablatedHeads(AttentionKind kind, int layer) const {
   const auto& by_layer = ablated_[int(kind)];
   return by_layer.empty() ? nullptr : &by_layer[std::size_t(layer)];

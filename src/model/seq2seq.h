@@ -81,6 +81,10 @@ class Seq2SeqTransformer {
   void setAblation(const std::vector<KindHeadRef>& heads);
   const std::vector<KindHeadRef>& ablation() const { return ablation_; }
 
+  // ||v_j W_O^h|| for every key j of a head of a kind (head_ablation.h): the encoder's or the
+  // decoder's self-attention over its own tokens, the cross-attention over the source. [keys].
+  std::vector<float> valueOutputNorms(AttentionKind kind, int layer, int head) const;
+
   // Logits [vocab] of the next target token after target position `position`.
   std::vector<float> logits(int position) const;
   // Multiply-adds * 2 of the encoder over the source and of the decoder over `count` target

@@ -596,9 +596,12 @@ std::vector<float> Transformer::valueOutputNorms(int layer, int head) const {
   if (layer < 0 || layer >= c.num_layers || head < 0 || head >= c.num_heads)
     throw ModelError("head L" + std::to_string(layer) + "H" + std::to_string(head) + " is not in this model");
   if (ids_.empty()) throw ModelError("no text has been run yet");
-  const int n = length(), hd = c.head_dim, D = c.hidden_size;
-  const Matrix& o = w_->layers[std::size_t(layer)].o;
   const float* v = cache_[std::size_t(layer)].v[std::size_t(c.kvHeadOf(head))].data();  // [n][hd]
+  return valueOutputNormsOf(v, length(), c.head_dim, w_->layers[std::size_t(layer)].o, head);
+}
+
+std::vector<float> valueOutputNormsOf(const float* v, int n, int hd, const Matrix& o, int head) {
+  const int D = o.out;  // o maps the concatenated heads to the hidden size
   std::vector<float> moved(std::size_t(n) * D);
   if (o.transposed)  // nn.Linear [D][heads * hd]: W_O^h is the columns h*hd.., used transposed
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, hd, 1.0f, v, hd, o.t.data + std::size_t(head) * hd, o.in, 0.0f,

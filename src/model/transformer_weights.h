@@ -140,4 +140,9 @@ class Loader {
 // Reads every tensor of `c` through `ld` into `w` (the names per stage into w.*_names).
 void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& w);
 
+// ||v_j W_O^h|| for the n value vectors v [n][head_dim] of one head: W_O^h is that head's head_dim
+// rows (Conv1D [heads * head_dim][D]) or columns (nn.Linear [D][heads * head_dim]) of the output
+// projection `o`; its bias is excluded (head_ablation.h). [n].
+std::vector<float> valueOutputNormsOf(const float* v, int n, int head_dim, const Matrix& o, int head);
+
 }  // namespace attnviz::model

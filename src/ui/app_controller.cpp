@@ -163,8 +163,6 @@ void AppController::setContributionView(bool on) {
 }
 
 std::string AppController::contributionUnavailableReason() const {
-  if (encoderDecoderShown())
-    return model_->facts().config.model_type + ": value-weighted contributions are computed for single-stack models only, not yet for encoder-decoders";
   if (source_ == Source::Model) return "";
   if (source_ == Source::Simulated)
     return "the simulated model has no value vectors or output projection: load a real model (Model, above)";
@@ -396,13 +394,13 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
   const model::ModelSnapshot* snap = job.snapshot.get();
   AttentionResult& res = r.out.result;
   if (job.contribution && snap && snap->value_norms &&
-      snap->value_norms->size() == std::size_t(res.heads) * std::size_t(res.nk) && res.nq == res.nk) {
-    const std::size_t n = std::size_t(res.nk);
+      snap->value_norms->size() == std::size_t(res.heads) * std::size_t(res.nk)) {
+    const std::size_t nk = std::size_t(res.nk), cells = std::size_t(res.nq) * nk;
     for (int h = 0; h < res.heads; ++h) {
-      const std::vector<float> norms(snap->value_norms->begin() + std::ptrdiff_t(h * n),
-                                     snap->value_norms->begin() + std::ptrdiff_t((h + 1) * n));
-      const std::vector<float> c = model::contributionsOfWeights(res.head(h), res.nk, norms, true);
-      std::copy(c.begin(), c.end(), res.p.begin() + std::ptrdiff_t(h * n * n));
+      const std::vector<float> norms(snap->value_norms->begin() + std::ptrdiff_t(h * nk),
+                                     snap->value_norms->begin() + std::ptrdiff_t((h + 1) * nk));
+      const std::vector<float> c = model::contributionsOfWeights(res.head(h), res.nq, res.nk, norms, true);
+      std::copy(c.begin(), c.end(), res.p.begin() + std::ptrdiff_t(h * cells));
     }
     r.contributions = true;
   }

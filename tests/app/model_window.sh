@@ -40,6 +40,14 @@ start_window() {  # start_window WHAT ARGS...: the live window with ARGS, its la
   xdotool windowmove "$WIN" 0 0
   sleep 0.5
 }
+named_centre() {  # named_centre NAME: the centre of a named item in the latest layout
+  grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["'"$1"'"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))'
+}
+stop_window() {
+  kill $APP_PID 2>/dev/null
+  wait $APP_PID 2>/dev/null
+  APP_PID=""
+}
 wait_for() {  # wait_for 'CONDITION' seconds
   local cond=$1 t=$2
   for _ in $(seq $((t * 10))); do
@@ -97,22 +105,18 @@ CY=$(( MV_Y0 + (MV_Y1 - MV_Y0) * 5 / 6 ))
 xdotool mousemove "$CX" "$CY" sleep 0.3 click 1
 wait_for '[ "$LAYER" = 2 ] && [ "$HEAD" = 6 ] && [ "$MAIN" = 0 ]' 10
 import -window root "$TMP/live.png" 2>/dev/null
-kill $APP_PID 2>/dev/null
-wait $APP_PID 2>/dev/null
-APP_PID=""
+stop_window
 
 # 5. An encoder (the tiny BERT): clicking "+ [MASK]" appends the mask to the sentence, so the map
 #    gains a row ("the cat" -> [CLS] the cat [MASK] [SEP]).
 BERT="$MODELS/bert_mlm_f32"
 start_window "the encoder" --model "$BERT" --text "the cat"
 wait_for '[ "$NQ" = 4 ]' 30
-MASK_RECT=$(grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["insert_mask"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))')
+MASK_RECT=$(named_centre insert_mask)
 [ -n "$MASK_RECT" ] || fail "the encoder's sidebar has no + [MASK] button"
 xdotool mousemove $MASK_RECT sleep 0.3 click 1
 wait_for '[ "$NQ" = 5 ]' 10
-kill $APP_PID 2>/dev/null
-wait $APP_PID 2>/dev/null
-APP_PID=""
+stop_window
 # 6. An encoder-decoder (the tiny Marian: 2 encoder, 3 decoder layers): --translate grows the cross
 #    view a row per generated token with the alignment links on; in the live window Translate
 #    does the same, and the Encoder switch shows source x source.
@@ -135,9 +139,6 @@ expect_error "--attention must be" --model "$MARIAN" --attention sideways
 expect_error "out of range" --model "$MARIAN" --attention encoder --layer 2  # the encoder has layers 0..1
 start_window "the encoder-decoder" --model "$MARIAN" --text "$SRC"
 wait_for '[ "$NQ" = 1 ]' 30  # the decoder's start token alone
-named_centre() {  # named_centre NAME: the centre of a named item in the latest layout
-  grep '^layoutjson ' "$TMP/app.log" | tail -1 | "$PY" -c 'import json, sys; r = json.loads(sys.stdin.read().split(" ", 1)[1])["named"]["'"$1"'"]; print(int((r[0] + r[2]) / 2), int((r[1] + r[3]) / 2))'
-}
 XY=$(named_centre translate)
 [ -n "$XY" ] || fail "the sidebar has no Translate button"
 xdotool mousemove $XY sleep 0.3 click 1
@@ -157,7 +158,5 @@ XY=$(named_centre kind_encoder)
 [ -n "$XY" ] || fail "the sidebar has no Encoder switch"
 xdotool mousemove $XY sleep 0.3 click 1
 wait_for '[ "$NQ" = "$SOURCE_TOKENS" ]' 30
-kill $APP_PID 2>/dev/null
-wait $APP_PID 2>/dev/null
-APP_PID=""
+stop_window
 echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK], translation and kinds)"

@@ -108,8 +108,8 @@ TEST_P(AblationVsNumpy, ContributionsOfEveryHeadMatch) {
     for (int h = 0; h < session->numHeads(); ++h) {
       const AttentionResult p = computeReference(session->problemFor(l, h));
       const std::vector<float> norms = session->valueOutputNorms(l, h);
-      const std::vector<float> raw = contributionsOfWeights(p.p.data(), n, norms, false);
-      const std::vector<float> rows = contributionsOfWeights(p.p.data(), n, norms, true);
+      const std::vector<float> raw = contributionsOfWeights(p.p.data(), n, n, norms, false);
+      const std::vector<float> rows = contributionsOfWeights(p.p.data(), n, n, norms, true);
       const float* r = ref.data.data() + std::size_t(h) * n * n;
       double largest_norm = 0, worst = 0;
       for (float v : norms) largest_norm = std::max(largest_norm, double(v));

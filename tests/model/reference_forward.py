@@ -427,7 +427,13 @@ def zero_ablated(ctx, ablate, kind, layer):
     return ctx
 
 
-def seq2seq(cfg, w, src, tgt, ablate=()):
+def value_norms(v, w_o, hd):
+    """||v_j W_O^h|| for every head h and key j: v [H, nk, hd] (value bias included), w_o the
+    output projection's weight [D, H * hd] (nn.Linear), its bias excluded. [H, nk]."""
+    return np.stack([np.linalg.norm(v[h] @ w_o[:, h * hd:(h + 1) * hd].T, axis=-1) for h in range(v.shape[0])])
+
+
+def seq2seq(cfg, w, src, tgt, ablate=(), norms=None):
     # modeling_bart / modeling_marian (Marian's layers are copied from BART's):
     #   * embeddings: embed_tokens(ids) * (sqrt(d_model) if scale_embedding) + positions; BART's
     #     learned positions are rows position + 2 (BartLearnedPositionalEmbedding) and are followed by
@@ -469,6 +475,8 @@ def seq2seq(cfg, w, src, tgt, ablate=()):
         scores = q @ k.transpose(0, 2, 1)
         probs = softmax_causal(scores) if causal else softmax(scores)
         ctx = zero_ablated(probs @ v, ablate, kind, layer)
+        if norms is not None:
+            norms[(kind, layer)] = value_norms(v, g(p + "out_proj.weight"), hd)
         return probs, linear(p + "out_proj", ctx.transpose(1, 0, 2).reshape(nq, D))
 
     def embed(side, ids):
@@ -533,7 +541,7 @@ def t5_position_bias(table, n, bidirectional, num_buckets, max_distance):
     return table[t5_relative_bucket(rel, bidirectional, num_buckets, max_distance)].transpose(2, 0, 1)
 
 
-def t5(cfg, w, src, tgt, ablate=()):
+def t5(cfg, w, src, tgt, ablate=(), norms=None):
     # modeling_t5 (T5ForConditionalGeneration):
     #   * embeddings: shared(ids), nothing added (positions are the attention's relative bias);
     #   * T5Block: x = x + SelfAttention(T5LayerNorm(x)); decoder: x = x + EncDecAttention(LN(x),
@@ -566,6 +574,8 @@ def t5(cfg, w, src, tgt, ablate=()):
             scores = scores + bias
         probs = softmax_causal(scores) if causal else softmax(scores)
         ctx = zero_ablated(probs @ v, ablate, kind, layer)
+        if norms is not None:
+            norms[(kind, layer)] = value_norms(v, w[p + "o.weight"], dk)
         return probs, ctx.transpose(1, 0, 2).reshape(nq, H * dk) @ w[p + "o.weight"].T
 
     def ff(p, t):
@@ -602,11 +612,13 @@ def t5(cfg, w, src, tgt, ablate=()):
     return enc_maps, dec_maps, cross_maps, logits
 
 
-def run_seq2seq(directory, src, tgt, ablate=()):
+def run_seq2seq(directory, src, tgt, ablate=(), norms=None):
+    """enc_maps, dec_maps, cross_maps, logits; with a dict `norms`, also every attention's value
+    norms into it by ("enc" | "dec" | "cross", layer)."""
     with open(os.path.join(directory, "config.json")) as f:
         cfg = json.load(f)
     forward = t5 if cfg["model_type"] == "t5" else seq2seq
-    return forward(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64), ablate)
+    return forward(cfg, load_weights(directory), np.asarray(src, dtype=np.int64), np.asarray(tgt, dtype=np.int64), ablate, norms)
 
 
 def rollout(maps):

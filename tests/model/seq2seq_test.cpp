@@ -147,6 +147,28 @@ TEST_P(Seq2SeqVsNumpy, TheDecoderCacheAndGreedyGenerationEqualFullReruns) {
   }
 }
 
+// Value-weighted contributions (Kobayashi et al. 2020): ||v_j W_O^h|| of every head of every kind,
+// a cross-attention head's over the source keys, against reference_forward.value_norms.
+TEST_P(Seq2SeqVsNumpy, ValueNormsOfEveryKindMatchTheNumpyReference) {
+  for (const auto& [kind, file] : {std::pair{AttentionKind::encoder, "enc"}, {AttentionKind::decoder, "dec"}, {AttentionKind::cross, "cross"}}) {
+    session_->setAttentionKind(kind);
+    for (int l = 0; l < session_->numLayers(); ++l) {
+      const NpyArray ref = readNpy(dir_ + "/ref_vnorm_" + file + "_L" + std::to_string(l) + ".npy");
+      const std::size_t keys = kind == AttentionKind::decoder ? tgt_.size() : src_.size();
+      ASSERT_EQ(ref.shape, (std::vector<std::size_t>{std::size_t(session_->numHeads()), keys})) << file << l;
+      double largest = 0, worst = 0;
+      for (float v : ref.data) largest = std::max(largest, double(std::abs(v)));
+      for (int h = 0; h < session_->numHeads(); ++h) {
+        const std::vector<float> got = session_->valueOutputNorms(l, h);
+        ASSERT_EQ(got.size(), keys);
+        for (std::size_t j = 0; j < keys; ++j) worst = std::max(worst, std::abs(double(got[j]) - ref.data[std::size_t(h) * keys + j]));
+      }
+      EXPECT_LE(worst, kLogitRelativeTolerance * largest) << GetParam() << " " << file << " layer " << l;
+      EXPECT_GT(largest, 0.0);
+    }
+  }
+}
+
 // Zero ablation of heads of every kind (reference_forward.zero_ablated, tiny_models.py's list):
 // the logits of every target position; then no ablation gives the unablated forward exactly (the
 // same pass over the whole target: a cache grown row by row may differ in the last bits).

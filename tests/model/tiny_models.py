@@ -477,6 +477,21 @@ def seq2seq_weights(rng, cfg, prefixed, sinusoidal):
     return t
 
 
+def write_seq2seq_references(directory, src, tgt):
+    """An encoder-decoder's references for source ids `src` and decoder input `tgt` (start token
+    first): ref_src_ids.npy, ref_tgt_ids.npy, ref_{enc,dec,cross}_L<l>.npy, the value norms
+    ||v_j W_O^h|| of every head ref_vnorm_{enc,dec,cross}_L<l>.npy [heads, keys] and ref_logits.npy."""
+    np.save(os.path.join(directory, "ref_src_ids.npy"), src.astype(np.float64))
+    np.save(os.path.join(directory, "ref_tgt_ids.npy"), tgt.astype(np.float64))
+    norms = {}
+    enc, dec, cross, logits = reference_forward.run_seq2seq(directory, src, tgt, norms=norms)
+    for kind, maps in (("enc", enc), ("dec", dec), ("cross", cross)):
+        for layer, m in enumerate(maps):
+            np.save(os.path.join(directory, f"ref_{kind}_L{layer}.npy"), m.astype(np.float64))
+            np.save(os.path.join(directory, f"ref_vnorm_{kind}_L{layer}.npy"), norms[(kind, layer)].astype(np.float64))
+    np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
+
+
 def write_model(out, name, cfg, tensors, dtype, shards=1, tokenizer=None):
     directory = os.path.join(out, name)
     os.makedirs(directory, exist_ok=True)
@@ -690,13 +705,7 @@ def main():
             v = json.load(f)["vocab_size"]
         src = rng.integers(3, v - 1, 23)
         tgt = np.concatenate([[start], rng.integers(3, v - 1, 17)])
-        np.save(os.path.join(directory, "ref_src_ids.npy"), src.astype(np.float64))
-        np.save(os.path.join(directory, "ref_tgt_ids.npy"), tgt.astype(np.float64))
-        enc, dec, cross, logits = reference_forward.run_seq2seq(directory, src, tgt)
-        for kind, maps in (("enc", enc), ("dec", dec), ("cross", cross)):
-            for layer, m in enumerate(maps):
-                np.save(os.path.join(directory, f"ref_{kind}_L{layer}.npy"), m.astype(np.float64))
-        np.save(os.path.join(directory, "ref_logits.npy"), logits.astype(np.float64))
+        write_seq2seq_references(directory, src, tgt)
         # Zero ablation of a head of each kind and two cross-attention heads of the last layer.
         with open(os.path.join(directory, "config.json")) as f:
             c = json.load(f)
@@ -782,13 +791,7 @@ def write_shipped_translator(model_dir, shipped):
         json.dump(cases, f, ensure_ascii=False, indent=1)
     src = np.array(ids("source", pair["source"]))
     tgt = np.array([cfg["decoder_start_token_id"]] + ids("target", pair["target"]))
-    np.save(os.path.join(shipped, "ref_src_ids.npy"), src.astype(np.float64))
-    np.save(os.path.join(shipped, "ref_tgt_ids.npy"), tgt.astype(np.float64))
-    enc, dec, cross, logits = reference_forward.run_seq2seq(shipped, src, tgt)
-    for kind, maps in (("enc", enc), ("dec", dec), ("cross", cross)):
-        for layer, m in enumerate(maps):
-            np.save(os.path.join(shipped, f"ref_{kind}_L{layer}.npy"), m.astype(np.float64))
-    np.save(os.path.join(shipped, "ref_logits.npy"), logits.astype(np.float64))
+    write_seq2seq_references(shipped, src, tgt)
 
 
 def write_shipped(model_dir, out):

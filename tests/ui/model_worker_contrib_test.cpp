@@ -36,7 +36,7 @@ std::vector<std::vector<float>> freshContributions(const std::string& model, con
   const AttentionResult maps = computeFast(session->problemForLayer(layer));
   std::vector<std::vector<float>> out;
   for (int h = 0; h < maps.heads; ++h)
-    out.push_back(contributionsOfWeights(maps.head(h), maps.nq, session->valueOutputNorms(layer, h), true));
+    out.push_back(contributionsOfWeights(maps.head(h), maps.nq, maps.nk, session->valueOutputNorms(layer, h), true));
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "../model/tiny_models.h"
 #include "core/attention.h"
 #include "core/cpu_fast.h"
+#include "model/head_ablation.h"
 #include "model/model_error.h"
 #include "model/model_worker.h"
 #include "ui/app_controller.h"
@@ -89,7 +90,9 @@ TEST(ModelWorker, EveryKindOfAnEncoderDecodersAttentionEqualsAFreshSessions) {
     const bool self = c.kind != AttentionKind::cross;
     EXPECT_EQ(s->overview[0]->measures.size(), self ? std::size_t(f.heads) : 0u) << what;
     EXPECT_EQ(s->rollout != nullptr, self) << what;
-    EXPECT_EQ(s->value_norms, nullptr) << what;  // contributions are not computed for encoder-decoders
+    // Value norms for the contributions: one per head and key (the source's for cross-attention).
+    ASSERT_NE(s->value_norms, nullptr) << what;
+    EXPECT_EQ(s->value_norms->size(), std::size_t(f.heads) * std::size_t(s->problem->nk)) << what;
     // A thumbnail cell is the largest weight of its block: the head's maximum is among them.
     const AttentionResult maps = computeFast(*s->problem);
     const float* thumb = s->overview[std::size_t(c.layer)]->thumbs.data();
@@ -236,7 +239,7 @@ TEST(AppController, AnEncoderDecoderOpensOnItsCrossAttentionTranslatesAndSwitche
   EXPECT_EQ(app.attentionKind(), model::AttentionKind::cross);
   EXPECT_FALSE(app.selfAttention());
   EXPECT_FALSE(app.causalMaskShown());
-  EXPECT_NE(app.contributionUnavailableReason(), "");
+  EXPECT_EQ(app.contributionUnavailableReason(), "");  // an encoder-decoder's heads have values and W_O too
   EXPECT_EQ(app.layerCount(), 3);
   auto fresh = model::ModelSession::load(tinyModel("marian_f16"));
   fresh->setText(source);
@@ -261,6 +264,23 @@ TEST(AppController, AnEncoderDecoderOpensOnItsCrossAttentionTranslatesAndSwitche
     EXPECT_EQ(app.keyLabels(), fresh->sourceLabels());
     EXPECT_EQ(app.headLabel(), "cross L2 mean of 2 heads");
   }
+  // Value-weighted contributions of the cross-attention: each source column times ||v_j W_O^h||,
+  // rows renormalised, as a fresh session gives them.
+  app.setContributionView(true);
+  app.waitForModel();
+  {
+    const AttentionResult w = computeFast(fresh->problemForLayer(2));
+    ASSERT_EQ(app.result().p.size(), w.p.size());
+    for (int h = 0; h < w.heads; ++h) {
+      const std::vector<float> want = model::contributionsOfWeights(w.head(h), w.nq, w.nk, fresh->valueOutputNorms(2, h), true);
+      for (std::size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(app.result().head(h)[i], want[i], 1e-5f) << h << " " << i;
+    }
+    double moved = 0;
+    for (std::size_t i = 0; i < w.p.size(); ++i) moved = std::max(moved, double(std::abs(app.result().p[i] - w.p[i])));
+    EXPECT_GT(moved, 1e-3) << "the contributions equal the weights";
+  }
+  app.setContributionView(false);
+  app.waitForModel();
 
   // The decoder's self-attention: causal, target x target; the encoder's: 2 layers, source x source.
   ASSERT_TRUE(app.setAttentionKind(model::AttentionKind::decoder));
