@@ -340,7 +340,8 @@ def write_tokenizer(folder, vocab, merges):
             f.write(f"{a} {b}\n")
 
 
-def plot_loss(path, history, val_points):
+def plot_loss(path, history, val_points, title="tiny-gpt: next-token loss on the King James Bible",
+              batch_label="training batch (text)", held_label="held-out chapters", log_scale=False):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -349,14 +350,16 @@ def plot_loss(path, history, val_points):
     k = 25
     smooth = np.convolve(losses, np.ones(k) / k, mode="valid") if len(losses) >= k else losses
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.plot(steps, losses, color="#bbbbbb", linewidth=0.6, label="training batch (text)")
+    ax.plot(steps, losses, color="#bbbbbb", linewidth=0.6, label=batch_label)
     ax.plot(steps[len(steps) - len(smooth):], smooth, color="#1f5fa8", linewidth=1.5, label=f"mean of {k} steps")
     if val_points:
         ax.plot([s for s, _ in val_points], [v for _, v in val_points], "o-", color="#c0392b", markersize=3,
-                label="held-out chapters")
+                label=held_label)
+    if log_scale:
+        ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats per token)")
-    ax.set_title("tiny-gpt: next-token loss on the King James Bible")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -532,15 +535,19 @@ def best(rows, key, later_than=-1):
     return max(cands, key=lambda r: r[key]) if cands else None
 
 
+def cpu_name():
+    """The CPU's model name from /proc/cpuinfo, for the model cards."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown CPU"
+
+
 def write_card(folder, args, cfg, params, merges, train_tokens, held_tokens, final_train, final_val, train_seconds,
                tokenizer_seconds, heads):
     import platform
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_name()
     lines = [
         f"# {args.name}",
         "",

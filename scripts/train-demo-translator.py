@@ -33,7 +33,6 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import time
 
@@ -307,26 +306,6 @@ def load_gpt_script():
     return module
 
 
-def plot_loss(path, history, val_points):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.plot([s for s, _ in history], [l for _, l in history], color="#1f5fa8", linewidth=1.0, label="training batch")
-    if val_points:
-        ax.plot([s for s, _ in val_points], [v for _, v in val_points], "o-", color="#c0392b", markersize=3,
-                label="held-out sentences")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats per token)")
-    ax.set_title("tiny-translator: loss on the synthetic translation task")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(HERE, "..", "assets", "models"))
@@ -453,7 +432,8 @@ def main():
         shutil.rmtree(folder)
     os.makedirs(folder)
     tensors = {name: t.detach().numpy() for name, t in model.state_dict().items()}
-    load_gpt_script().write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    gpt = load_gpt_script()  # the writers and the loss plot are tiny-gpt's
+    gpt.write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
         f.write("\n")
@@ -472,21 +452,16 @@ def main():
                    "pairs": [{"source": " ".join(s.src), "target": " ".join(s.tgt), "alignment": s.align} for s in held]},
                   f, ensure_ascii=False, indent=0)
         f.write("\n")
-    plot_loss(os.path.join(folder, "loss_curve.png"), history, val_points)
+    gpt.plot_loss(os.path.join(folder, "loss_curve.png"), history, val_points, title="tiny-translator: loss on the synthetic translation task",
+                  batch_label="training batch", held_label="held-out sentences", log_scale=True)
     final_train = float(np.mean([l for _, l in history[-50:]]))
     write_card(folder, args, cfg, params, len(vocab), len(src_words), len(tgt_words), final_train, val_points[-1][1],
-               train_seconds, exact, len(held), agreement, best_layer, held[0], decode(outputs[0]))
+               train_seconds, exact, len(held), agreement, best_layer, held[0], decode(outputs[0]), gpt.cpu_name())
     print(f"wrote {folder}: {params} parameters, training {train_seconds:.0f} s, final loss {final_train:.4f}")
 
 
 def write_card(folder, args, cfg, params, vocab, n_src, n_tgt, final_train, final_val, train_seconds, exact, n_held,
-               agreement, best_layer, example, example_out):
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+               agreement, best_layer, example, example_out, cpu):
     pairs = lambda d: ", ".join(f"{k} = {v}" for k, v in sorted(d.items()))  # noqa: E731
     lines = [
         f"# {args.name}",

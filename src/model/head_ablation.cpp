@@ -199,7 +199,31 @@ TranslationAblation ModelSession::ablateTranslation(const std::vector<KindHeadRe
   return r;
 }
 
+// An encoder-decoder's: the heads of the kind shown, each alone zero-ablated, against the loss of
+// the target as it is (teacher forcing).
+std::vector<std::vector<double>> ModelSession::targetHeadImportance(const std::function<void(int, int)>& progress) {
+  const double loss = nextTokenLoss();
+  const std::vector<KindHeadRef> saved = seq2seq_->ablation();
+  const int L = numLayers(), H = numHeads();
+  std::vector<std::vector<double>> out(static_cast<std::size_t>(L), std::vector<double>(static_cast<std::size_t>(H)));
+  try {
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h) {
+        seq2seq_->setAblation({{kind_, {l, h}}});
+        out[std::size_t(l)][std::size_t(h)] = nextTokenLoss() - loss;
+        if (progress) progress(l * H + h + 1, L * H);
+      }
+  } catch (...) {
+    seq2seq_->setAblation(saved);
+    throw;
+  }
+  seq2seq_->setAblation(saved);
+  relabel();
+  return out;
+}
+
 std::vector<std::vector<double>> ModelSession::headImportance(const std::function<void(int, int)>& progress) {
+  if (seq2seq_) return targetHeadImportance(progress);
   requireDecoderOnlyOrEncoder("head importance");
   if (numTokens() < 2)
     throw ModelError("head importance needs a text of at least 2 tokens (the loss predicts each next token; this text has " +
@@ -235,6 +259,14 @@ std::vector<AttentionProblem> ModelSession::ablatedProblems(const std::vector<He
 }
 
 double ModelSession::nextTokenLoss() const {
+  if (seq2seq_) {  // the target's: mean over its positions of -ln p(the next target token)
+    const std::vector<int>& target = seq2seq_->targetIds();
+    if (target.size() < 2)
+      throw ModelError("the loss is of the target's tokens: type a target or translate first (only the start token is there)");
+    double sum = 0;
+    for (std::size_t p = 0; p + 1 < target.size(); ++p) sum -= logProbOf(seq2seq_->logits(int(p)), target[p + 1]);
+    return sum / double(target.size() - 1);
+  }
   requireDecoderOnlyOrEncoder("the next-token loss");
   if (numTokens() == 0) throw ModelError("no text has been run yet");
   return transformer_->nextTokenLoss(transformer_->finalHidden());

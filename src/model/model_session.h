@@ -189,6 +189,8 @@ class ModelSession {
   // [layer][head]: the increase of the next-token loss (nats) when that head alone is
   // zero-ablated. progress(done, total) is called after each head when given. Throws ModelError
   // for fewer than 2 tokens.
+  // An encoder-decoder's: the heads of the kind shown, on the loss of the target (>= 1 token
+  // after the start) as nextTokenLoss() gives it.
   std::vector<std::vector<double>> headImportance(const std::function<void(int, int)>& progress = {});
   // Encoder-decoders: zero-ablates heads of any kind from now on (maps, logits, generation), {}
   // for none (Seq2SeqTransformer::setAblation). Throws ModelError for other models.
@@ -200,7 +202,8 @@ class ModelSession {
   // on, in the run with `heads` ablated: [layer - *from_layer]. The ablated layer's own maps equal
   // the unablated ones (ablation acts after the weights); the layers above it see a changed input.
   std::vector<AttentionProblem> ablatedProblems(const std::vector<HeadRef>& heads, AblationMode mode, int* from_layer);
-  // The text's mean next-token loss, nats (>= 2 tokens).
+  // The text's mean next-token loss, nats (>= 2 tokens); an encoder-decoder's: of its target's
+  // tokens after the start token, teacher-forced.
   double nextTokenLoss() const;
   // ||v_j W_O^h|| per key j (b_O excluded), [keys]: multiply the weights' columns by it for the
   // value-weighted contributions (contributionsOfWeights). An encoder-decoder's: of the kind of
@@ -221,6 +224,7 @@ class ModelSession {
   std::string name_, directory_;
   void requireDecoderOnlyOrEncoder(const char* what) const;
   std::vector<int> generateTarget(const GenerateOptions& options);
+  std::vector<std::vector<double>> targetHeadImportance(const std::function<void(int, int)>& progress);
   // Fills last_ for a forward started at t0 over `tokens` tokens of which `kept` were cached; relabels.
   const ForwardReport& reportForward(std::chrono::steady_clock::time_point t0, int tokens, int kept);
 

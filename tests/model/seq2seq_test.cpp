@@ -169,6 +169,26 @@ TEST_P(Seq2SeqVsNumpy, ValueNormsOfEveryKindMatchTheNumpyReference) {
   }
 }
 
+// Head importance of the cross-attention heads on the target's teacher-forced loss.
+TEST_P(Seq2SeqVsNumpy, CrossHeadImportanceMatchesTheNumpyReference) {
+  session_->setAttentionKind(AttentionKind::cross);
+  const std::vector<std::vector<double>> got = session_->headImportance();
+  const NpyArray ref = readNpy(dir_ + "/ref_cross_importance.npy");
+  ASSERT_EQ(ref.shape, (std::vector<std::size_t>{got.size(), got[0].size()}));
+  double largest = 0;
+  for (std::size_t l = 0; l < got.size(); ++l)
+    for (std::size_t h = 0; h < got[l].size(); ++h) {
+      const double want = ref.data[l * got[l].size() + h];
+      largest = std::max(largest, std::abs(want));
+      EXPECT_NEAR(got[l][h], want, 1e-3 * std::max(1.0, std::abs(want))) << GetParam() << " cross L" << l << "H" << h;
+    }
+  EXPECT_GT(largest, 1e-3) << GetParam() << ": no cross head matters";
+  // The session's own maps are as before (the ablation is undone).
+  const NpyArray maps = readNpy(dir_ + "/ref_cross_L0.npy");
+  const AttentionResult after = computeReference(session_->problemForLayer(0));
+  for (std::size_t i = 0; i < maps.data.size(); ++i) ASSERT_NEAR(after.p[i], maps.data[i], kMapTolerance) << i;
+}
+
 // Zero ablation of heads of every kind (reference_forward.zero_ablated, tiny_models.py's list):
 // the logits of every target position; then no ablation gives the unablated forward exactly (the
 // same pass over the whole target: a cache grown row by row may differ in the last bits).

@@ -715,6 +715,17 @@ def main():
             json.dump([{"kind": k, "layer": l, "head": h} for k, l, h in ablate], f)
         np.save(os.path.join(directory, "ref_ablated_logits.npy"),
                 reference_forward.run_seq2seq(directory, src, tgt, ablate)[3].astype(np.float64))
+        # Importance of every cross-attention head: the target's loss with it alone zero-ablated,
+        # minus the loss without ablation (mean over positions of -ln p(next target token)).
+        def target_loss(logits):
+            z = logits[:-1] - logits[:-1].max(axis=-1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+            return -logp[np.arange(len(tgt) - 1), tgt[1:]].mean()
+        base = target_loss(reference_forward.run_seq2seq(directory, src, tgt)[3])
+        heads = c.get("decoder_attention_heads", c.get("num_heads"))
+        importance = [[target_loss(reference_forward.run_seq2seq(directory, src, tgt, [("cross", l, h)])[3]) - base
+                       for h in range(heads)] for l in range(last + 1)]
+        np.save(os.path.join(directory, "ref_cross_importance.npy"), np.array(importance, dtype=np.float64))
     print("\n".join(models + encoders + seq2seqs))
 
 
