@@ -589,7 +589,7 @@ bool ModelWorker::step(const Wish& wish) {
       const bool shown = l == s->layer && s->problem;
       const AttentionProblem p = shown ? *s->problem : layerProblem(l);
       std::shared_ptr<const std::vector<float>> norms = shown ? s->value_norms : nullptr;
-      if (!norms && !facts_.encoder_decoder) norms = valueNorms(l);
+      if (!norms) norms = valueNorms(l);
       // Rollout multiplies self-attention maps through the stack: not the cross-attention's.
       const bool self = s->kind != AttentionKind::cross;
       if (self && !rollout_) rollout_ = std::make_unique<Rollout>(session_->numTokens());

@@ -95,6 +95,7 @@ void updateGridTexture(UiContext& ui, ModelHolder& m, ModelPanelState& st) {
     if (!o) break;
     // [heads][t][t] to one strip of t rows, heads side by side.
     const std::vector<float>& thumbs = kind == ModelPanelState::GridContributions ? o->contribution_thumbs : o->thumbs;
+    if (thumbs.size() != row.size()) break;  // a layer without these values: the grid stops above it
     for (int h = 0; h < m.heads(); ++h)
       for (int y = 0; y < t; ++y)
         std::copy_n(thumbs.data() + (std::size_t(h) * t + std::size_t(y)) * t, t,

@@ -93,6 +93,9 @@ TEST(ModelWorker, EveryKindOfAnEncoderDecodersAttentionEqualsAFreshSessions) {
     // Value norms for the contributions: one per head and key (the source's for cross-attention).
     ASSERT_NE(s->value_norms, nullptr) << what;
     EXPECT_EQ(s->value_norms->size(), std::size_t(f.heads) * std::size_t(s->problem->nk)) << what;
+    // Every layer's contribution thumbnails, not only the shown one's (the model view's grid draws them all).
+    for (const auto& layer : s->overview)
+      EXPECT_EQ(layer->contribution_thumbs.size(), std::size_t(f.heads) * LayerOverview::kThumbSize * LayerOverview::kThumbSize) << what;
     // A thumbnail cell is the largest weight of its block: the head's maximum is among them.
     const AttentionResult maps = computeFast(*s->problem);
     const float* thumb = s->overview[std::size_t(c.layer)]->thumbs.data();
