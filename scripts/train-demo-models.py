@@ -312,6 +312,14 @@ class Batches:
 
 # ---- writing the folder -------------------------------------------------------------------------
 
+def warmup_cosine(step, lr, warmup, steps, floor):
+    """The learning rate: a linear warm-up over `warmup` steps, then a cosine decay to floor * lr."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
 def write_safetensors(path, tensors):
     """The safetensors layout: 8-byte little-endian header length, the JSON header (names, dtype,
     shape, byte offsets into the data), then the raw little-endian data."""
@@ -467,10 +475,7 @@ def main():
     n = args.context
 
     def lr_at(step):
-        if step < args.warmup:
-            return args.lr * (step + 1) / args.warmup
-        progress = (step - args.warmup) / max(1, args.steps - args.warmup)
-        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return warmup_cosine(step, args.lr, args.warmup, args.steps, 0.1)
 
     def held_out_loss():
         model.eval()

@@ -372,11 +372,10 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
 
+    gpt = load_gpt_script()  # the schedule, the writers and the loss plot are tiny-gpt's
+
     def lr_at(step):
-        if step < args.warmup:
-            return args.lr * (step + 1) / args.warmup
-        progress = (step - args.warmup) / max(1, args.steps - args.warmup)
-        return args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return gpt.warmup_cosine(step, args.lr, args.warmup, args.steps, 0.05)
 
     def held_loss():
         model.eval()
@@ -432,7 +431,6 @@ def main():
         shutil.rmtree(folder)
     os.makedirs(folder)
     tensors = {name: t.detach().numpy() for name, t in model.state_dict().items()}
-    gpt = load_gpt_script()  # the writers and the loss plot are tiny-gpt's
     gpt.write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
