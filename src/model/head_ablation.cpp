@@ -163,7 +163,7 @@ TranslationAblation ModelSession::ablateTranslation(const std::vector<KindHeadRe
   const ForwardReport saved_report = last_;
   const int start = config().decoder_start_token_id;
   GenerateOptions greedy;
-  greedy.count = max_tokens;
+  greedy.count = std::min(max_tokens, config().max_positions - 1);  // the start token takes a position
   auto translate = [&] {
     seq2seq_->setTarget({start});
     return generateTarget(greedy);
@@ -173,29 +173,37 @@ TranslationAblation ModelSession::ablateTranslation(const std::vector<KindHeadRe
     for (int p = 0; p + 1 < int(seq2seq_->targetIds().size()); ++p) rows.push_back(seq2seq_->logits(p));
     return rows;
   };
+  auto restore = [&] {
+    seq2seq_->setAblation(saved_ablation);
+    seq2seq_->setTarget(saved_target);
+    relabel();
+    last_ = saved_report;  // what the shown maps' forward did, not these translations
+  };
   TranslationAblation r;
   r.heads = heads;
-  seq2seq_->setAblation({});
-  r.before = translate();
-  const std::vector<std::vector<float>> plain = logitsAlong();
-  setAblation(heads);  // reruns the decoder over `before` with the heads ablated
-  const std::vector<std::vector<float>> ablated = logitsAlong();
-  for (std::size_t p = 0; p < plain.size(); ++p) {
-    r.kl_nats += klDivergenceOfLogits(plain[p], ablated[p]);
-    r.logprob_before += logProbOf(plain[p], r.before[p]);
-    r.logprob_after += logProbOf(ablated[p], r.before[p]);
+  try {
+    seq2seq_->setAblation({});
+    r.before = translate();
+    const std::vector<std::vector<float>> plain = logitsAlong();
+    setAblation(heads);  // reruns the decoder over `before` with the heads ablated
+    const std::vector<std::vector<float>> ablated = logitsAlong();
+    for (std::size_t p = 0; p < plain.size(); ++p) {
+      r.kl_nats += klDivergenceOfLogits(plain[p], ablated[p]);
+      r.logprob_before += logProbOf(plain[p], r.before[p]);
+      r.logprob_after += logProbOf(ablated[p], r.before[p]);
+    }
+    if (!plain.empty()) {
+      const double n = double(plain.size());
+      r.kl_nats /= n, r.logprob_before /= n, r.logprob_after /= n;
+    }
+    r.after = translate();
+  } catch (...) {
+    restore();
+    throw;
   }
-  if (!plain.empty()) {
-    const double n = double(plain.size());
-    r.kl_nats /= n, r.logprob_before /= n, r.logprob_after /= n;
-  }
-  r.after = translate();
   for (std::size_t i = 0; i < std::max(r.before.size(), r.after.size()) && r.first_difference < 0; ++i)
     if (i >= r.before.size() || i >= r.after.size() || r.before[i] != r.after[i]) r.first_difference = int(i);
-  seq2seq_->setAblation(saved_ablation);
-  seq2seq_->setTarget(saved_target);
-  relabel();
-  last_ = saved_report;  // what the shown maps' forward did, not these translations
+  restore();
   return r;
 }
 

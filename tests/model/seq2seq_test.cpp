@@ -169,6 +169,21 @@ TEST_P(Seq2SeqVsNumpy, ValueNormsOfEveryKindMatchTheNumpyReference) {
   }
 }
 
+// A translation comparison asked for more tokens than the decoder has positions stops at its
+// limit instead of throwing half-way (which would leave the heads ablated).
+TEST_P(Seq2SeqVsNumpy, ATranslationAblationStopsAtThePositionLimitAndRestoresTheSession) {
+  session_->setAttentionKind(AttentionKind::cross);
+  const std::vector<int> target = session_->targetIds();
+  const TranslationAblation r = session_->ablateTranslation({{AttentionKind::cross, {0, 0}}, {AttentionKind::encoder, {0, 1}}}, 100000);
+  EXPECT_LE(int(r.before.size()), session_->config().max_positions - 1);
+  EXPECT_LE(int(r.after.size()), session_->config().max_positions - 1);
+  EXPECT_TRUE(session_->seq2seq()->ablation().empty());
+  EXPECT_EQ(session_->targetIds(), target);
+  const NpyArray ref = readNpy(dir_ + "/ref_cross_L0.npy");
+  const AttentionResult after = computeReference(session_->problemForLayer(0));
+  for (std::size_t i = 0; i < ref.data.size(); ++i) ASSERT_NEAR(after.p[i], ref.data[i], kMapTolerance) << i;
+}
+
 // Head importance of the cross-attention heads on the target's teacher-forced loss.
 TEST_P(Seq2SeqVsNumpy, CrossHeadImportanceMatchesTheNumpyReference) {
   session_->setAttentionKind(AttentionKind::cross);
