@@ -182,7 +182,7 @@ class ModelWorker {
   void stop();
 
   // For tests: called on the worker thread after every progress change, outside the lock (it may
-  // block, holding the worker at that point). Set before the first wish.
+  // block, holding the worker at that point). Set before the first wish or while the worker is idle.
   void setProgressObserver(std::function<void(const ModelProgress&)> observer) { progress_observer_ = std::move(observer); }
 
   bool idle() const;

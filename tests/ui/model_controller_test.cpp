@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -307,6 +308,9 @@ TEST(ModelController, GenerateAppendsThroughTheCacheAndTheViewGrows) {
 // only once that token's result is shown.
 TEST(ModelController, SelectionIsARowOfTheShownResultWhileGenerating) {
   REQUIRE_TINY_MODELS();
+  // Declared before the controller: the worker's observer reads them until it is joined.
+  std::atomic<bool> pacing{false};
+  std::atomic<int> tokens_shown{0};
   AppController app;
   app.setText("the cat sat");
   ASSERT_TRUE(loadAndWait(app, tinyModel("gpt2_plain"))) << app.error();
@@ -326,6 +330,18 @@ TEST(ModelController, SelectionIsARowOfTheShownResultWhileGenerating) {
   // As the window runs it: Generate 10 once, the model's worker appending a token per step and
   // the engine on the controller's worker, each frame drawing whatever result is current.
   app.setOffThread([](const std::string&) { return true; });
+  // A tiny model makes ten tokens faster than frames come, so the worker waits before token k+1
+  // until the view shows token k (a real model's step is far slower than a frame); bounded so
+  // that a failure cannot hang.
+  app.waitForModel();
+  const int shown_before = app.nq();
+  app.model()->worker().setProgressObserver([&](const model::ModelProgress& p) {
+    if (p.what != "generate: token" || !pacing) return;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (tokens_shown < p.done && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+  });
+  pacing = true;
   ASSERT_TRUE(app.generate(10)) << app.error();
   EXPECT_TRUE(app.generating());
   int frames = 0, sizes_seen = 0, last_nq = app.nq();
@@ -337,9 +353,11 @@ TEST(ModelController, SelectionIsARowOfTheShownResultWhileGenerating) {
     ASSERT_TRUE(selection_valid()) << "frame " << frames << ": selected " << app.selectedQuery() << " of " << app.nq();
     if (app.nq() != last_nq) ++sizes_seen;
     last_nq = app.nq();
+    tokens_shown = app.nq() - shown_before;
     ++frames;
     std::this_thread::sleep_for(std::chrono::microseconds(200));  // frames take time; the worker runs meanwhile
   }
+  pacing = false;
   EXPECT_GE(sizes_seen, 2) << "the view grew in one jump: tokens were not shown as they came";
   EXPECT_EQ(app.nq(), n0 + 11);
   EXPECT_EQ(app.selectedQuery(), app.nq() - 1);
