@@ -63,8 +63,11 @@ const char* kWindowHelp =
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
     "  --bench-model layer|head|append   with --bench-frames and --model: every 10th frame switch the layer or\n"
     "                         head, or append a word; reports the latency until that frame is on screen\n"
+    "  --bench-idle S         leave the window alone for S seconds once its work is done and its animations\n"
+    "                         have settled; print the frames drawn and the CPU used (the idle cost)\n"
+    "  --continuous-redraw    draw every frame even when nothing moves (the arcs keep flowing; costs CPU idle)\n"
     "  --max-memory SIZE      memory budget, e.g. 2G (default: a quarter of physical memory)\n"
-    "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot/--bench-frames)\n"
+    "  --no-settings          neither read nor write ~/.config/attnviz (implied by --screenshot and the benchmarks)\n"
     "  --debug-layout         print panel rectangles to stdout (used by the end-to-end test)\n"
     "  --help                 this text\n"
     "\n"
@@ -84,8 +87,9 @@ int runWindow(int argc, char** argv) {
   CliArgs args("window",
                {"text", "target", "mode", "head", "temperature", "select", "engine", "colormap", "scale", "width", "height",
                 "ui-scale", "screenshot", "frames", "bench-frames", "open", "tab", "theme", "deck", "deck-step", "max-memory",
-                "model", "layer", "view", "bench-model", "text-file", "values", "ablate", "attention", "translate"},
-               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present", "alignment"});
+                "model", "layer", "view", "bench-model", "bench-idle", "text-file", "values", "ablate", "attention", "translate"},
+               {"causal", "help", "no-settings", "debug-layout", "help-window", "bench-zoom", "present", "alignment",
+                "continuous-redraw"});
 #if ATTNVIZ_HAVE_UI
   ui::WindowOptions o;
   try {
@@ -217,9 +221,16 @@ int runWindow(int argc, char** argv) {
       o.bench_model = *v;
     }
     if (o.bench_zoom && o.bench_frames == 0) throw UsageError("--bench-zoom needs --bench-frames N");
+    if (auto s = args.getDouble("bench-idle")) {
+      if (!(*s >= 0.5 && *s <= 3600)) throw UsageError("--bench-idle must be between 0.5 and 3600 seconds");
+      if (o.bench_frames > 0 || !o.screenshot.empty())
+        throw UsageError("--bench-idle cannot be combined with --bench-frames or --screenshot");
+      o.bench_idle_s = *s;
+    }
+    if (args.has("continuous-redraw")) o.continuous_redraw = true;
     o.causal = args.has("causal");
     if (o.causal && o.mode && *o.mode == "cross") throw UsageError(kCausalCrossReason);
-    o.use_settings = !args.has("no-settings");
+    o.use_settings = !args.has("no-settings") && o.bench_idle_s == 0;
     o.debug_layout = args.has("debug-layout");
   } catch (const UsageError& e) {
     return usage(e.what());

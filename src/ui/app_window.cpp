@@ -30,6 +30,7 @@
 #include "ui/text_bounds.h"
 #include "ui/model_panel_state.h"
 #include "ui/ui_context.h"
+#include "ui/frame_pacing.h"
 #include "ui/window_bench.h"
 
 namespace attnviz::ui {
@@ -397,6 +398,9 @@ int runAppWindow(const WindowOptions& opt) {
     std::string source_problem;  // why the last result could not become a texture ("" when it did)
     Colormap shown_colormap = heatmap.colormap();
     WindowBench bench(opt);
+    IdleBench idle_bench(opt.bench_idle_s);
+    ui.continuous_redraw = opt.continuous_redraw.value_or(geometry.continuous_redraw);
+    double last_input_s = nowSeconds();
     const int total_frames = opt.bench_frames > 0 ? opt.bench_frames : opt.frames;
     double last_frame_end = nowSeconds();
     bool running = exit_code == 0;
@@ -406,6 +410,7 @@ int runAppWindow(const WindowOptions& opt) {
       const double frame_start = nowSeconds();
       SDL_Event e;
       while (SDL_PollEvent(&e)) {
+        last_input_s = nowSeconds();
         ImGui_ImplSDL2_ProcessEvent(&e);
         if (e.type == SDL_QUIT) running = false;
         if (e.type == SDL_KEYDOWN && e.key.keysym.sym == SDLK_q && (e.key.keysym.mod & KMOD_CTRL)) running = false;
@@ -434,6 +439,12 @@ int runAppWindow(const WindowOptions& opt) {
       const double now = opt.screenshot.empty() ? nowSeconds() : 10.0 + 0.25 * frame;
       ui.time_s = now;
       app.setClock(now);
+      const auto working = [&] {
+        return app.busy() || app.dirty() || app.modelWorking() || app.generating() || ui.exporting.requested;
+      };
+      if (idle_bench.workDone(now, working())) last_input_s = -1e9;  // as if long left alone
+      ui.animating = false;
+      ui.flow_opacity = headless_run ? 1.0f : flowOpacity(now - last_input_s, ui.continuous_redraw);
       if (!opt.screenshot.empty() && frame == 0) app.selectQuery(app.selectedQuery());
 
       bench.beforeFrame(frame, app, ui);
@@ -611,14 +622,26 @@ int runAppWindow(const WindowOptions& opt) {
       if (bench.active()) {
         if (frame >= total_frames) running = false;
       } else if (opt.screenshot.empty()) {
-        // No vsync under a virtual display: do not spin faster than 60 Hz.
-        const double spent = frame_end - frame_start;
-        if (spent < 1.0 / 60.0) SDL_Delay(Uint32((1.0 / 60.0 - spent) * 1000.0));
+        if (idle_bench.afterFrame(frame_end)) running = false;
+        FrameNeeds needs;
+        needs.animating = ui.animating;
+        needs.working = working();
+        needs.text_input = ImGui::GetIO().WantTextInput;
+        needs.since_input_s = frame_end - last_input_s;
+        if (const int wait_ms = frameWaitMs(needs, ui.continuous_redraw); wait_ms > 0) {
+          SDL_WaitEventTimeout(nullptr, wait_ms);  // nothing moves: sleep until an event (or the bound)
+        } else {
+          // No vsync under a virtual display: do not spin faster than 60 Hz.
+          const double spent = frame_end - frame_start;
+          if (spent < 1.0 / 60.0) SDL_Delay(Uint32((1.0 / 60.0 - spent) * 1000.0));
+        }
       }
       last_frame_end = nowSeconds();
     }
 
     bench.report(app);
+    idle_bench.report(ui.continuous_redraw);
+    geometry.continuous_redraw = ui.continuous_redraw;
     if (!settings_path.empty() && exit_code == 0) {
       SDL_GetWindowSize(window, &geometry.width, &geometry.height);
       if (!ui.exporting.saved_folder.empty()) geometry.export_folder = ui.exporting.saved_folder;

@@ -30,6 +30,10 @@ struct WindowOptions {
   // With bench_frames and a model: every 10th frame switch the layer ("layer"), the head ("head")
   // or append a word to the text ("append"); reports event-to-displayed-frame latencies.
   std::string bench_model;
+  // > 0: run the window as a person would, leave it alone for that many seconds once its work is
+  // done and the animations have settled, then print the frames drawn and the CPU time spent.
+  double bench_idle_s = 0;
+  std::optional<bool> continuous_redraw;  // --continuous-redraw: draw every frame (default: from settings, off)
   int width = 0, height = 0;  // 0 = from settings (default 1280 x 800)
   float ui_scale = 0;         // 0 = from the display DPI
   bool use_settings = true;   // load/save settings (off for --screenshot and --bench-frames)

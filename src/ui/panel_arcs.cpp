@@ -120,15 +120,17 @@ void drawArc(UiContext& ui, ImDrawList* dl, const render::Arc& arc, float grow, 
   // Presentation and figures: thicker strokes that survive a projector or a printed page.
   const float width_scale = ui.present || ui.figure ? 1.7f : 1.0f;
   dl->AddPolyline(pts, last + 1, ImGui::ColorConvertFloat4ToU32(c), 0, arc.width * width_scale * ui.scale);
-  if (grow >= 1.0f && !ui.figure && !ui.paused) {
+  if (grow < 1.0f) ui.animating = true;
+  if (grow >= 1.0f && !ui.figure && !ui.paused && ui.flow_opacity > 0) {
     // Flow: bright dots travelling from the query to the key.
+    ui.animating = true;
     const float speed = 0.45f;
     for (int d = 0; d < 2; ++d) {
       const float t = std::fmod(time * speed + 0.5f * float(d) + float(arc.key) * 0.137f, 1.0f);
       const glm::vec2 p = render::bezierPoint(arc, t);
       const float fade = std::sin(t * 3.14159f);
       dl->AddCircleFilled(ImVec2(p.x, p.y), (arc.width * width_scale * 0.35f + 1.6f) * ui.scale,
-                          IM_COL32(255, 255, 255, int(200 * fade * arc.alpha)), 10);
+                          IM_COL32(255, 255, 255, int(200 * fade * arc.alpha * ui.flow_opacity)), 10);
     }
   }
 }

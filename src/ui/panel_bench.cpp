@@ -287,6 +287,7 @@ void drawContents(UiContext& ui, BenchPanelState& st, bool large) {
   const float s = ui.scale;
   BenchSession& session = st.session;
   const bool running = session.running();
+  if (running) ui.animating = true;  // the GPU half of the benchmark advances once per frame
   const std::vector<std::string>& names = benchEngineNames();
 
   // ---- choices -------------------------------------------------------------------------------

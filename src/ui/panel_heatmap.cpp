@@ -196,6 +196,7 @@ void drawMatrix(UiContext& ui, const MatrixParams& mp) {
     hv.y1 = v.y0 + msize.y * cpp_y;
     hv.layer = mp.layer;
     hv.blend = blendFactor(ui);
+    if (hv.blend < 1.0f) ui.animating = true;
     const ImVec4 bg = kPanelColor;
     hv.grid[0] = bg.x;
     hv.grid[1] = bg.y;

@@ -11,6 +11,7 @@
 #include "model/model_session.h"
 #include "model/tokenizer_model.h"
 #include "ui/model_holder.h"
+#include "ui/frame_pacing.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
 
@@ -469,6 +470,13 @@ void drawInputPanel(UiContext& ui) {
     ImGui::EndCombo();
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("How a weight becomes a colour.\n%s", colourScaleHelp(app.colourScale()));
+  ImGui::Checkbox("Keep the arcs flowing", &ui.continuous_redraw);
+  ui.nameLastItem("continuous_redraw");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Redraw every frame, so the dots on the arcs never stop.\n"
+                      "Off: %.0f s after the last input they fade out, and the window sleeps until the next\n"
+                      "event, using no CPU while nobody touches it. Space pauses all animation.",
+                      kFlowSeconds);
 
   ImGui::Spacing();
   ImGui::Separator();

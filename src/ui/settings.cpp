@@ -64,7 +64,7 @@ nlohmann::json settingsToJson(const AppController& app, const WindowGeometry& wi
   if (app.colourScaleChosen()) j["colour_scale"] = colourScaleName(app.colourScale());
   const HeadSelection h = app.head();
   j["head"] = h.kind == HeadSelection::All ? "all" : h.kind == HeadSelection::Mean ? "mean" : std::to_string(h.index + 1);
-  j["window"] = {{"width", window.width}, {"height", window.height}};
+  j["window"] = {{"width", window.width}, {"height", window.height}, {"continuous_redraw", window.continuous_redraw}};
   if (!window.export_folder.empty()) j["export_folder"] = window.export_folder;
   return j;
 }
@@ -95,6 +95,8 @@ void applySettings(const nlohmann::json& j, AppController* app, WindowGeometry* 
     const auto& w = *it;
     if (w.contains("width") && w["width"].is_number_integer()) window->width = w["width"].get<int>();
     if (w.contains("height") && w["height"].is_number_integer()) window->height = w["height"].get<int>();
+    if (w.contains("continuous_redraw") && w["continuous_redraw"].is_boolean())
+      window->continuous_redraw = w["continuous_redraw"].get<bool>();
   }
 }
 

@@ -15,6 +15,7 @@ struct WindowGeometry {
   int width = 1280;
   int height = 800;
   std::string export_folder;  // where the last export went ("" = none yet)
+  bool continuous_redraw = false;  // draw every frame, even when nothing moves
 };
 
 // The folder for settings, "" when neither XDG_CONFIG_HOME nor HOME is set.

@@ -106,6 +106,11 @@ struct UiContext {
   bool present = false;         // presentation mode: thicker arcs, larger labels
   bool hide_panels = false;     // H: only the heatmap and the arcs (and the caption)
   bool paused = false;          // Space: animations settled and still
+  // Idle frames (ui/frame_pacing.h): panels set `animating` when they drew something that moves,
+  // so the window knows whether the next frame can wait for an event.
+  bool animating = false;
+  bool continuous_redraw = false;  // draw every frame; the arcs' flow never settles
+  float flow_opacity = 1.0f;       // the arcs' flow dots, fading out a while after the last input
   bool figure = false;          // drawing an exported figure: no hints, hover or flow dots
   bool show_shortcuts = false;  // ?: the shortcut overlay
   bool light = false;           // light theme active

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 #include "render/heatmap_renderer.h"
 #include "ui/app_controller.h"
@@ -96,6 +97,35 @@ void WindowBench::report(const AppController& app) const {
               int(frame_ms_.size()), percentile(frame_ms_, 0.5), percentile(frame_ms_, 0.95), largest(frame_ms_),
               percentile(recompute_ms_, 0.5), renderer.c_str(), app.engineUsed().c_str(), percentile(build_ms_, 0.5), app.nq(),
               app.nk());
+}
+
+bool IdleBench::workDone(double now, bool working) {
+  if (!active() || done_at_ >= 0 || working) return false;
+  done_at_ = now;
+  return true;
+}
+
+bool IdleBench::afterFrame(double now) {
+  if (done_at_ < 0) return false;
+  if (start_ < 0) {
+    if (now - done_at_ < kSettleSeconds) return false;
+    start_ = now;
+    cpu_start_ = double(std::clock()) / CLOCKS_PER_SEC;  // process CPU time, all threads
+    return false;
+  }
+  ++frames_;
+  if (now - start_ < seconds_) return false;
+  end_ = now;
+  cpu_end_ = double(std::clock()) / CLOCKS_PER_SEC;
+  return true;
+}
+
+void IdleBench::report(bool continuous_redraw) const {
+  if (!active() || end_ < 0) return;
+  const double wall = end_ - start_, cpu = cpu_end_ - cpu_start_;
+  std::printf("{\"bench\":\"idle\",\"seconds\":%.3f,\"frames\":%d,\"fps\":%.2f,\"cpu_seconds\":%.3f,\"cpu_percent\":%.2f,"
+              "\"continuous_redraw\":%s}\n",
+              wall, frames_, double(frames_) / wall, cpu, 100.0 * cpu / wall, continuous_redraw ? "true" : "false");
 }
 
 }  // namespace attnviz::ui

@@ -439,6 +439,7 @@ TEST(Settings, RoundTripThroughJson) {
   a.recomputeNow();
   ASSERT_TRUE(a.setHeadByName("3", &error));
   WindowGeometry g{900, 700};
+  g.continuous_redraw = true;
   const nlohmann::json j = settingsToJson(a, g);
   AppController b;
   WindowGeometry h;
@@ -453,10 +454,12 @@ TEST(Settings, RoundTripThroughJson) {
   EXPECT_EQ(b.head().index, 2);
   EXPECT_EQ(h.width, 900);
   EXPECT_EQ(h.height, 700);
+  EXPECT_TRUE(h.continuous_redraw);
   // Garbage is ignored, not fatal.
   AppController c;
-  applySettings(nlohmann::json::parse(R"({"temperature":"hot","mode":7,"window":{"width":"x"}})"), &c, &h);
+  applySettings(nlohmann::json::parse(R"({"temperature":"hot","mode":7,"window":{"width":"x","continuous_redraw":1}})"), &c, &h);
   EXPECT_FLOAT_EQ(c.temperature(), 1.0f);
+  EXPECT_TRUE(h.continuous_redraw) << "a non-boolean is ignored, the value before stays";
 }
 
 }  // namespace
