@@ -65,7 +65,9 @@ TEST(BenchSession, CancelStopsTheRun) {
   s.update();  // the worker starts (device, peak FMA)
   s.cancel();
   EXPECT_TRUE(s.cancelRequested());
-  ASSERT_TRUE(pump(s, 5));
+  // A bound against a hang only: the step in flight (the device probe, seconds under a sanitizer
+  // on a loaded machine) ends first; that the run stopped early is what the lines below check.
+  ASSERT_TRUE(pump(s, 60));
   EXPECT_TRUE(s.report().cancelled);
   EXPECT_LT(s.report().rows.size(), 12u);
 }
