@@ -401,6 +401,7 @@ int runAppWindow(const WindowOptions& opt) {
     IdleBench idle_bench(opt.bench_idle_s);
     ui.continuous_redraw = opt.continuous_redraw.value_or(geometry.continuous_redraw);
     double last_input_s = nowSeconds();
+    bool slept = false;  // the window slept before this frame
     const int total_frames = opt.bench_frames > 0 ? opt.bench_frames : opt.frames;
     double last_frame_end = nowSeconds();
     bool running = exit_code == 0;
@@ -409,8 +410,18 @@ int runAppWindow(const WindowOptions& opt) {
     while (running) {
       const double frame_start = nowSeconds();
       SDL_Event e;
-      while (SDL_PollEvent(&e)) {
+      // ImGui 1.86 keeps the keys' state only, so a press and its release in one frame would be
+      // lost (Enter in a text box, after the window slept): such a release waits for the next frame.
+      std::vector<SDL_Scancode> pressed_this_frame;
+      SDL_PumpEvents();
+      while (SDL_PeepEvents(&e, 1, SDL_PEEKEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) > 0) {
+        if (e.type == SDL_KEYUP && std::find(pressed_this_frame.begin(), pressed_this_frame.end(), e.key.keysym.scancode) !=
+                                       pressed_this_frame.end())
+          break;
+        SDL_PeepEvents(&e, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT);
+        if (e.type == SDL_KEYDOWN) pressed_this_frame.push_back(e.key.keysym.scancode);
         last_input_s = nowSeconds();
+        idle_bench.event();
         ImGui_ImplSDL2_ProcessEvent(&e);
         if (e.type == SDL_QUIT) running = false;
         if (e.type == SDL_KEYDOWN && e.key.keysym.sym == SDLK_q && (e.key.keysym.mod & KMOD_CTRL)) running = false;
@@ -442,7 +453,7 @@ int runAppWindow(const WindowOptions& opt) {
       const auto working = [&] {
         return app.busy() || app.dirty() || app.modelWorking() || app.generating() || ui.exporting.requested;
       };
-      if (idle_bench.workDone(now, working())) last_input_s = -1e9;  // as if long left alone
+      if (idle_bench.workDone(now, working(), now - last_input_s)) last_input_s = -1e9;  // as if long left alone
       ui.animating = false;
       ui.flow_opacity = headless_run ? 1.0f : flowOpacity(now - last_input_s, ui.continuous_redraw);
       if (!opt.screenshot.empty() && frame == 0) app.selectQuery(app.selectedQuery());
@@ -561,7 +572,8 @@ int runAppWindow(const WindowOptions& opt) {
       glDisable(GL_SCISSOR_TEST);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
       ++frame;
-      if (opt.debug_layout && (frame % 10 == 1)) {
+      // Every 10th frame, and every frame after a sleep, so the state on screen is always printed.
+      if (opt.debug_layout && (frame % 10 == 1 || slept)) {
         std::printf("layout heatmap=%.0f,%.0f,%.0f,%.0f rows=%.0f,%.0f,%.0f,%.0f arcs=%.0f,%.0f,%.0f,%.0f text=%.0f,%.0f,%.0f,%.0f "
                     "selected=%d nq=%d nk=%d mouse=%.0f,%.0f view=%.2f,%.2f,%.5f deck=%d overlay=%d "
                     "modelview=%.0f,%.0f,%.0f,%.0f layer=%d head=%d main=%d\n",
@@ -628,8 +640,10 @@ int runAppWindow(const WindowOptions& opt) {
         needs.working = working();
         needs.text_input = ImGui::GetIO().WantTextInput;
         needs.since_input_s = frame_end - last_input_s;
+        slept = false;
         if (const int wait_ms = frameWaitMs(needs, ui.continuous_redraw); wait_ms > 0) {
           SDL_WaitEventTimeout(nullptr, wait_ms);  // nothing moves: sleep until an event (or the bound)
+          slept = true;
         } else {
           // No vsync under a virtual display: do not spin faster than 60 Hz.
           const double spent = frame_end - frame_start;

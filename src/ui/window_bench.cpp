@@ -99,10 +99,17 @@ void WindowBench::report(const AppController& app) const {
               app.nk());
 }
 
-bool IdleBench::workDone(double now, bool working) {
-  if (!active() || done_at_ >= 0 || working) return false;
+bool IdleBench::workDone(double now, bool working, double since_event) {
+  if (!active() || done_at_ >= 0 || end_ >= 0 || working || since_event < kQuietSeconds) return false;
   done_at_ = now;
   return true;
+}
+
+void IdleBench::event() {
+  if (done_at_ < 0 || end_ >= 0) return;
+  done_at_ = start_ = -1;
+  frames_ = 0;
+  ++restarts_;
 }
 
 bool IdleBench::afterFrame(double now) {
@@ -124,8 +131,8 @@ void IdleBench::report(bool continuous_redraw) const {
   if (!active() || end_ < 0) return;
   const double wall = end_ - start_, cpu = cpu_end_ - cpu_start_;
   std::printf("{\"bench\":\"idle\",\"seconds\":%.3f,\"frames\":%d,\"fps\":%.2f,\"cpu_seconds\":%.3f,\"cpu_percent\":%.2f,"
-              "\"continuous_redraw\":%s}\n",
-              wall, frames_, double(frames_) / wall, cpu, 100.0 * cpu / wall, continuous_redraw ? "true" : "false");
+              "\"continuous_redraw\":%s,\"restarts\":%d}\n",
+              wall, frames_, double(frames_) / wall, cpu, 100.0 * cpu / wall, continuous_redraw ? "true" : "false", restarts_);
 }
 
 }  // namespace attnviz::ui

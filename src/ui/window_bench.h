@@ -40,25 +40,28 @@ class WindowBench {
   double fit_cpp_ = 0;
 };
 
-// --bench-idle: the cost of a window left alone. Once its work is done, the input is made to look
-// long past (so the arcs' flow settles); kSettleSeconds later (the start's own animations, the
-// first frames' fonts and textures are over) the frames drawn and the process's CPU time (every
-// thread) are counted for `seconds`; one JSON line at the end.
+// --bench-idle: the cost of a window left alone. Once its work is done and events have stopped
+// coming (a display sends a few at start), the input is made to look long past (so the arcs' flow
+// settles); kSettleSeconds later (the start's own animations, the first frames' fonts and
+// textures are over) the frames drawn and the process's CPU time (every thread) are counted for
+// `seconds`. An event meanwhile starts the wait again. One JSON line at the end.
 class IdleBench {
  public:
   explicit IdleBench(double seconds) : seconds_(seconds) {}
   bool active() const { return seconds_ > 0; }
   static constexpr double kSettleSeconds = 2.0;
-  // True once, on the first frame with no work left: the caller then puts its last input far in
-  // the past.
-  bool workDone(double now, bool working);
+  // True once, on the first frame with no work left and no event for kQuietSeconds: the caller
+  // then puts its last input far in the past.
+  static constexpr double kQuietSeconds = 0.5;
+  bool workDone(double now, bool working, double since_event);
+  void event();  // an event arrived: what was settling or measured starts again
   // After each frame's swap; true when the stretch is over.
   bool afterFrame(double now);
   void report(bool continuous_redraw) const;
 
  private:
   double seconds_ = 0, done_at_ = -1, start_ = -1, end_ = -1, cpu_start_ = 0, cpu_end_ = 0;
-  int frames_ = 0;
+  int frames_ = 0, restarts_ = 0;
 };
 
 }  // namespace attnviz::ui

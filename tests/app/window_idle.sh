@@ -35,7 +35,8 @@ model=$(field "$(cat "$TMP/model.json")" frames)
 # Left alone the window wakes about once a second (its bound on what no event announces).
 [ "$sleeping" -le $((2 * S + 2)) ] || fail "a window left alone drew $sleeping frames in $S s"
 [ "$model" -le $((2 * S + 2)) ] || fail "a window left alone with a model drew $model frames in $S s"
-[ "$continuous" -ge 20 ] && [ "$continuous" -ge $((3 * sleeping)) ] ||
+# Every frame: at least 5 a second even on a loaded machine under a sanitizer (60 when quiet).
+[ "$continuous" -ge $((5 * S)) ] && [ "$continuous" -ge $((3 * sleeping)) ] ||
   fail "--continuous-redraw drew $continuous frames in $S s (left alone: $sleeping)"
 [ "$(field "$(cat "$TMP/continuous.json")" continuous_redraw)" = True ] || fail "the report does not say continuous redraw"
 echo "PASS"
