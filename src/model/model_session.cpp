@@ -44,7 +44,7 @@ void checkModelFolder(const std::filesystem::path& dir) {
 ModelSession::ModelSession() = default;
 ModelSession::~ModelSession() = default;
 
-std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name, bool require_tokenizer) {
+std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name, bool require_tokenizer, const LoadObserver& observer) {
   const std::filesystem::path dir = resolveModelDirectory(path_or_name);
   checkModelFolder(dir);
   ModelConfig config = loadModelConfig((dir / "config.json").string());
@@ -54,11 +54,12 @@ std::unique_ptr<ModelSession> ModelSession::load(const std::string& path_or_name
   s->directory_ = dir.string();
   if (config.encoder_decoder) {
     s->kind_ = AttentionKind::cross;
-    s->seq2seq_ = std::make_unique<Seq2SeqTransformer>(std::move(config), std::move(weights));
+    s->seq2seq_ = std::make_unique<Seq2SeqTransformer>(std::move(config), std::move(weights), observer);
   } else {
     s->kind_ = config.bidirectional ? AttentionKind::encoder : AttentionKind::decoder;
-    s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights));
+    s->transformer_ = std::make_unique<Transformer>(std::move(config), std::move(weights), observer);
   }
+  if (require_tokenizer && observer) observer("tokenizer", 0, 1);
   if (require_tokenizer) s->tokenizer_ = std::make_unique<ModelTokenizer>(ModelTokenizer::fromDirectory(dir));
   if (s->tokenizer_ && s->isEncoder()) {
     for (const char* mask : {"[MASK]", "<mask>"})

@@ -25,6 +25,7 @@
 #include "model/head_ablation.h"
 #include "model/head_measures.h"
 #include "model/model_config.h"
+#include "model/safetensors.h"
 
 namespace attnviz::model {
 
@@ -82,8 +83,10 @@ class ModelSession {
   // pathOrName: a directory with config.json, weights and tokenizer, or a Hugging Face cache name
   // (e.g. "gpt2", "HuggingFaceTB/SmolLM2-135M"). Throws ModelError.
   // require_tokenizer = false loads the weights alone (benchmarks, forward tests): then only
-  // setTokenIds works and labels are "#id".
-  static std::unique_ptr<ModelSession> load(const std::string& path_or_name, bool require_tokenizer = true);
+  // setTokenIds works and labels are "#id". `observer` hears of each tensor, then of the tokenizer
+  // ("tokenizer", 0 of 1), and may throw to stop.
+  static std::unique_ptr<ModelSession> load(const std::string& path_or_name, bool require_tokenizer = true,
+                                            const LoadObserver& observer = {});
   ~ModelSession();
   ModelSession(const ModelSession&) = delete;
   ModelSession& operator=(const ModelSession&) = delete;

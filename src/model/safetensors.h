@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -73,6 +74,10 @@ struct FloatTensor {
 
 // All tensors of a checkpoint directory: model.safetensors, or model.safetensors.index.json and
 // the shards it names (every shard validated on open).
+// Told of each tensor as a model's load maps or converts it (its file's name, k of n); it may
+// throw to stop the load, and everything read so far is freed. A window shows it as progress.
+using LoadObserver = std::function<void(const std::string& file, int done, int total)>;
+
 class WeightStore {
  public:
   // Opens `dir`/model.safetensors or `dir`/model.safetensors.index.json. Throws ModelError.

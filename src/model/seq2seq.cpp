@@ -244,8 +244,10 @@ int t5RelativeBucket(int relative, bool bidirectional, int buckets, int max_dist
   return bucket + std::min(max_exact + int(scaled), buckets - 1);
 }
 
-Seq2SeqTransformer::Seq2SeqTransformer(ModelConfig config, WeightStore weights) : config_(std::move(config)), store_(std::move(weights)) {
+Seq2SeqTransformer::Seq2SeqTransformer(ModelConfig config, WeightStore weights, const LoadObserver& observer)
+    : config_(std::move(config)), store_(std::move(weights)) {
   const ModelConfig& c = config_;
+  int total_tensors = 0;
   {
     Loader dry(store_, c, true);
     Seq2SeqWeights shapes;
@@ -255,8 +257,11 @@ Seq2SeqTransformer::Seq2SeqTransformer(ModelConfig config, WeightStore weights) 
                     .add("weights mapped", dry.mapped_bytes)
                     .add("sinusoidal positions", c.sinusoidal_positions ? double(c.max_positions) * c.hidden_size : 0.0, sizeof(float)),
                 "loading the weights of " + store_.source());
+    total_tensors = dry.tensors;
   }
   Loader ld(store_, c, false);
+  ld.total = total_tensors;
+  ld.observer = &observer;
   auto w = std::make_unique<Seq2SeqWeights>();
   (c.arch == Architecture::T5 ? readT5Weights : readSeq2SeqWeights)(ld, c, *w);
   if (c.sinusoidal_positions) {

@@ -45,7 +45,7 @@ struct RelativeBias {
 class Seq2SeqTransformer {
  public:
   // Checks every tensor's presence and shape and the memory budget before reading (ModelError).
-  Seq2SeqTransformer(ModelConfig config, WeightStore weights);
+  Seq2SeqTransformer(ModelConfig config, WeightStore weights, const LoadObserver& observer = {});
   ~Seq2SeqTransformer();
   Seq2SeqTransformer(Seq2SeqTransformer&&) noexcept;
   Seq2SeqTransformer& operator=(Seq2SeqTransformer&&) noexcept;

@@ -27,8 +27,10 @@ constexpr int kAttentionRowBlock = 128;
 
 }  // namespace
 
-Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std::move(config)), store_(std::move(weights)) {
+Transformer::Transformer(ModelConfig config, WeightStore weights, const LoadObserver& observer)
+    : config_(std::move(config)), store_(std::move(weights)) {
   const ModelConfig& c = config_;
+  int total_tensors = 0;
   {
     // Every tensor's presence and shape first, and the memory the weights will take, before any
     // is converted (a 2^25-row BF16 embedding is refused here, not after 3 GB).
@@ -36,6 +38,7 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
     TransformerWeights shapes;
     readWeights(dry, c, store_, shapes);
     weight_bytes_mapped_ = dry.mapped_bytes;
+    total_tensors = dry.tensors;
     weight_bytes_converted_ = dry.converted_bytes;
     checkBudget(MemoryEstimate{}
                     .add("weights converted to float32", weight_bytes_converted_)
@@ -43,6 +46,8 @@ Transformer::Transformer(ModelConfig config, WeightStore weights) : config_(std:
                 "loading the weights of " + store_.source());
   }
   Loader ld(store_, c, false);
+  ld.total = total_tensors;
+  ld.observer = &observer;
   auto w = std::make_unique<TransformerWeights>();
   readWeights(ld, c, store_, *w);
   if (c.arch == Architecture::Llama || c.arch == Architecture::NeoX)  // the rotary ones

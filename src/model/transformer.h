@@ -35,7 +35,7 @@ class Transformer {
   // Checks that every tensor the architecture needs is there with the shape the config implies
   // (ModelError naming the file, the tensor, the expected and the found shape) and that the weights
   // fit the memory budget (core/memory_budget.h; ModelError with the estimate), then reads them.
-  Transformer(ModelConfig config, WeightStore weights);
+  Transformer(ModelConfig config, WeightStore weights, const LoadObserver& observer = {});
   ~Transformer();
   Transformer(Transformer&&) noexcept;
   Transformer& operator=(Transformer&&) noexcept;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,9 @@ class Loader {
   Loader(const WeightStore& store, const ModelConfig& config, bool dry) : store_(store), config_(config), dry_(dry) {}
   std::uint64_t mapped_bytes = 0, converted_bytes = 0;
   std::vector<std::string>* names = nullptr;  // where the names of the tensors read go
+  int tensors = 0;                            // read so far (a dry run counts them all)
+  int total = 0;                              // for the observer: the dry run's count
+  const LoadObserver* observer = nullptr;
 
   std::string resolve(const std::string& name) const {
     std::string found = find(name);
@@ -119,13 +123,16 @@ class Loader {
       throw ModelError(store_.fileOf(real) + ": tensor '" + real + "' has shape " + shapeText(info.shape) + " but the config implies " +
                        shapeText(shape));
     if (names) names->push_back(real);
+    ++tensors;
     if (dry_) {
       (store_.loadsWithoutCopy(real) ? mapped_bytes : converted_bytes) += std::uint64_t(info.elements()) * sizeof(float);
       FloatTensor t;
       t.shape = info.shape;
       return t;
     }
-    return store_.load(real);
+    FloatTensor t = store_.load(real);
+    if (observer && *observer) (*observer)(std::filesystem::path(store_.fileOf(real)).filename().string(), tensors, total);
+    return t;
   }
   Vec vec(const std::string& name, int n) { return Vec{tensor(name, {n})}; }
   Matrix conv1d(const std::string& name, int in, int out) { return Matrix{tensor(name, {in, out}), in, out, false}; }

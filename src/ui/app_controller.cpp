@@ -12,6 +12,7 @@
 #include "core/embedded.h"
 #include "core/token_names.h"
 #include "ui/model_holder.h"
+#include "ui/model_load.h"
 
 namespace attnviz::ui {
 namespace {
@@ -268,6 +269,7 @@ bool AppController::isMasked(int row, int col) const {
 bool AppController::recomputeIfDue(double now_s) {
   now_ = now_s;
   bool applied = false;
+  if (load_ || !abandoned_loads_.empty()) finishModelLoad();
   if (model_) pollModel();
   if (pending_.valid()) {
     if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;

@@ -37,9 +37,11 @@ struct Example {
 const std::vector<Example>& examples();
 
 class ModelHolder;  // ui/model_holder.h: a real model (src/model) and its overview
+class ModelLoad;    // ui/model_load.h: one loading on a thread of its own
 }  // namespace attnviz::ui
 namespace attnviz::model {
 struct ModelSnapshot;  // model/model_worker.h
+struct ModelProgress;  // model/model_worker.h
 }  // namespace attnviz::model
 namespace attnviz::ui {
 
@@ -127,7 +129,17 @@ class AppController {
   // Loads a model directory or Hugging Face cache name and shows the selected layer on the current
   // text (causal, all heads). On failure error() says why and what was shown stays (the simulated
   // model, imported data or the previous real model). Returns whether it loaded.
+  // Blocks until the model is loaded (the command line, decks, tests).
   bool loadModel(const std::string& path_or_name);
+  // The same on a thread of its own (the window): what is shown stays, modelLoad() tells how far
+  // the load is, and recomputeIfDue() puts the model on screen once it is in (or error() says why
+  // not). A newer load, Cancel, the simulated model or an import stops it.
+  void startLoadingModel(const std::string& path_or_name);
+  const ModelLoad* modelLoad() const { return load_.get(); }  // nullptr when none runs
+  bool loadingModel() const { return load_ != nullptr; }
+  void cancelModelLoad();
+  // For tests: called on the loading thread at each step of every load started after (may block).
+  void setModelLoadObserver(std::function<void(const model::ModelProgress&)> observer) { load_observer_ = std::move(observer); }
   bool modelShown() const { return source_ == Source::Model; }
   ModelHolder* model() { return model_.get(); }  // nullptr unless a real model is shown
   const ModelHolder* model() const { return model_.get(); }
@@ -265,6 +277,11 @@ class AppController {
 
  private:
   enum class Source { Simulated, ImportedProblem, ImportedWeights, Model };
+  // A finished load: its model goes on screen, or error() says why not. False when none finished
+  // or it failed.
+  bool finishModelLoad();
+  void freeEndedLoads();
+  void showModel(std::unique_ptr<ModelHolder> loaded);
   void markDirty();
   void refreshShown();
   void recompute();
@@ -340,6 +357,9 @@ class AppController {
   AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
   bool causal_before_model_ = false;                     // restored when the real model goes
   std::unique_ptr<ModelHolder> model_;
+  std::unique_ptr<ModelLoad> load_;                       // a load running, or done and not yet shown
+  std::vector<std::unique_ptr<ModelLoad>> abandoned_loads_;  // cancelled, ending on their threads
+  std::function<void(const model::ModelProgress&)> load_observer_;
   std::shared_ptr<const model::ModelSnapshot> model_snapshot_;  // the one the next job is built from
   int generation_ = 0;           // the worker's id of a generation this controller follows (0: none)
   std::string generation_text_;  // the text as the generation last left it

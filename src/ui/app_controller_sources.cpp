@@ -9,10 +9,16 @@
 #include "core/token_names.h"
 #include "ui/app_controller.h"
 #include "ui/model_holder.h"
+#include "ui/model_load.h"
 
 namespace attnviz::ui {
 
 void AppController::waitForModel() {
+  if (load_) {
+    load_->wait();
+    // A load that failed leaves its error on screen (a recompute would clear it).
+    if (!finishModelLoad() && !model_) return;
+  }
   if (!model_) return recomputeNow();
   waitForPending();
   model_->worker().waitIdle();
@@ -81,6 +87,7 @@ void AppController::stopModel() {
 }
 
 bool AppController::loadPaths(const std::vector<std::string>& paths) {
+  cancelModelLoad();  // what was dropped or opened is what to show
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const std::string& p : paths) {
@@ -233,6 +240,7 @@ bool AppController::showWeights(AttentionResult r, const std::vector<std::string
 }
 
 void AppController::useSimulatedModel() {
+  cancelModelLoad();
   if (source_ == Source::Simulated) return;
   discardPending();
   releaseModel();
@@ -253,13 +261,44 @@ void AppController::releaseModel() {
 }
 
 bool AppController::loadModel(const std::string& path_or_name) {
-  std::unique_ptr<ModelHolder> loaded;
-  try {
-    loaded = std::make_unique<ModelHolder>(path_or_name);
-  } catch (const std::exception& e) {
-    error_ = std::string("Could not load: ") + e.what();  // what is shown stays
+  startLoadingModel(path_or_name);
+  load_->wait();
+  return finishModelLoad();
+}
+
+void AppController::startLoadingModel(const std::string& path_or_name) {
+  cancelModelLoad();
+  load_ = std::make_unique<ModelLoad>(path_or_name, load_observer_);
+}
+
+void AppController::freeEndedLoads() {
+  // Cancelled loads end on their own threads (at their next step) and are freed once they have.
+  abandoned_loads_.erase(std::remove_if(abandoned_loads_.begin(), abandoned_loads_.end(),
+                                        [](const std::unique_ptr<ModelLoad>& l) { return l->done(); }),
+                         abandoned_loads_.end());
+}
+
+void AppController::cancelModelLoad() {
+  freeEndedLoads();
+  if (!load_) return;
+  load_->cancel();
+  abandoned_loads_.push_back(std::move(load_));
+}
+
+bool AppController::finishModelLoad() {
+  freeEndedLoads();
+  if (!load_ || !load_->done()) return false;
+  const std::unique_ptr<ModelLoad> load = std::move(load_);
+  std::unique_ptr<ModelHolder> loaded = load->take();
+  if (!loaded) {
+    if (!load->cancelled()) error_ = "Could not load: " + load->error();  // what is shown stays
     return false;
   }
+  showModel(std::move(loaded));
+  return true;
+}
+
+void AppController::showModel(std::unique_ptr<ModelHolder> loaded) {
   discardPending();
   if (source_ == Source::Simulated) simulated_mode_ = mode_;
   if (!model_) causal_before_model_ = causal_;
@@ -289,7 +328,6 @@ bool AppController::loadModel(const std::string& path_or_name) {
   // is done. A text the model refuses leaves the model loaded with error() saying why.
   markDirty();
   model_->want(text_, target_);
-  return true;
 }
 
 int AppController::layerCount() const { return model_ ? model_->layers() : int(imported_layers_.size()); }

@@ -451,7 +451,8 @@ int runAppWindow(const WindowOptions& opt) {
       ui.time_s = now;
       app.setClock(now);
       const auto working = [&] {
-        return app.busy() || app.dirty() || app.modelWorking() || app.generating() || ui.exporting.requested;
+        return app.busy() || app.dirty() || app.modelWorking() || app.generating() || app.loadingModel() ||
+               ui.exporting.requested;
       };
       if (idle_bench.workDone(now, working(), now - last_input_s)) last_input_s = -1e9;  // as if long left alone
       ui.animating = false;

@@ -6,8 +6,8 @@
 
 namespace attnviz::ui {
 
-ModelHolder::ModelHolder(const std::string& path_or_name)
-    : worker_(std::make_unique<model::ModelWorker>(model::ModelSession::load(path_or_name))),
+ModelHolder::ModelHolder(const std::string& path_or_name, const model::LoadObserver& observer)
+    : worker_(std::make_unique<model::ModelWorker>(model::ModelSession::load(path_or_name, true, observer))),
       shown_(worker_->latest()),
       kind_(shown_->kind) {}
 

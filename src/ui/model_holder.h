@@ -24,8 +24,9 @@ class ModelHolder {
  public:
   static constexpr int kThumbSize = LayerOverview::kThumbSize;
 
-  // Loads a model directory or Hugging Face cache name. Throws model::ModelError (one line).
-  explicit ModelHolder(const std::string& path_or_name);
+  // Loads a model directory or Hugging Face cache name. Throws model::ModelError (one line), or
+  // what `observer` throws to stop the load (ui/model_load.h runs this on a thread of its own).
+  explicit ModelHolder(const std::string& path_or_name, const model::LoadObserver& observer = {});
   ~ModelHolder();
   ModelHolder(const ModelHolder&) = delete;
   ModelHolder& operator=(const ModelHolder&) = delete;

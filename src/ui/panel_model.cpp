@@ -11,6 +11,7 @@
 #include "model/model_path.h"
 #include "model/model_session.h"
 #include "ui/model_holder.h"
+#include "ui/model_load.h"
 #include "ui/model_panel_state.h"
 #include "ui/ui_context.h"
 
@@ -48,12 +49,12 @@ void drawModelPicker(UiContext& ui) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Hand-made heads with readable roles; no weights");
     for (const model::ShippedModel& m : st.shipped) {
       const std::string label = m.name + "  (trained here, ships with attnviz)";
-      if (ImGui::Selectable(label.c_str(), app.modelShown() && app.model()->name() == m.name)) app.loadModel(m.name);
+      if (ImGui::Selectable(label.c_str(), app.modelShown() && app.model()->name() == m.name)) app.startLoadingModel(m.name);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\nTrained by scripts/train-demo-models.py; its README.md says on what", m.folder.string().c_str());
     }
     if (!st.shipped.empty()) ImGui::Separator();
     for (const model::CachedModel& m : st.cached) {
-      if (ImGui::Selectable(m.name.c_str(), app.modelShown() && app.model()->name() == m.name)) app.loadModel(m.name);
+      if (ImGui::Selectable(m.name.c_str(), app.modelShown() && app.model()->name() == m.name)) app.startLoadingModel(m.name);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m.snapshot.string().c_str());
     }
     if (st.cached.empty())
@@ -66,11 +67,32 @@ void drawModelPicker(UiContext& ui) {
                           ImGui::GetStyle().ItemSpacing.x);
   const bool enter = ImGui::InputTextWithHint("##model_path", "model folder or name (gpt2)", &st.path,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
+  ui.nameLastItem("model_path");
   ImGui::SameLine();
-  if ((ImGui::Button("Load") || enter) && !st.path.empty()) app.loadModel(st.path);
+  if ((ImGui::Button("Load") || enter) && !st.path.empty()) app.startLoadingModel(st.path);
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("A folder with config.json, model.safetensors and the tokenizer files,\n"
                       "or a name in the Hugging Face cache. Nothing is downloaded.");
+  if (const ModelLoad* load = app.modelLoad()) {
+    // Loading on a thread of its own: what is shown stays until the model is in.
+    const model::ModelProgress p = load->progress();
+    ImGui::PushFont(ui.fonts.small);
+    ImGui::PushTextWrapPos(0);
+    if (p.total > 0)
+      ImGui::Text("Loading %s: %s %d / %d", model::modelDisplayName(load->name()).c_str(), p.what.c_str(), p.done, p.total);
+    else
+      ImGui::Text("Loading %s: %s", model::modelDisplayName(load->name()).c_str(), p.what.c_str());
+    ui.nameLastItem("model_load_progress");
+    ImGui::PopTextWrapPos();
+    ImGui::PopFont();
+    ImGui::ProgressBar(p.total > 0 ? float(p.done) / float(p.total) : 0.0f,
+                       ImVec2(-ImGui::CalcTextSize("Cancel").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x, 0),
+                       "");
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel##load")) app.cancelModelLoad();
+    ui.nameLastItem("model_load_cancel");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop loading; what is shown stays");
+  }
 
   if (app.modelShown()) {
     ModelHolder& m = *app.model();

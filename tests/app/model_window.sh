@@ -159,4 +159,23 @@ XY=$(named_centre kind_encoder)
 xdotool mousemove $XY sleep 0.3 click 1
 wait_for '[ "$NQ" = "$SOURCE_TOKENS" ]' 30
 stop_window
-echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK], translation and kinds)"
+
+# 7. Loading from the sidebar once the window sleeps between events (issue 18): the path typed into
+#    the model box and Enter (its press and release reach the sleeping window together) load the
+#    model off the UI thread, and its map (as many rows as `dump` gives tokens) replaces the
+#    simulated model's.
+MODEL_TOKENS=$("$BIN" dump --model "$GPT2" --text "$TEXT" --head 0 | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)["token_ids"]))')
+SIMULATED_TOKENS=$(echo "$TEXT" | wc -w)
+[ "$MODEL_TOKENS" != "$SIMULATED_TOKENS" ] || fail "the test needs a text the two models split differently"
+start_window "the model box" --no-settings --text "$TEXT"
+wait_for '[ "$NQ" = "$SIMULATED_TOKENS" ]' 30
+XY=$(named_centre model_path)
+[ -n "$XY" ] || fail "the sidebar has no model path box"
+xdotool mousemove $XY click 1
+sleep 1
+xdotool type --delay 5 "$GPT2"
+sleep 2.5  # past the input's settling frames: the window sleeps until the next event
+xdotool key Return
+wait_for '[ "$NQ" = "$MODEL_TOKENS" ]' 30
+stop_window
+echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK], translation and kinds, loading from the sidebar)"
