@@ -145,15 +145,18 @@ xdotool mousemove $XY sleep 0.3 click 1
 wait_for '[ "$NQ" -gt 2 ]' 30
 import -window root "$TMP/translating.png" 2>/dev/null
 # The target box grows with the translation and moves the switch down: wait until the rows stop
-# growing (</s> or the limit), then read the switch's place from the newest layout.
+# growing (</s> or the limit: the same count three seconds running, as one slow step could hold
+# it for a second), then read the switch's place from the newest layout.
 LAST=0
-for _ in $(seq 60); do
+STILL=0
+for _ in $(seq 90); do
   sleep 1
   read_layout
-  [ "$NQ" = "$LAST" ] && break
+  if [ "$NQ" = "$LAST" ]; then STILL=$((STILL + 1)); else STILL=0; fi
+  [ $STILL -ge 3 ] && break
   LAST=$NQ
 done
-[ "$NQ" = "$LAST" ] || fail "the translation was still growing after 60 s ($NQ rows)"
+[ $STILL -ge 3 ] || fail "the translation was still growing after 90 s ($NQ rows)"
 XY=$(named_centre kind_encoder)
 [ -n "$XY" ] || fail "the sidebar has no Encoder switch"
 xdotool mousemove $XY sleep 0.3 click 1
