@@ -410,16 +410,22 @@ int runAppWindow(const WindowOptions& opt) {
     while (running) {
       const double frame_start = nowSeconds();
       SDL_Event e;
-      // ImGui 1.86 keeps the keys' state only, so a press and its release in one frame would be
-      // lost (Enter in a text box, after the window slept): such a release waits for the next frame.
-      std::vector<SDL_Scancode> pressed_this_frame;
+      // ImGui 1.86 keeps key and button state only, so a press and its release in one frame would
+      // be lost (Enter in a text box, a double-click, once the window slept and they arrive
+      // together): a key's or button's second change waits for the next frame.
+      std::vector<int> changed_this_frame;
+      const auto key_or_button = [](const SDL_Event& ev) {
+        if (ev.type == SDL_KEYDOWN || ev.type == SDL_KEYUP) return int(ev.key.keysym.scancode);
+        if (ev.type == SDL_MOUSEBUTTONDOWN || ev.type == SDL_MOUSEBUTTONUP) return -1 - int(ev.button.button);
+        return 0;  // SDL_SCANCODE_UNKNOWN: nothing to keep apart
+      };
       SDL_PumpEvents();
       while (SDL_PeepEvents(&e, 1, SDL_PEEKEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) > 0) {
-        if (e.type == SDL_KEYUP && std::find(pressed_this_frame.begin(), pressed_this_frame.end(), e.key.keysym.scancode) !=
-                                       pressed_this_frame.end())
+        const int changed = key_or_button(e);
+        if (changed != 0 && std::find(changed_this_frame.begin(), changed_this_frame.end(), changed) != changed_this_frame.end())
           break;
         SDL_PeepEvents(&e, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT);
-        if (e.type == SDL_KEYDOWN) pressed_this_frame.push_back(e.key.keysym.scancode);
+        if (changed != 0) changed_this_frame.push_back(changed);
         last_input_s = nowSeconds();
         idle_bench.event();
         ImGui_ImplSDL2_ProcessEvent(&e);
