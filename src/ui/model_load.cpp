@@ -48,7 +48,8 @@ void ModelLoad::run() {
   try {
     step("opening " + name_, 0, 0);
     auto holder = std::make_unique<ModelHolder>(name_, [this](const std::string& file, int done, int total) {
-      step(file == "tokenizer" ? "tokenizer" : file + ": tensor", done, total);
+      if (file == "tokenizer") step("tokenizer", 0, 0);  // one step: no count to show
+      else step(file + ": tensor", done, total);
     });
     if (!cancel_.load()) loaded_ = std::move(holder);
   } catch (const LoadCancelled&) {
