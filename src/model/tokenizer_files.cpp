@@ -17,6 +17,7 @@
 #include "model/tokenizer_bpe.h"
 #include "model/tokenizer_pipeline.h"
 #include "model/tokenizer_spm.h"
+#include "model/tokenizer_unigram.h"
 #include "model/tokenizer_wordpiece.h"
 
 namespace attnviz::model {
@@ -151,6 +152,47 @@ void readBpeModel(Impl& impl, const Json& m, const std::string& source) {
   impl.model = std::make_unique<BpeModel>(std::move(vocabulary), merges, settings, source);
 }
 
+// tokenizer.json's Unigram model: "vocab" [[piece, score], ...] in id order, "unk_id" (or null),
+// "byte_fallback" (models/unigram/serialization.rs).
+void readUnigramModel(Impl& impl, const Json& m, const std::string& source) {
+  if (!m.contains("vocab") || !m["vocab"].is_array()) throw ModelError(source + ": Unigram model has no 'vocab' list");
+  std::vector<std::pair<std::string, double>> vocab;
+  vocab.reserve(m["vocab"].size());
+  for (const auto& entry : m["vocab"]) {
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number())
+      throw ModelError(source + ": Unigram vocab entry " + std::to_string(vocab.size()) + " is not [\"piece\", score]");
+    vocab.emplace_back(entry[0].get<std::string>(), entry[1].get<double>());
+  }
+  std::optional<std::int32_t> unk;
+  if (m.contains("unk_id") && !m["unk_id"].is_null()) {
+    const Json& v = m["unk_id"];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > kMaxVocabularyId ||
+        (v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(kMaxVocabularyId)))
+      throw ModelError(source + ": model unk_id " + quoteForMessage(v.dump(), 40) + " is not a token id");
+    unk = std::int32_t(v.get<std::int64_t>());
+  }
+  bool byteFallback = false;
+  if (m.contains("byte_fallback") && !m["byte_fallback"].is_null()) {
+    if (!m["byte_fallback"].is_boolean()) throw ModelError(source + ": model byte_fallback is not true/false");
+    byteFallback = m["byte_fallback"].get<bool>();
+  }
+  impl.model = std::make_unique<UnigramModel>(std::move(vocab), unk, byteFallback, source);
+}
+
+// Whether the "decoder" drops the first token's '▁' (a Metaspace decoder that prepends) or the
+// text's first space (Strip with start 1): what decodeSequence does then.
+bool decoderDropsFirstSpace(const Json& d, int depth = 0) {
+  const std::string type = typeOf(d);
+  if (type == "Metaspace")
+    return !(d.contains("add_prefix_space") && d["add_prefix_space"] == false) &&
+           !(d.contains("prepend_scheme") && d["prepend_scheme"] == "never");
+  if (type == "Strip") return d.contains("start") && d["start"].is_number_integer() && d["start"].get<std::int64_t>() >= 1;
+  if (type == "Sequence" && depth < kMaxPipelineDepth && d.contains("decoders") && d["decoders"].is_array())
+    for (const auto& step : d["decoders"])
+      if (decoderDropsFirstSpace(step, depth + 1)) return true;
+  return false;
+}
+
 // Special tokens around the text: tokenizer_config.json's add_bos_token / add_eos_token when it
 // states them, else the TemplateProcessing post-processor of tokenizer.json.
 void configureInsertedTokens(Impl& impl, const Json* postProcessor, const Json& config, const std::string& configSource) {
@@ -268,10 +310,13 @@ ModelTokenizer ModelTokenizer::fromTokenizerJson(std::string_view tokenizerJson,
   if (!j.contains("model") || !j["model"].is_object()) throw ModelError(source + ": has no 'model' object");
   const Json& m = j["model"];
   const std::string type = typeOf(m);
-  if (!type.empty() && type != "BPE" && type != "WordPiece")
-    throw ModelError(source + ": model type " + quoteForMessage(type, 60) + " is not supported (supported: BPE, WordPiece)");
-  if (!m.contains("vocab") || !m["vocab"].is_object()) throw ModelError(source + ": model has no 'vocab' object");
-  if (type == "WordPiece") {
+  if (!type.empty() && type != "BPE" && type != "WordPiece" && type != "Unigram")
+    throw ModelError(source + ": model type " + quoteForMessage(type, 60) + " is not supported (supported: BPE, WordPiece, Unigram)");
+  if (type != "Unigram" && (!m.contains("vocab") || !m["vocab"].is_object())) throw ModelError(source + ": model has no 'vocab' object");
+  if (type == "Unigram") {
+    readUnigramModel(*impl, m, source);
+    if (const auto decoder = j.find("decoder"); decoder != j.end()) impl->decode_drops_first_space = decoderDropsFirstSpace(*decoder);
+  } else if (type == "WordPiece") {
     impl->model = std::make_unique<WordPieceModel>(readJsonVocabulary(m["vocab"], source), wordPieceSettings(m, source), source);
   } else {
     readBpeModel(*impl, m, source);
@@ -418,14 +463,7 @@ ModelTokenizer ModelTokenizer::fromDirectory(const fs::path& directory) {
   const fs::path tokenizerJson = directory / "tokenizer.json", spiece = directory / "spiece.model";
   try {
     // T5 folders hold tokenizer.json (a Unigram model) and spiece.model, the SentencePiece file it
-    // was converted from: when the first cannot be read, the second gives the same ids.
-    if (fs::exists(tokenizerJson, ec) && fs::exists(spiece, ec)) {
-      try {
-        return fromTokenizerJson(readFileCapped(tokenizerJson), config, tokenizerJson.string());
-      } catch (const ModelError&) {
-        return fromT5SentencePiece(readFileCapped(spiece), config, spiece.string());
-      }
-    }
+    // was converted from: tokenizer.json is what Hugging Face's fast tokenizer reads, so it wins.
     if (fs::exists(tokenizerJson, ec)) return fromTokenizerJson(readFileCapped(tokenizerJson), config, tokenizerJson.string());
     if (fs::exists(spiece, ec)) return fromT5SentencePiece(readFileCapped(spiece), config, spiece.string());
     const fs::path vocab = directory / "vocab.json", merges = directory / "merges.txt";

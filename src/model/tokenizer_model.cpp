@@ -7,6 +7,7 @@
 #include "model/model_error.h"
 #include "model/tokenizer_model_impl.h"
 #include "model/tokenizer_spm.h"
+#include "model/tokenizer_unigram.h"
 #include "model/tokenizer_wordpiece.h"
 
 namespace attnviz::model {
@@ -83,7 +84,10 @@ std::string ModelTokenizer::decode(const std::vector<std::int32_t>& ids) const {
 
 std::string ModelTokenizer::decodeSequence(const std::vector<std::int32_t>& ids) const {
   std::string text = decode(ids);
-  if (dynamic_cast<const SentencePieceFileModel*>(impl_->model.get()) && !text.empty() && text[0] == ' ') text.erase(0, 1);
+  // The dummy prefix of SentencePiece models, and of Unigram tokenizer.json files whose decoder drops it.
+  const bool dummyPrefix = dynamic_cast<const SentencePieceFileModel*>(impl_->model.get()) ||
+                           (dynamic_cast<const UnigramModel*>(impl_->model.get()) && impl_->decode_drops_first_space);
+  if (dummyPrefix && !text.empty() && text[0] == ' ') text.erase(0, 1);
   return text;
 }
 
@@ -98,6 +102,8 @@ std::optional<std::int32_t> ModelTokenizer::bosId() const {
 std::string ModelTokenizer::describe() const {
   std::string kind = dynamic_cast<const SentencePieceFileModel*>(impl_->model.get())
                          ? (impl_->suffix_unless_present ? "SentencePiece (T5 spiece.model)" : "SentencePiece (Marian .spm)")
+                     : dynamic_cast<const UnigramModel*>(impl_->model.get())
+                         ? (impl_->model->byteFallback() ? "Unigram (byte fallback)" : "Unigram")
                      : !impl_->model->continuingPrefix().empty() ? "WordPiece"
                      : impl_->traits.byte_level          ? "byte-level BPE"
                      : impl_->model->byteFallback()      ? "SentencePiece-style BPE (byte fallback)"

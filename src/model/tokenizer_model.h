@@ -1,14 +1,16 @@
 // ModelTokenizer: the tokenizer of a real model, giving the same ids as Hugging Face's.
 //
-// Loaded from a model directory: tokenizer.json (model type BPE or WordPiece) when present, else
-// GPT-2's vocab.json + merges.txt, else Marian's source.spm (+ target.spm) + vocab.json, else BERT's vocab.txt,
-// T5's spiece.model when there is no tokenizer.json or it cannot be read; tokenizer_config.json, when present,
-// decides whether BOS/EOS are added and names extra special tokens. Supported pipeline pieces:
+// Loaded from a model directory: tokenizer.json (model type BPE, WordPiece or Unigram) when present, else
+// T5's spiece.model, else GPT-2's vocab.json + merges.txt, else Marian's source.spm (+ target.spm) +
+// vocab.json, else BERT's vocab.txt; tokenizer_config.json, when present, decides whether BOS/EOS
+// are added and names extra special tokens. Supported pipeline pieces:
 //   normalizers     Sequence, Prepend, Replace (string or regex), NFC, NFD, NFKC, NFKD,
-//                   BertNormalizer, Lowercase, StripAccents
+//                   BertNormalizer, Lowercase, StripAccents, Strip, Precompiled (SentencePiece's
+//                   precompiled_charsmap, tokenizer_precompiled.h)
 //   pre-tokenizers  Sequence, ByteLevel, Split (string or regex, every behaviour, invert),
-//                   Metaspace, Digits, BertPreTokenizer
-//   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges), WordPiece
+//                   Metaspace, Digits, BertPreTokenizer, WhitespaceSplit
+//   model           BPE (byte fallback, unknown token, fuse_unk, ignore_merges), WordPiece,
+//                   Unigram (byte fallback, unk_id; tokenizer_unigram.h)
 //   post-processor  TemplateProcessing (its special tokens around the text), BertProcessing,
 //                   RobertaProcessing, ByteLevel, Sequence
 // Anything else is refused by name (ModelError) rather than tokenised differently. Added and

@@ -70,6 +70,7 @@ struct ModelTokenizer::Impl {
   std::unordered_map<std::string, std::int32_t> added_by_content;  // the first token of each content
   std::vector<std::int32_t> prefix, suffix;          // inserted around every text (BOS, EOS)
   bool suffix_unless_present = false;                // T5: no second </s> after a typed one
+  bool decode_drops_first_space = false;             // a Metaspace / Strip decoder drops the dummy prefix
   std::size_t vocab_size = 0;
 
   void addToken(AddedToken token) {

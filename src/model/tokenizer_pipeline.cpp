@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/model_error.h"
+#include "model/tokenizer_precompiled.h"
 #include "model/tokenizer_regex.h"
 #include "model/unicode_normalize.h"
 
@@ -243,6 +244,33 @@ class StripAccentsNormalizer : public Normalizer {
   }
 };
 
+// Strip: leading and/or trailing White_Space removed (normalizers/strip.rs, Rust's char::is_whitespace).
+class StripNormalizer : public Normalizer {
+ public:
+  StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
+  void apply(AlignedText& text, TokenizerWork&) const override {
+    const std::string& t = text.text;
+    const auto spaceAt = [&](std::size_t i) {
+      const std::size_t n = validUtf8SequenceLength(t, i);
+      return n > 0 && isUnicodeWhitespace(decodeUtf8At(t, i, n)) ? n : 0;
+    };
+    std::size_t begin = 0, end = t.size();
+    if (left_)
+      while (begin < end && spaceAt(begin)) begin += spaceAt(begin);
+    if (right_)
+      while (end > begin) {
+        std::size_t start = end - 1;  // the code point that ends the text
+        while (start > begin && (static_cast<unsigned char>(t[start]) & 0xC0) == 0x80) --start;
+        if (!spaceAt(start)) break;
+        end = start;
+      }
+    if (begin > 0 || end < t.size()) text = text.slice(begin, end);
+  }
+
+ private:
+  bool left_, right_;
+};
+
 // ---- pre-tokenizers ----
 
 class SequencePreTokenizer : public PreTokenizer {
@@ -303,6 +331,23 @@ class BertPreTokenizer : public PreTokenizer {
         for (AlignedText& part : splitAtMatches(word, punctuation, SplitBehavior::Isolated, false)) out.push_back(std::move(part));
       }
       return out;
+    });
+  }
+};
+
+// WhitespaceSplit: words between runs of White_Space, which is dropped (pre_tokenizers/whitespace.rs).
+class WhitespaceSplitPreTokenizer : public PreTokenizer {
+ public:
+  void apply(std::vector<AlignedText>& splits, TokenizerWork&) const override {
+    splitEach(splits, [](const AlignedText& s) {
+      std::vector<std::pair<std::size_t, std::size_t>> spaces;
+      for (std::size_t i = 0; i < s.text.size();) {
+        std::size_t n = validUtf8SequenceLength(s.text, i);
+        if (n == 0) n = 1;
+        if (isUnicodeWhitespace(decodeUtf8At(s.text, i, n))) spaces.emplace_back(i, i + n);
+        i += n;
+      }
+      return splitAtMatches(s, spaces, SplitBehavior::Removed, false);
     });
   }
 };
@@ -488,9 +533,16 @@ std::unique_ptr<Normalizer> makeNormalizerAt(const Json& j, const std::string& w
   }
   if (type == "Lowercase") return std::make_unique<BertNormalizer>(false, false, false, true);
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
+  if (type == "Strip") {
+    for (const char* key : {"strip_left", "strip_right"})
+      if (!j.contains(key) || !j[key].is_boolean()) throw ModelError(here + ": '" + key + "' is missing or not true/false");
+    return std::make_unique<StripNormalizer>(j["strip_left"].get<bool>(), j["strip_right"].get<bool>());
+  }
+  if (type == "Precompiled") return makePrecompiledNormalizer(j, here);
   UnicodeForm form{};
   if (parseUnicodeForm(type, form)) return std::make_unique<UnicodeFormNormalizer>(form);
-  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD, BertNormalizer, Lowercase, StripAccents)");
+  throw ModelError(here + ": not supported (supported: Sequence, Prepend, Replace, NFC, NFD, NFKC, NFKD, BertNormalizer, Lowercase, StripAccents, "
+                         "Strip, Precompiled)");
 }
 
 std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::string& where, PipelineTraits& traits, int depth) {
@@ -517,10 +569,12 @@ std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::strin
     return std::make_unique<SplitPreTokenizer>(makePattern(j["pattern"], here), parseBehavior(j, here), boolField(j, "invert", false, here));
   }
   if (type == "Metaspace") {
+    // Hugging Face reads the replacement as one char (one code point).
     const std::string replacement = insertedField(j, "replacement", here);
-    if (replacement.empty()) throw ModelError(here + ": 'replacement' is empty");
-    MetaspacePreTokenizer::Prepend prepend = boolField(j, "add_prefix_space", true, here) ? MetaspacePreTokenizer::Prepend::Always
-                                                                                          : MetaspacePreTokenizer::Prepend::Never;
+    if (replacement.empty() || validUtf8SequenceLength(replacement, 0) != replacement.size())
+      throw ModelError(here + ": 'replacement' is not one character");
+    const bool addPrefixSpace = boolField(j, "add_prefix_space", true, here);
+    MetaspacePreTokenizer::Prepend prepend = addPrefixSpace ? MetaspacePreTokenizer::Prepend::Always : MetaspacePreTokenizer::Prepend::Never;
     if (j.contains("prepend_scheme") && !j["prepend_scheme"].is_null()) {
       const std::string scheme = j["prepend_scheme"].is_string() ? j["prepend_scheme"].get<std::string>() : "";
       if (scheme == "always")
@@ -531,13 +585,16 @@ std::unique_ptr<PreTokenizer> makePreTokenizerAt(const Json& j, const std::strin
         prepend = MetaspacePreTokenizer::Prepend::Never;
       else
         throw ModelError(here + ": prepend_scheme '" + scheme + "' is not always, first or never");
+      if (!addPrefixSpace && prepend != MetaspacePreTokenizer::Prepend::Never)
+        throw ModelError(here + ": add_prefix_space false does not match prepend_scheme '" + scheme + "'");
     }
     traits.space_marker = replacement;
     return std::make_unique<MetaspacePreTokenizer>(replacement, prepend, boolField(j, "split", true, here));
   }
   if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(boolField(j, "individual_digits", false, here));
   if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
-  throw ModelError(here + ": not supported (supported: Sequence, ByteLevel, Split, Metaspace, Digits, BertPreTokenizer)");
+  if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplitPreTokenizer>();
+  throw ModelError(here + ": not supported (supported: Sequence, ByteLevel, Split, Metaspace, Digits, BertPreTokenizer, WhitespaceSplit)");
 }
 
 }  // namespace

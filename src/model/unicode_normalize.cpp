@@ -76,6 +76,21 @@ std::vector<std::size_t> normalizationSegmentStarts(std::string_view utf8, const
   return starts;
 }
 
+std::vector<std::size_t> graphemeStarts(std::string_view utf8, const std::string& where) {
+  std::vector<std::size_t> starts;
+  const auto* base = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
+  utf8proc_int32_t previous = -1, state = 0;  // the state carries emoji ZWJ sequences and flag pairs
+  for (std::size_t at = 0; at < utf8.size();) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t len = utf8proc_iterate(base + at, utf8proc_ssize_t(utf8.size() - at), &cp);
+    if (len < 0) invalid(where, len);
+    if (previous < 0 || utf8proc_grapheme_break_stateful(previous, cp, &state)) starts.push_back(at);
+    previous = cp;
+    at += std::size_t(len);
+  }
+  return starts;
+}
+
 std::string removeNonspacingMarks(std::string_view utf8, const std::string& where) {
   std::string kept;
   kept.reserve(utf8.size());

@@ -24,6 +24,11 @@ std::string normalizeUnicode(std::string_view utf8, UnicodeForm form, const std:
 // starts with 0 for non-empty text. Throws ModelError naming `where` for invalid UTF-8.
 std::vector<std::size_t> normalizationSegmentStarts(std::string_view utf8, const std::string& where);
 
+// Byte offsets where the extended grapheme clusters of `utf8` start (UAX #29, utf8proc's rules,
+// as Rust's unicode-segmentation `graphemes(true)` gives them to Hugging Face's Precompiled
+// normalizer). Starts with 0 for non-empty text. Throws ModelError naming `where` for invalid UTF-8.
+std::vector<std::size_t> graphemeStarts(std::string_view utf8, const std::string& where);
+
 // The text with combining marks (general category Mn) removed, as BertNormalizer's strip_accents
 // does after NFD.
 std::string removeNonspacingMarks(std::string_view utf8, const std::string& where);

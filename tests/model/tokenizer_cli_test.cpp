@@ -79,9 +79,14 @@ TEST(TokenizeCli, DamagedTokenizerFilesNameTheFile) {
                    "tokenizer.json: not valid JSON");
   expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-nomodel", R"({"added_tokens": []})").string() + "' --text hi"),
                    "tokenizer.json: has no 'model'");
+  std::string wordLevel = kTinyTokenizer;
+  wordLevel.replace(wordLevel.find("\"BPE\""), 5, "\"WordLevel\"");
+  expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-wordlevel", wordLevel).string() + "' --text hi"), "WordLevel");
+  // A Unigram model whose vocab is BPE's object rather than [piece, score] pairs.
   std::string unigram = kTinyTokenizer;
   unigram.replace(unigram.find("\"BPE\""), 5, "\"Unigram\"");
-  expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-unigram", unigram).string() + "' --text hi"), "Unigram");
+  expectUsageError(runAttnviz("tokenize --model '" + tinyModel("cli-unigram", unigram).string() + "' --text hi"),
+                   "Unigram model has no 'vocab' list");
   // A WordPiece vocabulary without its unknown token.
   std::string wordPiece = kTinyTokenizer;
   wordPiece.replace(wordPiece.find("\"BPE\""), 5, "\"WordPiece\"");

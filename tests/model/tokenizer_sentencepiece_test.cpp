@@ -154,12 +154,12 @@ TEST(SentencePieceStyle, MetaspacePreTokenizerPrependsOnlyAtTheStart) {
 
 TEST(SentencePieceStyle, UnsupportedPiecesAreRefusedByName) {
   Json j = llama2Style();
-  j["model"]["type"] = "Unigram";
+  j["model"]["type"] = "WordLevel";
   try {
     load(j);
-    FAIL() << "Unigram accepted";
+    FAIL() << "WordLevel accepted";
   } catch (const ModelError& e) {
-    EXPECT_NE(std::string(e.what()).find("Unigram"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("WordLevel"), std::string::npos) << e.what();
   }
   j = llama2Style();
   j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", ""}};
