@@ -81,6 +81,15 @@ TEST(UnigramModel, TiesKeepTheFirstPathFound) {
   EXPECT_EQ(pieces(m, "ab"), (S{"ab"}));
 }
 
+TEST(UnigramModel, AnUnknownCharacterScoresTenBelowTheWorstPiece) {
+  // x has no piece of its own, so at x the paths are "xy" and <unk>(x) + "y". The worst piece is z
+  // (-20), so <unk> scores -30 and <unk> + y -18: "xy" at -17.5 wins, at -18.5 loses (Hugging Face's
+  // tokenizers gives the same two answers).
+  const auto best = [](double xy) { return pieces(UnigramModel({{"<unk>", 0}, {"z", -20}, {"y", 12}, {"xy", xy}}, 0, false, "t"), "xy"); };
+  EXPECT_EQ(best(-17.5), (S{"xy"}));
+  EXPECT_EQ(best(-18.5), (S{"x", "y"}));
+}
+
 TEST(UnigramModel, ByteFallbackAndTheUnknownToken) {
   // test_unigram_bytefallback: é has no piece, its bytes do; "?é" has no <0x3F>, so the fused run
   // "?é" is the unknown token.
