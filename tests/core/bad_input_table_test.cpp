@@ -424,26 +424,6 @@ void makeModelReaderFiles() {
                            {"single", Json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}}}}})},
                            {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", Json::array({(1ll << 40) + 5})}}}}}};
     writeTokenizerFolder("tok_post_processor_id", j.dump());
-    // Unigram (T5, XLM-R): a charsmap whose root points past its one-unit trie, one shorter than
-    // it says, a repeated piece, an unk_id of 2^40, and no unknown token for an unknown character.
-    const auto unigram = [](Json vocab) {
-      Json u;
-      u["model"] = {{"type", "Unigram"}, {"unk_id", 0}, {"vocab", std::move(vocab)}};
-      return u;
-    };
-    const Json pieces = Json::array({Json::array({"<unk>", 0.0}), Json::array({"a", -1.0})});
-    j = unigram(pieces);
-    j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "BAAAAAD8/38="}};
-    writeTokenizerFolder("tok_unigram_charsmap_outside", j.dump());
-    j["normalizer"]["precompiled_charsmap"] = "kAEAAA==";
-    writeTokenizerFolder("tok_unigram_charsmap_short", j.dump());
-    j = unigram(Json::array({Json::array({"<unk>", 0.0}), Json::array({"a\nattnviz: fake", -1.0}), Json::array({"a\nattnviz: fake", -2.0})}));
-    writeTokenizerFolder("tok_unigram_repeated_piece", j.dump());
-    j = unigram(pieces);
-    j["model"]["unk_id"] = (1ll << 40);
-    writeTokenizerFolder("tok_unigram_unk_id_2_40", j.dump());
-    j["model"]["unk_id"] = nullptr;
-    writeTokenizerFolder("tok_unigram_no_unk", j.dump());
   }
 }
 
@@ -488,11 +468,6 @@ void addModelReaderCases(std::vector<Case>& t) {
   add("tokenizer_normalizer_type_newline", tokenize("tok_normalizer_type_newline", "a"), "normalizer Lowercase\\nattnviz: fake", 10);
   add("tokenizer_merge_piece_newline", tokenize("tok_merge_newline", "a"), "merge 0 ('a\\nattnviz:' 'b')", 10);
   add("tokenizer_post_processor_id_2_40", tokenize("tok_post_processor_id", "a"), "has the id 1099511627781, not a token id", 10);
-  add("tokenizer_unigram_charsmap_points_outside", tokenize("tok_unigram_charsmap_outside", "a"), "trie points outside itself", 10);
-  add("tokenizer_unigram_charsmap_short", tokenize("tok_unigram_charsmap_short", "a"), "says its trie is 100 units but holds 0", 10);
-  add("tokenizer_unigram_repeated_piece", tokenize("tok_unigram_repeated_piece", "a"), "('a\\nattnviz: fake') repeats piece 1", 10);
-  add("tokenizer_unigram_unk_id_2_40", tokenize("tok_unigram_unk_id_2_40", "a"), "unk_id 1099511627776 is not a token id", 10);
-  add("tokenizer_unigram_no_unk", tokenize("tok_unigram_no_unk", "ab"), "'b' has no piece and the Unigram model has no unk_id", 10);
   add("tokenizer_split_catastrophic_backtracking", tokenize("tok_split_backtracking", repeated(std::string(18, 'a') + "b", 5000)),
       "backtracking steps", 10);
   // Valid but large: 6,000 added tokens sharing a 100-byte prefix against a 120 KB text where every

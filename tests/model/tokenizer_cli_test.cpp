@@ -115,5 +115,34 @@ TEST(TokenizeCli, DamagedTokenizerFilesNameTheFile) {
   expectUsageError(runAttnviz("tokenize --model '" + gpt2.string() + "' --text abc"), "no token for the character");
 }
 
+// Damaged Unigram files (T5, XLM-R): a charsmap whose root points past its one-unit trie, one
+// shorter than it says, a repeated piece, an unk_id of 2^40, no unknown token for an unknown
+// character: each exit 2 with one line naming the problem, never a crash.
+TEST(TokenizeCli, DamagedUnigramFilesAreOneLineErrors) {
+  using Json = nlohmann::json;
+  const auto unigram = [](Json vocab) {
+    Json u;
+    u["model"] = {{"type", "Unigram"}, {"unk_id", 0}, {"vocab", std::move(vocab)}};
+    return u;
+  };
+  const auto tokenize = [](const std::string& name, const Json& j, const std::string& text) {
+    return runAttnviz("tokenize --model '" + tinyModel(name, j.dump()).string() + "' --text '" + text + "'");
+  };
+  const Json pieces = Json::array({Json::array({"<unk>", 0.0}), Json::array({"a", -1.0})});
+  Json j = unigram(pieces);
+  j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "BAAAAAD8/38="}};  // root offset 2^21 - 1, one unit
+  expectUsageError(tokenize("ug-outside", j, "a"), "precompiled_charsmap's trie points outside itself");
+  j["normalizer"]["precompiled_charsmap"] = "kAEAAA==";  // says 400 bytes of trie, has none
+  expectUsageError(tokenize("ug-short", j, "a"), "says its trie is 100 units but holds 0");
+  j = unigram(Json::array({Json::array({"<unk>", 0.0}), Json::array({"a\nattnviz: fake", -1.0}), Json::array({"a\nattnviz: fake", -2.0})}));
+  expectUsageError(tokenize("ug-repeated", j, "a"), "('a\\nattnviz: fake') repeats piece 1");
+  j = unigram(pieces);
+  j["model"]["unk_id"] = 1ll << 40;
+  expectUsageError(tokenize("ug-unk-2-40", j, "a"), "unk_id 1099511627776 is not a token id");
+  j["model"]["unk_id"] = nullptr;
+  expectUsageError(tokenize("ug-no-unk", j, "ab"), "'b' has no piece and the Unigram model has no unk_id");
+  EXPECT_EQ(tokenize("ug-ok", j, "aa").out, "0\t1\ta\n1\t1\ta\n");
+}
+
 }  // namespace
 }  // namespace attnviz::model
