@@ -203,6 +203,26 @@ TEST(HostileTokenizer, CatastrophicBacktrackingOverManyShortRunsIsRefusedInBound
   EXPECT_EQ(t.encode("xy aaa").ids.size(), 6u);
 }
 
+// ---- Unigram: the prefix search at each position walks at most the longest piece ----
+
+TEST(HostileTokenizer, UnigramPiecesAreBoundedSoEncodingStaysLinear) {
+  // Every run of 'a' up to 1024 bytes is a piece: each position of 20,000 'a's walks 1024 deep
+  // (0.6 s on the 2-core AMD EPYC); a longer piece is refused when loading.
+  Json vocab = Json::array({Json::array({"<unk>", 0.0})});
+  for (int k = 1; k <= 1024; ++k) vocab.push_back(Json::array({std::string(std::size_t(k), 'a'), -double(k)}));
+  Json j;
+  j["model"] = {{"type", "Unigram"}, {"unk_id", 0}, {"vocab", vocab}};
+  const ModelTokenizer t = load(j);
+  const auto t0 = std::chrono::steady_clock::now();
+  const Encoding e = t.encode(std::string(20000, 'a'));
+  EXPECT_LT(secondsSince(t0), 10.0);
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < e.size(); ++i) bytes += e.spans[i].second - e.spans[i].first;
+  EXPECT_EQ(bytes, 20000u);
+  j["model"]["vocab"].push_back(Json::array({std::string(1025, 'b'), -1.0}));
+  EXPECT_NE(errorOf([&] { load(j); }).find("is 1025 bytes; at most 1024"), std::string::npos);
+}
+
 TEST(RegexBudget, OrdinaryPatternsOnLongOrdinaryTextSpendLittleOfTheBudget) {
   // GPT-2's and Llama 3's patterns on prose, long words, long runs of spaces and digits spend a
   // small part of the budget (about first limit x bytes), far from refusing ordinary text.
