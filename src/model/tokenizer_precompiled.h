@@ -41,7 +41,8 @@ class PrecompiledCharsMap {
 
 // The normalizer of {"type": "Precompiled", "precompiled_charsmap": "<base64>"}: each extended
 // grapheme cluster shorter than 6 bytes with a replacement becomes it; every other code point is
-// replaced on its own when it has one (Hugging Face's rule, which XLNI-era models were checked with).
+// replaced on its own when it has one (Hugging Face's rule, which its authors held to XNLI with
+// XLM-R, mBART and Marian).
 std::unique_ptr<Normalizer> makePrecompiledNormalizer(const nlohmann::json& j, const std::string& where);
 
 }  // namespace attnviz::model
