@@ -90,8 +90,9 @@ def xlmr(lines):
     # tokenizers 0.15 wrote it (add_prefix_space and prepend_scheme always), "<s> $A </s>".
     model, proto = train(lines, vocab_size=1200)
     vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(p.piece, p.score) for p in proto.pieces[3:]] + [("<mask>", 0.0)]
-    tok = {"version": "1.0", "truncation": None, "padding": None,
-           "added_tokens": added(vocab, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]),
+    tokens = added(vocab, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    tokens[-1]["lstrip"] = True  # XLMRobertaTokenizer's <mask> takes the spaces before it
+    tok = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": tokens,
            "normalizer": {"type": "Sequence", "normalizers": [
                {"type": "Precompiled", "precompiled_charsmap": charsmap(proto)},
                {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},

@@ -16,6 +16,7 @@
 #include "model/tokenizer_bpe.h"
 #include "model/tokenizer_model.h"
 #include "model/tokenizer_pipeline.h"
+#include "model/unicode_normalize.h"
 
 namespace attnviz::model::tokenizer_detail {
 
@@ -36,7 +37,18 @@ struct Segment {
   const AddedToken* added;
 };
 
-inline bool isAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+// Byte length of the White_Space code point starting at text[i] (0 if none).
+inline std::size_t whitespaceAt(std::string_view text, std::size_t i) {
+  const std::size_t n = validUtf8SequenceLength(text, i);
+  return n > 0 && isUnicodeWhitespace(decodeUtf8At(text, i, n)) ? n : 0;
+}
+// Byte length of the White_Space code point ending just before text[end], not reaching below `floor` (0 if none).
+inline std::size_t whitespaceEndingAt(std::string_view text, std::size_t end, std::size_t floor) {
+  std::size_t start = end - 1;
+  while (start > floor && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+  const std::size_t n = whitespaceAt(text, start);
+  return n == end - start ? n : 0;
+}
 inline bool isWordByte(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -47,8 +59,9 @@ inline bool isWordByte(char c) {
 namespace attnviz::model {
 
 using tokenizer_detail::AddedToken;
-using tokenizer_detail::isAsciiSpace;
 using tokenizer_detail::isWordByte;
+using tokenizer_detail::whitespaceAt;
+using tokenizer_detail::whitespaceEndingAt;
 using tokenizer_detail::kMaxAddedTokenBytes;
 using tokenizer_detail::Segment;
 
@@ -149,10 +162,11 @@ struct ModelTokenizer::Impl {
         continue;
       }
       std::size_t begin = i, end = i + hit->content.size();
+      // lstrip / rstrip take Rust's \s around the token: Unicode White_Space (U+3000 too).
       if (hit->lstrip)
-        while (begin > textStart && isAsciiSpace(text[begin - 1])) --begin;
+        for (std::size_t n; begin > textStart && (n = whitespaceEndingAt(text, begin, textStart)) > 0;) begin -= n;
       if (hit->rstrip)
-        while (end < text.size() && isAsciiSpace(text[end])) ++end;
+        for (std::size_t n; end < text.size() && (n = whitespaceAt(text, end)) > 0;) end += n;
       if (begin > textStart) out.push_back({textStart, begin, nullptr});
       out.push_back({begin, end, hit});
       textStart = i = end;

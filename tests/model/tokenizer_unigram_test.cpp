@@ -342,6 +342,18 @@ TEST(UnigramPipeline, MetaspaceSchemesAndSplit) {
   EXPECT_NE(errorOf([&] { load(j); }).find("not one character"), std::string::npos);
 }
 
+TEST(UnigramPipeline, AnLstripTokenTakesUnicodeWhitespaceBeforeIt) {
+  // XLM-R's <mask> has lstrip: Hugging Face strips Rust's \s (White_Space) before it, so the
+  // ideographic space goes with it instead of becoming <unk>.
+  Json j = smallUnigram();
+  j["model"]["vocab"].push_back(Json::array({"<mask>", 0.0}));
+  j["added_tokens"].push_back({{"id", 8}, {"content", "<mask>"}, {"special", true}, {"lstrip", true}, {"normalized", false}});
+  j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\u2581"}, {"prepend_scheme", "always"}, {"split", true}};
+  const Encoding e = load(j).encode("ab\u3000 <mask>");
+  EXPECT_EQ(e.ids, (Ids{7, 8}));
+  EXPECT_EQ(e.spans[1], (std::pair<std::size_t, std::size_t>{2, 12}));
+}
+
 TEST(UnigramPipeline, StripAndReplaceNormalizers) {
   Json j = smallUnigram();
   j["normalizer"] = {{"type", "Sequence"},
