@@ -5,7 +5,8 @@
 //
 // usage: node unigram-test-data.js LENML_DIR HF_TOKENIZERS_DIR TOKENIZER_DIR CASES.json...
 // writes TOKENIZER_DIR/hf_expected.json and TOKENIZER_DIR/lenml_expected.json: [{text, ids}], and
-// TOKENIZER_DIR/hf_decoded.json: Hugging Face's decode of its ids (special tokens kept)
+// TOKENIZER_DIR/hf_decoded.json: Hugging Face's decode of its ids (special tokens kept), and
+// TOKENIZER_DIR/hf_random.json: its ids of TOKENIZER_DIR/../random_cases.json
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -29,6 +30,14 @@ const hf = Tokenizer.fromFile(path.join(tokenizerDir, "tokenizer.json"));
     texts.push(await hf.decode(ids[ids.length - 1], false));  // its decoder, special tokens kept
   }
   write("hf_expected.json", ids);
+  // The random strings beside the tokenizer folders, when there are some.
+  const randomPath = path.join(tokenizerDir, "..", "random_cases.json");
+  if (fs.existsSync(randomPath)) {
+    const random = [];
+    for (const text of JSON.parse(fs.readFileSync(randomPath, "utf8")))
+      random.push(Array.from((await hf.encode(text, null, { addSpecialTokens: true })).getIds()));
+    fs.writeFileSync(path.join(tokenizerDir, "hf_random.json"), JSON.stringify(random));
+  }
   fs.writeFileSync(path.join(tokenizerDir, "hf_decoded.json"), JSON.stringify(texts, null, 0));
 })().catch((e) => {
   console.error(`unigram-test-data: ${e}`);

@@ -11,6 +11,7 @@ itself gives each case (sp_expected.json) for the comparison the tests report.
 usage: unigram-test-data.py OUT_DIR CASES.json... --corpus-words BERT_VOCAB.json
 
 OUT_DIR/<name>/tokenizer.json, tokenizer_config.json (t5 also spiece.model: a T5 folder)
+OUT_DIR/random_cases.json         3000 random strings over characters where tokenizers part ways
 OUT_DIR/<name>/sp_expected.json   [{text, ids}]: SentencePiece's pieces of each case, as ids of the
                                   tokenizer.json, special tokens split out first and the template's
                                   tokens added, as the slow tokenizers do
@@ -19,6 +20,7 @@ import base64
 import io
 import json
 import os
+import random
 import re
 import sys
 
@@ -157,6 +159,23 @@ def sentencepiece_ids(sp, tok, layout, text):
     return ids + [vocab[t] for t in layout["suffix"]]
 
 
+# Random strings over characters where tokenizers part ways (marks, jamo, full-width and halfwidth
+# forms, controls and deletions, Unicode spaces, emoji parts, special tokens and byte-piece names),
+# for a wide differential check against Hugging Face's tokenizers.
+RANDOM_POOL = list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,!?'-") + [
+    " ", "  ", "\t", "\n", "\u3000", "\u00a0", "\u2002", "\u200b", "\u200d", "\ufeff", "\u0301", "\u0308", "\u0327", "\u0302",
+    "e\u0301", "\uff21", "\uff41", "\uff11", "\uff76", "\uff9e", "\uff9f", "\uff8a", "\ufb01", "\u2460", "\u2162", "\u00e9", "\u00df",
+    "\u0130", "\u03a9", "\u0416", "\u05d0", "\u0627", "\u0915", "\u094d", "\u0937", "\u0e01", "\u0e31", "\u1100", "\u1161",
+    "\u11a8", "\uac01", "\u65e5", "\u672c", "\u3042", "\u30a2", "\U0001F600", "\U0001F469", "\U0001F3FD", "\U0001F1E9",
+    "\U0001F1EA", "\u2764", "\ufe0f", "\u16a0", "\U00013000", "</s>", "<s>", "<unk>", "<pad>", "<mask>", "<extra_id_0>", "<0x41>",
+    "\u2581", "\u0001", "\u007f", "\u0085", "\u2028", "\u00ad", "\u2126", "\u212b", "\u00b5", "\u1e9b\u0323"]
+
+
+def random_cases(count):
+    rng = random.Random(19)
+    return ["".join(rng.choice(RANDOM_POOL) for _ in range(rng.randint(1, 30))) for _ in range(count)]
+
+
 def main():
     args = sys.argv[1:]
     words_at = args.index("--corpus-words")
@@ -170,6 +189,8 @@ def main():
     # The Unigram-specific cases stay out of the corpus, so their rare characters are unknown.
     with open(case_files[0], encoding="utf-8") as f:
         lines = corpus_lines(json.load(f), bert_vocab)
+    with open(os.path.join(out_dir, "random_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(random_cases(3000), f, ensure_ascii=False)
     for name, make in (("t5", t5), ("xlmr", xlmr), ("byte-fallback", byte_fallback), ("nfkc", nfkc)):
         model, proto, tok, config, layout = make(lines)
         folder = os.path.join(out_dir, name)

@@ -1,5 +1,6 @@
 #include "model/tokenizer_precompiled.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "model/model_error.h"
@@ -127,6 +128,13 @@ class PrecompiledNormalizer : public Normalizer {
         throw ModelError("tokenizer: its Precompiled step would make the text longer than " + std::to_string(work.max_text_bytes) +
                          " bytes (at most " + std::to_string(kNormalizerGrowth) + " x the input + " +
                          std::to_string(kNormalizerSlackBytes) + "); its precompiled_charsmap grows text without bound");
+    }
+    // Hugging Face records a deletion on the character before it (precompiled.rs), so what the
+    // text's first characters lose is lost from the alignment: its first character left then
+    // counts from the text's start, which Metaspace's "first" scheme tests.
+    if (!out.text.empty() && out.origin_begin.front() != text.origin_begin.front()) {
+      const std::size_t n = std::max<std::size_t>(1, validUtf8SequenceLength(out.text, 0));
+      for (std::size_t i = 0; i < n && i < out.text.size(); ++i) out.origin_begin[i] = std::min(out.origin_begin[i], text.origin_begin.front());
     }
     text = std::move(out);
   }

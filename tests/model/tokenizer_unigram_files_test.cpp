@@ -104,6 +104,33 @@ INSTANTIATE_TEST_SUITE_P(TrainedAndConverted, UnigramTokenizerFiles,
                            return n;
                          });
 
+// 3000 random strings over the characters where tokenizers part ways (scripts/unigram-test-data.py:
+// combining marks, jamo, halfwidth and full-width forms, deleted controls, Unicode spaces, emoji
+// parts, special tokens, byte-piece names): Hugging Face's ids on every one, with each file. (This
+// check found that a control character Precompiled deletes at the text's start still counts as
+// its start for Metaspace's "first" scheme.)
+TEST_P(UnigramTokenizerFiles, GiveHuggingFacesIdsOnRandomStrings) {
+  const UnigramFile& f = GetParam();
+  const fs::path dir = unigramDir(f.name);
+  if (!fs::exists(dir / "hf_random.json")) {
+    if (inCi()) FAIL() << "Unigram test data missing in " << dir;
+    GTEST_SKIP() << "Unigram test data missing in " << dir << "; run scripts/fetch-test-data.sh";
+  }
+  const Json texts = Json::parse(readFile(dir.parent_path() / "random_cases.json")), hf = Json::parse(readFile(dir / "hf_random.json"));
+  ASSERT_EQ(hf.size(), texts.size());
+  ASSERT_GE(texts.size(), 3000u);
+  const ModelTokenizer tokenizer = ModelTokenizer::fromDirectory(dir);
+  std::size_t agree = 0;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto got = tokenizer.encode(texts[i].get<std::string>()).ids;
+    const bool same = got == hf[i].get<std::vector<std::int32_t>>();
+    agree += same;
+    EXPECT_TRUE(same) << f.name << " random case " << i << ": " << texts[i].dump();
+    if (i + 1 - agree > 5) break;  // a few are enough to see what broke
+  }
+  EXPECT_EQ(agree, texts.size()) << f.name;
+}
+
 // A T5 folder holds tokenizer.json and the spiece.model it was converted from: tokenizer.json is
 // read (what Hugging Face's fast T5 tokenizer uses), so a typed "</s>" is followed by the
 // template's own, where T5Tokenizer over spiece.model adds none.
