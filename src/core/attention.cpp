@@ -10,7 +10,8 @@ namespace attnviz {
 
 double AttentionProblem::scoreScale() const {
   double scale = 1.0 / double(effectiveTemperature());
-  if (scale_by_sqrt_d && d > 0) scale /= std::sqrt(double(d));
+  if (scale_by_sqrt_d && score_scale > 0) scale *= score_scale;
+  else if (scale_by_sqrt_d && d > 0) scale /= std::sqrt(double(d));
   return scale;
 }
 
@@ -28,6 +29,7 @@ std::string AttentionProblem::validate() const {
   if (dv > 0 && v.size() != std::size_t(heads) * nk * dv) return "V holds " + std::to_string(v.size()) + " floats, expected heads*nk*dv";
   if (mask == MaskKind::Custom && custom_mask.size() != std::size_t(nq) * nk) return "custom mask must hold nq*nk entries";
   if (!(temperature > 0.0f) || !std::isfinite(temperature)) return "temperature must be a positive finite number";
+  if (!(score_scale >= 0) || !std::isfinite(score_scale)) return "score scale must be a finite number >= 0";
   if (!score_bias.empty()) {
     if (score_bias.size() != std::size_t(heads) * nq * nk) return "score bias holds " + std::to_string(score_bias.size()) + " floats, expected heads*nq*nk";
     for (float b : score_bias)

@@ -52,6 +52,9 @@ struct AttentionProblem {
   float temperature = 1.0f;
   // If false the scores are not divided by sqrt(d) (used to show why the scaling exists; T5 never scales).
   bool scale_by_sqrt_d = true;
+  // The factor of q·k when scaling is on, if not 1/sqrt(d): Gemma's query_pre_attn_scalar^-0.5.
+  // 0 = 1/sqrt(d).
+  double score_scale = 0;
   // Optional additive scores, [heads][nq][nk] or empty: the score of (h, i, j) is
   // (q·k [/ sqrt d] + score_bias) / T. T5's relative position bias lives here. Finite values only.
   std::vector<float> score_bias;
@@ -75,7 +78,7 @@ struct AttentionProblem {
     return score_bias.empty() ? 0.0 : double(score_bias[(std::size_t(h) * nq + i) * nk + j]) / double(effectiveTemperature());
   }
   float effectiveTemperature() const { return temperature < kMinTemperature ? kMinTemperature : temperature; }
-  // The factor the raw score q.k is multiplied by: 1/sqrt(d) (if enabled) / T.
+  // The factor the raw score q.k is multiplied by: 1/sqrt(d) or score_scale (if enabled) / T.
   double scoreScale() const;
   // Empty string when the shapes and sizes agree; otherwise what is wrong, in words.
   std::string validate() const;

@@ -16,7 +16,8 @@ QueryMaths explainQuery(const AttentionProblem& p, int head, int query, bool sca
   m.head = head;
   m.query = query;
   m.query_vector.assign(&p.q[p.qIndex(head, query, 0)], &p.q[p.qIndex(head, query, 0)] + p.d);
-  m.sqrt_d = scale_by_sqrt_d ? std::sqrt(double(p.d)) : 1.0;
+  // The divisor of the raw score: sqrt(d), or 1 / score_scale where the model sets its own (Gemma).
+  m.sqrt_d = !scale_by_sqrt_d ? 1.0 : p.score_scale > 0 ? 1.0 / p.score_scale : std::sqrt(double(p.d));
   const double scale = 1.0 / m.sqrt_d / double(p.effectiveTemperature());
   m.temperature = p.effectiveTemperature();
   const double minus_inf = -std::numeric_limits<double>::infinity();
