@@ -105,6 +105,10 @@ int runHeads(int argc, char** argv) {
             << (session->isEncoderDecoder() ? jsonEscape(session->headName(m.layer, m.head))
                                             : "L" + std::to_string(m.layer) + "H" + std::to_string(m.head))
             << "\"";
+        // Gemma: whether the head's layer is local (sliding window, its width) or global.
+        if (!session->isEncoderDecoder() && !session->config().local_layers.empty())
+          out << ",\"layer_kind\":\"" << (session->config().isLocalLayer(m.layer) ? "local" : "global")
+              << "\",\"window\":" << session->config().windowOf(m.layer);
         const auto v = values(m);
         for (std::size_t c = 0; c < columns; ++c) out << ",\"" << infos[c].key << "\":" << fixed(v[c]);
         out << "}";

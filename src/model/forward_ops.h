@@ -105,18 +105,22 @@ inline void geluNewRow(float* x, int n) {
   }
 }
 
-// Softmax of one row of scores in place over its first `visible` entries (max subtracted, exp2 of
-// cpu-fast, sum in double); entries visible..width-1 (keys the row may not see) become 0.
-inline void softmaxRow(float* s, int visible, int width) {
+// Softmax of one row of scores in place over entries [first, visible) (max subtracted, exp2 of
+// cpu-fast, sum in double); the others (keys the row may not see: later ones, or ones before a
+// sliding window) become 0.
+inline void softmaxRow(float* s, int visible, int width, int first = 0) {
   static const SimdPath simd = bestSimdPath();
-  float mx = s[0];
-  for (int j = 1; j < visible; ++j) mx = std::max(mx, s[j]);
-  for (int j = 0; j < visible; ++j) s[j] = (s[j] - mx) * kLog2e;
-  cpuFastExp2(simd, s, s, std::size_t(visible));
+  float* v = s + first;
+  const int count = visible - first;
+  float mx = v[0];
+  for (int j = 1; j < count; ++j) mx = std::max(mx, v[j]);
+  for (int j = 0; j < count; ++j) v[j] = (v[j] - mx) * kLog2e;
+  cpuFastExp2(simd, v, v, std::size_t(count));
   double sum = 0;
-  for (int j = 0; j < visible; ++j) sum += s[j];
+  for (int j = 0; j < count; ++j) sum += v[j];
   const float inv = float(1.0 / sum);
-  for (int j = 0; j < visible; ++j) s[j] *= inv;
+  for (int j = 0; j < count; ++j) v[j] *= inv;
+  for (int j = 0; j < first; ++j) s[j] = 0.0f;
   for (int j = visible; j < width; ++j) s[j] = 0.0f;
 }
 
@@ -145,6 +149,12 @@ inline void geluErfRow(float* x, std::size_t n) {
       v[i] = 0.5f * v[i] * (1.0f + (u < 0 ? -erf_abs : erf_abs));
     }
   }
+}
+
+// gelu_pytorch_tanh(g) * up (Gemma's GeGLU): the tanh form of GELU is gelu_new's formula.
+inline void geluTanhTimesRow(float* gate, const float* up, int n) {
+  geluNewRow(gate, n);
+  for (int i = 0; i < n; ++i) gate[i] *= up[i];
 }
 
 // silu(g) * up with e = exp(-|g|): silu(g) = g / (1 + e) for g >= 0, g e / (1 + e) for g < 0.
@@ -178,16 +188,22 @@ inline void layerNorm(const float* x, int m, int d, const float* w, const float*
   });
 }
 
-// RMSNorm as Hugging Face's LlamaRMSNorm: x / sqrt(mean(x^2) + eps), then times the weight.
-inline void rmsNorm(const float* x, int m, int d, const float* w, double eps, float* out) {
+// RMSNorm as Hugging Face's LlamaRMSNorm: x / sqrt(mean(x^2) + eps), then times the weight;
+// with weight_offset 1, GemmaRMSNorm's times (1 + weight).
+inline void rmsNorm(const float* x, int m, int d, const float* w, double eps, float* out, float weight_offset = 0.0f) {
   forRows(m, [&](int r) {
     const float* row = x + std::size_t(r) * d;
     double ss = 0;
     for (int c = 0; c < d; ++c) ss += double(row[c]) * row[c];
     const double inv = 1.0 / std::sqrt(ss / d + eps);
     float* o = out + std::size_t(r) * d;
-    for (int c = 0; c < d; ++c) o[c] = w[c] * float(row[c] * inv);
+    for (int c = 0; c < d; ++c) o[c] = (weight_offset + w[c]) * float(row[c] * inv);
   });
+}
+
+// Gemma's soft-capping of scores or logits in place: cap * tanh(x / cap).
+inline void softCap(float* x, std::size_t n, double cap) {
+  for (std::size_t i = 0; i < n; ++i) x[i] = float(cap * std::tanh(double(x[i]) / cap));
 }
 
 }  // namespace attnviz::model::ops

@@ -82,4 +82,20 @@ void Rollout::add(const std::vector<float>& head_mean) {
   ++layers_;
 }
 
+std::vector<std::uint8_t> maskedBlocks(const AttentionProblem& problem, int t) {
+  const int nq = problem.nq, nk = problem.nk;
+  std::vector<std::uint8_t> masked(std::size_t(t) * t, 0);
+  for (int ty = 0; ty < t && problem.mask != MaskKind::None; ++ty) {
+    const int r0 = int(std::int64_t(ty) * nq / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * nq / t));
+    for (int tx = 0; tx < t; ++tx) {
+      const int c0 = int(std::int64_t(tx) * nk / t), c1 = std::max(c0 + 1, int(std::int64_t(tx + 1) * nk / t));
+      bool any = problem.mask == MaskKind::Causal && c0 <= r1 - 1;
+      for (int i = r0; problem.mask == MaskKind::Custom && i < std::min(r1, nq) && !any; ++i)
+        for (int j = c0; j < std::min(c1, nk) && !any; ++j) any = problem.visible(i, j);
+      masked[std::size_t(ty) * t + tx] = !any;
+    }
+  }
+  return masked;
+}
+
 }  // namespace attnviz::model

@@ -4,8 +4,11 @@
 // so it says nothing about a head and would pull every mean towards "sharp, sink-like".
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/attention.h"
 
 namespace attnviz::model {
 
@@ -47,5 +50,10 @@ class Rollout {
   int layers_ = 0;
   std::vector<float> r_, a_, tmp_;
 };
+
+// Of a problem's map cut into t x t blocks (block (by, bx) the rows by*nq/t.. and columns
+// bx*nk/t..): 1 where the block holds no key its mask lets a query see (above the causal diagonal,
+// before a sliding window), row-major [t][t].
+std::vector<std::uint8_t> maskedBlocks(const AttentionProblem& problem, int t);
 
 }  // namespace attnviz::model

@@ -128,12 +128,65 @@ void readEncoderCommon(const Reader& r, ModelConfig& c) {
   c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
 }
 
+// gemma2 / gemma3_text after the Llama-family sizes: Gemma2Config / Gemma3TextConfig and their
+// modeling files. A field the file leaves out takes the class default, as Hugging Face does,
+// except query_pre_attn_scalar: its default is one model's (224, Gemma 2 9B), so it is required.
+void readGemma(const Reader& r, ModelConfig& c) {
+  const json& doc = r.doc;
+  const bool g3 = c.model_type == "gemma3_text";
+  c.gemma = true;
+  c.embed_scale = std::sqrt(double(c.hidden_size));
+  c.tie_word_embeddings = r.boolOr("tie_word_embeddings", true);
+  c.qkv_bias = c.o_bias = r.boolOr("attention_bias", false);
+  c.qk_norm = g3;
+  if (r.boolOr("use_bidirectional_attention", false))
+    r.fail("use_bidirectional_attention = true (an embedding model without the causal mask) is not implemented");
+  if (!doc.contains("query_pre_attn_scalar") || doc["query_pre_attn_scalar"].is_null())
+    r.fail("model_type '" + c.model_type + "' needs the field \"query_pre_attn_scalar\" (the attention scores' scale)");
+  c.attention_scale = 1.0 / std::sqrt(r.numberInOr("query_pre_attn_scalar", 1.0, 1.0, 1e6));
+  // Absent: the class default (Gemma 2: 50 and 30; Gemma 3: none); null: none.
+  const auto cap = [&](const char* key, double fallback) {
+    if (!doc.contains(key)) return fallback;
+    return r.numberInOr(key, 0.0, 1e-3, 1e6);
+  };
+  c.attn_softcap = cap("attn_logit_softcapping", g3 ? 0.0 : 50.0);
+  c.final_softcap = cap("final_logit_softcapping", g3 ? 0.0 : 30.0);
+  c.sliding_window = r.boundedIntOr("sliding_window", 4096, kMaxPositions, "positions of sliding window");
+  if (g3) {
+    c.rope_theta = r.numberInOr("rope_theta", 1e6, kMinRopeTheta, kMaxRopeTheta);
+    c.rope_local_theta = r.numberInOr("rope_local_base_freq", 10000.0, kMinRopeTheta, kMaxRopeTheta);
+  }
+  if (doc.contains("rope_parameters") && !doc["rope_parameters"].is_null())
+    r.fail("rope_parameters (the transformers 5 layout of the rotary settings) is not implemented; rope_theta, rope_scaling"
+           " and rope_local_base_freq are");
+  // Which layers slide: layer_types when the file has it; else Gemma 2's even layers, Gemma 3's
+  // all but every sliding_window_pattern-th.
+  c.local_layers.assign(std::size_t(c.num_layers), 0);
+  const auto types = doc.find("layer_types");
+  if (types != doc.end() && !types->is_null()) {
+    if (!types->is_array() || types->size() != std::size_t(c.num_layers))
+      r.fail("\"layer_types\" must be a list of " + std::to_string(c.num_layers) + " entries (one per layer)");
+    for (int l = 0; l < c.num_layers; ++l) {
+      const json& t = (*types)[std::size_t(l)];
+      const std::string kind = t.is_string() ? t.get<std::string>() : t.dump();
+      if (kind != "sliding_attention" && kind != "full_attention")
+        r.fail("layer_types[" + std::to_string(l) + "] is '" + quoteForMessage(kind, 60) +
+               "'; attnviz knows sliding_attention and full_attention");
+      c.local_layers[std::size_t(l)] = kind == "sliding_attention";
+    }
+  } else {
+    const char* key = doc.contains("sliding_window_pattern") ? "sliding_window_pattern" : "_sliding_window_pattern";
+    const int pattern = g3 ? r.boundedIntOr(key, 6, kMaxLayers, "layers per sliding-window pattern") : 2;
+    for (int l = 0; l < c.num_layers; ++l) c.local_layers[std::size_t(l)] = (l + 1) % pattern != 0;
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& supportedModelTypes() {
-  static const std::vector<std::string> types = {"bart", "bert",  "distilbert", "gpt2",    "gpt_neox",   "llama", "marian",
-                                                 "mistral", "opt", "phi3", "qwen2", "qwen3", "roberta", "t5",
-                                                 "xlm-roberta"};
+  static const std::vector<std::string> types = {"bart",    "bert", "distilbert", "gemma2", "gemma3_text", "gpt2",
+                                                 "gpt_neox", "llama", "marian",     "mistral", "opt",        "phi3",
+                                                 "qwen2",   "qwen3", "roberta",    "t5",     "xlm-roberta"};
   return types;
 }
 
@@ -173,14 +226,19 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.tie_word_embeddings = true;
     c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
   } else if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
-             c.model_type == "qwen3" || c.model_type == "phi3") {
+             c.model_type == "qwen3" || c.model_type == "phi3" || c.model_type == "gemma2" || c.model_type == "gemma3_text") {
     c.arch = Architecture::Llama;
     readHubSizes(r, c, "intermediate_size");
     c.num_kv_heads = r.boundedIntOr("num_key_value_heads", c.num_heads, kMaxHeads, "key/value heads");
     c.norm_eps = r.numberInOr("rms_norm_eps", 1e-6, kMinNormEps, kMaxNormEps);
     c.rope_theta = r.numberInOr("rope_theta", 10000.0, kMinRopeTheta, kMaxRopeTheta);
-    const std::string act = r.stringOr("hidden_act", "silu");
-    if (act != "silu") r.fail("hidden_act '" + act + "' is not implemented (supported: silu)");
+    const bool gemma = c.model_type == "gemma2" || c.model_type == "gemma3_text";
+    // Gemma's MLP reads hidden_activation (its configs carry a hidden_act too, which it ignores).
+    const std::string act = gemma ? r.stringOr("hidden_activation", "gelu_pytorch_tanh") : r.stringOr("hidden_act", "silu");
+    if (act != (gemma ? "gelu_pytorch_tanh" : "silu"))
+      r.fail(std::string(gemma ? "hidden_activation '" : "hidden_act '") + quoteForMessage(act, 60) + "' is not implemented (supported: " +
+             (gemma ? "gelu_pytorch_tanh" : "silu") + ")");
+    c.activation = act;
     if (c.num_kv_heads > c.num_heads)
       r.fail("num_key_value_heads " + std::to_string(c.num_kv_heads) + " is more than num_attention_heads " + std::to_string(c.num_heads));
     if (c.num_heads % c.num_kv_heads != 0)
@@ -213,6 +271,8 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
         r.fail("partial_rotary_factor other than 1 is not implemented for phi3");
     } else if (c.model_type == "mistral") {
       c.sliding_window = r.positiveIntOr("sliding_window", 0);
+    } else if (gemma) {
+      readGemma(r, c);
     } else {
       c.qkv_bias = c.o_bias = r.boolOr("attention_bias", false);
       c.mlp_bias = r.boolOr("mlp_bias", false);
@@ -232,6 +292,10 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
           r.fail("rope_scaling \"" + std::string(key) + "\" must be from " + shortNumber(least) + " to " + shortNumber(most));
         return f->get<double>();
       };
+      // Gemma 3 scales its global layers' rotary only (its local ones keep rope_local_base_freq).
+      if (gemma && kind != "default" && kind != "linear")
+        r.fail("rope_scaling '" + (kind.empty() ? std::string("(no rope_type)") : quoteForMessage(kind, 60)) + "' is not implemented for " +
+               c.model_type + " (supported: default, linear)");
       if (kind == "linear") {
         c.rope_linear_factor = number("factor", kMinRopeFactor, kMaxRopeFactor);
       } else if (kind == "llama3") {
@@ -252,11 +316,14 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
              "; attnviz reads models with at most " + std::to_string(kMaxHidden) + " query units per layer");
     // The rotary frequencies the forward uses: each must be finite and positive, and so must the
     // largest angle (position x frequency), or cos/sin turn into NaN.
-    const std::vector<double> freq = rotaryInverseFrequencies(c);
-    for (std::size_t i = 0; i < freq.size(); ++i)
-      if (!(freq[i] > 0 && std::isfinite(freq[i]) && std::isfinite(float(freq[i] * c.max_positions))))
-        r.fail("rope_theta " + shortNumber(c.rope_theta) + " with this rope_scaling gives the rotary frequency " +
-               shortNumber(freq[i]) + " (pair " + std::to_string(i) + "), which is not a positive finite number");
+    for (const bool local : {false, true}) {
+      const std::vector<double> freq = rotaryInverseFrequencies(c, local);
+      for (std::size_t i = 0; i < freq.size(); ++i)
+        if (!(freq[i] > 0 && std::isfinite(freq[i]) && std::isfinite(float(freq[i] * c.max_positions))))
+          r.fail(std::string(local ? "rope_local_base_freq " : "rope_theta ") + shortNumber(local ? c.rope_local_theta : c.rope_theta) +
+                 " with this rope_scaling gives the rotary frequency " + shortNumber(freq[i]) + " (pair " + std::to_string(i) +
+                 "), which is not a positive finite number");
+    }
     c.rotary_dims = c.head_dim;
   } else if (c.model_type == "gpt_neox") {
     // GPTNeoXConfig / modeling_gpt_neox: fused query_key_value laid out per head, rotary on the
@@ -429,15 +496,23 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     c.decoder_start_token_id = r.tokenIdOr("decoder_start_token_id", c.vocab_size);
     if (c.decoder_start_token_id < 0) c.decoder_start_token_id = c.pad_token_id >= 0 ? c.pad_token_id : 0;
     c.final_norm = true;
+  } else if (c.model_type == "gemma3") {
+    throw ModelError(file + ": model_type 'gemma3' (Gemma 3 with its vision tower: the text model's settings under \"text_config\","
+                     " its weights under language_model.) is not implemented; the text-only model_type gemma3_text"
+                     " (gemma-3-270m, gemma-3-1b) is");
   } else {
     throw ModelError(file + ": model_type '" + quoteForMessage(c.model_type, 100) + "' is not supported (supported: " + supportedList() + ")");
   }
   return c;
 }
 
-std::vector<double> rotaryInverseFrequencies(const ModelConfig& c) {
+std::vector<double> rotaryInverseFrequencies(const ModelConfig& c, bool local) {
   const int hd = c.rotary_dims > 0 ? c.rotary_dims : c.head_dim;
   std::vector<double> out(std::size_t(std::max(hd / 2, 0)));
+  if (local && c.rope_local_theta > 0) {  // Gemma 3's local layers: the default rotary of their own base
+    for (int i = 0; i < hd / 2; ++i) out[std::size_t(i)] = 1.0 / std::pow(c.rope_local_theta, double(2 * i) / hd);
+    return out;
+  }
   const ModelConfig::Llama3Rope& l3 = c.rope_llama3;
   for (int i = 0; i < hd / 2; ++i) {
     double f = 1.0 / std::pow(c.rope_theta, double(2 * i) / hd) / c.rope_linear_factor;

@@ -1,9 +1,10 @@
 // config.json of a Hugging Face checkpoint, for the architectures attnviz runs: the decoders gpt2,
-// the Llama family (llama, mistral, qwen2, qwen3, phi3), gpt_neox (Pythia) and opt, and the BERT
+// the Llama family (llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text), gpt_neox (Pythia) and opt, and the BERT
 // family of encoders (bert, roberta, distilbert), and the encoder-decoders bart, marian and t5. Needs
 // no GL context.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,19 @@ struct ModelConfig {
   bool final_norm = true;          // opt: no final_layer_norm with post-LN or _remove_final_layer_norm
   int position_offset = 0;         // opt: learned positions start at row 2 of embed_positions
   bool fused_projections = false;  // phi3: one qkv_proj (q | k | v rows) and one gate_up_proj (gate | up)
-  bool qk_norm = false;       // qwen3: RMSNorm over each head's q and k before rotary (q_norm, k_norm)
+  bool qk_norm = false;       // qwen3, gemma3_text: RMSNorm over each head's q and k before rotary (q_norm, k_norm)
+  // Gemma (gemma2, gemma3_text): every RMSNorm scales by (1 + weight); besides input_layernorm
+  // and the MLP's pre_feedforward_layernorm, post_attention_layernorm and post_feedforward_layernorm
+  // normalise each sublayer's output before the residual add; embeddings times sqrt(hidden)
+  // (embed_scale); GeGLU with activation "gelu_pytorch_tanh".
+  bool gemma = false;
+  double attention_scale = 0;  // factor of q.k: query_pre_attn_scalar^-0.5 (Gemma); 0 = 1/sqrt(head_dim)
+  double attn_softcap = 0;     // attn_logit_softcapping: score -> cap * tanh(score / cap); 0 = none
+  double final_softcap = 0;    // final_logit_softcapping on the logits likewise; 0 = none
+  // Gemma's local layers: 1 = sliding-window attention (sliding_window keys, the query's own
+  // included), 0 = global. Empty for the other types (sliding_window then applies to every layer).
+  std::vector<std::uint8_t> local_layers;
+  double rope_local_theta = 0;  // gemma3_text: the local layers' rope base, without rope_scaling; 0 = rope_theta
   bool tie_word_embeddings = true;
   int bos_token_id = -1;
   // Encoders (Architecture::Bert): every token attends to every other (no causal mask), the
@@ -85,13 +98,17 @@ struct ModelConfig {
 
   // The key/value head query head h reads: h / (num_heads / num_kv_heads).
   int kvHeadOf(int head) const { return head / (num_heads / num_kv_heads); }
+  bool isLocalLayer(int layer) const { return layer >= 0 && std::size_t(layer) < local_layers.size() && local_layers[std::size_t(layer)]; }
+  // Keys a query of `layer` sees back to (its own included); 0 = every earlier key.
+  int windowOf(int layer) const { return local_layers.empty() || isLocalLayer(layer) ? sliding_window : 0; }
 };
 
 const std::vector<std::string>& supportedModelTypes();
 
 // The rotary inverse frequencies [head_dim / 2] of a Llama-family config, in double, after its
-// rope_scaling (linear or llama3). parseModelConfig has checked that each is finite and positive.
-std::vector<double> rotaryInverseFrequencies(const ModelConfig& config);
+// rope_scaling (linear or llama3); with `local`, those of Gemma 3's local layers (rope_local_theta,
+// unscaled). parseModelConfig has checked that each is finite and positive.
+std::vector<double> rotaryInverseFrequencies(const ModelConfig& config, bool local = false);
 
 // Parses config.json text; `file` names it in messages. Throws ModelError: not JSON, unknown
 // model_type (listing the supported ones), a field its type needs missing or not a positive

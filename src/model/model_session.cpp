@@ -39,6 +39,35 @@ void checkModelFolder(const std::filesystem::path& dir) {
                      "or its shards with model.safetensors.index.json, and tokenizer.json or vocab.json + merges.txt)");
 }
 
+// A decoder layer's own attention rules on a problem whose q and k are filled: Gemma's scale, its
+// sliding window (a custom mask: the last `window` keys up to the query's own) and its soft-capping
+// (cap tanh(s / cap) for the scaled score s), carried as the score bias cap tanh(s / cap) - s so
+// that every engine's softmax of s + bias is the soft-capped one.
+void applyLayerRules(AttentionProblem& p, const ModelConfig& c, int layer) {
+  if (c.attention_scale > 0) p.score_scale = c.attention_scale;
+  if (const int window = c.windowOf(layer); window > 0 && window < p.nk) {
+    p.mask = MaskKind::Custom;
+    p.custom_mask.assign(std::size_t(p.nq) * p.nk, 0);
+    for (int i = 0; i < p.nq; ++i)
+      for (int j = std::max(0, i - window + 1); j <= i && j < p.nk; ++j) p.custom_mask[std::size_t(i) * p.nk + j] = 1;
+  }
+  if (c.attn_softcap > 0) {
+    const double scale = p.score_scale > 0 ? p.score_scale : 1.0 / std::sqrt(double(p.d));
+    p.score_bias.assign(std::size_t(p.heads) * p.nq * p.nk, 0.0f);
+    for (int h = 0; h < p.heads; ++h)
+      for (int i = 0; i < p.nq; ++i)
+        for (int j = 0; j < p.nk; ++j) {
+          if (!p.visible(i, j)) continue;
+          const float* q = &p.q[p.qIndex(h, i, 0)];
+          const float* k = &p.k[p.kIndex(h, j, 0)];
+          double dot = 0;
+          for (int e = 0; e < p.d; ++e) dot += double(q[e]) * k[e];
+          const double s = dot * scale;
+          p.score_bias[(std::size_t(h) * p.nq + i) * p.nk + j] = float(c.attn_softcap * std::tanh(s / c.attn_softcap) - s);
+        }
+  }
+}
+
 }  // namespace
 
 ModelSession::ModelSession() = default;
@@ -237,6 +266,8 @@ int ModelSession::kvHeadOf(int head) const { return config().kvHeadOf(head); }
 std::string ModelSession::headName(int layer, int head) const {
   std::string s = (seq2seq_ ? std::string(attentionKindPrefix(kind_)) + " " : std::string()) + "L" + std::to_string(layer) + "H" +
                   std::to_string(head);
+  // Gemma's layer kinds: "local" (sliding window) or "global".
+  if (!seq2seq_ && !config().local_layers.empty()) s += config().isLocalLayer(layer) ? " local" : " global";
   if (numKvHeads() != numHeads()) s += " (kv " + std::to_string(kvHeadOf(head)) + ")";
   return s;
 }
@@ -272,6 +303,8 @@ AttentionProblem ModelSession::problemOfCache(const LayerCache& lc, int layer) c
   if (seq2seq_) {  // T5: unscaled scores plus its relative position bias
     p.scale_by_sqrt_d = seq2seq_->scoresScaledBySqrtD();
     p.score_bias = seq2seq_->scoreBias(kind_);
+  } else {
+    applyLayerRules(p, config(), layer);
   }
   return p;
 }
@@ -299,6 +332,8 @@ AttentionProblem ModelSession::problemFor(int layer, int head) const {
   if (seq2seq_) {
     p.scale_by_sqrt_d = seq2seq_->scoresScaledBySqrtD();
     p.score_bias = seq2seq_->scoreBias(kind_, head);
+  } else {
+    applyLayerRules(p, config(), layer);
   }
   return p;
 }
@@ -406,6 +441,7 @@ std::vector<std::vector<double>> ModelSession::inductionScores(int repeat, std::
       p.mask = isEncoder() ? MaskKind::None : MaskKind::Causal;
       p.q = transformer_->layer(l).q[std::size_t(h)];
       p.k = transformer_->layer(l).k[std::size_t(kv)];
+      applyLayerRules(p, config(), l);
       computeFastInto(p, result);
       scores[std::size_t(l)][std::size_t(h)] = inductionScore(result.p.data(), n, repeat);
       if (!std::isfinite(scores[std::size_t(l)][std::size_t(h)]))

@@ -641,13 +641,14 @@ LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer
   const bool square = nq == nk;
   r.thumbs.assign(std::size_t(heads) * t * t, 0.0f);
   if (value_norms) r.contribution_thumbs.assign(std::size_t(heads) * t * t, 0.0f);
-  // Each thumbnail cell the largest value of its block of the map; -1 above the causal diagonal.
+  const std::vector<std::uint8_t> masked_block = maskedBlocks(problem, t);
+  // Each thumbnail cell the largest value of its block of the map; -1 where masked_block says.
   const auto thumbnail = [&](const float* p, float* thumb) {
     for (int ty = 0; ty < t; ++ty) {
       const int r0 = int(std::int64_t(ty) * nq / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * nq / t));
       for (int tx = 0; tx < t; ++tx) {
         const int c0 = int(std::int64_t(tx) * nk / t), c1 = std::max(c0 + 1, int(std::int64_t(tx + 1) * nk / t));
-        if (causal && c0 > r1 - 1) {
+        if (masked_block[std::size_t(ty) * t + tx]) {
           thumb[ty * t + tx] = -1.0f;
           continue;
         }

@@ -56,8 +56,8 @@ struct ModelFacts {
 struct LayerOverview {
   static constexpr int kThumbSize = 40;
   // [heads][kThumbSize][kThumbSize]: each cell the largest weight of its block of the (nq x nk) map (so a
-  // sharp head stays visible when 1024 tokens shrink to 40 pixels); -1 = block above the causal
-  // diagonal (masked).
+  // sharp head stays visible when 1024 tokens shrink to 40 pixels); -1 = block with no visible key
+  // (above the causal diagonal, before a sliding window).
   std::vector<float> thumbs;
   std::vector<HeadMeasures> measures;  // [heads], layer and head filled in; empty for cross-attention
   // The same of the value-weighted contributions (head_ablation.h), rows normalised to sum 1

@@ -52,6 +52,8 @@ Transformer::Transformer(ModelConfig config, WeightStore weights, const LoadObse
   readWeights(ld, c, store_, *w);
   if (c.arch == Architecture::Llama || c.arch == Architecture::NeoX)  // the rotary ones
     for (double f : rotaryInverseFrequencies(c)) rope_inv_freq_.push_back(float(f));
+  if (c.rope_local_theta > 0)
+    for (double f : rotaryInverseFrequencies(c, true)) rope_inv_freq_local_.push_back(float(f));
   w_ = w.release();
   cache_.resize(std::size_t(c.num_layers));
   for (auto& lc : cache_) {
@@ -72,7 +74,8 @@ Transformer::Transformer(Transformer&& o) noexcept
       ids_(std::move(o.ids_)),
       cache_(std::move(o.cache_)),
       final_hidden_(std::move(o.final_hidden_)),
-      rope_inv_freq_(std::move(o.rope_inv_freq_)) {
+      rope_inv_freq_(std::move(o.rope_inv_freq_)),
+      rope_inv_freq_local_(std::move(o.rope_inv_freq_local_)) {
   o.w_ = nullptr;
 }
 
@@ -89,6 +92,7 @@ Transformer& Transformer::operator=(Transformer&& o) noexcept {
     cache_ = std::move(o.cache_);
     final_hidden_ = std::move(o.final_hidden_);
     rope_inv_freq_ = std::move(o.rope_inv_freq_);
+    rope_inv_freq_local_ = std::move(o.rope_inv_freq_local_);
   }
   return *this;
 }
@@ -109,7 +113,7 @@ int Transformer::setTokens(const std::vector<int>& ids) {
   if (int(ids.size()) > c.max_positions)
     throw ModelError("the text is " + std::to_string(ids.size()) + " tokens, longer than this model's limit of " +
                      std::to_string(c.max_positions) + " positions");
-  if (c.sliding_window > 0 && int(ids.size()) > c.sliding_window)
+  if (c.local_layers.empty() && c.sliding_window > 0 && int(ids.size()) > c.sliding_window)
     throw ModelError("the text is " + std::to_string(ids.size()) + " tokens, longer than this model's sliding window of " +
                      std::to_string(c.sliding_window) + " (sliding-window attention is not implemented)");
   for (std::size_t i = 0; i < ids.size(); ++i)
@@ -151,7 +155,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   const bool rotary = !gpt2 && !opt && !bert;             // these learn absolute positions instead
   const bool learned_positions = gpt2 || opt || bert;
   const int rot = c.rotary_dims > 0 ? c.rotary_dims : hd;  // rotated dimensions of each head (not gpt2)
-  const double scale = 1.0 / std::sqrt(double(hd));
+  const double scale = c.attention_scale > 0 ? c.attention_scale : 1.0 / std::sqrt(double(hd));
+  const float norm_offset = c.gemma ? 1.0f : 0.0f;  // GemmaRMSNorm: times (1 + weight)
   final_hidden_.resize(std::size_t(n) * D);
   for (auto& lc : cache_) {
     for (auto& q : lc.q) q.resize(std::size_t(n) * hd);
@@ -191,6 +196,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       if (learned_positions) {
         const float* pe = w_->positions.data() + std::size_t(position_rows[std::size_t(pos)]) * D;
         for (int i = 0; i < D; ++i) xr[i] = e[i] + pe[i];
+      } else if (c.embed_scale != 1.0) {  // Gemma: times sqrt(hidden_size)
+        for (int i = 0; i < D; ++i) xr[i] = float(double(e[i]) * c.embed_scale);
       } else {
         std::memcpy(xr, e, sizeof(float) * D);
       }
@@ -233,7 +240,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         else if (opt)
           layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
         else
-          rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data());
+          rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data(), norm_offset);
         q_stride = (H + 2 * KV) * hd, k_off = H * hd, v_off = (H + KV) * hd;
         if (c.fused_projections) {  // qkv_proj's rows are q | k | v: its output is the row itself
           project(h.data(), m, L.qkv, nullptr, qp);
@@ -251,12 +258,15 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           }
         }
       }
-      if (c.qk_norm)  // Qwen3: each head's q and k RMS-normed over head_dim, before rotary
+      if (c.qk_norm)  // Qwen3, Gemma 3: each head's q and k RMS-normed over head_dim, before rotary
         for (int r = 0; r < m; ++r) {
           float* row = qp + std::size_t(r) * q_stride;
-          rmsNorm(row, H, hd, L.q_norm_w.data(), c.norm_eps, row);
-          rmsNorm(row + k_off, KV, hd, L.k_norm_w.data(), c.norm_eps, row + k_off);
+          rmsNorm(row, H, hd, L.q_norm_w.data(), c.norm_eps, row, norm_offset);
+          rmsNorm(row + k_off, KV, hd, L.k_norm_w.data(), c.norm_eps, row + k_off, norm_offset);
         }
+      // Gemma 3's local layers rotate with a base of their own.
+      const std::vector<float>& inv_freq = c.isLocalLayer(l) && !rope_inv_freq_local_.empty() ? rope_inv_freq_local_ : rope_inv_freq_;
+      const int window = c.windowOf(l);
       for (int r = 0; r < m; ++r) {
         const int pos = c0 + r;
         const float* row = qp + std::size_t(r) * q_stride;
@@ -264,7 +274,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           // Rotary positions as Hugging Face applies them: the two halves of each head are rotated
           // together (rotate_half), angle pos * inv_freq[i] shared by elements i and i + hd/2.
           for (int i = 0; i < rot / 2; ++i) {
-            const double angle = double(pos) * double(rope_inv_freq_[std::size_t(i)]);
+            const double angle = double(pos) * double(inv_freq[std::size_t(i)]);
             cosv[std::size_t(i)] = float(std::cos(angle));
             sinv[std::size_t(i)] = float(std::sin(angle));
           }
@@ -303,13 +313,22 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           const int keys = c.bidirectional ? n : first + rows;  // keys visible to the block's last row
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hd, float(scale), Q + std::size_t(first) * hd, hd, K,
                       hd, 0.0f, scores.data(), keys);
-          forRows(rows, [&](int r) { softmaxRow(scores.data() + std::size_t(r) * keys, c.bidirectional ? n : first + r + 1, keys); });
+          forRows(rows, [&](int r) {
+            float* s = scores.data() + std::size_t(r) * keys;
+            const int visible = c.bidirectional ? n : first + r + 1;
+            // A sliding window sees its last `window` keys, the query's own included (Hugging
+            // Face's kv_idx > q_idx - sliding_window).
+            const int from = window > 0 ? std::max(0, visible - window) : 0;
+            if (c.attn_softcap > 0) softCap(s + from, std::size_t(visible - from), c.attn_softcap);
+            softmaxRow(s, visible, keys, from);
+          });
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, keys, 1.0f, scores.data(), keys, V, hd, 0.0f,
                       attn.data() + std::size_t(b0) * H * hd + std::size_t(hh) * hd, H * hd);
         }
       }
       if (hooks && hooks->before_output_projection) hooks->before_output_projection(l, c0, m, attn.data());
       project(attn.data(), m, L.o, &L.o_b, proj.data());
+      if (c.gemma) rmsNorm(proj.data(), m, D, L.attn_out_norm_w.data(), c.norm_eps, proj.data(), norm_offset);
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
       if (c.post_layer_norm) layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, x.data());
       // Every value of the forward flows into x, so one check of x after each half of a layer
@@ -331,7 +350,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         else
           geluErfRow(mlp_a.data(), std::size_t(m) * I);  // exact GELU, as nn.GELU / ACT2FN["gelu"]
       } else {
-        rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data());
+        rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data(), norm_offset);
         if (c.fused_projections) {  // gate_up_proj: each output row is gate | up (Phi3MLP's chunk(2))
           std::vector<float> gate_up(std::size_t(m) * 2 * I);
           project(h.data(), m, L.gate_up, nullptr, gate_up.data());
@@ -343,9 +362,13 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           project(h.data(), m, L.gate, &L.gate_b, mlp_a.data());
           project(h.data(), m, L.up, &L.up_b, mlp_b.data());
         }
-        forRows(m, [&](int r) { siluTimesRow(mlp_a.data() + std::size_t(r) * I, mlp_b.data() + std::size_t(r) * I, I); });
+        if (c.gemma)
+          forRows(m, [&](int r) { geluTanhTimesRow(mlp_a.data() + std::size_t(r) * I, mlp_b.data() + std::size_t(r) * I, I); });
+        else
+          forRows(m, [&](int r) { siluTimesRow(mlp_a.data() + std::size_t(r) * I, mlp_b.data() + std::size_t(r) * I, I); });
       }
       project(mlp_a.data(), m, L.down, &L.down_b, proj.data());
+      if (c.gemma) rmsNorm(proj.data(), m, D, L.mlp_out_norm_w.data(), c.norm_eps, proj.data(), norm_offset);
       for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
       if (c.post_layer_norm) layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, x.data());
       if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
@@ -357,7 +380,7 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
     else if (layer_norms)
       layerNorm(x.data(), m, D, w_->final_w.data(), w_->final_b.data(), c.norm_eps, fh);
     else
-      rmsNorm(x.data(), m, D, w_->final_w.data(), c.norm_eps, fh);
+      rmsNorm(x.data(), m, D, w_->final_w.data(), c.norm_eps, fh, norm_offset);
     if (std::size_t bad = firstNonFinite(fh, std::size_t(m) * D); bad < std::size_t(m) * D)
       nonFinite("the final norm", w_->final_names, c0, D, bad, fh[bad]);
   }
@@ -417,6 +440,7 @@ std::vector<float> Transformer::logitsOfHidden(const float* hidden_row) const {
   if (c.arch == Architecture::Bert) std::memcpy(out.data(), w_->mlm_bias.data(), sizeof(float) * out.size());
   cblas_sgemv(CblasRowMajor, CblasNoTrans, c.vocab_size, D, 1.0f, head.t.data, D, hidden_row, 1,
               c.arch == Architecture::Bert ? 1.0f : 0.0f, out.data(), 1);
+  if (c.final_softcap > 0) softCap(out.data(), out.size(), c.final_softcap);
   return out;
 }
 
@@ -447,6 +471,8 @@ MemoryEstimate Transformer::estimateTokens(int tokens) const {
   // Q/K/V copied into the problem.
   const MemoryEstimate map = estimateAttention(c.num_heads, tokens, tokens, c.head_dim, c.head_dim);
   e.add("one layer's maps", map.total());
+  // Gemma 2's soft-capping reaches the engines as a score bias of the same size as the maps.
+  if (c.attn_softcap > 0) e.add("soft-capping of one layer's maps", H * n * n, sizeof(float));
   return e;
 }
 
@@ -581,6 +607,7 @@ double Transformer::nextTokenLoss(const std::vector<float>& final_hidden) const 
     const int rows = std::min(kLossRows, n - 1 - r0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, V, D, 1.0f, final_hidden.data() + std::size_t(r0) * D, D, head.t.data, D,
                 0.0f, block.data(), V);
+    if (config_.final_softcap > 0) softCap(block.data(), std::size_t(rows) * V, config_.final_softcap);
     for (int r = 0; r < rows; ++r) {
       float* z = block.data() + std::size_t(r) * V;
       const float target = z[ids_[std::size_t(r0 + r + 1)]];

@@ -135,6 +135,7 @@ class Transformer {
   std::vector<LayerCache> cache_;
   std::vector<float> final_hidden_;  // [n][hidden]
   std::vector<float> rope_inv_freq_;  // [head_dim / 2]
+  std::vector<float> rope_inv_freq_local_;  // gemma3_text's local layers (rope_local_base_freq); else empty
 };
 
 }  // namespace attnviz::model

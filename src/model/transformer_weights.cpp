@@ -200,7 +200,13 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
       }
       L.o = ld.linear(p + "self_attn.o_proj.weight", H * hd, D);
       if (c.o_bias) L.o_b = ld.vec(p + "self_attn.o_proj.bias", D);
-      L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
+      if (c.gemma) {
+        L.attn_out_norm_w = ld.vec(p + "post_attention_layernorm.weight", D);
+        L.norm2_w = ld.vec(p + "pre_feedforward_layernorm.weight", D);
+        L.mlp_out_norm_w = ld.vec(p + "post_feedforward_layernorm.weight", D);
+      } else {
+        L.norm2_w = ld.vec(p + "post_attention_layernorm.weight", D);
+      }
       if (c.fused_projections) {
         L.gate_up = ld.linear(p + "mlp.gate_up_proj.weight", D, 2 * I);
       } else {

@@ -54,7 +54,10 @@ struct TransformerWeights {
     Vec qkv_b;
     Matrix q, k, v;       // llama family
     Vec q_b, k_b, v_b;
-    Vec q_norm_w, k_norm_w;  // qwen3 [head_dim]
+    Vec q_norm_w, k_norm_w;  // qwen3, gemma3_text [head_dim]
+    // gemma: post_attention_layernorm and post_feedforward_layernorm on each sublayer's output
+    // (norm2 is then pre_feedforward_layernorm, the MLP's input norm).
+    Vec attn_out_norm_w, mlp_out_norm_w;
     Matrix o;
     Vec o_b;
     Matrix up, gate, down;  // gpt2: up = c_fc, down = c_proj

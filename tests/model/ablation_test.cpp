@@ -226,7 +226,7 @@ TEST_P(AblationVsNumpy, ImportanceOfEveryHeadMatches) {
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, AblationVsNumpy,
                          ::testing::Values("gpt2_prefixed", "gpt2_plain", "llama_gqa_bf16", "qwen2_bias_f16", "mistral_f32",
-                                           "llama3_rope_f32"));
+                                           "llama3_rope_f32", "gemma2_softcap_f32", "gemma3_pattern_bf16"));
 
 TEST(AblationApi, SessionAblateReportsTheShiftOfTheLastPosition) {
   const std::string dir = testing::tinyModelsDir() + "/gpt2_plain";

@@ -251,6 +251,37 @@ TEST_F(DamagedModel, UnimplementedRopeScalingIsRefusedByName) {
   expectRefused(dir, {"rope_scaling", "yarn"});
 }
 
+// Gemma configs attnviz cannot run as written: each refused in one line naming the field.
+TEST_F(DamagedModel, GemmaConfigsAttnvizDoesNotRunAreRefusedByName) {
+  const std::string dir = copyModel("gemma3_pattern_bf16", "gemma_config");
+  const json intact = json::parse(testing::readWholeFile(dir + "/config.json"));
+  for (const auto& [edit, needles] : std::vector<std::pair<std::function<void(json&)>, std::vector<std::string>>>{
+           {[](json& c) { c["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}}; }, {"rope_scaling 'yarn'", "gemma3_text", "linear"}},
+           {[](json& c) { c["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}}; }, {"rope_scaling 'llama3'", "gemma3_text"}},
+           {[](json& c) { c.erase("query_pre_attn_scalar"); }, {"query_pre_attn_scalar"}},
+           {[](json& c) { c["query_pre_attn_scalar"] = 0; }, {"\"query_pre_attn_scalar\" must be a number from 1"}},
+           {[](json& c) { c["hidden_activation"] = "gelu"; }, {"hidden_activation 'gelu'", "gelu_pytorch_tanh"}},
+           {[](json& c) { c["layer_types"] = {"sliding_attention", "full_attention"}; }, {"layer_types", "4 entries"}},
+           {[](json& c) { c["layer_types"] = {"sliding_attention", "chunked_attention", "full_attention", "full_attention"}; },
+            {"layer_types[1]", "chunked_attention"}},
+           {[](json& c) { c["attn_logit_softcapping"] = -5; }, {"attn_logit_softcapping"}},
+           {[](json& c) { c["sliding_window"] = 0; }, {"\"sliding_window\" must be a positive integer"}},
+           {[](json& c) { c["sliding_window_pattern"] = 0; }, {"sliding_window_pattern"}},
+           {[](json& c) { c["rope_local_base_freq"] = 1e-300; }, {"rope_local_base_freq"}},
+           {[](json& c) { c["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}}}}; }, {"rope_parameters"}},
+           {[](json& c) { c["use_bidirectional_attention"] = true; }, {"use_bidirectional_attention"}},
+           {[](json& c) { c = {{"model_type", "gemma3"}, {"text_config", c}}; }, {"'gemma3'", "text_config", "gemma3_text"}}}) {
+    editConfig(dir, [&, e = edit](json& c) {
+      c = intact;
+      e(c);
+    });
+    expectRefused(dir, needles);
+  }
+  editConfig(dir, [&](json& c) { c = intact; });
+  const auto ok = testing::run("dump --model '" + dir + "' --text 'the cat' --layer 0");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
 TEST_F(DamagedModel, TokenizerMissing) {
   const std::string dir = copyModel("gpt2_plain", "no_tokenizer");
   fs::remove(dir + "/vocab.json");

@@ -16,6 +16,10 @@
 // A wrong convention (head order, rotate-half vs interleaved, Conv1D transpose, GQA mapping)
 // moves weights by O(0.1..1) because the maps are sharp (mean row maximum ~0.8, checked below).
 // Seen on the development machine: maps within 3e-5, logits within 1e-4 (recorded as test properties).
+// Gemma (gemma2_*, gemma3_*) is held to the same tolerances: its soft-capping cap tanh(s / cap) has
+// slope <= 1, so it moves no error up; the sqrt(hidden) embedding scale and the (1 + w) norms only
+// rescale what a norm reads next (errors relative to the magnitudes, as above); its longest dot
+// products (K = 48) are shorter than the 256 above.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -175,7 +179,8 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, ForwardVsNumpy,
                          ::testing::Values("gpt2_prefixed", "gpt2_plain", "llama_gqa_bf16", "qwen2_bias_f16", "mistral_f32",
                                            "llama3_rope_f32", "qwen3_qknorm_f32",
                                            "neox_parallel_f16", "neox_sequential_f32",
-                                           "opt_pre_ln_f32", "opt_post_ln_f16", "phi3_fused_f32"));
+                                           "opt_pre_ln_f32", "opt_post_ln_f16", "phi3_fused_f32",
+                                           "gemma2_softcap_f32", "gemma3_pattern_bf16", "gemma3_layer_types_f32"));
 
 TEST(ForwardLimits, LongerThanThePositionsIsRefusedWithTheNumber) {
   const std::string root = testing::tinyModelsDir();
@@ -207,6 +212,40 @@ TEST(ForwardLimits, GqaHeadsShareTheirKeyValueHead) {
   EXPECT_EQ(session->headName(1, 4), "L1H4 (kv 1)");
   EXPECT_EQ(session->problemFor(0, 3).k, session->problemFor(0, 5).k);
   EXPECT_NE(session->problemFor(0, 2).k, session->problemFor(0, 3).k);
+}
+
+// Gemma's local layers (as tiny_gemma.py sets them) see only their last sliding_window keys: every
+// weight further back is exactly 0, the global layers' are not, and the head names say which is which.
+TEST(ForwardLimits, GemmaLocalLayersSeeOnlyTheirWindowAndAreNamedSo) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  struct Case {
+    const char* model;
+    std::vector<bool> local;
+    int window;
+  };
+  for (const Case& k : {Case{"gemma2_softcap_f32", {true, false, true}, 8}, Case{"gemma3_pattern_bf16", {true, true, false, true}, 6},
+                        Case{"gemma3_layer_types_f32", {false, true}, 8}}) {
+    auto session = ModelSession::load(root + "/" + k.model, false);
+    session->setTokenIds(referenceIds(root + "/" + k.model));
+    const int n = session->numTokens();
+    ASSERT_GT(n, 3 * k.window) << k.model;
+    ASSERT_EQ(session->numLayers(), int(k.local.size())) << k.model;
+    for (int l = 0; l < session->numLayers(); ++l) {
+      EXPECT_EQ(session->config().windowOf(l), k.local[std::size_t(l)] ? k.window : 0) << k.model << " layer " << l;
+      const std::string name = session->headName(l, 1);
+      EXPECT_NE(name.find(k.local[std::size_t(l)] ? " local" : " global"), std::string::npos) << name;
+      const AttentionResult r = computeReference(session->problemForLayer(l));
+      double beyond = 0;
+      for (int h = 0; h < r.heads; ++h)
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j <= i - k.window; ++j) beyond += r.at(h, i, j);
+      if (k.local[std::size_t(l)])
+        EXPECT_EQ(beyond, 0.0) << k.model << " layer " << l;
+      else
+        EXPECT_GT(beyond, 1.0) << k.model << " layer " << l;
+    }
+  }
 }
 
 }  // namespace

@@ -119,7 +119,8 @@ std::string configError(const std::string& json) {
 }
 
 TEST(ModelConfigParse, RefusalsNameTheField) {
-  EXPECT_NE(configError(R"({"model_type":"pegasus"})").find("bart, bert, distilbert, gpt2, gpt_neox, llama, marian, mistral, opt, phi3, qwen2, qwen3, roberta, t5, xlm-roberta"), std::string::npos);
+  EXPECT_NE(configError(R"({"model_type":"pegasus"})").find("bart, bert, distilbert, gemma2, gemma3_text, gpt2, gpt_neox, llama, marian, mistral, opt, phi3, qwen2, qwen3, roberta, t5, "
+                                                                 "xlm-roberta"), std::string::npos);
   EXPECT_NE(configError(R"({"model_type":"t5"})").find("needs the field \"vocab_size\""), std::string::npos);
   // phi3's 128k checkpoints scale rotary with longrope (or its old name su): refused by that name.
   const std::string phi3 = R"({"model_type":"phi3","vocab_size":5,"hidden_size":8,"num_hidden_layers":1,)"

@@ -646,6 +646,9 @@ def run(directory, ids, edit=None):
         return gpt_neox(cfg, w, ids, edit)
     if cfg["model_type"] in ("bert", "roberta", "xlm-roberta", "distilbert"):
         return bert(cfg, w, ids, edit)
+    if cfg["model_type"] in ("gemma2", "gemma3_text"):
+        import reference_gemma  # its own file (conventions in its docstring)
+        return reference_gemma.gemma(cfg, w, ids, edit)
     return llama(cfg, w, ids, edit)
 
 

@@ -159,6 +159,48 @@ TEST(ModelCli, HeadsTableJsonAndCsv) {
   EXPECT_EQ(bad.code, 2);
 }
 
+// dump and heads on Gemma: a local layer's map is the session's (its sliding window applied, the
+// weights further back 0), and the names say local or global.
+TEST(ModelCli, DumpAndHeadsOfGemmaShowTheLocalLayersWindow) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("gemma2_softcap_f32");
+  const std::string text = "the cat sat on the mat, the cat sat on the mat";
+  const auto r = testing::run("dump --model '" + dir + "' --text '" + text + "' --layer 0 --engine cpu-ref --next 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["heads"][1]["name"], "L0H1 local (kv 0)");
+  auto session = ModelSession::load(dir);
+  session->setText(text);
+  const int n = session->numTokens(), window = session->config().sliding_window;
+  ASSERT_GT(n, 2 * window);
+  const AttentionResult ref = computeReference(session->problemFor(0, 1));
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double w = doc["heads"][1]["weights"][i][j].get<double>();
+      EXPECT_NEAR(w, ref.at(0, i, j), 1e-7) << i << "," << j;
+      if (j <= i - window) {
+        EXPECT_EQ(w, 0.0) << i << "," << j;
+      }
+    }
+  EXPECT_EQ(doc["next_tokens"][0]["id"], session->nextTokens(1)[0].id);
+  const auto global = testing::run("dump --model '" + dir + "' --text '" + text + "' --engine cpu-ref --head L1H3");
+  ASSERT_EQ(global.code, 0) << global.err;
+  EXPECT_EQ(json::parse(global.out)["heads"][0]["name"], "L1H3 global (kv 1)");
+  const auto h = testing::run("heads --model '" + dir + "' --text '" + text + "' --json");
+  ASSERT_EQ(h.code, 0) << h.err;
+  const json heads = json::parse(h.out);
+  ASSERT_EQ(heads["heads"].size(), 12u);
+  EXPECT_EQ(heads["heads"][1]["layer_kind"], "local");
+  EXPECT_EQ(heads["heads"][1]["window"], 8);
+  EXPECT_EQ(heads["heads"][5]["layer_kind"], "global");
+  EXPECT_EQ(heads["heads"][5]["window"], 0);
+  const auto measures = session->measures();
+  for (int i = 0; i < 12; ++i)
+    EXPECT_NEAR(heads["heads"][i]["entropy_bits"].get<double>(), measures[std::size_t(i)].entropy_bits, 1e-5) << i;
+  const auto t = testing::run("heads --model '" + dir + "' --text '" + text + "'");
+  ASSERT_EQ(t.code, 0) << t.err;
+}
+
 TEST(ModelCli, RenderSvgOfAModelHead) {
   ASSERT_FALSE(testing::tinyModelsDir().empty());
   const std::string out = testing::tempDir() + "/model_head.svg";

@@ -59,8 +59,10 @@ inline std::string tinyModelsDir() {
   namespace fs = std::filesystem;
   static const std::string dir = [] {
     const std::string scripts = std::string(ATTNVIZ_TEST_DIR) + "/model/";
-    const std::size_t key = std::hash<std::string>{}(readWholeFile(scripts + "tiny_models.py") +
-                                                     readWholeFile(scripts + "reference_forward.py"));
+    std::string scripts_text;
+    for (const char* f : {"tiny_models.py", "tiny_gemma.py", "reference_forward.py", "reference_gemma.py"})
+      scripts_text += readWholeFile(scripts + f);
+    const std::size_t key = std::hash<std::string>{}(scripts_text);
     return generatedOnce("/tmp/attnviz_tiny_models_" + std::to_string(key), "/usr/bin/python3 " + scripts + "tiny_models.py");
   }();
   return dir;

@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_forward  # noqa: E402
+import tiny_gemma  # noqa: E402
 
 
 def bytes_to_unicode():
@@ -626,6 +627,8 @@ def main():
            "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                             "original_max_position_embeddings": 512}}
     models.append(write_model(out, "llama3_rope_f32", cfg, llama_weights(np.random.default_rng(6), cfg), "F32"))
+
+    models += tiny_gemma.write_gemma_models(out, vocab, write_model)
 
     for directory in models:
         write_references(directory, ids, decoder=True)
