@@ -174,7 +174,10 @@ void drawModelViewPanel(UiContext& ui) {
     ImGui::SetTooltip("Colour each head by its importance (Michel et al. 2019): one ablated rerun per head,\n"
                       "in the background after everything else; editing the text restarts it.");
   ImGui::PopTextWrapPos();
-  const float label_w = ImGui::CalcTextSize("L000").x + 6 * ui.scale;
+  // Gemma's rows say which layers are local (sliding window) and which global.
+  const model::ModelConfig& config = m.facts().config;
+  const bool layer_kinds = !config.local_layers.empty() && !m.isEncoderDecoder();
+  const float label_w = ImGui::CalcTextSize(layer_kinds ? "L000 global" : "L000").x + 6 * ui.scale;
   const float label_h = ImGui::GetTextLineHeight() + 2 * ui.scale;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float gap = std::max(1.0f, 2 * ui.scale);
@@ -208,8 +211,8 @@ void drawModelViewPanel(UiContext& ui) {
   for (int l = 0; l < layers; ++l) {
     const float y = o.y + label_h + float(l) * (cell + gap);
     if (y > clip1.y || y + cell < clip0.y) continue;  // only the rows on screen
-    char label[16];
-    std::snprintf(label, sizeof label, "L%d", l);
+    char label[32];
+    std::snprintf(label, sizeof label, "L%d%s", l, !layer_kinds ? "" : config.isLocalLayer(l) ? " local" : " global");
     dl->AddText(ImVec2(o.x, y + cell * 0.5f - ImGui::GetTextLineHeight() * 0.5f), palette().dim, label);
     const bool done = l < st.grid_layers;
     for (int h = 0; h < heads; ++h) {
