@@ -8,7 +8,7 @@
    intermediate 1536, vocabulary 49152) into DIR (default ~/.cache/attnviz/bench-models, outside
    the repository), once.
    opus-mt-en-de (Marian: 6 + 6 layers, 8 heads, 512 wide, vocabulary 58101) and bert-base-uncased
-   (12 layers, 12 heads, 768 wide, 512 positions).
+   (12 layers, 12 heads, 768 wide, 512 positions); with --gemma-only, gemma-3-270m's shape alone.
 2. Runs `attnviz model-bench` on them: forward time vs forward FLOPs / measured sgemm rate,
    head/layer switch, append-a-token at 200, resident memory (GPT-2 @1024, SmolLM2 @4096).
 3. Runs the same GPT-2 weights through PyTorch (Debian's python3-torch, float32, as many threads
@@ -82,6 +82,32 @@ def write_smollm2_135m(directory):
     save(directory, cfg, t)
 
 
+def write_gemma3_270m_shaped(directory):
+    """gemma-3-270m's shape (18 layers, 4 heads of 256, 1 KV head, 640 wide, intermediate 2048,
+    vocabulary 262144, window 512, every 6th layer global), BF16 as Google ships it."""
+    D, I, hd, L, V = 640, 2048, 256, 18, 262144
+    cfg = {"model_type": "gemma3_text", "vocab_size": V, "hidden_size": D, "num_hidden_layers": L, "num_attention_heads": 4,
+           "num_key_value_heads": 1, "head_dim": hd, "intermediate_size": I, "max_position_embeddings": 32768,
+           "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": 256,
+           "sliding_window": 512, "sliding_window_pattern": 6, "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True}
+    rng = np.random.default_rng(2)
+    t = {"model.embed_tokens.weight": normal(rng, (V, D), 0.02), "model.norm.weight": np.zeros(D, np.float32)}
+    for layer in range(L):
+        p = f"model.layers.{layer}."
+        for norm in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"):
+            t[p + norm + ".weight"] = np.zeros(D, np.float32)
+        t[p + "self_attn.q_norm.weight"] = np.zeros(hd, np.float32)
+        t[p + "self_attn.k_norm.weight"] = np.zeros(hd, np.float32)
+        t[p + "self_attn.q_proj.weight"] = normal(rng, (4 * hd, D), 0.05)
+        t[p + "self_attn.k_proj.weight"] = normal(rng, (hd, D), 0.05)
+        t[p + "self_attn.v_proj.weight"] = normal(rng, (hd, D), 0.02)
+        t[p + "self_attn.o_proj.weight"] = normal(rng, (D, 4 * hd), 0.02)
+        t[p + "mlp.gate_proj.weight"] = normal(rng, (I, D), 0.02)
+        t[p + "mlp.up_proj.weight"] = normal(rng, (I, D), 0.02)
+        t[p + "mlp.down_proj.weight"] = normal(rng, (D, I), 0.02)
+    save(directory, cfg, t, "BF16")
+
+
 def write_marian_shaped(directory):
     """opus-mt-en-de's shape: 6 + 6 layers, 8 heads, 512 wide, FFN 2048, vocabulary 58101."""
     V, D, F = 58101, 512, 2048
@@ -135,11 +161,11 @@ def write_bert_base_shaped(directory):
     save(directory, cfg, t)
 
 
-def save(directory, cfg, tensors):
+def save(directory, cfg, tensors, dtype="F32"):
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
-    write_safetensors(os.path.join(directory, "model.safetensors"), tensors, "F32")
+    write_safetensors(os.path.join(directory, "model.safetensors"), tensors, dtype)
     open(os.path.join(directory, "done"), "w").close()
 
 
@@ -190,6 +216,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--binary", default=os.path.join(HERE, "..", "build", "attnviz"))
     ap.add_argument("--skip-torch", action="store_true")
+    ap.add_argument("--gemma-only", action="store_true",
+                    help="only the gemma-3-270m-shaped forward at 1024 tokens (past its 512-key window)")
     ap.add_argument("--encoders-only", action="store_true",
                     help="only the BERT-base-shaped forward at 512 tokens and the Marian-shaped encode-100 / generate-100")
     args = ap.parse_args()
@@ -199,6 +227,14 @@ def main():
     bert = os.path.join(args.cache, "bert-base-shaped-random")
     if not os.path.exists(os.path.join(bert, "done")):
         write_bert_base_shaped(bert)
+    if args.gemma_only:
+        gemma = os.path.join(args.cache, "gemma3-270m-shaped-random")
+        if not os.path.exists(os.path.join(gemma, "done")):
+            write_gemma3_270m_shaped(gemma)
+        out = subprocess.run([args.binary, "model-bench", "--model", gemma, "--tokens", str(args.tokens), "--repeat", str(args.repeat)],
+                             check=True, capture_output=True, text=True).stdout
+        print(out, end="")
+        return
     if args.encoders_only:
         for extra in (["--model", bert, "--tokens", "512", "--append-at", "511"], ["--model", marian, "--tokens", "100", "--generate", "100"]):
             out = subprocess.run([args.binary, "model-bench", *extra, "--repeat", str(args.repeat)], check=True, capture_output=True,
