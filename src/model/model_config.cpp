@@ -156,9 +156,31 @@ void readGemma(const Reader& r, ModelConfig& c) {
     c.rope_theta = r.numberInOr("rope_theta", 1e6, kMinRopeTheta, kMaxRopeTheta);
     c.rope_local_theta = r.numberInOr("rope_local_base_freq", 10000.0, kMinRopeTheta, kMaxRopeTheta);
   }
-  if (doc.contains("rope_parameters") && !doc["rope_parameters"].is_null())
-    r.fail("rope_parameters (the transformers 5 layout of the rotary settings) is not implemented; rope_theta, rope_scaling"
-           " and rope_local_base_freq are");
+  // transformers 5 writes rope_parameters instead: one set, or one per layer kind
+  // ({"full_attention": {...}, "sliding_attention": {...}}), each a rope_type with its rope_theta.
+  if (const auto rp = doc.find("rope_parameters"); rp != doc.end() && !rp->is_null()) {
+    if (const auto rs = doc.find("rope_scaling"); rs != doc.end() && !rs->is_null())
+      r.fail("both rope_parameters and rope_scaling are set; attnviz reads one or the other");
+    if (!rp->is_object()) r.fail("\"rope_parameters\" must be an object");
+    const auto read = [&](const json& set, const char* where, bool local) {
+      if (!set.is_object()) r.fail(std::string("rope_parameters") + where + " must be an object");
+      const Reader sub{set, r.file, r.type};
+      const std::string kind = sub.stringOr("rope_type", sub.stringOr("type", "default"));
+      if (kind != "default" && (local || kind != "linear"))
+        r.fail("rope_parameters" + std::string(where) + " rope_type '" + quoteForMessage(kind, 60) + "' is not implemented for " +
+               c.model_type + " (supported: default" + (local ? "" : ", linear") + ")");
+      double& theta = local ? c.rope_local_theta : c.rope_theta;
+      theta = sub.numberInOr("rope_theta", theta, kMinRopeTheta, kMaxRopeTheta);
+      if (kind == "linear") {
+        c.rope_linear_factor = sub.numberInOr("factor", std::nan(""), kMinRopeFactor, kMaxRopeFactor);
+        if (std::isnan(c.rope_linear_factor)) r.fail("rope_parameters" + std::string(where) + " 'linear' needs a positive \"factor\"");
+      }
+    };
+    const bool per_kind = rp->contains("full_attention") || rp->contains("sliding_attention");
+    if (per_kind && rp->contains("full_attention")) read((*rp)["full_attention"], "[\"full_attention\"]", false);
+    if (per_kind && rp->contains("sliding_attention")) read((*rp)["sliding_attention"], "[\"sliding_attention\"]", true);
+    if (!per_kind) read(*rp, "", false);
+  }
   // Which layers slide: layer_types when the file has it; else Gemma 2's even layers, Gemma 3's
   // all but every sliding_window_pattern-th.
   c.local_layers.assign(std::size_t(c.num_layers), 0);

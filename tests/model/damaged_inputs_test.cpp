@@ -268,7 +268,12 @@ TEST_F(DamagedModel, GemmaConfigsAttnvizDoesNotRunAreRefusedByName) {
            {[](json& c) { c["sliding_window"] = 0; }, {"\"sliding_window\" must be a positive integer"}},
            {[](json& c) { c["sliding_window_pattern"] = 0; }, {"sliding_window_pattern"}},
            {[](json& c) { c["rope_local_base_freq"] = 1e-300; }, {"rope_local_base_freq"}},
-           {[](json& c) { c["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}}}}; }, {"rope_parameters"}},
+           {[](json& c) { c["rope_parameters"] = {{"full_attention", {{"rope_type", "default"}}}}; }, {"both rope_parameters and rope_scaling"}},
+           {[](json& c) {
+              c.erase("rope_scaling");
+              c["rope_parameters"] = {{"full_attention", {{"rope_type", "yarn"}, {"factor", 4.0}}}};
+            },
+            {"rope_parameters[\"full_attention\"] rope_type 'yarn'"}},
            {[](json& c) { c["use_bidirectional_attention"] = true; }, {"use_bidirectional_attention"}},
            {[](json& c) { c = {{"model_type", "gemma3"}, {"text_config", c}}; }, {"'gemma3'", "text_config", "gemma3_text"}}}) {
     editConfig(dir, [&, e = edit](json& c) {

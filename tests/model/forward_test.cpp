@@ -23,9 +23,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "../core/cli_test_support.h"
 #include "core/attention.h"
 #include "core/npy.h"
 #include "model/model_error.h"
@@ -246,6 +250,42 @@ TEST(ForwardLimits, GemmaLocalLayersSeeOnlyTheirWindowAndAreNamedSo) {
         EXPECT_GT(beyond, 1.0) << k.model << " layer " << l;
     }
   }
+}
+
+// transformers 5 writes Gemma 3's rotary settings as rope_parameters per layer kind: the same
+// model in that layout gives the same maps and logits as in rope_theta / rope_local_base_freq /
+// rope_scaling (which the reference holds).
+TEST(ForwardLimits, GemmaRopeParametersLayoutGivesTheSameModel) {
+  namespace fs = std::filesystem;
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  const std::string src = root + "/gemma3_pattern_bf16", dst = testing::tempDir() + "/gemma3_rope_parameters";
+  fs::remove_all(dst);
+  fs::copy(src, dst, fs::copy_options::recursive);
+  nlohmann::json c = nlohmann::json::parse(testing::readWholeFile(src + "/config.json"));
+  c["rope_parameters"] = {{"full_attention", {{"rope_type", "linear"}, {"factor", c["rope_scaling"]["factor"]}, {"rope_theta", c["rope_theta"]}}},
+                          {"sliding_attention", {{"rope_type", "default"}, {"rope_theta", c["rope_local_base_freq"]}}}};
+  for (const char* key : {"rope_scaling", "rope_theta", "rope_local_base_freq"}) c.erase(key);
+  std::ofstream(dst + "/config.json") << c.dump();
+  auto a = ModelSession::load(src, false), b = ModelSession::load(dst, false);
+  const std::vector<int> ids = referenceIds(src);
+  a->setTokenIds(ids);
+  b->setTokenIds(ids);
+  for (int l = 0; l < a->numLayers(); ++l)
+    EXPECT_EQ(computeReference(a->problemForLayer(l)).p, computeReference(b->problemForLayer(l)).p) << "layer " << l;
+  EXPECT_EQ(a->transformer().logits(int(ids.size()) - 1), b->transformer().logits(int(ids.size()) - 1));
+  // A rope_type it does not implement, per kind, is refused by name.
+  c["rope_parameters"]["sliding_attention"]["rope_type"] = "linear";
+  EXPECT_THROW(
+      {
+        try {
+          parseModelConfig(c.dump());
+        } catch (const ModelError& e) {
+          EXPECT_NE(std::string(e.what()).find("sliding_attention"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      ModelError);
 }
 
 }  // namespace
