@@ -71,7 +71,7 @@ EngineRun runAttention(const AttentionProblem& problem, const std::string& reque
   if (std::string why = problem.validate(); !why.empty()) throw std::invalid_argument(why);
   if (requested == "cpu-ref" || requested == "cpu-fast") return runCpu(problem, requested);
   if (problem.hasScoreBias()) {  // the GPU engines have no bias pass: refused by name, never drawn without it
-    const std::string why = "the GPU engines do not implement an additive score bias (T5's relative positions); cpu-ref and cpu-fast do";
+    const std::string why = "the GPU engines do not implement an additive score bias (T5's relative positions, Gemma 2's soft-capping); cpu-ref and cpu-fast do";
     if (requested != "auto") throw EngineUnavailable(requested + ": " + why);
     EngineRun run = runCpu(problem, "cpu-ref");
     run.fallback_reason = why;

@@ -127,7 +127,7 @@ bool FragmentAttentionEngine::compute(const AttentionProblem& problem, std::stri
     return false;
   }
   if (problem.hasScoreBias()) {  // not in the shaders: refused, never drawn without it
-    *error = "gpu-fragment does not implement an additive score bias (T5's relative positions); cpu-ref and cpu-fast do";
+    *error = "gpu-fragment does not implement an additive score bias (T5's relative positions, Gemma 2's soft-capping); cpu-ref and cpu-fast do";
     return false;
   }
   if (std::string why = problem.checkFloatRange(); !why.empty()) {

@@ -140,7 +140,7 @@ bool GpuAttentionEngine::compute(const AttentionProblem& problem, std::string* e
     return false;
   }
   if (problem.hasScoreBias()) {  // not in the shaders: refused, never drawn without it
-    *error = "gpu-compute does not implement an additive score bias (T5's relative positions); cpu-ref and cpu-fast do";
+    *error = "gpu-compute does not implement an additive score bias (T5's relative positions, Gemma 2's soft-capping); cpu-ref and cpu-fast do";
     return false;
   }
   if (std::string why = problem.checkFloatRange(); !why.empty()) {
