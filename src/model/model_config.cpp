@@ -128,6 +128,34 @@ void readEncoderCommon(const Reader& r, ModelConfig& c) {
   c.bos_token_id = r.tokenIdOr("bos_token_id", c.vocab_size);
 }
 
+// "layer_types" (transformers >= 4.53): one "sliding_attention" or "full_attention" per layer into
+// c.local_layers; false when the file has none.
+bool readLayerTypes(const Reader& r, ModelConfig& c) {
+  const auto types = r.doc.find("layer_types");
+  if (types == r.doc.end() || types->is_null()) return false;
+  if (!types->is_array() || types->size() != std::size_t(c.num_layers))
+    r.fail("\"layer_types\" must be a list of " + std::to_string(c.num_layers) + " entries (one per layer)");
+  c.local_layers.assign(std::size_t(c.num_layers), 0);
+  for (int l = 0; l < c.num_layers; ++l) {
+    const json& t = (*types)[std::size_t(l)];
+    const std::string kind = t.is_string() ? t.get<std::string>() : t.dump();
+    if (kind != "sliding_attention" && kind != "full_attention")
+      r.fail("layer_types[" + std::to_string(l) + "] is '" + quoteForMessage(kind, 60) + "'; attnviz knows sliding_attention and full_attention");
+    c.local_layers[std::size_t(l)] = kind == "sliding_attention";
+  }
+  return true;
+}
+
+// Mistral, Phi-3 (every layer) and Qwen2 / Qwen3 with use_sliding_window (layers from
+// max_window_layers on) slide over c.sliding_window keys, unless layer_types says otherwise;
+// without a window every layer is global.
+void readSlidingLayers(const Reader& r, ModelConfig& c, int first_sliding_layer) {
+  if (c.sliding_window <= 0) return;
+  if (readLayerTypes(r, c)) return;
+  c.local_layers.assign(std::size_t(c.num_layers), 0);
+  for (int l = std::max(first_sliding_layer, 0); l < c.num_layers; ++l) c.local_layers[std::size_t(l)] = 1;
+}
+
 // gemma2 / gemma3_text after the Llama-family sizes: Gemma2Config / Gemma3TextConfig and their
 // modeling files. A field the file leaves out takes the class default, as Hugging Face does,
 // except query_pre_attn_scalar: its default is one model's (224, Gemma 2 9B), so it is required.
@@ -183,22 +211,10 @@ void readGemma(const Reader& r, ModelConfig& c) {
   }
   // Which layers slide: layer_types when the file has it; else Gemma 2's even layers, Gemma 3's
   // all but every sliding_window_pattern-th.
-  c.local_layers.assign(std::size_t(c.num_layers), 0);
-  const auto types = doc.find("layer_types");
-  if (types != doc.end() && !types->is_null()) {
-    if (!types->is_array() || types->size() != std::size_t(c.num_layers))
-      r.fail("\"layer_types\" must be a list of " + std::to_string(c.num_layers) + " entries (one per layer)");
-    for (int l = 0; l < c.num_layers; ++l) {
-      const json& t = (*types)[std::size_t(l)];
-      const std::string kind = t.is_string() ? t.get<std::string>() : t.dump();
-      if (kind != "sliding_attention" && kind != "full_attention")
-        r.fail("layer_types[" + std::to_string(l) + "] is '" + quoteForMessage(kind, 60) +
-               "'; attnviz knows sliding_attention and full_attention");
-      c.local_layers[std::size_t(l)] = kind == "sliding_attention";
-    }
-  } else {
+  if (!readLayerTypes(r, c)) {
     const char* key = doc.contains("sliding_window_pattern") ? "sliding_window_pattern" : "_sliding_window_pattern";
     const int pattern = g3 ? r.boundedIntOr(key, 6, kMaxLayers, "layers per sliding-window pattern") : 2;
+    c.local_layers.assign(std::size_t(c.num_layers), 0);
     for (int l = 0; l < c.num_layers; ++l) c.local_layers[std::size_t(l)] = (l + 1) % pattern != 0;
   }
 }
@@ -279,20 +295,24 @@ ModelConfig parseModelConfig(const std::string& json_text, const std::string& fi
     if (c.model_type == "qwen2") {
       c.qkv_bias = true;
       if (r.boolOr("use_sliding_window", false)) c.sliding_window = r.positiveIntOr("sliding_window", 0);
+      readSlidingLayers(r, c, r.boundedIntOr("max_window_layers", 28, kMaxLayers, "layers"));
     } else if (c.model_type == "qwen3") {
       // Qwen3Attention: q/k/v/o biases only with attention_bias; q_norm and k_norm always.
       c.qkv_bias = c.o_bias = r.boolOr("attention_bias", false);
       c.qk_norm = true;
       if (r.boolOr("use_sliding_window", false)) c.sliding_window = r.positiveIntOr("sliding_window", 0);
+      readSlidingLayers(r, c, r.boundedIntOr("max_window_layers", 28, kMaxLayers, "layers"));
     } else if (c.model_type == "phi3") {
       // Phi3Attention / Phi3MLP: fused projections, no biases, Mistral's sliding window.
       c.fused_projections = true;
       c.sliding_window = r.positiveIntOr("sliding_window", 0);
+      readSlidingLayers(r, c, 0);
       if (doc.contains("partial_rotary_factor") && !doc["partial_rotary_factor"].is_null() &&
           !(doc["partial_rotary_factor"].is_number() && doc["partial_rotary_factor"].get<double>() == 1.0))
         r.fail("partial_rotary_factor other than 1 is not implemented for phi3");
     } else if (c.model_type == "mistral") {
       c.sliding_window = r.positiveIntOr("sliding_window", 0);
+      readSlidingLayers(r, c, 0);
     } else if (gemma) {
       readGemma(r, c);
     } else {

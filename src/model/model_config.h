@@ -40,7 +40,7 @@ struct ModelConfig {
   struct Llama3Rope {
     double factor = 0, low_freq_factor = 1, high_freq_factor = 4, original_max_positions = 8192;
   } rope_llama3;
-  int sliding_window = 0;     // mistral/qwen2 when active; 0 = none
+  int sliding_window = 0;     // keys a local layer's query sees (its own included); 0 = none
   bool qkv_bias = false;      // qwen2 always; llama with attention_bias
   bool o_bias = false;        // llama with attention_bias
   bool mlp_bias = false;      // llama with mlp_bias
@@ -59,8 +59,9 @@ struct ModelConfig {
   double attention_scale = 0;  // factor of q.k: query_pre_attn_scalar^-0.5 (Gemma); 0 = 1/sqrt(head_dim)
   double attn_softcap = 0;     // attn_logit_softcapping: score -> cap * tanh(score / cap); 0 = none
   double final_softcap = 0;    // final_logit_softcapping on the logits likewise; 0 = none
-  // Gemma's local layers: 1 = sliding-window attention (sliding_window keys, the query's own
-  // included), 0 = global. Empty for the other types (sliding_window then applies to every layer).
+  // [num_layers] 1 = a local layer (sliding-window attention over sliding_window keys), 0 = global;
+  // empty when no layer slides. Gemma by its rules or layer_types; Mistral and Phi-3 every layer;
+  // Qwen2 / Qwen3 with use_sliding_window the layers from max_window_layers on.
   std::vector<std::uint8_t> local_layers;
   double rope_local_theta = 0;  // gemma3_text: the local layers' rope base, without rope_scaling; 0 = rope_theta
   bool tie_word_embeddings = true;
@@ -100,7 +101,7 @@ struct ModelConfig {
   int kvHeadOf(int head) const { return head / (num_heads / num_kv_heads); }
   bool isLocalLayer(int layer) const { return layer >= 0 && std::size_t(layer) < local_layers.size() && local_layers[std::size_t(layer)]; }
   // Keys a query of `layer` sees back to (its own included); 0 = every earlier key.
-  int windowOf(int layer) const { return local_layers.empty() || isLocalLayer(layer) ? sliding_window : 0; }
+  int windowOf(int layer) const { return isLocalLayer(layer) ? sliding_window : 0; }
 };
 
 const std::vector<std::string>& supportedModelTypes();

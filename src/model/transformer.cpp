@@ -113,9 +113,6 @@ int Transformer::setTokens(const std::vector<int>& ids) {
   if (int(ids.size()) > c.max_positions)
     throw ModelError("the text is " + std::to_string(ids.size()) + " tokens, longer than this model's limit of " +
                      std::to_string(c.max_positions) + " positions");
-  if (c.local_layers.empty() && c.sliding_window > 0 && int(ids.size()) > c.sliding_window)
-    throw ModelError("the text is " + std::to_string(ids.size()) + " tokens, longer than this model's sliding window of " +
-                     std::to_string(c.sliding_window) + " (sliding-window attention is not implemented)");
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (ids[i] < 0 || ids[i] >= c.vocab_size)
       throw ModelError("token id " + std::to_string(ids[i]) + " at position " + std::to_string(i) + " is outside the vocabulary (" +

@@ -184,7 +184,8 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, ForwardVsNumpy,
                                            "llama3_rope_f32", "qwen3_qknorm_f32",
                                            "neox_parallel_f16", "neox_sequential_f32",
                                            "opt_pre_ln_f32", "opt_post_ln_f16", "phi3_fused_f32",
-                                           "gemma2_softcap_f32", "gemma3_pattern_bf16", "gemma3_layer_types_f32"));
+                                           "gemma2_softcap_f32", "gemma3_pattern_bf16", "gemma3_layer_types_f32",
+                                           "mistral_window_f32", "qwen2_window_f16"));
 
 TEST(ForwardLimits, LongerThanThePositionsIsRefusedWithTheNumber) {
   const std::string root = testing::tinyModelsDir();
@@ -218,8 +219,9 @@ TEST(ForwardLimits, GqaHeadsShareTheirKeyValueHead) {
   EXPECT_NE(session->problemFor(0, 2).k, session->problemFor(0, 3).k);
 }
 
-// Gemma's local layers (as tiny_gemma.py sets them) see only their last sliding_window keys: every
-// weight further back is exactly 0, the global layers' are not, and the head names say which is which.
+// Local layers (as tiny_gemma.py sets them: Gemma's by its rules, every Mistral layer, Qwen2's from
+// max_window_layers on) see only their last sliding_window keys: every weight further back is
+// exactly 0, the global layers' are not, and the head names say which is which.
 TEST(ForwardLimits, GemmaLocalLayersSeeOnlyTheirWindowAndAreNamedSo) {
   const std::string root = testing::tinyModelsDir();
   ASSERT_FALSE(root.empty());
@@ -229,7 +231,8 @@ TEST(ForwardLimits, GemmaLocalLayersSeeOnlyTheirWindowAndAreNamedSo) {
     int window;
   };
   for (const Case& k : {Case{"gemma2_softcap_f32", {true, false, true}, 8}, Case{"gemma3_pattern_bf16", {true, true, false, true}, 6},
-                        Case{"gemma3_layer_types_f32", {false, true}, 8}}) {
+                        Case{"gemma3_layer_types_f32", {false, true}, 8}, Case{"mistral_window_f32", {true, true}, 8},
+                        Case{"qwen2_window_f16", {false, true}, 6}}) {
     auto session = ModelSession::load(root + "/" + k.model, false);
     session->setTokenIds(referenceIds(root + "/" + k.model));
     const int n = session->numTokens();

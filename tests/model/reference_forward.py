@@ -183,6 +183,16 @@ def llama(cfg, w, ids, edit=None):
     cos, sin = np.cos(emb), np.sin(emb)
     x = w["model.embed_tokens.weight"][ids]
     maps = []
+    # Sliding windows (configuration_mistral / _qwen2 / _phi3, masking_utils): query i sees key j iff
+    # i - window < j <= i; Mistral and Phi-3 on every layer, Qwen2/3 only with use_sliding_window
+    # and from layer max_window_layers on; layer_types, when given, decides.
+    mt, L = cfg["model_type"], cfg["num_hidden_layers"]
+    window = cfg.get("sliding_window") if mt not in ("qwen2", "qwen3") or cfg.get("use_sliding_window") else None
+    if cfg.get("layer_types") is not None:
+        sliding = [t == "sliding_attention" for t in cfg["layer_types"]]
+    else:
+        sliding = [i >= (cfg.get("max_window_layers", 28) if mt in ("qwen2", "qwen3") else 0) for i in range(L)]
+    i_, j_ = np.arange(n)[:, None], np.arange(n)[None, :]
 
     def linear(name, t):
         y = t @ w[name + ".weight"].T
@@ -206,7 +216,10 @@ def llama(cfg, w, ids, edit=None):
         k = k * cos + rotate_half(k) * sin
         k = np.repeat(k, H // KV, axis=0)  # repeat_kv: head h reads kv head h // (H / KV)
         v = np.repeat(v, H // KV, axis=0)
-        probs = softmax_causal(q @ k.transpose(0, 2, 1) / np.sqrt(hd))
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd)
+        if window and sliding[layer]:
+            scores = np.where(j_ > i_ - window, scores, -np.inf)
+        probs = softmax_causal(scores)
         maps.append(probs)
         w_o = w[p + "self_attn.o_proj.weight"]  # nn.Linear [out, in]: head i's block is columns i*hd..
         heads = probs @ v

@@ -1,4 +1,5 @@
-"""Tiny gemma2 / gemma3_text checkpoints for tiny_models.py (its write_model writes each folder).
+"""Tiny checkpoints with sliding windows for tiny_models.py (its write_model writes each folder):
+gemma2 / gemma3_text, and Mistral and Qwen2 past their windows.
 
 Texts of 40 tokens against sliding windows of 6 and 8 keys, so the local layers' masks cut in;
 both kinds of layer in every model; soft-capping at caps below the scores' and logits' sizes
@@ -56,4 +57,18 @@ def write_gemma_models(out, vocab, write_model):
                final_logit_softcapping=20.0, sliding_window=8)
     del cfg["sliding_window_pattern"]
     models.append(write_model(out, "gemma3_layer_types_f32", cfg, gemma_weights(np.random.default_rng(23), cfg), "F32"))
+    return models
+
+
+def write_windowed_llama_models(out, vocab, write_model, llama_weights):
+    """Mistral (every layer slides) and Qwen2 with use_sliding_window (layers from max_window_layers on)."""
+    cfg = {"model_type": "mistral", "vocab_size": vocab, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2,
+           "num_key_value_heads": 1, "intermediate_size": 32, "max_position_embeddings": 64, "rms_norm_eps": 1e-5,
+           "rope_theta": 10000.0, "tie_word_embeddings": False, "sliding_window": 8}
+    models = [write_model(out, "mistral_window_f32", cfg, llama_weights(np.random.default_rng(24), cfg), "F32")]
+    cfg = {"model_type": "qwen2", "vocab_size": vocab, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+           "num_key_value_heads": 2, "intermediate_size": 48, "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
+           "rope_theta": 10000.0, "tie_word_embeddings": True, "hidden_act": "silu", "use_sliding_window": True,
+           "sliding_window": 6, "max_window_layers": 1}
+    models.append(write_model(out, "qwen2_window_f16", cfg, llama_weights(np.random.default_rng(25), cfg), "F16"))
     return models

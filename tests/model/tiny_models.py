@@ -629,6 +629,7 @@ def main():
     models.append(write_model(out, "llama3_rope_f32", cfg, llama_weights(np.random.default_rng(6), cfg), "F32"))
 
     models += tiny_gemma.write_gemma_models(out, vocab, write_model)
+    models += tiny_gemma.write_windowed_llama_models(out, vocab, write_model, llama_weights)
 
     for directory in models:
         write_references(directory, ids, decoder=True)
