@@ -9,6 +9,7 @@ uniform sampler2D u_denominators;  // auto: texel (0, layer); row: texel (query,
 uniform int u_head;
 uniform int u_heads;
 uniform int u_causal;
+uniform int u_window;  // > 0: a sliding window, key j masked for query i when j <= i - u_window
 uniform int u_scale;
 uniform int u_display_layer;
 uniform float u_log_floor;
@@ -17,7 +18,7 @@ out float o_value;
 
 void main() {
   ivec2 cell = ivec2(gl_FragCoord.xy);
-  if (u_causal != 0 && cell.x > cell.y) {
+  if ((u_causal != 0 && cell.x > cell.y) || (u_window > 0 && cell.x <= cell.y - u_window)) {
     o_value = -1.0;
     return;
   }

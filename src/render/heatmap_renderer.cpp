@@ -114,7 +114,7 @@ bool HeatmapRenderer::uploadSource(const AttentionResult& r, std::string* error)
   return true;
 }
 
-bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal,
+bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal, int window,
                                    const DisplayScaling& scaling, std::string* error) {
   const int layers = int(heads_per_layer.size());
   const bool per_row = scaling.scale == ColourScale::Row;
@@ -162,6 +162,7 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
   glUniform1i(loc(prepare_prog_, "u_source"), 0);
   glUniform1i(loc(prepare_prog_, "u_heads"), heads_);
   glUniform1i(loc(prepare_prog_, "u_causal"), causal ? 1 : 0);
+  glUniform1i(loc(prepare_prog_, "u_window"), window);
   glActiveTexture(GL_TEXTURE1);
   glBindTexture(GL_TEXTURE_2D, denominators_.id());
   glActiveTexture(GL_TEXTURE0);
@@ -225,11 +226,11 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
 }
 
 bool HeatmapRenderer::prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate,
-                              std::string* error, const DisplayScaling& scaling) {
+                              std::string* error, const DisplayScaling& scaling, int window) {
   if (!source_ || heads_per_layer.empty()) return false;
   const bool same_shape = display_layers_ == int(heads_per_layer.size()) && prev_nq_ == nq_ && prev_nk_ == nk_;
   gpu::Texture next;
-  if (!buildDisplay(&next, heads_per_layer, causal, scaling, error)) return false;
+  if (!buildDisplay(&next, heads_per_layer, causal, window, scaling, error)) return false;
   if (animate && same_shape && display_) {
     prev_display_ = std::move(display_);
     prev_layers_ = display_layers_;

@@ -66,8 +66,9 @@ class HeatmapRenderer {
   // With animate and an unchanged shape the previous display is kept for blending.
   // False and *error on GL failure (out of memory) or denominators of the wrong size; the
   // previous display stays.
+  // window > 0 masks the keys before a sliding window (query i sees keys i - window + 1 .. i).
   bool prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate, std::string* error,
-               const DisplayScaling& scaling = {});
+               const DisplayScaling& scaling = {}, int window = 0);
 
   bool hasDisplay() const { return display_layers_ > 0; }
   bool canBlend() const { return prev_valid_; }
@@ -96,7 +97,7 @@ class HeatmapRenderer {
     unsigned generation = 0;
   };
   unsigned generation_ = 1;  // bumped by prepare() and setColormap()
-  bool buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal, const DisplayScaling& scaling,
+  bool buildDisplay(gpu::Texture* tex, const std::vector<int>& heads_per_layer, bool causal, int window, const DisplayScaling& scaling,
                     std::string* error);
 
   gpu::Program prepare_prog_, pool_prog_, view_prog_;

@@ -260,10 +260,16 @@ void AppController::selectQuery(int i) {
 
 void AppController::moveSelection(int delta) { selectQuery(selected_ + delta); }
 
+int AppController::slidingWindowShown() const {
+  if (source_ != Source::Model || !model_ || model_->isEncoderDecoder() || model_->isEncoder()) return 0;
+  return model_->facts().config.windowOf(layer());
+}
+
 bool AppController::isMasked(int row, int col) const {
   if (row < 0 || col < 0 || row >= result_.nq || col >= result_.nk) return false;
-  if (causalMaskShown()) return col > row;
-  return false;
+  if (causalMaskShown() && col > row) return true;
+  const int window = slidingWindowShown();
+  return window > 0 && col <= row - window;
 }
 
 bool AppController::recomputeIfDue(double now_s) {
@@ -377,7 +383,9 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
     if (job.reuse) {
       r.problem = job.base;
       r.problem.temperature = job.input.temperature;
-      r.problem.mask = job.input.causal ? MaskKind::Causal : MaskKind::None;
+      // A model's own mask (a sliding window's, custom) stays; the checkbox decides the others.
+      if (!(job.source == Source::Model && job.base.mask == MaskKind::Custom))
+        r.problem.mask = job.input.causal ? MaskKind::Causal : MaskKind::None;
     } else {
       r.problem = buildSimulatedProblem(job.input);
     }
@@ -460,6 +468,8 @@ void AppController::refreshShown() {
   visible_keys_.assign(std::size_t(result_.nq), result_.nk);
   if (causalMaskShown())
     for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
+  if (const int window = slidingWindowShown(); window > 0)
+    for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(visible_keys_[std::size_t(i)], window);
   stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
   max_past_first_row_ = CellMax{};
   if (causalMaskShown() && shown_.nq > 1)

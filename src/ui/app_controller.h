@@ -239,6 +239,9 @@ class AppController {
   bool isMasked(int row, int col) const;
   // Whether the shown matrix has a causal mask (cells above the diagonal are masked).
   bool causalMaskShown() const { return causal_ && causalApplies(); }
+  // The sliding window of the real model's shown layer (its queries see their last `window` keys),
+  // 0 when it has none.
+  int slidingWindowShown() const;
   // Whether the causal mask / the temperature can act on what is shown; when not, the reason in
   // one line for the control ("" when they apply). Imported probabilities are already softmaxed;
   // cross-attention rows (decoder) and columns (encoder) are different sequences, so "key j <= i"

@@ -486,7 +486,7 @@ int runAppWindow(const WindowOptions& opt) {
         std::string error;
         // Without an uploaded matrix there is nothing to prepare; its problem was already reported.
         if (source_problem.empty() && !heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(),
-                                                       &error, displayScalingFor(app))) {
+                                                       &error, displayScalingFor(app), app.slidingWindowShown())) {
           std::fprintf(stderr, "attnviz: %s\n", error.empty() ? "the heatmap could not be prepared" : error.c_str());
           if (headless_run) exit_code = 1;  // the picture would lack its heatmap
         }

@@ -34,7 +34,7 @@ bool prepareHeatmapFor(const AppController& app, render::HeatmapRenderer& heatma
   }
   heatmap.setColormap(app.colormap());
   if (!heatmap.uploadSource(app.result(), error)) return false;
-  return heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), false, error, displayScalingFor(app));
+  return heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), false, error, displayScalingFor(app), app.slidingWindowShown());
 }
 
 namespace {

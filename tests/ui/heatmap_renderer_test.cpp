@@ -138,6 +138,36 @@ TEST_F(HeatmapRendererTest, MeanLayerAndCausalMaskIsHatched) {
   EXPECT_TRUE(saw_a && saw_b) << "masked cells are hatched";
 }
 
+// A sliding window of 2: query i sees keys i-1 and i; key 0 of row 3 is masked (hatched), key 2
+// of row 3 and key 0 of row 1 are not.
+TEST_F(HeatmapRendererTest, CellsBeforeASlidingWindowAreHatched) {
+  const AttentionResult r = identity(1, 4);
+  std::string error;
+  ASSERT_TRUE(renderer_->uploadSource(r, &error)) << error;
+  ASSERT_TRUE(renderer_->prepare({0}, true, false, &error, {}, 2)) << error;
+  renderer_->setColormap(Colormap::Greyscale);
+  HeatmapView v;
+  v.x1 = 4;
+  v.y1 = 4;
+  const int w = 64, h = 64;
+  const auto px = pixels(renderer_->render(0, w, h, v), w, h);
+  const auto hatched = [&](int key, int query) {
+    bool saw_a = false, saw_b = false;
+    for (int y = query * 16 + 2; y < query * 16 + 14; ++y)
+      for (int x = key * 16 + 2; x < key * 16 + 14; ++x) {
+        const auto c = at(px, w, h, x, y);
+        saw_a |= distance(c, Rgb{v.mask_a[0], v.mask_a[1], v.mask_a[2]}) <= 2;
+        saw_b |= distance(c, Rgb{v.mask_b[0], v.mask_b[1], v.mask_b[2]}) <= 2;
+      }
+    return saw_a && saw_b;
+  };
+  EXPECT_TRUE(hatched(0, 3));
+  EXPECT_TRUE(hatched(1, 3));
+  EXPECT_FALSE(hatched(2, 3));
+  EXPECT_FALSE(hatched(0, 1));
+  EXPECT_LE(distance(at(px, w, h, 2 * 16 + 8, 3 * 16 + 8), sampleColormap(Colormap::Greyscale, 0.0f)), 3);
+}
+
 TEST_F(HeatmapRendererTest, MaxPoolingKeepsASingleBrightCellVisible) {
   const int n = 3000;
   AttentionResult r;
