@@ -222,7 +222,7 @@ TEST(ForwardLimits, GqaHeadsShareTheirKeyValueHead) {
 // Local layers (as tiny_gemma.py sets them: Gemma's by its rules, every Mistral layer, Qwen2's from
 // max_window_layers on) see only their last sliding_window keys: every weight further back is
 // exactly 0, the global layers' are not, and the head names say which is which.
-TEST(ForwardLimits, GemmaLocalLayersSeeOnlyTheirWindowAndAreNamedSo) {
+TEST(ForwardLimits, LocalLayersSeeOnlyTheirWindowAndAreNamedSo) {
   const std::string root = testing::tinyModelsDir();
   ASSERT_FALSE(root.empty());
   struct Case {
