@@ -16,10 +16,12 @@ packages=(
   libpng-dev              # PNG screenshots and figures
   libopenblas-dev         # threaded sgemm for the real-model forward pass
   libpcre2-dev            # Unicode regexes for byte-level BPE pre-tokenisation
+  libzip-dev              # the zip container of pytorch_model.bin (torch >= 1.6)
   libutf8proc-dev         # Unicode normalisation (NFC, NFD, NFKC) as tokenizers define it
   libsentencepiece-dev python3-sentencepiece  # Marian's source.spm / target.spm; the tests train and check a small .spm
   python3-protobuf        # scripts/unigram-test-data.py reads a trained .model's proto (its precompiled_charsmap)
   python3-numpy           # the independent reference forward the model tests compare with
+  python3-torch           # the test generator writes pytorch_model.bin twins of tiny models with torch.save
   libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri  # headless EGL + Mesa llvmpipe
   xvfb xauth xdotool imagemagick  # end-to-end tests of the real window (xdotool drives it, import grabs it)
   fonts-dejavu-core       # UI font

@@ -25,21 +25,15 @@ double millisecondsSince(std::chrono::steady_clock::time_point t0) {
 }
 
 // What a model folder needs, said before any file is parsed: "config.json: cannot open file" did not
-// tell a newcomer what to put there, and a PyTorch-only folder needs one conversion step.
+// tell a newcomer what to put there.
 void checkModelFolder(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const bool safetensors = fs::exists(dir / "model.safetensors", ec) || fs::exists(dir / "model.safetensors.index.json", ec);
-  const bool pytorch = fs::exists(dir / "pytorch_model.bin", ec) || fs::exists(dir / "pytorch_model.bin.index.json", ec);
-  if (!safetensors && pytorch)
-    throw ModelError(dir.string() +
-                     ": has only pytorch_model.bin, which attnviz does not read; convert it once with: python3 -c "
-                     "\"from transformers import AutoModelForCausalLM as M; M.from_pretrained('" + dir.string() +
-                     "').save_pretrained('" + dir.string() + "', safe_serialization=True)\"");
   if (!fs::exists(dir / "config.json", ec))
     throw ModelError(dir.string() +
                      ": not a model folder: it has no config.json (a model folder holds config.json, model.safetensors "
-                     "or its shards with model.safetensors.index.json, and tokenizer.json or vocab.json + merges.txt)");
+                     "or its shards with model.safetensors.index.json (or pytorch_model.bin, or its shards with "
+                     "pytorch_model.bin.index.json), and tokenizer.json or vocab.json + merges.txt)");
 }
 
 // A decoder layer's own attention rules on a problem whose q and k are filled: Gemma's scale, its

@@ -17,6 +17,7 @@
 #include "model/model_error.h"
 #include "model/model_json.h"
 #include "core/input_file.h"
+#include "model/torch_checkpoint.h"
 
 namespace attnviz::model {
 namespace {
@@ -198,11 +199,18 @@ MappedFile::~MappedFile() {
 
 void WeightStore::addShard(const std::string& path) {
   auto shard = std::make_shared<Shard>();
-  shard->file = std::make_unique<MappedFile>(path);
-  shard->header = parseSafetensorsHeader(shard->file->data(), shard->file->size(), shard->file->size(), path);
+  shard->path = path;
+  if (path.size() > 4 && path.compare(path.size() - 4, 4, ".bin") == 0) {
+    shard->torch = TorchCheckpoint::open(path);
+    shard->header.tensors = shard->torch->tensors();
+    for (const auto& [name, why] : shard->torch->skipped()) unreadable_[name] = path + ": " + why;
+  } else {
+    shard->file = std::make_unique<MappedFile>(path);
+    shard->header = parseSafetensorsHeader(shard->file->data(), shard->file->size(), shard->file->size(), path);
+  }
   const std::size_t index = shards_.size();
   for (const auto& [name, info] : shard->header.tensors) {
-    if (where_.count(name)) fail(path, "tensor '" + quoteForMessage(name) + "' also appears in " + shards_[where_[name]]->file->path());
+    if (where_.count(name)) fail(path, "tensor '" + quoteForMessage(name) + "' also appears in " + shards_[where_[name]]->path);
     where_[name] = index;
   }
   shards_.push_back(std::move(shard));
@@ -216,12 +224,17 @@ WeightStore WeightStore::openFile(const std::string& path) {
 }
 
 WeightStore WeightStore::openDirectory(const std::string& dir) {
-  const std::string single = dir + "/model.safetensors";
-  const std::string index = dir + "/model.safetensors.index.json";
   struct stat st {};
-  if (::stat(single.c_str(), &st) == 0) return openFile(single);
-  if (::stat(index.c_str(), &st) != 0)
-    throw ModelError(dir + ": no model.safetensors or model.safetensors.index.json (only safetensors weights are read)");
+  for (const char* single : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+    const std::string path = dir + "/" + single;
+    if (::stat(path.c_str(), &st) != 0) continue;
+    if (path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0) return openIndex(dir, path);
+    return openFile(path);
+  }
+  throw ModelError(dir + ": no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json");
+}
+
+WeightStore WeightStore::openIndex(const std::string& dir, const std::string& index) {
   std::string text;
   try {
     text = readInputFile(index, InputKind::ModelIndex);  // regular files only, never blocks, capped (32 MiB)
@@ -258,8 +271,9 @@ WeightStore WeightStore::openDirectory(const std::string& dir) {
   for (auto it = weightMap.begin(); it != weightMap.end(); ++it) {
     const std::string& name = it.key();
     const std::string& shard = it.value().get_ref<const std::string&>();
+    if (store.unreadable_.count(name)) continue;  // an int64 buffer of a torch shard: listed, not read
     if (!store.has(name)) fail(index, "tensor '" + quoteForMessage(name) + "' is not in its shard " + quoteForMessage(shard));
-    if (store.shards_[store.where_[name]]->file->path() != dir + "/" + shard)
+    if (store.shards_[store.where_[name]]->path != dir + "/" + shard)
       fail(index, "tensor '" + quoteForMessage(name) + "' is listed in " + quoteForMessage(shard) + " but found in " + store.fileOf(name));
   }
   return store;
@@ -267,19 +281,26 @@ WeightStore WeightStore::openDirectory(const std::string& dir) {
 
 const TensorInfo& WeightStore::info(const std::string& name) const {
   const auto it = where_.find(name);
-  if (it == where_.end()) throw ModelError(source_ + ": tensor '" + quoteForMessage(name) + "' is missing");
+  if (it == where_.end()) {
+    if (const auto u = unreadable_.find(name); u != unreadable_.end()) throw ModelError(u->second);
+    throw ModelError(source_ + ": tensor '" + quoteForMessage(name) + "' is missing");
+  }
   return shards_[it->second]->header.tensors.at(name);
 }
 
 std::string WeightStore::fileOf(const std::string& name) const {
   const auto it = where_.find(name);
-  return it == where_.end() ? std::string() : shards_[it->second]->file->path();
+  return it == where_.end() ? std::string() : shards_[it->second]->path;
 }
 
 FloatTensor WeightStore::load(const std::string& name) const {
   const TensorInfo& ti = info(name);
   const Shard& shard = *shards_[where_.at(name)];
-  const std::uint8_t* src = shard.file->data() + shard.header.data_offset + ti.begin;
+  // A torch tensor's storage is read now; an F32 one's stays held, as a mapping would, for the
+  // tensor to point into.
+  std::shared_ptr<const std::vector<std::uint8_t>> storage;
+  if (shard.torch) storage = shard.torch->storageOf(name, ti.dtype == DType::F32);
+  const std::uint8_t* src = storage ? storage->data() + ti.begin : shard.file->data() + shard.header.data_offset + ti.begin;
   FloatTensor t;
   t.shape = ti.shape;
   const std::size_t n = std::size_t(ti.elements());
@@ -303,6 +324,7 @@ FloatTensor WeightStore::load(const std::string& name) const {
 bool WeightStore::loadsWithoutCopy(const std::string& name) const {
   const TensorInfo& ti = info(name);
   const Shard& shard = *shards_[where_.at(name)];
+  if (shard.torch) return ti.dtype == DType::F32;  // storages are heap blocks, aligned for float
   const std::uint8_t* src = shard.file->data() + shard.header.data_offset + ti.begin;
   return ti.dtype == DType::F32 && reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0;
 }

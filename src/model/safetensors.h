@@ -16,6 +16,8 @@
 
 namespace attnviz::model {
 
+class TorchCheckpoint;
+
 enum class DType { F32, F16, BF16 };
 const char* dtypeName(DType dtype);
 int dtypeBytes(DType dtype);
@@ -73,16 +75,18 @@ struct FloatTensor {
 };
 
 // All tensors of a checkpoint directory: model.safetensors, or model.safetensors.index.json and
-// the shards it names (every shard validated on open).
+// the shards it names; else pytorch_model.bin or pytorch_model.bin.index.json and its shards
+// (torch_checkpoint.h). Every shard is validated on open.
 // Told of each tensor as a model's load maps or converts it (its file's name, k of n); it may
 // throw to stop the load, and everything read so far is freed. A window shows it as progress.
 using LoadObserver = std::function<void(const std::string& file, int done, int total)>;
 
 class WeightStore {
  public:
-  // Opens `dir`/model.safetensors or `dir`/model.safetensors.index.json. Throws ModelError.
+  // Opens `dir`/model.safetensors, model.safetensors.index.json, pytorch_model.bin or
+  // pytorch_model.bin.index.json, the first found. Throws ModelError.
   static WeightStore openDirectory(const std::string& dir);
-  // One file (tests, tools).
+  // One file (tests, tools): a torch checkpoint when its name ends in .bin, else safetensors.
   static WeightStore openFile(const std::string& path);
 
   bool has(const std::string& name) const { return where_.count(name) > 0; }
@@ -91,7 +95,8 @@ class WeightStore {
   // The tensor as f32; throws ModelError when missing. Non-finite values are allowed here;
   // the model checks what it needs.
   FloatTensor load(const std::string& name) const;
-  // True when load(name) points into the mapping (F32, aligned) instead of converting a copy.
+  // True when load(name) points into the mapping (F32, aligned) or, for a torch checkpoint, into
+  // its storage as read (F32), instead of converting a copy.
   bool loadsWithoutCopy(const std::string& name) const;
   std::vector<std::string> names() const;
   // The file opened: model.safetensors or the index (for messages about missing tensors).
@@ -99,12 +104,16 @@ class WeightStore {
 
  private:
   struct Shard {
-    std::unique_ptr<MappedFile> file;
-    SafetensorsHeader header;
+    std::string path;
+    std::unique_ptr<MappedFile> file;           // safetensors
+    std::shared_ptr<TorchCheckpoint> torch;     // or pytorch_model*.bin
+    SafetensorsHeader header;                   // a torch shard's spans are inside their storages
   };
   void addShard(const std::string& path);
+  static WeightStore openIndex(const std::string& dir, const std::string& index);
   std::vector<std::shared_ptr<Shard>> shards_;
   std::map<std::string, std::size_t> where_;  // tensor name -> shard index
+  std::map<std::string, std::string> unreadable_;  // torch tensors of other dtypes -> why
   std::string source_;
 };
 

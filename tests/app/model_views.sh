@@ -4,7 +4,7 @@
 #   - Head measures: the table takes the space (>= 8 rows visible) and every column header is
 #     whole and on screen (they were cut to "He...", "Entr..." under five paragraphs of definitions).
 #   - Next token: the "top k" slider's label is on screen (it was cut at the panel's edge).
-#   - A folder without config.json, or with only pytorch_model.bin: one line saying what to do.
+#   - A folder without config.json, or with a pytorch_model.bin that is not one: one line saying what is wrong.
 # Screenshots are kept in $ATTNVIZ_TEST_ARTIFACTS (default /tmp/attnviz-e2e).
 # $1 = the attnviz binary. Exit 77 (skip) only without Xvfb.
 source "$(dirname "$0")/xvfb_session.bash"
@@ -72,7 +72,7 @@ expect_error() {  # expect_error 'WHAT' ARGS...
 mkdir -p "$TMP/empty" "$TMP/torch"
 expect_error "no config.json (a model folder holds config.json, model.safetensors" --model "$TMP/empty"
 cp "$GPT2/config.json" "$TMP/torch/" && echo x >"$TMP/torch/pytorch_model.bin"
-expect_error "save_pretrained" --model "$TMP/torch"
+expect_error "pytorch_model.bin: not a zip archive" --model "$TMP/torch"
 echo "errors: $(cat "$TMP/err.log")"
 
 echo "PASS: model views (measures table >= 8 rows with whole headers; top k label on screen)"

@@ -26,7 +26,10 @@
 #include "model/tokenizer_model.h"
 #include "model/tokenizer_pipeline.h"
 #include "model/tokenizer_regex.h"
+#include "model/torch_checkpoint.h"
 #include "tokenizer_test_support.h"
+#include "torch_files.h"
+#include "../core/cli_test_support.h"
 
 namespace attnviz::model {
 namespace {
@@ -500,6 +503,96 @@ TEST_F(HubCache, ARefOverItsCapOrNotAHashIsRefusedInOneShortLine) {
   EXPECT_FALSE(hasControlCharacters(e));
   writeFile(refOf("good"), "0123456789abcdef0123456789abcdef01234567\n");
   EXPECT_EQ(resolveModelDirectory("org/good").filename(), "0123456789abcdef0123456789abcdef01234567");
+}
+
+// ---- pytorch_model.bin (issue 20): the hostile files of tests/model/torch_files.py, written without
+// torch. The pickles among them run `touch "$ATTNVIZ_PICKLE_MARKER"` under Python's pickle.loads
+// (the script proves it); here no marker may appear.
+
+struct HostileTorchFile {
+  const char* file;
+  const char* says;
+};
+
+const HostileTorchFile kHostileTorchFiles[] = {
+    {"os_system", "global 'posix.system' is refused"},
+    {"os_system_protocol4", "global 'posix.system' is refused"},
+    {"builtins_eval", "global '__builtin__.eval' is refused"},
+    {"inst_os_system", "INST of 'os.system' is refused"},
+    {"system_in_state_dict", "global 'posix.system' is refused"},
+    {"unknown_torch_global", "global 'torch._utils._rebuild_qtensor' is refused"},
+    {"newobj", "opcode NEWOBJ at byte 28 is refused (it would make a collections.OrderedDict)"},
+    {"offset_past_end", "tensor 'w': offset 4 + 3 elements runs past its storage of 6 elements"},
+    {"numel_past_entry", "storage 'archive/data/0' holds 24 bytes, not 1000 x 4"},
+    {"missing_storage", "its storage 'archive/data/7' is not in the archive"},
+    {"non_contiguous", "strides (1, 2) are not contiguous"},
+    {"zip_bomb", "'archive/data.pkl' inflates to 65.0 MiB, over the 64.0 MiB"},
+    {"zip_bomb_ratio", "more than deflate can give (a zip bomb?)"},
+    {"symlink_entry", "zip entry 'archive/data/0' is a symbolic link"},
+    {"truncated", "not a readable zip archive"},
+    {"truncated_directory", "not a readable zip archive"},
+    {"entry_past_end", "not a readable zip archive"},
+    {"duplicate_entry", "two zip entries have the same name"},
+    {"bzip2_entry", "is compressed with bzip2"},
+    {"no_pickle", "no <archive>/data.pkl entry"},
+    {"deep_lists", "values nested deeper than 64 levels"},
+    {"deep_marks", "MARKs nested deeper than 64 levels"},
+    {"cyclic_list", "holds a list, not a state dict"},
+    {"memo_unset", "memo entry 5 is read before it is written"},
+    {"protocol_6", "pickle protocol 6"},
+    {"pickle_truncated", "data.pkl: truncated"},
+    {"legacy_format", "the legacy torch serialization (torch < 1.6"},
+    {"not_zip", "not a zip archive"},
+};
+
+class HostileTorch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::torchFilesDir();
+    ASSERT_FALSE(dir_.empty()) << "torch_files.py could not write its files";
+    marker_ = scratchDir("torch_marker") / "ran";
+    fs::remove(marker_);
+    setenv("ATTNVIZ_PICKLE_MARKER", marker_.c_str(), 1);
+  }
+  void TearDown() override { unsetenv("ATTNVIZ_PICKLE_MARKER"); }
+  std::string dir_;
+  fs::path marker_;
+};
+
+TEST_F(HostileTorch, EachFileIsRefusedInOneLineNamingWhatIsWrongAndNothingRuns) {
+  for (const auto& c : kHostileTorchFiles) {
+    const std::string path = dir_ + "/" + c.file + ".bin";
+    ASSERT_TRUE(fs::exists(path)) << path;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string e = errorOf([&] { WeightStore::openFile(path); });
+    EXPECT_NE(e.find(c.says), std::string::npos) << c.file << ": " << e;
+    EXPECT_EQ(e.rfind(path, 0), 0u) << c.file << " names its file: " << e;
+    EXPECT_FALSE(hasControlCharacters(e)) << c.file;
+    EXPECT_LT(e.size(), 600u) << c.file;
+    EXPECT_LT(secondsSince(t0), 5.0) << c.file;
+    EXPECT_FALSE(fs::exists(marker_)) << c.file << " ran its payload";
+  }
+}
+
+TEST_F(HostileTorch, TheCliExitsTwoWithOneLineAndRunsNothing) {
+  // A model folder whose only weights are the hostile file: the load reaches the .bin reader.
+  const fs::path model = scratchDir("hostile_torch_model");
+  writeFile(model / "config.json", R"({"model_type": "gpt2", "vocab_size": 10, "n_embd": 8, "n_layer": 1, "n_head": 2, "n_positions": 16})");
+  for (const auto& c : kHostileTorchFiles) {
+    fs::copy_file(dir_ + "/" + c.file + ".bin", model / "pytorch_model.bin", fs::copy_options::overwrite_existing);
+    const auto r = testing::run("dump --model '" + model.string() + "' --text hi");
+    EXPECT_EQ(r.code, 2) << c.file << ": " << r.err;
+    EXPECT_EQ(testing::lines(r.err), 1) << c.file << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << c.file << ": " << r.err;
+    EXPECT_FALSE(fs::exists(marker_)) << c.file << " ran its payload";
+  }
+}
+
+// The payload is live: a reader that called the global would create the marker (checked here
+// with the shell the payload names, as Python's os.system runs it).
+TEST_F(HostileTorch, TheMarkerCheckCanFail) {
+  ASSERT_EQ(std::system("touch \"$ATTNVIZ_PICKLE_MARKER\""), 0);
+  EXPECT_TRUE(fs::exists(marker_));
 }
 
 // WordPiece (issue 19's reader): a piece or a word bound far above real ones is refused by name, and

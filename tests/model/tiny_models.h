@@ -60,7 +60,7 @@ inline std::string tinyModelsDir() {
   static const std::string dir = [] {
     const std::string scripts = std::string(ATTNVIZ_TEST_DIR) + "/model/";
     std::string scripts_text;
-    for (const char* f : {"tiny_models.py", "tiny_gemma.py", "reference_forward.py", "reference_gemma.py"})
+    for (const char* f : {"tiny_models.py", "tiny_gemma.py", "reference_forward.py", "reference_gemma.py", "torch_twins.py"})
       scripts_text += readWholeFile(scripts + f);
     const std::size_t key = std::hash<std::string>{}(scripts_text);
     return generatedOnce("/tmp/attnviz_tiny_models_" + std::to_string(key), "/usr/bin/python3 " + scripts + "tiny_models.py");

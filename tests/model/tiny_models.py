@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_forward  # noqa: E402
 import tiny_gemma  # noqa: E402
+import torch_twins  # noqa: E402
 
 
 def bytes_to_unicode():
@@ -730,7 +731,8 @@ def main():
         importance = [[target_loss(reference_forward.run_seq2seq(directory, src, tgt, [("cross", l, h)])[3]) - base
                        for h in range(heads)] for l in range(last + 1)]
         np.save(os.path.join(directory, "ref_cross_importance.npy"), np.array(importance, dtype=np.float64))
-    print("\n".join(models + encoders + seq2seqs))
+    twins = torch_twins.write_torch_twins(out)
+    print("\n".join(models + encoders + seq2seqs + twins))
 
 
 # ---- the shipped models --------------------------------------------------------------------------

@@ -484,7 +484,7 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
   EXPECT_FALSE(loadAndWait(app, bad));
   EXPECT_NE(app.error().find("model.safetensors"), std::string::npos) << app.error();
   EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
-  // A folder that is not a model says what a model folder needs; a PyTorch-only one how to convert it.
+  // A folder that is not a model says what a model folder needs; a damaged pytorch_model.bin what it is.
   const std::string empty = ::testing::TempDir() + "attnviz_not_a_model";
   fs::remove_all(empty);
   fs::create_directories(empty);
@@ -492,9 +492,9 @@ TEST(ModelController, LoadErrorsKeepWhatWasShown) {
   for (const char* needed : {"no config.json", "model.safetensors", "tokenizer.json"})
     EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
   std::ofstream(empty + "/pytorch_model.bin") << "not read";
-  std::ofstream(empty + "/config.json") << "{}";
+  fs::copy_file(tinyModel("gpt2_plain") + "/config.json", empty + "/config.json");
   EXPECT_FALSE(loadAndWait(app, empty));
-  for (const char* needed : {"pytorch_model.bin", "save_pretrained", "safe_serialization=True"})
+  for (const char* needed : {"pytorch_model.bin", "not a zip archive"})
     EXPECT_NE(app.error().find(needed), std::string::npos) << needed << " in: " << app.error();
   EXPECT_EQ(app.error().find('\n'), std::string::npos) << "one line";
   EXPECT_EQ(app.model()->name(), tinyModel("gpt2_plain"));
