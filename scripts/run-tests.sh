@@ -10,6 +10,9 @@ if [ "${CI:-}" = "true" ]; then
   for tool in Xvfb xdotool import; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: CI needs $tool (scripts/install-deps.sh installs it)" >&2; exit 1; }
   done
+  # The pytorch_model.bin twins of the tiny models are written with torch.save; without torch
+  # those tests skip, which in CI would be a hole as well.
+  /usr/bin/python3 -c "import torch" 2>/dev/null || { echo "run-tests: CI needs Debian's python3-torch (scripts/install-deps.sh installs it)" >&2; exit 1; }
 fi
 # The machine first, so a failure in the log names the CPU, the SIMD path and the GL renderer.
 echo "run-tests: == machine =="
