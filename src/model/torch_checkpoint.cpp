@@ -1,8 +1,11 @@
 #include "model/torch_checkpoint.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <set>
 
@@ -49,19 +52,59 @@ TorchCheckpoint::~TorchCheckpoint() {
 std::unique_ptr<TorchCheckpoint> TorchCheckpoint::open(const std::string& path) {
   std::unique_ptr<TorchCheckpoint> c(new TorchCheckpoint());
   c->path_ = path;
-  c->file_ = std::make_unique<MappedFile>(path);  // regular files only, capped, never blocks
-  c->load(c->file_->data(), c->file_->size());
+  // Read through a descriptor, not a mapping: the storages are copied out of the archive, and
+  // mapped pages read once would count in the resident memory besides their copies.
+  std::unique_ptr<InputFile> file;
+  std::string head;
+  try {
+    file = std::make_unique<InputFile>(path, InputKind::ModelWeights);  // regular files only, capped, never blocks
+    head = file->readAt(0, std::size_t(std::min<std::uint64_t>(file->size(), 512)));
+  } catch (const InputError& e) {
+    c->fail(e.problem());
+  }
+  c->checkHead(reinterpret_cast<const std::uint8_t*>(head.data()), head.size());
+  const int fd = ::dup(file->fd());
+  if (fd < 0) c->fail(std::string("cannot read: ") + std::strerror(errno));
+  int code = 0;
+  c->archive_ = zip_fdopen(fd, ZIP_CHECKCONS, &code);  // owns fd from here on
+  if (!c->archive_) {
+    ::close(fd);
+    c->failOpen(code);
+  }
+  c->readDirectory();
   return c;
 }
 
 std::unique_ptr<TorchCheckpoint> TorchCheckpoint::fromBytes(const std::uint8_t* bytes, std::size_t size, const std::string& name) {
   std::unique_ptr<TorchCheckpoint> c(new TorchCheckpoint());
   c->path_ = name;
-  c->load(bytes, size);
+  c->checkHead(bytes, size);
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes, size, 0, &error);
+  if (!source) c->fail(std::string("libzip: ") + zip_error_strerror(&error));
+  c->archive_ = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error);
+  if (!c->archive_) {
+    zip_source_free(source);
+    const int code = zip_error_code_zip(&error);
+    zip_error_fini(&error);
+    c->failOpen(code);
+  }
+  zip_error_fini(&error);
+  c->readDirectory();
   return c;
 }
 
-void TorchCheckpoint::load(const std::uint8_t* bytes, std::size_t size) {
+void TorchCheckpoint::failOpen(int code) const {
+  zip_error_t error;
+  zip_error_init_with_code(&error, code);
+  const std::string why = zip_error_strerror(&error);
+  zip_error_fini(&error);
+  if (code == ZIP_ER_EXISTS) fail("two zip entries have the same name (libzip: " + why + "): damaged or forged");
+  fail("not a readable zip archive (libzip: " + why + "): truncated or damaged");
+}
+
+void TorchCheckpoint::checkHead(const std::uint8_t* bytes, std::size_t size) const {
   // What else a .bin may be, said by name: torch < 1.6 wrote a bare pickle stream (protocol 2,
   // then the LONG1 magic number 0x1950a86a20f9469cfc6c); torch < 0.4 a tar archive.
   static const char kLegacyMagic[] = "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
@@ -72,22 +115,9 @@ void TorchCheckpoint::load(const std::uint8_t* bytes, std::size_t size) {
     fail("a tar archive (torch < 0.4's format) is not read; re-save it with torch >= 1.6");
   if (!startsWith(bytes, size, "PK\x03\x04", 4) && !startsWith(bytes, size, "PK\x05\x06", 4))
     fail("not a zip archive (pytorch_model.bin from torch >= 1.6 is one): damaged or not a torch checkpoint");
+}
 
-  zip_error_t error;
-  zip_error_init(&error);
-  zip_source_t* source = zip_source_buffer_create(bytes, size, 0, &error);
-  if (!source) fail(std::string("libzip: ") + zip_error_strerror(&error));
-  archive_ = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error);
-  if (!archive_) {
-    zip_source_free(source);
-    const std::string why = zip_error_strerror(&error);
-    const bool duplicate = zip_error_code_zip(&error) == ZIP_ER_EXISTS;
-    zip_error_fini(&error);
-    if (duplicate) fail("two zip entries have the same name (libzip: " + why + "): damaged or forged");
-    fail("not a readable zip archive (libzip: " + why + "): truncated or damaged");
-  }
-  zip_error_fini(&error);
-
+void TorchCheckpoint::readDirectory() {
   const zip_int64_t count = zip_get_num_entries(archive_, 0);
   if (count < 0 || std::uint64_t(count) > kMaxEntries) fail("more than " + std::to_string(kMaxEntries) + " zip entries");
   const std::uint64_t cap = maxInputBytes(InputKind::ModelWeights);

@@ -53,12 +53,13 @@ class TorchCheckpoint {
 
  private:
   TorchCheckpoint() = default;
-  void load(const std::uint8_t* bytes, std::size_t size);
+  void checkHead(const std::uint8_t* bytes, std::size_t size) const;  // the legacy formats, by name
+  void readDirectory();                                               // once the archive is open
+  [[noreturn]] void failOpen(int libzip_code) const;
   std::vector<std::uint8_t> readEntry(std::uint64_t index, std::uint64_t size, const std::string& name) const;
   [[noreturn]] void fail(const std::string& what) const;
 
   std::string path_;
-  std::unique_ptr<MappedFile> file_;
   ::zip* archive_ = nullptr;
   struct Entry {
     std::uint64_t index = 0, size = 0;
