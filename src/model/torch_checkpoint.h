@@ -26,8 +26,9 @@ namespace attnviz::model {
 
 // data.pkl inflates to at most this: a state dict's pickle is ~150 bytes per tensor.
 inline constexpr std::uint64_t kMaxTorchPickleBytes = 64u << 20;
-// Deflate's best ratio (258-byte matches at 2 bits... about 1032 : 1); a deflated entry declaring
-// more than this times its compressed size (and a little) is a zip bomb or damage.
+// Deflate's best ratio: a match copies at most 258 bytes and takes at least 2 bits, 258 x 8 / 2.
+// A deflated entry declaring more than this times its compressed size (and 1 KiB) is a zip bomb
+// or damage.
 inline constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 class TorchCheckpoint {
