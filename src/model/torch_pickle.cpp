@@ -35,7 +35,7 @@ const char* kindName(Kind k) {
 }
 
 // The callables a Global may stand for.
-enum class Callable : std::int64_t { OrderedDict, RebuildTensor, RebuildParameter, RebuildParameterWithState, Device, Size, Storage };
+enum class Callable : std::int64_t { OrderedDict, RebuildTensor, RebuildParameter, RebuildParameterWithState, Device, Size, Storage, Set, Bytes };
 
 struct Value {
   Kind kind = Kind::None;
@@ -226,6 +226,9 @@ class Unpickler {
     else if (module == "torch._utils" && name == "_rebuild_parameter_with_state") v.i = std::int64_t(Callable::RebuildParameterWithState);
     else if (module == "torch" && name == "device") v.i = std::int64_t(Callable::Device);
     else if (module == "torch" && name == "Size") v.i = std::int64_t(Callable::Size);
+    else if ((module == "builtins" || module == "__builtin__") && (name == "set" || name == "frozenset"))
+      v.i = std::int64_t(Callable::Set);  // protocol 2 writes a set as set([items])
+    else if (module == "_codecs" && name == "encode") v.i = std::int64_t(Callable::Bytes);  // and bytes as encode(str, 'latin1')
     else if (module == "torch" && torchStorageElementBytes(name) > 0) v.i = std::int64_t(Callable::Storage);
     else
       fail("global '" + quoteForMessage(v.s, 120) +
@@ -258,6 +261,14 @@ class Unpickler {
       case Callable::Device:
         if (a.empty() || a.size() > 2 || values_[a[0]].kind != Kind::Str) fail("torch.device called with other than a device name");
         return text(values_[a[0]].s);
+      case Callable::Set:
+        if (a.empty()) return container(Kind::Set, {});
+        if (a.size() != 1 || values_[a[0]].kind != Kind::List) fail(f.s + " called with other than a list");
+        return container(Kind::Set, values_[a[0]].items);
+      case Callable::Bytes:
+        if (a.size() != 2 || values_[a[0]].kind != Kind::Str || values_[a[1]].kind != Kind::Str || values_[a[1]].s != "latin1")
+          fail("_codecs.encode called with other than (str, 'latin1')");
+        return text(values_[a[0]].s, Kind::Bytes);  // the code points < 256 as UTF-8; bytes are never needed
       case Callable::Size:
         if (a.size() != 1 || values_[a[0]].kind != Kind::Tuple) fail("torch.Size called with other than a tuple");
         return a[0];

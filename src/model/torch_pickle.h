@@ -5,7 +5,8 @@
 // writes and builds plain values, and takes only the globals torch.load(weights_only=True) would
 // take for a state dict: collections.OrderedDict, torch._utils._rebuild_tensor_v2 and
 // _rebuild_parameter, the typed storages (torch.FloatStorage, ...) named in persistent ids
-// ('storage', type, key, location, numel), torch.device and torch.Size. Any other global, and the
+// ('storage', type, key, location, numel), torch.device, torch.Size, and builtins.set / frozenset
+// and _codecs.encode (how protocol 2 writes sets and bytes). Any other global, and the
 // opcodes that make objects of a class (INST, OBJ, NEWOBJ, NEWOBJ_EX, EXT*), are refused with the
 // name they carry; nothing from the file is ever called.
 //

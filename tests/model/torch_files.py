@@ -156,7 +156,11 @@ def main():
              ("bf", tensor("2", "BFloat16Storage", 3, 0, [3], [1])),
              ("view", tensor("3", "FloatStorage", 10, 2, [3, 1], [1, 7])),
              ("tied", tensor("0", "FloatStorage", 6, 0, [2, 3], [3, 1])),
-             ("position_ids", tensor("4", "LongStorage", 5, 0, [1, 5], [5, 1]))]
+             ("position_ids", tensor("4", "LongStorage", 5, 0, [1, 5], [5, 1])),
+             # Values that are not tensors, as torch.save writes them in protocol 2: skipped.
+             ("_meta", b"(" + g("torch", "device") + tup(s("cpu")) + b"R" + g("torch", "Size") + tup(tup(i(2), i(3))) + b"R" +
+              g("__builtin__", "set") + b"](" + i(1) + i(2) + b"e\x85R" + b"G" + b"\x3f\xf8" + b"\0" * 6 +
+              g("_codecs", "encode") + tup(s("xy"), s("latin1")) + b"R" + b"t")]
     storages = {"0": w, "1": h, "2": bf, "3": flat, "4": pos}
     cases["valid"] = archive(state_dict(items), storages)
     with open(os.path.join(out, "valid.json"), "w") as f:
