@@ -115,6 +115,26 @@ TEST(TorchTwinShards, StorageOffsetsTiedNamesAndInt64BuffersAreAsTorchWroteThem)
   }
 }
 
+// Where a folder holds both, safetensors is read (as transformers prefers it); a .bin alone is read.
+TEST(TorchCheckpointFolder, SafetensorsComesFirstAndABinAloneIsRead) {
+  const std::string files = testing::torchFilesDir();
+  ASSERT_FALSE(files.empty()) << "torch_files.py could not write its files";
+  REQUIRE_TINY_MODELS();
+  const fs::path dir = fs::path(::testing::TempDir()) / "attnviz_both_formats";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(testing::tinyModel("gpt2_plain") + "/model.safetensors", dir / "model.safetensors");
+  fs::copy_file(files + "/not_zip.bin", dir / "pytorch_model.bin");
+  const WeightStore both = WeightStore::openDirectory(dir.string());
+  EXPECT_EQ(both.source(), (dir / "model.safetensors").string());
+  fs::remove(dir / "model.safetensors");
+  fs::copy_file(files + "/valid.bin", dir / "pytorch_model.bin", fs::copy_options::overwrite_existing);
+  const WeightStore bin = WeightStore::openDirectory(dir.string());
+  EXPECT_EQ(bin.source(), (dir / "pytorch_model.bin").string());
+  EXPECT_TRUE(bin.has("w"));
+  fs::remove_all(dir);
+}
+
 // A checkpoint written without torch: the values it holds, stored and deflated.
 TEST(TorchCheckpointValues, ReadAsWritten) {
   const std::string dir = testing::torchFilesDir();
