@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/cpu_fast.h"
+#include "core/memory_budget.h"
 #include "model/model_error.h"
 #include "model/tokenizer_model.h"
 #include "model/transformer.h"
@@ -15,7 +16,8 @@ namespace {
 struct Cancelled {};
 }  // namespace
 
-ModelWorker::ModelWorker(std::unique_ptr<ModelSession> session) : session_(std::move(session)) {
+ModelWorker::ModelWorker(std::unique_ptr<ModelSession> session)
+    : session_(std::move(session)), maps_budget_(std::size_t(memoryBudget() / 4)) {
   const ModelSession& s = *session_;
   facts_.name = s.name();
   facts_.config = s.config();
@@ -303,10 +305,46 @@ std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) con
   return norms;
 }
 
-void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) const {
+LayerMaps ModelWorker::layerMaps(int layer, int shown) {
+  maps_cache_.setBudget(maps_budget_.load());
+  if (const LayerMaps* kept = maps_cache_.find(layer)) return *kept;
+  LayerMaps m;
+  m.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
+  m.value_norms = valueNorms(layer);
+  m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
+  maps_cache_.put(layer, m, shown);
+  return m;
+}
+
+void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) {
+  const LayerMaps m = layerMaps(layer, layer);
   s.layer = layer;
-  s.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
-  s.value_norms = valueNorms(layer);
+  s.problem = m.problem;
+  s.value_norms = m.value_norms;
+  s.maps = m.maps;
+}
+
+bool ModelWorker::prepareNeighbour(const Wish& wish) {
+  const int layers = facts_.of(wish.kind).layers;
+  for (int l : {wish.layer + 1, wish.layer - 1}) {
+    if (l < 0 || l >= layers || maps_cache_.contains(l)) continue;
+    if (std::find(neighbours_tried_.begin(), neighbours_tried_.end(), l) != neighbours_tried_.end()) continue;
+    neighbours_tried_.push_back(l);
+    setProgress("maps ahead: layer", l, layers);
+    layerMaps(l, wish.layer);
+    return true;
+  }
+  return false;
+}
+
+std::vector<int> ModelWorker::keptLayers() const {
+  waitIdle();
+  return maps_cache_.layers();
+}
+
+std::size_t ModelWorker::keptBytes() const {
+  waitIdle();
+  return maps_cache_.bytes();
 }
 
 void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
@@ -442,6 +480,9 @@ void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   s.next_position = -1;
   s.next_k = 0;
   s.value_norms.reset();
+  s.maps.reset();
+  maps_cache_.clear();
+  neighbours_tried_.clear();
   s.ablation = AblationRequest{};
   s.ablation_outcome.reset();
   s.ablation_error.clear();
@@ -580,27 +621,36 @@ bool ModelWorker::step(const Wish& wish) {
     }
     return done(true);
   }
-  // 6. The overview, one layer per step (the shown layer's problem is reused).
+  // 6. The shown layer's neighbours, so that the next layer switch is a swap (nothing published).
+  if (prepareNeighbour(wish)) return true;
+  // 7. The overview, one layer per step (kept maps are reused; new ones kept while they fit).
   const int layers = facts_.of(s->kind).layers;
   if (int(s->overview.size()) < layers && s->overview_error.empty()) {
     const int l = int(s->overview.size());
     setProgress("overview: layer", l, layers);
     try {
-      const bool shown = l == s->layer && s->problem;
-      const AttentionProblem p = shown ? *s->problem : layerProblem(l);
-      std::shared_ptr<const std::vector<float>> norms = shown ? s->value_norms : nullptr;
-      if (!norms) norms = valueNorms(l);
+      LayerMaps m;
+      if (const LayerMaps* kept = maps_cache_.peek(l)) m = *kept;
+      if (!m.problem) m.problem = std::make_shared<const AttentionProblem>(layerProblem(l));
+      if (!m.value_norms) m.value_norms = valueNorms(l);
+      if (!m.maps) {
+        m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
+        maps_cache_.setBudget(maps_budget_.load());
+        maps_cache_.putIfRoom(l, m);
+      }
+      const AttentionProblem& p = *m.problem;
+      const std::shared_ptr<const std::vector<float>>& norms = m.value_norms;
       // Rollout multiplies self-attention maps through the stack: not the cross-attention's.
       const bool self = s->kind != AttentionKind::cross;
       if (self && !rollout_) rollout_ = std::make_unique<Rollout>(session_->numTokens());
-      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, l, norms.get(), self ? rollout_.get() : nullptr)));
+      s->overview.push_back(std::make_shared<const LayerOverview>(overviewOf(p, *m.maps, l, norms.get(), self ? rollout_.get() : nullptr)));
       if (self && l == layers - 1) s->rollout = std::make_shared<const std::vector<float>>(rollout_->result());
     } catch (const std::exception& e) {
       s->overview_error = "layer " + std::to_string(l) + ": " + e.what();
     }
     return done(true);
   }
-  // 7. Induction scores (their own forward, then this text's again).
+  // 8. Induction scores (their own forward, then this text's again).
   if (wish.induction && s->induction.empty() && s->induction_error.empty()) {
     setProgress("induction scores", 0, 1);
     try {
@@ -610,7 +660,7 @@ bool ModelWorker::step(const Wish& wish) {
     }
     return done(true);
   }
-  // 8. Head importance: one ablated rerun per head; a newer text cancels it between heads (the
+  // 9. Head importance: one ablated rerun per head; a newer text cancels it between heads (the
   // session's cache is left as it was, so the newer text's forward reuses its prefix).
   if (wish.importance && s->importance.empty() && s->importance_error.empty()) {
     const int total = facts_.layers * facts_.heads;
@@ -628,65 +678,6 @@ bool ModelWorker::step(const Wish& wish) {
     return done(true);
   }
   return false;
-}
-
-LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, int layer, const std::vector<float>* value_norms,
-                                      Rollout* rollout) {
-  LayerOverview r;
-  const AttentionResult maps = computeFast(problem);
-  const int nq = maps.nq, nk = maps.nk, heads = maps.heads;
-  const int t = LayerOverview::kThumbSize;
-  const bool causal = problem.mask == MaskKind::Causal;
-  // The measures (previous token, distance, sink...) are of self-attention: square maps.
-  const bool square = nq == nk;
-  r.thumbs.assign(std::size_t(heads) * t * t, 0.0f);
-  if (value_norms) r.contribution_thumbs.assign(std::size_t(heads) * t * t, 0.0f);
-  const std::vector<std::uint8_t> masked_block = maskedBlocks(problem, t);
-  // Each thumbnail cell the largest value of its block of the map; -1 where masked_block says.
-  const auto thumbnail = [&](const float* p, float* thumb) {
-    for (int ty = 0; ty < t; ++ty) {
-      const int r0 = int(std::int64_t(ty) * nq / t), r1 = std::max(r0 + 1, int(std::int64_t(ty + 1) * nq / t));
-      for (int tx = 0; tx < t; ++tx) {
-        const int c0 = int(std::int64_t(tx) * nk / t), c1 = std::max(c0 + 1, int(std::int64_t(tx + 1) * nk / t));
-        if (masked_block[std::size_t(ty) * t + tx]) {
-          thumb[ty * t + tx] = -1.0f;
-          continue;
-        }
-        float best = 0.0f;
-        for (int i = r0; i < std::min(r1, nq); ++i) {
-          const float* row = p + std::size_t(i) * std::size_t(nk);
-          for (int j = c0; j < std::min(causal ? std::min(c1, i + 1) : c1, nk); ++j) best = std::max(best, row[j]);
-        }
-        thumb[ty * t + tx] = best;
-      }
-    }
-  };
-  std::vector<float> mean(rollout ? std::size_t(nq) * std::size_t(nk) : 0, 0.0f);
-  for (int h = 0; h < heads; ++h) {
-    const float* p = maps.row(h, 0);
-    if (square) {
-      HeadMeasures m = measureMap(p, nq);
-      m.layer = layer;
-      m.head = h;
-      r.measures.push_back(m);
-    }
-    thumbnail(p, r.thumbs.data() + std::size_t(h) * t * t);
-    if (value_norms) {
-      const std::vector<float> norms(value_norms->begin() + std::ptrdiff_t(h) * nk, value_norms->begin() + std::ptrdiff_t(h + 1) * nk);
-      const std::vector<float> c = contributionsOfWeights(p, nq, nk, norms, true);
-      if (square) {
-        HeadMeasures cm = measureMap(c.data(), nk);
-        cm.layer = layer;
-        cm.head = h;
-        r.contribution_measures.push_back(cm);
-      }
-      thumbnail(c.data(), r.contribution_thumbs.data() + std::size_t(h) * t * t);
-    }
-    const float inv = 1.0f / float(heads);
-    for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += p[i] * inv;
-  }
-  if (rollout) rollout->add(mean);
-  return r;
 }
 
 }  // namespace attnviz::model

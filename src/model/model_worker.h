@@ -23,6 +23,7 @@
 #include "core/attention.h"
 #include "model/attention_kind.h"
 #include "model/head_measures.h"
+#include "model/layer_maps_cache.h"
 #include "model/model_session.h"
 
 namespace attnviz::model {
@@ -101,6 +102,9 @@ struct ModelSnapshot {
   std::shared_ptr<const AttentionProblem> problem;
   // ||v_j W_O^h|| of every head of `layer`, [heads][n] (value-weighted contributions); with problem.
   std::shared_ptr<const std::vector<float>> value_norms;
+  // computeFast(*problem): the maps of `layer` as the problem stands (its temperature and mask);
+  // with problem. Kept by the worker for recently shown layers (model/layer_maps_cache.h).
+  std::shared_ptr<const AttentionResult> maps;
   // Layers 0.. done, in order; rollout after the last layer ([n][n]) once all are done.
   std::vector<std::shared_ptr<const LayerOverview>> overview;
   std::shared_ptr<const std::vector<float>> rollout;
@@ -185,6 +189,13 @@ class ModelWorker {
   // block, holding the worker at that point). Set before the first wish or while the worker is idle.
   void setProgressObserver(std::function<void(const ModelProgress&)> observer) { progress_observer_ = std::move(observer); }
 
+  // How many bytes of layer maps the worker keeps for the shown tokens (default: a quarter of the
+  // memory budget). Takes effect at the next layer kept.
+  void setMapsBudget(std::size_t bytes) { maps_budget_.store(bytes); }
+  // The layers whose maps are kept, most recently used first, and their bytes: once idle (tests).
+  std::vector<int> keptLayers() const;
+  std::size_t keptBytes() const;
+
   bool idle() const;
   void waitIdle() const;
   // Blocks until the newest snapshot satisfies `ready` or the worker is idle; returns it.
@@ -217,7 +228,10 @@ class ModelWorker {
   void takeNewTokens(ModelSnapshot& s);  // the session's tokens into s, dropping what was of the old ones
   bool tokensDiffer(const ModelSnapshot& s) const;  // the session's tokens (or kind) are not s's
   int clampLayer(AttentionKind kind, int layer) const;
-  void prepareLayer(ModelSnapshot& s, int layer) const;  // the problem and value norms of `layer`
+  void prepareLayer(ModelSnapshot& s, int layer);  // the problem, value norms and maps of `layer`
+  // The problem, norms and maps of `layer`, kept or computed (and then kept if they fit).
+  LayerMaps layerMaps(int layer, int shown);
+  bool prepareNeighbour(const Wish& wish);  // one neighbour of the shown layer ahead of time; false when none left
   void runAblation(const Wish& wish, ModelSnapshot& s);
   AttentionProblem layerProblem(int layer) const;
   void publish(std::shared_ptr<ModelSnapshot> snapshot);
@@ -225,8 +239,8 @@ class ModelWorker {
   void raiseWish(bool Wish::*flag);  // sets a standing wish (induction, importance) and wakes the thread
   // value_norms: [heads][n] (ModelSnapshot::value_norms) for the contribution thumbs and measures.
   // value_norms null: no contributions (encoder-decoders); rollout null: none (cross-attention).
-  static LayerOverview overviewOf(const AttentionProblem& layer_problem, int layer, const std::vector<float>* value_norms,
-                                  Rollout* rollout);
+  static LayerOverview overviewOf(const AttentionProblem& layer_problem, const AttentionResult& maps, int layer,
+                                  const std::vector<float>* value_norms, Rollout* rollout);
   std::shared_ptr<const std::vector<float>> valueNorms(int layer) const;
 
   std::unique_ptr<ModelSession> session_;  // the worker thread's alone while it runs
@@ -248,6 +262,9 @@ class ModelWorker {
   bool session_valid_ = false;
   int running_text_version_ = 0;
   std::unique_ptr<Rollout> rollout_;
+  std::atomic<std::size_t> maps_budget_;
+  LayerMapsCache maps_cache_{0};       // of the session's tokens and kind
+  std::vector<int> neighbours_tried_;  // layers prepared ahead (or that did not fit) for these tokens
   std::thread thread_;                // last: started when everything else exists
 };
 

@@ -364,9 +364,12 @@ AppController::Job AppController::makeJob() {
     job.reuse = true;
     job.snapshot = model_snapshot_;
     job.contribution = contribution_view_;
-    if (model_snapshot_ && model_snapshot_->problem)
+    if (model_snapshot_ && model_snapshot_->problem) {
       job.base = *model_snapshot_->problem;
-    else
+      const bool cpu_fast = engine_requested_ == "cpu-fast" || (engine_requested_ == "auto" && off_thread_ && off_thread_("auto"));
+      if (cpu_fast) job.maps = model_snapshot_->maps;
+      if (engine_used_ == "cpu-fast") job.maps_note = engine_note_;
+    } else
       job.input_error = "the model's maps are not ready";
   }
   return job;
@@ -395,7 +398,14 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
     return r;
   }
   try {
-    r.out = compute(r.problem, job.engine);
+    if (job.maps && r.problem.temperature == job.base.temperature && r.problem.mask == job.base.mask) {
+      // A layer the worker computed (or kept): nothing to run here.
+      r.out.result = *job.maps;
+      r.out.engine = "cpu-fast";
+      r.out.note = job.maps_note;
+    } else {
+      r.out = compute(r.problem, job.engine);
+    }
   } catch (const std::exception& e) {
     r.error = "Engine " + job.engine + ": " + e.what();
     return r;

@@ -299,6 +299,10 @@ class AppController {
     std::string input_error;  // the problem could not be built (e.g. a real model refused the text)
     std::shared_ptr<const model::ModelSnapshot> snapshot;  // a real model's: shown with the result
     bool contribution = false;  // turn the weights into row-normalised contributions (the snapshot's norms)
+    // The worker's cpu-fast maps of the snapshot's problem: used as they are when the engine is
+    // cpu-fast (asked for, or what "auto" runs here) and the temperature and mask are the problem's.
+    std::shared_ptr<const AttentionResult> maps;
+    std::string maps_note;  // the engine note that stays with them (why "auto" ran cpu-fast)
   };
   struct JobResult {
     AttentionProblem problem;
