@@ -13,6 +13,14 @@ std::size_t LayerMaps::bytes() const {
   return n;
 }
 
+void LayerMapsCache::setBudget(std::size_t bytes) {
+  budget_ = bytes;
+  while (bytes_ > budget_ && !slots_.empty()) {
+    bytes_ -= slots_.back().maps.bytes();
+    slots_.pop_back();
+  }
+}
+
 void LayerMapsCache::clear() {
   slots_.clear();
   bytes_ = 0;

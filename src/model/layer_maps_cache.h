@@ -25,7 +25,7 @@ struct LayerMaps {
 class LayerMapsCache {
  public:
   explicit LayerMapsCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
-  void setBudget(std::size_t bytes) { budget_ = bytes; }
+  void setBudget(std::size_t bytes);  // a smaller one evicts the least recently used at once
   std::size_t budget() const { return budget_; }
   std::size_t bytes() const { return bytes_; }
   void clear();

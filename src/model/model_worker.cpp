@@ -338,7 +338,7 @@ bool ModelWorker::prepareNeighbour(const Wish& wish) {
 }
 
 std::vector<int> ModelWorker::keptLayers() const {
-  waitIdle();
+  waitIdle();  // the cache is the worker thread's: read it only while that waits
   return maps_cache_.layers();
 }
 

@@ -98,6 +98,13 @@ TEST(ModelWorkerMaps, TheNeighbourIsPreparedAheadAndTheBudgetHolds) {
   EXPECT_FALSE(has(kept, 0));  // the least recently used, and no neighbour of layer 2
   EXPECT_LE(worker->keptBytes(), 2 * one + one / 2);
   expectSameMaps(*worker->latest()->maps, freshMaps(std::string(kText) + " now", 2));
+  // New tokens shown at layer 2: its neighbour 1 is prepared before the overview fills the room
+  // (the overview alone would have kept layer 0, which it reaches first).
+  worker->want(kText, 2);
+  worker->waitIdle();
+  kept = worker->keptLayers();
+  EXPECT_TRUE(has(kept, 2) && has(kept, 1)) << ::testing::PrintToString(kept);
+  EXPECT_FALSE(has(kept, 0)) << ::testing::PrintToString(kept);
   // No room at all: nothing is kept, the shown layer's maps are still computed and right.
   worker->setMapsBudget(0);
   worker->want(kText, 1);
