@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -296,7 +297,8 @@ bool AppController::recomputeIfDue(double now_s) {
     dirty_ = false;
     dirty_since_ = -1;
     pending_job_ = makeJob();
-    pending_ = std::async(std::launch::async, runJob, pending_job_, compute_);
+    // By reference (not written until the job is applied): a model layer's Q/K/V are megabytes.
+    pending_ = std::async(std::launch::async, runJob, std::cref(pending_job_), compute_);
     // Small inputs finish within a few milliseconds: show them in this very frame.
     if (pending_.wait_for(std::chrono::milliseconds(4)) == std::future_status::ready) {
       applyJob(pending_job_, pending_.get());
@@ -399,8 +401,11 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
   }
   try {
     if (job.maps && r.problem.temperature == job.base.temperature && r.problem.mask == job.base.mask) {
-      // A layer the worker computed (or kept): nothing to run here.
-      r.out.result = *job.maps;
+      // A layer the worker computed (or kept): nothing to run here. Copied into result_'s own
+      // storage on applying (fresh pages for 48 MB cost more than the copy), unless
+      // contributions are made of it here.
+      if (job.contribution) r.out.result = *job.maps;
+      else r.maps = job.maps;
       r.out.engine = "cpu-fast";
       r.out.note = job.maps_note;
     } else {
@@ -440,14 +445,16 @@ void AppController::applyJob(const Job& job, JobResult r) {
   built_target_ = job.input.target;
   built_mode_ = job.input.mode;
   ComputeOutput& out = r.out;
-  const bool same_shape = out.result.heads == result_.heads && out.result.nq == result_.nq && out.result.nk == result_.nk;
+  const AttentionResult& fresh = r.maps ? *r.maps : out.result;
+  const bool same_shape = fresh.heads == result_.heads && fresh.nq == result_.nq && fresh.nk == result_.nk;
   // With a real model the selection follows the end of the text (the next-token view's position)
   // while it was on the last token: typing and generating keep the newest token selected.
   const bool follow_end =
       job.source == Source::Model && (follow_end_ || result_.nq == 0 || selected_ == result_.nq - 1);
   follow_end_ = false;
   problem_ = std::move(r.problem);
-  result_ = std::move(out.result);
+  if (r.maps) result_ = *r.maps;  // reuses result_'s capacity
+  else result_ = std::move(out.result);
   contributions_shown_ = r.contributions;
   engine_used_ = out.engine;
   engine_note_ = out.note;

@@ -310,6 +310,7 @@ class AppController {
     std::string error;  // "" on success
     bool input_error = false;  // the text could not be built (the previous result, if any, stays)
     bool contributions = false;  // result holds contributions, not weights
+    std::shared_ptr<const AttentionResult> maps;  // the worker's maps, shown as they are (out.result empty)
   };
   Job makeJob();
   // A real model: takes the worker's newer snapshots, follows a generation; whether the newest
