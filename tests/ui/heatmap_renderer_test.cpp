@@ -54,6 +54,17 @@ class HeatmapRendererTest : public ::testing::Test {
     return std::max({std::abs(a[0] - int(std::lround(b.r * 255))), std::abs(a[1] - int(std::lround(b.g * 255))),
                      std::abs(a[2] - int(std::lround(b.b * 255)))});
   }
+  // A 4 x 4 map drawn at 64 x 64 (16 px cells): the cell (query, key) shows both hatching colours.
+  static bool cellIsHatched(const std::vector<std::uint8_t>& px, int w, int h, const HeatmapView& v, int key, int query) {
+    bool saw_a = false, saw_b = false;
+    for (int y = query * 16 + 2; y < query * 16 + 14; ++y)
+      for (int x = key * 16 + 2; x < key * 16 + 14; ++x) {
+        const auto c = at(px, w, h, x, y);
+        saw_a |= distance(c, Rgb{v.mask_a[0], v.mask_a[1], v.mask_a[2]}) <= 2;
+        saw_b |= distance(c, Rgb{v.mask_b[0], v.mask_b[1], v.mask_b[2]}) <= 2;
+      }
+    return saw_a && saw_b;
+  }
   std::unique_ptr<gpu::GlContext> context_;
   std::unique_ptr<HeatmapRenderer> renderer_;
 };
@@ -128,14 +139,7 @@ TEST_F(HeatmapRendererTest, MeanLayerAndCausalMaskIsHatched) {
   EXPECT_LE(distance(at(px, w, h, 2 * 16 + 8, 2 * 16 + 8), sampleColormap(Colormap::Greyscale, 0.5f)), 3);
   EXPECT_LE(distance(at(px, w, h, 0 * 16 + 8, 1 * 16 + 8), sampleColormap(Colormap::Greyscale, 0.5f)), 3);
   // (0,3) is above the diagonal: masked, drawn with the two hatching colours, never the colormap.
-  bool saw_a = false, saw_b = false;
-  for (int y = 2; y < 14; ++y)
-    for (int x = 3 * 16 + 2; x < 3 * 16 + 14; ++x) {
-      const auto c = at(px, w, h, x, y);
-      saw_a |= distance(c, Rgb{v.mask_a[0], v.mask_a[1], v.mask_a[2]}) <= 2;
-      saw_b |= distance(c, Rgb{v.mask_b[0], v.mask_b[1], v.mask_b[2]}) <= 2;
-    }
-  EXPECT_TRUE(saw_a && saw_b) << "masked cells are hatched";
+  EXPECT_TRUE(cellIsHatched(px, w, h, v, 3, 0)) << "masked cells are hatched";
 }
 
 // A sliding window of 2: query i sees keys i-1 and i; key 0 of row 3 is masked (hatched), key 2
@@ -151,16 +155,7 @@ TEST_F(HeatmapRendererTest, CellsBeforeASlidingWindowAreHatched) {
   v.y1 = 4;
   const int w = 64, h = 64;
   const auto px = pixels(renderer_->render(0, w, h, v), w, h);
-  const auto hatched = [&](int key, int query) {
-    bool saw_a = false, saw_b = false;
-    for (int y = query * 16 + 2; y < query * 16 + 14; ++y)
-      for (int x = key * 16 + 2; x < key * 16 + 14; ++x) {
-        const auto c = at(px, w, h, x, y);
-        saw_a |= distance(c, Rgb{v.mask_a[0], v.mask_a[1], v.mask_a[2]}) <= 2;
-        saw_b |= distance(c, Rgb{v.mask_b[0], v.mask_b[1], v.mask_b[2]}) <= 2;
-      }
-    return saw_a && saw_b;
-  };
+  const auto hatched = [&](int key, int query) { return cellIsHatched(px, w, h, v, key, query); };
   EXPECT_TRUE(hatched(0, 3));
   EXPECT_TRUE(hatched(1, 3));
   EXPECT_FALSE(hatched(2, 3));
