@@ -11,8 +11,8 @@ namespace attnviz::model {
 const std::vector<MeasureInfo>& measureInfos() {
   static const std::vector<MeasureInfo> infos = {
       {"entropy_bits", "Entropy", "Mean entropy of a query's attention row, in bits (0 = one key, log2(i+1) = uniform)."},
-      {"mean_distance", "Distance", "Mean attention distance: sum over keys of weight x (query - key) positions, in tokens."},
-      {"previous_token", "Prev token", "Previous-token score: mean weight of query i on key i-1."},
+      {"mean_distance", "Distance", "Mean attention distance: sum over keys of weight x |query - key| positions, in tokens (self-attention only)."},
+      {"previous_token", "Prev token", "Previous-token score: mean weight of query i on key i-1 (self-attention only)."},
       {"sink_mass", "Sink", "Sink mass: mean weight on the first token (Xiao et al. 2023)."},
       {"confidence", "Confidence", "Confidence: mean of each row's largest weight (Voita et al. 2019)."},
       {"induction", "Induction",
@@ -22,31 +22,38 @@ const std::vector<MeasureInfo>& measureInfos() {
   return infos;
 }
 
-HeadMeasures measureMap(const float* p, int n) {
+HeadMeasures measureMap(const float* p, int nq, int nk, bool causal) {
   HeadMeasures m;
-  if (n < 2) return m;
+  const bool square = nq == nk;
+  if (!square) m.mean_distance = m.previous_token = std::nan("");
+  // A causal map's row 0 can only attend to itself; a bidirectional map's row 0 ([CLS]) is a real row.
+  const int first = causal ? 1 : 0;
+  if (nq - first < 1 || nk < 1) return m;
   double entropy = 0, distance = 0, previous = 0, sink = 0, confidence = 0;
-  for (int i = 1; i < n; ++i) {
-    const float* row = p + std::size_t(i) * n;
+  for (int i = first; i < nq; ++i) {
+    const float* row = p + std::size_t(i) * std::size_t(nk);
+    const int last = causal ? std::min(i, nk - 1) : nk - 1;
     double e = 0, dist = 0, mx = 0;
-    for (int j = 0; j <= i; ++j) {
+    for (int j = 0; j <= last; ++j) {
       const double a = row[j];
       if (a > 0) e -= a * std::log2(a);
-      dist += a * (i - j);
+      dist += a * std::abs(i - j);
       mx = std::max(mx, a);
     }
     entropy += e;
     distance += dist;
-    previous += row[i - 1];
+    if (i >= 1) previous += row[i - 1];
     sink += row[0];
     confidence += mx;
   }
-  const double rows = n - 1;
+  const double rows = nq - first;
   m.entropy_bits = entropy / rows;
-  m.mean_distance = distance / rows;
-  m.previous_token = previous / rows;
   m.sink_mass = sink / rows;
   m.confidence = confidence / rows;
+  if (square) {
+    m.mean_distance = distance / rows;
+    if (nq > 1) m.previous_token = previous / (nq - 1);
+  }
   return m;
 }
 

@@ -1,7 +1,8 @@
 // Per-head measures of attention maps and attention rollout. Needs no GL context.
 //
-// All measures are over the query rows 1..n-1 of a causal map: row 0 can only attend to itself,
-// so it says nothing about a head and would pull every mean towards "sharp, sink-like".
+// The measures of a causal map are over its query rows 1..n-1: row 0 can only attend to itself,
+// so it says nothing about a head and would pull every mean towards "sharp, sink-like". A
+// bidirectional (encoder) map's rows are all real, so all count there.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +17,8 @@ struct HeadMeasures {
   int layer = 0;
   int head = 0;
   double entropy_bits = 0;        // mean row entropy, bits
-  double mean_distance = 0;       // mean over rows of sum_j A[i,j] * (i - j), in tokens
-  double previous_token = 0;      // mean of A[i, i-1]
+  double mean_distance = 0;       // mean over rows of sum_j A[i,j] * |i - j|, in tokens; NaN for cross maps
+  double previous_token = 0;      // mean of A[i, i-1] over rows 1..n-1; NaN for cross maps
   double sink_mass = 0;           // mean of A[i, 0]
   double confidence = 0;          // mean of max_j A[i, j]
 };
@@ -30,8 +31,10 @@ struct MeasureInfo {
 // The five measures above, then "induction" (computed on request, see ModelSession).
 const std::vector<MeasureInfo>& measureInfos();
 
-// Measures of one causal map p[n][n] (row-major, rows sum to 1 over j <= i). n >= 1.
-HeadMeasures measureMap(const float* p, int n);
+// Measures of one map p[nq][nk] (row-major, rows sum to 1). causal: only keys j <= i are read and
+// row 0 is left out. A cross map (nq != nk, queries and keys different tokens) has no distance or
+// previous token: those two are NaN.
+HeadMeasures measureMap(const float* p, int nq, int nk, bool causal);
 
 // Induction score of one map over a sequence of `repeat` random tokens repeated twice (n = 2T):
 // the mean of A[i, i - T + 1] over the second copy, i = T..2T-1 (Olsson et al. 2022).

@@ -389,18 +389,20 @@ std::vector<int> ModelSession::generate(const GenerateOptions& options) {
 }
 
 std::vector<HeadMeasures> ModelSession::measures() const {
-  if (seq2seq_ && kind_ == AttentionKind::cross)
-    throw ModelError("the head measures are of self-attention maps; choose the encoder's or the decoder's");
   std::vector<HeadMeasures> out;
   AttentionResult result;
   for (int l = 0; l < numLayers(); ++l)
     for (int h = 0; h < numHeads(); ++h) {
-      computeFastInto(problemFor(l, h), result);
-      HeadMeasures m = measureMap(result.p.data(), numTokens());
+      const AttentionProblem problem = problemFor(l, h);
+      computeFastInto(problem, result);
+      HeadMeasures m = measureMap(result.p.data(), problem.nq, problem.nk, problem.mask != MaskKind::None);
       m.layer = l;
       m.head = h;
       // The forward refuses non-finite values; cpu-fast's own scores could still overflow float.
-      for (double x : {m.entropy_bits, m.mean_distance, m.previous_token, m.sink_mass, m.confidence})
+      // (A cross map's distance and previous token are NaN by definition.)
+      std::vector<double> defined = {m.entropy_bits, m.sink_mass, m.confidence};
+      if (problem.nq == problem.nk) defined.insert(defined.end(), {m.mean_distance, m.previous_token});
+      for (double x : defined)
         if (!std::isfinite(x)) throw ModelError(headName(l, h) + "'s map is not finite: its scores overflow float");
       out.push_back(m);
     }

@@ -40,7 +40,7 @@ LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, const Att
   for (int h = 0; h < heads; ++h) {
     const float* p = maps.row(h, 0);
     if (square) {
-      HeadMeasures m = measureMap(p, nq);
+      HeadMeasures m = measureMap(p, nq, nk, problem.mask != MaskKind::None);
       m.layer = layer;
       m.head = h;
       r.measures.push_back(m);
@@ -50,7 +50,7 @@ LayerOverview ModelWorker::overviewOf(const AttentionProblem& problem, const Att
       const std::vector<float> norms(value_norms->begin() + std::ptrdiff_t(h) * nk, value_norms->begin() + std::ptrdiff_t(h + 1) * nk);
       const std::vector<float> c = contributionsOfWeights(p, nq, nk, norms, true);
       if (square) {
-        HeadMeasures cm = measureMap(c.data(), nk);
+        HeadMeasures cm = measureMap(c.data(), nq, nk, problem.mask != MaskKind::None);
         cm.layer = layer;
         cm.head = h;
         r.contribution_measures.push_back(cm);

@@ -368,7 +368,7 @@ TEST(AblationCli, HeadsImportanceColumn) {
   const auto c = testing::run("heads --model '" + dir + "' --text '" + text + "' --csv --importance");
   ASSERT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(c.out.substr(0, c.out.find('\n')),
-            "layer,head,kv_head,entropy_bits,mean_distance,previous_token,sink_mass,confidence,importance");
+            "kind,layer,head,kv_head,entropy_bits,mean_distance,previous_token,sink_mass,confidence,importance");
 }
 
 TEST(AblationCli, ModelBenchTimesTheImportanceOfEveryHead) {

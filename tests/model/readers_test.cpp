@@ -172,13 +172,33 @@ TEST(ModelConfigParse, RefusalsNameTheField) {
 TEST(HeadMeasuresMap, KnownValuesOfAHandMadeMap) {
   // n = 3: row 1 = [0.5, 0.5], row 2 = [0.25, 0.25, 0.5] (row 0 is ignored).
   const std::vector<float> p = {1, 0, 0, 0.5f, 0.5f, 0, 0.25f, 0.25f, 0.5f};
-  const HeadMeasures m = measureMap(p.data(), 3);
+  const HeadMeasures m = measureMap(p.data(), 3, 3, true);
   EXPECT_NEAR(m.entropy_bits, (1.0 + 1.5) / 2, 1e-12);
   EXPECT_NEAR(m.mean_distance, (0.5 + (0.25 * 2 + 0.25 * 1)) / 2, 1e-12);
   EXPECT_NEAR(m.previous_token, (0.5 + 0.25) / 2, 1e-12);
   EXPECT_NEAR(m.sink_mass, (0.5 + 0.25) / 2, 1e-12);
   EXPECT_NEAR(m.confidence, (0.5 + 0.5) / 2, 1e-12);
   EXPECT_EQ(measureInfos().size(), 6u);
+}
+
+TEST(HeadMeasuresMap, BidirectionalAndCrossMapsReadEveryRowAndKey) {
+  // Bidirectional n = 2: row 0 = [0.5, 0.5], row 1 = [0.25, 0.75]; both rows count.
+  const std::vector<float> p = {0.5f, 0.5f, 0.25f, 0.75f};
+  const HeadMeasures m = measureMap(p.data(), 2, 2, false);
+  const double h75 = -(0.25 * std::log2(0.25) + 0.75 * std::log2(0.75));
+  EXPECT_NEAR(m.entropy_bits, (1.0 + h75) / 2, 1e-12);
+  EXPECT_NEAR(m.mean_distance, (0.5 + 0.25) / 2, 1e-12);
+  EXPECT_NEAR(m.previous_token, 0.25, 1e-12);  // row 1 only: row 0 has no previous token
+  EXPECT_NEAR(m.sink_mass, (0.5 + 0.25) / 2, 1e-12);
+  EXPECT_NEAR(m.confidence, (0.5 + 0.75) / 2, 1e-12);
+  // Cross 1 x 3: one target row over three source keys.
+  const std::vector<float> c = {0.2f, 0.3f, 0.5f};
+  const HeadMeasures x = measureMap(c.data(), 1, 3, false);
+  EXPECT_NEAR(x.entropy_bits, -(0.2 * std::log2(0.2) + 0.3 * std::log2(0.3) + 0.5 * std::log2(0.5)), 1e-6);
+  EXPECT_NEAR(x.sink_mass, 0.2, 1e-7);
+  EXPECT_NEAR(x.confidence, 0.5, 1e-7);
+  EXPECT_TRUE(std::isnan(x.mean_distance));
+  EXPECT_TRUE(std::isnan(x.previous_token));
 }
 
 TEST(HeadMeasuresMap, InductionReadsTheTokenAfterTheEarlierCopy) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -125,7 +127,38 @@ TEST(Seq2SeqCli, MisusesAreOneLineExitTwo) {
   expectRefused(m + "--target \"$(printf 'a%.0s' $(seq 80))\"", "64 positions");
   expectRefused("dump --model '" + testing::tinyModelsDir() + "/gpt2_plain' --text 'the cat' --target 'x'", "encoder-decoder");
   expectRefused("dump --model '" + testing::tinyModelsDir() + "/gpt2_plain' --text 'the cat' --attention cross", "decoder attention only");
-  expectRefused("heads --model '" + bart() + "' --text 'the cat' --attention cross", "self-attention");
+  expectRefused("heads --model '" + bart() + "' --text 'the cat' --attention sideways", "--attention must be encoder, decoder, cross or all");
+}
+
+// heads --attention all: every kind's layers x heads, a kind column, and a cross row's distance and
+// previous token left empty (a query and a key are not positions of one text).
+TEST(Seq2SeqCli, HeadsCoverEveryKindWithAKindColumn) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  auto r = testing::run("heads --model '" + bart() + "' --text 'the cat sat' --target 'a cat' --attention all --csv");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto session = ModelSession::load(bart());
+  const std::size_t per_kind = std::size_t(session->numLayers() * session->numHeads());
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line.rfind("kind,layer,head,kv_head,entropy_bits,mean_distance,previous_token,", 0), 0u) << line;
+  std::map<std::string, std::size_t> rows;
+  while (std::getline(lines, line)) {
+    const std::string kind = line.substr(0, line.find(','));
+    ++rows[kind];
+    if (kind == "cross") EXPECT_NE(line.find(",,,"), std::string::npos) << line;  // kv_head, then two empty cells
+    else EXPECT_EQ(line.find(",,"), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows["encoder"], per_kind);
+  EXPECT_EQ(rows["decoder"], per_kind);
+  EXPECT_EQ(rows["cross"], per_kind);
+  r = testing::run("heads --model '" + bart() + "' --text 'the cat sat' --target 'a cat' --attention cross --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["heads"][0]["kind"], "cross");
+  EXPECT_EQ(j["heads"][0]["name"], "cross L0H0");
+  EXPECT_TRUE(j["heads"][0]["mean_distance"].is_null());
+  EXPECT_GT(j["heads"][0]["entropy_bits"].get<double>(), 0.0);
 }
 
 // T5 through the CLI: the maps dump exports are the session's biased ones (checked against NumPy in

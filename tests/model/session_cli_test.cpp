@@ -34,7 +34,7 @@ TEST(SessionMeasures, AgreeWithTheReferenceMaps) {
   ASSERT_EQ(int(measures.size()), session->numLayers() * session->numHeads());
   for (const auto& m : measures) {
     const NpyArray ref = readNpy(dir + "/ref_attn_L" + std::to_string(m.layer) + ".npy");
-    const HeadMeasures r = measureMap(ref.data.data() + std::size_t(m.head) * n * n, n);
+    const HeadMeasures r = measureMap(ref.data.data() + std::size_t(m.head) * n * n, n, n, true);
     // Map errors <= 2e-3 (forward_test.cpp); entropy is Lipschitz-bounded only loosely near 0, so
     // allow 0.05 bits; the linear measures move by at most the map error times their weights.
     EXPECT_NEAR(m.entropy_bits, r.entropy_bits, 0.05) << m.layer << "," << m.head;
@@ -42,6 +42,61 @@ TEST(SessionMeasures, AgreeWithTheReferenceMaps) {
     EXPECT_NEAR(m.previous_token, r.previous_token, 2e-3) << m.layer << "," << m.head;
     EXPECT_NEAR(m.sink_mass, r.sink_mass, 2e-3) << m.layer << "," << m.head;
     EXPECT_NEAR(m.confidence, r.confidence, 2e-3) << m.layer << "," << m.head;
+  }
+}
+
+// An encoder's maps are bidirectional: every row is real and every key counts. The expected
+// values are computed here from the NumPy reference maps with plain loops (not measureMap).
+TEST(SessionMeasures, AnEncoderCountsEveryRowAndEveryKey) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  const std::string dir = modelDir("bert_mlm_f32");
+  auto session = ModelSession::load(dir, true);  // the tokenizer names [SEP]: the token types
+  session->setTokenIds(referenceIds(dir));
+  const int n = session->numTokens();
+  ASSERT_GE(n, 4);
+  const auto measures = session->measures();
+  ASSERT_EQ(int(measures.size()), session->numLayers() * session->numHeads());
+  for (const auto& m : measures) {
+    const NpyArray ref = readNpy(dir + "/ref_attn_L" + std::to_string(m.layer) + ".npy");
+    const float* p = ref.data.data() + std::size_t(m.head) * n * n;
+    double entropy = 0, distance = 0, previous = 0, sink = 0;
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        const double a = p[i * n + j];
+        if (a > 0) entropy -= a * std::log2(a) / n;
+        distance += a * std::abs(i - j) / n;
+        if (j == 0) sink += a / n;
+        if (i >= 1 && j == i - 1) previous += a / (n - 1);
+      }
+    EXPECT_NEAR(m.entropy_bits, entropy, 0.05) << m.layer << "," << m.head;  // tolerances as in the test above
+    EXPECT_NEAR(m.mean_distance, distance, 2e-3 * n) << m.layer << "," << m.head;
+    EXPECT_NEAR(m.previous_token, previous, 2e-3) << m.layer << "," << m.head;
+    EXPECT_NEAR(m.sink_mass, sink, 2e-3) << m.layer << "," << m.head;
+  }
+}
+
+// Cross maps (target queries x source keys): entropy, sink and confidence over every row; no
+// distance or previous token, since a query and a key are not positions of one text.
+TEST(SessionMeasures, CrossMapsHaveNoPositionalMeasures) {
+  ASSERT_FALSE(testing::tinyModelsDir().empty());
+  auto session = ModelSession::load(modelDir("marian_f16"), true);
+  session->setText("the cat sat on the mat");
+  session->setTarget("die katze");
+  session->setAttentionKind(AttentionKind::cross);
+  const auto measures = session->measures();
+  ASSERT_EQ(int(measures.size()), session->numLayers() * session->numHeads());
+  for (const auto& m : measures) {
+    const AttentionResult maps = computeReference(session->problemFor(m.layer, m.head));
+    ASSERT_NE(maps.nq, maps.nk);
+    double confidence = 0;
+    for (int i = 0; i < maps.nq; ++i) {
+      double best = 0;
+      for (int j = 0; j < maps.nk; ++j) best = std::max(best, double(maps.row(0, i)[j]));
+      confidence += best / maps.nq;
+    }
+    EXPECT_TRUE(std::isnan(m.mean_distance) && std::isnan(m.previous_token));
+    EXPECT_NEAR(m.confidence, confidence, 1e-4) << m.layer << "," << m.head;
+    EXPECT_GT(m.entropy_bits, 0.0);
   }
 }
 
@@ -151,7 +206,7 @@ TEST(ModelCli, HeadsTableJsonAndCsv) {
   const auto c = testing::run("heads --model '" + dir + "' --text '" + text + "' --csv");
   ASSERT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(testing::lines(c.out), 13);
-  EXPECT_EQ(c.out.substr(0, c.out.find('\n')), "layer,head,kv_head,entropy_bits,mean_distance,previous_token,sink_mass,confidence");
+  EXPECT_EQ(c.out.substr(0, c.out.find('\n')), "kind,layer,head,kv_head,entropy_bits,mean_distance,previous_token,sink_mass,confidence");
   const auto t = testing::run("heads --model '" + dir + "' --text '" + text + "'");
   ASSERT_EQ(t.code, 0) << t.err;
   EXPECT_NE(t.out.find("L1H5"), std::string::npos);

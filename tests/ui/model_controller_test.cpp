@@ -551,7 +551,7 @@ TEST(ModelController, OverviewHoldsEveryHeadsMeasuresThumbnailAndTheRollout) {
     ASSERT_EQ(o->thumbs.size(), std::size_t(m.heads()) * ModelHolder::kThumbSize * ModelHolder::kThumbSize);
     for (int h = 0; h < m.heads(); ++h) {
       const AttentionResult ref = computeReference(m.idleSession().problemFor(l, h));
-      const model::HeadMeasures want = model::measureMap(ref.row(0, 0), n);
+      const model::HeadMeasures want = model::measureMap(ref.row(0, 0), n, n, true);
       const model::HeadMeasures& got = o->measures[std::size_t(h)];
       EXPECT_EQ(got.layer, l);
       EXPECT_EQ(got.head, h);
@@ -584,7 +584,7 @@ TEST(ModelController, OverviewHoldsEveryHeadsMeasuresThumbnailAndTheRollout) {
   const LayerOverview* o0 = m.overview(0);
   ASSERT_NE(o0, nullptr);
   const AttentionResult ref0 = computeReference(m.idleSession().problemFor(0, 0));
-  const float new_sink = model::measureMap(ref0.row(0, 0), app.nq()).sink_mass;
+  const float new_sink = model::measureMap(ref0.row(0, 0), app.nq(), app.nq(), true).sink_mass;
   ASSERT_GT(std::fabs(new_sink - old_sink), 1e-4f) << "the text change should move head 0's sink mass";
   EXPECT_NEAR(o0->measures[0].sink_mass, new_sink, 1e-4);
 }

@@ -61,7 +61,7 @@ TEST(ModelWorker, ContributionsOfTheShownLayerAndTheOverviewEqualTheSessions) {
     const auto c = freshContributions("gpt2_plain", kText, l);
     ASSERT_EQ(int(s->overview[std::size_t(l)]->contribution_measures.size()), heads);
     for (int h = 0; h < heads; ++h) {
-      const HeadMeasures want = measureMap(c[std::size_t(h)].data(), n);
+      const HeadMeasures want = measureMap(c[std::size_t(h)].data(), n, n, true);
       const HeadMeasures& got = s->overview[std::size_t(l)]->contribution_measures[std::size_t(h)];
       EXPECT_NEAR(got.entropy_bits, want.entropy_bits, 1e-4) << l << "," << h;
       EXPECT_NEAR(got.sink_mass, want.sink_mass, 1e-5) << l << "," << h;
