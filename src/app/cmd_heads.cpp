@@ -108,6 +108,9 @@ int runHeads(int argc, char** argv) {
     if (with_importance) infos.push_back(kImportance);
     const std::size_t columns = infos.size();
     // A cross map has no distance or previous token (NaN): null in JSON, empty in CSV, "-" in the table.
+    // Gemma and the other sliding-window models: whether each head's layer is local or global.
+    const bool layer_kinds = !session->isEncoderDecoder() && !session->config().local_layers.empty();
+    auto layerKind = [&](int layer) { return session->config().isLocalLayer(layer) ? "local" : "global"; };
     if (args.has("json")) {
       out << "{\"model\":\"" << jsonEscape(args.getOr("model", "")) << "\",\"attention\":\""
           << (kinds.size() > 1 ? "all" : model::attentionKindName(kinds.front())) << "\",\"tokens\":" << tokens
@@ -124,28 +127,26 @@ int runHeads(int argc, char** argv) {
             << ",\"head\":" << m.head << ",\"kv_head\":" << session->kvHeadOf(m.head) << ",\"name\":\""
             << (session->isEncoderDecoder() ? jsonEscape(rows[i].name) : "L" + std::to_string(m.layer) + "H" + std::to_string(m.head))
             << "\"";
-        // Gemma: whether the head's layer is local (sliding window, its width) or global.
-        if (!session->isEncoderDecoder() && !session->config().local_layers.empty())
-          out << ",\"layer_kind\":\"" << (session->config().isLocalLayer(m.layer) ? "local" : "global")
-              << "\",\"window\":" << session->config().windowOf(m.layer);
+        if (layer_kinds) out << ",\"layer_kind\":\"" << layerKind(m.layer) << "\",\"window\":" << session->config().windowOf(m.layer);
         const auto v = values(m);
         for (std::size_t c = 0; c < columns; ++c) out << ",\"" << infos[c].key << "\":" << (std::isnan(v[c]) ? "null" : fixed(v[c]));
         out << "}";
       }
       out << "]}\n";
     } else if (args.has("csv")) {
-      out << "kind,layer,head,kv_head";
+      out << "kind,layer,head,kv_head" << (layer_kinds ? ",layer_kind" : "");
       for (std::size_t c = 0; c < columns; ++c) out << "," << infos[c].key;
       out << "\n";
       for (const Row& r : rows) {
         out << model::attentionKindName(r.kind) << "," << r.m.layer << "," << r.m.head << "," << session->kvHeadOf(r.m.head);
+        if (layer_kinds) out << "," << layerKind(r.m.layer);
         for (double x : values(r.m)) out << "," << (std::isnan(x) ? "" : fixed(x));
         out << "\n";
       }
     } else {
       char line[256];
       std::snprintf(line, sizeof line, "%-10s %-8s %3s", "kind", "head", "kv");
-      out << line;
+      out << line << (layer_kinds ? "  layer " : "");
       for (std::size_t c = 0; c < columns; ++c) {
         std::snprintf(line, sizeof line, " %11s", infos[c].title);
         out << line;
@@ -155,6 +156,10 @@ int runHeads(int argc, char** argv) {
         const std::string head = "L" + std::to_string(r.m.layer) + "H" + std::to_string(r.m.head);
         std::snprintf(line, sizeof line, "%-10s %-8s %3d", model::attentionKindName(r.kind), head.c_str(), session->kvHeadOf(r.m.head));
         out << line;
+        if (layer_kinds) {
+          std::snprintf(line, sizeof line, "  %-6s", layerKind(r.m.layer));
+          out << line;
+        }
         for (double x : values(r.m)) {
           if (std::isnan(x)) std::snprintf(line, sizeof line, " %11s", "-");
           else std::snprintf(line, sizeof line, " %11.4f", x);

@@ -254,6 +254,12 @@ TEST(ModelCli, DumpAndHeadsOfGemmaShowTheLocalLayersWindow) {
     EXPECT_NEAR(heads["heads"][i]["entropy_bits"].get<double>(), measures[std::size_t(i)].entropy_bits, 1e-5) << i;
   const auto t = testing::run("heads --model '" + dir + "' --text '" + text + "'");
   ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("L0H1       0  local "), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("L1H1       0  global "), std::string::npos) << t.out;
+  const auto c = testing::run("heads --model '" + dir + "' --text '" + text + "' --csv");
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(c.out.substr(0, c.out.find('\n')), "kind,layer,head,kv_head,layer_kind,entropy_bits,mean_distance,previous_token,sink_mass,confidence");
+  EXPECT_NE(c.out.find("\ndecoder,1,3,1,global,"), std::string::npos) << c.out;
 }
 
 TEST(ModelCli, RenderSvgOfAModelHead) {
