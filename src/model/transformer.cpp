@@ -489,11 +489,17 @@ double Transformer::forwardFlops(int prefix, int count) const {
   const double m = count;
   const double projections = 2 * m * D * (H * hd + 2 * KV * hd) + 2 * m * H * hd * D;
   const double mlp = (c.arch != Architecture::Llama ? 2.0 : 3.0) * 2 * m * D * I;
-  // Scores and P.V over the keys each row sees: sum over rows of (prefix + r + 1), or of every
-  // key for an encoder.
-  const double keys = c.bidirectional ? m * (prefix + m) : m * prefix + m * (m + 1) / 2;
-  const double attention = 2 * 2 * H * hd * keys;
-  return c.num_layers * (projections + mlp + attention);
+  // Scores and P.V over the keys each row sees: sum over rows of (prefix + r + 1), at most the
+  // layer's sliding window, or of every key for an encoder.
+  double keys = 0;
+  for (int layer = 0; layer < c.num_layers; ++layer) {
+    const int window = c.bidirectional ? 0 : c.windowOf(layer);
+    if (c.bidirectional) keys += m * (prefix + m);
+    else if (window <= 0) keys += m * prefix + m * (m + 1) / 2;
+    else
+      for (int r = 0; r < count; ++r) keys += std::min(window, prefix + r + 1);
+  }
+  return c.num_layers * (projections + mlp) + 2 * 2 * H * hd * keys;
 }
 
 }  // namespace attnviz::model

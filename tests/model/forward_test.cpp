@@ -292,4 +292,23 @@ TEST(ForwardLimits, GemmaRopeParametersLayoutGivesTheSameModel) {
 }
 
 }  // namespace
+
+// One more key back costs a global layer one more key per head (q.k and p.v: 4 * head_dim FLOPs)
+// and a local layer nothing once its window is full: the benchmarks' ideal time counts only the
+// keys a query sees.
+TEST(ForwardLimits, TheFlopCountStopsAtTheSlidingWindow) {
+  const std::string root = testing::tinyModelsDir();
+  ASSERT_FALSE(root.empty());
+  for (const char* model : {"mistral_window_f32", "qwen2_window_f16", "gemma2_softcap_f32"}) {
+    auto session = ModelSession::load(root + "/" + model, false);
+    const ModelConfig& c = session->config();
+    int global = 0;
+    for (int l = 0; l < c.num_layers; ++l) global += c.windowOf(l) == 0;
+    const Transformer& t = session->transformer();
+    const int past = c.sliding_window + 3;
+    EXPECT_DOUBLE_EQ(t.forwardFlops(past + 1, 1) - t.forwardFlops(past, 1), 4.0 * c.num_heads * c.head_dim * global) << model;
+    // Inside the window every layer still pays for the new key.
+    EXPECT_DOUBLE_EQ(t.forwardFlops(2, 1) - t.forwardFlops(1, 1), 4.0 * c.num_heads * c.head_dim * c.num_layers) << model;
+  }
+}
 }  // namespace attnviz::model
