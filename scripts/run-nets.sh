@@ -133,7 +133,7 @@ run_tsan() {
   (
     cd build-tsan
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j "$jobs" --timeout 1800 \
-      -R '(ThreadPool|CpuFast|CpuFastTable|AppController|BenchSession|DeckPlayer|ModelWorker|ModelWorkerMaps|AppControllerMaps)\.'
+      -R '(ThreadPool|CpuFast|CpuFastTable|AppController|BenchSession|DeckPlayer|TranslationDeck|ModelWorker|ModelWorkerMaps|AppControllerMaps)\.'
   )
   stage_end tsan
 }

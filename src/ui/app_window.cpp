@@ -390,7 +390,11 @@ int runAppWindow(const WindowOptions& opt) {
       app.waitForModel();
     }
     if (opt.select) app.selectQuery(*opt.select);
-    if (ui.deck) ui.deck->goTo(opt.deck_step - 1, app);
+    if (ui.deck) {
+      ui.deck->goTo(opt.deck_step - 1, app);
+      // From here on a step's model loads while the window draws (headless runs wait for it).
+      ui.deck->setBackgroundLoads(!headless_run);
+    }
 
     const char* video_driver = SDL_GetCurrentVideoDriver();
     const bool x11 = video_driver && std::string(video_driver) == "x11";
@@ -467,6 +471,7 @@ int runAppWindow(const WindowOptions& opt) {
 
       bench.beforeFrame(frame, app, ui);
       const bool recomputed = app.recomputeIfDue(now);
+      if (ui.deck) ui.deck->update(app);
       const double rc0 = nowSeconds();
       if (app.resultVersion() != shown_result_version) {
         source_problem.clear();

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "ui/model_holder.h"
+#include "ui/model_load.h"
 
 namespace attnviz::ui {
 
@@ -40,41 +41,69 @@ void DeckPlayer::playEncoderDecoder(const DeckStep& s, AppController& app, const
   }
 }
 
+void DeckPlayer::problem(const DeckStep& s, const std::string& what) {
+  const std::string line = "step " + std::to_string(s.source_index + 1) + ": " + what;
+  if (std::find(play_problems_.begin(), play_problems_.end(), line) == play_problems_.end()) play_problems_.push_back(line);
+}
+
+// The rest of a model step, once its model is on screen.
+void DeckPlayer::playModelStep(const DeckStep& s, AppController& app) {
+  auto problem = [&](const std::string& what) { this->problem(s, what); };
+  if (s.layer >= 0) {
+    if (s.layer >= app.model()->layers()) problem("layer " + std::to_string(s.layer) + " is out of range");
+    app.setLayer(s.layer);
+  }
+  if (app.encoderDecoderShown()) {
+    playEncoderDecoder(s, app, problem);
+  } else if (!s.attention.empty() || s.translate > 0 || !s.target.empty()) {
+    problem(std::string(!s.attention.empty() ? "'attention'" : s.translate > 0 ? "'translate'" : "'target'") +
+            " applies to encoder-decoder models (bart, marian, t5); " + s.model + " is not one");
+  }
+  app.setTemperature(s.temperature);
+  app.setAlignment(s.alignment);
+  std::string error;
+  if (!app.setHeadByName(s.head, &error)) problem("head: " + error);
+  app.recomputeNow();
+  app.selectQuery(s.select);
+}
+
+bool DeckPlayer::update(AppController& app) {
+  if (!waiting_for_model_ || app.loadingModel()) return false;
+  waiting_for_model_ = false;
+  const DeckStep& s = deck_.steps[std::size_t(index_)];
+  if (!app.model() || app.model()->name() != s.model) {
+    problem(s, "model: " + (app.error().empty() ? std::string("its load was cancelled") : app.error()));
+    return false;
+  }
+  playModelStep(s, app);
+  return true;
+}
+
 bool DeckPlayer::goTo(int i, AppController& app) {
   if (empty()) return false;
   i = std::clamp(i, 0, count() - 1);
   if (i == index_) return false;
   index_ = i;
+  waiting_for_model_ = false;
   const DeckStep& s = deck_.steps[std::size_t(i)];
-  auto problem = [&](const std::string& what) {
-    const std::string line = "step " + std::to_string(s.source_index + 1) + ": " + what;
-    if (std::find(play_problems_.begin(), play_problems_.end(), line) == play_problems_.end()) play_problems_.push_back(line);
-  };
   if (!s.model.empty()) {
     // A real model: loaded once and kept while the following steps name it.
     app.setText(s.text);
-    if ((!app.model() || app.model()->name() != s.model) && !app.loadModel(s.model)) {
-      problem("model: " + app.error());
+    const bool shown = app.model() && app.model()->name() == s.model;
+    if (!shown && background_loads_) {
+      // The window keeps drawing (the load's progress); update() plays the step once it is in.
+      if (!app.loadingModel() || app.modelLoad()->name() != s.model) app.startLoadingModel(s.model);
+      waiting_for_model_ = true;
       return true;
     }
-    if (s.layer >= 0) {
-      if (s.layer >= app.model()->layers()) problem("layer " + std::to_string(s.layer) + " is out of range");
-      app.setLayer(s.layer);
+    if (!shown && !app.loadModel(s.model)) {
+      problem(s, "model: " + app.error());
+      return true;
     }
-    if (app.encoderDecoderShown()) {
-      playEncoderDecoder(s, app, problem);
-    } else if (!s.attention.empty() || s.translate > 0 || !s.target.empty()) {
-      problem(std::string(!s.attention.empty() ? "'attention'" : s.translate > 0 ? "'translate'" : "'target'") +
-              " applies to encoder-decoder models (bart, marian, t5); " + s.model + " is not one");
-    }
-    app.setTemperature(s.temperature);
-    app.setAlignment(s.alignment);
-    std::string error;
-    if (!app.setHeadByName(s.head, &error)) problem("head: " + error);
-    app.recomputeNow();
-    app.selectQuery(s.select);
+    playModelStep(s, app);
     return true;
   }
+  if (app.loadingModel()) app.cancelModelLoad();  // an earlier step's model, no longer wanted
   if (app.importedData() || app.modelShown()) app.useSimulatedModel();
   // Target before mode: switching to cross with an empty target would pick an example's.
   app.setTarget(s.target);
@@ -86,11 +115,7 @@ bool DeckPlayer::goTo(int i, AppController& app) {
   app.setAlignment(s.alignment);
   app.recomputeNow();
   std::string error;
-  if (!app.setHeadByName(s.head, &error)) {
-    const std::string line = "step " + std::to_string(s.source_index + 1) + ": head: " + error;
-    if (std::find(play_problems_.begin(), play_problems_.end(), line) == play_problems_.end())
-      play_problems_.push_back(line);
-  }
+  if (!app.setHeadByName(s.head, &error)) problem(s, "head: " + error);
   app.selectQuery(s.select);
   return true;
 }

@@ -33,13 +33,25 @@ class DeckPlayer {
   bool next(AppController& app) { return goTo(index_ + 1, app); }
   bool prev(AppController& app) { return goTo(std::max(0, index_ - 1), app); }
 
+  // The window: a step naming a model not on screen starts loading it and returns; update(),
+  // called every frame, plays the rest of the step once the model is in (or notes why not).
+  // Off (the default: the command line, tests), goTo loads it and waits.
+  void setBackgroundLoads(bool on) { background_loads_ = on; }
+  bool waitingForModel() const { return waiting_for_model_; }
+  // Returns whether it played the waiting step now.
+  bool update(AppController& app);
+
  private:
   void playEncoderDecoder(const DeckStep& s, AppController& app, const std::function<void(const std::string&)>& problem);
+  void playModelStep(const DeckStep& s, AppController& app);
+  void problem(const DeckStep& s, const std::string& what);
 
   Deck deck_;
   int index_ = -1;
   std::string translated_;  // model, source and length of the translation on screen ("" for none)
   std::vector<std::string> play_problems_;
+  bool background_loads_ = false;
+  bool waiting_for_model_ = false;  // step index_ waits for its model's load
 };
 
 }  // namespace attnviz::ui

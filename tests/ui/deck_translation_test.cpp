@@ -3,7 +3,10 @@
 // attnviz draws (so a retrained model that aligns otherwise fails here).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/deck.h"
@@ -95,5 +98,76 @@ TEST(TranslationDeck, ATranslationIsKeptWhileTheSourceStaysAndATypedTargetReplac
   EXPECT_TRUE(player.problems().empty()) << player.problems().front();
 }
 
+
+// In the window a step's model loads on its own thread: goTo returns at once (frames go on being
+// drawn), update() plays the rest of the step once the model is in, and a later step that no
+// longer wants the model cancels its load. Loads are held at their steps until released (for 5 s
+// at most, so that a goTo that waits fails the test instead of hanging it).
+class HeldLoads {
+ public:
+  explicit HeldLoads(AppController& app) {
+    app.setModelLoadObserver([this](const model::ModelProgress&) {
+      while (!release.load() && std::chrono::steady_clock::now() < deadline_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  }
+  std::atomic<bool> release{false};
+
+ private:
+  const std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+};
+
+const char* kLoadingDeck = R"({"steps":[
+    {"caption":"encoder","model":"tiny-translator","text":"the dog sees a cat","attention":"encoder","layer":1},
+    {"caption":"another model","model":"tiny-gpt","text":"the dog"},
+    {"caption":"simulated","model":"simulated","text":"One two three"}]})";
+
+TEST(TranslationDeck, InTheWindowAStepsModelLoadsWhileFramesAreDrawn) {
+  const Deck deck = parseDeck(kLoadingDeck);
+  ASSERT_TRUE(deck.problems.empty()) << deck.problems.front();
+  AppController app;
+  HeldLoads held(app);
+  DeckPlayer player(deck);
+  player.setBackgroundLoads(true);
+  ASSERT_TRUE(player.goTo(0, app));
+  EXPECT_TRUE(player.waitingForModel());
+  EXPECT_TRUE(app.loadingModel());
+  EXPECT_FALSE(app.modelShown());
+  EXPECT_FALSE(player.update(app));  // still loading: nothing played yet
+  held.release = true;
+  bool played = false;
+  for (int i = 0; i < 30000 && !played; ++i) {
+    app.recomputeIfDue(double(i) * 1e-3);
+    played = player.update(app);
+    if (!played) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(played) << app.error();
+  EXPECT_FALSE(player.waitingForModel());
+  app.waitForModel();
+  ASSERT_TRUE(app.encoderDecoderShown());
+  EXPECT_EQ(app.attentionKind(), model::AttentionKind::encoder);
+  EXPECT_EQ(app.layer(), 1);
+  EXPECT_TRUE(player.problems().empty()) << player.problems().front();
+}
+
+TEST(TranslationDeck, AStepWithoutTheLoadingModelCancelsItsLoad) {
+  const Deck deck = parseDeck(kLoadingDeck);
+  AppController app;
+  HeldLoads held(app);
+  DeckPlayer player(deck);
+  player.setBackgroundLoads(true);
+  ASSERT_TRUE(player.goTo(1, app));  // tiny-gpt starts loading; nothing real was on screen
+  EXPECT_TRUE(app.loadingModel());
+  ASSERT_TRUE(player.goTo(2, app));  // the simulated model: the load is no longer wanted
+  EXPECT_FALSE(app.loadingModel());
+  EXPECT_FALSE(player.waitingForModel());
+  held.release = true;  // lets the cancelled load end on its thread
+  for (int i = 0; i < 50; ++i) {
+    app.recomputeIfDue(double(i) * 1e-2);
+    EXPECT_FALSE(player.update(app));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(app.modelShown());
+  EXPECT_TRUE(player.problems().empty()) << player.problems().front();
+}
 }  // namespace
 }  // namespace attnviz::ui
