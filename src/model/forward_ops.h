@@ -13,6 +13,7 @@
 #include "core/cpu_fast.h"
 #include "core/cpu_features.h"
 #include "core/memory_budget.h"
+#include "model/forward_kernels.h"
 #include "model/model_error.h"
 #include "model/transformer_weights.h"
 
@@ -106,50 +107,18 @@ inline void geluNewRow(float* x, int n) {
 }
 
 // Softmax of one row of scores in place over entries [first, visible) (max subtracted, exp2 of
-// cpu-fast, sum in double); the others (keys the row may not see: later ones, or ones before a
-// sliding window) become 0.
+// cpu-fast, sum in double: kernels::softmax); the others (keys the row may not see: later ones, or
+// ones before a sliding window) become 0.
 inline void softmaxRow(float* s, int visible, int width, int first = 0) {
-  static const SimdPath simd = bestSimdPath();
-  float* v = s + first;
-  const int count = visible - first;
-  float mx = v[0];
-  for (int j = 1; j < count; ++j) mx = std::max(mx, v[j]);
-  for (int j = 0; j < count; ++j) v[j] = (v[j] - mx) * kLog2e;
-  cpuFastExp2(simd, v, v, std::size_t(count));
-  double sum = 0;
-  for (int j = 0; j < count; ++j) sum += v[j];
-  const float inv = float(1.0 / sum);
-  for (int j = 0; j < count; ++j) v[j] *= inv;
+  kernels::softmax(kernels::forwardPath(), s + first, std::size_t(visible - first));
   for (int j = 0; j < first; ++j) s[j] = 0.0f;
   for (int j = visible; j < width; ++j) s[j] = 0.0f;
 }
 
-// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (nn.GELU, ACT2FN["gelu"]), in blocks that vectorise:
-// erf from Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7, below float's resolution of the
-// result for |x| >= 1) with e^(-u^2) from cpu-fast's exp2. std::erf in double cost a third of a
-// BERT-base forward.
-inline void geluErfRow(float* x, std::size_t n) {
-  static const SimdPath path = bestSimdPath();
-  constexpr std::size_t kBlock = 256;
-  constexpr float p = 0.3275911f, a1 = 0.254829592f, a2 = -0.284496736f, a3 = 1.421413741f, a4 = -1.453152027f, a5 = 1.061405429f;
-  float e[kBlock];
-  for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
-    const std::size_t len = std::min(kBlock, n - c0);
-    float* v = x + c0;
-    for (std::size_t i = 0; i < len; ++i) {
-      const float u = v[i] * 0.70710678118654752f;
-      e[i] = -(u * u) * kLog2e;
-    }
-    cpuFastExp2(path, e, e, len);
-    for (std::size_t i = 0; i < len; ++i) {
-      const float u = v[i] * 0.70710678118654752f, a = std::abs(u);
-      const float t = 1.0f / (1.0f + p * a);
-      const float poly = t * (a1 + t * (a2 + t * (a3 + t * (a4 + t * a5))));
-      const float erf_abs = 1.0f - poly * e[i];
-      v[i] = 0.5f * v[i] * (1.0f + (u < 0 ? -erf_abs : erf_abs));
-    }
-  }
-}
+// Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (nn.GELU, ACT2FN["gelu"]): kernels::geluErf, erf from
+// Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7, below float's resolution of the result for
+// |x| >= 1). std::erf in double cost a third of a BERT-base forward.
+inline void geluErfRow(float* x, std::size_t n) { kernels::geluErf(kernels::forwardPath(), x, n); }
 
 // gelu_pytorch_tanh(g) * up (Gemma's GeGLU): the tanh form of GELU is gelu_new's formula.
 inline void geluTanhTimesRow(float* gate, const float* up, int n) {
@@ -172,20 +141,10 @@ inline void siluTimesRow(float* gate, const float* up, int n) {
   }
 }
 
-// LayerNorm with statistics in double (two passes: mean, then variance of the centred values).
-inline void layerNorm(const float* x, int m, int d, const float* w, const float* b, double eps, float* out) {
-  forRows(m, [&](int r) {
-    const float* row = x + std::size_t(r) * d;
-    double mean = 0;
-    for (int c = 0; c < d; ++c) mean += row[c];
-    mean /= d;
-    double var = 0;
-    for (int c = 0; c < d; ++c) var += (row[c] - mean) * (row[c] - mean);
-    var /= d;
-    const double inv = 1.0 / std::sqrt(var + eps);
-    float* o = out + std::size_t(r) * d;
-    for (int c = 0; c < d; ++c) o[c] = float((row[c] - mean) * inv) * w[c] + b[c];
-  });
+// LayerNorm with statistics in double (two passes: mean, then variance of the centred values);
+// with `add`, of x + add (the residual sum, also left in out). out may be x.
+inline void layerNorm(const float* x, int m, int d, const float* w, const float* b, double eps, float* out, const float* add = nullptr) {
+  kernels::layerNorm(kernels::forwardPath(), x, add, m, d, w, b, eps, out);
 }
 
 // RMSNorm as Hugging Face's LlamaRMSNorm: x / sqrt(mean(x^2) + eps), then times the weight;

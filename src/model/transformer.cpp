@@ -326,8 +326,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       if (hooks && hooks->before_output_projection) hooks->before_output_projection(l, c0, m, attn.data());
       project(attn.data(), m, L.o, &L.o_b, proj.data());
       if (c.gemma) rmsNorm(proj.data(), m, D, L.attn_out_norm_w.data(), c.norm_eps, proj.data(), norm_offset);
-      for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
-      if (c.post_layer_norm) layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, x.data());
+      if (c.post_layer_norm)  // x = LayerNorm(x + proj), the residual sum in the norm's first pass
+        layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, x.data(), proj.data());
+      else
+        for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
       // Every value of the forward flows into x, so one check of x after each half of a layer
       // finds the first NaN/Inf, from a weight or from an overflow, with its layer.
       if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
@@ -366,8 +368,10 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       }
       project(mlp_a.data(), m, L.down, &L.down_b, proj.data());
       if (c.gemma) rmsNorm(proj.data(), m, D, L.mlp_out_norm_w.data(), c.norm_eps, proj.data(), norm_offset);
-      for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
-      if (c.post_layer_norm) layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, x.data());
+      if (c.post_layer_norm)
+        layerNorm(x.data(), m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, x.data(), proj.data());
+      else
+        for (std::size_t i = 0; i < std::size_t(m) * D; ++i) x[i] += proj[i];
       if (std::size_t bad = firstNonFinite(x.data(), std::size_t(m) * D); bad < std::size_t(m) * D)
         nonFinite("layer " + std::to_string(l) + " (MLP)", w_->layer_names[std::size_t(l)], c0, D, bad, x[bad]);
     }
