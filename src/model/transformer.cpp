@@ -24,6 +24,16 @@ using namespace ops;
 constexpr int kChunkTokens = 512;
 // Query rows per block of the attention's own P.V: scores of one head and one block only.
 constexpr int kAttentionRowBlock = 128;
+// An encoder's blocks grow to up to this many scores (1 MiB): at BERT-base's 512 tokens a head's
+// rows in one pair of products instead of four, which took the attention products from about 4x
+// to about 2x their time at the sgemm rate (at head_dim 64 each product is small, and OpenBLAS's
+// per-call start on two threads dominated). A causal model keeps 128: larger blocks would compute
+// more of the masked triangle.
+constexpr int kEncoderScoreBlock = 1 << 18;
+
+int attentionRowBlock(const ModelConfig& c, int keys) {
+  return c.bidirectional ? std::max(kAttentionRowBlock, std::min(keys, kEncoderScoreBlock / std::max(keys, 1))) : kAttentionRowBlock;
+}
 
 }  // namespace
 
@@ -169,7 +179,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
   std::vector<float> x_in(c.parallel_residual ? std::size_t(chunk_max) * D : 0);
   std::vector<float> attn(std::size_t(chunk_max) * H * hd), proj(std::size_t(chunk_max) * D);
   std::vector<float> mlp_a(std::size_t(chunk_max) * I), mlp_b(layer_norms ? 0 : std::size_t(chunk_max) * I);
-  std::vector<float> scores(std::size_t(kAttentionRowBlock) * n), cosv(hd / 2), sinv(hd / 2);
+  const int row_block = attentionRowBlock(c, n);
+  std::vector<float> scores(std::size_t(row_block) * n), cosv(hd / 2), sinv(hd / 2);
 
   const int first_layer = hooks ? hooks->first_layer : 0;
   const std::vector<int> segments = bert ? segmentIds() : std::vector<int>();
@@ -304,8 +315,8 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         const float* Q = lc.q[std::size_t(hh)].data();
         const float* K = lc.k[std::size_t(kv)].data();
         const float* V = lc.v[std::size_t(kv)].data();
-        for (int b0 = 0; b0 < m; b0 += kAttentionRowBlock) {
-          const int rows = std::min(kAttentionRowBlock, m - b0);
+        for (int b0 = 0; b0 < m; b0 += row_block) {
+          const int rows = std::min(row_block, m - b0);
           const int first = c0 + b0;         // absolute position of the block's first row
           const int keys = c.bidirectional ? n : first + rows;  // keys visible to the block's last row
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hd, float(scale), Q + std::size_t(first) * hd, hd, K,
@@ -466,7 +477,7 @@ MemoryEstimate Transformer::estimateTokens(int tokens) const {
       .add("Q/K/V cache", L * (H + 2 * KV) * hd * n, sizeof(float))
       .add("final hidden states", n * D, sizeof(float))
       // x, h, proj; the Q/K/V rows twice (Llama's temporaries); attention output; MLP; one score block.
-      .add("activations", chunk * (3 * D + 2 * qkv_width + H * hd + 2 * I) + double(kAttentionRowBlock) * n, sizeof(float))
+      .add("activations", chunk * (3 * D + 2 * qkv_width + H * hd + 2 * I) + double(attentionRowBlock(c, tokens)) * n, sizeof(float))
       .add("logits", double(c.vocab_size), 2.0 * sizeof(float));  // logits and the top-k order
   // One layer's maps of every head (dump, render, the window's head grid), with that layer's
   // Q/K/V copied into the problem.
