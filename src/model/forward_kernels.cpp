@@ -68,11 +68,13 @@ void layerNormPlain(const float* x, const float* add, int m, int d, const float*
   }
 }
 
-void geluErfPlain(SimdPath path, float* x, std::size_t n) {
+void geluErfPlain(SimdPath path, float* x, std::size_t n, const float* bias) {
   float e[kBlock];
   for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
     const std::size_t len = n - c0 < kBlock ? n - c0 : kBlock;
     float* v = x + c0;
+    if (bias)
+      for (std::size_t i = 0; i < len; ++i) v[i] += bias[c0 + i];
     for (std::size_t i = 0; i < len; ++i) {
       const float u = v[i] * kInvSqrt2;
       e[i] = -(u * u) * kLog2e;
@@ -209,7 +211,7 @@ inline __m512 geluOf(__m512 v, __m512 e) {
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(one, erf_u));
 }
 
-void geluErfAvx512(float* x, std::size_t n) {
+void geluErfAvx512(float* x, std::size_t n, const float* bias) {
   alignas(64) float e[kBlock];
   const __m512 minus_log2e_half = _mm512_set1_ps(-kLog2e * 0.5f);  // -(v / sqrt 2)^2 log2 e = -v^2 log2(e) / 2
   for (std::size_t c0 = 0; c0 < n; c0 += kBlock) {
@@ -217,12 +219,21 @@ void geluErfAvx512(float* x, std::size_t n) {
     float* v = x + c0;
     const std::size_t full = len & ~std::size_t(15);
     const __mmask16 tail = firstLanes(len - full);
+    // The bias goes in while the block is read for the exponent's argument (and is stored back).
     for (std::size_t i = 0; i < full; i += 16) {
-      const __m512 u = _mm512_loadu_ps(v + i);
+      __m512 u = _mm512_loadu_ps(v + i);
+      if (bias) {
+        u = _mm512_add_ps(u, _mm512_loadu_ps(bias + c0 + i));
+        _mm512_storeu_ps(v + i, u);
+      }
       _mm512_store_ps(e + i, _mm512_mul_ps(_mm512_mul_ps(u, u), minus_log2e_half));
     }
     if (tail) {
-      const __m512 u = _mm512_maskz_loadu_ps(tail, v + full);
+      __m512 u = _mm512_maskz_loadu_ps(tail, v + full);
+      if (bias) {
+        u = _mm512_add_ps(u, _mm512_maskz_loadu_ps(tail, bias + c0 + full));
+        _mm512_mask_storeu_ps(v + full, tail, u);
+      }
       _mm512_mask_storeu_ps(e + full, tail, _mm512_mul_ps(_mm512_mul_ps(u, u), minus_log2e_half));
     }
     cpuFastExp2(SimdPath::Avx512, e, e, len);
@@ -257,9 +268,22 @@ void layerNorm(SimdPath path, const float* x, const float* add, int m, int d, co
 
 void geluErf(SimdPath path, float* x, std::size_t n) {
 #if defined(__x86_64__)
-  if (useAvx512(path)) return geluErfAvx512(x, n);
+  if (useAvx512(path)) return geluErfAvx512(x, n, nullptr);
 #endif
-  geluErfPlain(path, x, n);
+  geluErfPlain(path, x, n, nullptr);
+}
+
+void biasGeluErf(SimdPath path, float* x, int m, int width, const float* bias) {
+  for (int r = 0; r < m; ++r) {
+    float* row = x + std::size_t(r) * width;
+#if defined(__x86_64__)
+    if (useAvx512(path)) {
+      geluErfAvx512(row, std::size_t(width), bias);
+      continue;
+    }
+#endif
+    geluErfPlain(path, row, std::size_t(width), bias);
+  }
 }
 
 }  // namespace attnviz::model::kernels

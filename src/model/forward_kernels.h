@@ -25,6 +25,10 @@ void layerNorm(SimdPath path, const float* x, const float* add, int m, int d, co
 // Exact GELU in place, 0.5 x (1 + erf(x / sqrt 2)), erf from Abramowitz & Stegun 7.1.26 (absolute
 // error <= 1.5e-7) with e^(-u^2) from cpu-fast's exp2.
 void geluErf(SimdPath path, float* x, std::size_t n);
+// The same of x + bias over m rows of `width` floats, bias[width] added to each row (rounded to
+// float first, as a bias added by the product would be) in the same pass: a separate bias pass
+// over the MLP's widest activation is saved.
+void biasGeluErf(SimdPath path, float* x, int m, int width, const float* bias);
 
 // The path the forward uses: bestSimdPath(), read once.
 SimdPath forwardPath();

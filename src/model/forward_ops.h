@@ -119,6 +119,10 @@ inline void softmaxRow(float* s, int visible, int width, int first = 0) {
 // Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7, below float's resolution of the result for
 // |x| >= 1). std::erf in double cost a third of a BERT-base forward.
 inline void geluErfRow(float* x, std::size_t n) { kernels::geluErf(kernels::forwardPath(), x, n); }
+// The same of x + bias, bias[width] added to each of the m rows in the activation's pass.
+inline void biasGeluErfRows(float* x, int m, int width, const float* bias) {
+  kernels::biasGeluErf(kernels::forwardPath(), x, m, width, bias);
+}
 
 // gelu_pytorch_tanh(g) * up (Gemma's GeGLU): the tanh form of GELU is gelu_new's formula.
 inline void geluTanhTimesRow(float* gate, const float* up, int n) {

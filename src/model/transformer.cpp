@@ -360,13 +360,17 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
           std::memcpy(h.data(), mlp_in, sizeof(float) * std::size_t(m) * D);
         else
           layerNorm(mlp_in, m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
-        project(h.data(), m, L.up, &L.up_b, mlp_a.data());
+        // The exact-GELU MLP (BERT, GPT-NeoX) adds the up-projection's bias in the activation's pass.
+        const bool bias_in_gelu = !gpt2 && !opt && L.up_b.t.data;
+        project(h.data(), m, L.up, bias_in_gelu ? nullptr : &L.up_b, mlp_a.data());
         if (gpt2)
           forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
         else if (opt)
           for (std::size_t i = 0; i < std::size_t(m) * I; ++i) mlp_a[i] = std::max(mlp_a[i], 0.0f);
+        else if (bias_in_gelu)  // exact GELU, as nn.GELU / ACT2FN["gelu"]
+          biasGeluErfRows(mlp_a.data(), m, I, L.up_b.data());
         else
-          geluErfRow(mlp_a.data(), std::size_t(m) * I);  // exact GELU, as nn.GELU / ACT2FN["gelu"]
+          geluErfRow(mlp_a.data(), std::size_t(m) * I);
       } else {
         rmsNorm(x.data(), m, D, L.norm2_w.data(), c.norm_eps, h.data(), norm_offset);
         if (c.fused_projections) {  // gate_up_proj: each output row is gate | up (Phi3MLP's chunk(2))

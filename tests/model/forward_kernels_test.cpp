@@ -140,5 +140,20 @@ TEST(ForwardKernels, GeluErfMatchesDoubleWithinItsBound) {
   }
 }
 
+// The bias folded into GELU's pass is exactly the bias added first: rows longer than one block of
+// the kernel (256) with a partial vector at the end, so each block must read its own columns.
+TEST(ForwardKernels, BiasInTheGeluPassEqualsAddingItFirst) {
+  const int m = 3, width = 300;
+  const std::vector<float> x = normal(std::size_t(m) * width, 2.0, 21), bias = normal(std::size_t(width), 1.0, 22);
+  for (SimdPath path : supportedSimdPaths()) {
+    std::vector<float> fused = x, apart = x;
+    kernels::biasGeluErf(path, fused.data(), m, width, bias.data());
+    for (int r = 0; r < m; ++r)
+      for (int c = 0; c < width; ++c) apart[std::size_t(r) * width + c] += bias[std::size_t(c)];
+    kernels::geluErf(path, apart.data(), apart.size());
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(fused[i], apart[i]) << simdPathName(path) << " index " << i;
+  }
+}
+
 }  // namespace
 }  // namespace attnviz::model
