@@ -247,15 +247,15 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
         // query_key_value's output is viewed [heads][3][head_dim]: each head's q, k, v side by side.
         q_stride = 3 * D, k_off = hd, v_off = 2 * hd, q_step = kv_step = 3 * hd;
       } else {
-        if (c.post_layer_norm)  // post-LN (BERT, OPT's variant): the attention reads the residual stream itself
-          std::memcpy(h.data(), x.data(), sizeof(float) * std::size_t(m) * D);
-        else if (opt)
+        // Post-LN (BERT, OPT's variant): the attention reads the residual stream itself, in place.
+        const float* attn_in = c.post_layer_norm ? x.data() : h.data();
+        if (!c.post_layer_norm && opt)
           layerNorm(x.data(), m, D, L.norm1_w.data(), L.norm1_b.data(), c.norm_eps, h.data());
-        else
+        else if (!c.post_layer_norm)
           rmsNorm(x.data(), m, D, L.norm1_w.data(), c.norm_eps, h.data(), norm_offset);
         q_stride = (H + 2 * KV) * hd, k_off = H * hd, v_off = (H + KV) * hd;
         if (c.fused_projections) {  // qkv_proj's rows are q | k | v: its output is the row itself
-          project(h.data(), m, L.qkv, nullptr, qp);
+          project(attn_in, m, L.qkv, nullptr, qp);
         } else {
           // Three projections written into one row of width q_stride: through temporaries of their own width.
           if (tq.empty()) {
@@ -263,9 +263,9 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
             tk.resize(std::size_t(chunk_max) * KV * hd);
             tv.resize(tk.size());
           }
-          project(h.data(), m, L.q, &L.q_b, tq.data());
-          project(h.data(), m, L.k, &L.k_b, tk.data());
-          project(h.data(), m, L.v, &L.v_b, tv.data());
+          project(attn_in, m, L.q, &L.q_b, tq.data());
+          project(attn_in, m, L.k, &L.k_b, tk.data());
+          project(attn_in, m, L.v, &L.v_b, tv.data());
           for (int r = 0; r < m; ++r) {
             float* row = qp + std::size_t(r) * q_stride;
             std::memcpy(row, tq.data() + std::size_t(r) * H * hd, sizeof(float) * H * hd);
@@ -356,13 +356,12 @@ void Transformer::run(int start, const ForwardHooks* hooks) {
       // MLP (on the layer's input, not the attention's output, with a parallel residual).
       if (layer_norms) {
         const float* mlp_in = c.parallel_residual ? x_in.data() : x.data();
-        if (c.post_layer_norm)
-          std::memcpy(h.data(), mlp_in, sizeof(float) * std::size_t(m) * D);
-        else
-          layerNorm(mlp_in, m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
+        // Post-LN: the MLP reads the normed residual stream in place (x changes only after fc2).
+        if (!c.post_layer_norm) layerNorm(mlp_in, m, D, L.norm2_w.data(), L.norm2_b.data(), c.norm_eps, h.data());
+        const float* up_in = c.post_layer_norm ? mlp_in : h.data();
         // The exact-GELU MLP (BERT, GPT-NeoX) adds the up-projection's bias in the activation's pass.
         const bool bias_in_gelu = !gpt2 && !opt && L.up_b.t.data;
-        project(h.data(), m, L.up, bias_in_gelu ? nullptr : &L.up_b, mlp_a.data());
+        project(up_in, m, L.up, bias_in_gelu ? nullptr : &L.up_b, mlp_a.data());
         if (gpt2)
           forRows(m, [&](int r) { geluNewRow(mlp_a.data() + std::size_t(r) * I, I); });
         else if (opt)
