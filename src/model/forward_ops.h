@@ -72,7 +72,8 @@ inline void project(const float* in, int m, const Matrix& w, const Vec* bias, fl
 
 // Runs body(row) for rows [0, m) on the calling thread. Not on the shared pool: OpenBLAS's own
 // threads busy-wait for a while after each product, and pool workers sharing the second core with a
-// spinning BLAS thread made the whole forward slower on the 2-core machine, not faster.
+// spinning BLAS thread made the whole forward slower on the 2-core machine, not faster. (An
+// encoder's heads do go on the pool, with OpenBLAS held to one thread: see transformer.cpp.)
 template <class Body>
 void forRows(int m, Body&& body) {
   for (int r = 0; r < m; ++r) body(r);
