@@ -55,6 +55,10 @@ inline void project(const float* in, int m, const Matrix& w, const Vec* bias, fl
     for (int r = 0; r < m; ++r) std::memcpy(out + std::size_t(r) * w.out, bias->data(), sizeof(float) * w.out);
   }
   const float beta = bias && bias->t.data ? 1.0f : 0.0f;
+  if (w.format != WeightFormat::F32) {  // 16-bit weights (packed_weights.h), [out][in]
+    packedProject(in, m, w.packed.data(), w.format, w.out, w.in, beta, out);
+    return;
+  }
   if (m == 1) {
     // One token (typing, generating): a matrix-vector product reads each weight once, where
     // sgemm would first pack the whole matrix.

@@ -318,6 +318,7 @@ FloatTensor WeightStore::load(const std::string& name) const {
     }
   }
   t.data = t.owned.data();
+  if (!shard.torch) releasePages(name);  // converted: the mapped bytes need not stay resident
   return t;
 }
 
@@ -327,6 +328,17 @@ bool WeightStore::loadsWithoutCopy(const std::string& name) const {
   if (shard.torch) return ti.dtype == DType::F32;  // storages are heap blocks, aligned for float
   const std::uint8_t* src = shard.file->data() + shard.header.data_offset + ti.begin;
   return ti.dtype == DType::F32 && reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0;
+}
+
+void WeightStore::releasePages(const std::string& name) const {
+  const TensorInfo& ti = info(name);
+  const Shard& shard = *shards_[where_.at(name)];
+  if (shard.torch || !shard.file->data()) return;
+  // Whole pages only: those shared with a neighbouring tensor stay.
+  const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(shard.file->data() + shard.header.data_offset + ti.begin);
+  const std::uintptr_t first = (begin + page - 1) / page * page, last = (begin + (ti.end - ti.begin)) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 std::vector<std::string> WeightStore::names() const {

@@ -99,6 +99,11 @@ class WeightStore {
   // its storage as read (F32), instead of converting a copy.
   bool loadsWithoutCopy(const std::string& name) const;
   std::vector<std::string> names() const;
+  // Hands the pages of a mapped safetensors tensor back to the kernel (madvise MADV_DONTNEED on
+  // the read-only private mapping: a later load reads them from the file again). For a model
+  // that keeps its own copy of the tensor, so the mapped one need not stay resident. No-op for
+  // torch checkpoints (their storages are heap blocks).
+  void releasePages(const std::string& name) const;
   // The file opened: model.safetensors or the index (for messages about missing tensors).
   const std::string& source() const { return source_; }
 

@@ -1,6 +1,9 @@
 #include "model/transformer.h"
 
 #include <cblas.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -67,6 +70,15 @@ Transformer::Transformer(ModelConfig config, WeightStore weights, const LoadObse
   ld.observer = &observer;
   auto w = std::make_unique<TransformerWeights>();
   readWeights(ld, c, store_, *w);
+  const PackedBytes packed = packLinearWeights(*w, store_);
+#ifdef __GLIBC__
+  // The float32 copies just freed sit in malloc's heap (its mmap threshold grows past their size
+  // after the first large free): hand the pages back, or the resident memory would not fall.
+  if (packed.freed_converted > 0) malloc_trim(0);
+#endif
+  weight_bytes_packed_ = packed.packed;
+  weight_bytes_mapped_ -= std::min(weight_bytes_mapped_, packed.freed_mapped);
+  weight_bytes_converted_ -= std::min(weight_bytes_converted_, packed.freed_converted);
   if (c.arch == Architecture::Llama || c.arch == Architecture::NeoX)  // the rotary ones
     for (double f : rotaryInverseFrequencies(c)) rope_inv_freq_.push_back(float(f));
   if (c.rope_local_theta > 0)
@@ -88,11 +100,13 @@ Transformer::Transformer(Transformer&& o) noexcept
       w_(o.w_),
       weight_bytes_mapped_(o.weight_bytes_mapped_),
       weight_bytes_converted_(o.weight_bytes_converted_),
+      weight_bytes_packed_(o.weight_bytes_packed_),
       ids_(std::move(o.ids_)),
       cache_(std::move(o.cache_)),
       final_hidden_(std::move(o.final_hidden_)),
       rope_inv_freq_(std::move(o.rope_inv_freq_)),
-      rope_inv_freq_local_(std::move(o.rope_inv_freq_local_)) {
+      rope_inv_freq_local_(std::move(o.rope_inv_freq_local_)),
+      value_norms_(std::move(o.value_norms_)) {
   o.w_ = nullptr;
 }
 
@@ -105,11 +119,13 @@ Transformer& Transformer::operator=(Transformer&& o) noexcept {
     o.w_ = nullptr;
     weight_bytes_mapped_ = o.weight_bytes_mapped_;
     weight_bytes_converted_ = o.weight_bytes_converted_;
+    weight_bytes_packed_ = o.weight_bytes_packed_;
     ids_ = std::move(o.ids_);
     cache_ = std::move(o.cache_);
     final_hidden_ = std::move(o.final_hidden_);
     rope_inv_freq_ = std::move(o.rope_inv_freq_);
     rope_inv_freq_local_ = std::move(o.rope_inv_freq_local_);
+    value_norms_ = std::move(o.value_norms_);
   }
   return *this;
 }
@@ -122,6 +138,9 @@ void Transformer::truncate(int n) {
     for (auto& v : lc.v) v.resize(rows);
   }
   final_hidden_.resize(std::size_t(n) * std::size_t(config_.hidden_size));
+  for (auto& layer : value_norms_)
+    for (auto& head : layer)
+      if (head.size() > std::size_t(n)) head.resize(std::size_t(n));
   ids_.resize(std::size_t(n));
 }
 
@@ -499,9 +518,9 @@ MemoryEstimate Transformer::estimateTokens(int tokens) const {
   const double qkv_width = c.arch != Architecture::Llama ? 3 * D : (H + 2 * KV) * hd;
   const double score_blocks = parallelHeads(c, sharedThreadPool()) ? sharedThreadPool().size() : 1;  // one per worker
   MemoryEstimate e;
-  e.add("weights converted to float32", weight_bytes_converted_)
-      .add("weights mapped", weight_bytes_mapped_)
-      .add("Q/K/V cache", L * (H + 2 * KV) * hd * n, sizeof(float))
+  e.add("weights converted to float32", weight_bytes_converted_).add("weights mapped", weight_bytes_mapped_);
+  if (weight_bytes_packed_ > 0) e.add("linear weights in 16 bits", weight_bytes_packed_);
+  e.add("Q/K/V cache", L * (H + 2 * KV) * hd * n, sizeof(float))
       .add("final hidden states", n * D, sizeof(float))
       // x, h, proj; the Q/K/V rows twice (Llama's temporaries); attention output; MLP; a score block per attention worker.
       .add("activations", chunk * (3 * D + 2 * qkv_width + H * hd + 2 * I) + double(attentionRowBlock(c, tokens)) * n * score_blocks,
@@ -514,6 +533,14 @@ MemoryEstimate Transformer::estimateTokens(int tokens) const {
   // Gemma 2's soft-capping reaches the engines as a score bias of the same size as the maps.
   if (c.attn_softcap > 0) e.add("soft-capping of one layer's maps", H * n * n, sizeof(float));
   return e;
+}
+
+std::vector<WeightFormat> Transformer::linearWeightFormats() const {
+  std::vector<WeightFormat> formats;
+  for (const auto& L : w_->layers)
+    for (const Matrix* m : {&L.qkv, &L.q, &L.k, &L.v, &L.o, &L.up, &L.gate, &L.down, &L.gate_up})
+      if (m->t.data || !m->packed.empty()) formats.push_back(m->format);
+  return formats;
 }
 
 std::size_t Transformer::cacheBytes() const {
@@ -674,14 +701,29 @@ std::vector<float> Transformer::valueOutputNorms(int layer, int head) const {
   if (layer < 0 || layer >= c.num_layers || head < 0 || head >= c.num_heads)
     throw ModelError("head L" + std::to_string(layer) + "H" + std::to_string(head) + " is not in this model");
   if (ids_.empty()) throw ModelError("no text has been run yet");
-  const float* v = cache_[std::size_t(layer)].v[std::size_t(c.kvHeadOf(head))].data();  // [n][hd]
-  return valueOutputNormsOf(v, length(), c.head_dim, w_->layers[std::size_t(layer)].o, head);
+  // A key's norm depends on its value vector alone: those of the kept prefix stay, only the keys
+  // after it are computed (typing appends one).
+  if (value_norms_.empty())
+    value_norms_.assign(std::size_t(c.num_layers), std::vector<std::vector<float>>(std::size_t(c.num_heads)));
+  std::vector<float>& kept = value_norms_[std::size_t(layer)][std::size_t(head)];
+  const int have = int(kept.size()), n = length();
+  if (have < n) {
+    const float* v = cache_[std::size_t(layer)].v[std::size_t(c.kvHeadOf(head))].data() + std::size_t(have) * c.head_dim;  // [n][hd]
+    const std::vector<float> fresh = valueOutputNormsOf(v, n - have, c.head_dim, w_->layers[std::size_t(layer)].o, head);
+    kept.insert(kept.end(), fresh.begin(), fresh.end());
+  }
+  return kept;
 }
 
 std::vector<float> valueOutputNormsOf(const float* v, int n, int hd, const Matrix& o, int head) {
   const int D = o.out;  // o maps the concatenated heads to the hidden size
   std::vector<float> moved(std::size_t(n) * D);
-  if (o.transposed)  // nn.Linear [D][heads * hd]: W_O^h is the columns h*hd.., used transposed
+  if (o.format != WeightFormat::F32) {  // packed [D][heads * hd]: widen the head's columns
+    std::vector<float> wo(std::size_t(D) * hd);
+    for (int r = 0; r < D; ++r)
+      packedToFloat(o.packed.data() + std::size_t(r) * o.in + std::size_t(head) * hd, o.format, std::size_t(hd), wo.data() + std::size_t(r) * hd);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, hd, 1.0f, v, hd, wo.data(), hd, 0.0f, moved.data(), D);
+  } else if (o.transposed)  // nn.Linear [D][heads * hd]: W_O^h is the columns h*hd.., used transposed
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, D, hd, 1.0f, v, hd, o.t.data + std::size_t(head) * hd, o.in, 0.0f,
                 moved.data(), D);
   else  // Conv1D [heads * hd][D]: W_O^h is the rows h*hd..

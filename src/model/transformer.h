@@ -14,6 +14,7 @@
 
 #include "model/head_ablation.h"
 #include "model/model_config.h"
+#include "model/packed_weights.h"
 #include "model/safetensors.h"
 
 namespace attnviz {
@@ -74,6 +75,9 @@ class Transformer {
   // final hidden states, the forward's activations, the logits of one position and the largest
   // map the views compute (every head of one layer, as `dump` and the window's head grid do).
   MemoryEstimate estimateTokens(int n) const;
+  // The format of every layer's linear matrices, layer by layer in the order Q/K/V (or fused
+  // QKV), output, MLP (packed_weights.h; f32 where the CPU lacks the kernels or ATTNVIZ_WEIGHTS=f32).
+  std::vector<WeightFormat> linearWeightFormats() const;
   // Bytes held by the per-layer cache and the final hidden states.
   std::size_t cacheBytes() const;
   // Multiply-adds * 2 of running `count` tokens after `prefix` through all layers (projections,
@@ -129,13 +133,15 @@ class Transformer {
   ModelConfig config_;
   WeightStore store_;
   TransformerWeights* w_ = nullptr;
-  std::uint64_t weight_bytes_mapped_ = 0, weight_bytes_converted_ = 0;
+  std::uint64_t weight_bytes_mapped_ = 0, weight_bytes_converted_ = 0, weight_bytes_packed_ = 0;
   std::vector<int> ids_;
   std::function<void(int, int)> progress_;
   std::vector<LayerCache> cache_;
   std::vector<float> final_hidden_;  // [n][hidden]
   std::vector<float> rope_inv_freq_;  // [head_dim / 2]
   std::vector<float> rope_inv_freq_local_;  // gemma3_text's local layers (rope_local_base_freq); else empty
+  // valueOutputNorms of the keys so far, [layer][head][key]; truncate() keeps those of the prefix.
+  mutable std::vector<std::vector<std::vector<float>>> value_norms_;
 };
 
 }  // namespace attnviz::model

@@ -1,5 +1,9 @@
 #include "model/transformer_weights.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
 namespace attnviz::model {
 
 namespace {
@@ -233,6 +237,57 @@ void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, Tra
     }
   }
   ld.names = nullptr;
+}
+
+bool packMatrix(Matrix& m, DType stored) {
+  if (!m.t.data || m.format != WeightFormat::F32) return false;
+  const float* src = m.t.data;
+  const std::size_t n = std::size_t(m.in) * std::size_t(m.out);
+  const WeightFormat format = stored == DType::BF16 ? WeightFormat::BF16 : WeightFormat::F16;
+  if (format == WeightFormat::F16 && stored == DType::F32)
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::isfinite(src[i]) && std::abs(src[i]) > kHalfMax) return false;  // f16 would turn it into Inf
+  // bf16 as stored: the float32 copy was made by a shift, so its high half is the stored bits.
+  const auto pack = [&](float x) -> std::uint16_t {
+    if (format == WeightFormat::F16) return floatToHalf(x);
+    std::uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    return std::uint16_t(bits >> 16);
+  };
+  std::vector<std::uint16_t> packed(n);
+  if (m.transposed) {
+    for (std::size_t i = 0; i < n; ++i) packed[i] = pack(src[i]);
+  } else {  // Conv1D [in][out] -> [out][in], in tiles that stay in cache
+    constexpr int kTile = 64;
+    for (int i0 = 0; i0 < m.in; i0 += kTile)
+      for (int o0 = 0; o0 < m.out; o0 += kTile)
+        for (int i = i0; i < std::min(i0 + kTile, m.in); ++i)
+          for (int o = o0; o < std::min(o0 + kTile, m.out); ++o)
+            packed[std::size_t(o) * m.in + i] = pack(src[std::size_t(i) * m.out + o]);
+  }
+  m.packed = std::move(packed);
+  m.format = format;
+  m.t.data = nullptr;
+  m.t.owned = std::vector<float>();
+  return true;
+}
+
+PackedBytes packLinearWeights(TransformerWeights& w, const WeightStore& store) {
+  PackedBytes bytes;
+  const WeightPolicy policy = weightPolicy();
+  if (policy == WeightPolicy::Float32) return bytes;
+  for (auto& L : w.layers)
+    for (Matrix* m : {&L.qkv, &L.q, &L.k, &L.v, &L.o, &L.up, &L.gate, &L.down, &L.gate_up}) {
+      if (!m->t.data || m->name.empty()) continue;
+      const bool mapped = m->t.owned.empty();
+      const DType stored = store.info(m->name).dtype;
+      if (stored == DType::F32 && policy != WeightPolicy::Round16) continue;
+      if (!packMatrix(*m, stored)) continue;
+      if (mapped) store.releasePages(m->name);
+      (mapped ? bytes.freed_mapped : bytes.freed_converted) += m->packed.size() * sizeof(float);
+      bytes.packed += m->packed.size() * sizeof(std::uint16_t);
+    }
+  return bytes;
 }
 
 }  // namespace attnviz::model

@@ -9,6 +9,7 @@
 
 #include "model/model_config.h"
 #include "model/model_error.h"
+#include "model/packed_weights.h"
 #include "model/safetensors.h"
 
 namespace attnviz::model {
@@ -36,10 +37,15 @@ inline std::string tensorflowLayerNormName(const std::string& name) {
 }
 
 // A weight matrix as stored: Conv1D [in][out] (y = x W) or nn.Linear [out][in] (y = x Wᵀ).
+// A layer's matrix may instead be packed in 16 bits (packLinearWeights): then `packed` holds it
+// [out][in] whatever the checkpoint's layout, and t holds no data.
 struct Matrix {
   FloatTensor t;
   int in = 0, out = 0;
   bool transposed = false;  // true for nn.Linear [out][in]
+  std::string name;         // the stored tensor's name (set by Loader::conv1d / linear)
+  WeightFormat format = WeightFormat::F32;
+  std::vector<std::uint16_t> packed;
 };
 
 struct Vec {
@@ -138,8 +144,8 @@ class Loader {
     return t;
   }
   Vec vec(const std::string& name, int n) { return Vec{tensor(name, {n})}; }
-  Matrix conv1d(const std::string& name, int in, int out) { return Matrix{tensor(name, {in, out}), in, out, false}; }
-  Matrix linear(const std::string& name, int in, int out) { return Matrix{tensor(name, {out, in}), in, out, true}; }
+  Matrix conv1d(const std::string& name, int in, int out) { return Matrix{tensor(name, {in, out}), in, out, false, resolve(name)}; }
+  Matrix linear(const std::string& name, int in, int out) { return Matrix{tensor(name, {out, in}), in, out, true, resolve(name)}; }
 
  private:
   const WeightStore& store_;
@@ -149,6 +155,18 @@ class Loader {
 
 // Reads every tensor of `c` through `ld` into `w` (the names per stage into w.*_names).
 void readWeights(Loader& ld, const ModelConfig& c, const WeightStore& store, TransformerWeights& w);
+
+// Packs every layer's linear matrices (Q/K/V, output, MLP; not the embeddings or heads) in 16
+// bits as weightPolicy() says: a BF16 or F16 tensor exactly as stored; an F32 one only under
+// Round16, rounded to f16 unless a finite value lies beyond kHalfMax (then it stays F32). The
+// float32 data is released (a mapped tensor's pages handed back to the kernel). Returns what it
+// held and freed.
+struct PackedBytes {
+  std::uint64_t packed = 0, freed_mapped = 0, freed_converted = 0;
+};
+PackedBytes packLinearWeights(TransformerWeights& w, const WeightStore& store);
+// The 16-bit copy of one matrix as packLinearWeights makes it (false: it stays F32).
+bool packMatrix(Matrix& m, DType stored);
 
 // ||v_j W_O^h|| for the n value vectors v [n][head_dim] of one head: W_O^h is that head's head_dim
 // rows (Conv1D [heads * head_dim][D]) or columns (nn.Linear [D][heads * head_dim]) of the output
