@@ -10,6 +10,7 @@ std::size_t LayerMaps::bytes() const {
   if (problem) n += (problem->q.size() + problem->k.size() + problem->v.size()) * sizeof(float);
   if (value_norms) n += value_norms->size() * sizeof(float);
   if (maps) n += maps->p.size() * sizeof(float);
+  if (summary) n += summary->bytes();
   return n;
 }
 

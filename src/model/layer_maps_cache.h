@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/attention.h"
+#include "core/matrix_summary.h"
 
 namespace attnviz::model {
 
@@ -19,6 +20,9 @@ struct LayerMaps {
   std::shared_ptr<const AttentionProblem> problem;
   std::shared_ptr<const std::vector<float>> value_norms;  // [heads][n]
   std::shared_ptr<const AttentionResult> maps;            // computeFast(*problem)
+  // Every head's stats, maxima and patterns and their mean, for the window; null until the
+  // layer is shown or prepared as a neighbour (the overview keeps its maps without).
+  std::shared_ptr<const LayerSummary> summary;
   std::size_t bytes() const;
 };
 

@@ -5,6 +5,7 @@
 
 #include "core/cpu_fast.h"
 #include "core/memory_budget.h"
+#include "core/thread_pool.h"
 #include "model/model_error.h"
 #include "model/tokenizer_model.h"
 #include "model/transformer.h"
@@ -307,11 +308,22 @@ std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) con
 
 LayerMaps ModelWorker::layerMaps(int layer, int shown) {
   maps_cache_.setBudget(maps_budget_.load());
-  if (const LayerMaps* kept = maps_cache_.find(layer)) return *kept;
   LayerMaps m;
-  m.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
-  m.value_norms = valueNorms(layer);
-  m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
+  if (const LayerMaps* kept = maps_cache_.find(layer)) {
+    if (kept->summary) return *kept;
+    m = *kept;  // kept by the overview: its summary is still to make
+  } else {
+    m.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
+    m.value_norms = valueNorms(layer);
+    m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
+  }
+  // Here, off the UI thread, once per layer: a head switch then rescans nothing.
+  SummaryInputs in;
+  in.visible_keys = visibleKeysOf(*m.problem);
+  in.causal = m.problem->mask != MaskKind::None;
+  in.self_attention = session_kind_ != AttentionKind::cross && m.problem->nq == m.problem->nk;
+  in.key_labels = m.problem->key_labels;
+  m.summary = std::make_shared<const LayerSummary>(summarizeLayer(*m.maps, std::move(in), &sharedThreadPool()));
   maps_cache_.put(layer, m, shown);
   return m;
 }
@@ -322,6 +334,7 @@ void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) {
   s.problem = m.problem;
   s.value_norms = m.value_norms;
   s.maps = m.maps;
+  s.summary = m.summary;
 }
 
 bool ModelWorker::prepareNeighbour(const Wish& wish) {
@@ -481,6 +494,7 @@ void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   s.next_k = 0;
   s.value_norms.reset();
   s.maps.reset();
+  s.summary.reset();
   maps_cache_.clear();
   neighbours_tried_.clear();
   s.ablation = AblationRequest{};

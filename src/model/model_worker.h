@@ -105,6 +105,8 @@ struct ModelSnapshot {
   // computeFast(*problem): the maps of `layer` as the problem stands (its temperature and mask);
   // with problem. Kept by the worker for recently shown layers (model/layer_maps_cache.h).
   std::shared_ptr<const AttentionResult> maps;
+  // Every head's stats, maxima and patterns of `maps`, and their mean: with maps.
+  std::shared_ptr<const LayerSummary> summary;
   // Layers 0.. done, in order; rollout after the last layer ([n][n]) once all are done.
   std::vector<std::shared_ptr<const LayerOverview>> overview;
   std::shared_ptr<const std::vector<float>> rollout;

@@ -93,24 +93,38 @@ std::string HeatmapRenderer::textureLimitProblem(int nq, int nk, int heads) {
 }
 
 bool HeatmapRenderer::uploadSource(const AttentionResult& r, std::string* error) {
-  if (std::string why = textureLimitProblem(r.nq, r.nk, r.heads); !why.empty()) {
+  return uploadSource(r.p.data(), r.heads, r.nq, r.nk, error);
+}
+
+bool HeatmapRenderer::uploadSource(const float* p, int heads, int nq, int nk, std::string* error) {
+  if (std::string why = textureLimitProblem(nq, nk, heads); !why.empty()) {
     if (error) *error = why;
     return false;
   }
+  ++upload_count_;
+  last_upload_heads_ = heads;
   if (!own_source_) own_source_ = gpu::Texture::create();
   glBindTexture(GL_TEXTURE_2D_ARRAY, own_source_.id());
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_R32F, r.nk, r.nq, r.heads, 0, GL_RED, GL_FLOAT, r.p.data());
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, 0);
+  if (own_heads_ == heads && own_nq_ == nq && own_nk_ == nk) {
+    glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, 0, 0, nk, nq, heads, GL_RED, GL_FLOAT, p);
+  } else {
+    glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_R32F, nk, nq, heads, 0, GL_RED, GL_FLOAT, p);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, 0);
+  }
   glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
   const std::string gl_errors = gpu::takeGlErrors();
   if (!gl_errors.empty()) {
+    own_heads_ = own_nq_ = own_nk_ = 0;
     if (error) *error = "uploading the matrix failed: " + gl_errors;
     return false;
   }
-  setSourceTexture(own_source_.id(), r.heads, r.nq, r.nk);
+  own_heads_ = heads;
+  own_nq_ = nq;
+  own_nk_ = nk;
+  setSourceTexture(own_source_.id(), heads, nq, nk);
   return true;
 }
 
@@ -244,6 +258,90 @@ bool HeatmapRenderer::prepare(const std::vector<int>& heads_per_layer, bool caus
   display_layers_ = int(heads_per_layer.size());
   prev_nq_ = nq_;
   prev_nk_ = nk_;
+  return true;
+}
+
+bool HeatmapRenderer::prepareHost(const float* p, int nq, int nk, bool causal, int window, bool animate, std::string* error,
+                                  const DisplayScaling& scaling) {
+  if (std::string why = textureLimitProblem(nq, nk, 1); !why.empty()) {
+    if (error) *error = why;
+    return false;
+  }
+  const bool per_row = scaling.scale == ColourScale::Row;
+  const bool uses_denominators = per_row || scaling.scale == ColourScale::Auto;
+  if (uses_denominators && scaling.denominators.size() != std::size_t(per_row ? nq : 1)) {
+    if (error)
+      *error = std::string("colour scale ") + colourScaleName(scaling.scale) + " needs " + std::to_string(per_row ? nq : 1) +
+               " maxima, got " + std::to_string(scaling.denominators.size());
+    return false;
+  }
+  // Level 0: what heatmap_prepare.frag computes (colourScaleT is what it mirrors), masked cells -1.
+  const int levels = heatmapLevelCount(nk, nq);
+  host_levels_.resize(std::size_t(levels));
+  std::vector<float>& base = host_levels_[0];
+  base.resize(std::size_t(nq) * std::size_t(nk));
+  for (int i = 0; i < nq; ++i) {
+    const float den = !uses_denominators ? 0.0f : scaling.denominators[per_row ? std::size_t(i) : 0];
+    const float* in = p + std::size_t(i) * std::size_t(nk);
+    float* out = base.data() + std::size_t(i) * std::size_t(nk);
+    const int first = window > 0 ? std::max(0, i - window + 1) : 0, last = causal ? std::min(i, nk - 1) : nk - 1;
+    for (int j = 0; j < nk; ++j) out[j] = j < first || j > last ? -1.0f : colourScaleT(scaling.scale, in[j], den);
+  }
+  // Max-pooled levels, as heatmap_maxpool.frag (the last row and column take the odd leftover).
+  for (int level = 1; level < levels; ++level) {
+    const int sw = std::max(1, nk >> (level - 1)), sh = std::max(1, nq >> (level - 1));
+    const int dw = std::max(1, nk >> level), dh = std::max(1, nq >> level);
+    const std::vector<float>& src = host_levels_[std::size_t(level - 1)];
+    std::vector<float>& dst = host_levels_[std::size_t(level)];
+    dst.resize(std::size_t(dw) * std::size_t(dh));
+    for (int y = 0; y < dh; ++y) {
+      const int y1 = std::min(y == dh - 1 ? sh - 1 : 2 * y + 1, sh - 1);
+      for (int x = 0; x < dw; ++x) {
+        const int x1 = std::min(x == dw - 1 ? sw - 1 : 2 * x + 1, sw - 1);
+        float m = -1.0f;
+        for (int sy = 2 * y; sy <= y1; ++sy)
+          for (int sx = 2 * x; sx <= x1; ++sx) m = std::max(m, src[std::size_t(sy) * std::size_t(sw) + std::size_t(sx)]);
+        dst[std::size_t(y) * std::size_t(dw) + std::size_t(x)] = m;
+      }
+    }
+  }
+  ++upload_count_;
+  last_upload_heads_ = 1;
+  gpu::Texture next = gpu::Texture::create();
+  glBindTexture(GL_TEXTURE_2D_ARRAY, next.id());
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  for (int l = 0; l < levels; ++l)
+    glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, std::max(1, nk >> l), std::max(1, nq >> l), 1, 0, GL_RED, GL_FLOAT,
+                 host_levels_[std::size_t(l)].data());
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST_MIPMAP_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_BASE_LEVEL, 0);
+  glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, levels - 1);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  if (const std::string gl_errors = gpu::takeGlErrors(); !gl_errors.empty()) {
+    if (error) *error = "uploading the heatmap display failed: " + gl_errors;
+    return false;
+  }
+  // The source is no longer what the display was built from.
+  source_ = 0;
+  heads_ = 1;
+  nq_ = nq;
+  nk_ = nk;
+  levels_ = levels;
+  const bool same_shape = display_layers_ == 1 && prev_nq_ == nq && prev_nk_ == nk;
+  if (animate && same_shape && display_) {
+    prev_display_ = std::move(display_);
+    prev_layers_ = display_layers_;
+    prev_valid_ = true;
+  } else {
+    prev_display_.reset();
+    prev_valid_ = false;
+  }
+  display_ = std::move(next);
+  ++generation_;
+  display_layers_ = 1;
+  prev_nq_ = nq;
+  prev_nk_ = nk;
   return true;
 }
 

@@ -4,7 +4,8 @@
 //
 // Data path (one direction, nothing uploaded per frame):
 //   source   GL_TEXTURE_2D_ARRAY R32F [heads] x nq x nk: either the engine's probability texture
-//            (setSourceTexture, not owned) or one uploaded here once per recompute (uploadSource);
+//            (setSourceTexture, not owned) or one uploaded here (uploadSource): the window uploads
+//            only the matrix it shows (a head, the mean), every head only to show them all;
 //   display  prepare() turns the source into the shown layers (a head, or the mean over heads;
 //            masked cells = -1) plus a max-pooled mip pyramid (heatmap_prepare/maxpool.frag). It
 //            keeps the previous display so a change of the same shape can blend over ~200 ms;
@@ -57,6 +58,12 @@ class HeatmapRenderer {
   void setSourceTexture(GLuint texture_array, int heads, int nq, int nk);
   // Uploads P once (for CPU engines). False and *error when it is larger than the GL limits.
   bool uploadSource(const AttentionResult& result, std::string* error);
+  // The same for `heads` matrices of nq x nk at p (e.g. only the head shown); the texture's
+  // storage is reused when the shape is unchanged.
+  bool uploadSource(const float* p, int heads, int nq, int nk, std::string* error);
+  // Uploads so far and the matrices (layers) the last one held: what tests count.
+  int uploadCount() const { return upload_count_; }
+  int lastUploadHeads() const { return last_upload_heads_; }
   // Why a [heads][nq][nk] matrix cannot be a texture on this context ("" when it can). Needs a
   // current GL context.
   static std::string textureLimitProblem(int nq, int nk, int heads);
@@ -69,6 +76,13 @@ class HeatmapRenderer {
   // window > 0 masks the keys before a sliding window (query i sees keys i - window + 1 .. i).
   bool prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate, std::string* error,
                const DisplayScaling& scaling = {}, int window = 0);
+
+  // The same for one matrix on the host (a head, the mean), prepared on the CPU and uploaded as
+  // the display with its pyramid: what heatmap_prepare.frag and heatmap_maxpool.frag compute, at a
+  // fraction of their cost on a software rasteriser (llvmpipe: 22-33 ms for 1000 x 1000, here
+  // a few). The source texture is left out (set or upload it again before prepare()).
+  bool prepareHost(const float* p, int nq, int nk, bool causal, int window, bool animate, std::string* error,
+                   const DisplayScaling& scaling = {});
 
   bool hasDisplay() const { return display_layers_ > 0; }
   bool canBlend() const { return prev_valid_; }
@@ -106,6 +120,8 @@ class HeatmapRenderer {
   gpu::Texture lut_;
   gpu::Texture denominators_;  // R32F, width 1 (auto) or nq (row), one row per display layer
   gpu::Texture own_source_;
+  int own_heads_ = 0, own_nq_ = 0, own_nk_ = 0;  // own_source_'s storage
+  int upload_count_ = 0, last_upload_heads_ = 0;
   GLuint source_ = 0;
   int heads_ = 0, nq_ = 0, nk_ = 0;
   gpu::Texture display_, prev_display_;
@@ -114,6 +130,7 @@ class HeatmapRenderer {
   int levels_ = 1;
   Colormap colormap_ = kDefaultColormap;
   std::vector<Target> targets_;
+  std::vector<std::vector<float>> host_levels_;  // prepareHost's pyramid (kept: no allocation per switch)
 };
 
 // Number of max-pool levels for an nk x nq matrix (level k is ceil-free: max(1, n >> k)).

@@ -92,6 +92,9 @@ ComputeOutput computeOnCpu(const AttentionProblem& problem, const std::string& r
   return out;
 }
 
+const AttentionProblem AppController::kNoProblem{};
+const AttentionResult AppController::kNoResult{};
+
 AppController::AppController(ComputeFn compute) : compute_(std::move(compute)) {
   if (!compute_) compute_ = computeOnCpu;
 }
@@ -210,7 +213,7 @@ void AppController::loadExample(int index) {
 }
 
 void AppController::setHead(HeadSelection head) {
-  if (head.kind == HeadSelection::Single && hasResult()) head.index = std::clamp(head.index, 0, result_.heads - 1);
+  if (head.kind == HeadSelection::Single && hasResult()) head.index = std::clamp(head.index, 0, result().heads - 1);
   if (head.kind == head_.kind && head.index == head_.index) return;
   head_ = head;
   if (hasResult()) {
@@ -251,7 +254,7 @@ bool AppController::setHeadByName(const std::string& text, std::string* error, i
 }
 
 void AppController::selectQuery(int i) {
-  const int n = std::max(result_.nq, 1);
+  const int n = std::max(result().nq, 1);
   i = std::clamp(i, 0, n - 1);
   if (i == selected_) return;
   selected_ = i;
@@ -267,7 +270,7 @@ int AppController::slidingWindowShown() const {
 }
 
 bool AppController::isMasked(int row, int col) const {
-  if (row < 0 || col < 0 || row >= result_.nq || col >= result_.nk) return false;
+  if (row < 0 || col < 0 || row >= result().nq || col >= result().nk) return false;
   if (causalMaskShown() && col > row) return true;
   const int window = slidingWindowShown();
   return window > 0 && col <= row - window;
@@ -367,9 +370,12 @@ AppController::Job AppController::makeJob() {
     job.snapshot = model_snapshot_;
     job.contribution = contribution_view_;
     if (model_snapshot_ && model_snapshot_->problem) {
-      job.base = *model_snapshot_->problem;
+      job.base = model_snapshot_->problem;
       const bool cpu_fast = engine_requested_ == "cpu-fast" || (engine_requested_ == "auto" && off_thread_ && off_thread_("auto"));
-      if (cpu_fast) job.maps = model_snapshot_->maps;
+      if (cpu_fast) {
+        job.maps = model_snapshot_->maps;
+        job.summary = model_snapshot_->summary;
+      }
       if (engine_used_ == "cpu-fast") job.maps_note = engine_note_;
     } else
       job.input_error = "the model's maps are not ready";
@@ -385,14 +391,21 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
     return r;
   }
   try {
-    if (job.reuse) {
-      r.problem = job.base;
-      r.problem.temperature = job.input.temperature;
+    if (job.reuse && job.base) {
       // A model's own mask (a sliding window's, custom) stays; the checkbox decides the others.
-      if (!(job.source == Source::Model && job.base.mask == MaskKind::Custom))
-        r.problem.mask = job.input.causal ? MaskKind::Causal : MaskKind::None;
+      const MaskKind mask = job.source == Source::Model && job.base->mask == MaskKind::Custom
+                                ? MaskKind::Custom
+                                : job.input.causal ? MaskKind::Causal : MaskKind::None;
+      if (job.base->temperature == job.input.temperature && job.base->mask == mask) {
+        r.problem = job.base;  // unchanged: shared
+      } else {
+        auto changed = std::make_shared<AttentionProblem>(*job.base);
+        changed->temperature = job.input.temperature;
+        changed->mask = mask;
+        r.problem = std::move(changed);
+      }
     } else {
-      r.problem = buildSimulatedProblem(job.input);
+      r.problem = std::make_shared<const AttentionProblem>(buildSimulatedProblem(job.input));
     }
   } catch (const std::exception& e) {
     r.error = std::string("Input: ") + e.what();
@@ -400,16 +413,19 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
     return r;
   }
   try {
-    if (job.maps && r.problem.temperature == job.base.temperature && r.problem.mask == job.base.mask) {
-      // A layer the worker computed (or kept): nothing to run here. Copied into result_'s own
-      // storage on applying (fresh pages for 48 MB cost more than the copy), unless
-      // contributions are made of it here.
-      if (job.contribution) r.out.result = *job.maps;
-      else r.maps = job.maps;
+    if (job.maps && r.problem == job.base) {
+      // A layer the worker computed (or kept): nothing to run here, and shown as it is (shared
+      // with the snapshot, with the worker's summary), unless contributions are made of it here.
+      if (job.contribution) {
+        r.out.result = *job.maps;
+      } else {
+        r.maps = job.maps;
+        r.summary = job.summary;
+      }
       r.out.engine = "cpu-fast";
       r.out.note = job.maps_note;
     } else {
-      r.out = compute(r.problem, job.engine);
+      r.out = compute(*r.problem, job.engine);
     }
   } catch (const std::exception& e) {
     r.error = "Engine " + job.engine + ": " + e.what();
@@ -446,200 +462,36 @@ void AppController::applyJob(const Job& job, JobResult r) {
   built_mode_ = job.input.mode;
   ComputeOutput& out = r.out;
   const AttentionResult& fresh = r.maps ? *r.maps : out.result;
-  const bool same_shape = fresh.heads == result_.heads && fresh.nq == result_.nq && fresh.nk == result_.nk;
+  const bool same_shape = fresh.heads == result().heads && fresh.nq == result().nq && fresh.nk == result().nk;
   // With a real model the selection follows the end of the text (the next-token view's position)
   // while it was on the last token: typing and generating keep the newest token selected.
   const bool follow_end =
-      job.source == Source::Model && (follow_end_ || result_.nq == 0 || selected_ == result_.nq - 1);
+      job.source == Source::Model && (follow_end_ || result().nq == 0 || selected_ == result().nq - 1);
   follow_end_ = false;
   problem_ = std::move(r.problem);
-  if (r.maps) result_ = *r.maps;  // reuses result_'s capacity
-  else result_ = std::move(out.result);
+  if (r.maps) result_ = std::move(r.maps);
+  else result_ = std::make_shared<const AttentionResult>(std::move(out.result));
+  summary_ = std::move(r.summary);
   contributions_shown_ = r.contributions;
   engine_used_ = out.engine;
   engine_note_ = out.note;
   compute_ms_ = out.compute_ms;
-  head_names_ = problem_.head_names;
-  query_labels_ = problem_.query_labels;
-  key_labels_ = problem_.key_labels;
-  if (int(head_names_.size()) != result_.heads) {
+  head_names_ = problem_->head_names;
+  query_labels_ = problem_->query_labels;
+  key_labels_ = problem_->key_labels;
+  if (int(head_names_.size()) != result().heads) {
     head_names_.clear();
-    for (int h = 0; h < result_.heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
+    for (int h = 0; h < result().heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
   }
-  if (int(query_labels_.size()) != result_.nq) query_labels_ = numberedLabels(result_.nq);
-  if (int(key_labels_.size()) != result_.nk) key_labels_ = numberedLabels(result_.nk);
-  if (head_.kind == HeadSelection::Single && head_.index >= result_.heads) head_ = {HeadSelection::Mean, 0};
-  if (selected_ >= result_.nq || follow_end) selected_ = std::max(result_.nq - 1, 0);
+  if (int(query_labels_.size()) != result().nq) query_labels_ = numberedLabels(result().nq);
+  if (int(key_labels_.size()) != result().nk) key_labels_ = numberedLabels(result().nk);
+  if (head_.kind == HeadSelection::Single && head_.index >= result().heads) head_ = {HeadSelection::Mean, 0};
+  if (selected_ >= result().nq || follow_end) selected_ = std::max(result().nq - 1, 0);
   ++result_version_;
   animate_change_ = same_shape;
   applyDefaultColourScale();
   refreshShown();
   recompute_ms_ = wallMs(job.start);
-}
-
-void AppController::refreshShown() {
-  ++display_version_;
-  maths_version_ = -1;
-  if (!hasResult()) return;
-  shown_ = head_.kind == HeadSelection::Single ? selectHead(result_, head_.index) : meanOverHeads(result_);
-  visible_keys_.assign(std::size_t(result_.nq), result_.nk);
-  if (causalMaskShown())
-    for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, result_.nk);
-  if (const int window = slidingWindowShown(); window > 0)
-    for (int i = 0; i < result_.nq; ++i) visible_keys_[std::size_t(i)] = std::min(visible_keys_[std::size_t(i)], window);
-  stats_ = computeStats(shown_.p.data(), shown_.nq, shown_.nk, visible_keys_, shown_.row_fully_masked);
-  max_past_first_row_ = CellMax{};
-  if (causalMaskShown() && shown_.nq > 1)
-    for (int i = 1; i < shown_.nq; ++i) {
-      const float* row = shown_.row(0, i);
-      for (int j = 0; j < std::min(i + 1, shown_.nk); ++j)
-        if (row[j] > max_past_first_row_.w) max_past_first_row_ = {row[j], i, j};
-    }
-  // Every head's maxima depend on the result only: a head switch reuses them (at 1024 tokens and
-  // 12 heads rescanning them took most of the switch).
-  if (head_max_version_ != result_version_) {
-    head_max_version_ = result_version_;
-    head_max_.assign(std::size_t(result_.heads), 0.0f);
-    head_row_max_.assign(std::size_t(result_.heads) * std::size_t(result_.nq), 0.0f);
-    for (int h = 0; h < result_.heads; ++h) {
-      const std::vector<float> rows = rowMaxima(result_.row(h, 0), result_.nq, result_.nk);
-      std::copy(rows.begin(), rows.end(), head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq);
-      for (float m : rows) head_max_[std::size_t(h)] = std::max(head_max_[std::size_t(h)], m);
-    }
-  }
-  if (head_.kind == HeadSelection::Single) {
-    const auto first = head_row_max_.begin() + std::ptrdiff_t(head_.index) * result_.nq;
-    shown_row_max_.assign(first, first + result_.nq);
-    shown_max_ = head_max_[std::size_t(head_.index)];
-  } else {
-    shown_max_ = matrixMaximum(shown_.p.data(), shown_.nq, shown_.nk);
-    shown_row_max_ = rowMaxima(shown_.p.data(), shown_.nq, shown_.nk);
-  }
-  const bool self = mode_ == AttentionMode::Self && shown_.nq == shown_.nk;
-  patterns_ = detectPatterns(shown_.p.data(), shown_.nq, shown_.nk, self, key_labels_, visible_keys_);
-}
-
-const float* AppController::selectedRow() const {
-  if (!hasResult() || selected_ >= shown_.nq) return nullptr;
-  return shown_.row(0, selected_);
-}
-
-const float* AppController::rowOfHead(int h, int row) const {
-  if (!hasResult() || h < 0 || h >= result_.heads || row < 0 || row >= result_.nq) return nullptr;
-  return result_.row(h, row);
-}
-
-const QueryMaths* AppController::selectedMaths() {
-  if (!hasResult() || problem_.heads == 0 || problem_.nq != result_.nq) return nullptr;
-  const int h = head_.kind == HeadSelection::Single ? head_.index : 0;
-  if (maths_version_ != result_version_ || maths_head_ != h || maths_query_ != selected_) {
-    try {
-      maths_ = explainQuery(problem_, h, selected_);
-    } catch (const std::exception&) {
-      return nullptr;
-    }
-    maths_version_ = result_version_;
-    maths_head_ = h;
-    maths_query_ = selected_;
-  }
-  return &maths_;
-}
-
-void AppController::setColourScale(ColourScale s) {
-  colour_scale_chosen_ = true;
-  if (s == colour_scale_) return;
-  colour_scale_ = s;
-  animate_change_ = false;
-  ++display_version_;  // same matrix, new colours: the display is rebuilt, nothing recomputed
-}
-
-void AppController::applyDefaultColourScale() {
-  if (colour_scale_chosen_) return;
-  const ColourScale s = defaultColourScale(result_.nq, source_ == Source::Model);
-  if (s == colour_scale_) return;
-  colour_scale_ = s;
-  animate_change_ = false;  // the caller refreshes the display
-}
-
-std::string AppController::colourScaleNote() const {
-  if (colour_scale_chosen_ || colour_scale_ == ColourScale::Linear || !hasResult()) return "";
-  return "chosen for " + std::to_string(result_.nq) + " tokens";
-}
-
-float AppController::colourPosition(int head, int row, float w) const {
-  float denominator = 0.0f;
-  const bool one_head = head >= 0 && head < int(head_max_.size());
-  if (colour_scale_ == ColourScale::Auto) denominator = one_head ? head_max_[std::size_t(head)] : shown_max_;
-  if (colour_scale_ == ColourScale::Row && row >= 0 && row < result_.nq) {
-    const std::size_t i = std::size_t(row);
-    if (one_head && head_row_max_.size() >= std::size_t(head + 1) * std::size_t(result_.nq))
-      denominator = head_row_max_[std::size_t(head) * std::size_t(result_.nq) + i];
-    else if (i < shown_row_max_.size())
-      denominator = shown_row_max_[i];
-  }
-  return colourScaleT(colour_scale_, w, denominator);
-}
-
-std::vector<float> AppController::displayDenominators() const {
-  std::vector<float> out;
-  if (colour_scale_ != ColourScale::Auto && colour_scale_ != ColourScale::Row) return out;
-  for (int h : displayedHeads()) {
-    const bool one_head = h >= 0 && h < int(head_max_.size());
-    if (colour_scale_ == ColourScale::Auto) {
-      out.push_back(one_head ? head_max_[std::size_t(h)] : shown_max_);
-    } else if (one_head) {
-      const auto first = head_row_max_.begin() + std::ptrdiff_t(h) * result_.nq;
-      out.insert(out.end(), first, first + result_.nq);
-    } else {
-      out.insert(out.end(), shown_row_max_.begin(), shown_row_max_.end());
-    }
-  }
-  return out;
-}
-
-std::vector<int> AppController::displayedHeads() const {
-  switch (head_.kind) {
-    case HeadSelection::Single: return {head_.index};
-    case HeadSelection::Mean: return {-1};
-    case HeadSelection::All: {
-      std::vector<int> all;
-      for (int h = 0; h < result_.heads; ++h) all.push_back(h);
-      return all;
-    }
-  }
-  return {-1};
-}
-
-std::string AppController::modelLayerPrefix() const {
-  if (!model_) return "";
-  return (model_->isEncoderDecoder() ? std::string(model::attentionKindPrefix(model_->kind())) + " " : std::string()) + "L" +
-         std::to_string(model_->layer()) + " ";
-}
-
-std::string AppController::headLabel() const {
-  switch (head_.kind) {
-    case HeadSelection::Single:
-      return head_.index < int(head_names_.size()) ? head_names_[std::size_t(head_.index)] : "head";
-    case HeadSelection::Mean:
-      return modelLayerPrefix() +
-             (result_.heads > 0 ? "mean of " + std::to_string(result_.heads) + " heads" : "mean of the heads");
-    case HeadSelection::All: return modelLayerPrefix() + "all heads";
-  }
-  return "";
-}
-
-const std::vector<std::string>& AppController::queryNames() const {
-  if (names_version_ != result_version_) {
-    query_names_ = distinctTokenNames(query_labels_);
-    key_names_ = distinctTokenNames(key_labels_);
-    names_version_ = result_version_;
-  }
-  return query_names_;
-}
-
-const std::vector<std::string>& AppController::keyNames() const {
-  queryNames();
-  return key_names_;
 }
 
 }  // namespace attnviz::ui

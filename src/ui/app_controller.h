@@ -20,6 +20,7 @@
 #include "core/colormap.h"
 #include "core/colour_scale.h"
 #include "core/head_selection.h"
+#include "core/matrix_summary.h"
 #include "core/maths_steps.h"
 #include "core/patterns.h"
 #include "core/simulated_model.h"
@@ -220,21 +221,21 @@ class AppController {
   int hoverRow() const { return hover_row_; }
   int hoverCol() const { return hover_col_; }
 
-  bool hasResult() const { return result_.heads > 0; }
+  bool hasResult() const { return result().heads > 0; }
   const std::string& error() const { return error_; }  // last input/compute error, "" if none
   void clearError() { error_.clear(); }
-  const AttentionProblem& problem() const { return problem_; }  // empty for imported weights
-  const AttentionResult& result() const { return result_; }     // all heads
-  const AttentionResult& shown() const { return shown_; }       // one head or the mean (in "all" mode: the mean)
+  const AttentionProblem& problem() const { return problem_ ? *problem_ : kNoProblem; }  // empty for imported weights
+  const AttentionResult& result() const { return result_ ? *result_ : kNoResult; }       // all heads
+  const AttentionResult& shown() const { return *shown_; }  // one head or the mean (in "all" mode: the mean)
   const MatrixStats& stats() const { return stats_; }
   // The largest weight outside row 0 of a causal map (row 0 has one key: its weight is always 1,
   // so the matrix maximum there says nothing). w < 0 when not causal or a single row.
-  struct CellMax {
-    float w = -1;
-    int row = 0, col = 0;
-  };
+  using CellMax = attnviz::CellMax;
   const CellMax& maxPastFirstRow() const { return max_past_first_row_; }
   const std::vector<PatternFinding>& patterns() const { return patterns_; }
+  // Whether the shown matrix's stats, maxima and patterns are the model worker's summary (nothing
+  // was scanned on this thread for the last head or layer switch).
+  bool summaryUsed() const { return summary_used_; }
   const std::vector<int>& visibleKeys() const { return visible_keys_; }
   bool isMasked(int row, int col) const;
   // Whether the shown matrix has a causal mask (cells above the diagonal are masked).
@@ -254,9 +255,9 @@ class AppController {
   // What the shown maps are: the chosen mode runs ahead of them until the next result lands (a
   // switch from a 64 x 17 cross map to self-attention must not index the keys with a query).
   bool shownSelfAttention() const { return hasResult() ? built_mode_ == AttentionMode::Self : selfAttention(); }
-  int heads() const { return result_.heads; }
-  int nq() const { return result_.nq; }
-  int nk() const { return result_.nk; }
+  int heads() const { return result().heads; }
+  int nq() const { return result().nq; }
+  int nk() const { return result().nk; }
   const std::vector<std::string>& headNames() const { return head_names_; }
   const std::vector<std::string>& queryLabels() const { return query_labels_; }
   const std::vector<std::string>& keyLabels() const { return key_labels_; }
@@ -293,7 +294,7 @@ class AppController {
     Source source = Source::Simulated;
     SimulatedInput input;
     bool reuse = false;             // base holds Q/K to reuse (only temperature/mask changed)
-    AttentionProblem base;
+    std::shared_ptr<const AttentionProblem> base;  // shared, not copied: a model layer's Q/K/V are megabytes
     std::string engine;
     std::chrono::steady_clock::time_point start;
     std::string input_error;  // the problem could not be built (e.g. a real model refused the text)
@@ -302,15 +303,17 @@ class AppController {
     // The worker's cpu-fast maps of the snapshot's problem: used as they are when the engine is
     // cpu-fast (asked for, or what "auto" runs here) and the temperature and mask are the problem's.
     std::shared_ptr<const AttentionResult> maps;
+    std::shared_ptr<const LayerSummary> summary;  // the worker's summary of maps
     std::string maps_note;  // the engine note that stays with them (why "auto" ran cpu-fast)
   };
   struct JobResult {
-    AttentionProblem problem;
+    std::shared_ptr<const AttentionProblem> problem;
     ComputeOutput out;
     std::string error;  // "" on success
     bool input_error = false;  // the text could not be built (the previous result, if any, stays)
     bool contributions = false;  // result holds contributions, not weights
     std::shared_ptr<const AttentionResult> maps;  // the worker's maps, shown as they are (out.result empty)
+    std::shared_ptr<const LayerSummary> summary;  // with maps: their heads' stats, maxima, patterns
   };
   Job makeJob();
   // A real model: takes the worker's newer snapshots, follows a generation; whether the newest
@@ -360,7 +363,7 @@ class AppController {
   std::vector<AttentionResult> imported_layers_;  // [L, h, nq, nk] imports; empty otherwise
   void setImportedLayer(int i);  // setLayer for [L, h, nq, nk] imports
   int layer_ = 0;
-  AttentionProblem imported_problem_;
+  std::shared_ptr<const AttentionProblem> imported_problem_;
   std::string imported_name_;
   AttentionMode simulated_mode_ = AttentionMode::Self;  // restored by useSimulatedModel()
   bool causal_before_model_ = false;                     // restored when the real model goes
@@ -375,13 +378,26 @@ class AppController {
   bool dirty_ = true;
   double dirty_since_ = -1;
   std::string error_;
-  AttentionProblem problem_;
+  static const AttentionProblem kNoProblem;
+  static const AttentionResult kNoResult;
+  std::shared_ptr<const AttentionProblem> problem_;
   // What problem_'s Q/K were built from: a temperature or mask change reuses them (the features
   // do not depend on either), so dragging the slider costs only the engine.
   std::string built_text_, built_target_;
   AttentionMode built_mode_ = AttentionMode::Self;
   bool built_valid_ = false;
-  AttentionResult result_, shown_;
+  // Shared with the model worker's snapshot when its maps are shown as they are (never copied).
+  std::shared_ptr<const AttentionResult> result_;
+  // The shown matrix: shown_own_ (a head copied out, a mean made here) or the summary's mean.
+  AttentionResult shown_own_;
+  std::shared_ptr<const AttentionResult> shown_kept_;  // the summary's mean while shown_ is it
+  const AttentionResult* shown_ = &shown_own_;
+  // The worker's summary of result_ (null when result_ is not its maps as they are); refreshShown
+  // reads a head's stats, maxima and patterns from it instead of scanning.
+  std::shared_ptr<const LayerSummary> summary_;
+  bool summary_used_ = false;
+  // The summary of the shown matrix when it applies to what is shown now (nullptr: compute).
+  const MatrixSummary* usableSummary() const;
   MatrixStats stats_;
   CellMax max_past_first_row_;
   std::vector<PatternFinding> patterns_;

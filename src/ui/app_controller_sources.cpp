@@ -156,13 +156,13 @@ bool AppController::loadProblem(AttentionProblem p, const std::string& name) {
     error_ = "Could not load: " + problem_error;
     return false;
   }
-  imported_problem_ = std::move(p);
+  imported_problem_ = std::make_shared<const AttentionProblem>(std::move(p));
   imported_layers_.clear();
   layer_ = 0;
   releaseModel();
   source_ = Source::ImportedProblem;
   imported_name_ = name;
-  mode_ = imported_problem_.nq == imported_problem_.nk ? AttentionMode::Self : AttentionMode::Cross;
+  mode_ = imported_problem_->nq == imported_problem_->nk ? AttentionMode::Self : AttentionMode::Cross;
   markDirty();
   recompute();
   return error_.empty();
@@ -212,23 +212,24 @@ bool AppController::showWeights(AttentionResult r, const std::vector<std::string
     return false;
   }
   {
-    const bool same_shape = r.heads == result_.heads && r.nq == result_.nq && r.nk == result_.nk;
-    result_ = std::move(r);
-    problem_ = AttentionProblem{};
+    const bool same_shape = r.heads == result().heads && r.nq == result().nq && r.nk == result().nk;
+    result_ = std::make_shared<const AttentionResult>(std::move(r));
+    summary_.reset();
+    problem_.reset();
     built_valid_ = false;
     releaseModel();
     source_ = Source::ImportedWeights;
     imported_name_ = name;
     head_names_.clear();
-    for (int h = 0; h < result_.heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
-    query_labels_ = int(ql.size()) == result_.nq ? ql : numberedLabels(result_.nq);
-    key_labels_ = int(kl.size()) == result_.nk ? kl : numberedLabels(result_.nk);
-    mode_ = result_.nq == result_.nk ? AttentionMode::Self : AttentionMode::Cross;
+    for (int h = 0; h < result().heads; ++h) head_names_.push_back("head " + std::to_string(h + 1));
+    query_labels_ = int(ql.size()) == result().nq ? ql : numberedLabels(result().nq);
+    key_labels_ = int(kl.size()) == result().nk ? kl : numberedLabels(result().nk);
+    mode_ = result().nq == result().nk ? AttentionMode::Self : AttentionMode::Cross;
     engine_used_ = "imported";
     engine_note_.clear();
     compute_ms_ = 0;
-    if (head_.kind == HeadSelection::Single && head_.index >= result_.heads) head_ = {HeadSelection::Mean, 0};
-    selected_ = std::min(selected_, result_.nq - 1);
+    if (head_.kind == HeadSelection::Single && head_.index >= result().heads) head_ = {HeadSelection::Mean, 0};
+    selected_ = std::min(selected_, result().nq - 1);
     dirty_ = false;
     error_.clear();
     ++result_version_;
@@ -311,8 +312,11 @@ void AppController::showModel(std::unique_ptr<ModelHolder> loaded) {
   mode_ = model_->kind() == model::AttentionKind::cross ? AttentionMode::Cross : AttentionMode::Self;
   causal_ = !model_->isEncoder() && model_->kind() == model::AttentionKind::decoder;
   error_.clear();
-  result_ = AttentionResult{};
-  shown_ = AttentionResult{};
+  result_.reset();
+  summary_.reset();
+  shown_own_ = AttentionResult{};
+  shown_ = &shown_own_;
+  shown_kept_.reset();
   selected_ = 0;
   follow_end_ = true;  // the last token, once the first result is in: where the next-token view looks
   // Until a result is in (a text the model refuses leaves none), the labels are this model's, not

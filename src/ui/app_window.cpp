@@ -31,6 +31,7 @@
 #include "ui/model_panel_state.h"
 #include "ui/ui_context.h"
 #include "ui/frame_pacing.h"
+#include "ui/heatmap_sync.h"
 #include "ui/window_bench.h"
 
 namespace attnviz::ui {
@@ -398,8 +399,8 @@ int runAppWindow(const WindowOptions& opt) {
 
     const char* video_driver = SDL_GetCurrentVideoDriver();
     const bool x11 = video_driver && std::string(video_driver) == "x11";
-    int shown_display_version = -1, shown_result_version = -1;
-    std::string source_problem;  // why the last result could not become a texture ("" when it did)
+    int shown_display_version = -1;
+    HeatmapSync heatmap_sync;
     Colormap shown_colormap = heatmap.colormap();
     WindowBench bench(opt);
     IdleBench idle_bench(opt.bench_idle_s);
@@ -473,27 +474,13 @@ int runAppWindow(const WindowOptions& opt) {
       const bool recomputed = app.recomputeIfDue(now);
       if (ui.deck) ui.deck->update(app);
       const double rc0 = nowSeconds();
-      if (app.resultVersion() != shown_result_version) {
-        source_problem.clear();
-        // GPU engines left P in their texture (the compute function pointed the heatmap at it);
-        // CPU engines and imported probabilities are uploaded here, once per result.
-        if (app.hasResult() && app.engineUsed() != "gpu-compute" && app.engineUsed() != "gpu-fragment") {
-          std::string error;
-          if (!heatmap.uploadSource(app.result(), &error)) {
-            source_problem = error;
-            std::fprintf(stderr, "attnviz: %s\n", error.c_str());
-            if (headless_run) exit_code = 2;  // the input is beyond the GL limits
-          }
-        }
-        shown_result_version = app.resultVersion();
-      }
-      if (app.displayVersion() != shown_display_version && app.hasResult()) {
-        std::string error;
-        // Without an uploaded matrix there is nothing to prepare; its problem was already reported.
-        if (source_problem.empty() && !heatmap.prepare(app.displayedHeads(), app.causalMaskShown(), app.animateDisplayChange(),
-                                                       &error, displayScalingFor(app), app.slidingWindowShown())) {
-          std::fprintf(stderr, "attnviz: %s\n", error.empty() ? "the heatmap could not be prepared" : error.c_str());
-          if (headless_run) exit_code = 1;  // the picture would lack its heatmap
+      // The shown matrix into the heatmap's texture (one head per switch) and its display built.
+      if (app.hasResult() && app.displayVersion() != shown_display_version) {
+        const HeatmapSync::Step step = heatmap_sync.update(app, heatmap);
+        if (!step.error.empty()) {
+          std::fprintf(stderr, "attnviz: %s\n", step.error.c_str());
+          // Beyond the GL limits: the input's fault; no heatmap prepared: the picture would lack it.
+          if (headless_run) exit_code = step.upload_failed ? 2 : 1;
         }
         ui.display_changed_at = heatmap.canBlend() ? now : -10.0;
         shown_display_version = app.displayVersion();

@@ -38,7 +38,7 @@ static void expectSameMaps(const AttentionResult& a, const AttentionResult& b) {
 namespace {
 bool has(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-LayerMaps entryOf(const ModelSnapshot& s) { return LayerMaps{s.problem, s.value_norms, s.maps}; }
+LayerMaps entryOf(const ModelSnapshot& s) { return LayerMaps{s.problem, s.value_norms, s.maps, s.summary}; }
 
 TEST(ModelWorkerMaps, ALayerSwitchBackIsServedFromTheKeptMapsAndEqualsAFreshCompute) {
   REQUIRE_TINY_MODELS();
@@ -61,6 +61,9 @@ TEST(ModelWorkerMaps, ALayerSwitchBackIsServedFromTheKeptMapsAndEqualsAFreshComp
   // The very maps computed first, not a recompute, and still those of a fresh session.
   EXPECT_EQ(back->maps.get(), first->maps.get());
   EXPECT_EQ(back->problem.get(), first->problem.get());
+  // And their summary for the window (stats, maxima, patterns of every head), kept with them.
+  ASSERT_NE(first->summary, nullptr);
+  EXPECT_EQ(back->summary.get(), first->summary.get());
   expectSameMaps(*back->maps, freshMaps(kText, 0));
   // New tokens drop what was kept: their maps are new and theirs.
   worker->want(std::string(kText) + " again", 0);

@@ -1,0 +1,73 @@
+#include "core/matrix_summary.h"
+
+#include <algorithm>
+
+#include "core/colour_scale.h"
+#include "core/thread_pool.h"
+
+namespace attnviz {
+
+MatrixSummary summarizeMatrix(const float* p, int nq, int nk, const std::vector<std::uint8_t>& row_fully_masked,
+                              const SummaryInputs& in) {
+  MatrixSummary s;
+  s.stats = computeStats(p, nq, nk, in.visible_keys, row_fully_masked);
+  s.row_max = rowMaxima(p, nq, nk);
+  for (float m : s.row_max) s.max = std::max(s.max, m);
+  if (in.causal && nq > 1)
+    for (int i = 1; i < nq; ++i) {
+      const float* row = p + std::size_t(i) * std::size_t(nk);
+      for (int j = 0; j < std::min(i + 1, nk); ++j)
+        if (row[j] > s.max_past_first_row.w) s.max_past_first_row = {row[j], i, j};
+    }
+  s.patterns = detectPatterns(p, nq, nk, in.self_attention, in.key_labels, in.visible_keys);
+  return s;
+}
+
+std::size_t LayerSummary::bytes() const {
+  const std::size_t per_matrix = std::size_t(nq) * (2 * sizeof(double) + sizeof(float)) + std::size_t(nk) * sizeof(double);
+  std::size_t n = per_matrix * (head.size() + 1);
+  if (mean) n += mean->p.size() * sizeof(float);
+  return n;
+}
+
+LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, ThreadPool* pool) {
+  LayerSummary out;
+  out.inputs = std::move(in);
+  out.heads = maps.heads;
+  out.nq = maps.nq;
+  out.nk = maps.nk;
+  out.head.resize(std::size_t(maps.heads));
+  AttentionResult mean;
+  // Task h < heads summarises head h; the last task makes the mean and summarises it.
+  const auto task = [&](int t, int) {
+    const std::size_t rows = std::size_t(maps.nq);
+    if (t < maps.heads) {
+      const std::vector<std::uint8_t> masked(maps.row_fully_masked.begin() + std::ptrdiff_t(t * rows),
+                                             maps.row_fully_masked.begin() + std::ptrdiff_t((t + 1) * rows));
+      out.head[std::size_t(t)] = summarizeMatrix(maps.head(t), maps.nq, maps.nk, masked, out.inputs);
+    } else {
+      mean = meanOverHeads(maps);
+      out.mean_summary = summarizeMatrix(mean.p.data(), mean.nq, mean.nk, mean.row_fully_masked, out.inputs);
+    }
+  };
+  if (pool)
+    pool->run(maps.heads + 1, task);
+  else
+    for (int t = 0; t <= maps.heads; ++t) task(t, 0);
+  out.mean = std::make_shared<const AttentionResult>(std::move(mean));
+  return out;
+}
+
+std::vector<int> visibleKeysOf(const AttentionProblem& problem) {
+  std::vector<int> v(std::size_t(std::max(problem.nq, 0)), problem.nk);
+  for (int i = 0; i < problem.nq; ++i) {
+    if (problem.mask == MaskKind::Causal) v[std::size_t(i)] = std::min(i + 1, problem.nk);
+    if (problem.mask == MaskKind::Custom) {
+      const std::uint8_t* row = problem.custom_mask.data() + std::size_t(i) * std::size_t(problem.nk);
+      v[std::size_t(i)] = int(std::count_if(row, row + problem.nk, [](std::uint8_t m) { return m != 0; }));
+    }
+  }
+  return v;
+}
+
+}  // namespace attnviz
