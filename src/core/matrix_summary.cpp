@@ -37,23 +37,47 @@ LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, Threa
   out.nq = maps.nq;
   out.nk = maps.nk;
   out.head.resize(std::size_t(maps.heads));
+  // The mean first, in blocks of rows spread over the pool (meanOverHeads' sums, in its order,
+  // a block at a time so that the sums stay in cache); then every head and the mean summarised.
   AttentionResult mean;
-  // Task h < heads summarises head h; the last task makes the mean and summarises it.
-  const auto task = [&](int t, int) {
-    const std::size_t rows = std::size_t(maps.nq);
+  mean.heads = 1;
+  mean.nq = maps.nq;
+  mean.nk = maps.nk;
+  const std::size_t plane = std::size_t(maps.nq) * std::size_t(maps.nk), rows = std::size_t(maps.nq);
+  mean.p.resize(plane);
+  constexpr int kBlockRows = 16;
+  const int blocks = (maps.nq + kBlockRows - 1) / kBlockRows;
+  const auto mean_block = [&](int b, int) {
+    const std::size_t e0 = std::size_t(b) * kBlockRows * std::size_t(maps.nk);
+    const std::size_t e1 = std::min(plane, e0 + kBlockRows * std::size_t(maps.nk));
+    std::vector<double> acc(e1 - e0, 0.0);
+    for (int h = 0; h < maps.heads; ++h) {
+      const float* p = maps.p.data() + std::size_t(h) * plane + e0;
+      for (std::size_t e = 0; e < acc.size(); ++e) acc[e] += p[e];
+    }
+    for (std::size_t e = 0; e < acc.size(); ++e) mean.p[e0 + e] = float(acc[e] / std::max(maps.heads, 1));
+  };
+  mean.row_fully_masked.assign(rows, maps.heads == 0 ? 0 : 1);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (int h = 0; h < maps.heads; ++h)
+      if (!maps.row_fully_masked[std::size_t(h) * rows + i]) mean.row_fully_masked[i] = 0;
+  // Task h < heads summarises head h; the last one the mean.
+  const auto summarise = [&](int t, int) {
     if (t < maps.heads) {
       const std::vector<std::uint8_t> masked(maps.row_fully_masked.begin() + std::ptrdiff_t(t * rows),
                                              maps.row_fully_masked.begin() + std::ptrdiff_t((t + 1) * rows));
       out.head[std::size_t(t)] = summarizeMatrix(maps.head(t), maps.nq, maps.nk, masked, out.inputs);
     } else {
-      mean = meanOverHeads(maps);
       out.mean_summary = summarizeMatrix(mean.p.data(), mean.nq, mean.nk, mean.row_fully_masked, out.inputs);
     }
   };
-  if (pool)
-    pool->run(maps.heads + 1, task);
-  else
-    for (int t = 0; t <= maps.heads; ++t) task(t, 0);
+  if (pool) {
+    pool->run(blocks, mean_block);
+    pool->run(maps.heads + 1, summarise);
+  } else {
+    for (int b = 0; b < blocks; ++b) mean_block(b, 0);
+    for (int t = 0; t <= maps.heads; ++t) summarise(t, 0);
+  }
   out.mean = std::make_shared<const AttentionResult>(std::move(mean));
   return out;
 }
