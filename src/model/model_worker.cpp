@@ -296,70 +296,6 @@ void ModelWorker::loop() {
   }
 }
 
-std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) const {
-  auto norms = std::make_shared<std::vector<float>>();
-  norms->reserve(std::size_t(facts_.heads) * std::size_t(session_->numTokens()));
-  for (int h = 0; h < facts_.heads; ++h) {
-    const std::vector<float> v = session_->valueOutputNorms(layer, h);
-    norms->insert(norms->end(), v.begin(), v.end());
-  }
-  return norms;
-}
-
-LayerMaps ModelWorker::layerMaps(int layer, int shown) {
-  maps_cache_.setBudget(maps_budget_.load());
-  LayerMaps m;
-  if (const LayerMaps* kept = maps_cache_.find(layer)) {
-    if (kept->summary) return *kept;
-    m = *kept;  // kept by the overview: its summary is still to make
-  } else {
-    m.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
-    m.value_norms = valueNorms(layer);
-    m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
-  }
-  // Here, off the UI thread, once per layer: a head switch then rescans nothing.
-  SummaryInputs in;
-  in.visible_keys = visibleKeysOf(*m.problem);
-  in.causal = m.problem->mask != MaskKind::None;
-  in.self_attention = session_kind_ != AttentionKind::cross && m.problem->nq == m.problem->nk;
-  in.key_labels = m.problem->key_labels;
-  m.summary = std::make_shared<const LayerSummary>(summarizeLayer(*m.maps, std::move(in), &sharedThreadPool()));
-  maps_cache_.put(layer, m, shown);
-  return m;
-}
-
-void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) {
-  const LayerMaps m = layerMaps(layer, layer);
-  s.layer = layer;
-  s.problem = m.problem;
-  s.value_norms = m.value_norms;
-  s.maps = m.maps;
-  s.summary = m.summary;
-}
-
-bool ModelWorker::prepareNeighbour(const Wish& wish) {
-  const int layers = facts_.of(wish.kind).layers;
-  for (int l : {wish.layer + 1, wish.layer - 1}) {
-    if (l < 0 || l >= layers || maps_cache_.contains(l)) continue;
-    if (std::find(neighbours_tried_.begin(), neighbours_tried_.end(), l) != neighbours_tried_.end()) continue;
-    neighbours_tried_.push_back(l);
-    setProgress("maps ahead: layer", l, layers);
-    layerMaps(l, wish.layer);
-    return true;
-  }
-  return false;
-}
-
-std::vector<int> ModelWorker::keptLayers() const {
-  waitIdle();  // the cache is the worker thread's: read it only while that waits
-  return maps_cache_.layers();
-}
-
-std::size_t ModelWorker::keptBytes() const {
-  waitIdle();
-  return maps_cache_.bytes();
-}
-
 void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
   setProgress("ablation", 0, 0);
   s.ablation = wish.ablation;
@@ -417,14 +353,6 @@ void ModelWorker::runAblation(const Wish& wish, ModelSnapshot& s) {
   } catch (const ModelError& e) {
     s.ablation_error = e.what();
   }
-}
-
-AttentionProblem ModelWorker::layerProblem(int layer) const {
-  AttentionProblem p = session_->problemForLayer(layer);
-  const auto& names = facts_.of(session_->attentionKind()).head_names[std::size_t(layer)];
-  for (int h = 0; h < p.heads && h < int(p.head_names.size()) && h < int(names.size()); ++h)
-    p.head_names[std::size_t(h)] = names[std::size_t(h)];
-  return p;
 }
 
 bool ModelWorker::runForward(const Wish& wish, ModelSnapshot& s) {
@@ -603,6 +531,12 @@ bool ModelWorker::step(const Wish& wish) {
   }
   if (s->generating) {
     s->generating = false;
+    return done(true);
+  }
+  // 3b. The shown layer's summary, if its maps went out without.
+  if (s->maps && !s->summary) {
+    setProgress("summary: layer", wish.layer, facts_.of(wish.kind).layers);
+    summariseShown(*s);
     return done(true);
   }
   // 4. Next tokens (or fill-mask) at the position asked for.

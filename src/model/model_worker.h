@@ -232,7 +232,10 @@ class ModelWorker {
   int clampLayer(AttentionKind kind, int layer) const;
   void prepareLayer(ModelSnapshot& s, int layer);  // the problem, value norms and maps of `layer`
   // The problem, norms and maps of `layer`, kept or computed (and then kept if they fit).
-  LayerMaps layerMaps(int layer, int shown);
+  // summarise false: the maps alone when the layer has no summary yet (the shown layer's first).
+  LayerMaps layerMaps(int layer, int shown, bool summarise = true);
+  std::shared_ptr<const LayerSummary> summaryOf(const AttentionProblem& problem, const AttentionResult& maps) const;
+  void summariseShown(ModelSnapshot& s);  // s's maps summarised, and kept with them
   bool prepareNeighbour(const Wish& wish);  // one neighbour of the shown layer ahead of time; false when none left
   void runAblation(const Wish& wish, ModelSnapshot& s);
   AttentionProblem layerProblem(int layer) const;

@@ -35,6 +35,12 @@ bool AppController::refusedNow(const model::ModelSnapshot& s) const {
 void AppController::pollModel() {
   model_->poll();
   const auto latest = model_->latest();
+  // The worker sends a layer's maps before their summary: once it is in, the shown matrix's
+  // stats and patterns are read from it (they are the same; nothing rescanned at the next switch).
+  if (!summary_ && latest->summary && result_ && latest->maps == result_) {
+    summary_ = latest->summary;
+    refreshShown();
+  }
   // A generation this controller started: the text (an encoder-decoder's target) follows it
   // token by token.
   std::string& followed = model_->isEncoderDecoder() ? target_ : text_;

@@ -4,6 +4,10 @@
 // against the independent functions (computeStats, rowMaxima, detectPatterns) run on the maps.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -149,6 +153,51 @@ TEST_F(ModelSwitchController, ALayerSwitchBackShowsThatLayersMapsAndSummaries) {
   app_.recomputeNow();
   EXPECT_TRUE(app_.summaryUsed());
   expectShowing({HeadSelection::Single, 1}, layer0);
+}
+
+TEST_F(ModelSwitchController, ALayersMapsAreShownBeforeTheirSummaryWhichThenReplacesTheScan) {
+  model::ModelWorker& worker = app_.model()->worker();
+  worker.setMapsBudget(0);  // nothing kept: the next layer is computed when asked for
+  std::mutex m;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  worker.setProgressObserver([&](const model::ModelProgress& p) {
+    if (p.what != "summary: layer") return;
+    std::unique_lock<std::mutex> lock(m);
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  });
+  app_.setHead({HeadSelection::Single, 2});
+  app_.setLayer(2);
+  // Frames until the worker holds at the summary (the maps are out) and the controller shows them.
+  const auto holding = [&] {
+    std::lock_guard<std::mutex> lock(m);
+    return held;
+  };
+  for (double t = 1; (!holding() || app_.dirty()) && t < 60; t += 0.01) {
+    app_.recomputeIfDue(t);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  app_.waitForPending();
+  ASSERT_TRUE(holding());
+  ASSERT_FALSE(app_.dirty());
+  ASSERT_EQ(app_.layer(), 2);
+  const AttentionResult* shown_maps = &app_.result();
+  EXPECT_FALSE(app_.summaryUsed());
+  const AttentionResult fresh = computeFast(app_.problem());
+  expectShowing({HeadSelection::Single, 2}, fresh);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  worker.waitIdle();
+  app_.recomputeIfDue(200);
+  EXPECT_TRUE(app_.summaryUsed());
+  EXPECT_EQ(&app_.result(), shown_maps);  // the same maps, now with their summary
+  expectShowing({HeadSelection::Single, 2}, fresh);
+  worker.setProgressObserver(nullptr);
 }
 
 TEST_F(ModelSwitchController, WhatTheSummaryDoesNotCoverIsScannedHere) {
