@@ -92,8 +92,13 @@ void geluErfPlain(SimdPath path, float* x, std::size_t n, const float* bias) {
 
 // ---- AVX-512F ----------------------------------------------------------------------------------
 #if defined(__x86_64__)
+// GCC and Clang spell "these functions may use AVX-512" differently (the fuzz build is Clang's).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
+#endif
 
 inline __mmask16 firstLanes(std::size_t k) { return __mmask16((1u << k) - 1u); }
 
@@ -242,7 +247,11 @@ void geluErfAvx512(float* x, std::size_t n, const float* bias) {
   }
 }
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif
 
 }  // namespace

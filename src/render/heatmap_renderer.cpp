@@ -242,9 +242,15 @@ bool HeatmapRenderer::buildDisplay(gpu::Texture* tex, const std::vector<int>& he
 bool HeatmapRenderer::prepare(const std::vector<int>& heads_per_layer, bool causal, bool animate,
                               std::string* error, const DisplayScaling& scaling, int window) {
   if (!source_ || heads_per_layer.empty()) return false;
-  const bool same_shape = display_layers_ == int(heads_per_layer.size()) && prev_nq_ == nq_ && prev_nk_ == nk_;
   gpu::Texture next;
   if (!buildDisplay(&next, heads_per_layer, causal, window, scaling, error)) return false;
+  showDisplay(std::move(next), int(heads_per_layer.size()), animate);
+  return true;
+}
+
+void HeatmapRenderer::showDisplay(gpu::Texture next, int layers, bool animate) {
+  // The old display is kept to blend from when the new one has the same shape.
+  const bool same_shape = display_layers_ == layers && prev_nq_ == nq_ && prev_nk_ == nk_;
   if (animate && same_shape && display_) {
     prev_display_ = std::move(display_);
     prev_layers_ = display_layers_;
@@ -255,10 +261,9 @@ bool HeatmapRenderer::prepare(const std::vector<int>& heads_per_layer, bool caus
   }
   display_ = std::move(next);
   ++generation_;
-  display_layers_ = int(heads_per_layer.size());
+  display_layers_ = layers;
   prev_nq_ = nq_;
   prev_nk_ = nk_;
-  return true;
 }
 
 bool HeatmapRenderer::prepareHost(const float* p, int nq, int nk, bool causal, int window, bool animate, std::string* error,
@@ -328,20 +333,7 @@ bool HeatmapRenderer::prepareHost(const float* p, int nq, int nk, bool causal, i
   nq_ = nq;
   nk_ = nk;
   levels_ = levels;
-  const bool same_shape = display_layers_ == 1 && prev_nq_ == nq && prev_nk_ == nk;
-  if (animate && same_shape && display_) {
-    prev_display_ = std::move(display_);
-    prev_layers_ = display_layers_;
-    prev_valid_ = true;
-  } else {
-    prev_display_.reset();
-    prev_valid_ = false;
-  }
-  display_ = std::move(next);
-  ++generation_;
-  display_layers_ = 1;
-  prev_nq_ = nq;
-  prev_nk_ = nk;
+  showDisplay(std::move(next), 1, animate);
   return true;
 }
 

@@ -102,6 +102,8 @@ class HeatmapRenderer {
   static std::string glRenderer();
 
  private:
+  // Makes `next` (of `layers` layers, nq_ x nk_) the display, keeping the old one to blend from.
+  void showDisplay(gpu::Texture next, int layers, bool animate);
   struct Target {
     gpu::Texture color;
     gpu::Framebuffer fbo;
