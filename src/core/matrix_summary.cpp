@@ -30,15 +30,9 @@ std::size_t LayerSummary::bytes() const {
   return n;
 }
 
-LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, ThreadPool* pool) {
-  LayerSummary out;
-  out.inputs = std::move(in);
-  out.heads = maps.heads;
-  out.nq = maps.nq;
-  out.nk = maps.nk;
-  out.head.resize(std::size_t(maps.heads));
-  // The mean first, in blocks of rows spread over the pool (meanOverHeads' sums, in its order,
-  // a block at a time so that the sums stay in cache); then every head and the mean summarised.
+std::shared_ptr<const AttentionResult> meanOfLayer(const AttentionResult& maps, ThreadPool* pool) {
+  // meanOverHeads' sums, in its order, a block of rows at a time (the sums stay in cache), the
+  // blocks spread over the pool.
   AttentionResult mean;
   mean.heads = 1;
   mean.nq = maps.nq;
@@ -61,6 +55,24 @@ LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, Threa
   for (std::size_t i = 0; i < rows; ++i)
     for (int h = 0; h < maps.heads; ++h)
       if (!maps.row_fully_masked[std::size_t(h) * rows + i]) mean.row_fully_masked[i] = 0;
+  if (pool)
+    pool->run(blocks, mean_block);
+  else
+    for (int b = 0; b < blocks; ++b) mean_block(b, 0);
+  return std::make_shared<const AttentionResult>(std::move(mean));
+}
+
+LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, ThreadPool* pool,
+                            std::shared_ptr<const AttentionResult> mean) {
+  LayerSummary out;
+  out.inputs = std::move(in);
+  out.heads = maps.heads;
+  out.nq = maps.nq;
+  out.nk = maps.nk;
+  out.head.resize(std::size_t(maps.heads));
+  out.mean = mean ? std::move(mean) : meanOfLayer(maps, pool);
+  const AttentionResult& m = *out.mean;
+  const std::size_t rows = std::size_t(maps.nq);
   // Task h < heads summarises head h; the last one the mean.
   const auto summarise = [&](int t, int) {
     if (t < maps.heads) {
@@ -68,17 +80,13 @@ LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, Threa
                                              maps.row_fully_masked.begin() + std::ptrdiff_t((t + 1) * rows));
       out.head[std::size_t(t)] = summarizeMatrix(maps.head(t), maps.nq, maps.nk, masked, out.inputs);
     } else {
-      out.mean_summary = summarizeMatrix(mean.p.data(), mean.nq, mean.nk, mean.row_fully_masked, out.inputs);
+      out.mean_summary = summarizeMatrix(m.p.data(), m.nq, m.nk, m.row_fully_masked, out.inputs);
     }
   };
-  if (pool) {
-    pool->run(blocks, mean_block);
+  if (pool)
     pool->run(maps.heads + 1, summarise);
-  } else {
-    for (int b = 0; b < blocks; ++b) mean_block(b, 0);
+  else
     for (int t = 0; t <= maps.heads; ++t) summarise(t, 0);
-  }
-  out.mean = std::make_shared<const AttentionResult>(std::move(mean));
   return out;
 }
 

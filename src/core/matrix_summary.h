@@ -45,7 +45,11 @@ struct MatrixSummary {
 MatrixSummary summarizeMatrix(const float* p, int nq, int nk, const std::vector<std::uint8_t>& row_fully_masked,
                               const SummaryInputs& in);
 
-// Every head of a layer's maps, and their mean (computed here, meanOverHeads).
+// The mean of a layer's heads (as meanOverHeads computes it), the rows spread over `pool` (may be
+// null). The worker sends it with a layer's maps, ahead of their summary.
+std::shared_ptr<const AttentionResult> meanOfLayer(const AttentionResult& maps, ThreadPool* pool = nullptr);
+
+// Every head of a layer's maps, and their mean (meanOfLayer, unless it is given).
 struct LayerSummary {
   SummaryInputs inputs;
   int heads = 0, nq = 0, nk = 0;
@@ -55,7 +59,8 @@ struct LayerSummary {
   std::size_t bytes() const;
 };
 // `pool` (may be null) spreads the heads over its workers.
-LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, ThreadPool* pool = nullptr);
+LayerSummary summarizeLayer(const AttentionResult& maps, SummaryInputs in, ThreadPool* pool = nullptr,
+                            std::shared_ptr<const AttentionResult> mean = nullptr);
 
 // How many keys each query of `problem` sees (nk without a mask, i + 1 causal, counted in a
 // custom mask).

@@ -11,6 +11,7 @@ std::size_t LayerMaps::bytes() const {
   if (value_norms) n += value_norms->size() * sizeof(float);
   if (maps) n += maps->p.size() * sizeof(float);
   if (summary) n += summary->bytes();
+  if (mean && !(summary && summary->mean == mean)) n += mean->p.size() * sizeof(float);
   return n;
 }
 

@@ -20,6 +20,7 @@ struct LayerMaps {
   std::shared_ptr<const AttentionProblem> problem;
   std::shared_ptr<const std::vector<float>> value_norms;  // [heads][n]
   std::shared_ptr<const AttentionResult> maps;            // computeFast(*problem)
+  std::shared_ptr<const AttentionResult> mean;            // meanOfLayer(*maps), for the window; may be null
   // Every head's stats, maxima and patterns and their mean, for the window; null until the
   // layer is shown or prepared as a neighbour (the overview keeps its maps without).
   std::shared_ptr<const LayerSummary> summary;

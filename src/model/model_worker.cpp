@@ -422,6 +422,7 @@ void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   s.next_k = 0;
   s.value_norms.reset();
   s.maps.reset();
+  s.mean.reset();
   s.summary.reset();
   maps_cache_.clear();
   neighbours_tried_.clear();

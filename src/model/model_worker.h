@@ -105,7 +105,9 @@ struct ModelSnapshot {
   // computeFast(*problem): the maps of `layer` as the problem stands (its temperature and mask);
   // with problem. Kept by the worker for recently shown layers (model/layer_maps_cache.h).
   std::shared_ptr<const AttentionResult> maps;
-  // Every head's stats, maxima and patterns of `maps`, and their mean: with maps.
+  // The mean of every head of `maps` (the window's mean view), with maps.
+  std::shared_ptr<const AttentionResult> mean;
+  // Every head's stats, maxima and patterns of `maps`, and their mean: with maps or after them.
   std::shared_ptr<const LayerSummary> summary;
   // Layers 0.. done, in order; rollout after the last layer ([n][n]) once all are done.
   std::vector<std::shared_ptr<const LayerOverview>> overview;
@@ -234,7 +236,8 @@ class ModelWorker {
   // The problem, norms and maps of `layer`, kept or computed (and then kept if they fit).
   // summarise false: the maps alone when the layer has no summary yet (the shown layer's first).
   LayerMaps layerMaps(int layer, int shown, bool summarise = true);
-  std::shared_ptr<const LayerSummary> summaryOf(const AttentionProblem& problem, const AttentionResult& maps) const;
+  std::shared_ptr<const LayerSummary> summaryOf(const AttentionProblem& problem, const AttentionResult& maps,
+                                                std::shared_ptr<const AttentionResult> mean) const;
   void summariseShown(ModelSnapshot& s);  // s's maps summarised, and kept with them
   bool prepareNeighbour(const Wish& wish);  // one neighbour of the shown layer ahead of time; false when none left
   void runAblation(const Wish& wish, ModelSnapshot& s);

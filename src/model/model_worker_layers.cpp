@@ -1,4 +1,4 @@
-// ModelWorker: a layer's problem, value norms, maps and their summary, kept in the maps cache
+// ModelWorker: a layer's problem, value norms, maps, their mean and summary, kept in the maps cache
 // (model/layer_maps_cache.h) and prepared ahead for the shown layer's neighbours.
 #include <algorithm>
 
@@ -18,28 +18,31 @@ std::shared_ptr<const std::vector<float>> ModelWorker::valueNorms(int layer) con
   return norms;
 }
 
-std::shared_ptr<const LayerSummary> ModelWorker::summaryOf(const AttentionProblem& problem, const AttentionResult& maps) const {
+std::shared_ptr<const LayerSummary> ModelWorker::summaryOf(const AttentionProblem& problem, const AttentionResult& maps,
+                                                           std::shared_ptr<const AttentionResult> mean) const {
   SummaryInputs in;
   in.visible_keys = visibleKeysOf(problem);
   in.causal = problem.mask != MaskKind::None;
   in.self_attention = session_kind_ != AttentionKind::cross && problem.nq == problem.nk;
   in.key_labels = problem.key_labels;
-  return std::make_shared<const LayerSummary>(summarizeLayer(maps, std::move(in), &sharedThreadPool()));
+  return std::make_shared<const LayerSummary>(summarizeLayer(maps, std::move(in), &sharedThreadPool(), std::move(mean)));
 }
 
 LayerMaps ModelWorker::layerMaps(int layer, int shown, bool summarise) {
   maps_cache_.setBudget(maps_budget_.load());
   LayerMaps m;
   if (const LayerMaps* kept = maps_cache_.find(layer)) {
-    if (kept->summary || !summarise) return *kept;
-    m = *kept;  // kept by the overview (or shown before its summary): the summary is still to make
+    if (kept->mean && (kept->summary || !summarise)) return *kept;
+    m = *kept;  // kept by the overview (or shown before its summary): the mean or summary is still to make
   } else {
     m.problem = std::make_shared<const AttentionProblem>(layerProblem(layer));
     m.value_norms = valueNorms(layer);
     m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
   }
-  // Here, off the UI thread, once per layer: a head switch then rescans nothing.
-  if (summarise) m.summary = summaryOf(*m.problem, *m.maps);
+  // Here, off the UI thread, once per layer: a head switch then rescans nothing, and the mean
+  // view of a layer shown before its summary needs no pass over the heads there either.
+  if (!m.mean) m.mean = meanOfLayer(*m.maps, &sharedThreadPool());
+  if (summarise) m.summary = summaryOf(*m.problem, *m.maps, m.mean);
   maps_cache_.put(layer, m, shown);
   return m;
 }
@@ -51,11 +54,12 @@ void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) {
   s.problem = m.problem;
   s.value_norms = m.value_norms;
   s.maps = m.maps;
+  s.mean = m.mean;
   s.summary = m.summary;
 }
 
 void ModelWorker::summariseShown(ModelSnapshot& s) {
-  s.summary = summaryOf(*s.problem, *s.maps);
+  s.summary = summaryOf(*s.problem, *s.maps, s.mean);
   if (const LayerMaps* kept = maps_cache_.peek(s.layer); kept && kept->maps == s.maps) {
     LayerMaps m = *kept;
     m.summary = s.summary;

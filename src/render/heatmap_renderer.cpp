@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/heatmap_display.h"
 #include "gpu/gl_context.h"
 #include "gpu/shader_loader.h"
 
@@ -252,6 +253,14 @@ void HeatmapRenderer::showDisplay(gpu::Texture next, int layers, bool animate) {
   // The old display is kept to blend from when the new one has the same shape.
   const bool same_shape = display_layers_ == layers && prev_nq_ == nq_ && prev_nk_ == nk_;
   if (animate && same_shape && display_) {
+    // The display blended from until now is free again: one layer of this shape is the next
+    // host display's storage (a new texture each switch cost llvmpipe up to ~20 ms of fresh
+    // pages; overwriting one is a copy).
+    if (prev_display_ && prev_layers_ == 1) {
+      spare_ = std::move(prev_display_);
+      spare_nq_ = prev_nq_;
+      spare_nk_ = prev_nk_;
+    }
     prev_display_ = std::move(display_);
     prev_layers_ = display_layers_;
     prev_valid_ = true;
@@ -280,44 +289,30 @@ bool HeatmapRenderer::prepareHost(const float* p, int nq, int nk, bool causal, i
                " maxima, got " + std::to_string(scaling.denominators.size());
     return false;
   }
-  // Level 0: what heatmap_prepare.frag computes (colourScaleT is what it mirrors), masked cells -1.
+  // Level 0 and its max-pooled levels, as heatmap_prepare.frag and heatmap_maxpool.frag make them.
   const int levels = heatmapLevelCount(nk, nq);
-  host_levels_.resize(std::size_t(levels));
-  std::vector<float>& base = host_levels_[0];
-  base.resize(std::size_t(nq) * std::size_t(nk));
-  for (int i = 0; i < nq; ++i) {
-    const float den = !uses_denominators ? 0.0f : scaling.denominators[per_row ? std::size_t(i) : 0];
-    const float* in = p + std::size_t(i) * std::size_t(nk);
-    float* out = base.data() + std::size_t(i) * std::size_t(nk);
-    const int first = window > 0 ? std::max(0, i - window + 1) : 0, last = causal ? std::min(i, nk - 1) : nk - 1;
-    for (int j = 0; j < nk; ++j) out[j] = j < first || j > last ? -1.0f : colourScaleT(scaling.scale, in[j], den);
-  }
-  // Max-pooled levels, as heatmap_maxpool.frag (the last row and column take the odd leftover).
-  for (int level = 1; level < levels; ++level) {
-    const int sw = std::max(1, nk >> (level - 1)), sh = std::max(1, nq >> (level - 1));
-    const int dw = std::max(1, nk >> level), dh = std::max(1, nq >> level);
-    const std::vector<float>& src = host_levels_[std::size_t(level - 1)];
-    std::vector<float>& dst = host_levels_[std::size_t(level)];
-    dst.resize(std::size_t(dw) * std::size_t(dh));
-    for (int y = 0; y < dh; ++y) {
-      const int y1 = std::min(y == dh - 1 ? sh - 1 : 2 * y + 1, sh - 1);
-      for (int x = 0; x < dw; ++x) {
-        const int x1 = std::min(x == dw - 1 ? sw - 1 : 2 * x + 1, sw - 1);
-        float m = -1.0f;
-        for (int sy = 2 * y; sy <= y1; ++sy)
-          for (int sx = 2 * x; sx <= x1; ++sx) m = std::max(m, src[std::size_t(sy) * std::size_t(sw) + std::size_t(sx)]);
-        dst[std::size_t(y) * std::size_t(dw) + std::size_t(x)] = m;
-      }
-    }
-  }
+  HeatmapDisplayInput in;
+  in.p = p;
+  in.nq = nq;
+  in.nk = nk;
+  in.causal = causal;
+  in.window = window;
+  in.scale = scaling.scale;
+  in.denominators = scaling.denominators.data();
+  buildHeatmapDisplay(heatmapDisplayPath(), in, levels, &host_levels_);
   ++upload_count_;
   last_upload_heads_ = 1;
-  gpu::Texture next = gpu::Texture::create();
+  const bool reuse = spare_ && spare_nq_ == nq && spare_nk_ == nk;
+  gpu::Texture next = reuse ? std::move(spare_) : gpu::Texture::create();
   glBindTexture(GL_TEXTURE_2D_ARRAY, next.id());
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  for (int l = 0; l < levels; ++l)
-    glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, std::max(1, nk >> l), std::max(1, nq >> l), 1, 0, GL_RED, GL_FLOAT,
-                 host_levels_[std::size_t(l)].data());
+  for (int l = 0; l < levels; ++l) {
+    const int w = std::max(1, nk >> l), h = std::max(1, nq >> l);
+    if (reuse)
+      glTexSubImage3D(GL_TEXTURE_2D_ARRAY, l, 0, 0, 0, w, h, 1, GL_RED, GL_FLOAT, host_levels_[std::size_t(l)].data());
+    else
+      glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, w, h, 1, 0, GL_RED, GL_FLOAT, host_levels_[std::size_t(l)].data());
+  }
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST_MIPMAP_NEAREST);
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_BASE_LEVEL, 0);

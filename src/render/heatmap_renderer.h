@@ -127,6 +127,8 @@ class HeatmapRenderer {
   GLuint source_ = 0;
   int heads_ = 0, nq_ = 0, nk_ = 0;
   gpu::Texture display_, prev_display_;
+  gpu::Texture spare_;  // a one-layer display no longer shown, spare_nq_ x spare_nk_ (prepareHost reuses it)
+  int spare_nq_ = 0, spare_nk_ = 0;
   int display_layers_ = 0, prev_layers_ = 0, prev_nq_ = 0, prev_nk_ = 0;
   bool prev_valid_ = false;
   int levels_ = 1;

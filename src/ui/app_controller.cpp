@@ -375,6 +375,7 @@ AppController::Job AppController::makeJob() {
       if (cpu_fast) {
         job.maps = model_snapshot_->maps;
         job.summary = model_snapshot_->summary;
+        job.mean = model_snapshot_->mean;
       }
       if (engine_used_ == "cpu-fast") job.maps_note = engine_note_;
     } else
@@ -421,6 +422,7 @@ AppController::JobResult AppController::runJob(const Job& job, const ComputeFn& 
       } else {
         r.maps = job.maps;
         r.summary = job.summary;
+        r.mean = job.mean;
       }
       r.out.engine = "cpu-fast";
       r.out.note = job.maps_note;
@@ -472,6 +474,7 @@ void AppController::applyJob(const Job& job, JobResult r) {
   if (r.maps) result_ = std::move(r.maps);
   else result_ = std::make_shared<const AttentionResult>(std::move(out.result));
   summary_ = std::move(r.summary);
+  layer_mean_ = std::move(r.mean);
   contributions_shown_ = r.contributions;
   engine_used_ = out.engine;
   engine_note_ = out.note;

@@ -236,6 +236,9 @@ class AppController {
   // Whether the shown matrix's stats, maxima and patterns are the model worker's summary (nothing
   // was scanned on this thread for the last head or layer switch).
   bool summaryUsed() const { return summary_used_; }
+  // A real model's layer shown before the worker's summary of it: stats() and patterns() are
+  // empty and maxPastFirstRow() has none until it arrives (the panels say "measuring").
+  bool summaryPending() const { return summary_pending_; }
   const std::vector<int>& visibleKeys() const { return visible_keys_; }
   bool isMasked(int row, int col) const;
   // Whether the shown matrix has a causal mask (cells above the diagonal are masked).
@@ -304,6 +307,7 @@ class AppController {
     // cpu-fast (asked for, or what "auto" runs here) and the temperature and mask are the problem's.
     std::shared_ptr<const AttentionResult> maps;
     std::shared_ptr<const LayerSummary> summary;  // the worker's summary of maps
+    std::shared_ptr<const AttentionResult> mean;  // the worker's mean of maps
     std::string maps_note;  // the engine note that stays with them (why "auto" ran cpu-fast)
   };
   struct JobResult {
@@ -314,6 +318,7 @@ class AppController {
     bool contributions = false;  // result holds contributions, not weights
     std::shared_ptr<const AttentionResult> maps;  // the worker's maps, shown as they are (out.result empty)
     std::shared_ptr<const LayerSummary> summary;  // with maps: their heads' stats, maxima, patterns
+    std::shared_ptr<const AttentionResult> mean;  // with maps: the mean of their heads
   };
   Job makeJob();
   // A real model: takes the worker's newer snapshots, follows a generation; whether the newest
@@ -395,7 +400,10 @@ class AppController {
   // The worker's summary of result_ (null when result_ is not its maps as they are); refreshShown
   // reads a head's stats, maxima and patterns from it instead of scanning.
   std::shared_ptr<const LayerSummary> summary_;
-  bool summary_used_ = false;
+  std::shared_ptr<const AttentionResult> layer_mean_;  // the worker's mean of result_ (may be null)
+  bool summary_used_ = false, summary_pending_ = false;
+  // The worker's summary of the shown maps is on its way (they are its maps, shown as they are).
+  bool summaryFollows() const;
   // The summary of the shown matrix when it applies to what is shown now (nullptr: compute).
   const MatrixSummary* usableSummary() const;
   MatrixStats stats_;

@@ -21,10 +21,15 @@ const MatrixSummary* AppController::usableSummary() const {
   return head_.index >= 0 && head_.index < l->heads ? &l->head[std::size_t(head_.index)] : nullptr;
 }
 
+bool AppController::summaryFollows() const {
+  return source_ == Source::Model && model_ && !summary_ && !contributions_shown_ && result_ && head_.kind != HeadSelection::All &&
+         model_->latest()->maps == result_;
+}
+
 void AppController::refreshShown() {
   ++display_version_;
   maths_version_ = -1;
-  summary_used_ = false;
+  summary_used_ = summary_pending_ = false;
   if (!hasResult()) return;
   const AttentionResult& r = result();
   visible_keys_.assign(std::size_t(r.nq), r.nk);
@@ -32,13 +37,15 @@ void AppController::refreshShown() {
     for (int i = 0; i < r.nq; ++i) visible_keys_[std::size_t(i)] = std::min(i + 1, r.nk);
   if (const int window = slidingWindowShown(); window > 0)
     for (int i = 0; i < r.nq; ++i) visible_keys_[std::size_t(i)] = std::min(visible_keys_[std::size_t(i)], window);
-  // The worker summarised every head of its maps (and their mean) once: nothing to scan here.
-  const MatrixSummary* sum = usableSummary();
-  summary_used_ = sum != nullptr;
-  if (sum) {
-    if (head_.kind != HeadSelection::Single) {
-      shown_kept_ = summary_->mean;
+  // The shown head copied into shown_own_ (its storage reused), or a mean made elsewhere shared.
+  const auto show = [&](std::shared_ptr<const AttentionResult> mean) {
+    if (head_.kind != HeadSelection::Single && mean) {
+      shown_kept_ = std::move(mean);
       shown_ = shown_kept_.get();
+      return;
+    }
+    if (head_.kind != HeadSelection::Single) {
+      shown_own_ = meanOverHeads(r);
     } else {
       const std::size_t plane = std::size_t(r.nq) * std::size_t(r.nk), h = std::size_t(head_.index);
       shown_own_.heads = 1;
@@ -47,9 +54,32 @@ void AppController::refreshShown() {
       shown_own_.p.assign(r.p.begin() + std::ptrdiff_t(h * plane), r.p.begin() + std::ptrdiff_t((h + 1) * plane));
       shown_own_.row_fully_masked.assign(r.row_fully_masked.begin() + std::ptrdiff_t(h) * r.nq,
                                          r.row_fully_masked.begin() + std::ptrdiff_t(h + 1) * r.nq);
-      shown_ = &shown_own_;
-      shown_kept_.reset();
     }
+    shown_ = &shown_own_;
+    shown_kept_.reset();
+  };
+  // The worker summarised every head of its maps (and their mean) once: nothing to scan here.
+  const MatrixSummary* sum = usableSummary();
+  summary_used_ = sum != nullptr;
+  if (!sum && summaryFollows()) {
+    // A real model's layer before its summary (the worker makes it next): nothing is scanned here
+    // meanwhile (stats, patterns and every head's maxima took 50-120 ms of this thread per layer
+    // switch at 1000 tokens); only the shown matrix's maxima, which its colours need.
+    summary_pending_ = true;
+    show(layer_mean_);
+    stats_ = MatrixStats{};
+    patterns_.clear();
+    max_past_first_row_ = CellMax{};
+    shown_row_max_ = rowMaxima(shown_->p.data(), shown_->nq, shown_->nk);
+    shown_max_ = 0.0f;
+    for (float m : shown_row_max_) shown_max_ = std::max(shown_max_, m);
+    head_max_version_ = -1;  // read from the summary once it is in
+    head_max_.clear();
+    head_row_max_.clear();
+    return;
+  }
+  if (sum) {
+    show(summary_->mean);
     stats_ = sum->stats;
     max_past_first_row_ = sum->max_past_first_row;
     shown_max_ = sum->max;

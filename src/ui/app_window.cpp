@@ -470,6 +470,7 @@ int runAppWindow(const WindowOptions& opt) {
       ui.flow_opacity = headless_run ? 1.0f : flowOpacity(now - last_input_s, ui.continuous_redraw);
       if (!opt.screenshot.empty() && frame == 0) app.selectQuery(app.selectedQuery());
 
+      const double input_end = nowSeconds();
       bench.beforeFrame(frame, app, ui);
       const bool recomputed = app.recomputeIfDue(now);
       if (ui.deck) ui.deck->update(app);
@@ -570,6 +571,7 @@ int runAppWindow(const WindowOptions& opt) {
       glClear(GL_COLOR_BUFFER_BIT);
       glDisable(GL_SCISSOR_TEST);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      const double draw_end = nowSeconds();
       ++frame;
       // Every 10th frame, and every frame after a sleep, so the state on screen is always printed.
       if (opt.debug_layout && (frame % 10 == 1 || slept)) {
@@ -629,7 +631,10 @@ int runAppWindow(const WindowOptions& opt) {
       SDL_GL_SwapWindow(window);
       bench.afterSwap(app);
       const double frame_end = nowSeconds();
-      bench.recordFrame(frame, (ui1 - ui0) * 1000.0, (frame_end - last_frame_end) * 1000.0);
+      FramePhases phases;
+      const double marks[] = {last_frame_end, input_end, rc0, ui0, ui1, draw_end, frame_end};
+      for (int k = 0; k < FramePhases::kCount; ++k) phases.ms[k] = (marks[k + 1] - marks[k]) * 1000.0;
+      bench.recordFrame(frame, (ui1 - ui0) * 1000.0, (frame_end - last_frame_end) * 1000.0, phases);
       if (bench.active()) {
         if (frame >= total_frames) running = false;
       } else if (opt.screenshot.empty()) {

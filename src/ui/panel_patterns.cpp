@@ -12,6 +12,10 @@ void drawPatternsPanel(UiContext& ui) {
   ImGui::TextDisabled("Findings for %s (computed from the matrix)", app.headLabel().c_str());
   ImGui::PopFont();
   const auto& findings = app.patterns();
+  if (app.summaryPending()) {
+    ImGui::TextDisabled("Measuring this layer's heads\xE2\x80\xA6");
+    return;
+  }
   if (findings.empty()) {
     ImGui::TextWrapped("No clear pattern: the weights are neither concentrated on a position nor spread evenly.");
     return;

@@ -103,9 +103,11 @@ void drawStageStatus(UiContext& ui) {
   char line[256];
   // A real model's stage names it ("gpt2 · Head: L5H1"): the room sees which model it is.
   const std::string model = app.model() ? modelDisplayName(*app.model()) + "   \xC2\xB7   " : std::string();
-  std::snprintf(line, sizeof line, "%sHead: %s   \xC2\xB7   T = %.2f%s   \xC2\xB7   avg entropy %.2f bits (%.0f%% of max)",
-                model.c_str(), app.headLabel().c_str(), double(app.temperature()), app.causalMaskShown() ? "   \xC2\xB7   causal mask" : "",
-                s.avg_entropy_bits, s.avg_normalized_entropy * 100.0);
+  char entropy[64] = "avg entropy \xE2\x80\xA6";  // a real model's layer before its measures
+  if (!app.summaryPending())
+    std::snprintf(entropy, sizeof entropy, "avg entropy %.2f bits (%.0f%% of max)", s.avg_entropy_bits, s.avg_normalized_entropy * 100.0);
+  std::snprintf(line, sizeof line, "%sHead: %s   \xC2\xB7   T = %.2f%s   \xC2\xB7   %s", model.c_str(), app.headLabel().c_str(),
+                double(app.temperature()), app.causalMaskShown() ? "   \xC2\xB7   causal mask" : "", entropy);
   ImGui::PushFont(ui.fonts.large);
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette().title));
   ImGui::PushTextWrapPos(0);

@@ -71,6 +71,16 @@ void drawStatsRow(UiContext& ui) {
   card(ui, "##tokens", w, h, "Tokens", tokens, app.shownSelfAttention() ? "" : "target \xC3\x97 source",
        "Number of tokens: queries (rows) x keys (columns) in cross mode");
   ImGui::SameLine();
+  if (app.summaryPending()) {
+    // A real model's layer just in: its measures follow from the model worker in a moment.
+    const char* why = "The model worker is measuring this layer's heads; the numbers follow in a moment.";
+    card(ui, "##entropy", w, h, "Avg attention entropy", "\xE2\x80\xA6", "measuring", why);
+    if (per_row == 4) ImGui::SameLine();
+    card(ui, "##max", w, h, "Max attention weight", "\xE2\x80\xA6", "measuring", why);
+    ImGui::SameLine();
+    card(ui, "##most", w, h, "Most attended token", "\xE2\x80\xA6", "measuring", why);
+    return;
+  }
   std::snprintf(buf, sizeof buf, "%.2f bits", s.avg_entropy_bits);
   char detail[64];
   std::snprintf(detail, sizeof detail, "%.0f%% of max", s.avg_normalized_entropy * 100.0);

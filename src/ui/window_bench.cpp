@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <string>
 
 #include "render/heatmap_renderer.h"
 #include "ui/app_controller.h"
@@ -27,6 +28,24 @@ double percentile(std::vector<double> v, double p) {
 double largest(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
 
 }  // namespace
+
+const char* FramePhases::name(int i) {
+  static const char* const names[kCount] = {"input", "change", "heatmap", "ui", "draw", "swap"};
+  return names[i];
+}
+
+// {"input":..,...}: each phase of `frames` at percentile p (each phase on its own).
+static std::string phasesJson(const std::vector<FramePhases>& frames, double p) {
+  std::string json = "{";
+  for (int k = 0; k < FramePhases::kCount; ++k) {
+    std::vector<double> v;
+    for (const FramePhases& f : frames) v.push_back(f.ms[k]);
+    char b[64];
+    std::snprintf(b, sizeof b, "%s\"%s\":%.2f", k ? "," : "", FramePhases::name(k), percentile(v, p));
+    json += b;
+  }
+  return json + "}";
+}
 
 double windowClockSeconds() {
   using namespace std::chrono;
@@ -74,14 +93,22 @@ void WindowBench::afterSwap(const AppController& app) {
   if (app.resultVersion() == event_versions_.first && !(opt_.bench_model == "head" && app.displayVersion() != event_versions_.second))
     return;
   glFinish();
-  if (event_start_ >= 0) event_ms_.push_back((windowClockSeconds() - event_start_) * 1000.0);
+  if (event_start_ >= 0) {
+    event_ms_.push_back((windowClockSeconds() - event_start_) * 1000.0);
+    event_shown_ = true;
+  }
   event_start_ = -1;
 }
 
-void WindowBench::recordFrame(int frame, double ui_build_ms, double interval_ms) {
+void WindowBench::recordFrame(int frame, double ui_build_ms, double interval_ms, const FramePhases& phases) {
   if (!active()) return;
   build_ms_.push_back(ui_build_ms);
-  if (frame > 1) frame_ms_.push_back(interval_ms);
+  if (event_shown_ && frame > 1) event_frames_.push_back(phases_.size());
+  event_shown_ = false;
+  if (frame > 1) {
+    frame_ms_.push_back(interval_ms);
+    phases_.push_back(phases);
+  }
 }
 
 void WindowBench::report(const AppController& app) const {
@@ -89,14 +116,25 @@ void WindowBench::report(const AppController& app) const {
   std::string renderer = render::HeatmapRenderer::glRenderer();
   for (char& c : renderer)
     if (c == '"' || c == '\\') c = '\'';
-  if (!opt_.bench_model.empty())
-    std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_max_ms\":%.3f,\"tokens\":%d}\n",
-                opt_.bench_model.c_str(), int(event_ms_.size()), percentile(event_ms_, 0.5), largest(event_ms_), app.nq());
+  if (!opt_.bench_model.empty()) {
+    std::vector<FramePhases> shown;
+    for (std::size_t i : event_frames_) shown.push_back(phases_[i]);
+    std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_max_ms\":%.3f,\"tokens\":%d,"
+                "\"event_frame_p50_phases_ms\":%s}\n",
+                opt_.bench_model.c_str(), int(event_ms_.size()), percentile(event_ms_, 0.5), largest(event_ms_), app.nq(),
+                phasesJson(shown, 0.5).c_str());
+  }
+  // The slowest frame's phases (the interval also holds what came between frames).
+  std::size_t slowest = 0;
+  for (std::size_t i = 1; i < frame_ms_.size(); ++i)
+    if (frame_ms_[i] > frame_ms_[slowest]) slowest = i;
+  const std::string slowest_json = phases_.empty() ? "{}" : phasesJson({phases_[slowest]}, 0.5);
   std::printf("{\"frames\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"recompute_p50_ms\":%.3f,"
-              "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d}\n",
+              "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d,"
+              "\"p50_phases_ms\":%s,\"slowest_frame_phases_ms\":%s}\n",
               int(frame_ms_.size()), percentile(frame_ms_, 0.5), percentile(frame_ms_, 0.95), largest(frame_ms_),
               percentile(recompute_ms_, 0.5), renderer.c_str(), app.engineUsed().c_str(), percentile(build_ms_, 0.5), app.nq(),
-              app.nk());
+              app.nk(), phasesJson(phases_, 0.5).c_str(), slowest_json.c_str());
 }
 
 bool IdleBench::workDone(double now, bool working, double since_event) {

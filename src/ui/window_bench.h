@@ -18,6 +18,14 @@ struct UiContext;
 // Seconds on a steady clock since the first call.
 double windowClockSeconds();
 
+// Where one frame's time went, in ms: events, the scripted change and recompute, the heatmap's
+// upload and display, the ImGui build, drawing, the swap (with glFinish on an event's frame).
+struct FramePhases {
+  static constexpr int kCount = 6;
+  double ms[kCount] = {};
+  static const char* name(int i);
+};
+
 class WindowBench {
  public:
   explicit WindowBench(const WindowOptions& opt) : opt_(opt) {}
@@ -28,12 +36,16 @@ class WindowBench {
   void recordRecompute(double ms) { recompute_ms_.push_back(ms); }
   // After the swap: a model event's latency once its result is on screen (glFinish first).
   void afterSwap(const AppController& app);
-  void recordFrame(int frame, double ui_build_ms, double interval_ms);
+  void recordFrame(int frame, double ui_build_ms, double interval_ms, const FramePhases& phases);
   void report(const AppController& app) const;
 
  private:
   const WindowOptions& opt_;
   std::vector<double> frame_ms_, recompute_ms_, build_ms_, event_ms_;
+  // Every counted frame's phases, and which frames showed an event's result.
+  std::vector<FramePhases> phases_;
+  std::vector<std::size_t> event_frames_;
+  bool event_shown_ = false;  // set by afterSwap, taken by recordFrame
   double event_start_ = -1;  // when the pending event started (-1: none, -2: an untimed one)
   std::pair<int, int> event_versions_{0, 0};  // result and display versions before it
   std::string base_text_;

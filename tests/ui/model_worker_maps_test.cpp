@@ -38,7 +38,7 @@ static void expectSameMaps(const AttentionResult& a, const AttentionResult& b) {
 namespace {
 bool has(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-LayerMaps entryOf(const ModelSnapshot& s) { return LayerMaps{s.problem, s.value_norms, s.maps, s.summary}; }
+LayerMaps entryOf(const ModelSnapshot& s) { return LayerMaps{s.problem, s.value_norms, s.maps, s.mean, s.summary}; }
 
 TEST(ModelWorkerMaps, ALayerSwitchBackIsServedFromTheKeptMapsAndEqualsAFreshCompute) {
   REQUIRE_TINY_MODELS();
