@@ -634,7 +634,7 @@ int runAppWindow(const WindowOptions& opt) {
       FramePhases phases;
       const double marks[] = {last_frame_end, input_end, rc0, ui0, ui1, draw_end, frame_end};
       for (int k = 0; k < FramePhases::kCount; ++k) phases.ms[k] = (marks[k + 1] - marks[k]) * 1000.0;
-      bench.recordFrame(frame, (ui1 - ui0) * 1000.0, (frame_end - last_frame_end) * 1000.0, phases);
+      bench.recordFrame(frame, (frame_end - last_frame_end) * 1000.0, phases);
       if (bench.active()) {
         if (frame >= total_frames) running = false;
       } else if (opt.screenshot.empty()) {

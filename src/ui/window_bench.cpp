@@ -100,9 +100,9 @@ void WindowBench::afterSwap(const AppController& app) {
   event_start_ = -1;
 }
 
-void WindowBench::recordFrame(int frame, double ui_build_ms, double interval_ms, const FramePhases& phases) {
+void WindowBench::recordFrame(int frame, double interval_ms, const FramePhases& phases) {
   if (!active()) return;
-  build_ms_.push_back(ui_build_ms);
+  build_ms_.push_back(phases.ms[FramePhases::kUi]);
   if (event_shown_ && frame > 1) event_frames_.push_back(phases_.size());
   event_shown_ = false;
   if (frame > 1) {

@@ -23,6 +23,7 @@ double windowClockSeconds();
 struct FramePhases {
   static constexpr int kCount = 6;
   double ms[kCount] = {};
+  static constexpr int kUi = 3;  // the ImGui build
   static const char* name(int i);
 };
 
@@ -36,7 +37,7 @@ class WindowBench {
   void recordRecompute(double ms) { recompute_ms_.push_back(ms); }
   // After the swap: a model event's latency once its result is on screen (glFinish first).
   void afterSwap(const AppController& app);
-  void recordFrame(int frame, double ui_build_ms, double interval_ms, const FramePhases& phases);
+  void recordFrame(int frame, double interval_ms, const FramePhases& phases);
   void report(const AppController& app) const;
 
  private:
