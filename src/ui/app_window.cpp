@@ -496,7 +496,8 @@ int runAppWindow(const WindowOptions& opt) {
       }
 
       const double ui0 = nowSeconds();
-      // Glyphs the texts need that the atlas lacks (CJK, rare symbols): rebuild it between frames.
+      // Glyphs the texts need that the atlas lacks (CJK, rare symbols): rebuild it between frames
+      // (200-300 ms here, so never for what the built-in ranges hold, such as a label's "↵").
       // (Compared piece by piece: no per-frame string building for long texts.)
       const bool texts_changed = glyph_checked_text.size() != app.text().size() + app.target().size() ||
                                  glyph_checked_text.compare(0, app.text().size(), app.text()) != 0 ||
@@ -509,7 +510,7 @@ int runAppWindow(const WindowOptions& opt) {
           for (const std::string& l : *labels) wanted += decodeUtf8(l);
         bool grow = false;
         for (char32_t c : wanted)
-          if (c >= 0x250 && c <= 0xFFFF && atlas_extra.find(c) == std::u32string::npos) {
+          if (c >= 0x250 && c <= 0xFFFF && !inBuiltInGlyphRanges(c) && atlas_extra.find(c) == std::u32string::npos) {
             atlas_extra += c;
             grow = true;
           }

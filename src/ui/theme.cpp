@@ -31,6 +31,16 @@ const ImWchar kRanges[] = {0x0020, 0x024F, 0x0250, 0x02FF, 0x0300, 0x036F, 0x037
                            0x2190, 0x21FF, 0x2200, 0x22FF, 0x2500, 0x257F, 0x25A0, 0x25FF, 0x2600, 0x26FF,
                            0x2700, 0x27BF, 0xFFFD, 0xFFFD, 0};
 
+}  // namespace
+
+bool inBuiltInGlyphRanges(char32_t c) {
+  for (const ImWchar* r = kRanges; r[0] != 0; r += 2)
+    if (c >= r[0] && c <= r[1]) return true;
+  return false;
+}
+
+namespace {
+
 // Fonts merged behind DejaVu for scripts it lacks (CJK, ...), when the system has them.
 const char* kFallbackFonts[] = {
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",

@@ -217,6 +217,8 @@ void drawMainLayout(UiContext& ui);
 // built-in ranges (ImGui 1.86 rasterises glyphs up front, so the atlas is rebuilt when new ones
 // appear). Call outside a frame; the renderer's font texture must be recreated afterwards.
 UiFonts loadFonts(float scale, const std::u32string& extra = {});
+// Whether loadFonts' atlas holds the code point without it being asked for in `extra`.
+bool inBuiltInGlyphRanges(char32_t c);
 void applyTheme(float scale, bool light = false);
 
 // Small drawing helpers shared by the panels (widgets.cpp).
