@@ -61,8 +61,10 @@ const char* kWindowHelp =
     "  --frames N             frames before the screenshot\n"
     "  --bench-frames N       render N frames with arcs animating, print one JSON line of frame times\n"
     "  --bench-zoom           with --bench-frames: zoom the heatmap in and out every frame instead of recomputing\n"
-    "  --bench-model layer|head|append   with --bench-frames and --model: every 10th frame switch the layer or\n"
-    "                         head, or append a word; reports the latency until that frame is on screen\n"
+    "  --bench-model layer|head|append|forward|generate|launch   with --bench-frames and --model: every 10th\n"
+    "                         frame switch the layer or head, append a word, put one in front (the whole text\n"
+    "                         reruns) or generate a token; or time the launch until the model's first map;\n"
+    "                         reports the latency until that frame is on screen\n"
     "  --bench-idle S         leave the window alone for S seconds once its work is done and its animations\n"
     "                         have settled; print the frames drawn and the CPU used (the idle cost)\n"
     "  --continuous-redraw    draw every frame even when nothing moves (the arcs keep flowing; costs CPU idle)\n"
@@ -216,7 +218,8 @@ int runWindow(int argc, char** argv) {
     }
     o.bench_zoom = args.has("bench-zoom");
     if (auto v = args.get("bench-model")) {
-      if (*v != "layer" && *v != "head" && *v != "append") throw UsageError("--bench-model must be layer, head or append");
+      if (*v != "layer" && *v != "head" && *v != "append" && *v != "forward" && *v != "generate" && *v != "launch")
+        throw UsageError("--bench-model must be layer, head, append, forward, generate or launch");
       if (o.bench_frames == 0 || o.model.empty()) throw UsageError("--bench-model needs --bench-frames N and --model");
       o.bench_model = *v;
     }

@@ -27,8 +27,10 @@ struct WindowOptions {
   int frames = 8;
   int bench_frames = 0;    // > 0: render that many frames and print one JSON line of timings
   bool bench_zoom = false; // with bench_frames: zoom the heatmap in and out every frame (no recomputes)
-  // With bench_frames and a model: every 10th frame switch the layer ("layer"), the head ("head")
-  // or append a word to the text ("append"); reports event-to-displayed-frame latencies.
+  // With bench_frames and a model: every 10th frame switch the layer ("layer"), the head ("head"),
+  // append a word to the text ("append"), put one in front ("forward": the whole text reruns) or
+  // generate a token ("generate"), or time the launch until the first map ("launch", frames drawn
+  // while the model works); reports event-to-displayed-frame latencies.
   std::string bench_model;
   // > 0: run the window as a person would, leave it alone for that many seconds once its work is
   // done and the animations have settled, then print the frames drawn and the CPU time spent.

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <string>
 
+#include "model/model_bench.h"
 #include "render/heatmap_renderer.h"
 #include "ui/app_controller.h"
 #include "ui/model_holder.h"
@@ -47,6 +48,17 @@ static std::string phasesJson(const std::vector<FramePhases>& frames, double p) 
   return json + "}";
 }
 
+// [12.3,45.6,...]: each value in order.
+static std::string listJson(const std::vector<double>& values) {
+  std::string json = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%s%.1f", i ? "," : "", values[i]);
+    json += b;
+  }
+  return json + "]";
+}
+
 double windowClockSeconds() {
   using namespace std::chrono;
   static const steady_clock::time_point start = steady_clock::now();
@@ -59,23 +71,32 @@ void WindowBench::beforeFrame(int frame, AppController& app, UiContext& ui) {
   // heatmap between the whole matrix and ~40x every frame.
   if (frame % 60 == 30) app.moveSelection(app.selectedQuery() + 1 < app.nq() ? 1 : -app.selectedQuery());
   if (!opt_.bench_zoom && opt_.bench_model.empty() && frame % 10 == 5) app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
-  if (!opt_.bench_model.empty() && app.model() && frame % 10 == 5 && event_start_ == -1) {
+  // A generation still finishing (its last snapshot shown, the worker not yet idle) delays the next.
+  if (!opt_.bench_model.empty() && opt_.bench_model != "launch" && app.model() && frame % 10 == 5 && event_start_ == -1 &&
+      !app.generating()) {
     // A person's action on a real model, timed until the frame showing its result is swapped.
     event_start_ = windowClockSeconds();
     event_versions_ = {app.resultVersion(), app.displayVersion()};
+    if (base_text_.empty()) base_text_ = app.text();
     if (opt_.bench_model == "layer") {
       app.setLayer((app.layer() + 1) % app.model()->layers());
     } else if (opt_.bench_model == "head") {
       const HeadSelection h = app.head();
       app.setHead({HeadSelection::Single, h.kind == HeadSelection::Single ? (h.index + 1) % app.heads() : 0});
+    } else if (opt_.bench_model == "forward") {
+      // A word put in front: every token changes position, so the forward runs from the first.
+      app.setText(app.text() == base_text_ ? "river " + base_text_ : base_text_);
+    } else if (opt_.bench_model == "generate") {
+      // One token appended by the model's worker through its KV cache (the text grows each time).
+      if (!app.generate(1)) event_start_ = -1;
     } else {
       // Append a word to the base text; every other event goes back to the base (not timed).
-      if (base_text_.empty()) base_text_ = app.text();
       const bool append = app.text() == base_text_;
       app.setText(append ? base_text_ + " river" : base_text_);
       if (!append) event_start_ = -2;  // untimed, but wait for it like the others
     }
   }
+  pending_this_frame_ = event_start_ != -1;
   if (opt_.bench_zoom && frame == 2) fit_cpp_ = ui.view.cpp;
   if (opt_.bench_zoom && frame > 2 && fit_cpp_ > 0) {
     const double zoom = 1.0 + 39.0 * 0.5 * (1.0 - std::cos(frame * 0.15));
@@ -90,7 +111,9 @@ void WindowBench::beforeFrame(int frame, AppController& app, UiContext& ui) {
 
 void WindowBench::afterSwap(const AppController& app) {
   if (event_start_ == -1) return;
-  if (app.resultVersion() == event_versions_.first && !(opt_.bench_model == "head" && app.displayVersion() != event_versions_.second))
+  if (opt_.bench_model == "launch" ? !app.hasResult()
+                                   : app.resultVersion() == event_versions_.first &&
+                                         !(opt_.bench_model == "head" && app.displayVersion() != event_versions_.second))
     return;
   glFinish();
   if (event_start_ >= 0) {
@@ -103,6 +126,9 @@ void WindowBench::afterSwap(const AppController& app) {
 void WindowBench::recordFrame(int frame, double interval_ms, const FramePhases& phases) {
   if (!active()) return;
   build_ms_.push_back(phases.ms[FramePhases::kUi]);
+  if (first_frame_s_ < 0) first_frame_s_ = windowClockSeconds();
+  if (pending_this_frame_ && frame > 1) pending_frame_ms_.push_back(interval_ms);
+  pending_this_frame_ = false;
   if (event_shown_ && frame > 1) event_frames_.push_back(phases_.size());
   event_shown_ = false;
   if (frame > 1) {
@@ -119,22 +145,27 @@ void WindowBench::report(const AppController& app) const {
   if (!opt_.bench_model.empty()) {
     std::vector<FramePhases> shown;
     for (std::size_t i : event_frames_) shown.push_back(phases_[i]);
-    std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_max_ms\":%.3f,\"tokens\":%d,"
-                "\"event_frame_p50_phases_ms\":%s}\n",
-                opt_.bench_model.c_str(), int(event_ms_.size()), percentile(event_ms_, 0.5), largest(event_ms_), app.nq(),
-                phasesJson(shown, 0.5).c_str());
+    std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_p95_ms\":%.3f,\"event_max_ms\":%.3f,"
+                "\"tokens\":%d,\"frames_while_pending\":%d,\"pending_frame_p95_ms\":%.3f,\"pending_frame_max_ms\":%.3f,"
+                "\"event_frame_p50_phases_ms\":%s,\"events_ms\":%s}\n",
+                opt_.bench_model.c_str(), int(event_ms_.size()), percentile(event_ms_, 0.5), percentile(event_ms_, 0.95),
+                largest(event_ms_), app.nq(), int(pending_frame_ms_.size()), percentile(pending_frame_ms_, 0.95),
+                largest(pending_frame_ms_), phasesJson(shown, 0.5).c_str(), listJson(event_ms_).c_str());
   }
   // The slowest frame's phases (the interval also holds what came between frames).
   std::size_t slowest = 0;
   for (std::size_t i = 1; i < frame_ms_.size(); ++i)
     if (frame_ms_[i] > frame_ms_[slowest]) slowest = i;
   const std::string slowest_json = phases_.empty() ? "{}" : phasesJson({phases_[slowest]}, 0.5);
+  const model::ResidentMemory memory = model::residentMemory();
   std::printf("{\"frames\":%d,\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"max_ms\":%.3f,\"recompute_p50_ms\":%.3f,"
               "\"renderer\":\"%s\",\"engine\":\"%s\",\"ui_build_p50_ms\":%.3f,\"nq\":%d,\"nk\":%d,"
-              "\"p50_phases_ms\":%s,\"slowest_frame_phases_ms\":%s}\n",
+              "\"p50_phases_ms\":%s,\"slowest_frame_phases_ms\":%s,\"launch_to_first_frame_ms\":%.1f,"
+              "\"rss_mb\":%.1f,\"peak_rss_mb\":%.1f}\n",
               int(frame_ms_.size()), percentile(frame_ms_, 0.5), percentile(frame_ms_, 0.95), largest(frame_ms_),
               percentile(recompute_ms_, 0.5), renderer.c_str(), app.engineUsed().c_str(), percentile(build_ms_, 0.5), app.nq(),
-              app.nk(), phasesJson(phases_, 0.5).c_str(), slowest_json.c_str());
+              app.nk(), phasesJson(phases_, 0.5).c_str(), slowest_json.c_str(), first_frame_s_ * 1000.0,
+              memory.current_bytes / 1048576.0, memory.peak_bytes / 1048576.0);
 }
 
 bool IdleBench::workDone(double now, bool working, double since_event) {

@@ -1,7 +1,8 @@
-// The window's own benchmark (--bench-frames, --bench-model head|layer|append, --bench-zoom):
-// scripted changes frame by frame, the frame, recompute and UI-build times, and the latency of a
-// real model's event (a head or layer switch, a word appended) from the change until the frame
-// showing its result is swapped. Prints one JSON line per report at the end.
+// The window's own benchmark (--bench-frames, --bench-model head|layer|append|forward|generate|launch,
+// --bench-zoom): scripted changes frame by frame, the frame, recompute and UI-build times, and the
+// latency of a real model's event (a head or layer switch, a word appended, the first word changed
+// so the whole text reruns, one token generated, the launch) from the change until the frame showing its
+// result is swapped. Prints one JSON line per report at the end.
 #pragma once
 
 #include <string>
@@ -15,7 +16,7 @@ namespace attnviz::ui {
 class AppController;
 struct UiContext;
 
-// Seconds on a steady clock since the first call.
+// Seconds on a steady clock since the first call (runAppWindow makes it first, at launch).
 double windowClockSeconds();
 
 // Where one frame's time went, in ms: events, the scripted change and recompute, the heatmap's
@@ -29,7 +30,10 @@ struct FramePhases {
 
 class WindowBench {
  public:
-  explicit WindowBench(const WindowOptions& opt) : opt_(opt) {}
+  // "launch": the one event is the launch itself, until the model's first map is on screen.
+  explicit WindowBench(const WindowOptions& opt) : opt_(opt) {
+    if (opt.bench_model == "launch") event_start_ = 0;
+  }
   bool active() const { return opt_.bench_frames > 0; }
 
   // Before the frame's recompute: this frame's scripted change.
@@ -43,6 +47,10 @@ class WindowBench {
  private:
   const WindowOptions& opt_;
   std::vector<double> frame_ms_, recompute_ms_, build_ms_, event_ms_;
+  // The intervals of frames drawn while an event's work was under way (the forward, the maps...).
+  std::vector<double> pending_frame_ms_;
+  bool pending_this_frame_ = false;
+  double first_frame_s_ = -1;  // launch to the first frame's swap
   // Every counted frame's phases, and which frames showed an event's result.
   std::vector<FramePhases> phases_;
   std::vector<std::size_t> event_frames_;

@@ -78,4 +78,27 @@ assert 0 < j['p50_ms'] <= j['p95_ms'] <= j['max_ms'], j
 assert j['renderer'], j
 " "$LINE" || fail "--bench-frames JSON is wrong: $LINE"
 [ "$(echo "$LINE" | wc -l)" = 1 ] || fail "--bench-frames printed more than one line"
+
+# --bench-model on the shipped tiny-gpt: a head switch changes no tokens, "forward" alternates
+# the text and a word in front, "generate" adds one token per timed event.
+MODEL="$(dirname "$0")/../../assets/models/tiny-gpt"
+for kind in head forward generate; do
+  "$BIN" --model "$MODEL" --text "the cat sat on the mat and the dog" --bench-frames 60 --bench-model $kind >"$TMP/$kind.txt" ||
+    fail "--bench-model $kind exited $?"
+done
+/usr/bin/python3 -c "
+import json,sys
+def lines(kind): return [json.loads(l) for l in open(sys.argv[1]+'/'+kind+'.txt') if l.startswith('{')]
+base = lines('head')[0]['tokens']
+for kind in ('head','forward','generate'):
+    event, frames = lines(kind)
+    assert event['bench_model'] == kind, event
+    assert event['events'] >= 3, (kind, event)
+    assert 0 < event['event_p50_ms'] <= event['event_p95_ms'] <= event['event_max_ms'], event
+    assert event['frames_while_pending'] >= event['events'], event
+    assert frames['launch_to_first_frame_ms'] > 0 and 0 < frames['rss_mb'] <= frames['peak_rss_mb'], frames
+    if kind == 'forward': assert event['tokens'] in (base, base + 1), (base, event)
+    if kind == 'generate': assert event['tokens'] == base + event['events'], (base, event)
+" "$TMP" || fail "--bench-model reports are wrong: $(cat "$TMP"/*.txt)"
+usage_error --model "$MODEL" --bench-frames 10 --bench-model sideways
 echo PASS
