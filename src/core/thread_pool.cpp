@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "core/thread_priority.h"
+
 namespace attnviz {
 
 ThreadPool::ThreadPool(int workers) {
@@ -37,12 +39,17 @@ void ThreadPool::work(int worker) {
 
 void ThreadPool::workerLoop(int worker) {
   std::uint64_t seen = 0;
+  bool in_background = false;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
+    }
+    if (!in_background && background_.load(std::memory_order_relaxed)) {
+      moveThisThreadToBackground();  // where it cannot, the thread runs on as it was
+      in_background = true;
     }
     work(worker);
     {

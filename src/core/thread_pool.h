@@ -28,6 +28,10 @@ class ThreadPool {
 
   int size() const { return int(threads_.size()) + 1; }
 
+  // From their next task on, the pool's own threads run at background priority
+  // (core/thread_priority.h); the calling thread of a run keeps its own. There is no way back.
+  void moveWorkersToBackground() { background_.store(true, std::memory_order_relaxed); }
+
   // body(int task, int worker), worker in [0, min(size(), max_workers)) (max_workers <= 0: all).
   // An exception thrown by body stops the handing out of tasks and is rethrown here.
   // Must not be called from inside a body (it would wait for itself).
@@ -57,6 +61,7 @@ class ThreadPool {
   std::uint64_t generation_ = 0;  // bumped once per job
   bool stop_ = false;
   std::exception_ptr error_;
+  std::atomic<bool> background_{false};
 };
 
 // The process-wide pool: one worker per hardware thread (std::thread::hardware_concurrency), or

@@ -6,6 +6,7 @@
 #include "core/cpu_fast.h"
 #include "core/memory_budget.h"
 #include "core/thread_pool.h"
+#include "core/thread_priority.h"
 #include "model/model_error.h"
 #include "model/tokenizer_model.h"
 #include "model/transformer.h"
@@ -259,6 +260,7 @@ void ModelWorker::publish(std::shared_ptr<ModelSnapshot> snapshot) {
 }
 
 void ModelWorker::loop() {
+  moveThisThreadToBackground();  // the window's frames come first
   for (;;) {
     Wish wish;
     {

@@ -22,6 +22,7 @@
 #include "render/heatmap_renderer.h"
 #include "render/png_writer.h"
 #include "core/deck.h"
+#include "core/thread_pool.h"
 #include "ui/app_controller.h"
 #include "ui/deck_player.h"
 #include "ui/figure_export.h"
@@ -142,6 +143,9 @@ float displayScale(SDL_Window* window, float requested) {
 
 int runAppWindow(const WindowOptions& opt) {
   windowClockSeconds();  // its zero: the launch, for --bench-frames' time to the first frame
+  // The pool's threads serve the model's worker and the overview: behind the frames (the UI
+  // thread and llvmpipe's rasteriser threads) on a machine with two cores.
+  sharedThreadPool().moveWorkersToBackground();
   const bool headless_run = !opt.screenshot.empty() || opt.bench_frames > 0;
   // --bench-model launch times the window as a person starts it: frames come while the model works.
   const bool launch_bench = opt.bench_model == "launch";

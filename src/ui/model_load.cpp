@@ -1,5 +1,6 @@
 #include "ui/model_load.h"
 
+#include "core/thread_priority.h"
 #include "ui/model_holder.h"
 
 namespace attnviz::ui {
@@ -45,6 +46,7 @@ void ModelLoad::step(const std::string& what, int done, int total) {
 }
 
 void ModelLoad::run() {
+  moveThisThreadToBackground();  // reading and converting weights must not hold frames back
   try {
     step("opening " + name_, 0, 0);
     auto holder = std::make_unique<ModelHolder>(name_, [this](const std::string& file, int done, int total) {

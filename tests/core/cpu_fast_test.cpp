@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -14,11 +15,13 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/attention.h"
 #include "core/cpu_fast.h"
 #include "core/thread_pool.h"
+#include "core/thread_priority.h"
 
 using namespace attnviz;
 
@@ -395,5 +398,27 @@ TEST(ThreadPool, RunsEveryTaskOnceAndPropagatesExceptions) {
   }, 1);
   EXPECT_EQ(count.load(), 10);
 }
+
+#if defined(__linux__)
+// The window puts the pool's threads behind its frames; the thread calling run() keeps its nice.
+TEST(ThreadPool, WorkersMovedToBackgroundRunAtTheBackgroundNice) {
+  ThreadPool pool(2);
+  const int caller_nice = thisThreadNice();
+  if (caller_nice >= kBackgroundNice) GTEST_SKIP() << "the tests run at nice " << caller_nice << ": nothing to lower";
+  pool.moveWorkersToBackground();
+  // Two tasks that wait for each other, so each worker takes one.
+  std::atomic<int> started{0};
+  int nice_of[2] = {-100, -100};
+  pool.run(2, [&](int, int w) {
+    started.fetch_add(1);
+    for (int spin = 0; spin < 5000 && started.load() < 2; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    nice_of[w] = thisThreadNice();
+  });
+  ASSERT_EQ(started.load(), 2);
+  EXPECT_EQ(nice_of[0], caller_nice);
+  EXPECT_EQ(nice_of[1], kBackgroundNice);
+  EXPECT_EQ(thisThreadNice(), caller_nice);
+}
+#endif
 
 }  // namespace

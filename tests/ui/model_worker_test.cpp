@@ -4,11 +4,13 @@
 // These run under the TSan net too (scripts/run-nets.sh).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "../model/tiny_models.h"
 #include "core/attention.h"
+#include "core/thread_priority.h"
 #include "model/model_error.h"
 #include "model/model_worker.h"
 
@@ -58,6 +60,22 @@ TEST(ModelWorker, TheNewestTextWinsAndItsLayerIsPublished) {
   ASSERT_NE(s->rollout, nullptr);
   EXPECT_EQ(s->rollout->size(), s->token_ids.size() * s->token_ids.size());
 }
+
+#if defined(__linux__)
+// The worker's thread runs behind the window's frames (core/thread_priority.h): its progress
+// observer is called on that thread.
+TEST(ModelWorker, ItsThreadRunsAtTheBackgroundNice) {
+  REQUIRE_TINY_MODELS();
+  if (thisThreadNice() >= kBackgroundNice) GTEST_SKIP() << "the tests run at nice " << thisThreadNice() << ": nothing to lower";
+  auto worker = workerOn("gpt2_plain");
+  std::atomic<int> nice{-100};
+  worker->setProgressObserver([&](const ModelProgress&) { nice = thisThreadNice(); });
+  worker->want("the cat sat", 0);
+  worker->waitIdle();
+  EXPECT_EQ(nice.load(), kBackgroundNice);
+  EXPECT_LT(thisThreadNice(), kBackgroundNice);  // the caller's own stays as it was
+}
+#endif
 
 TEST(ModelWorker, ACancelledForwardKeepsThePrefixAndTheNextForwardIsExact) {
   REQUIRE_TINY_MODELS();
