@@ -256,11 +256,7 @@ void HeatmapRenderer::showDisplay(gpu::Texture next, int layers, bool animate) {
     // The display blended from until now is free again: one layer of this shape is the next
     // host display's storage (a new texture each switch cost llvmpipe up to ~20 ms of fresh
     // pages; overwriting one is a copy).
-    if (prev_display_ && prev_layers_ == 1) {
-      spare_ = std::move(prev_display_);
-      spare_nq_ = prev_nq_;
-      spare_nk_ = prev_nk_;
-    }
+    if (prev_display_ && prev_layers_ == 1) keepSpare(std::move(prev_display_), prev_nq_, prev_nk_);
     prev_display_ = std::move(display_);
     prev_layers_ = display_layers_;
     prev_valid_ = true;
@@ -302,17 +298,18 @@ bool HeatmapRenderer::prepareHost(const float* p, int nq, int nk, bool causal, i
   buildHeatmapDisplay(heatmapDisplayPath(), in, levels, &host_levels_);
   ++upload_count_;
   last_upload_heads_ = 1;
-  const bool reuse = spare_ && spare_nq_ == nq && spare_nk_ == nk;
-  gpu::Texture next = reuse ? std::move(spare_) : gpu::Texture::create();
-  glBindTexture(GL_TEXTURE_2D_ARRAY, next.id());
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-  for (int l = 0; l < levels; ++l) {
-    const int w = std::max(1, nk >> l), h = std::max(1, nq >> l);
-    if (reuse)
-      glTexSubImage3D(GL_TEXTURE_2D_ARRAY, l, 0, 0, 0, w, h, 1, GL_RED, GL_FLOAT, host_levels_[std::size_t(l)].data());
-    else
-      glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, w, h, 1, 0, GL_RED, GL_FLOAT, host_levels_[std::size_t(l)].data());
+  const auto spare = std::find_if(spares_.begin(), spares_.end(), [&](const Spare& s) { return s.nq == nq && s.nk == nk; });
+  const bool reuse = spare != spares_.end();
+  gpu::Texture next;
+  if (reuse) {
+    next = std::move(spare->texture);
+    spares_.erase(spare);
+  } else {
+    next = gpu::Texture::create();
+    ++texture_allocations_;
   }
+  uploadHostLevels(next.id(), nq, nk, levels, reuse);
+  glBindTexture(GL_TEXTURE_2D_ARRAY, next.id());
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MIN_FILTER, GL_NEAREST_MIPMAP_NEAREST);
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
   glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_BASE_LEVEL, 0);
@@ -329,6 +326,72 @@ bool HeatmapRenderer::prepareHost(const float* p, int nq, int nk, bool causal, i
   nk_ = nk;
   levels_ = levels;
   showDisplay(std::move(next), 1, animate);
+  return true;
+}
+
+void HeatmapRenderer::uploadHostLevels(GLuint texture, int nq, int nk, int levels, bool overwrite) const {
+  glBindTexture(GL_TEXTURE_2D_ARRAY, texture);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  for (int l = 0; l < levels; ++l) {
+    const int w = std::max(1, nk >> l), h = std::max(1, nq >> l);
+    if (overwrite)
+      glTexSubImage3D(GL_TEXTURE_2D_ARRAY, l, 0, 0, 0, w, h, 1, GL_RED, GL_FLOAT, host_levels_[std::size_t(l)].data());
+    else
+      glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, w, h, 1, 0, GL_RED, GL_FLOAT, host_levels_[std::size_t(l)].data());
+  }
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+}
+
+void HeatmapRenderer::keepSpare(gpu::Texture texture, int nq, int nk) {
+  // Spares of another shape are of no use to the next switches.
+  spares_.erase(std::remove_if(spares_.begin(), spares_.end(), [&](const Spare& s) { return s.nq != nq || s.nk != nk; }),
+                spares_.end());
+  if (spares_.size() < kMaxSpares) spares_.push_back({std::move(texture), nq, nk});
+}
+
+bool HeatmapRenderer::warmSpare(std::string* error) {
+  // Only a host display (prepareHost's: one layer, its pyramid still in host_levels_).
+  if (display_layers_ != 1 || source_ != 0 || levels_ <= 0 || int(host_levels_.size()) < levels_) return false;
+  if (warming_.texture && (warming_.nq != nq_ || warming_.nk != nk_)) warming_ = Spare{};  // the shape moved on
+  if (!warming_.texture) {
+    const std::size_t of_shape = std::size_t(
+        std::count_if(spares_.begin(), spares_.end(), [&](const Spare& s) { return s.nq == nq_ && s.nk == nk_; }));
+    if (of_shape >= kMaxSpares) return false;
+    // Storage only: its pages are touched by the steps below, a band of rows at a time.
+    warming_ = {gpu::Texture::create(), nq_, nk_};
+    ++texture_allocations_;
+    glBindTexture(GL_TEXTURE_2D_ARRAY, warming_.texture.id());
+    for (int l = 0; l < levels_; ++l)
+      glTexImage3D(GL_TEXTURE_2D_ARRAY, l, GL_R32F, std::max(1, nk_ >> l), std::max(1, nq_ >> l), 1, 0, GL_RED, GL_FLOAT, nullptr);
+    warm_level_ = warm_row_ = 0;
+  }
+  // Bands of rows, kWarmRowsPerStep rows of level 0's width in all, on through the smaller levels
+  // (what they hold does not matter: a reuse overwrites it all).
+  glBindTexture(GL_TEXTURE_2D_ARRAY, warming_.texture.id());
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  std::size_t budget = std::size_t(kWarmRowsPerStep) * std::size_t(nk_);
+  while (budget > 0 && warm_level_ < levels_) {
+    const int w = std::max(1, nk_ >> warm_level_), h = std::max(1, nq_ >> warm_level_);
+    const int rows = int(std::min<std::size_t>(std::size_t(h - warm_row_), std::max<std::size_t>(1, budget / std::size_t(w))));
+    glTexSubImage3D(GL_TEXTURE_2D_ARRAY, warm_level_, 0, warm_row_, 0, w, rows, 1, GL_RED, GL_FLOAT,
+                    host_levels_[std::size_t(warm_level_)].data() + std::size_t(warm_row_) * std::size_t(w));
+    budget -= std::min(budget, std::size_t(rows) * std::size_t(w));
+    warm_row_ += rows;
+    if (warm_row_ >= h) {
+      warm_row_ = 0;
+      ++warm_level_;
+    }
+  }
+  glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+  if (const std::string gl_errors = gpu::takeGlErrors(); !gl_errors.empty()) {
+    if (error) *error = "warming a heatmap display failed: " + gl_errors;
+    warming_ = Spare{};
+    return false;
+  }
+  if (warm_level_ >= levels_) {
+    keepSpare(std::move(warming_.texture), warming_.nq, warming_.nk);
+    warming_ = Spare{};
+  }
   return true;
 }
 

@@ -63,6 +63,8 @@ class HeatmapRenderer {
   bool uploadSource(const float* p, int heads, int nq, int nk, std::string* error);
   // Uploads so far and the matrices (layers) the last one held: what tests count.
   int uploadCount() const { return upload_count_; }
+  // One-layer display textures created by prepareHost and warmSpare (the rest were reused).
+  int textureAllocations() const { return texture_allocations_; }
   int lastUploadHeads() const { return last_upload_heads_; }
   // Why a [heads][nq][nk] matrix cannot be a texture on this context ("" when it can). Needs a
   // current GL context.
@@ -83,6 +85,15 @@ class HeatmapRenderer {
   // a few). The source texture is left out (set or upload it again before prepare()).
   bool prepareHost(const float* p, int nq, int nk, bool causal, int window, bool animate, std::string* error,
                    const DisplayScaling& scaling = {});
+
+  // Makes a spare texture of the shown host display's shape a step at a time (llvmpipe pays for a
+  // new texture's pages on their first write: 20-40 ms at 1000 x 1000 here, so each step writes
+  // as many cells as kWarmRowsPerStep rows of level 0), so that the next head switches only
+  // overwrite. For a frame with
+  // nothing else to do; false when there was nothing to warm (no host display, or enough spares
+  // of its shape).
+  bool warmSpare(std::string* error = nullptr);
+  static constexpr int kWarmRowsPerStep = 256;
 
   bool hasDisplay() const { return display_layers_ > 0; }
   bool canBlend() const { return prev_valid_; }
@@ -127,8 +138,22 @@ class HeatmapRenderer {
   GLuint source_ = 0;
   int heads_ = 0, nq_ = 0, nk_ = 0;
   gpu::Texture display_, prev_display_;
-  gpu::Texture spare_;  // a one-layer display no longer shown, spare_nq_ x spare_nk_ (prepareHost reuses it)
-  int spare_nq_ = 0, spare_nk_ = 0;
+  // One-layer displays no longer shown (or warmed ahead), each nq x nk: prepareHost overwrites one
+  // of the right shape rather than allocate. Two are in use at a time (the shown one and the one
+  // blended from), so two spares make every head switch a copy.
+  struct Spare {
+    gpu::Texture texture;
+    int nq = 0, nk = 0;
+  };
+  static constexpr std::size_t kMaxSpares = 2;
+  std::vector<Spare> spares_;
+  int texture_allocations_ = 0;  // one-layer display textures created (tests count them)
+  // The spare being warmed: its shape, and the level and row its next step writes.
+  Spare warming_;
+  int warm_level_ = 0, warm_row_ = 0;
+  void keepSpare(gpu::Texture texture, int nq, int nk);
+  // host_levels_ into `texture` (overwrite: its storage already has that shape).
+  void uploadHostLevels(GLuint texture, int nq, int nk, int levels, bool overwrite) const;
   int display_layers_ = 0, prev_layers_ = 0, prev_nq_ = 0, prev_nk_ = 0;
   bool prev_valid_ = false;
   int levels_ = 1;

@@ -494,6 +494,11 @@ int runAppWindow(const WindowOptions& opt) {
         }
         ui.display_changed_at = heatmap.canBlend() ? now : -10.0;
         shown_display_version = app.displayVersion();
+      } else if (!recomputed && opt.screenshot.empty()) {
+        // A frame with no new display: a spare display texture made now spares a head switch
+        // the allocation (one per frame, two at most per shape).
+        std::string warm_error;
+        if (!heatmap.warmSpare(&warm_error) && !warm_error.empty()) std::fprintf(stderr, "attnviz: %s\n", warm_error.c_str());
       }
       if (recomputed) {  // input to pixels: the job (build + engine + stats) plus upload and display build
         glFinish();

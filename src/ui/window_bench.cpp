@@ -72,8 +72,10 @@ void WindowBench::beforeFrame(int frame, AppController& app, UiContext& ui) {
   if (frame % 60 == 30) app.moveSelection(app.selectedQuery() + 1 < app.nq() ? 1 : -app.selectedQuery());
   if (!opt_.bench_zoom && opt_.bench_model.empty() && frame % 10 == 5) app.setTemperature(app.temperature() == 1.0f ? 1.02f : 1.0f);
   // A generation still finishing (its last snapshot shown, the worker not yet idle) delays the next.
-  if (!opt_.bench_model.empty() && opt_.bench_model != "launch" && app.model() && frame % 10 == 5 && event_start_ == -1 &&
-      !app.generating()) {
+  // The first comes kFirstEventFrame frames in, as a person's first click comes a moment after the
+  // map is up (the frames between warm the spare display textures).
+  if (!opt_.bench_model.empty() && opt_.bench_model != "launch" && app.model() && frame % 10 == 5 && frame >= kFirstEventFrame &&
+      event_start_ == -1 && !app.generating()) {
     // A person's action on a real model, timed until the frame showing its result is swapped.
     event_start_ = windowClockSeconds();
     event_versions_ = {app.resultVersion(), app.displayVersion()};

@@ -35,6 +35,7 @@ class WindowBench {
     if (opt.bench_model == "launch") event_start_ = 0;
   }
   bool active() const { return opt_.bench_frames > 0; }
+  static constexpr int kFirstEventFrame = 35;  // then one event every 10 frames
 
   // Before the frame's recompute: this frame's scripted change.
   void beforeFrame(int frame, AppController& app, UiContext& ui);

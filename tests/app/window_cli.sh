@@ -83,7 +83,7 @@ assert j['renderer'], j
 # the text and a word in front, "generate" adds one token per timed event.
 MODEL="$(dirname "$0")/../../assets/models/tiny-gpt"
 for kind in head forward generate; do
-  "$BIN" --model "$MODEL" --text "the cat sat on the mat and the dog" --bench-frames 60 --bench-model $kind >"$TMP/$kind.txt" ||
+  "$BIN" --model "$MODEL" --text "the cat sat on the mat and the dog" --bench-frames 90 --bench-model $kind >"$TMP/$kind.txt" ||
     fail "--bench-model $kind exited $?"
 done
 /usr/bin/python3 -c "

@@ -209,5 +209,74 @@ TEST_F(HeatmapRendererTest, BlendMixesThePreviousMatrix) {
   EXPECT_LE(distance(at(px, 32, 32, 24, 8), sampleColormap(Colormap::Greyscale, 0.25f)), 3);
 }
 
+// Head switches on a host display overwrite spare textures: warmed ahead, none is allocated at a
+// switch (llvmpipe paid 20-40 ms of fresh pages for each of the first two switches at 1000 x 1000).
+TEST_F(HeatmapRendererTest, WarmedSparesLetHeadSwitchesReuseTextures) {
+  const AttentionResult a = identity(1, 2);
+  AttentionResult b = identity(1, 2);
+  b.p = {0.0f, 1.0f, 1.0f, 0.0f};
+  std::string error;
+  ASSERT_TRUE(renderer_->prepareHost(a.p.data(), 2, 2, false, 0, true, &error)) << error;
+  EXPECT_EQ(renderer_->textureAllocations(), 1);
+  // A small display: one step per level and spare.
+  for (int step = 0; step < 2 * renderer_->levels(); ++step) EXPECT_TRUE(renderer_->warmSpare(&error)) << step << ": " << error;
+  EXPECT_FALSE(renderer_->warmSpare(&error)) << "two spares of a shape are enough";
+  EXPECT_EQ(renderer_->textureAllocations(), 3);
+  renderer_->setColormap(Colormap::Greyscale);
+  HeatmapView v;
+  v.x1 = 2;
+  v.y1 = 2;
+  for (int k = 0; k < 6; ++k) {
+    const AttentionResult& shown = k % 2 ? a : b;
+    ASSERT_TRUE(renderer_->prepareHost(shown.p.data(), 2, 2, false, 0, true, &error)) << error;
+    EXPECT_EQ(renderer_->textureAllocations(), 3) << "switch " << k;
+    // What is drawn is the matrix just prepared (a reused texture holds no stale cells).
+    const auto px = pixels(renderer_->render(0, 32, 32, v), 32, 32);
+    EXPECT_LE(distance(at(px, 32, 32, 8, 8), sampleColormap(Colormap::Greyscale, shown.p[0])), 3) << k;
+    EXPECT_LE(distance(at(px, 32, 32, 24, 8), sampleColormap(Colormap::Greyscale, shown.p[1])), 3) << k;
+  }
+  // Another shape allocates anew and drops the spares that no longer fit.
+  const AttentionResult c = identity(1, 3);
+  ASSERT_TRUE(renderer_->prepareHost(c.p.data(), 3, 3, false, 0, true, &error)) << error;
+  EXPECT_EQ(renderer_->textureAllocations(), 4);
+  EXPECT_TRUE(renderer_->warmSpare(&error)) << error;
+  EXPECT_EQ(renderer_->textureAllocations(), 5);
+}
+
+// A tall display is warmed a band of rows per step, so no one frame pays for all its pages.
+TEST_F(HeatmapRendererTest, ASpareIsWarmedABandOfRowsPerStep) {
+  const int n = 2 * HeatmapRenderer::kWarmRowsPerStep + 3;  // level 0: a little over two bands
+  const AttentionResult a = identity(1, n);
+  std::string error;
+  ASSERT_TRUE(renderer_->prepareHost(a.p.data(), n, n, false, 0, true, &error)) << error;
+  int steps = 0;
+  while (renderer_->warmSpare(&error) && steps < 1000) ++steps;
+  ASSERT_TRUE(error.empty()) << error;
+  // Each spare: its cells (level 0 and the max-pooled levels, about 4/3 of level 0) in steps of
+  // kWarmRowsPerStep rows of level 0.
+  std::size_t cells = 0;
+  for (int l = 0; l < renderer_->levels(); ++l) cells += std::size_t(std::max(1, n >> l)) * std::size_t(std::max(1, n >> l));
+  const std::size_t per_step = std::size_t(HeatmapRenderer::kWarmRowsPerStep) * std::size_t(n);
+  const int per_spare = int((cells + per_step - 1) / per_step);
+  EXPECT_EQ(per_spare, 3);
+  EXPECT_EQ(steps, 2 * per_spare);
+  EXPECT_EQ(renderer_->textureAllocations(), 3);
+}
+
+TEST_F(HeatmapRendererTest, WithoutSparesTheFirstHeadSwitchesAllocate) {
+  const AttentionResult a = identity(1, 2);
+  AttentionResult b = identity(1, 2);
+  b.p = {0.0f, 1.0f, 1.0f, 0.0f};
+  std::string error;
+  ASSERT_TRUE(renderer_->prepareHost(a.p.data(), 2, 2, false, 0, true, &error)) << error;
+  ASSERT_TRUE(renderer_->prepareHost(b.p.data(), 2, 2, false, 0, true, &error)) << error;
+  ASSERT_TRUE(renderer_->prepareHost(a.p.data(), 2, 2, false, 0, true, &error)) << error;
+  EXPECT_EQ(renderer_->textureAllocations(), 3);
+  // From the third switch on, the display blended from two switches ago is reused.
+  ASSERT_TRUE(renderer_->prepareHost(b.p.data(), 2, 2, false, 0, true, &error)) << error;
+  ASSERT_TRUE(renderer_->prepareHost(a.p.data(), 2, 2, false, 0, true, &error)) << error;
+  EXPECT_EQ(renderer_->textureAllocations(), 3);
+}
+
 }  // namespace
 }  // namespace attnviz::render
