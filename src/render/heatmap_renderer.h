@@ -89,9 +89,8 @@ class HeatmapRenderer {
   // Makes a spare texture of the shown host display's shape a step at a time (llvmpipe pays for a
   // new texture's pages on their first write: 20-40 ms at 1000 x 1000 here, so each step writes
   // as many cells as kWarmRowsPerStep rows of level 0), so that the next head switches only
-  // overwrite. For a frame with
-  // nothing else to do; false when there was nothing to warm (no host display, or enough spares
-  // of its shape).
+  // overwrite. For a frame with nothing else to do; false when there was nothing to warm (no
+  // host display, or enough spares of its shape).
   bool warmSpare(std::string* error = nullptr);
   static constexpr int kWarmRowsPerStep = 256;
 
