@@ -650,11 +650,14 @@ int runAppWindow(const WindowOptions& opt) {
       const double marks[] = {last_frame_end, input_end, rc0, ui0, ui1, draw_end, frame_end};
       for (int k = 0; k < FramePhases::kCount; ++k) phases.ms[k] = (marks[k + 1] - marks[k]) * 1000.0;
       bench.recordFrame(frame, (frame_end - last_frame_end) * 1000.0, phases);
-      if (bench.active()) {
-        if (frame >= total_frames) running = false;
-        // Paced as the window is (below), so the model's worker gets the cores a person's window leaves it.
+      // No vsync under a virtual display: do not spin faster than 60 Hz.
+      const auto paceTo60Hz = [&] {
         const double spent = frame_end - frame_start;
         if (spent < 1.0 / 60.0) SDL_Delay(Uint32((1.0 / 60.0 - spent) * 1000.0));
+      };
+      if (bench.active()) {
+        if (frame >= total_frames) running = false;
+        paceTo60Hz();  // as the window (below): the model's worker gets the cores a person's window leaves it
       } else if (opt.screenshot.empty()) {
         if (idle_bench.afterFrame(frame_end)) running = false;
         FrameNeeds needs;
@@ -667,9 +670,7 @@ int runAppWindow(const WindowOptions& opt) {
           SDL_WaitEventTimeout(nullptr, wait_ms);  // nothing moves: sleep until an event (or the bound)
           slept = true;
         } else {
-          // No vsync under a virtual display: do not spin faster than 60 Hz.
-          const double spent = frame_end - frame_start;
-          if (spent < 1.0 / 60.0) SDL_Delay(Uint32((1.0 / 60.0 - spent) * 1000.0));
+          paceTo60Hz();
         }
       }
       last_frame_end = nowSeconds();
