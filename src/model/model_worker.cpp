@@ -55,7 +55,14 @@ ModelWorker::ModelWorker(std::unique_ptr<ModelSession> session)
   latest_ = std::move(empty);
   session_->setProgressCallback([this](int done, int total) {
     if (text_version_.load() != running_text_version_) throw Cancelled{};
-    setProgress("forward: layer", done, total);
+    // A long text runs in parts of tokens, each through every layer: "layer 15 / 24" for a
+    // 12-layer model read as wrong, so the part is named and the layer counts to 12.
+    const int layers = facts_.layers;
+    if (layers > 0 && total > layers && total % layers == 0)
+      setProgress("forward, part " + std::to_string(done / layers + 1) + " of " + std::to_string(total / layers) + ": layer",
+                  done % layers, layers);
+    else
+      setProgress("forward: layer", done, total);
   });
   thread_ = std::thread([this] { loop(); });
 }

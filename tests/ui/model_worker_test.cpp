@@ -4,9 +4,17 @@
 // These run under the TSan net too (scripts/run-nets.sh).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "../model/tiny_models.h"
 #include "core/attention.h"
@@ -76,6 +84,56 @@ TEST(ModelWorker, ItsThreadRunsAtTheBackgroundNice) {
   EXPECT_LT(thisThreadNice(), kBackgroundNice);  // the caller's own stays as it was
 }
 #endif
+
+// A text longer than one part of tokens (512) runs through every layer once per part: the
+// progress counts the layers of a part and names the part, never "layer 3 / 4" of 2 layers.
+TEST(ModelWorker, ALongForwardsProgressNamesThePartAndCountsItsLayers) {
+  REQUIRE_TINY_MODELS();
+  namespace fs = std::filesystem;
+  // The tiny Llama (rotary positions, 2 layers) with room for 2048 positions.
+  const fs::path dir = fs::temp_directory_path() / ("attnviz_long_llama_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::copy(tinyModel("llama_gqa_bf16"), dir, fs::copy_options::recursive);
+  nlohmann::json cfg;
+  {
+    std::ifstream in(dir / "config.json");
+    in >> cfg;
+  }
+  cfg["max_position_embeddings"] = 2048;
+  std::ofstream(dir / "config.json") << cfg.dump();
+  auto worker = std::make_unique<ModelWorker>(ModelSession::load(dir.string()));
+  std::mutex mutex;
+  std::vector<ModelProgress> seen;
+  worker->setProgressObserver([&](const ModelProgress& p) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (p.what.rfind("forward", 0) == 0) seen.push_back(p);
+  });
+  std::string text;
+  for (int i = 0; i < 180; ++i) text += "the cat sat ";
+  worker->want(text, 0);
+  worker->waitIdle();
+  const auto s = worker->latest();
+  ASSERT_TRUE(s->has_forward) << s->error;
+  ASSERT_GT(s->token_ids.size(), 512u) << "the text should need more than one part";
+  worker.reset();
+  fs::remove_all(dir);
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<std::string> parts;
+  for (const ModelProgress& p : seen) {
+    if (p.total == 0) continue;
+    EXPECT_EQ(p.total, 2) << p.what;
+    EXPECT_LT(p.done, p.total) << p.what;
+    if (parts.empty() || parts.back() != p.what) parts.push_back(p.what);
+  }
+  // The worker's own first line, before the forward reports a part.
+  ASSERT_FALSE(parts.empty());
+  EXPECT_EQ(parts.front(), "forward: layer");
+  parts.erase(parts.begin());
+  const int count = int((s->token_ids.size() + 511) / 512);
+  ASSERT_EQ(int(parts.size()), count) << (parts.empty() ? "" : parts.front());
+  for (int k = 0; k < count; ++k)
+    EXPECT_EQ(parts[std::size_t(k)], "forward, part " + std::to_string(k + 1) + " of " + std::to_string(count) + ": layer");
+}
 
 TEST(ModelWorker, ACancelledForwardKeepsThePrefixAndTheNextForwardIsExact) {
   REQUIRE_TINY_MODELS();
