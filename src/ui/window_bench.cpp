@@ -149,10 +149,11 @@ void WindowBench::report(const AppController& app) const {
     for (std::size_t i : event_frames_) shown.push_back(phases_[i]);
     std::printf("{\"bench_model\":\"%s\",\"events\":%d,\"event_p50_ms\":%.3f,\"event_p95_ms\":%.3f,\"event_max_ms\":%.3f,"
                 "\"tokens\":%d,\"frames_while_pending\":%d,\"pending_frame_p95_ms\":%.3f,\"pending_frame_max_ms\":%.3f,"
-                "\"event_frame_p50_phases_ms\":%s,\"events_ms\":%s}\n",
+                "\"event_frame_p50_phases_ms\":%s,\"events_ms\":%s,\"unfinished_event\":%s}\n",
                 opt_.bench_model.c_str(), int(event_ms_.size()), percentile(event_ms_, 0.5), percentile(event_ms_, 0.95),
                 largest(event_ms_), app.nq(), int(pending_frame_ms_.size()), percentile(pending_frame_ms_, 0.95),
-                largest(pending_frame_ms_), phasesJson(shown, 0.5).c_str(), listJson(event_ms_).c_str());
+                largest(pending_frame_ms_), phasesJson(shown, 0.5).c_str(), listJson(event_ms_).c_str(),
+                event_start_ != -1 ? "true" : "false");  // the run ended before the last change was on screen
   }
   // The slowest frame's phases (the interval also holds what came between frames).
   std::size_t slowest = 0;
