@@ -287,6 +287,9 @@ bool AppController::recomputeIfDue(double now_s) {
     applied = true;
   }
   if (!dirty_) return applied;
+  // A model loading before anything was shown (the launch's --model): the simulated model's
+  // heads would only stand in for it under the wrong names.
+  if (source_ == Source::Simulated && load_ && !hasResult()) return applied;
   // A real model's forward runs on its worker: wait (drawing frames) until its snapshot is in.
   if (source_ == Source::Model && !modelSnapshotReady()) return applied;
   if (dirty_since_ < 0) dirty_since_ = now_s;

@@ -19,6 +19,7 @@
 #include "gpu/fragment_engine.h"
 #include "gpu/gl_context.h"
 #include "gpu/gpu_engine.h"
+#include "model/model_path.h"
 #include "render/heatmap_renderer.h"
 #include "render/png_writer.h"
 #include "core/deck.h"
@@ -27,6 +28,7 @@
 #include "ui/deck_player.h"
 #include "ui/figure_export.h"
 #include "ui/model_holder.h"
+#include "ui/model_load.h"
 #include "ui/settings.h"
 #include "ui/text_bounds.h"
 #include "ui/model_panel_state.h"
@@ -139,6 +141,61 @@ float displayScale(SDL_Window* window, float requested) {
   return std::round(s * 4.0f) / 4.0f;
 }
 
+// --head with the CLI's rule for a model (heads from 0, an L5H1 agreeing with --layer); false
+// after printing why it is wrong.
+bool setHeadOption(const std::string& head, int layer_asked, AppController& app) {
+  std::string error;
+  if (app.setHeadByName(head, &error, layer_asked)) return true;
+  std::fprintf(stderr, "attnviz: %s%s\n", error.rfind("--head", 0) == 0 ? "" : "--head: ", error.c_str());
+  return false;
+}
+
+// The options that need the loaded model, applied once it is in: 0, or 2 after one line saying
+// which option does not fit this model.
+int applyModelOptions(const WindowOptions& opt, AppController& app, UiContext& ui) {
+  if (!app.encoderDecoderShown() && (opt.target || !opt.attention.empty() || opt.translate > 0)) {
+    std::fprintf(stderr, "attnviz: %s: %s is not an encoder-decoder (%s): it has no target, translation or kinds of attention\n",
+                 opt.target ? "--target" : !opt.attention.empty() ? "--attention" : "--translate", app.model()->name().c_str(),
+                 app.model()->facts().config.model_type.c_str());
+    return 2;
+  }
+  if (!opt.attention.empty()) {
+    model::AttentionKind kind = model::AttentionKind::cross;
+    model::parseAttentionKind(opt.attention, kind);  // the command line checked the name
+    app.setAttentionKind(kind);
+  }
+  if (opt.layer >= 0) {
+    if (opt.layer >= app.model()->layers()) {
+      std::fprintf(stderr, "attnviz: --layer %d is out of range: %s has layers 0..%d\n", opt.layer, app.model()->name().c_str(),
+                   app.model()->layers() - 1);
+      return 2;
+    }
+    app.setLayer(opt.layer);
+  }
+  if (opt.translate > 0) app.generate(opt.translate);
+  app.setContributionView(opt.contribution);
+  if (!opt.ablate.empty()) {
+    modelPanelState(ui).ablate_heads = opt.ablate;
+    applyAblationField(ui);
+    if (!modelPanelState(ui).ablate_error.empty()) {
+      std::fprintf(stderr, "attnviz: --ablate: %s\n", modelPanelState(ui).ablate_error.c_str());
+      return 2;
+    }
+  }
+  if (opt.head && !setHeadOption(*opt.head, opt.layer, app)) return 2;
+  if (opt.view == "model") ui.main_view = MainView::ModelGrid;
+  if (opt.view == "rollout") ui.main_view = MainView::Rollout;
+  // A tab that exists only with a model (next, measures, ablation) opens now that it does.
+  if (opt.tab == "next" || opt.tab == "measures" || opt.tab == "ablation") ui.initial_tab = opt.tab;
+  return 0;
+}
+
+// The launch's --model while it loads in the background.
+struct LaunchLoad {
+  bool loading = false;  // its options are applied when the load ends
+  bool select = false;   // --select waits for the model's first result
+};
+
 }  // namespace
 
 int runAppWindow(const WindowOptions& opt) {
@@ -149,6 +206,16 @@ int runAppWindow(const WindowOptions& opt) {
   const bool headless_run = !opt.screenshot.empty() || opt.bench_frames > 0;
   // --bench-model launch times the window as a person starts it: frames come while the model works.
   const bool launch_bench = opt.bench_model == "launch";
+  const bool load_in_background = !opt.model.empty() && (!headless_run || launch_bench);
+  if (load_in_background) {
+    // A model that is not there at all is still one line and exit 2 before any window opens.
+    try {
+      model::resolveModelDirectory(opt.model);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "attnviz: Could not load: %s\n", e.what());
+      return 2;
+    }
+  }
   // The deck first: a bad file is a one-line error before any window opens; bad steps are listed
   // (here and in the caption bar) and the rest plays.
   DeckPlayer deck_player;
@@ -301,81 +368,23 @@ int runAppWindow(const WindowOptions& opt) {
       ColourScale scale;
       if (parseColourScale(*opt.colour_scale, &scale)) app.setColourScale(scale);
     }
-    bool fonts_on_device = false;  // the font texture exists before frame 0 when the loading frame drew
-    if (!opt.model.empty() && !headless_run) {
-      // The weights are read on this thread before the first frame (0.3 s for GPT-2 small here;
-      // the forward then runs on the model's worker while frames come): draw one frame that
-      // says so rather than leave the window black. The sidebar's picker loads in the background.
-      ImGui_ImplOpenGL3_NewFrame();
-      ImGui_ImplSDL2_NewFrame();
-      ImGui::NewFrame();
-      // Drawn straight onto the foreground list: a new ImGui window stays hidden in its first frame.
-      const ImVec2 display = io.DisplaySize;
-      ImDrawList* dl = ImGui::GetForegroundDrawList();
-      const std::string title = "Loading " + boundedText(opt.model, kMaxUiLineBytes);
-      const char* detail = "reading the weights; the window opens when they are in";
-      const ImVec2 title_size = ui.fonts.large->CalcTextSizeA(ui.fonts.large->FontSize, FLT_MAX, 0, title.c_str());
-      const ImVec2 detail_size = ui.fonts.small->CalcTextSizeA(ui.fonts.small->FontSize, FLT_MAX, 0, detail);
-      const float y = display.y * 0.5f - title_size.y;
-      dl->AddText(ui.fonts.large, ui.fonts.large->FontSize, ImVec2(std::floor((display.x - title_size.x) * 0.5f), y),
-                  palette().title, title.c_str());
-      dl->AddText(ui.fonts.small, ui.fonts.small->FontSize,
-                  ImVec2(std::floor((display.x - detail_size.x) * 0.5f), y + title_size.y + 8 * ui.scale), palette().dim,
-                  detail);
-      ImGui::Render();
-      int fb_w = 0, fb_h = 0;
-      SDL_GL_GetDrawableSize(window, &fb_w, &fb_h);
-      glViewport(0, 0, fb_w, fb_h);
-      glClearColor(kPanelColor.x, kPanelColor.y, kPanelColor.z, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      SDL_GL_SwapWindow(window);
-      fonts_on_device = true;
+    // A window loads its --model in the background: frames come at once, the heatmap panel shows
+    // the load's progress with Cancel, and the options that need the model are applied when it is
+    // in. Screenshots and benchmarks wait for it (the launch benchmark times the window's way).
+    LaunchLoad launch;
+    if (!opt.model.empty() && load_in_background) {
+      app.startLoadingModel(opt.model);
+      launch.loading = true;
       if (opt.debug_layout) {
         std::printf("loading %s\n", opt.model.c_str());
         std::fflush(stdout);
       }
-    }
-    if (!opt.model.empty()) {
-      // A model that cannot be loaded is an input error: one line, exit 2 (a window would only
-      // show the same line). A text it refuses opens anyway, saying why, unless nobody watches.
-      if (!app.loadModel(opt.model)) {
-        if (!headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());  // headless: printed below
-        exit_code = 2;
-      } else if (!app.encoderDecoderShown() && (opt.target || !opt.attention.empty() || opt.translate > 0)) {
-        std::fprintf(stderr, "attnviz: %s: %s is not an encoder-decoder (%s): it has no target, translation or kinds of attention\n",
-                     opt.target ? "--target" : !opt.attention.empty() ? "--attention" : "--translate", app.model()->name().c_str(),
-                     app.model()->facts().config.model_type.c_str());
-        exit_code = 2;
-      } else if (!opt.attention.empty()) {
-        model::AttentionKind kind = model::AttentionKind::cross;
-        model::parseAttentionKind(opt.attention, kind);  // the command line checked the name
-        app.setAttentionKind(kind);
-      }
-      if (exit_code == 0 && opt.layer >= 0) {
-        if (opt.layer >= app.model()->layers()) {
-          std::fprintf(stderr, "attnviz: --layer %d is out of range: %s has layers 0..%d\n", opt.layer,
-                       app.model()->name().c_str(), app.model()->layers() - 1);
-          exit_code = 2;
-        }
-        app.setLayer(opt.layer);
-      }
-      if (app.model() && exit_code == 0) {
-        if (opt.translate > 0) app.generate(opt.translate);
-        app.setContributionView(opt.contribution);
-        if (!opt.ablate.empty()) {
-          modelPanelState(ui).ablate_heads = opt.ablate;
-          applyAblationField(ui);
-          if (!modelPanelState(ui).ablate_error.empty()) {
-            std::fprintf(stderr, "attnviz: --ablate: %s\n", modelPanelState(ui).ablate_error.c_str());
-            exit_code = 2;
-          }
-        }
-      }
-      // The forward runs on the model's worker: a window draws meanwhile, a headless run waits.
-      if (headless_run && app.model() && !launch_bench) app.waitForModel();
-      if (opt.view == "model") ui.main_view = MainView::ModelGrid;
-      if (opt.view == "rollout") ui.main_view = MainView::Rollout;
+    } else if (!opt.model.empty()) {
+      // A model that cannot be loaded is an input error: one line, exit 2 (printed below).
+      if (!app.loadModel(opt.model)) exit_code = 2;
+      else exit_code = applyModelOptions(opt, app, ui);
+      // Screenshots and benchmarks show the finished model view (head name, layer, overview).
+      if (app.model() && exit_code == 0) app.waitForModel();
     } else {
       app.recomputeNow();
     }
@@ -385,25 +394,16 @@ int runAppWindow(const WindowOptions& opt) {
     if (!app.error().empty() && headless_run) std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());
     // A screenshot or benchmark of nothing is a usage error (e.g. --text '' has no tokens).
     // (The launch benchmark's first map is still to come.)
-    const bool result_to_come = launch_bench && app.model() && app.error().empty();
+    const bool result_to_come = launch_bench && launch.loading;
     if (headless_run && !app.hasResult() && !result_to_come && exit_code == 0) exit_code = 2;
-    if (opt.head) {
-      std::string error;
-      // With a model, the CLI's rule: heads from 0, and an L5H1 must agree with --layer.
-      if (!app.setHeadByName(*opt.head, &error, app.model() ? opt.layer : -1)) {
-        std::fprintf(stderr, "attnviz: %s%s\n", error.rfind("--head", 0) == 0 ? "" : "--head: ", error.c_str());
-        exit_code = 2;
-      }
-    }
-    if (app.model() && headless_run && !launch_bench) {
-      // Screenshots and benchmarks show the finished model view (head name, layer, overview).
-      app.waitForModel();
-    }
-    if (opt.select) app.selectQuery(*opt.select);
+    if (opt.head && opt.model.empty() && !setHeadOption(*opt.head, -1, app)) exit_code = 2;
+    // A model's first result is still to come in a window: the selection waits for it.
+    if (opt.select && !launch.loading) app.selectQuery(*opt.select);
+    launch.select = launch.loading && opt.select;
     if (ui.deck) {
-      ui.deck->goTo(opt.deck_step - 1, app);
-      // From here on a step's model loads while the window draws (headless runs wait for it).
+      // A step's model loads while the window draws, the first step's too (headless runs wait).
       ui.deck->setBackgroundLoads(!headless_run);
+      ui.deck->goTo(opt.deck_step - 1, app);
     }
 
     const char* video_driver = SDL_GetCurrentVideoDriver();
@@ -483,6 +483,25 @@ int runAppWindow(const WindowOptions& opt) {
       bench.beforeFrame(frame, app, ui);
       const bool recomputed = app.recomputeIfDue(now);
       if (ui.deck) ui.deck->update(app);
+      if (launch.loading && app.loadingModel() && app.modelLoad()->name() != opt.model) {
+        launch = LaunchLoad{};  // another model picked meanwhile: the options were for this one
+      } else if (launch.loading && !app.loadingModel()) {
+        // The launch's model is in, or failed, or was cancelled (the simulated model then shows).
+        launch.loading = false;
+        if (app.model()) {
+          exit_code = applyModelOptions(opt, app, ui);
+        } else if (!app.error().empty()) {
+          std::fprintf(stderr, "attnviz: %s\n", app.error().c_str());
+          exit_code = 2;
+        } else {
+          launch.select = false;
+        }
+        if (exit_code != 0) running = false;
+      }
+      if (launch.select && app.modelShown() && app.hasResult()) {
+        app.selectQuery(*opt.select);
+        launch.select = false;
+      }
       const double rc0 = nowSeconds();
       // The shown matrix into the heatmap's texture (one head per switch) and its display built.
       if (app.hasResult() && app.displayVersion() != shown_display_version) {
@@ -529,9 +548,9 @@ int runAppWindow(const WindowOptions& opt) {
             grow = true;
           }
         if (grow) {
-          if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_DestroyFontsTexture();
+          if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
           ui.fonts = loadFonts(font_scale, atlas_extra);
-          if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_CreateFontsTexture();
+          if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
         }
       }
       // Ctrl +/-/0 and the theme key: fonts re-rasterised at the new size (not a scaled bitmap).
@@ -541,9 +560,9 @@ int runAppWindow(const WindowOptions& opt) {
         applied_zoom = ui.zoom;
         ui.scale = base_scale * ui.zoom;
         font_scale = ui.scale * density;
-        if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_DestroyFontsTexture();
+        if (frame > 0) ImGui_ImplOpenGL3_DestroyFontsTexture();
         ui.fonts = loadFonts(font_scale, atlas_extra);
-        if (frame > 0 || fonts_on_device) ImGui_ImplOpenGL3_CreateFontsTexture();
+        if (frame > 0) ImGui_ImplOpenGL3_CreateFontsTexture();
         applyTheme(ui.scale, ui.light);
       }
       if (ui.toggle_fullscreen) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/stats.h"
+#include "ui/model_holder.h"
 #include "ui/ui_context.h"
 #include "ui/text_bounds.h"
 
@@ -389,7 +390,19 @@ void drawHeatmapPanel(UiContext& ui) {
   if (!app.hasResult()) {
     // A text the model refuses (too long for its positions, no tokens) says so here too: "Type a
     // sentence" over a full sentence box read as if nothing had been typed.
-    if (app.modelShown() && !app.error().empty()) {
+    if (app.loadingModel() && !app.modelShown()) {
+      // The launch's model (or one picked before anything was shown): its progress here too.
+      drawModelLoadProgress(ui, "heatmap_load");
+    } else if (app.modelShown() && app.error().empty() && app.modelWorking()) {
+      // The model's first forward: where it is, rather than an invitation to type.
+      const model::ModelProgress p = app.model()->progress();
+      if (p.total > 0)
+        ImGui::TextDisabled("Running %s: %s %d / %d", modelDisplayName(*app.model()).c_str(), p.what.c_str(),
+                            std::min(p.done + 1, p.total), p.total);
+      else
+        ImGui::TextDisabled("Running %s on the text...", modelDisplayName(*app.model()).c_str());
+      ui.nameLastItem("heatmap_first_forward");
+    } else if (app.modelShown() && !app.error().empty()) {
       ImGui::PushTextWrapPos(0);
       ImGui::TextDisabled("Nothing to show: %s", boundedText(app.error(), kMaxUiParagraphBytes).c_str());
       ImGui::PopTextWrapPos();

@@ -30,6 +30,30 @@ ModelHolder* modelOrExplain(UiContext& ui, const char* what) {
   return nullptr;
 }
 
+void drawModelLoadProgress(UiContext& ui, const std::string& name) {
+  AppController& app = *ui.app;
+  const ModelLoad* load = app.modelLoad();
+  if (!load) return;
+  // Loading on a thread of its own: what is shown stays until the model is in.
+  const model::ModelProgress p = load->progress();
+  ImGui::PushFont(ui.fonts.small);
+  ImGui::PushTextWrapPos(0);
+  if (p.total > 0)
+    ImGui::Text("Loading %s: %s %d / %d", model::modelDisplayName(load->name()).c_str(), p.what.c_str(), p.done, p.total);
+  else
+    ImGui::Text("Loading %s: %s", model::modelDisplayName(load->name()).c_str(), p.what.c_str());
+  ui.nameLastItem((name + "_progress").c_str());
+  ImGui::PopTextWrapPos();
+  ImGui::PopFont();
+  ImGui::ProgressBar(p.total > 0 ? float(p.done) / float(p.total) : 0.0f,
+                     ImVec2(-ImGui::CalcTextSize("Cancel").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x, 0),
+                     "");
+  ImGui::SameLine();
+  if (ImGui::Button(("Cancel##" + name).c_str())) app.cancelModelLoad();
+  ui.nameLastItem((name + "_cancel").c_str());
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop loading; what is shown stays");
+}
+
 void drawModelPicker(UiContext& ui) {
   AppController& app = *ui.app;
   ModelPanelState& st = modelPanelState(ui);
@@ -73,26 +97,7 @@ void drawModelPicker(UiContext& ui) {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("A folder with config.json, model.safetensors and the tokenizer files,\n"
                       "or a name in the Hugging Face cache. Nothing is downloaded.");
-  if (const ModelLoad* load = app.modelLoad()) {
-    // Loading on a thread of its own: what is shown stays until the model is in.
-    const model::ModelProgress p = load->progress();
-    ImGui::PushFont(ui.fonts.small);
-    ImGui::PushTextWrapPos(0);
-    if (p.total > 0)
-      ImGui::Text("Loading %s: %s %d / %d", model::modelDisplayName(load->name()).c_str(), p.what.c_str(), p.done, p.total);
-    else
-      ImGui::Text("Loading %s: %s", model::modelDisplayName(load->name()).c_str(), p.what.c_str());
-    ui.nameLastItem("model_load_progress");
-    ImGui::PopTextWrapPos();
-    ImGui::PopFont();
-    ImGui::ProgressBar(p.total > 0 ? float(p.done) / float(p.total) : 0.0f,
-                       ImVec2(-ImGui::CalcTextSize("Cancel").x - ImGui::GetStyle().FramePadding.x * 2 - ImGui::GetStyle().ItemSpacing.x, 0),
-                       "");
-    ImGui::SameLine();
-    if (ImGui::Button("Cancel##load")) app.cancelModelLoad();
-    ui.nameLastItem("model_load_cancel");
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stop loading; what is shown stays");
-  }
+  drawModelLoadProgress(ui, "model_load");
 
   if (app.modelShown()) {
     ModelHolder& m = *app.model();

@@ -183,6 +183,9 @@ void drawBenchPanel(UiContext& ui);   // the Benchmark tab (panel_bench.cpp)
 // and the rollout map; panel_measures.cpp: the sortable head measures; panel_next_tokens.cpp:
 // top-k next tokens and Generate.
 void drawModelPicker(UiContext& ui);
+// A model loading in the background: "Loading NAME: file tensor k / n", a bar and Cancel (nothing
+// when none loads). `name` prefixes the names the layout JSON gives the line and the button.
+void drawModelLoadProgress(UiContext& ui, const std::string& name);
 // "weight" / "weight x ||value|| contribution" (disabled with its reason without a real model).
 void drawValueViewSwitch(UiContext& ui);
 // The Ablation tab (panel_ablation.cpp): heads to ablate, mode, target; before / after.

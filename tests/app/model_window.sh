@@ -181,4 +181,25 @@ sleep 2.5  # past the input's settling frames: the window sleeps until the next 
 xdotool key Return
 wait_for '[ "$NQ" = "$MODEL_TOKENS" ]' 30
 stop_window
-echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK], translation and kinds, loading from the sidebar)"
+
+# 8. The launch's own --model loads in the background too (issue 18): frames come while it loads,
+#    and what needs the model (--layer, --head, --select) is applied once it is in. An option that
+#    does not fit the model still ends the live window with one line and exit 2; a model that is
+#    not there at all opens no window.
+start_window "the launch's options" --no-settings --model "$GPT2" --text "$TEXT" --layer 1 --head 4 --select 3
+wait_for '[ "$NQ" = "$MODEL_TOKENS" ] && [ "$LAYER" = 1 ] && [ "$HEAD" = 4 ]' 30
+SELECTED=$(grep '^layout ' "$TMP/app.log" | tail -1 | sed -n 's/.* selected=\([0-9-]*\) .*/\1/p')
+[ "$SELECTED" = 3 ] || fail "--select 3 selected $SELECTED once the model was in"
+stop_window
+live_error() {  # live_error 'WHAT' ARGS...: the live window (no screenshot) exits 2, one line naming WHAT
+  local what=$1; shift
+  timeout 60 "$BIN" --no-settings "$@" --width $W --height $H >"$TMP/err.out" 2>"$TMP/err.log"
+  local rc=$?
+  [ "$rc" = 2 ] || fail "live $what: exit $rc, expected 2 ($(cat "$TMP/err.log"))"
+  [ "$(wc -l <"$TMP/err.log")" = 1 ] || fail "live $what: expected one line on stderr, got: $(cat "$TMP/err.log")"
+  grep -qF -- "$what" "$TMP/err.log" || fail "live: stderr does not name '$what': $(cat "$TMP/err.log")"
+}
+live_error "out of range" --model "$GPT2" --layer 3
+live_error "not an encoder-decoder" --model "$GPT2" --translate 3
+live_error "/nonexistent/model" --model /nonexistent/model
+echo "PASS: model window (model view, L5H1 form, errors, layer keys, grid click, encoder's + [MASK], translation and kinds, loading from the sidebar and at launch)"

@@ -80,9 +80,10 @@ assert j['renderer'], j
 [ "$(echo "$LINE" | wc -l)" = 1 ] || fail "--bench-frames printed more than one line"
 
 # --bench-model on the shipped tiny-gpt: a head switch changes no tokens, "forward" alternates
-# the text and a word in front, "generate" adds one token per timed event.
+# the text and a word in front, "generate" adds one token per timed event, "launch" times the
+# start until the first map (the model loads while frames come).
 MODEL="$(dirname "$0")/../../assets/models/tiny-gpt"
-for kind in head forward generate; do
+for kind in head forward generate launch; do
   "$BIN" --model "$MODEL" --text "the cat sat on the mat and the dog" --bench-frames 90 --bench-model $kind >"$TMP/$kind.txt" ||
     fail "--bench-model $kind exited $?"
 done
@@ -90,9 +91,14 @@ done
 import json,sys
 def lines(kind): return [json.loads(l) for l in open(sys.argv[1]+'/'+kind+'.txt') if l.startswith('{')]
 base = lines('head')[0]['tokens']
-for kind in ('head','forward','generate'):
+for kind in ('head','forward','generate','launch'):
     event, frames = lines(kind)
     assert event['bench_model'] == kind, event
+    assert not event['unfinished_event'], event
+    if kind == 'launch':
+        assert event['events'] == 1 and event['tokens'] == base, event
+        assert event['event_p50_ms'] >= frames['launch_to_first_frame_ms'] - 1, (event, frames)
+        continue
     assert event['events'] >= 3, (kind, event)
     assert 0 < event['event_p50_ms'] <= event['event_p95_ms'] <= event['event_max_ms'], event
     assert event['frames_while_pending'] >= event['events'], event
