@@ -481,6 +481,9 @@ int runAppWindow(const WindowOptions& opt) {
 
       const double input_end = nowSeconds();
       bench.beforeFrame(frame, app, ui);
+      // A screenshot is of the settled window: what the last frame's panels asked the model for
+      // (the next tokens, the measures) is in before this frame draws.
+      if (!opt.screenshot.empty() && frame > 0 && app.model()) app.model()->worker().waitIdle();
       const bool recomputed = app.recomputeIfDue(now);
       if (ui.deck) ui.deck->update(app);
       if (launch.loading && app.loadingModel() && app.modelLoad()->name() != opt.model) {
