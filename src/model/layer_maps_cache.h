@@ -33,6 +33,7 @@ class LayerMapsCache {
   void setBudget(std::size_t bytes);  // a smaller one evicts the least recently used at once
   std::size_t budget() const { return budget_; }
   std::size_t bytes() const { return bytes_; }
+  std::size_t room() const { return budget_ > bytes_ ? budget_ - bytes_ : 0; }  // what putIfRoom can still keep
   void clear();
   // The layer's entry (now the most recently used), or nullptr.
   const LayerMaps* find(int layer);

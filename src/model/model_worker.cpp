@@ -433,6 +433,7 @@ void ModelWorker::takeNewTokens(ModelSnapshot& s) {
   s.maps.reset();
   s.mean.reset();
   s.summary.reset();
+  s.kept.clear();
   maps_cache_.clear();
   neighbours_tried_.clear();
   s.ablation = AblationRequest{};
@@ -579,8 +580,11 @@ bool ModelWorker::step(const Wish& wish) {
     }
     return done(true);
   }
-  // 6. The shown layer's neighbours, so that the next layer switch is a swap (nothing published).
-  if (prepareNeighbour(wish)) return true;
+  // 6. The shown layer's neighbours, published so that the window's next layer switch is a swap.
+  if (prepareNeighbour(wish)) {
+    listKept(*s);
+    return done(true);
+  }
   // 7. The overview, one layer per step (kept maps are reused; new ones kept while they fit).
   const int layers = facts_.of(s->kind).layers;
   if (int(s->overview.size()) < layers && s->overview_error.empty()) {
@@ -594,7 +598,13 @@ bool ModelWorker::step(const Wish& wish) {
       if (!m.maps) {
         m.maps = std::make_shared<const AttentionResult>(computeFast(*m.problem));
         maps_cache_.setBudget(maps_budget_.load());
-        maps_cache_.putIfRoom(l, m);
+        // Kept with its mean, so that a switch to this layer shows at once (the mean view is the
+        // default); the mean is a head's share of the bytes and made only when both fit.
+        if (maps_cache_.room() >= m.bytes() + m.bytes() / std::size_t(std::max(m.maps->heads, 1))) {
+          m.mean = meanOfLayer(*m.maps, &sharedThreadPool());
+          maps_cache_.putIfRoom(l, m);
+          listKept(*s);
+        }
       }
       const AttentionProblem& p = *m.problem;
       const std::shared_ptr<const std::vector<float>>& norms = m.value_norms;

@@ -109,6 +109,19 @@ struct ModelSnapshot {
   std::shared_ptr<const AttentionResult> mean;
   // Every head's stats, maxima and patterns of `maps`, and their mean: with maps or after them.
   std::shared_ptr<const LayerSummary> summary;
+  // The layers whose maps (with their mean) the worker keeps for these tokens, the shown layer's
+  // neighbours among them once prepared: the window can switch to one in the frame of the click,
+  // before the worker hears of it. Shared with the worker's cache; the summary may follow later.
+  struct KeptLayer {
+    int layer = -1;
+    LayerMaps maps;
+  };
+  std::vector<KeptLayer> kept;
+  const LayerMaps* keptLayer(int l) const {
+    for (const KeptLayer& k : kept)
+      if (k.layer == l) return &k.maps;
+    return nullptr;
+  }
   // Layers 0.. done, in order; rollout after the last layer ([n][n]) once all are done.
   std::vector<std::shared_ptr<const LayerOverview>> overview;
   std::shared_ptr<const std::vector<float>> rollout;
@@ -240,6 +253,7 @@ class ModelWorker {
                                                 std::shared_ptr<const AttentionResult> mean) const;
   void summariseShown(ModelSnapshot& s);  // s's maps summarised, and kept with them
   bool prepareNeighbour(const Wish& wish);  // one neighbour of the shown layer ahead of time; false when none left
+  void listKept(ModelSnapshot& s) const;  // s.kept: the cache's layers that have their mean
   void runAblation(const Wish& wish, ModelSnapshot& s);
   AttentionProblem layerProblem(int layer) const;
   void publish(std::shared_ptr<ModelSnapshot> snapshot);

@@ -56,6 +56,13 @@ void ModelWorker::prepareLayer(ModelSnapshot& s, int layer) {
   s.maps = m.maps;
   s.mean = m.mean;
   s.summary = m.summary;
+  listKept(s);
+}
+
+void ModelWorker::listKept(ModelSnapshot& s) const {
+  s.kept.clear();
+  for (int l : maps_cache_.layers())
+    if (const LayerMaps* m = maps_cache_.peek(l); m && m->mean) s.kept.push_back({l, *m});
 }
 
 void ModelWorker::summariseShown(ModelSnapshot& s) {
@@ -69,14 +76,20 @@ void ModelWorker::summariseShown(ModelSnapshot& s) {
 
 bool ModelWorker::prepareNeighbour(const Wish& wish) {
   const int layers = facts_.of(wish.kind).layers;
-  for (int l : {wish.layer + 1, wish.layer - 1}) {
-    if (l < 0 || l >= layers || maps_cache_.contains(l)) continue;
-    if (std::find(neighbours_tried_.begin(), neighbours_tried_.end(), l) != neighbours_tried_.end()) continue;
-    neighbours_tried_.push_back(l);
-    setProgress("maps ahead: layer", l, layers);
-    layerMaps(l, wish.layer);
-    return true;
-  }
+  // First both neighbours' maps and mean (what a switch shows at once), then their summaries.
+  // Each stage once per layer and tokens: one that does not fit the budget is not tried again.
+  for (const bool summarise : {false, true})
+    for (int l : {wish.layer + 1, wish.layer - 1}) {
+      if (l < 0 || l >= layers) continue;
+      const LayerMaps* kept = maps_cache_.peek(l);
+      if (kept && kept->mean && (kept->summary || !summarise)) continue;
+      const int stage = 2 * l + (summarise ? 1 : 0);
+      if (std::find(neighbours_tried_.begin(), neighbours_tried_.end(), stage) != neighbours_tried_.end()) continue;
+      neighbours_tried_.push_back(stage);
+      setProgress(summarise ? "summary ahead: layer" : "maps ahead: layer", l, layers);
+      layerMaps(l, wish.layer, summarise);
+      return true;
+    }
   return false;
 }
 

@@ -40,6 +40,12 @@ void AppController::pollModel() {
   if (!summary_ && latest->summary && result_ && latest->maps == result_) {
     summary_ = latest->summary;
     refreshShown();
+  } else if (summary_pending_ && latest->summary && model_snapshot_ && latest->maps != result_ &&
+             latest->tokens_version == model_snapshot_->tokens_version && latest->kind == model_snapshot_->kind &&
+             latest->layer == model_snapshot_->layer) {
+    // The layer was shown from maps the worker kept and then made anew (they were evicted before
+    // it heard of the switch): its summary is of the new maps, so those replace the shown ones.
+    markDirty();
   }
   // A generation this controller started: the text (an encoder-decoder's target) follows it
   // token by token.
@@ -66,7 +72,7 @@ bool AppController::modelSnapshotReady() {
   wantModelText();
   auto latest = model_->latest();
   if (model_->ready(*latest, text_, target_)) {
-    model_snapshot_ = std::move(latest);
+    model_snapshot_ = model_->atSelectedLayer(std::move(latest));
     return true;
   }
   if (refusedNow(*latest)) {

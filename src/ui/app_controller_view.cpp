@@ -22,8 +22,10 @@ const MatrixSummary* AppController::usableSummary() const {
 }
 
 bool AppController::summaryFollows() const {
+  // The maps of a model snapshot, shown as they are: the worker summarises them next (a layer
+  // switched to from its kept maps is the worker's shown layer as soon as it hears of it).
   return source_ == Source::Model && model_ && !summary_ && !contributions_shown_ && result_ && head_.kind != HeadSelection::All &&
-         model_->latest()->maps == result_;
+         model_snapshot_ && model_snapshot_->maps == result_;
 }
 
 void AppController::refreshShown() {

@@ -55,7 +55,21 @@ void ModelHolder::adopt(std::shared_ptr<const model::ModelSnapshot> snapshot) {
 
 bool ModelHolder::ready(const model::ModelSnapshot& s, const std::string& text, const std::string& target) const {
   return s.has_forward && s.text == text && (!isEncoderDecoder() || s.target == target) && s.kind == kind_ &&
-         s.layer == layer_ && s.problem != nullptr;
+         ((s.layer == layer_ && s.problem != nullptr) || s.keptLayer(layer_) != nullptr);
+}
+
+std::shared_ptr<const model::ModelSnapshot> ModelHolder::atSelectedLayer(std::shared_ptr<const model::ModelSnapshot> s) const {
+  if (!s || s->layer == layer_) return s;
+  const model::LayerMaps* n = s->keptLayer(layer_);
+  if (!n) return s;
+  auto moved = std::make_shared<model::ModelSnapshot>(*s);
+  moved->layer = layer_;
+  moved->problem = n->problem;
+  moved->value_norms = n->value_norms;
+  moved->maps = n->maps;
+  moved->mean = n->mean;
+  moved->summary = n->summary;
+  return moved;
 }
 
 const std::vector<model::NextToken>& ModelHolder::nextTokens(int k, int position) {

@@ -59,8 +59,11 @@ class ModelHolder {
   // Puts `snapshot` on screen (the controller, with the maps it computed from it).
   void adopt(std::shared_ptr<const model::ModelSnapshot> snapshot);
   // Whether `s` holds the forward of `text` (and, for an encoder-decoder, of `target`) and the
-  // problem of the selected kind and layer.
+  // problem of the selected kind and layer, its own or as a prepared neighbour.
   bool ready(const model::ModelSnapshot& s, const std::string& text, const std::string& target = {}) const;
+  // A ready `s` with the selected layer in its place: `s` itself, or a copy that takes the layer
+  // from its neighbours (the switch shows in this frame; the worker's own snapshot follows).
+  std::shared_ptr<const model::ModelSnapshot> atSelectedLayer(std::shared_ptr<const model::ModelSnapshot> s) const;
   model::ModelProgress progress() const { return worker_->progress(); }
   bool working() const { return !worker_->idle(); }
 

@@ -155,32 +155,59 @@ TEST_F(ModelSwitchController, ALayerSwitchBackShowsThatLayersMapsAndSummaries) {
   expectShowing({HeadSelection::Single, 1}, layer0);
 }
 
+// Holds the model's worker at its first progress step whose name starts with `what` ("" for any)
+// until release() (for tests that look at the window between a wish and the worker's answer).
+class WorkerHold {
+ public:
+  WorkerHold(model::ModelWorker& worker, std::string what) : worker_(worker) {
+    worker_.setProgressObserver([this, what](const model::ModelProgress& p) {
+      if (p.what.rfind(what, 0) != 0) return;
+      std::unique_lock<std::mutex> lock(m_);
+      held_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    });
+  }
+  ~WorkerHold() {
+    release();
+    worker_.waitIdle();
+    worker_.setProgressObserver(nullptr);
+  }
+  bool held() {
+    std::lock_guard<std::mutex> lock(m_);
+    return held_;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  model::ModelWorker& worker_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool held_ = false, released_ = false;
+};
+
 TEST_F(ModelSwitchController, ALayersMapsAreShownBeforeTheirSummaryWhichThenReplacesTheScan) {
   model::ModelWorker& worker = app_.model()->worker();
   worker.setMapsBudget(0);  // nothing kept: the next layer is computed when asked for
-  std::mutex m;
-  std::condition_variable cv;
-  bool held = false, release = false;
-  worker.setProgressObserver([&](const model::ModelProgress& p) {
-    if (p.what != "summary: layer") return;
-    std::unique_lock<std::mutex> lock(m);
-    held = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
-  });
+  app_.setText(std::string(kText) + " again");  // new tokens, whose layers the budget keeps none of
+  app_.waitForModel();
+  ASSERT_TRUE(app_.model()->latest()->kept.empty());
+  WorkerHold hold(worker, "summary: layer");
   app_.setHead({HeadSelection::Single, 2});
   app_.setLayer(2);
   // Frames until the worker holds at the summary (the maps are out) and the controller shows them.
-  const auto holding = [&] {
-    std::lock_guard<std::mutex> lock(m);
-    return held;
-  };
-  for (double t = 1; (!holding() || app_.dirty()) && t < 60; t += 0.01) {
+  for (double t = 1; (!hold.held() || app_.dirty()) && t < 60; t += 0.01) {
     app_.recomputeIfDue(t);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   app_.waitForPending();
-  ASSERT_TRUE(holding());
+  ASSERT_TRUE(hold.held());
   ASSERT_FALSE(app_.dirty());
   ASSERT_EQ(app_.layer(), 2);
   const AttentionResult* shown_maps = &app_.result();
@@ -191,18 +218,64 @@ TEST_F(ModelSwitchController, ALayersMapsAreShownBeforeTheirSummaryWhichThenRepl
   EXPECT_EQ(app_.shown().p, selectHead(fresh, 2).p);
   EXPECT_TRUE(app_.patterns().empty());
   EXPECT_TRUE(app_.stats().column_sums.empty());
-  {
-    std::lock_guard<std::mutex> lock(m);
-    release = true;
-  }
-  cv.notify_all();
+  hold.release();
   worker.waitIdle();
   app_.recomputeIfDue(200);
   EXPECT_TRUE(app_.summaryUsed());
   EXPECT_FALSE(app_.summaryPending());
   EXPECT_EQ(&app_.result(), shown_maps);  // the same maps, now with their summary
   expectShowing({HeadSelection::Single, 2}, fresh);
-  worker.setProgressObserver(nullptr);
+}
+
+// A layer whose maps (and mean) the worker keeps is shown in the frame of the switch, from the
+// snapshot, before the worker has answered; the worker's summary of those same maps follows.
+TEST_F(ModelSwitchController, AKeptLayerIsShownInTheFrameOfTheSwitchBeforeTheWorkerAnswers) {
+  model::ModelWorker& worker = app_.model()->worker();
+  const auto before = app_.model()->latest();
+  ASSERT_EQ(before->layer, 0);
+  const model::LayerMaps* kept = before->keptLayer(2);  // kept by the overview, with its mean
+  ASSERT_NE(kept, nullptr);
+  ASSERT_NE(kept->mean, nullptr);
+  WorkerHold hold(worker, "");
+  app_.setHead({HeadSelection::Single, 1});
+  app_.setLayer(2);
+  app_.recomputeIfDue(1);
+  app_.waitForPending();
+  EXPECT_FALSE(app_.dirty());
+  EXPECT_EQ(app_.layer(), 2);
+  EXPECT_EQ(&app_.result(), kept->maps.get());
+  EXPECT_NE(app_.model()->latest()->layer, 2) << "the worker answered first: the test shows nothing";
+  const std::vector<float> shown_first = app_.shown().p;
+  EXPECT_TRUE(app_.summaryPending());
+  hold.release();
+  worker.waitIdle();
+  const AttentionResult fresh = computeFast(app_.model()->idleSession().problemForLayer(2));
+  EXPECT_EQ(shown_first, selectHead(fresh, 1).p);
+  app_.recomputeIfDue(2);
+  EXPECT_TRUE(app_.summaryUsed());
+  EXPECT_EQ(&app_.result(), kept->maps.get());  // the same maps, with the worker's summary
+  expectShowing({HeadSelection::Single, 1}, fresh);
+}
+
+// The kept maps of the layer switched to were dropped (a budget of nothing) before the worker
+// heard of it: it makes them anew, and their summary still reaches the screen, with them.
+TEST_F(ModelSwitchController, AKeptLayerDroppedBeforeTheWorkerAnswersStillGetsItsSummary) {
+  model::ModelWorker& worker = app_.model()->worker();
+  ASSERT_NE(app_.model()->latest()->keptLayer(2), nullptr);
+  worker.setMapsBudget(0);
+  app_.setHead({HeadSelection::Single, 2});
+  app_.setLayer(2);
+  app_.recomputeIfDue(1);
+  app_.waitForPending();
+  EXPECT_TRUE(app_.summaryPending());
+  worker.waitIdle();
+  for (double t = 2; (app_.dirty() || !app_.summaryUsed()) && t < 4; t += 0.01) {
+    app_.recomputeIfDue(t);
+    app_.waitForPending();
+  }
+  EXPECT_TRUE(app_.summaryUsed());
+  EXPECT_EQ(app_.model()->latest()->maps.get(), &app_.result());
+  expectShowing({HeadSelection::Single, 2}, computeFast(app_.problem()));
 }
 
 TEST_F(ModelSwitchController, WhatTheSummaryDoesNotCoverIsScannedHere) {

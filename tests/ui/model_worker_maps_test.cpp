@@ -118,6 +118,41 @@ TEST(ModelWorkerMaps, TheNeighbourIsPreparedAheadAndTheBudgetHolds) {
   expectSameMaps(*worker->latest()->maps, freshMaps(kText, 1));
 }
 
+// What the snapshot lists as kept is what a window may switch to at once: exactly the cache's
+// layers, each with maps equal to a fresh compute and its mean; the shown layer's neighbour with
+// its summary too. The overview keeps the layers it computes with their means.
+TEST(ModelWorkerMaps, TheSnapshotListsTheKeptLayersWithTheirMeans) {
+  REQUIRE_TINY_MODELS();
+  auto worker = std::make_unique<ModelWorker>(ModelSession::load(tinyModel("gpt2_plain")));
+  worker->want(kText, 0);
+  worker->waitIdle();
+  const auto s = worker->latest();
+  std::vector<int> listed;
+  for (const ModelSnapshot::KeptLayer& k : s->kept) listed.push_back(k.layer);
+  std::vector<int> kept = worker->keptLayers();
+  std::sort(listed.begin(), listed.end());
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(listed, kept);
+  ASSERT_EQ(int(listed.size()), worker->facts().layers) << "the tiny model's three layers all fit";
+  for (const ModelSnapshot::KeptLayer& k : s->kept) {
+    ASSERT_NE(k.maps.maps, nullptr);
+    ASSERT_NE(k.maps.mean, nullptr) << "layer " << k.layer;
+    expectSameMaps(*k.maps.maps, freshMaps(kText, k.layer));
+    const AttentionResult mean = meanOverHeads(*k.maps.maps);
+    ASSERT_EQ(k.maps.mean->p.size(), mean.p.size());
+    for (std::size_t i = 0; i < mean.p.size(); ++i) ASSERT_NEAR(k.maps.mean->p[i], mean.p[i], 1e-6f) << k.layer << " " << i;
+  }
+  EXPECT_EQ(s->keptLayer(0)->maps.get(), s->maps.get());  // the shown layer's, shared
+  ASSERT_NE(s->keptLayer(1), nullptr);
+  EXPECT_NE(s->keptLayer(1)->summary, nullptr) << "the neighbour is prepared with its summary";
+  EXPECT_EQ(s->keptLayer(5), nullptr);
+  // New tokens: nothing listed from the old ones.
+  worker->want(std::string(kText) + " again", 0);
+  worker->waitIdle();
+  for (const ModelSnapshot::KeptLayer& k : worker->latest()->kept)
+    for (const ModelSnapshot::KeptLayer& old : s->kept) EXPECT_NE(k.maps.maps.get(), old.maps.maps.get());
+}
+
 LayerMaps entryOfSize(std::size_t floats) {
   auto r = std::make_shared<AttentionResult>();
   r->p.resize(floats);
