@@ -185,8 +185,6 @@ int applyModelOptions(const WindowOptions& opt, AppController& app, UiContext& u
   if (opt.head && !setHeadOption(*opt.head, opt.layer, app)) return 2;
   if (opt.view == "model") ui.main_view = MainView::ModelGrid;
   if (opt.view == "rollout") ui.main_view = MainView::Rollout;
-  // A tab that exists only with a model (next, measures, ablation) opens now that it does.
-  if (opt.tab == "next" || opt.tab == "measures" || opt.tab == "ablation") ui.initial_tab = opt.tab;
   return 0;
 }
 

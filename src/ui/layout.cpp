@@ -63,10 +63,13 @@ void drawInfoTabs(UiContext& ui) {
     ui.initial_tab.clear();
   }
   ui.info_tab = std::clamp(ui.info_tab, 0, count - 1);
-  if (!shown(ui.info_tab))
+  // A model's tab stands aside while no model is shown (a launch's model still loading), and is
+  // open again once one is: the choice stays, only what is drawn falls back.
+  int open = ui.info_tab;
+  if (!shown(open))
     for (int t = 0; t < count; ++t)
       if (shown(t)) {
-        ui.info_tab = t;
+        open = t;
         break;
       }
   ui.tab_rects.clear();
@@ -97,8 +100,8 @@ void drawInfoTabs(UiContext& ui) {
     ImGui::PushID(t);
     const bool clicked = ImGui::InvisibleButton("##tab", ImVec2(w, h));
     ImGui::PopID();
-    if (clicked) ui.info_tab = t;
-    const bool active = ui.info_tab == t;
+    if (clicked) ui.info_tab = open = t;
+    const bool active = open == t;
     const ImU32 fill = ImGui::GetColorU32(active ? ImGuiCol_TabActive : ImGui::IsItemHovered() ? ImGuiCol_TabHovered : ImGuiCol_Tab);
     const ImVec2 a(origin.x + x, origin.y + y), b(a.x + w, a.y + h);
     dl->AddRectFilled(a, b, fill, style.TabRounding, ImDrawFlags_RoundCornersTop);
@@ -110,7 +113,7 @@ void drawInfoTabs(UiContext& ui) {
   dl->AddLine(ImVec2(origin.x, line_y), ImVec2(origin.x + avail, line_y), ImGui::GetColorU32(ImGuiCol_TabActive), 1.0f);
   ImGui::SetCursorScreenPos(ImVec2(origin.x, line_y + style.ItemSpacing.y));
   ImGui::BeginChild("##tab_content", ImVec2(0, 0), false);
-  kInfoTabs[ui.info_tab].draw(ui);
+  kInfoTabs[open].draw(ui);
   ImGui::EndChild();
 }
 
