@@ -190,6 +190,8 @@ start_window "the launch's options" --no-settings --model "$GPT2" --text "$TEXT"
 wait_for '[ "$NQ" = "$MODEL_TOKENS" ] && [ "$LAYER" = 1 ] && [ "$HEAD" = 4 ]' 30
 SELECTED=$(grep '^layout ' "$TMP/app.log" | tail -1 | sed -n 's/.* selected=\([0-9-]*\) .*/\1/p')
 [ "$SELECTED" = 3 ] || fail "--select 3 selected $SELECTED once the model was in"
+# The first tab, Next token, stood aside while no model was shown and is open now.
+[ -n "$(named_centre generate10)" ] || fail "the Next token tab is not open once the launch's model is in"
 stop_window
 live_error() {  # live_error 'WHAT' ARGS...: the live window (no screenshot) exits 2, one line naming WHAT
   local what=$1; shift
