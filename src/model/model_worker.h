@@ -286,7 +286,7 @@ class ModelWorker {
   std::unique_ptr<Rollout> rollout_;
   std::atomic<std::size_t> maps_budget_;
   LayerMapsCache maps_cache_{0};       // of the session's tokens and kind
-  std::vector<int> neighbours_tried_;  // layers prepared ahead (or that did not fit) for these tokens
+  std::vector<int> neighbours_tried_;  // 2 * layer + stage (0 maps and mean, 1 summary) prepared ahead for these tokens
   std::thread thread_;                // last: started when everything else exists
 };
 
