@@ -55,18 +55,18 @@ bool LayerMapsCache::putIfRoom(int layer, LayerMaps entry) {
 }
 
 bool LayerMapsCache::put(int layer, LayerMaps entry, int shown) {
+  const std::size_t need = entry.bytes();
+  const auto pinned = [&](int l) { return std::abs(l - shown) <= 1; };
+  std::size_t pinned_bytes = 0;  // the layer's own entry not counted: the new one replaces it
+  for (const Slot& s : slots_)
+    if (pinned(s.layer) && s.layer != layer) pinned_bytes += s.maps.bytes();
+  if (pinned_bytes + need > budget_) return false;  // evicting would not make room: keep what is there
   for (auto it = slots_.begin(); it != slots_.end(); ++it)
     if (it->layer == layer) {
       bytes_ -= it->maps.bytes();
       slots_.erase(it);
       break;
     }
-  const std::size_t need = entry.bytes();
-  const auto pinned = [&](int l) { return std::abs(l - shown) <= 1; };
-  std::size_t pinned_bytes = 0;
-  for (const Slot& s : slots_)
-    if (pinned(s.layer)) pinned_bytes += s.maps.bytes();
-  if (pinned_bytes + need > budget_) return false;  // evicting would not make room: keep what is there
   // Evict from the least recently used end, skipping the pinned layers.
   for (auto it = slots_.end(); bytes_ + need > budget_ && it != slots_.begin();) {
     --it;

@@ -40,7 +40,7 @@ class LayerMapsCache {
   bool contains(int layer) const;
   const LayerMaps* peek(int layer) const;  // the same, leaving the order as it is
   // Keeps `entry` for `layer`, evicting the least recently used layers other than `shown` and
-  // its neighbours until it fits; false (nothing kept) when it cannot fit.
+  // its neighbours until it fits; false when it cannot fit (what the layer had stays).
   bool put(int layer, LayerMaps entry, int shown);
   // Keeps `entry` only if it fits without evicting anything (the overview's layers).
   bool putIfRoom(int layer, LayerMaps entry);

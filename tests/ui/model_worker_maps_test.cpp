@@ -180,6 +180,14 @@ TEST(LayerMapsCache, EvictsTheLeastRecentlyUsedButNotTheShownLayerNorItsNeighbou
   // putIfRoom never evicts.
   EXPECT_FALSE(cache.putIfRoom(7, entryOfSize(100)));
   EXPECT_FALSE(cache.contains(7));
+  // A layer's bigger entry that cannot fit leaves its present one in place.
+  const LayerMaps* before = cache.peek(1);
+  ASSERT_NE(before, nullptr);
+  const auto maps_before = before->maps;
+  EXPECT_FALSE(cache.put(1, entryOfSize(400), 1));
+  ASSERT_NE(cache.peek(1), nullptr);
+  EXPECT_EQ(cache.peek(1)->maps, maps_before);
+  EXPECT_EQ(cache.bytes(), 3 * e);
 }
 
 }  // namespace
