@@ -5,10 +5,13 @@ source "$(dirname "$0")/xvfb_session.bash"
 start_xvfb
 
 # Latest layout line of the running app: sets HM_* (heatmap), RL_* (row labels), AR_* (arcs), TX_* (text box), SEL, NQ.
-read_layout() {
+read_layout() {  # read_layout [quiet]: with quiet, returns 1 instead of failing before the first line
   local line
   line=$(grep '^layout ' "$TMP/app.log" | tail -1)
-  [ -n "$line" ] || fail "the app printed no layout"
+  if [ -z "$line" ]; then
+    [ -n "${1:-}" ] && return 1
+    fail "the app printed no layout"
+  fi
   eval "$("$PY" - "$line" <<'PYEOF'
 import re, sys
 m = re.match(r"layout heatmap=(\S+) rows=(\S+) arcs=(\S+) text=(\S+) selected=(\d+) nq=(\d+) nk=(\d+)", sys.argv[1])
@@ -24,11 +27,11 @@ PYEOF
 wait_for() {  # wait_for 'CONDITION' seconds
   local cond=$1 t=$2
   for _ in $(seq $((t * 10))); do
-    read_layout
-    eval "$cond" && return 0
+    # The window can be mapped before its first frame is out (seen under ASan): wait for it too.
+    read_layout quiet && eval "$cond" && return 0
     sleep 0.1
   done
-  fail "timed out waiting for: $cond (selected=$SEL nq=$NQ)"
+  fail "timed out waiting for: $cond (selected=${SEL:-?} nq=${NQ:-?})"
 }
 row_band() {  # y range of row $1 in the row-label column
   "$PY" -c "y0=$RL_Y0;y1=$RL_Y1;n=$NQ;i=$1;h=(y1-y0)/n;print(int(y0+i*h+2), int(y0+(i+1)*h-2))"
